@@ -1,0 +1,105 @@
+//! Typed errors: every message names the file, column, row or curve at fault.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in goodhart's library calls.
+///
+/// Rows are counted from 1 over data rows (a CSV header is not a row); for NDJSON a row is a
+/// non-blank line, and `line` gives the physical line number.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A wrong combination or syntax of command-line options (exit status 2).
+    #[error("{0}")]
+    Usage(String),
+
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("{path}: the file is empty")]
+    EmptyFile { path: PathBuf },
+
+    #[error("{path}: the file has a header but no data rows")]
+    NoRows { path: PathBuf },
+
+    #[error("{path}: unknown file type '{extension}': use .csv, .parquet, .ndjson or .jsonl")]
+    UnknownFormat { path: PathBuf, extension: String },
+
+    #[error("{path}: not a valid {format} file: {detail}")]
+    Corrupt {
+        path: PathBuf,
+        format: &'static str,
+        detail: String,
+    },
+
+    #[error("{path}: row {row} (line {line}) has {found} fields but the header has {expected}")]
+    Ragged {
+        path: PathBuf,
+        row: usize,
+        line: u64,
+        found: usize,
+        expected: usize,
+    },
+
+    #[error("{path}: the header names column '{column}' twice")]
+    DuplicateColumn { path: PathBuf, column: String },
+
+    #[error("{path}: missing required column '{column}'{hint}; columns found: {found}")]
+    MissingColumn {
+        path: PathBuf,
+        column: String,
+        /// e.g. ` (did you mean 'kl_nats'? use --map kl_nats=kl)`
+        hint: String,
+        found: String,
+    },
+
+    #[error("{path}: --map {source_name}={canonical}: the file has no column '{source_name}'; columns found: {found}")]
+    MapSourceMissing {
+        path: PathBuf,
+        source_name: String,
+        canonical: String,
+        found: String,
+    },
+
+    #[error("{path}: column '{column}', row {row}: {problem} (value: '{value}')")]
+    BadValue {
+        path: PathBuf,
+        column: String,
+        row: usize,
+        value: String,
+        problem: String,
+    },
+
+    #[error("curve {curve}: {points} usable point(s) for the {form} form, which has {params} parameters")]
+    TooFewPoints {
+        curve: String,
+        form: &'static str,
+        points: usize,
+        params: usize,
+    },
+
+    #[error("{0}")]
+    Analysis(String),
+
+    #[error("{path}: cannot write: {source}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// The process exit status this error maps to: 2 for usage errors, 1 otherwise.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Usage(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,207 @@
+//! The functional forms of gold score against distance d = sqrt(KL), with their peaks.
+//!
+//! Each form documents its formula, the basis it is linear in, and where it peaks
+//! (Gao, Schulman, Hilton 2022, "Scaling Laws for Reward Model Overoptimization").
+
+use serde::Serialize;
+
+/// Where a curve reaches its maximum.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Peak {
+    /// d* = sqrt(KL*)
+    pub d: f64,
+    /// KL* in nats
+    pub kl: f64,
+    /// The score at the peak
+    pub score: f64,
+}
+
+impl Peak {
+    fn at(d: f64, score: f64) -> Option<Peak> {
+        let kl = d * d;
+        (d.is_finite() && kl.is_finite() && score.is_finite() && d > 0.0).then_some(Peak { d, kl, score })
+    }
+}
+
+/// A functional form R(d; params) of score against d = sqrt(KL).
+pub trait Form: Send + Sync {
+    /// Short name, as used by `--form` and in the fits JSON.
+    fn id(&self) -> &'static str;
+    /// The formula, in the parameter names.
+    fn formula(&self) -> &'static str;
+    /// The parameter names, in order.
+    fn param_names(&self) -> &'static [&'static str];
+    /// R(d) for the given parameters.
+    fn eval(&self, params: &[f64], d: f64) -> f64;
+    /// The maximum over d > 0, or `None` when the form has none there.
+    fn peak(&self, params: &[f64]) -> Option<Peak>;
+}
+
+/// A form that is linear in its parameters: R(d) = sum_j params[j] * basis_j(d).
+pub trait LinearForm: Form {
+    /// Writes the basis functions at d into `row` (length = number of parameters).
+    fn basis(&self, d: f64, row: &mut [f64]);
+}
+
+/// Best-of-n: `R(d) = d (alpha - beta d) = alpha d - beta d^2`.
+///
+/// Basis (d, -d²). For alpha > 0 and beta > 0 it peaks at d* = alpha / (2 beta) with
+/// R* = alpha² / (4 beta); with beta <= 0 it never turns down, and with alpha <= 0 its
+/// maximum over d >= 0 is at the origin, so there is no peak.
+///
+/// ```
+/// use goodhart::forms::{BonForm, Form, LinearForm};
+/// let (alpha, beta) = (1.0, 0.25);
+/// assert_eq!(BonForm.eval(&[alpha, beta], 2.0), 2.0 * (1.0 - 0.25 * 2.0));
+/// let peak = BonForm.peak(&[alpha, beta]).unwrap();
+/// assert_eq!((peak.d, peak.kl, peak.score), (2.0, 4.0, 1.0));
+/// let mut row = [0.0; 2];
+/// BonForm.basis(3.0, &mut row);
+/// assert_eq!(row, [3.0, -9.0]);
+/// assert!(BonForm.peak(&[alpha, -0.1]).is_none());
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BonForm;
+
+impl Form for BonForm {
+    fn id(&self) -> &'static str {
+        "bon"
+    }
+    fn formula(&self) -> &'static str {
+        "d*(alpha - beta*d)"
+    }
+    fn param_names(&self) -> &'static [&'static str] {
+        &["alpha", "beta"]
+    }
+    fn eval(&self, p: &[f64], d: f64) -> f64 {
+        d * (p[0] - p[1] * d)
+    }
+    fn peak(&self, p: &[f64]) -> Option<Peak> {
+        let (alpha, beta) = (p[0], p[1]);
+        if beta <= 0.0 || alpha <= 0.0 {
+            return None;
+        }
+        Peak::at(alpha / (2.0 * beta), alpha * alpha / (4.0 * beta))
+    }
+}
+
+impl LinearForm for BonForm {
+    fn basis(&self, d: f64, row: &mut [f64]) {
+        row[0] = d;
+        row[1] = -d * d;
+    }
+}
+
+/// d ln d, continued by its limit 0 at d = 0.
+fn d_ln_d(d: f64) -> f64 {
+    if d == 0.0 { 0.0 } else { d * d.ln() }
+}
+
+/// RL: `R(d) = d (alpha - beta ln d) = alpha d - beta d ln d`.
+///
+/// Basis (d, -d ln d), with d ln d = 0 at d = 0. For beta > 0 it peaks at
+/// d* = exp(alpha/beta - 1) with R* = beta d*, and returns to 0 at d = exp(alpha/beta);
+/// with beta <= 0 there is no peak. The slope is infinite at d -> 0, and the authors note the
+/// form "likely does not hold near the origin".
+///
+/// ```
+/// use goodhart::forms::{Form, LinearForm, RlForm};
+/// let (alpha, beta) = (1.0, 0.5);
+/// let d = 2.0_f64;
+/// assert_eq!(RlForm.eval(&[alpha, beta], d), d * (alpha - beta * d.ln()));
+/// let peak = RlForm.peak(&[alpha, beta]).unwrap();
+/// assert!((peak.d - 1.0_f64.exp()).abs() < 1e-15);  // exp(alpha/beta - 1) = e
+/// assert!((peak.score - beta * peak.d).abs() < 1e-15);
+/// let zero = (alpha / beta).exp();
+/// assert!(RlForm.eval(&[alpha, beta], zero).abs() < 1e-12);
+/// let mut row = [0.0; 2];
+/// RlForm.basis(0.0, &mut row);
+/// assert_eq!(row, [0.0, 0.0]);
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RlForm;
+
+impl Form for RlForm {
+    fn id(&self) -> &'static str {
+        "rl"
+    }
+    fn formula(&self) -> &'static str {
+        "d*(alpha - beta*ln(d))"
+    }
+    fn param_names(&self) -> &'static [&'static str] {
+        &["alpha", "beta"]
+    }
+    fn eval(&self, p: &[f64], d: f64) -> f64 {
+        p[0] * d - p[1] * d_ln_d(d)
+    }
+    fn peak(&self, p: &[f64]) -> Option<Peak> {
+        let (alpha, beta) = (p[0], p[1]);
+        if beta <= 0.0 {
+            return None;
+        }
+        let d = (alpha / beta - 1.0).exp();
+        Peak::at(d, beta * d)
+    }
+}
+
+impl LinearForm for RlForm {
+    fn basis(&self, d: f64, row: &mut [f64]) {
+        row[0] = d;
+        row[1] = -d_ln_d(d);
+    }
+}
+
+/// The forms `--form` can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FormId {
+    Bon,
+    Rl,
+}
+
+impl FormId {
+    /// The form the paper uses for a method.
+    pub fn for_method(method: crate::schema::Method) -> FormId {
+        match method {
+            crate::schema::Method::Bon => FormId::Bon,
+            crate::schema::Method::Rl => FormId::Rl,
+        }
+    }
+
+    pub fn linear(self) -> &'static dyn LinearForm {
+        match self {
+            FormId::Bon => &BonForm,
+            FormId::Rl => &RlForm,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rl_curve_returns_to_zero_and_peaks_where_derivative_vanishes() {
+        let p = [0.8, 0.3];
+        let peak = RlForm.peak(&p).unwrap();
+        let h = 1e-6;
+        let slope = (RlForm.eval(&p, peak.d + h) - RlForm.eval(&p, peak.d - h)) / (2.0 * h);
+        assert!(slope.abs() < 1e-8, "slope at peak {slope}");
+        assert!((RlForm.eval(&p, peak.d) - peak.score).abs() < 1e-15);
+    }
+
+    #[test]
+    fn bon_peak_is_the_maximum() {
+        let p = [0.7, 0.2];
+        let peak = BonForm.peak(&p).unwrap();
+        for k in 0..1000 {
+            let d = k as f64 * 0.01;
+            assert!(BonForm.eval(&p, d) <= peak.score + 1e-15);
+        }
+    }
+
+    #[test]
+    fn overflowing_rl_peak_is_none() {
+        assert!(RlForm.peak(&[1000.0, 1.0]).is_none());
+    }
+}

@@ -1,0 +1,365 @@
+//! Reading tidy tables (CSV, Parquet, NDJSON) into plain typed columns, with column renames.
+//!
+//! This is the one place where file formats (and polars) are seen: everything after it works
+//! on [`Table`], whose columns are plain vectors named by their canonical names.
+
+mod csv_reader;
+mod ndjson_reader;
+mod parquet_reader;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::schema::{ColumnKind, ColumnSpec};
+
+/// A tidy file format, chosen by the file's extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Parquet,
+    Ndjson,
+}
+
+impl Format {
+    /// The format implied by a path's extension: `.csv`, `.parquet`/`.pq`, `.ndjson`/`.jsonl`.
+    pub fn from_path(path: &Path) -> Result<Format> {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" => Ok(Format::Csv),
+            "parquet" | "pq" => Ok(Format::Parquet),
+            "ndjson" | "jsonl" => Ok(Format::Ndjson),
+            _ => Err(Error::UnknownFormat {
+                path: path.to_path_buf(),
+                extension: ext,
+            }),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Csv => "CSV",
+            Format::Parquet => "Parquet",
+            Format::Ndjson => "NDJSON",
+        }
+    }
+}
+
+/// User renames `source=canonical` (`--map`), checked against a table schema.
+#[derive(Debug, Clone, Default)]
+pub struct ColumnMap {
+    pairs: Vec<(String, &'static str)>,
+}
+
+impl ColumnMap {
+    /// Parses `--map` arguments of the form `source=canonical` for the given schema.
+    pub fn parse(args: &[String], schema: &[ColumnSpec]) -> Result<ColumnMap> {
+        let mut pairs: Vec<(String, &'static str)> = Vec::new();
+        for arg in args {
+            let (source, canonical) = arg
+                .split_once('=')
+                .map(|(s, c)| (s.trim(), c.trim()))
+                .filter(|(s, c)| !s.is_empty() && !c.is_empty())
+                .ok_or_else(|| {
+                    Error::Usage(format!(
+                        "--map '{arg}': expected source=canonical, e.g. --map kl_nats=kl"
+                    ))
+                })?;
+            let spec = schema.iter().find(|s| s.name == canonical).ok_or_else(|| {
+                let names: Vec<&str> = schema.iter().map(|s| s.name).collect();
+                Error::Usage(format!(
+                    "--map '{arg}': '{canonical}' is not a column of this table; columns: {}",
+                    names.join(", ")
+                ))
+            })?;
+            if pairs.iter().any(|(_, c)| *c == spec.name) {
+                return Err(Error::Usage(format!(
+                    "--map: '{canonical}' is the target of more than one --map"
+                )));
+            }
+            if pairs.iter().any(|(s, _)| s == source) {
+                return Err(Error::Usage(format!(
+                    "--map: source column '{source}' is mapped more than once"
+                )));
+            }
+            pairs.push((source.to_string(), spec.name));
+        }
+        Ok(ColumnMap { pairs })
+    }
+}
+
+/// How one column of the file was taken.
+#[derive(Debug, Clone)]
+pub struct ColumnMapping {
+    pub source: String,
+    pub canonical: &'static str,
+    /// True when the user asked for it with `--map`.
+    pub renamed: bool,
+}
+
+/// The values of one canonical column; `None` marks an empty cell or JSON null.
+#[derive(Debug, Clone)]
+pub enum ColumnData {
+    Number(Vec<Option<f64>>),
+    Text(Vec<Option<String>>),
+}
+
+/// A table read from a file: the canonical columns it has, as plain vectors.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub path: PathBuf,
+    pub format: Format,
+    pub n_rows: usize,
+    /// The columns of the file, as named there, in file order.
+    pub source_columns: Vec<String>,
+    /// The columns taken, and as what.
+    pub mapping: Vec<ColumnMapping>,
+    columns: HashMap<&'static str, ColumnData>,
+}
+
+impl Table {
+    pub fn has(&self, name: &str) -> bool {
+        self.columns.contains_key(name)
+    }
+
+    /// Removes and returns a column, if the table has it.
+    pub fn take(&mut self, name: &str) -> Option<ColumnData> {
+        self.columns.remove(name)
+    }
+
+    /// The source name of a canonical column (for messages).
+    pub fn source_name(&self, canonical: &str) -> String {
+        self.mapping
+            .iter()
+            .find(|m| m.canonical == canonical)
+            .map(|m| m.source.clone())
+            .unwrap_or_else(|| canonical.to_string())
+    }
+}
+
+/// Which source column (by index) feeds each canonical column.
+pub(crate) struct Plan {
+    pub(crate) taken: Vec<(usize, ColumnSpec)>,
+    pub(crate) mapping: Vec<ColumnMapping>,
+}
+
+/// Matches the header against the schema and the user's renames.
+pub(crate) fn plan_columns(
+    path: &Path,
+    header: &[String],
+    schema: &[ColumnSpec],
+    map: &ColumnMap,
+) -> Result<Plan> {
+    for (i, name) in header.iter().enumerate() {
+        if header[..i].contains(name) {
+            return Err(Error::DuplicateColumn {
+                path: path.to_path_buf(),
+                column: name.clone(),
+            });
+        }
+    }
+    let found = || header.join(", ");
+    let mut taken = Vec::new();
+    let mut mapping = Vec::new();
+    for (source, canonical) in &map.pairs {
+        let idx = header
+            .iter()
+            .position(|h| h == source)
+            .ok_or_else(|| Error::MapSourceMissing {
+                path: path.to_path_buf(),
+                source_name: source.clone(),
+                canonical: canonical.to_string(),
+                found: found(),
+            })?;
+        let spec = *schema.iter().find(|s| s.name == *canonical).expect("checked in ColumnMap::parse");
+        taken.push((idx, spec));
+        mapping.push(ColumnMapping {
+            source: source.clone(),
+            canonical,
+            renamed: true,
+        });
+    }
+    for spec in schema {
+        if map.pairs.iter().any(|(_, c)| *c == spec.name) {
+            continue;
+        }
+        let idx = header
+            .iter()
+            .position(|h| h == spec.name && !map.pairs.iter().any(|(s, _)| s == h));
+        match idx {
+            Some(idx) => {
+                taken.push((idx, *spec));
+                mapping.push(ColumnMapping {
+                    source: spec.name.to_string(),
+                    canonical: spec.name,
+                    renamed: false,
+                });
+            }
+            None if spec.required => {
+                let used: Vec<&str> = mapping.iter().map(|m| m.source.as_str()).collect();
+                let hint = nearest(spec.name, header, &used)
+                    .map(|h| format!(" (did you mean '{h}'? use --map {h}={})", spec.name))
+                    .unwrap_or_default();
+                return Err(Error::MissingColumn {
+                    path: path.to_path_buf(),
+                    column: spec.name.to_string(),
+                    hint,
+                    found: if header.is_empty() {
+                        "(none)".to_string()
+                    } else {
+                        found()
+                    },
+                });
+            }
+            None => {}
+        }
+    }
+    taken.sort_by_key(|(idx, _)| *idx);
+    Ok(Plan { taken, mapping })
+}
+
+/// The header name closest to `want`, if any is close enough to be a plausible typo or variant.
+fn nearest<'a>(want: &str, header: &'a [String], used: &[&str]) -> Option<&'a str> {
+    let want_l = want.to_ascii_lowercase();
+    header
+        .iter()
+        .filter(|h| !used.contains(&h.as_str()))
+        .map(|h| {
+            let hl = h.to_ascii_lowercase();
+            let mut score = strsim::jaro_winkler(&want_l, &hl);
+            if hl.contains(&want_l) || want_l.contains(&hl) {
+                score = score.max(0.85);
+            }
+            (score, h.as_str())
+        })
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, h)| h)
+}
+
+/// Builds one canonical column from cells, with the file, column and row for messages.
+pub(crate) struct ColumnBuilder {
+    pub(crate) spec: ColumnSpec,
+    pub(crate) source: String,
+    pub(crate) data: ColumnData,
+}
+
+impl ColumnBuilder {
+    pub(crate) fn new(spec: ColumnSpec, source: String) -> Self {
+        let data = match spec.kind {
+            ColumnKind::Number => ColumnData::Number(Vec::new()),
+            ColumnKind::Text => ColumnData::Text(Vec::new()),
+        };
+        ColumnBuilder { spec, source, data }
+    }
+
+    fn bad(&self, path: &Path, row: usize, value: &str, problem: &str) -> Error {
+        Error::BadValue {
+            path: path.to_path_buf(),
+            column: self.source.clone(),
+            row,
+            value: value.to_string(),
+            problem: problem.to_string(),
+        }
+    }
+
+    /// Adds a cell given as text (CSV, or a JSON string). Empty text is a missing value.
+    pub(crate) fn push_text(&mut self, path: &Path, row: usize, text: &str) -> Result<()> {
+        let t = text.trim();
+        match &mut self.data {
+            ColumnData::Number(v) => {
+                if t.is_empty() {
+                    v.push(None);
+                } else {
+                    match t.parse::<f64>() {
+                        Ok(x) => v.push(Some(x)),
+                        Err(_) => return Err(self.bad(path, row, text, "not a number")),
+                    }
+                }
+            }
+            ColumnData::Text(v) => v.push(if t.is_empty() {
+                None
+            } else {
+                Some(t.to_string())
+            }),
+        }
+        Ok(())
+    }
+
+    /// Adds a cell given as a number (JSON or Parquet numbers).
+    pub(crate) fn push_number(&mut self, x: Option<f64>) {
+        match &mut self.data {
+            ColumnData::Number(v) => v.push(x),
+            ColumnData::Text(v) => v.push(x.map(crate::schema::fmt_num)),
+        }
+    }
+
+    pub(crate) fn finish(self, path: &Path) -> Result<(ColumnSpec, ColumnData)> {
+        if self.spec.required {
+            let missing = match &self.data {
+                ColumnData::Number(v) => v.iter().position(Option::is_none),
+                ColumnData::Text(v) => v.iter().position(Option::is_none),
+            };
+            if let Some(i) = missing {
+                return Err(self.bad(path, i + 1, "", "missing value in a required column"));
+            }
+        }
+        Ok((self.spec, self.data))
+    }
+}
+
+/// Reads a tidy table from CSV, Parquet or NDJSON (by extension), taking the schema's columns.
+pub fn read_table(path: &Path, schema: &[ColumnSpec], map: &ColumnMap) -> Result<Table> {
+    let format = Format::from_path(path)?;
+    let meta = std::fs::metadata(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if meta.is_dir() {
+        return Err(Error::Read {
+            path: path.to_path_buf(),
+            source: std::io::Error::other("is a directory"),
+        });
+    }
+    if meta.len() == 0 {
+        return Err(Error::EmptyFile {
+            path: path.to_path_buf(),
+        });
+    }
+    let (header, n_rows, plan, builders) = match format {
+        Format::Csv => csv_reader::read(path, schema, map)?,
+        Format::Ndjson => ndjson_reader::read(path, schema, map)?,
+        Format::Parquet => parquet_reader::read(path, schema, map)?,
+    };
+    if n_rows == 0 {
+        return Err(Error::NoRows {
+            path: path.to_path_buf(),
+        });
+    }
+    let mut columns = HashMap::new();
+    for b in builders {
+        let (spec, data) = b.finish(path)?;
+        columns.insert(spec.name, data);
+    }
+    Ok(Table {
+        path: path.to_path_buf(),
+        format,
+        n_rows,
+        source_columns: header,
+        mapping: plan.mapping,
+        columns,
+    })
+}
+
+pub(crate) type ReadOutput = (Vec<String>, usize, Plan, Vec<ColumnBuilder>);
+
+pub(crate) fn builders_for(plan: &Plan, header: &[String]) -> Vec<ColumnBuilder> {
+    plan.taken
+        .iter()
+        .map(|(idx, spec)| ColumnBuilder::new(*spec, header[*idx].clone()))
+        .collect()
+}

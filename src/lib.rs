@@ -1,0 +1,22 @@
+//! goodhart: scaling laws of reward-model overoptimization from RLHF and best-of-n logs.
+//!
+//! The data flow is one way: [`ingest`] reads tidy tables into plain columns, [`curves`]
+//! validates and groups them, [`fit`] fits the functional forms of [`forms`] exactly, and
+//! [`export`] writes the fits JSON contract, a flat CSV and reports. [`generate`] makes data
+//! with known truth; [`demo`] runs the whole job on the bundled default.
+
+pub mod cli;
+pub mod commands;
+pub mod curves;
+pub mod demo;
+pub mod error;
+pub mod export;
+pub mod fit;
+pub mod forms;
+pub mod generate;
+pub mod ingest;
+pub mod inspect;
+pub mod output;
+pub mod schema;
+
+pub use error::{Error, Result};

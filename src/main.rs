@@ -1,0 +1,36 @@
+//! The `goodhart` binary: parse the command line, run the library, map errors to exit codes.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = match goodhart::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        // clap prints help and version to stdout (exit 0) and usage errors to stderr (exit 2).
+        Err(e) => e.exit(),
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            let top = err.to_string();
+            eprintln!("error: {top}");
+            // Library errors already name their cause; print only causes not yet said.
+            for cause in err.chain().skip(1) {
+                let cause = cause.to_string();
+                if !top.contains(&cause) {
+                    eprintln!("  caused by: {cause}");
+                }
+            }
+            let code = err
+                .downcast_ref::<goodhart::Error>()
+                .map_or(1, goodhart::Error::exit_code);
+            ExitCode::from(code as u8)
+        }
+    }
+}
+
+fn run(cli: goodhart::cli::Cli) -> anyhow::Result<()> {
+    goodhart::commands::run(cli)?;
+    Ok(())
+}

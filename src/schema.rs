@@ -1,0 +1,178 @@
+//! The canonical tables' column names and types, and the keys that identify a curve.
+
+use std::cmp::Ordering;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// How the policy was optimised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    /// Best-of-n sampling.
+    Bon,
+    /// Reinforcement learning (PPO or similar).
+    Rl,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Bon => "bon",
+            Method::Rl => "rl",
+        }
+    }
+
+    /// Parses `bon` or `rl` (surrounding white space and case ignored).
+    pub fn parse(text: &str) -> Option<Method> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "bon" => Some(Method::Bon),
+            "rl" => Some(Method::Rl),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a column holds once read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    /// A floating-point number (integers are read as numbers too).
+    Number,
+    /// Free text (a number in the file is kept as its text).
+    Text,
+}
+
+/// One column of a canonical table.
+#[derive(Debug, Clone, Copy)]
+pub struct ColumnSpec {
+    pub name: &'static str,
+    pub kind: ColumnKind,
+    pub required: bool,
+}
+
+const fn col(name: &'static str, kind: ColumnKind, required: bool) -> ColumnSpec {
+    ColumnSpec {
+        name,
+        kind,
+        required,
+    }
+}
+
+/// The Curves table (DESIGN.md): one row per point of a gold-vs-KL curve.
+pub const CURVES: &[ColumnSpec] = &[
+    col("method", ColumnKind::Text, true),
+    col("rm_params", ColumnKind::Number, true),
+    col("kl", ColumnKind::Number, true),
+    col("gold", ColumnKind::Number, true),
+    col("proxy", ColumnKind::Number, false),
+    col("run", ColumnKind::Text, false),
+    col("step", ColumnKind::Number, false),
+    col("n", ColumnKind::Number, false),
+    col("kl_penalty", ColumnKind::Number, false),
+    col("policy_params", ColumnKind::Number, false),
+    col("rm_data", ColumnKind::Number, false),
+    col("gold_se", ColumnKind::Number, false),
+    col("proxy_se", ColumnKind::Number, false),
+];
+
+/// Total order on `f64` keys (all key values are finite once validated).
+fn cmp_f64(a: f64, b: f64) -> Ordering {
+    a.total_cmp(&b)
+}
+
+fn cmp_opt(a: Option<f64>, b: Option<f64>) -> Ordering {
+    match (a, b) {
+        (None, None) => Ordering::Equal,
+        (None, Some(_)) => Ordering::Less,
+        (Some(_), None) => Ordering::Greater,
+        (Some(x), Some(y)) => cmp_f64(x, y),
+    }
+}
+
+/// What identifies a curve: all rows sharing these values are fitted together.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct CurveKey {
+    pub method: Method,
+    pub rm_params: f64,
+    pub policy_params: Option<f64>,
+    pub rm_data: Option<f64>,
+    pub kl_penalty: Option<f64>,
+}
+
+impl Ord for CurveKey {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.method
+            .cmp(&other.method)
+            .then(cmp_opt(self.policy_params, other.policy_params))
+            .then(cmp_opt(self.rm_data, other.rm_data))
+            .then(cmp_opt(self.kl_penalty, other.kl_penalty))
+            .then(cmp_f64(self.rm_params, other.rm_params))
+    }
+}
+
+impl PartialOrd for CurveKey {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for CurveKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for CurveKey {}
+
+impl fmt::Display for CurveKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} rm_params={}", self.method, fmt_num(self.rm_params))?;
+        for (name, value) in [
+            ("policy_params", self.policy_params),
+            ("rm_data", self.rm_data),
+            ("kl_penalty", self.kl_penalty),
+        ] {
+            if let Some(v) = value {
+                write!(f, " {name}={}", fmt_num(v))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Formats a number as the shortest text that reads back to the same `f64`, with an exponent
+/// for very large or very small magnitudes (`3e6`, `0.25`, `1.5e-7`).
+pub fn fmt_num(x: f64) -> String {
+    let a = x.abs();
+    if x != 0.0 && x.is_finite() && (a >= 1e6 || a < 1e-4) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fmt_num_round_trips() {
+        for x in [3e6, 0.25, 1.5e-7, -2.0, 0.0, 123456.789, 1e300, 5e-324] {
+            assert_eq!(fmt_num(x).parse::<f64>().unwrap(), x);
+        }
+        assert_eq!(fmt_num(3e6), "3e6");
+        assert_eq!(fmt_num(0.5), "0.5");
+    }
+
+    #[test]
+    fn method_parse() {
+        assert_eq!(Method::parse(" BoN "), Some(Method::Bon));
+        assert_eq!(Method::parse("ppo"), None);
+    }
+}
