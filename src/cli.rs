@@ -29,6 +29,54 @@ pub enum Command {
     /// Fit the scaling forms to every curve and write the fits JSON (and CSV).
     #[command(after_help = "Examples:\n  goodhart fit data/law_curves.csv --out fits.json --csv fits.csv\n  goodhart fit runs.csv --out fits.json --target gold --holdout-above 4\n  goodhart fit runs.ndjson --map kl_nats=kl --out - --quiet | jq '.fits[0].peak'")]
     Fit(FitArgs),
+    /// Best-of-n curves from scored samples (prompt, proxy, gold) by the unbiased estimator.
+    #[command(after_help = "Examples:\n  goodhart bon samples.parquet --out curves.csv\n  goodhart bon proxy_labelled_sorted.json --rm-params 3e8 --out curves.csv --bootstrap 1000 --seed 1\n  goodhart bon a.csv b.csv --out curves.parquet --n 1,2,4,8,16 --kl pool\n  goodhart fit curves.csv --out fits.json   # uses the replicates for bootstrap intervals")]
+    Bon(BonArgs),
+    /// Regress the fitted coefficients on RM size (or data, policy size): log-linear and power laws.
+    #[command(after_help = "Examples:\n  goodhart scale fits.json --out scaling.json\n  goodhart scale fits.json --out scaling.json --by rm_data\n  goodhart scale fits.json --out scaling.json --joint --curves data/law_curves.csv")]
+    Scale(ScaleArgs),
+    /// Predict coefficients, gold curve and peak for RM sizes not trained, with 95% intervals.
+    #[command(after_help = "Examples:\n  goodhart predict --scaling scaling.json --rm-params 1e10,3e10 --out pred.json\n  goodhart predict --scaling scaling.json --rm-params 3e10 --method rl --kl 0:100:1 --iterations 4 --out pred.csv")]
+    Predict(PredictArgs),
+}
+
+/// `--kl` of `goodhart bon`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KlArg {
+    /// ln n - (n-1)/n, the paper's formula (an upper bound)
+    Analytic,
+    /// the exact KL of best-of-n over each empirical pool, averaged over prompts
+    Pool,
+}
+
+#[derive(Debug, Args)]
+pub struct BonArgs {
+    /// Samples tables (.csv, .parquet, .ndjson/.jsonl with prompt, proxy, gold columns) or
+    /// per-prompt dumps (.json, .jsonl records with proxy_scores[N] and gold_scores[N]).
+    #[arg(required = true)]
+    pub samples: Vec<PathBuf>,
+    /// Output Curves table (.csv, .parquet, .ndjson/.jsonl, or - for CSV on stdout).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The n values (comma-separated). Default: every n when the largest pool has <= 64
+    /// samples, else about 60 log-spaced values from 1 to N.
+    #[arg(long, value_delimiter = ',')]
+    pub n: Vec<usize>,
+    /// Add B prompt-resampled replicate curves (column `replicate`, 1..B).
+    #[arg(long, value_name = "B", default_value_t = 0)]
+    pub bootstrap: usize,
+    /// Seed of the bootstrap.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Which KL is written as `kl` (both are written: `kl` and `kl_pool`).
+    #[arg(long, value_enum, default_value_t = KlArg::Analytic)]
+    pub kl: KlArg,
+    /// The proxy RM's parameter count, for files without an rm_params column.
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub rm_params: Option<f64>,
+    /// Rename a column (or a dump's key): --map source=canonical (repeatable).
+    #[arg(long = "map", value_name = "SOURCE=CANONICAL")]
+    pub map: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -46,6 +94,116 @@ pub enum GenerateKind {
     /// Curves from known coefficients of the paper's forms plus seeded Gaussian noise.
     #[command(after_help = "Examples:\n  goodhart generate law --out law.csv\n  goodhart generate law --out law.parquet --method bon --rm-params 1e7,1e8,1e9 \\\n      --bon-alpha-law 0.3,0.065 --bon-beta 0.2 --noise 0.05 --seed 7")]
     Law(LawArgs),
+    /// A small synthetic RLHF world (gold RM, proxies trained on comparisons, best-of-n, RL)
+    /// in which overoptimization emerges; writes bon_samples.parquet, rl_runs.csv,
+    /// reward_models.csv and world.json into DIR. Unset knobs take the preset's value.
+    #[command(after_help = "Examples:\n  goodhart generate sim --out sim                       # the small preset, seconds\n  goodhart generate sim --out sim --preset paper --seed 3\n  goodhart generate sim --out sim --rm-hidden 1,4,16,64 --kl-penalties 0,0.5\n  goodhart bon sim/bon_samples.parquet --out sim/bon_curves.csv\n  goodhart fit sim/bon_curves.csv sim/rl_runs.csv --out sim/fits.json")]
+    Sim(SimArgs),
+}
+
+/// `--preset` of `generate sim`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SimPresetArg {
+    /// 9 proxy sizes, 2 data sizes, 2 policies, 3 KL penalties, 100 prompts x 256 (seconds)
+    Small,
+    /// 10 proxy sizes, 30000 comparisons, 5 penalties, 1000 prompts x 1000 (minutes)
+    Paper,
+}
+
+/// `--labels` of `generate sim`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SimLabelsArg {
+    /// the higher gold score wins (the paper's choice)
+    Deterministic,
+    /// the first response wins with probability sigmoid(gold difference)
+    Sampled,
+}
+
+/// `--policies` of `generate sim`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SimPolicyArg {
+    /// N(mu, diag(sigma^2)): 2 D parameters
+    Diag,
+    /// N(mu, L L^T), L lower-triangular: D + D(D+1)/2 parameters
+    Full,
+}
+
+/// `generate sim`: every knob is optional; an unset one takes the preset's value (small / paper).
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Output folder (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Seed of every random stream of the world.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// The defaults of the knobs below.
+    #[arg(long, value_enum, default_value_t = SimPresetArg::Small)]
+    pub preset: SimPresetArg,
+    /// Dimension D of a response vector [16 / 16].
+    #[arg(long)]
+    pub dim: Option<usize>,
+    /// Hidden units of the random gold network [64 / 64].
+    #[arg(long)]
+    pub gold_hidden: Option<usize>,
+    /// Weight of the gold RM's typicality term -(|x|^2 - D)/sqrt(2D) [1 / 1].
+    #[arg(long, allow_negative_numbers = true)]
+    pub gold_typicality: Option<f64>,
+    /// Hidden widths of the proxy RMs, comma-separated; rm_params = D + width*(D+2), and
+    /// width 0 is a linear model [0,1,2,4,8,16,32,64,128 / 0,1,2,...,256].
+    #[arg(long, value_delimiter = ',')]
+    pub rm_hidden: Vec<usize>,
+    /// Training comparisons per proxy, comma-separated [1000,4000 / 30000].
+    #[arg(long, value_delimiter = ',')]
+    pub rm_data: Vec<usize>,
+    /// Held-out comparisons for recalibration and validation [2000 / 2000].
+    #[arg(long)]
+    pub rm_val: Option<usize>,
+    /// Passes over the training comparisons [20 / 20].
+    #[arg(long)]
+    pub rm_epochs: Option<usize>,
+    /// Comparisons per Adam step [64 / 64].
+    #[arg(long)]
+    pub rm_batch: Option<usize>,
+    /// Adam learning rate of the proxies (decays linearly to a tenth) [0.01 / 0.01].
+    #[arg(long, allow_negative_numbers = true)]
+    pub rm_lr: Option<f64>,
+    /// How the gold RM labels comparisons [deterministic / deterministic].
+    #[arg(long, value_enum)]
+    pub labels: Option<SimLabelsArg>,
+    /// pi_0 draws that normalise the gold RM and re-centre the proxies [50000 / 50000].
+    #[arg(long)]
+    pub norm_samples: Option<usize>,
+    /// Best-of-n prompts [100 / 1000].
+    #[arg(long)]
+    pub prompts: Option<usize>,
+    /// Best-of-n samples per prompt, N [256 / 1000].
+    #[arg(long, value_name = "N")]
+    pub samples_per_prompt: Option<usize>,
+    /// RL policy families, comma-separated [diag,full / diag,full].
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub policies: Vec<SimPolicyArg>,
+    /// RL KL-penalty coefficients, comma-separated [0,0.1,0.3 / 0,0.01,0.05,0.1,0.5].
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
+    pub kl_penalties: Vec<f64>,
+    /// RL Adam steps per run [300 / 600].
+    #[arg(long)]
+    pub rl_steps: Option<usize>,
+    /// Policy samples per RL gradient step [64 / 64].
+    #[arg(long)]
+    pub rl_batch: Option<usize>,
+    /// Adam learning rate of the policies [0.01 / 0.01].
+    #[arg(long, allow_negative_numbers = true)]
+    pub rl_lr: Option<f64>,
+    /// Log an RL point every this many steps (and at step 0 and the last) [10 / 10].
+    #[arg(long)]
+    pub rl_log_every: Option<usize>,
+    /// Fresh samples that estimate gold and proxy at each logged step [512 / 2000].
+    #[arg(long)]
+    pub rl_eval_samples: Option<usize>,
+    /// RL replicates per setting (the run column) [1 / 2].
+    #[arg(long)]
+    pub rl_seeds: Option<usize>,
 }
 
 /// Which methods to generate.
@@ -130,6 +288,11 @@ pub enum FormArg {
     Bon,
     /// d*(alpha - beta*ln(d))
     Rl,
+    /// d*(alpha - beta*ln(1+d)), linear
+    #[value(name = "rl-log1p")]
+    RlLog1p,
+    /// d*(alpha - beta*d^gamma), gamma > 0, by nonlinear least squares
+    Power,
 }
 
 /// `--target`
@@ -161,11 +324,13 @@ pub struct FitArgs {
     /// Also write the fits as a flat CSV.
     #[arg(long)]
     pub csv: Option<PathBuf>,
+    /// The functional form fitted to each curve.
     #[arg(long, value_enum, default_value_t = FormArg::Auto)]
     pub form: FormArg,
-    /// Default: both when the input has proxy scores, else gold.
+    /// Which score to fit. Default: both when the input has proxy scores, else gold.
     #[arg(long, value_enum)]
     pub target: Option<TargetArg>,
+    /// How R(0) = 0 is enforced.
     #[arg(long, value_enum, default_value_t = BaselineArg::Auto)]
     pub baseline: BaselineArg,
     /// Leave out points with kl below this (nats).
@@ -177,7 +342,93 @@ pub struct FitArgs {
     /// Fit only kl <= K and report the error on kl > K (the extrapolation test).
     #[arg(long, value_name = "K", allow_negative_numbers = true)]
     pub holdout_above: Option<f64>,
+    /// One alpha for all RL curves of a family (same policy_params, rm_data, kl_penalty) and
+    /// one beta per curve, as the paper does: one exact block least-squares fit.
+    #[arg(long)]
+    pub share_alpha_rl: bool,
+    /// Fit every form (bon, rl, rl-log1p, power) to every curve and rank them by AIC: SSE, AIC,
+    /// BIC and (with --holdout-above) holdout RMSE, best first, in the fits JSON
+    /// ("form_comparison") and on stdout.
+    #[arg(long)]
+    pub compare_forms: bool,
     /// Rename a column: --map source=canonical (repeatable).
     #[arg(long = "map", value_name = "SOURCE=CANONICAL")]
     pub map: Vec<String>,
+}
+
+/// `--by`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ByArg {
+    #[value(name = "rm_params")]
+    RmParams,
+    #[value(name = "rm_data")]
+    RmData,
+    #[value(name = "policy_params")]
+    PolicyParams,
+}
+
+#[derive(Debug, Args)]
+pub struct ScaleArgs {
+    /// The fits JSON of `goodhart fit`.
+    pub fits: PathBuf,
+    /// The scaling JSON (- for stdout).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The size each coefficient is regressed on (log10); one regression per group of the other keys.
+    #[arg(long, value_enum, default_value_t = ByArg::RmParams)]
+    pub by: ByArg,
+    /// Also fit alpha(N) = a0 + a1*log10 N, beta(N) = b0 + b1*log10 N jointly over all curves of
+    /// a method (needs the points: --curves).
+    #[arg(long, requires = "curves")]
+    pub joint: bool,
+    /// The Curves tables the fits came from (for --joint).
+    #[arg(long, num_args = 1..)]
+    pub curves: Vec<PathBuf>,
+    /// Rename a column of the Curves tables: --map source=canonical (repeatable).
+    #[arg(long = "map", value_name = "SOURCE=CANONICAL")]
+    pub map: Vec<String>,
+}
+
+/// `--model` of predict
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LawModelArg {
+    /// c = a + b*log10(N)
+    #[value(name = "log-linear")]
+    LogLinear,
+    /// c = a*N^b
+    Power,
+    /// the joint four-parameter fit (scale --joint)
+    Joint,
+}
+
+/// `--method` of predict
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OneMethodArg {
+    Bon,
+    Rl,
+}
+
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// The scaling JSON of `goodhart scale`.
+    #[arg(long)]
+    pub scaling: PathBuf,
+    /// RM sizes to predict (comma-separated).
+    #[arg(long, value_delimiter = ',', required = true, allow_negative_numbers = true)]
+    pub rm_params: Vec<f64>,
+    /// Only this method (default: every method in the scaling file).
+    #[arg(long, value_enum)]
+    pub method: Option<OneMethodArg>,
+    /// KL grid of the predicted curves: start:stop:step or a list (default: 101 points up to twice the peak KL).
+    #[arg(long, allow_negative_numbers = true)]
+    pub kl: Option<String>,
+    /// Also predict iterated RLHF with K iterations: R_k(d) = d(alpha - beta ln d + beta ln k).
+    #[arg(long, value_name = "K")]
+    pub iterations: Option<u32>,
+    /// Which laws to use.
+    #[arg(long, value_enum, default_value_t = LawModelArg::LogLinear)]
+    pub model: LawModelArg,
+    /// Output: .json, or .csv/.parquet/.ndjson for one row per curve point (- for JSON on stdout).
+    #[arg(long)]
+    pub out: PathBuf,
 }

@@ -25,6 +25,7 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Generate(GenerateKind::Law(a)) => generate_law(&a, quiet),
+        Command::Generate(GenerateKind::Sim(a)) => crate::generate::sim::command(&a, quiet),
         Command::Inspect(a) => {
             let map = ColumnMap::parse(&a.map, CURVES)?;
             let report = crate::inspect::inspect(&a.file, &map)?;
@@ -42,11 +43,14 @@ pub fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Fit(a) => fit(&a, quiet),
+        Command::Bon(a) => crate::bon::command(&a, quiet),
+        Command::Scale(a) => crate::scaling::command_scale(&a, quiet),
+        Command::Predict(a) => crate::scaling::predict::command(&a, quiet),
     }
 }
 
 /// Refuses an output path that is one of the inputs: inputs are never modified.
-fn ensure_not_input(out: &Path, inputs: &[PathBuf]) -> Result<()> {
+pub(crate) fn ensure_not_input(out: &Path, inputs: &[PathBuf]) -> Result<()> {
     if out.as_os_str() == "-" {
         return Ok(());
     }
@@ -86,6 +90,8 @@ fn fit_options(a: &FitArgs) -> Result<FitOptions> {
             FormArg::Auto => None,
             FormArg::Bon => Some(FormId::Bon),
             FormArg::Rl => Some(FormId::Rl),
+            FormArg::RlLog1p => Some(FormId::RlLog1p),
+            FormArg::Power => Some(FormId::Power),
         },
         target: match a.target {
             None => TargetChoice::Auto,
@@ -114,19 +120,36 @@ fn fit(a: &FitArgs, quiet: bool) -> Result<()> {
     let out = Sink::create(&a.out)?;
     let csv = a.csv.as_deref().map(Sink::create).transpose()?;
     let curves = read_curves(&a.curves, &map)?;
-    let fits = fit_curves(&curves, &opts)?;
+    let mut fits = fit_curves(&curves, &opts)?;
+    let shared = if a.share_alpha_rl {
+        crate::shared_alpha::share_alpha_rl(&curves, &opts, &mut fits)?
+    } else {
+        Vec::new()
+    };
+    let comparison = if a.compare_forms {
+        Some(crate::compare_forms::compare_forms(&curves, &fits, &opts)?)
+    } else {
+        None
+    };
     if !quiet {
         for w in summarize_warnings(&fits) {
             eprintln!("warning: {w}");
         }
     }
     let to_stdout = out.path().is_none();
-    out.commit(&JsonExporter.render(&fits))?;
+    let top: Vec<(&str, serde_json::Value)> = comparison
+        .iter()
+        .map(|c| ("form_comparison", serde_json::to_value(c).unwrap_or(serde_json::Value::Null)))
+        .collect();
+    out.commit(&crate::shared_alpha::extend_fits_json(JsonExporter.render(&fits), &shared, top))?;
     if let Some(csv) = csv {
         csv.commit(&CsvExporter.render(&fits))?;
     }
     if !quiet && !to_stdout {
         write_stdout(&TextReport.render(&fits))?;
+        if let Some(c) = &comparison {
+            write_stdout(crate::compare_forms::report(c).as_bytes())?;
+        }
     }
     Ok(())
 }

@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use crate::error::{Error, Result};
 use crate::ingest::{ColumnData, ColumnMap, Table, read_table};
 use crate::schema::{CURVES, CurveKey, Method};
@@ -20,6 +22,8 @@ pub struct CurvesTable {
     pub policy_params: Option<Vec<Option<f64>>>,
     pub rm_data: Option<Vec<Option<f64>>>,
     pub kl_penalty: Option<Vec<Option<f64>>>,
+    /// Bootstrap replicate number (1..B) of each row; `None` on point-estimate rows.
+    pub replicate: Option<Vec<Option<f64>>>,
 }
 
 /// One curve: the points that share a [`CurveKey`], sorted by KL (then by score), so that
@@ -32,6 +36,9 @@ pub struct Curve {
     pub proxy: Option<Vec<Option<f64>>>,
     pub gold_se: Option<Vec<f64>>,
     pub proxy_se: Option<Vec<f64>>,
+    /// Bootstrap replicates of this curve (rows with a `replicate` number), in replicate order;
+    /// each is a curve of its own without replicates. Empty for most tables.
+    pub replicates: Vec<Curve>,
 }
 
 struct Check<'a> {
@@ -53,7 +60,7 @@ impl Check<'_> {
     fn numbers(&self, column: &str, data: Option<ColumnData>) -> Option<Vec<Option<f64>>> {
         match data {
             Some(ColumnData::Number(v)) => Some(v),
-            Some(ColumnData::Text(_)) => unreachable!("{column} is a numeric column in the schema"),
+            Some(_) => unreachable!("{column} is a numeric column in the schema"),
             None => None,
         }
     }
@@ -122,6 +129,7 @@ impl CurvesTable {
             "kl_penalty",
             "step",
             "n",
+            "replicate",
         ]
         .into_iter()
         .map(|c| (c, table.take(c)))
@@ -133,17 +141,21 @@ impl CurvesTable {
             table: &table,
         };
         let method = match next() {
-            Some(ColumnData::Text(v)) => v
-                .iter()
-                .enumerate()
-                .map(|(i, m)| {
-                    let m = m.as_deref().unwrap_or("");
-                    Method::parse(m).ok_or_else(|| {
-                        check.bad("method", i + 1, m.to_string(), "method must be 'bon' or 'rl'")
+            // Each distinct label is parsed once; rows hold label codes.
+            Some(ColumnData::Label(l)) => {
+                let parsed: Vec<Option<Method>> = l.labels.iter().map(|t| Method::parse(t)).collect();
+                l.codes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, code)| {
+                        code.and_then(|c| parsed[c as usize]).ok_or_else(|| {
+                            let text = code.map_or(String::new(), |c| l.labels[c as usize].clone());
+                            check.bad("method", i + 1, text, "method must be 'bon' or 'rl'")
+                        })
                     })
-                })
-                .collect::<Result<Vec<_>>>()?,
-            _ => unreachable!("method is a required text column"),
+                    .collect::<Result<Vec<_>>>()?
+            }
+            _ => unreachable!("method is a required label column"),
         };
         let finite_pos = |x: f64| x.is_finite() && x > 0.0;
         let rm_params = check.required("rm_params", next(), finite_pos, "rm_params must be a finite number > 0")?;
@@ -175,6 +187,12 @@ impl CurvesTable {
         let whole = |x: f64| x.is_finite() && x >= 0.0 && x.fract() == 0.0;
         check.optional("step", next(), whole, "step must be a whole number >= 0")?;
         check.optional("n", next(), |x| whole(x) && x >= 1.0, "n must be a whole number >= 1")?;
+        let replicate = check.optional(
+            "replicate",
+            next(),
+            |x| whole(x) && x >= 1.0,
+            "replicate must be a whole number >= 1 (leave it empty on the point estimate)",
+        )?;
         Ok(CurvesTable {
             path,
             method,
@@ -187,6 +205,7 @@ impl CurvesTable {
             policy_params,
             rm_data,
             kl_penalty,
+            replicate,
         })
     }
 
@@ -216,13 +235,16 @@ impl CurvesTable {
     }
 
     /// Groups rows into curves, in key order; within a curve points are sorted by
-    /// (kl, gold, proxy), so the result does not depend on the order of rows.
+    /// (kl, gold, proxy), so the result does not depend on the order of rows. Rows with a
+    /// `replicate` number go to the curve's [`Curve::replicates`].
     pub fn curves(&self) -> Vec<Curve> {
-        let mut order: Vec<usize> = (0..self.len()).collect();
+        let keys: Vec<CurveKey> = (0..self.len()).into_par_iter().map(|i| self.key(i)).collect();
         let proxy_of = |i: usize| self.proxy.as_ref().and_then(|p| p[i]).unwrap_or(f64::NAN);
-        order.sort_by(|&a, &b| {
-            self.key(a)
-                .cmp(&self.key(b))
+        let replicate_of = |i: usize| self.replicate.as_ref().and_then(|r| r[i]);
+        let point_order = |&a: &usize, &b: &usize| {
+            replicate_of(a)
+                .unwrap_or(0.0)
+                .total_cmp(&replicate_of(b).unwrap_or(0.0))
                 .then(self.kl[a].total_cmp(&self.kl[b]))
                 .then(self.gold[a].total_cmp(&self.gold[b]))
                 .then(proxy_of(a).total_cmp(&proxy_of(b)))
@@ -232,35 +254,101 @@ impl CurvesTable {
                         .total_cmp(&se(&self.gold_se, b))
                         .then(se(&self.proxy_se, a).total_cmp(&se(&self.proxy_se, b)))
                 })
-        });
-        let mut curves: Vec<Curve> = Vec::new();
-        for i in order {
-            let key = self.key(i);
-            if curves.last().is_none_or(|c| c.key != key) {
-                curves.push(Curve {
-                    key,
-                    kl: Vec::new(),
-                    gold: Vec::new(),
-                    proxy: self.proxy.as_ref().map(|_| Vec::new()),
-                    gold_se: self.gold_se.as_ref().map(|_| Vec::new()),
-                    proxy_se: self.proxy_se.as_ref().map(|_| Vec::new()),
-                });
+        };
+        let (order, start) = group_rows(&keys, point_order);
+        let empty = |key| Curve {
+            key,
+            kl: Vec::new(),
+            gold: Vec::new(),
+            proxy: self.proxy.as_ref().map(|_| Vec::new()),
+            gold_se: self.gold_se.as_ref().map(|_| Vec::new()),
+            proxy_se: self.proxy_se.as_ref().map(|_| Vec::new()),
+            replicates: Vec::new(),
+        };
+        let build = |rows: &[usize]| {
+            let mut curve = empty(keys[rows[0]]);
+            // The replicate number of the last replicate curve started.
+            let mut last_replicate: Option<f64> = None;
+            for &i in rows {
+                let mut c = &mut curve;
+                if let Some(r) = replicate_of(i) {
+                    if last_replicate != Some(r) {
+                        c.replicates.push(empty(keys[i]));
+                        last_replicate = Some(r);
+                    }
+                    c = c.replicates.last_mut().expect("pushed above");
+                }
+                c.kl.push(self.kl[i]);
+                c.gold.push(self.gold[i]);
+                if let (Some(p), Some(src)) = (c.proxy.as_mut(), self.proxy.as_ref()) {
+                    p.push(src[i]);
+                }
+                if let (Some(p), Some(src)) = (c.gold_se.as_mut(), self.gold_se.as_ref()) {
+                    p.push(src[i]);
+                }
+                if let (Some(p), Some(src)) = (c.proxy_se.as_mut(), self.proxy_se.as_ref()) {
+                    p.push(src[i]);
+                }
             }
-            let c = curves.last_mut().expect("pushed above");
-            c.kl.push(self.kl[i]);
-            c.gold.push(self.gold[i]);
-            if let (Some(p), Some(src)) = (c.proxy.as_mut(), self.proxy.as_ref()) {
-                p.push(src[i]);
-            }
-            if let (Some(p), Some(src)) = (c.gold_se.as_mut(), self.gold_se.as_ref()) {
-                p.push(src[i]);
-            }
-            if let (Some(p), Some(src)) = (c.proxy_se.as_mut(), self.proxy_se.as_ref()) {
-                p.push(src[i]);
-            }
-        }
-        curves
+            curve
+        };
+        start
+            .par_windows(2)
+            .map(|w| build(&order[w[0]..w[1]]))
+            .collect()
     }
+}
+
+/// Row indices ordered by curve key, then by `point_order` within each curve: rows get a curve
+/// id by hashing their key (the previous row's id is reused while the key repeats), the distinct
+/// keys are sorted, rows are bucketed by key rank, and only the points of each curve are sorted.
+fn group_rows(
+    keys: &[CurveKey],
+    point_order: impl Fn(&usize, &usize) -> std::cmp::Ordering + Sync,
+) -> (Vec<usize>, Vec<usize>) {
+    let mut id_of: std::collections::HashMap<CurveKey, usize> = Default::default();
+    let mut distinct: Vec<CurveKey> = Vec::new();
+    let mut ids = Vec::with_capacity(keys.len());
+    for (i, key) in keys.iter().enumerate() {
+        let id = if i > 0 && keys[i - 1] == *key {
+            ids[i - 1]
+        } else {
+            *id_of.entry(*key).or_insert_with(|| {
+                distinct.push(*key);
+                distinct.len() - 1
+            })
+        };
+        ids.push(id);
+    }
+    let mut by_key: Vec<usize> = (0..distinct.len()).collect();
+    by_key.sort_by(|&a, &b| distinct[a].cmp(&distinct[b]));
+    let mut rank = vec![0; distinct.len()];
+    for (r, &id) in by_key.iter().enumerate() {
+        rank[id] = r;
+    }
+    let mut start = vec![0usize; distinct.len() + 1];
+    for &id in &ids {
+        start[rank[id] + 1] += 1;
+    }
+    for r in 0..distinct.len() {
+        start[r + 1] += start[r];
+    }
+    let mut next = start.clone();
+    let mut order = vec![0usize; keys.len()];
+    for (i, &id) in ids.iter().enumerate() {
+        let r = rank[id];
+        order[next[r]] = i;
+        next[r] += 1;
+    }
+    let mut groups: Vec<&mut [usize]> = Vec::with_capacity(distinct.len());
+    let mut rest = order.as_mut_slice();
+    for r in 0..distinct.len() {
+        let (group, tail) = rest.split_at_mut(start[r + 1] - start[r]);
+        groups.push(group);
+        rest = tail;
+    }
+    groups.into_par_iter().for_each(|g| g.sort_by(&point_order));
+    (order, start)
 }
 
 /// Reads several Curves files and concatenates their curves (keys must not repeat across files).
@@ -282,6 +370,6 @@ pub fn read_curves(paths: &[PathBuf], map: &ColumnMap) -> Result<Vec<Curve>> {
             all.push(c);
         }
     }
-    all.sort_by(|a, b| a.key.cmp(&b.key));
+    all.sort_by_key(|c| c.key);
     Ok(all)
 }

@@ -84,6 +84,10 @@ pub enum Error {
     #[error("{0}")]
     Analysis(String),
 
+    /// A problem of best-of-n samples that is not one cell: a pool, a dump record.
+    #[error("{path}: {detail}")]
+    BadSamples { path: PathBuf, detail: String },
+
     #[error("{path}: cannot write: {source}")]
     Write {
         path: PathBuf,

@@ -78,6 +78,8 @@ struct FitJson {
     covariance: Option<Vec<Vec<f64>>>,
     condition_number: Option<f64>,
     ci_method: &'static str,
+    /// Replicate fits behind percentile intervals (`ci_method` "bootstrap"), else null.
+    bootstrap_replicates: Option<usize>,
     ci_level: f64,
     weighted: bool,
     baseline: Option<BaselineJson>,
@@ -116,7 +118,7 @@ fn correlations(f: &FittedForm) -> BTreeMap<String, f64> {
 }
 
 fn fit_json(fit: &CurveFit) -> FitJson {
-    let form = fit.form.linear();
+    let form = fit.form.form();
     let f = fit.fitted();
     FitJson {
         method: fit.key.method.as_str(),
@@ -171,7 +173,12 @@ fn fit_json(fit: &CurveFit) -> FitJson {
             })
         }),
         condition_number: f.and_then(|f| finite(f.stats.condition_number)),
-        ci_method: "t",
+        ci_method: if fit.bootstrap_replicates.is_some() {
+            "bootstrap"
+        } else {
+            "t"
+        },
+        bootstrap_replicates: fit.bootstrap_replicates,
         ci_level: 0.95,
         weighted: fit.weighted,
         baseline: fit.baseline.map(|b| BaselineJson {
@@ -185,14 +192,47 @@ fn fit_json(fit: &CurveFit) -> FitJson {
 }
 
 impl Exporter for JsonExporter {
+    /// The same bytes as `serde_json::to_vec_pretty` of the whole document, but each fit is
+    /// serialised on its own, in parallel, and indented into place.
     fn render(&self, fits: &[CurveFit]) -> Vec<u8> {
-        let doc = FitsDocument {
+        use rayon::prelude::*;
+        let head = FitsDocument {
             goodhart_version: VERSION,
-            fits: fits.iter().map(fit_json).collect(),
+            fits: Vec::new(),
         };
         // Plain structs of numbers and strings always serialise.
-        let mut bytes = serde_json::to_vec_pretty(&doc).expect("fits serialise to JSON");
-        bytes.push(b'\n');
+        let head = serde_json::to_vec_pretty(&head).expect("fits serialise to JSON");
+        if fits.is_empty() {
+            let mut bytes = head;
+            bytes.push(b'\n');
+            return bytes;
+        }
+        let parts: Vec<Vec<u8>> = fits
+            .par_iter()
+            .map(|f| {
+                let one = serde_json::to_vec_pretty(&fit_json(f)).expect("a fit serialises to JSON");
+                // JSON strings hold no raw newline, so every newline starts a line to indent.
+                let mut out = Vec::with_capacity(one.len() + one.len() / 8);
+                out.extend_from_slice(b"    ");
+                for &c in &one {
+                    out.push(c);
+                    if c == b'\n' {
+                        out.extend_from_slice(b"    ");
+                    }
+                }
+                out
+            })
+            .collect();
+        // `head` ends with `"fits": []\n}`; open the array there and fill it.
+        let open = head.len() - b"[]\n}".len();
+        let mut bytes = Vec::with_capacity(parts.iter().map(Vec::len).sum::<usize>() + 64);
+        bytes.extend_from_slice(&head[..open]);
+        bytes.extend_from_slice(b"[\n");
+        for (i, p) in parts.iter().enumerate() {
+            bytes.extend_from_slice(p);
+            bytes.extend_from_slice(if i + 1 < parts.len() { b",\n" } else { b"\n" });
+        }
+        bytes.extend_from_slice(b"  ]\n}\n");
         bytes
     }
 }
@@ -201,7 +241,7 @@ impl Exporter for JsonExporter {
 pub fn fits_table(fits: &[CurveFit]) -> OutTable {
     let mut names: Vec<&'static str> = Vec::new();
     for f in fits {
-        for &n in f.form.linear().param_names() {
+        for &n in f.form.form().param_names() {
             if !names.contains(&n) {
                 names.push(n);
             }
@@ -218,7 +258,7 @@ pub fn fits_table(fits: &[CurveFit]) -> OutTable {
     t.push("rm_data", num(&|c| c.key.rm_data));
     t.push("kl_penalty", num(&|c| c.key.kl_penalty));
     t.push("target", text(&|c| Some(c.target.as_str().to_string())));
-    t.push("form", text(&|c| Some(c.form.linear().id().to_string())));
+    t.push("form", text(&|c| Some(c.form.form().id().to_string())));
     t.push("n_points", int(&|c| c.fitted().map(|f| f.stats.n_points as i64)));
     t.push("dof", int(&|c| c.fitted().map(|f| f.stats.dof as i64)));
     for name in names {
@@ -307,7 +347,7 @@ impl Exporter for TextReport {
     fn render(&self, fits: &[CurveFit]) -> Vec<u8> {
         let mut s = String::new();
         for fit in fits {
-            let form = fit.form.linear();
+            let form = fit.form.form();
             let _ = writeln!(s, "[[Fit]] {}  target: {}", fit.key, fit.target.as_str());
             let _ = writeln!(s, "    form               = {}: {}", form.id(), form.formula());
             let _ = writeln!(s, "    baseline           = {}", baseline_text(fit));
@@ -348,6 +388,9 @@ impl Exporter for TextReport {
             let _ = writeln!(s, "    Akaike info crit   = {}", g6(st.aic));
             let _ = writeln!(s, "    Bayesian info crit = {}", g6(st.bic));
             let _ = writeln!(s, "[[Variables]]");
+            if let Some(b) = fit.bootstrap_replicates {
+                let _ = writeln!(s, "    (95% CI: percentiles of {b} bootstrap replicate fits)");
+            }
             for p in &f.params {
                 match (p.se, p.ci_low, p.ci_high) {
                     (Some(se), Some(lo), Some(hi)) => {
@@ -460,7 +503,7 @@ impl Exporter for MarkdownReport {
                 fmt_num(fit.key.rm_params),
                 other.join(" "),
                 fit.target.as_str(),
-                fit.form.linear().id(),
+                fit.form.form().id(),
                 pm(f.and_then(|f| f.params.first())),
                 pm(f.and_then(|f| f.params.get(1))),
                 f.map_or(0, |f| f.stats.n_points),
@@ -477,6 +520,29 @@ impl Exporter for MarkdownReport {
 #[cfg(test)]
 mod tests {
     use super::g6;
+
+    #[test]
+    fn parallel_json_equals_serde_pretty() {
+        use super::*;
+        use crate::curves::CurvesTable;
+        use crate::generate::law::LawSpec;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.csv");
+        std::fs::write(&path, LawSpec::default().generate().unwrap().to_bytes_for(&path).unwrap()).unwrap();
+        let t = CurvesTable::read(&path, &crate::ingest::ColumnMap::default()).unwrap();
+        let fits = crate::fit::fit_curves(&t.curves(), &crate::fit::FitOptions::default()).unwrap();
+        let doc = FitsDocument {
+            goodhart_version: VERSION,
+            fits: fits.iter().map(fit_json).collect(),
+        };
+        let mut expect = serde_json::to_vec_pretty(&doc).unwrap();
+        expect.push(b'\n');
+        assert_eq!(String::from_utf8(JsonExporter.render(&fits)).unwrap(), String::from_utf8(expect).unwrap());
+        let empty = FitsDocument { goodhart_version: VERSION, fits: vec![] };
+        let mut expect = serde_json::to_vec_pretty(&empty).unwrap();
+        expect.push(b'\n');
+        assert_eq!(JsonExporter.render(&[]), expect);
+    }
 
     #[test]
     fn g6_formats_like_printf_g() {

@@ -7,7 +7,7 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use crate::curves::Curve;
 use crate::error::{Error, Result};
-use crate::forms::{FormId, LinearForm, Peak};
+use crate::forms::{FormId, Peak};
 use crate::schema::CurveKey;
 
 /// Why a linear least-squares problem has no unique solution.
@@ -86,7 +86,8 @@ pub fn solve_linear(
     let sv = r.clone().svd(false, false).singular_values;
     let (smax, smin) = (sv.max(), sv.min());
     let condition = smax / smin;
-    if !(smin > smax * (n as f64) * f64::EPSILON) {
+    // Also catches NaN singular values.
+    if smin.partial_cmp(&(smax * (n as f64) * f64::EPSILON)) != Some(std::cmp::Ordering::Greater) {
         return Err(LinearError::Singular {
             condition,
             hint: String::new(),
@@ -184,11 +185,11 @@ impl FittedForm {
 
     /// The fitted score at distance d = sqrt(KL).
     pub fn predict(&self, d: f64) -> f64 {
-        self.form.linear().eval(&self.values(), d)
+        self.form.form().eval(&self.values(), d)
     }
 
     pub fn peak(&self) -> Option<Peak> {
-        self.form.linear().peak(&self.values())
+        self.form.form().peak(&self.values())
     }
 
     /// Adds `extra` to the parameter covariance (an uncertainty the residuals cannot see, such
@@ -226,36 +227,36 @@ impl LinearFit {
         LinearFit { form }
     }
 
-    /// The design matrix: one row of basis functions per point.
+    /// The design matrix: one row of basis functions per point (for a linear form, the
+    /// gradient at any parameters; see [`crate::form_fit::jacobian`]).
     pub fn design(&self, d: &[f64]) -> DMatrix<f64> {
-        let form: &dyn LinearForm = self.form.linear();
-        let p = form.param_names().len();
-        let mut x = DMatrix::zeros(d.len(), p);
-        let mut row = vec![0.0; p];
-        for (i, &d) in d.iter().enumerate() {
-            form.basis(d, &mut row);
-            for j in 0..p {
-                x[(i, j)] = row[j];
-            }
-        }
-        x
+        let zeros = vec![0.0; self.form.form().param_names().len()];
+        crate::form_fit::jacobian(self.form, &zeros, d)
     }
 
     pub fn fit(&self, pts: &Points) -> Result<FittedForm, LinearError> {
         let x = self.design(&pts.d);
         let sol = solve_linear(&x, &pts.y, pts.w.as_deref())?;
-        Ok(statistics(self.form, self.form.linear().param_names(), pts, &sol))
+        Ok(statistics(self.form, self.form.form().param_names(), pts, &sol))
     }
 }
 
 /// Student's t quantile for a two-sided 95% interval.
-fn t95(dof: usize) -> f64 {
-    StudentsT::new(0.0, 1.0, dof as f64)
-        .map(|t| t.inverse_cdf(0.975))
-        .unwrap_or(f64::NAN)
+pub(crate) fn t95(dof: usize) -> f64 {
+    thread_local! {
+        // The quantile is an iterative computation; thousands of curves share a few dofs.
+        static CACHE: std::cell::RefCell<std::collections::HashMap<usize, f64>> = Default::default();
+    }
+    CACHE.with(|c| {
+        *c.borrow_mut().entry(dof).or_insert_with(|| {
+            StudentsT::new(0.0, 1.0, dof as f64)
+                .map(|t| t.inverse_cdf(0.975))
+                .unwrap_or(f64::NAN)
+        })
+    })
 }
 
-fn statistics(form: FormId, names: &[&'static str], pts: &Points, sol: &LinearSolution) -> FittedForm {
+pub(crate) fn statistics(form: FormId, names: &[&'static str], pts: &Points, sol: &LinearSolution) -> FittedForm {
     let (n, p) = (pts.y.len(), names.len());
     let dof = n - p;
     let weight = |i: usize| pts.w.as_ref().map_or(1.0, |w| w[i]);
@@ -414,6 +415,9 @@ pub struct CurveFit {
     pub holdout: Option<Holdout>,
     /// Things the user should know (printed on stderr, grouped).
     pub warnings: Vec<String>,
+    /// With bootstrap replicates in the input: how many replicate fits gave the parameters'
+    /// percentile intervals (`"ci_method": "bootstrap"`); `None`: Student-t intervals.
+    pub bootstrap_replicates: Option<usize>,
 }
 
 impl CurveFit {
@@ -467,7 +471,7 @@ pub fn fit_curves(curves: &[Curve], opts: &FitOptions) -> Result<Vec<CurveFit>> 
 /// Fits one curve and target.
 pub fn fit_curve(curve: &Curve, target: Target, opts: &FitOptions) -> Result<CurveFit> {
     let form = opts.form.unwrap_or(FormId::for_method(curve.key.method));
-    let n_params = form.linear().param_names().len();
+    let n_params = form.form().param_names().len();
     let (scores, se): (Vec<Option<f64>>, Option<&Vec<f64>>) = match target {
         Target::Gold => (
             curve.gold.iter().map(|&g| Some(g)).collect(),
@@ -531,7 +535,7 @@ pub fn fit_curve(curve: &Curve, target: Target, opts: &FitOptions) -> Result<Cur
     if n < n_params {
         return Err(Error::TooFewPoints {
             curve: format!("{} (target {})", curve.key, target.as_str()),
-            form: form.linear().id(),
+            form: form.form().id(),
             points: n,
             params: n_params,
         });
@@ -539,9 +543,7 @@ pub fn fit_curve(curve: &Curve, target: Target, opts: &FitOptions) -> Result<Cur
     let kl_range = fit_pts.d.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), d| {
         (lo.min(d * d), hi.max(d * d))
     });
-    let mut outcome = LinearFit::new(form)
-        .fit(&fit_pts)
-        .map_err(|e| format!("no unique fit: {e}"));
+    let mut outcome = crate::form_fit::fit_points(form, &fit_pts);
     if let (Some(b), Ok(fitted)) = (baseline.as_mut(), outcome.as_mut()) {
         propagate_baseline(b, &zeros, form, &fit_pts, fitted);
     }
@@ -570,6 +572,7 @@ pub fn fit_curve(curve: &Curve, target: Target, opts: &FitOptions) -> Result<Cur
                 .map(|e| e.iter().fold(0.0_f64, |a, x| a.max(x.abs()))),
         }
     });
+    let bootstrap_replicates = bootstrap_intervals(curve, target, opts, &mut outcome, &mut warnings);
     Ok(CurveFit {
         key: curve.key,
         target,
@@ -580,7 +583,68 @@ pub fn fit_curve(curve: &Curve, target: Target, opts: &FitOptions) -> Result<Cur
         outcome,
         holdout,
         warnings,
+        bootstrap_replicates,
     })
+}
+
+/// The q-quantile of sorted values, interpolating linearly between order statistics (numpy's
+/// default).
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    let h = (sorted.len() - 1) as f64 * q;
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(sorted.len() - 1);
+    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+}
+
+/// Percentile 95% intervals from the curve's bootstrap replicates (rows with a `replicate`
+/// number, as `goodhart bon --bootstrap` writes): every replicate is fitted like the curve, and
+/// each parameter's interval runs from the 2.5th to the 97.5th percentile of its replicate
+/// values. Values and standard errors stay those of the fit to the point estimate. Returns the
+/// number of replicate fits used, or `None` when there are no replicates (or too few fit).
+fn bootstrap_intervals(
+    curve: &Curve,
+    target: Target,
+    opts: &FitOptions,
+    outcome: &mut std::result::Result<FittedForm, String>,
+    warnings: &mut Vec<String>,
+) -> Option<usize> {
+    if curve.replicates.is_empty() {
+        return None;
+    }
+    let fitted = outcome.as_mut().ok()?;
+    let opts = FitOptions {
+        holdout_above: None,
+        ..opts.clone()
+    };
+    let values: Vec<Vec<f64>> = curve
+        .replicates
+        .iter()
+        .filter_map(|r| fit_curve(r, target, &opts).ok())
+        .filter_map(|f| f.fitted().map(FittedForm::values))
+        .filter(|v| v.len() == fitted.params.len())
+        .collect();
+    let total = curve.replicates.len();
+    if values.len() < 2 {
+        warnings.push(format!(
+            "only {} of {total} bootstrap replicate(s) could be fitted: Student-t intervals are given instead",
+            values.len()
+        ));
+        return None;
+    }
+    if values.len() < total {
+        warnings.push(format!(
+            "{} of {total} bootstrap replicate(s) could not be fitted; the intervals use the other {}",
+            total - values.len(),
+            values.len()
+        ));
+    }
+    for (j, p) in fitted.params.iter_mut().enumerate() {
+        let mut v: Vec<f64> = values.iter().map(|r| r[j]).collect();
+        v.sort_by(f64::total_cmp);
+        p.ci_low = Some(percentile(&v, 0.025));
+        p.ci_high = Some(percentile(&v, 0.975));
+    }
+    Some(values.len())
 }
 
 /// The subtracted baseline b shifts every fitted score by the same amount, so its error moves
@@ -601,12 +665,22 @@ fn propagate_baseline(
     let k = zeros.len() as f64;
     let var_b = redchi * zeros.iter().map(|z| z.1).sum::<f64>() / (k * k);
     b.se = Some(var_b.sqrt());
-    let x = LinearFit::new(form).design(&pts.d);
-    let ones = vec![1.0; pts.d.len()];
-    let Ok(unit) = solve_linear(&x, &ones, pts.w.as_deref()) else {
+    let Some(cov) = fitted.covariance.as_ref().filter(|_| redchi > 0.0) else {
         return;
     };
-    let u = DVector::from_vec(unit.coef);
+    // u = (JᵀWJ)⁻¹ JᵀW·1, with (JᵀWJ)⁻¹ = covariance / redchi: no second solve needed.
+    let f = form.form();
+    let values = fitted.values();
+    let mut g = DVector::zeros(values.len());
+    let mut row = vec![0.0; values.len()];
+    for (i, &d) in pts.d.iter().enumerate() {
+        f.gradient(&values, d, &mut row);
+        let w = pts.w.as_ref().map_or(1.0, |w| w[i]);
+        for (gj, rj) in g.iter_mut().zip(&row) {
+            *gj += w * rj;
+        }
+    }
+    let u = cov * g / redchi;
     fitted.add_covariance(&(&u * u.transpose() * var_b));
 }
 

@@ -5,18 +5,24 @@
 //! [`export`] writes the fits JSON contract, a flat CSV and reports. [`generate`] makes data
 //! with known truth; [`demo`] runs the whole job on the bundled default.
 
+pub mod bon;
 pub mod cli;
 pub mod commands;
+pub mod compare_forms;
 pub mod curves;
 pub mod demo;
 pub mod error;
 pub mod export;
 pub mod fit;
+pub mod form_fit;
 pub mod forms;
 pub mod generate;
 pub mod ingest;
 pub mod inspect;
+pub mod nonlinear;
 pub mod output;
+pub mod scaling;
 pub mod schema;
+pub mod shared_alpha;
 
 pub use error::{Error, Result};

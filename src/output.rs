@@ -73,7 +73,6 @@ impl Sink {
                 };
                 tmp.write_all(bytes).map_err(werr)?;
                 tmp.flush().map_err(werr)?;
-                tmp.as_file().sync_all().map_err(werr)?;
                 tmp.persist(&path).map_err(|e| werr(e.error))?;
                 Ok(())
             }

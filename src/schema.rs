@@ -25,10 +25,13 @@ impl Method {
 
     /// Parses `bon` or `rl` (surrounding white space and case ignored).
     pub fn parse(text: &str) -> Option<Method> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "bon" => Some(Method::Bon),
-            "rl" => Some(Method::Rl),
-            _ => None,
+        let t = text.trim();
+        if t.eq_ignore_ascii_case("bon") {
+            Some(Method::Bon)
+        } else if t.eq_ignore_ascii_case("rl") {
+            Some(Method::Rl)
+        } else {
+            None
         }
     }
 }
@@ -46,6 +49,9 @@ pub enum ColumnKind {
     Number,
     /// Free text (a number in the file is kept as its text).
     Text,
+    /// Text or integers naming groups (such as prompts), stored once per distinct value
+    /// (dictionary-encoded): large tables with few distinct values stay small and fast.
+    Label,
 }
 
 /// One column of a canonical table.
@@ -66,7 +72,7 @@ const fn col(name: &'static str, kind: ColumnKind, required: bool) -> ColumnSpec
 
 /// The Curves table (DESIGN.md): one row per point of a gold-vs-KL curve.
 pub const CURVES: &[ColumnSpec] = &[
-    col("method", ColumnKind::Text, true),
+    col("method", ColumnKind::Label, true),
     col("rm_params", ColumnKind::Number, true),
     col("kl", ColumnKind::Number, true),
     col("gold", ColumnKind::Number, true),
@@ -79,6 +85,20 @@ pub const CURVES: &[ColumnSpec] = &[
     col("rm_data", ColumnKind::Number, false),
     col("gold_se", ColumnKind::Number, false),
     col("proxy_se", ColumnKind::Number, false),
+    // Bootstrap replicate curves (1..B) written by `goodhart bon --bootstrap`; empty on the
+    // point estimate.
+    col("replicate", ColumnKind::Number, false),
+];
+
+/// The Samples table (DESIGN.md): one row per scored sample; the samples of one prompt and
+/// one reward model form a best-of-n pool.
+pub const SAMPLES: &[ColumnSpec] = &[
+    col("prompt", ColumnKind::Label, true),
+    col("proxy", ColumnKind::Number, true),
+    col("gold", ColumnKind::Number, true),
+    col("rm_params", ColumnKind::Number, false),
+    col("policy_params", ColumnKind::Number, false),
+    col("rm_data", ColumnKind::Number, false),
 ];
 
 /// Total order on `f64` keys (all key values are finite once validated).
@@ -130,6 +150,17 @@ impl PartialEq for CurveKey {
 
 impl Eq for CurveKey {}
 
+/// Hashes the bit patterns, consistent with `Eq` (equal under `total_cmp` means equal bits).
+impl std::hash::Hash for CurveKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.method.hash(state);
+        self.rm_params.to_bits().hash(state);
+        for v in [self.policy_params, self.rm_data, self.kl_penalty] {
+            v.map(f64::to_bits).hash(state);
+        }
+    }
+}
+
 impl fmt::Display for CurveKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} rm_params={}", self.method, fmt_num(self.rm_params))?;
@@ -150,7 +181,7 @@ impl fmt::Display for CurveKey {
 /// for very large or very small magnitudes (`3e6`, `0.25`, `1.5e-7`).
 pub fn fmt_num(x: f64) -> String {
     let a = x.abs();
-    if x != 0.0 && x.is_finite() && (a >= 1e6 || a < 1e-4) {
+    if x != 0.0 && x.is_finite() && !(1e-4..1e6).contains(&a) {
         format!("{x:e}")
     } else {
         format!("{x}")

@@ -59,7 +59,7 @@ fn rel(a: f64, b: f64) -> f64 {
 fn noisy(form: FormId, kls: &[f64], params: [f64; 2], sd: f64, weighted: bool, seed: u64) -> Points {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let d: Vec<f64> = kls.iter().map(|k| k.sqrt()).collect();
-    let f = form.linear();
+    let f = form.form();
     let y = d
         .iter()
         .map(|&d| f.eval(&params, d) + sd * (rng.random::<f64>() - 0.5))

@@ -156,7 +156,7 @@ impl LawSpec {
                 Method::Bon => self.kl_max_bon,
                 Method::Rl => self.kl_max_rl,
             };
-            let form = FormId::for_method(m).linear();
+            let form = FormId::for_method(m).form();
             for (i, &n) in self.rm_params.iter().enumerate() {
                 let (alpha, beta) = self.truth(m, i);
                 let d_max = kl_max.sqrt();

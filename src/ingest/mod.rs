@@ -106,6 +106,70 @@ pub struct ColumnMapping {
 pub enum ColumnData {
     Number(Vec<Option<f64>>),
     Text(Vec<Option<String>>),
+    Label(LabelColumn),
+}
+
+/// A dictionary-encoded column of labels ([`ColumnKind::Label`]): each distinct label is
+/// stored once, rows hold its index. A number is labelled by its shortest text (`7`, `0.5`),
+/// so the number 7 and the text `7` are the same label.
+#[derive(Debug, Clone, Default)]
+pub struct LabelColumn {
+    /// The distinct labels, in order of first appearance.
+    pub labels: Vec<String>,
+    /// Each row's label as an index into `labels`; `None` for an empty cell.
+    pub codes: Vec<Option<u32>>,
+    by_text: HashMap<String, u32>,
+    by_number: HashMap<u64, u32>,
+    by_integer: HashMap<i64, u32>,
+}
+
+impl LabelColumn {
+    fn code_of_text(&mut self, text: &str) -> u32 {
+        // Labels usually repeat row after row: compare with the previous row's before hashing.
+        if let Some(Some(c)) = self.codes.last()
+            && self.labels[*c as usize] == text
+        {
+            return *c;
+        }
+        if let Some(&c) = self.by_text.get(text) {
+            return c;
+        }
+        let c = self.labels.len() as u32;
+        self.labels.push(text.to_string());
+        self.by_text.insert(text.to_string(), c);
+        c
+    }
+
+    /// Adds a label given as text (already trimmed; empty is a missing value).
+    pub(crate) fn push_text(&mut self, text: &str) {
+        let code = (!text.is_empty()).then(|| self.code_of_text(text));
+        self.codes.push(code);
+    }
+
+    pub(crate) fn push_number(&mut self, x: Option<f64>) {
+        let code = x.map(|x| match self.by_number.get(&x.to_bits()) {
+            Some(&c) => c,
+            None => {
+                let c = self.code_of_text(&crate::schema::fmt_num(x));
+                self.by_number.insert(x.to_bits(), c);
+                c
+            }
+        });
+        self.codes.push(code);
+    }
+
+    /// Adds an integer label exactly (no rounding through `f64`).
+    pub(crate) fn push_integer(&mut self, x: Option<i64>) {
+        let code = x.map(|x| match self.by_integer.get(&x) {
+            Some(&c) => c,
+            None => {
+                let c = self.code_of_text(&x.to_string());
+                self.by_integer.insert(x, c);
+                c
+            }
+        });
+        self.codes.push(code);
+    }
 }
 
 /// A table read from a file: the canonical columns it has, as plain vectors.
@@ -253,6 +317,7 @@ impl ColumnBuilder {
         let data = match spec.kind {
             ColumnKind::Number => ColumnData::Number(Vec::new()),
             ColumnKind::Text => ColumnData::Text(Vec::new()),
+            ColumnKind::Label => ColumnData::Label(LabelColumn::default()),
         };
         ColumnBuilder { spec, source, data }
     }
@@ -286,6 +351,7 @@ impl ColumnBuilder {
             } else {
                 Some(t.to_string())
             }),
+            ColumnData::Label(l) => l.push_text(t),
         }
         Ok(())
     }
@@ -295,6 +361,7 @@ impl ColumnBuilder {
         match &mut self.data {
             ColumnData::Number(v) => v.push(x),
             ColumnData::Text(v) => v.push(x.map(crate::schema::fmt_num)),
+            ColumnData::Label(l) => l.push_number(x),
         }
     }
 
@@ -303,6 +370,7 @@ impl ColumnBuilder {
             let missing = match &self.data {
                 ColumnData::Number(v) => v.iter().position(Option::is_none),
                 ColumnData::Text(v) => v.iter().position(Option::is_none),
+                ColumnData::Label(l) => l.codes.iter().position(Option::is_none),
             };
             if let Some(i) = missing {
                 return Err(self.bad(path, i + 1, "", "missing value in a required column"));

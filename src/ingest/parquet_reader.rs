@@ -4,7 +4,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use super::{ColumnBuilder, ColumnMap, ReadOutput, builders_for, plan_columns};
+use super::{ColumnBuilder, ColumnData, ColumnMap, ReadOutput, builders_for, plan_columns};
 use crate::error::{Error, Result};
 use crate::schema::{ColumnKind, ColumnSpec};
 
@@ -64,6 +64,18 @@ fn fill(path: &Path, b: &mut ColumnBuilder, series: &Series) -> Result<()> {
         }
         return Ok(());
     }
+    if let ColumnData::Label(labels) = &mut b.data
+        && dtype.is_integer()
+    {
+        // integer labels (prompt ids) exactly, without a detour through f64 or text
+        let cast = series.cast(&DataType::Int64).map_err(|e| corrupt(path, e))?;
+        let ca = cast.i64().map_err(|e| corrupt(path, e))?;
+        labels.codes.reserve(ca.len());
+        for v in ca.iter() {
+            labels.push_integer(v);
+        }
+        return Ok(());
+    }
     let numeric = dtype.is_primitive_numeric() || dtype.is_bool() && b.spec.kind == ColumnKind::Text;
     if !numeric && !dtype.is_null() {
         return Err(Error::BadValue {
@@ -78,8 +90,13 @@ fn fill(path: &Path, b: &mut ColumnBuilder, series: &Series) -> Result<()> {
         .cast(&DataType::Float64)
         .map_err(|e| corrupt(path, e))?;
     let ca = cast.f64().map_err(|e| corrupt(path, e))?;
-    for v in ca.iter() {
-        b.push_number(v);
+    if let ColumnData::Number(v) = &mut b.data {
+        v.reserve(ca.len());
+        v.extend(ca.iter());
+    } else {
+        for v in ca.iter() {
+            b.push_number(v);
+        }
     }
     Ok(())
 }

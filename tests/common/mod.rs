@@ -55,7 +55,11 @@ pub fn small_curves_csv() -> String {
         s.push_str(&format!("{m},1e8,0,0.01\n{m},1e8,0,-0.01\n"));
         for k in 1..=12 {
             let d = k as f64 * 0.25;
-            let base = if m == "bon" { d * (alpha - beta * d) } else { d * (alpha - beta * d.ln()) };
+            let base = if m == "bon" {
+                d * (alpha - beta * d)
+            } else {
+                d * (alpha - beta * d.ln())
+            };
             let noise = if k % 2 == 0 { 0.003 } else { -0.003 };
             s.push_str(&format!("{m},1e8,{},{}\n", d * d, base + noise));
         }

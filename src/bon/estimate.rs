@@ -1,0 +1,359 @@
+//! The unbiased best-of-n estimator (Nakano et al. 2021, App. I) over pools of scored samples:
+//! per-prompt BoN gold and proxy scores and the exact pool KL, their means and standard errors
+//! over prompts, and prompt-bootstrap replicate curves.
+//!
+//! Results are byte-identical whatever the thread count: per-prompt work runs in parallel but
+//! every sum over prompts runs in the pools' fixed (key, prompt) order, and each bootstrap
+//! replicate draws from its own seeded ChaCha stream.
+
+use std::collections::BTreeMap;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+use super::samples::Pool;
+use super::weights::{analytic_kl, bon_weights, pool_kl};
+use crate::error::{Error, Result};
+use crate::schema::CurveKey;
+
+/// Which KL is written as `kl` (the column `goodhart fit` uses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KlChoice {
+    /// ln n - (n - 1)/n, the paper's formula (an upper bound).
+    Analytic,
+    /// The exact KL over each empirical pool, averaged over prompts.
+    Pool,
+}
+
+/// Options of `goodhart bon`.
+#[derive(Debug, Clone)]
+pub struct BonOptions {
+    /// The n values; `None`: every n when the largest pool has <= 64 samples, else about 60
+    /// log-spaced values from 1 to N.
+    pub n: Option<Vec<usize>>,
+    /// Prompt-bootstrap replicate curves to add (0: none).
+    pub bootstrap: usize,
+    pub seed: u64,
+    pub kl: KlChoice,
+}
+
+impl Default for BonOptions {
+    fn default() -> Self {
+        BonOptions {
+            n: None,
+            bootstrap: 0,
+            seed: 0,
+            kl: KlChoice::Analytic,
+        }
+    }
+}
+
+/// One prompt's estimates, one entry per requested n that is <= the pool size.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PoolEstimate {
+    pub gold: Vec<f64>,
+    pub proxy: Vec<f64>,
+    pub kl_pool: Vec<f64>,
+}
+
+/// One point of a best-of-n curve.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CurvePoint {
+    pub n: usize,
+    /// ln n - (n - 1)/n
+    pub kl_analytic: f64,
+    /// Mean over prompts of the exact pool KL.
+    pub kl_pool: f64,
+    pub gold: f64,
+    pub proxy: f64,
+    /// Standard error over prompts; `None` with fewer than 2 prompts or no spread. Replicate
+    /// points carry the point estimate's standard errors (the same fit weights).
+    pub gold_se: Option<f64>,
+    pub proxy_se: Option<f64>,
+    /// Prompts averaged (pools with N >= n; for a replicate, draws of such pools).
+    pub n_prompts: usize,
+}
+
+/// The best-of-n curve of one reward model, with its bootstrap replicates (1..=B).
+#[derive(Debug, Clone)]
+pub struct BonCurve {
+    pub key: CurveKey,
+    pub points: Vec<CurvePoint>,
+    pub replicates: Vec<Vec<CurvePoint>>,
+}
+
+/// The default n values for a largest pool of `max_pool` samples: all of 1..=N when N <= 64,
+/// else 60 distinct values, log-spaced from 1 to N (1 and N included): the finest geometric
+/// grid whose rounding to whole numbers leaves 60 distinct values.
+pub fn default_n_grid(max_pool: usize) -> Vec<usize> {
+    const TARGET: usize = 60;
+    if max_pool <= 64 {
+        return (1..=max_pool).collect();
+    }
+    let ln_n = (max_pool as f64).ln();
+    let mut steps = TARGET - 1;
+    loop {
+        let mut grid: Vec<usize> = (0..=steps)
+            .map(|k| ((k as f64 / steps as f64 * ln_n).exp().round() as usize).clamp(1, max_pool))
+            .collect();
+        grid.push(1);
+        grid.push(max_pool);
+        grid.sort_unstable();
+        grid.dedup();
+        if grid.len() >= TARGET || steps >= max_pool {
+            return grid;
+        }
+        steps += 1;
+    }
+}
+
+/// The weights of every requested n <= N for pools of N samples, and their KL without ties.
+struct WeightSet {
+    ns: Vec<usize>,
+    weights: Vec<Vec<f64>>,
+    kl_untied: Vec<f64>,
+}
+
+impl WeightSet {
+    fn new(pool_size: usize, all_ns: &[usize]) -> WeightSet {
+        let ns: Vec<usize> = all_ns.iter().copied().filter(|&n| n <= pool_size).collect();
+        let weights: Vec<Vec<f64>> = ns.iter().map(|&n| bon_weights(pool_size, n)).collect();
+        let kl_untied = weights.iter().map(|w| pool_kl(w, None)).collect();
+        WeightSet {
+            ns,
+            weights,
+            kl_untied,
+        }
+    }
+}
+
+/// (Σ w_i a_i, Σ w_i b_i) in one pass over the weights, with four independent accumulators per
+/// sum (vectorisable, and always the same order of operations).
+fn dot2(w: &[f64], a: &[f64], b: &[f64]) -> (f64, f64) {
+    let mut acc_a = [0.0_f64; 4];
+    let mut acc_b = [0.0_f64; 4];
+    let (cw, ca, cb) = (w.chunks_exact(4), a.chunks_exact(4), b.chunks_exact(4));
+    let (rw, ra, rb) = (cw.remainder(), ca.remainder(), cb.remainder());
+    for ((w, x), y) in cw.zip(ca).zip(cb) {
+        for j in 0..4 {
+            acc_a[j] += w[j] * x[j];
+            acc_b[j] += w[j] * y[j];
+        }
+    }
+    let mut sa = (acc_a[0] + acc_a[1]) + (acc_a[2] + acc_a[3]);
+    let mut sb = (acc_b[0] + acc_b[1]) + (acc_b[2] + acc_b[3]);
+    for ((w, x), y) in rw.iter().zip(ra).zip(rb) {
+        sa += w * x;
+        sb += w * y;
+    }
+    (sa, sb)
+}
+
+/// The estimates of one pool whose samples are sorted by (proxy, gold).
+///
+/// Tied proxy scores share their group's total weight equally, which is the same as replacing
+/// each tied sample's scores by the group's mean score and using the untied weights.
+fn estimate_sorted(sorted: &[(f64, f64)], ws: &WeightSet) -> PoolEstimate {
+    let big_n = sorted.len();
+    let mut group_ends: Vec<usize> = Vec::new();
+    let mut gold: Vec<f64> = sorted.iter().map(|s| s.1).collect();
+    let proxy: Vec<f64> = sorted.iter().map(|s| s.0).collect();
+    let tied = sorted.windows(2).any(|w| w[0].0 == w[1].0);
+    if tied {
+        let mut start = 0;
+        while start < big_n {
+            let mut end = start + 1;
+            while end < big_n && sorted[end].0 == sorted[start].0 {
+                end += 1;
+            }
+            if end - start > 1 {
+                let mean = gold[start..end].iter().sum::<f64>() / (end - start) as f64;
+                gold[start..end].fill(mean);
+            }
+            group_ends.push(end);
+            start = end;
+        }
+    }
+    let k = ws.ns.len();
+    let mut est = PoolEstimate {
+        gold: Vec::with_capacity(k),
+        proxy: Vec::with_capacity(k),
+        kl_pool: Vec::with_capacity(k),
+    };
+    for (j, &n) in ws.ns.iter().enumerate() {
+        let (g, p) = dot2(&ws.weights[j][n - 1..], &gold[n - 1..], &proxy[n - 1..]);
+        est.gold.push(g);
+        est.proxy.push(p);
+        est.kl_pool.push(if tied {
+            pool_kl(&ws.weights[j], Some(&group_ends))
+        } else {
+            ws.kl_untied[j]
+        });
+    }
+    est
+}
+
+/// The estimates of one pool of (proxy, gold) samples in any order, for every n in `ns` that
+/// is <= the pool size (in the order of `ns`, which must be ascending).
+pub fn estimate_pool(samples: &[(f64, f64)], ns: &[usize]) -> PoolEstimate {
+    let mut sorted = samples.to_vec();
+    sorted.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    estimate_sorted(&sorted, &WeightSet::new(sorted.len(), ns))
+}
+
+/// Weight sets are shared by pools of equal size when they fit in this many bytes.
+const WEIGHT_CACHE_BYTES: usize = 512 << 20;
+
+/// Per-pool estimates of the pools of one curve, in pool order.
+fn estimate_pools(pools: &[&Pool], ns: &[usize]) -> Vec<PoolEstimate> {
+    let mut sizes: Vec<usize> = pools.iter().map(|p| p.scores.len()).collect();
+    sizes.sort_unstable();
+    sizes.dedup();
+    let cache_bytes: usize = sizes
+        .iter()
+        .map(|&s| s * ns.iter().filter(|&&n| n <= s).count() * 8)
+        .sum();
+    if cache_bytes <= WEIGHT_CACHE_BYTES {
+        let sets: BTreeMap<usize, WeightSet> = sizes
+            .par_iter()
+            .map(|&s| (s, WeightSet::new(s, ns)))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .collect();
+        pools
+            .par_iter()
+            .map(|p| estimate_sorted(&p.scores, &sets[&p.scores.len()]))
+            .collect()
+    } else {
+        pools
+            .par_iter()
+            .map(|p| estimate_sorted(&p.scores, &WeightSet::new(p.scores.len(), ns)))
+            .collect()
+    }
+}
+
+/// Mean and standard error of the mean (None with fewer than 2 values or no spread).
+fn mean_se(values: impl Iterator<Item = f64> + Clone) -> (f64, Option<f64>, usize) {
+    let (mut sum, mut m) = (0.0, 0usize);
+    for v in values.clone() {
+        sum += v;
+        m += 1;
+    }
+    let mean = sum / m as f64;
+    if m < 2 {
+        return (mean, None, m);
+    }
+    let ss: f64 = values.map(|v| (v - mean) * (v - mean)).sum();
+    let se = (ss / (m - 1) as f64).sqrt() / (m as f64).sqrt();
+    (mean, (se > 0.0 && se.is_finite()).then_some(se), m)
+}
+
+/// The point estimate of a curve: for each n, the mean over prompts whose pool has N >= n.
+fn point_curve(ests: &[PoolEstimate], ns: &[usize]) -> Vec<CurvePoint> {
+    ns.iter()
+        .enumerate()
+        .map(|(k, &n)| {
+            let eligible = ests.iter().filter(move |e| e.gold.len() > k);
+            let (gold, gold_se, m) = mean_se(eligible.clone().map(move |e| e.gold[k]));
+            let (proxy, proxy_se, _) = mean_se(eligible.clone().map(move |e| e.proxy[k]));
+            let kl_pool = eligible.map(|e| e.kl_pool[k]).sum::<f64>() / m as f64;
+            CurvePoint {
+                n,
+                kl_analytic: analytic_kl(n),
+                kl_pool,
+                gold,
+                proxy,
+                gold_se,
+                proxy_se,
+                n_prompts: m,
+            }
+        })
+        .collect()
+}
+
+/// One prompt-bootstrap replicate: m prompts drawn with replacement from its own ChaCha stream.
+/// An n that no drawn prompt reaches has no point in the replicate.
+fn replicate_curve(ests: &[PoolEstimate], point: &[CurvePoint], seed: u64, stream: u64) -> Vec<CurvePoint> {
+    let m = ests.len();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(stream);
+    let mut counts = vec![0u32; m];
+    for _ in 0..m {
+        counts[rng.random_range(0..m)] += 1;
+    }
+    let k = point.len();
+    let (mut gold, mut proxy, mut kl, mut draws) = (vec![0.0; k], vec![0.0; k], vec![0.0; k], vec![0usize; k]);
+    for (e, &c) in ests.iter().zip(&counts) {
+        if c == 0 {
+            continue;
+        }
+        let cf = c as f64;
+        for j in 0..e.gold.len() {
+            gold[j] += cf * e.gold[j];
+            proxy[j] += cf * e.proxy[j];
+            kl[j] += cf * e.kl_pool[j];
+            draws[j] += c as usize;
+        }
+    }
+    (0..k)
+        .filter(|&j| draws[j] > 0)
+        .map(|j| {
+            let d = draws[j] as f64;
+            CurvePoint {
+                gold: gold[j] / d,
+                proxy: proxy[j] / d,
+                kl_pool: kl[j] / d,
+                n_prompts: draws[j],
+                ..point[j].clone()
+            }
+        })
+        .collect()
+}
+
+/// Best-of-n curves of every reward model (key) among the pools, which must be sorted by
+/// (key, prompt) as [`super::samples::read_samples`] returns them.
+pub fn bon_curves(pools: &[Pool], opts: &BonOptions) -> Result<Vec<BonCurve>> {
+    if let Some(ns) = &opts.n
+        && ns.contains(&0)
+    {
+        return Err(Error::Usage("--n: n must be a whole number >= 1".to_string()));
+    }
+    let mut groups: Vec<(CurveKey, Vec<&Pool>)> = Vec::new();
+    for p in pools {
+        match groups.last_mut() {
+            Some((key, list)) if *key == p.key => list.push(p),
+            _ => groups.push((p.key, vec![p])),
+        }
+    }
+    let mut curves = Vec::with_capacity(groups.len());
+    for (ci, (key, list)) in groups.iter().enumerate() {
+        let max_pool = list.iter().map(|p| p.scores.len()).max().unwrap_or(0);
+        let ns: Vec<usize> = match &opts.n {
+            None => default_n_grid(max_pool),
+            Some(ns) => {
+                let mut ns = ns.clone();
+                ns.sort_unstable();
+                ns.dedup();
+                if let Some(&big) = ns.iter().find(|&&n| n > max_pool) {
+                    return Err(Error::Analysis(format!(
+                        "--n {big} is above every pool size of curve {key} (its largest pool has {max_pool} samples): best-of-{big} needs at least {big} samples of one prompt"
+                    )));
+                }
+                ns
+            }
+        };
+        let ests = estimate_pools(list, &ns);
+        let points = point_curve(&ests, &ns);
+        let replicates: Vec<Vec<CurvePoint>> = (0..opts.bootstrap as u64)
+            .into_par_iter()
+            .map(|b| replicate_curve(&ests, &points, opts.seed, ((ci as u64) << 32) | b))
+            .collect();
+        curves.push(BonCurve {
+            key: *key,
+            points,
+            replicates,
+        });
+    }
+    Ok(curves)
+}

@@ -1,0 +1,160 @@
+//! `goodhart bon`: best-of-n curves from raw scored samples, by the unbiased estimator, with the
+//! exact pool KL, ties shared fairly, per-prompt standard errors and a prompt bootstrap.
+//!
+//! [`samples`] reads Samples tables and array dumps into pools, [`weights`] holds the estimator's
+//! weights and KL, [`estimate`] turns pools into curves; this module writes the Curves table.
+
+pub mod estimate;
+pub mod samples;
+pub mod weights;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+pub use estimate::{BonCurve, BonOptions, CurvePoint, KlChoice, bon_curves, default_n_grid, estimate_pool};
+pub use samples::{Pool, read_samples};
+
+use crate::error::Result;
+use crate::output::{OutColumn, OutTable, Sink};
+
+/// The Curves table of best-of-n curves: `method`, `rm_params`, (`policy_params`, `rm_data`
+/// when any pool has them), `n`, `kl`, `kl_pool`, `gold`, `proxy`, `gold_se`, `proxy_se`,
+/// `n_prompts`, and `replicate` (1..=B, empty on the point estimate) when there are replicates.
+///
+/// A standard-error column is left out when some point has none (fewer than 2 prompts, or no
+/// spread), since `goodhart fit` needs every weight; the returned notes say so.
+pub fn curves_table(curves: &[BonCurve], kl: KlChoice) -> (OutTable, Vec<String>) {
+    let mut notes = Vec::new();
+    let rows: Vec<(&BonCurve, Option<usize>, &CurvePoint)> = curves
+        .iter()
+        .flat_map(|c| {
+            let point = c.points.iter().map(move |p| (c, None, p));
+            let reps = c
+                .replicates
+                .iter()
+                .enumerate()
+                .flat_map(move |(b, r)| r.iter().map(move |p| (c, Some(b + 1), p)));
+            point.chain(reps)
+        })
+        .collect();
+    let num = |f: &dyn Fn(&BonCurve, &CurvePoint) -> Option<f64>| {
+        OutColumn::Number(rows.iter().map(|(c, _, p)| f(c, p)).collect())
+    };
+    let int = |f: &dyn Fn(&CurvePoint) -> i64| OutColumn::Integer(rows.iter().map(|(_, _, p)| Some(f(p))).collect());
+    let mut t = OutTable::default();
+    t.push("method", OutColumn::Text(rows.iter().map(|_| Some("bon".to_string())).collect()));
+    t.push("rm_params", num(&|c, _| Some(c.key.rm_params)));
+    if curves.iter().any(|c| c.key.policy_params.is_some()) {
+        t.push("policy_params", num(&|c, _| c.key.policy_params));
+    }
+    if curves.iter().any(|c| c.key.rm_data.is_some()) {
+        t.push("rm_data", num(&|c, _| c.key.rm_data));
+    }
+    t.push("n", int(&|p| p.n as i64));
+    t.push(
+        "kl",
+        num(&|_, p| {
+            Some(match kl {
+                KlChoice::Analytic => p.kl_analytic,
+                KlChoice::Pool => p.kl_pool,
+            })
+        }),
+    );
+    t.push("kl_pool", num(&|_, p| Some(p.kl_pool)));
+    t.push("gold", num(&|_, p| Some(p.gold)));
+    t.push("proxy", num(&|_, p| Some(p.proxy)));
+    for (name, se) in [
+        ("gold_se", (|p: &CurvePoint| p.gold_se) as fn(&CurvePoint) -> Option<f64>),
+        ("proxy_se", |p: &CurvePoint| p.proxy_se),
+    ] {
+        let missing = rows.iter().filter(|(_, _, p)| se(p).is_none()).count();
+        if missing == 0 {
+            t.push(name, num(&|_, p| se(p)));
+        } else {
+            notes.push(format!(
+                "{name} left out: {missing} point(s) have no standard error (fewer than 2 prompts, or identical estimates), so fits of this table are unweighted"
+            ));
+        }
+    }
+    t.push("n_prompts", int(&|p| p.n_prompts as i64));
+    if rows.iter().any(|(_, r, _)| r.is_some()) {
+        t.push(
+            "replicate",
+            OutColumn::Integer(rows.iter().map(|(_, r, _)| r.map(|b| b as i64)).collect()),
+        );
+    }
+    (t, notes)
+}
+
+/// What `goodhart bon` did, for its report.
+#[derive(Debug, Clone)]
+pub struct BonSummary {
+    pub pools: usize,
+    pub samples: usize,
+    pub curves: usize,
+    pub rows: usize,
+    pub notes: Vec<String>,
+    /// Wall-clock seconds spent reading (into sorted pools), estimating, and rendering+writing.
+    pub seconds: [f64; 3],
+}
+
+/// `goodhart bon`: reads the samples, estimates the curves and writes the Curves table to `out`
+/// (created before any work; nothing is written when anything fails).
+pub fn run(
+    inputs: &[PathBuf],
+    out: &Path,
+    map_args: &[String],
+    rm_params: Option<f64>,
+    opts: &BonOptions,
+) -> Result<BonSummary> {
+    let sink = Sink::create(out)?;
+    let start = Instant::now();
+    let pools = read_samples(inputs, map_args, rm_params)?;
+    let read = start.elapsed().as_secs_f64();
+    let curves = bon_curves(&pools, opts)?;
+    let estimate = start.elapsed().as_secs_f64() - read;
+    let (table, notes) = curves_table(&curves, opts.kl);
+    let bytes = table.to_bytes_for(out)?;
+    sink.commit(&bytes)?;
+    let write = start.elapsed().as_secs_f64() - read - estimate;
+    Ok(BonSummary {
+        seconds: [read, estimate, write],
+        pools: pools.len(),
+        samples: pools.iter().map(|p| p.scores.len()).sum(),
+        curves: curves.len(),
+        rows: table.n_rows(),
+        notes,
+    })
+}
+
+/// Runs a parsed `goodhart bon` command line.
+pub fn command(a: &crate::cli::BonArgs, quiet: bool) -> Result<()> {
+    crate::commands::ensure_not_input(&a.out, &a.samples)?;
+    let opts = BonOptions {
+        n: (!a.n.is_empty()).then(|| a.n.clone()),
+        bootstrap: a.bootstrap,
+        seed: a.seed,
+        kl: match a.kl {
+            crate::cli::KlArg::Analytic => KlChoice::Analytic,
+            crate::cli::KlArg::Pool => KlChoice::Pool,
+        },
+    };
+    let summary = run(&a.samples, &a.out, &a.map, a.rm_params, &opts)?;
+    if !quiet {
+        for note in &summary.notes {
+            eprintln!("warning: {note}");
+        }
+        if a.out.as_os_str() != "-" {
+            let [read, estimate, write] = summary.seconds;
+            eprintln!(
+                "{} samples in {} pools, {} curve(s): wrote {} rows to {} (read {read:.3} s, estimate {estimate:.3} s, write {write:.3} s)",
+                summary.samples,
+                summary.pools,
+                summary.curves,
+                summary.rows,
+                a.out.display()
+            );
+        }
+    }
+    Ok(())
+}

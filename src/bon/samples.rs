@@ -1,0 +1,473 @@
+//! Scored samples read into pools: the samples of one prompt and one reward model, sorted by
+//! proxy score (then gold), whatever the order of the rows or files they came from.
+//!
+//! Two kinds of input: the tidy Samples table of DESIGN.md (CSV, Parquet, NDJSON, through
+//! [`read_table`]) and per-prompt array dumps (a JSON array of records, or JSON Lines, each record
+//! holding `proxy_scores[N]` and `gold_scores[N]`, as in Coste et al.'s
+//! `proxy_labelled_sorted.json`).
+
+use std::collections::HashMap;
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::ingest::{ColumnData, ColumnMap, LabelColumn, read_table};
+use crate::schema::{CurveKey, Method, SAMPLES};
+
+/// The samples of one prompt under one reward model.
+#[derive(Debug, Clone)]
+pub struct Pool {
+    pub key: CurveKey,
+    pub prompt: String,
+    /// (proxy, gold) pairs, sorted ascending by proxy, then by gold.
+    pub scores: Vec<(f64, f64)>,
+    /// The file the pool's first sample came from (for messages).
+    pub path: PathBuf,
+}
+
+/// How a sample's pool is identified: the bits of the key numbers, and the prompt.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct PoolId {
+    rm_params: u64,
+    policy_params: Option<u64>,
+    rm_data: Option<u64>,
+    prompt: String,
+}
+
+/// Collects samples into pools, identified by (key, prompt) across all files.
+struct PoolBuilder {
+    pools: Vec<Pool>,
+    index: HashMap<PoolId, usize>,
+}
+
+impl PoolBuilder {
+    fn new() -> Self {
+        PoolBuilder {
+            pools: Vec::new(),
+            index: HashMap::new(),
+        }
+    }
+
+    /// The index of the pool of `prompt` under `key`, created empty if new.
+    fn pool_index(&mut self, key: CurveKey, prompt: &str, path: &Path) -> usize {
+        let id = PoolId {
+            rm_params: key.rm_params.to_bits(),
+            policy_params: key.policy_params.map(f64::to_bits),
+            rm_data: key.rm_data.map(f64::to_bits),
+            prompt: prompt.to_string(),
+        };
+        let next = self.pools.len();
+        let i = *self.index.entry(id).or_insert(next);
+        if i == next {
+            self.pools.push(Pool {
+                key,
+                prompt: prompt.to_string(),
+                scores: Vec::new(),
+                path: path.to_path_buf(),
+            });
+        }
+        i
+    }
+
+    /// The pools sorted by (key, prompt), each pool's samples sorted by (proxy, gold).
+    fn finish(mut self) -> Vec<Pool> {
+        self.pools.par_iter_mut().for_each(|p| {
+            p.scores
+                .sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        });
+        self.pools
+            .sort_by(|a, b| a.key.cmp(&b.key).then_with(|| a.prompt.cmp(&b.prompt)));
+        self.pools
+    }
+}
+
+fn bad_samples(path: &Path, detail: String) -> Error {
+    Error::BadSamples {
+        path: path.to_path_buf(),
+        detail,
+    }
+}
+
+fn curve_key(rm_params: f64, policy_params: Option<f64>, rm_data: Option<f64>) -> CurveKey {
+    CurveKey {
+        method: Method::Bon,
+        rm_params,
+        policy_params,
+        rm_data,
+        kl_penalty: None,
+    }
+}
+
+/// Reads Samples tables and array dumps into pools, sorted by (key, prompt). Files may hold
+/// rows in any order, and one prompt's samples may be spread over several rows or files.
+pub fn read_samples(paths: &[PathBuf], map_args: &[String], rm_params: Option<f64>) -> Result<Vec<Pool>> {
+    let map = ColumnMap::parse(map_args, SAMPLES)?;
+    if let Some(r) = rm_params
+        && !(r.is_finite() && r > 0.0)
+    {
+        return Err(Error::Usage(format!("--rm-params must be a number > 0, not {r}")));
+    }
+    let mut builder = PoolBuilder::new();
+    for path in paths {
+        match dump_kind(path)? {
+            Some(kind) => read_dump(path, kind, map_args, rm_params, &mut builder)?,
+            None => read_tidy(path, &map, rm_params, &mut builder)?,
+        }
+    }
+    let pools = builder.finish();
+    for p in &pools {
+        if p.scores.len() == 1 {
+            return Err(bad_samples(
+                &p.path,
+                format!(
+                    "prompt '{}' ({}) has a pool of one sample: only n = 1 is defined for it, and best-of-n needs at least 2 samples per prompt; drop the prompt or add samples",
+                    p.prompt, p.key
+                ),
+            ));
+        }
+    }
+    Ok(pools)
+}
+
+fn numbers(data: Option<ColumnData>) -> Option<Vec<Option<f64>>> {
+    match data {
+        Some(ColumnData::Number(v)) => Some(v),
+        // A column read as text is not a numeric column of the schema.
+        _ => None,
+    }
+}
+
+fn read_tidy(path: &Path, map: &ColumnMap, rm_flag: Option<f64>, builder: &mut PoolBuilder) -> Result<()> {
+    let mut table = read_table(path, SAMPLES, map)?;
+    let source = |table: &crate::ingest::Table, c: &str| table.source_name(c);
+    let proxy_col = source(&table, "proxy");
+    let gold_col = source(&table, "gold");
+    let rm_col = source(&table, "rm_params");
+    let has_rm = table.has("rm_params");
+    match (has_rm, rm_flag) {
+        (true, Some(_)) => {
+            return Err(Error::Usage(format!(
+                "{}: the file has an rm_params column ('{rm_col}'); --rm-params is only for files without one",
+                path.display()
+            )));
+        }
+        (false, None) => {
+            return Err(Error::MissingColumn {
+                path: path.to_path_buf(),
+                column: "rm_params".to_string(),
+                hint: " (give --rm-params N when the file holds samples of one reward model)".to_string(),
+                found: table.source_columns.join(", "),
+            });
+        }
+        _ => {}
+    }
+    let labels = match table.take("prompt") {
+        Some(ColumnData::Label(l)) => l,
+        _ => LabelColumn::default(),
+    };
+    let proxy = numbers(table.take("proxy")).unwrap_or_default();
+    let gold = numbers(table.take("gold")).unwrap_or_default();
+    let rm = numbers(table.take("rm_params"));
+    let policy = numbers(table.take("policy_params"));
+    let rm_data = numbers(table.take("rm_data"));
+    let bad = |column: &str, row: usize, value: String, problem: &str| Error::BadValue {
+        path: path.to_path_buf(),
+        column: column.to_string(),
+        row,
+        value,
+        problem: problem.to_string(),
+    };
+    let positive = |col: &Option<Vec<Option<f64>>>, name: &str, i: usize| -> Result<Option<f64>> {
+        match col.as_ref().and_then(|c| c[i]) {
+            Some(x) if x.is_finite() && x > 0.0 => Ok(Some(x)),
+            Some(x) => Err(bad(
+                &source(&table, name),
+                i + 1,
+                format!("{x}"),
+                &format!("{name} must be a finite number > 0"),
+            )),
+            None => Ok(None),
+        }
+    };
+    // Scores first, in one tight pass per column (the first bad row is reported).
+    for (col, name) in [(&proxy, &proxy_col), (&gold, &gold_col)] {
+        if let Some(i) = col.iter().position(|x| !x.is_some_and(f64::is_finite)) {
+            // `prompt` is required, so read_table has refused empty cells.
+            let prompt = &labels.labels[labels.codes[i].unwrap_or(0) as usize];
+            return Err(match col[i] {
+                Some(x) => bad(
+                    name,
+                    i + 1,
+                    format!("{x}"),
+                    &format!("prompt '{prompt}': a score must be a finite number (not NaN or infinite)"),
+                ),
+                None => bad(name, i + 1, String::new(), &format!("prompt '{prompt}': missing score")),
+            });
+        }
+    }
+    // Each row's pool: keys seen in this file, and per key a dense map label code -> pool.
+    let constant_key = rm_flag.is_some() && policy.is_none() && rm_data.is_none();
+    let mut keys: Vec<CurveKey> = Vec::new();
+    let mut pool_of_code: Vec<Vec<u32>> = Vec::new();
+    let mut last_key = 0usize;
+    let mut row_pool: Vec<u32> = Vec::with_capacity(table.n_rows);
+    for i in 0..table.n_rows {
+        let row = i + 1;
+        let code = labels.codes[i].unwrap_or(0) as usize;
+        if !(constant_key && !keys.is_empty()) {
+            let rm_params = match rm_flag {
+                Some(r) => r,
+                None => positive(&rm, "rm_params", i)?
+                    .ok_or_else(|| bad(&rm_col, row, String::new(), "missing rm_params"))?,
+            };
+            let key = curve_key(
+                rm_params,
+                positive(&policy, "policy_params", i)?,
+                positive(&rm_data, "rm_data", i)?,
+            );
+            if keys.get(last_key) != Some(&key) {
+                last_key = match keys.iter().position(|k| *k == key) {
+                    Some(k) => k,
+                    None => {
+                        keys.push(key);
+                        pool_of_code.push(vec![u32::MAX; labels.labels.len()]);
+                        keys.len() - 1
+                    }
+                };
+            }
+        }
+        let slot = &mut pool_of_code[last_key][code];
+        if *slot == u32::MAX {
+            *slot = builder.pool_index(keys[last_key], &labels.labels[code], path) as u32;
+        }
+        row_pool.push(*slot);
+    }
+    let mut counts = vec![0usize; builder.pools.len()];
+    for &p in &row_pool {
+        counts[p as usize] += 1;
+    }
+    for (pool, extra) in builder.pools.iter_mut().zip(counts) {
+        pool.scores.reserve_exact(extra);
+    }
+    for (i, &p) in row_pool.iter().enumerate() {
+        // every score was checked present and finite above
+        let (x, g) = (proxy[i].unwrap_or(f64::NAN), gold[i].unwrap_or(f64::NAN));
+        builder.pools[p as usize].scores.push((x, g));
+    }
+    Ok(())
+}
+
+/// How a dump file is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DumpKind {
+    /// One JSON document: an array of records (or a single record).
+    Json,
+    /// One record per line.
+    Lines,
+}
+
+/// The names a dump's record keys are looked up by (`--map` may rename them).
+struct DumpNames {
+    prompt: String,
+    proxy: String,
+    gold: String,
+    rm_params: String,
+    policy_params: String,
+    rm_data: String,
+}
+
+impl DumpNames {
+    fn new(map_args: &[String]) -> DumpNames {
+        let mut names = DumpNames {
+            prompt: "prompt".into(),
+            proxy: "proxy_scores".into(),
+            gold: "gold_scores".into(),
+            rm_params: "rm_params".into(),
+            policy_params: "policy_params".into(),
+            rm_data: "rm_data".into(),
+        };
+        // The arguments were validated by ColumnMap::parse.
+        for arg in map_args {
+            if let Some((source, canonical)) = arg.split_once('=') {
+                let source = source.trim().to_string();
+                match canonical.trim() {
+                    "prompt" => names.prompt = source,
+                    "proxy" => names.proxy = source,
+                    "gold" => names.gold = source,
+                    "rm_params" => names.rm_params = source,
+                    "policy_params" => names.policy_params = source,
+                    "rm_data" => names.rm_data = source,
+                    _ => {}
+                }
+            }
+        }
+        names
+    }
+}
+
+/// `Some` when the file is a per-prompt array dump: `.json`, or JSON Lines whose first record
+/// holds a `proxy_scores` array.
+fn dump_kind(path: &Path) -> Result<Option<DumpKind>> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    match ext.as_str() {
+        "json" => Ok(Some(DumpKind::Json)),
+        "jsonl" | "ndjson" => {
+            let file = std::fs::File::open(path).map_err(|source| Error::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            let mut reader = std::io::BufReader::new(file);
+            let mut line = String::new();
+            loop {
+                line.clear();
+                let read = reader.read_line(&mut line).map_err(|source| Error::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+                if read == 0 {
+                    return Ok(None);
+                }
+                if !line.trim().is_empty() {
+                    break;
+                }
+            }
+            let first: Value = serde_json::from_str(line.trim()).unwrap_or(Value::Null);
+            let is_dump = first
+                .as_object()
+                .is_some_and(|o| o.values().any(Value::is_array));
+            Ok(is_dump.then_some(DumpKind::Lines))
+        }
+        _ => Ok(None),
+    }
+}
+
+fn read_dump(
+    path: &Path,
+    kind: DumpKind,
+    map_args: &[String],
+    rm_flag: Option<f64>,
+    builder: &mut PoolBuilder,
+) -> Result<()> {
+    let names = DumpNames::new(map_args);
+    let corrupt = |detail: String| Error::Corrupt {
+        path: path.to_path_buf(),
+        format: "JSON",
+        detail,
+    };
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if text.trim().is_empty() {
+        return Err(Error::EmptyFile {
+            path: path.to_path_buf(),
+        });
+    }
+    let records: Vec<Value> = match kind {
+        DumpKind::Json => match serde_json::from_str::<Value>(&text).map_err(|e| corrupt(e.to_string()))? {
+            Value::Array(v) => v,
+            obj @ Value::Object(_) => vec![obj],
+            _ => return Err(corrupt("expected an array of per-prompt records".to_string())),
+        },
+        DumpKind::Lines => text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(i, l)| serde_json::from_str(l).map_err(|e| corrupt(format!("line {}: {e}", i + 1))))
+            .collect::<Result<_>>()?,
+    };
+    if records.is_empty() {
+        return Err(Error::NoRows {
+            path: path.to_path_buf(),
+        });
+    }
+    for (index, record) in records.iter().enumerate() {
+        let Value::Object(obj) = record else {
+            return Err(bad_samples(path, format!("prompt index {index}: expected a JSON object per prompt")));
+        };
+        let prompt = match obj.get(&names.prompt) {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Number(x)) => x.to_string(),
+            _ => index.to_string(),
+        };
+        let at = format!("prompt index {index} (prompt '{prompt}')");
+        let array = |name: &str| -> Result<Vec<f64>> {
+            let values = match obj.get(name) {
+                Some(Value::Array(v)) => v,
+                Some(_) => return Err(bad_samples(path, format!("{at}: '{name}' is not an array of scores"))),
+                None => {
+                    let found: Vec<&str> = obj.keys().map(String::as_str).collect();
+                    return Err(bad_samples(
+                        path,
+                        format!("{at}: no '{name}' array (keys found: {}; rename with --map)", found.join(", ")),
+                    ));
+                }
+            };
+            values
+                .iter()
+                .enumerate()
+                .map(|(j, v)| match v.as_f64() {
+                    Some(x) if x.is_finite() => Ok(x),
+                    _ => Err(bad_samples(
+                        path,
+                        format!("{at}: {name}[{j}] is {v}: a score must be a finite number"),
+                    )),
+                })
+                .collect()
+        };
+        let proxy = array(&names.proxy)?;
+        let gold = array(&names.gold)?;
+        if proxy.len() != gold.len() {
+            return Err(bad_samples(
+                path,
+                format!(
+                    "{at}: '{}' has {} values but '{}' has {}: every sample needs both scores",
+                    names.proxy,
+                    proxy.len(),
+                    names.gold,
+                    gold.len()
+                ),
+            ));
+        }
+        if proxy.is_empty() {
+            return Err(bad_samples(path, format!("{at}: the score arrays are empty")));
+        }
+        let number = |name: &str| -> Result<Option<f64>> {
+            match obj.get(name) {
+                None | Some(Value::Null) => Ok(None),
+                Some(v) => match v.as_f64() {
+                    Some(x) if x.is_finite() && x > 0.0 => Ok(Some(x)),
+                    _ => Err(bad_samples(path, format!("{at}: '{name}' is {v}: it must be a number > 0"))),
+                },
+            }
+        };
+        let rm_in_file = number(&names.rm_params)?;
+        let rm_params = match (rm_in_file, rm_flag) {
+            (Some(_), Some(_)) => {
+                return Err(Error::Usage(format!(
+                    "{}: the records have '{}'; --rm-params is only for files without it",
+                    path.display(),
+                    names.rm_params
+                )));
+            }
+            (Some(r), None) | (None, Some(r)) => r,
+            (None, None) => {
+                return Err(bad_samples(
+                    path,
+                    format!("{at}: no '{}' key: give --rm-params N when the file holds samples of one reward model", names.rm_params),
+                ));
+            }
+        };
+        let key = curve_key(rm_params, number(&names.policy_params)?, number(&names.rm_data)?);
+        let pool = builder.pool_index(key, &prompt, path);
+        builder.pools[pool].scores.extend(proxy.into_iter().zip(gold));
+    }
+    Ok(())
+}

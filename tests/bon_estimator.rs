@@ -1,0 +1,268 @@
+//! The best-of-n estimator against independent references: brute force over every n-subset of
+//! small pools (with and without ties, unequal pool sizes), exact rational weights, and the
+//! closed form of regressional Goodhart for Gaussian scores.
+
+use goodhart::bon::weights::{bon_weights, compensated_sum};
+use goodhart::bon::{BonOptions, KlChoice, Pool, bon_curves, curves_table};
+use goodhart::schema::{CurveKey, Method};
+use num_bigint::BigInt;
+use num_rational::BigRational;
+use num_traits::ToPrimitive;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Normal};
+
+fn key(rm_params: f64) -> CurveKey {
+    CurveKey {
+        method: Method::Bon,
+        rm_params,
+        policy_params: None,
+        rm_data: None,
+        kl_penalty: None,
+    }
+}
+
+/// Pools as `read_samples` returns them: samples sorted by (proxy, gold), pools by prompt.
+fn pools_of(raw: Vec<Vec<(f64, f64)>>) -> Vec<Pool> {
+    let mut pools: Vec<Pool> = raw
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut scores)| {
+            scores.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+            Pool {
+                key: key(1e8),
+                prompt: format!("p{i:03}"),
+                scores,
+                path: "mem".into(),
+            }
+        })
+        .collect();
+    pools.sort_by(|a, b| a.prompt.cmp(&b.prompt));
+    pools
+}
+
+/// Every k-subset of 0..n.
+fn subsets(n: usize, k: usize) -> Vec<Vec<usize>> {
+    fn rec(start: usize, n: usize, k: usize, cur: &mut Vec<usize>, out: &mut Vec<Vec<usize>>) {
+        if cur.len() == k {
+            out.push(cur.clone());
+            return;
+        }
+        for i in start..n {
+            cur.push(i);
+            rec(i + 1, n, k, cur, out);
+            cur.pop();
+        }
+    }
+    let mut out = Vec::new();
+    rec(0, n, k, &mut Vec::new(), &mut out);
+    out
+}
+
+/// Brute force for one pool: over all n-subsets, the best sample by proxy with ties broken
+/// uniformly at random. Returns (E gold, E proxy, KL of the chosen sample's distribution from
+/// uniform over the pool).
+fn brute(pool: &[(f64, f64)], n: usize) -> (f64, f64, f64) {
+    let big_n = pool.len();
+    let subs = subsets(big_n, n);
+    let mut prob = vec![0.0; big_n];
+    for s in &subs {
+        let top = s.iter().map(|&i| pool[i].0).fold(f64::NEG_INFINITY, f64::max);
+        let winners: Vec<usize> = s.iter().copied().filter(|&i| pool[i].0 == top).collect();
+        for &i in &winners {
+            prob[i] += 1.0 / winners.len() as f64 / subs.len() as f64;
+        }
+    }
+    let gold = (0..big_n).map(|i| prob[i] * pool[i].1).sum();
+    let proxy = (0..big_n).map(|i| prob[i] * pool[i].0).sum();
+    let kl = prob
+        .iter()
+        .filter(|&&p| p > 0.0)
+        .map(|&p| p * (big_n as f64 * p).ln())
+        .sum();
+    (gold, proxy, kl)
+}
+
+fn check_against_brute_force(raw: Vec<Vec<(f64, f64)>>) {
+    let pools = pools_of(raw.clone());
+    let curves = bon_curves(&pools, &BonOptions::default()).unwrap();
+    assert_eq!(curves.len(), 1);
+    let max_n = raw.iter().map(Vec::len).max().unwrap();
+    assert_eq!(curves[0].points.len(), max_n, "every n when N <= 64");
+    for point in &curves[0].points {
+        let n = point.n;
+        let per_prompt: Vec<(f64, f64, f64)> = raw.iter().filter(|p| p.len() >= n).map(|p| brute(p, n)).collect();
+        let m = per_prompt.len() as f64;
+        let gold = per_prompt.iter().map(|x| x.0).sum::<f64>() / m;
+        let proxy = per_prompt.iter().map(|x| x.1).sum::<f64>() / m;
+        let kl = per_prompt.iter().map(|x| x.2).sum::<f64>() / m;
+        assert_eq!(point.n_prompts, per_prompt.len(), "n = {n}");
+        assert!((point.gold - gold).abs() < 1e-12, "n={n}: gold {} vs brute {gold}", point.gold);
+        assert!((point.proxy - proxy).abs() < 1e-12, "n={n}: proxy {} vs brute {proxy}", point.proxy);
+        assert!((point.kl_pool - kl).abs() < 1e-12, "n={n}: kl_pool {} vs brute {kl}", point.kl_pool);
+        let var = per_prompt.iter().map(|x| (x.0 - gold).powi(2)).sum::<f64>() / (m - 1.0);
+        if let Some(se) = point.gold_se {
+            assert!((se - (var / m).sqrt()).abs() < 1e-12, "n={n}: se");
+        }
+        let analytic = (n as f64).ln() - (n as f64 - 1.0) / n as f64;
+        assert!((point.kl_analytic - analytic).abs() < 1e-15);
+    }
+}
+
+fn random_pools(seed: u64, sizes: &[usize], levels: Option<u32>) -> Vec<Vec<(f64, f64)>> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    sizes
+        .iter()
+        .map(|&s| {
+            (0..s)
+                .map(|_| {
+                    let proxy = match levels {
+                        // few distinct values: many ties
+                        Some(l) => rng.random_range(0..l) as f64 * 0.5,
+                        None => rng.random::<f64>() * 4.0 - 2.0,
+                    };
+                    (proxy, rng.random::<f64>() * 2.0 - 1.0)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn brute_force_without_ties_equal_pools() {
+    for seed in 0..3 {
+        check_against_brute_force(random_pools(seed, &[9; 6], None));
+    }
+}
+
+#[test]
+fn brute_force_with_ties() {
+    for seed in 10..14 {
+        check_against_brute_force(random_pools(seed, &[9, 8, 9, 7, 9], Some(3)));
+    }
+    // all samples tied: every n gives the pool mean, and the pool KL is 0
+    check_against_brute_force(vec![vec![(1.0, 0.3), (1.0, -0.2), (1.0, 0.5), (1.0, 0.1)]; 2]);
+}
+
+#[test]
+fn brute_force_unequal_pool_sizes() {
+    for seed in 20..23 {
+        check_against_brute_force(random_pools(seed, &[2, 3, 5, 9, 4, 7, 9, 6], None));
+        check_against_brute_force(random_pools(seed + 100, &[2, 3, 5, 9, 4, 7, 8, 6], Some(4)));
+    }
+}
+
+#[test]
+fn weights_equal_exact_rationals() {
+    // C(i-1, n-1) / C(N, n) in exact arithmetic
+    let big_n = 80usize;
+    let choose = |a: usize, b: usize| -> BigInt {
+        if b > a {
+            return BigInt::from(0);
+        }
+        let mut r = BigInt::from(1);
+        for j in 0..b {
+            r = r * BigInt::from(a - j) / BigInt::from(j + 1);
+        }
+        r
+    };
+    for n in 1..=big_n {
+        let w = bon_weights(big_n, n);
+        for i in 1..=big_n {
+            let exact = BigRational::new(choose(i - 1, n - 1), choose(big_n, n)).to_f64().unwrap();
+            let err = (w[i - 1] - exact).abs();
+            assert!(err <= 1e-14 * exact.max(1e-300), "N={big_n} n={n} i={i}: {} vs {exact}", w[i - 1]);
+        }
+    }
+}
+
+#[test]
+fn weights_sum_to_one_up_to_100000() {
+    for n in [1, 2, 5, 60, 1000, 33_333, 99_999, 100_000] {
+        let w = bon_weights(100_000, n);
+        let s = compensated_sum(&w);
+        assert!((s - 1.0).abs() < 1e-12, "n={n}: {s}");
+    }
+}
+
+/// Expected maximum of n standard normals (from the issue, computed independently).
+const E_MAX: [(usize, f64); 3] = [(2, 0.5641895835), (4, 1.0293753730), (10, 1.5387527308)];
+
+#[test]
+fn regressional_goodhart_closed_form() {
+    // gold ~ N(0,1), proxy = gold + N(0, s^2): selecting on proxy raises gold by e_n/sqrt(1+s^2)
+    // and proxy by e_n*sqrt(1+s^2).
+    let s: f64 = 0.8;
+    let (prompts, per_prompt) = (3000, 24);
+    let mut rng = ChaCha8Rng::seed_from_u64(2024);
+    let normal = Normal::new(0.0, 1.0).unwrap();
+    let raw: Vec<Vec<(f64, f64)>> = (0..prompts)
+        .map(|_| {
+            (0..per_prompt)
+                .map(|_| {
+                    let gold = normal.sample(&mut rng);
+                    (gold + s * normal.sample(&mut rng), gold)
+                })
+                .collect()
+        })
+        .collect();
+    let pools = pools_of(raw);
+    let opts = BonOptions {
+        n: Some(vec![1, 2, 4, 10]),
+        ..BonOptions::default()
+    };
+    let curve = &bon_curves(&pools, &opts).unwrap()[0];
+    let scale = (1.0 + s * s).sqrt();
+    for (n, e_n) in E_MAX {
+        let p = curve.points.iter().find(|p| p.n == n).unwrap();
+        let (gold_se, proxy_se) = (p.gold_se.unwrap(), p.proxy_se.unwrap());
+        let gold_z = (p.gold - e_n / scale) / gold_se;
+        let proxy_z = (p.proxy - e_n * scale) / proxy_se;
+        assert!(gold_z.abs() < 4.0, "n={n}: gold {} vs {} (z = {gold_z})", p.gold, e_n / scale);
+        assert!(proxy_z.abs() < 4.0, "n={n}: proxy {} vs {} (z = {proxy_z})", p.proxy, e_n * scale);
+    }
+}
+
+#[test]
+fn output_is_identical_whatever_the_thread_count() {
+    let pools = pools_of(random_pools(7, &[40; 300], Some(25)));
+    let opts = BonOptions {
+        bootstrap: 50,
+        seed: 9,
+        kl: KlChoice::Pool,
+        ..BonOptions::default()
+    };
+    let render = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| {
+            let curves = bon_curves(&pools, &opts).unwrap();
+            curves_table(&curves, opts.kl)
+                .0
+                .to_bytes(goodhart::ingest::Format::Csv, "x.csv".as_ref())
+                .unwrap()
+        })
+    };
+    let one = render(1);
+    assert_eq!(one, render(2));
+    assert_eq!(one, render(5));
+}
+
+#[test]
+fn bootstrap_replicates_differ_and_are_seeded() {
+    let pools = pools_of(random_pools(3, &[12; 40], None));
+    let run = |seed| {
+        let opts = BonOptions {
+            bootstrap: 5,
+            seed,
+            ..BonOptions::default()
+        };
+        bon_curves(&pools, &opts).unwrap().remove(0)
+    };
+    let (a, b, c) = (run(1), run(1), run(2));
+    assert_eq!(a.replicates.len(), 5);
+    assert_eq!(a.replicates, b.replicates);
+    assert_ne!(a.replicates, c.replicates);
+    assert_ne!(a.replicates[0], a.replicates[1]);
+    // the point estimate does not depend on the seed
+    assert_eq!(a.points, c.points);
+}

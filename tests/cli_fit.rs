@@ -1,0 +1,300 @@
+//! `goodhart fit`, `inspect` and `generate law` from the command line: formats, outputs, report.
+
+mod common;
+
+use common::TestDir;
+use serde_json::Value;
+
+fn json(t: &TestDir, name: &str) -> Value {
+    serde_json::from_slice(&std::fs::read(t.path(name)).unwrap()).unwrap()
+}
+
+#[test]
+fn csv_parquet_and_ndjson_give_identical_fits() {
+    let t = TestDir::new();
+    let mut outputs = Vec::new();
+    for ext in ["csv", "parquet", "ndjson", "jsonl"] {
+        let data = format!("law.{ext}");
+        t.cmd()
+            .args(["generate", "law", "--out", &data, "--seed", "5", "--with-se", "--quiet"])
+            .assert()
+            .success();
+        let out = format!("fits_{ext}.json");
+        t.cmd().args(["fit", &data, "--out", &out, "--quiet"]).assert().success();
+        outputs.push(std::fs::read(t.path(&out)).unwrap());
+    }
+    assert!(outputs[0].len() > 1000);
+    for o in &outputs[1..] {
+        assert_eq!(o, &outputs[0], "fits differ between formats");
+    }
+}
+
+#[test]
+fn fits_json_has_the_contract_keys() {
+    let t = TestDir::new();
+    t.write("c.csv", common::small_curves_csv());
+    t.cmd().args(["fit", "c.csv", "--out", "f.json", "--quiet"]).assert().success();
+    let v = json(&t, "f.json");
+    assert_eq!(v["goodhart_version"], env!("CARGO_PKG_VERSION"));
+    let fits = v["fits"].as_array().unwrap();
+    assert_eq!(fits.len(), 2);
+    for key in [
+        "method", "rm_params", "policy_params", "rm_data", "kl_penalty", "target", "form", "formula", "params",
+        "n_points", "r2", "rmse", "aic", "bic", "peak", "holdout", "converged", "message",
+    ] {
+        assert!(fits[0].get(key).is_some(), "missing key {key}");
+    }
+    for p in ["alpha", "beta"] {
+        for k in ["value", "se", "ci_low", "ci_high"] {
+            assert!(fits[0]["params"][p][k].is_f64(), "{p}.{k}");
+        }
+    }
+    assert_eq!(fits[0]["method"], "bon");
+    assert_eq!(fits[0]["formula"], "d*(alpha - beta*d)");
+    assert_eq!(fits[1]["formula"], "d*(alpha - beta*ln(d))");
+    assert_eq!(fits[0]["n_points"], 12, "kl = 0 points are left out");
+    assert_eq!(fits[0]["baseline"]["points"], 2);
+    // The peak follows the closed form from the fitted values.
+    let a = fits[0]["params"]["alpha"]["value"].as_f64().unwrap();
+    let b = fits[0]["params"]["beta"]["value"].as_f64().unwrap();
+    let peak_d = fits[0]["peak"]["d"].as_f64().unwrap();
+    assert!((peak_d - a / (2.0 * b)).abs() < 1e-12);
+    assert!((fits[0]["peak"]["kl"].as_f64().unwrap() - peak_d * peak_d).abs() < 1e-12);
+    assert!((fits[0]["peak"]["score"].as_f64().unwrap() - a * a / (4.0 * b)).abs() < 1e-12);
+    let (ra, rb) = (
+        fits[1]["params"]["alpha"]["value"].as_f64().unwrap(),
+        fits[1]["params"]["beta"]["value"].as_f64().unwrap(),
+    );
+    let rd = fits[1]["peak"]["d"].as_f64().unwrap();
+    assert!((rd - (ra / rb - 1.0).exp()).abs() < 1e-12 * rd);
+    assert!((fits[1]["peak"]["score"].as_f64().unwrap() - rb * rd).abs() < 1e-12 * rd);
+}
+
+#[test]
+fn report_is_lmfit_style_and_quiet_silences_it() {
+    let t = TestDir::new();
+    t.write("c.csv", common::small_curves_csv());
+    let out = t.cmd().args(["fit", "c.csv", "--out", "f.json"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    for needle in [
+        "[[Fit]] bon rm_params=1e8",
+        "[[Fit Statistics]]",
+        "data points        = 12",
+        "degrees of freedom = 10",
+        "R-squared",
+        "Akaike info crit",
+        "Bayesian info crit",
+        "[[Variables]]",
+        "alpha:",
+        " ± ",
+        "%)",
+        "95% CI [",
+        "C(alpha, beta) = ",
+        "[[Peak]]",
+        "KL* = ",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in report:\n{text}");
+    }
+    let quiet = t.cmd().args(["fit", "c.csv", "--out", "g.json", "--quiet"]).output().unwrap();
+    assert!(quiet.status.success());
+    assert!(quiet.stdout.is_empty() && quiet.stderr.is_empty());
+}
+
+#[test]
+fn json_to_stdout_is_parseable() {
+    let t = TestDir::new();
+    t.write("c.csv", common::small_curves_csv());
+    let out = t.cmd().args(["fit", "c.csv", "--out", "-"]).output().unwrap();
+    assert!(out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).expect("stdout is only the JSON");
+    assert_eq!(v["fits"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn flat_csv_has_one_row_per_fit() {
+    let t = TestDir::new();
+    t.write("c.csv", common::small_curves_csv());
+    t.cmd()
+        .args(["fit", "c.csv", "--out", "f.json", "--csv", "f.csv", "--quiet"])
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(t.path("f.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    for col in ["method", "rm_params", "target", "alpha", "alpha_se", "alpha_ci_low", "beta", "beta_se", "r2", "rmse", "aic", "bic", "peak_kl", "converged"] {
+        assert!(header.contains(&col), "missing column {col}");
+    }
+    assert_eq!(lines.count(), 2);
+    let v = json(&t, "f.json");
+    let csv_alpha: f64 = text.lines().nth(1).unwrap().split(',').nth(header.iter().position(|h| *h == "alpha").unwrap()).unwrap().parse().unwrap();
+    assert_eq!(csv_alpha, v["fits"][0]["params"]["alpha"]["value"].as_f64().unwrap());
+}
+
+#[test]
+fn map_renames_columns() {
+    let t = TestDir::new();
+    let renamed = common::small_curves_csv().replacen("kl,gold", "kl_nats,score", 1);
+    t.write("r.csv", renamed);
+    t.write("c.csv", common::small_curves_csv());
+    t.cmd()
+        .args(["fit", "r.csv", "--out", "r.json", "--map", "kl_nats=kl", "--map", "score=gold", "--quiet"])
+        .assert()
+        .success();
+    t.cmd().args(["fit", "c.csv", "--out", "c.json", "--quiet"]).assert().success();
+    assert_eq!(std::fs::read(t.path("r.json")).unwrap(), std::fs::read(t.path("c.json")).unwrap());
+}
+
+#[test]
+fn row_order_does_not_change_a_byte() {
+    let t = TestDir::new();
+    let body = common::small_curves_csv();
+    let mut lines: Vec<&str> = body.lines().collect();
+    let header = lines.remove(0);
+    lines.reverse();
+    lines.swap(3, 17);
+    t.write("a.csv", &body);
+    t.write("b.csv", format!("{header}\n{}\n", lines.join("\n")));
+    t.cmd().args(["fit", "a.csv", "--out", "a.json", "--quiet"]).assert().success();
+    t.cmd().args(["fit", "b.csv", "--out", "b.json", "--quiet"]).assert().success();
+    assert_eq!(std::fs::read(t.path("a.json")).unwrap(), std::fs::read(t.path("b.json")).unwrap());
+}
+
+#[test]
+fn thread_count_does_not_change_a_byte() {
+    let t = TestDir::new();
+    t.cmd().args(["generate", "law", "--out", "l.csv", "--quiet"]).assert().success();
+    for threads in ["1", "2", "3"] {
+        t.cmd()
+            .env("RAYON_NUM_THREADS", threads)
+            .args(["fit", "l.csv", "--out", &format!("f{threads}.json"), "--quiet"])
+            .assert()
+            .success();
+    }
+    let one = std::fs::read(t.path("f1.json")).unwrap();
+    assert_eq!(one, std::fs::read(t.path("f2.json")).unwrap());
+    assert_eq!(one, std::fs::read(t.path("f3.json")).unwrap());
+}
+
+#[test]
+fn baseline_none_and_missing_baseline_warning() {
+    let t = TestDir::new();
+    let no_zero: String = common::small_curves_csv()
+        .lines()
+        .filter(|l| !l.contains(",0,"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    t.write("nz.csv", no_zero);
+    let out = t.cmd().args(["fit", "nz.csv", "--out", "f.json"]).output().unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("warning: no kl = 0 points"), "{stderr}");
+    assert!(json(&t, "f.json")["fits"][0]["baseline"].is_null());
+    // --baseline none keeps kl = 0 points in the fit.
+    t.write("c.csv", common::small_curves_csv());
+    t.cmd().args(["fit", "c.csv", "--out", "n.json", "--baseline", "none", "--quiet"]).assert().success();
+    assert_eq!(json(&t, "n.json")["fits"][0]["n_points"], 14);
+}
+
+#[test]
+fn holdout_reports_the_extrapolation_error() {
+    let t = TestDir::new();
+    t.cmd()
+        .args(["generate", "law", "--out", "l.csv", "--method", "bon", "--rm-params", "1e8", "--noise", "0", "--quiet"])
+        .assert()
+        .success();
+    t.cmd().args(["fit", "l.csv", "--out", "h.json", "--holdout-above", "4", "--quiet"]).assert().success();
+    let f = &json(&t, "h.json")["fits"][0];
+    // Noise-free law data: the extrapolation is exact up to rounding.
+    assert_eq!(f["holdout"]["above_kl"], 4.0);
+    let pts = f["holdout"]["points"].as_u64().unwrap();
+    assert!(pts > 10, "{pts}");
+    assert!(f["holdout"]["rmse"].as_f64().unwrap() < 1e-12);
+    assert!(f["kl_max"].as_f64().unwrap() <= 4.0);
+    assert_eq!(f["n_points"].as_u64().unwrap() + pts, 40);
+}
+
+#[test]
+fn min_and_max_kl_filter_points() {
+    let t = TestDir::new();
+    t.cmd().args(["generate", "law", "--out", "l.csv", "--method", "bon", "--rm-params", "1e8", "--quiet"]).assert().success();
+    t.cmd().args(["fit", "l.csv", "--out", "f.json", "--min-kl", "1", "--max-kl", "5", "--quiet"]).assert().success();
+    let f = &json(&t, "f.json")["fits"][0];
+    assert!(f["kl_min"].as_f64().unwrap() >= 1.0 && f["kl_max"].as_f64().unwrap() <= 5.0);
+}
+
+#[test]
+fn explicit_form_overrides_method() {
+    let t = TestDir::new();
+    t.write("c.csv", common::small_curves_csv());
+    t.cmd().args(["fit", "c.csv", "--out", "f.json", "--form", "rl", "--quiet"]).assert().success();
+    let v = json(&t, "f.json");
+    assert_eq!(v["fits"][0]["method"], "bon");
+    assert_eq!(v["fits"][0]["form"], "rl");
+}
+
+#[test]
+fn proxy_target_is_fitted_when_present() {
+    let t = TestDir::new();
+    let mut s = String::from("method,rm_params,kl,gold,proxy\n");
+    for k in 0..=10 {
+        let d = k as f64 * 0.3;
+        s.push_str(&format!("bon,1e7,{},{},{}\n", d * d, d * (0.5 - 0.2 * d) + 0.001 * (k % 3) as f64, d * 0.9 - 0.01 * (k % 2) as f64));
+    }
+    t.write("p.csv", s);
+    t.cmd().args(["fit", "p.csv", "--out", "f.json", "--quiet"]).assert().success();
+    let v = json(&t, "f.json");
+    let fits = v["fits"].as_array().unwrap();
+    assert_eq!(fits.len(), 2);
+    assert_eq!(fits[0]["target"], "gold");
+    assert_eq!(fits[1]["target"], "proxy");
+    assert!(fits[1]["peak"].is_null(), "proxy keeps rising: beta <= 0, no peak");
+}
+
+#[test]
+fn singular_curve_is_a_result_with_a_reason() {
+    let t = TestDir::new();
+    t.write("s.csv", "method,rm_params,kl,gold\nbon,1e8,0,0\nbon,1e8,2,0.3\nbon,1e8,2,0.31\nbon,1e8,2,0.29\n");
+    t.cmd().args(["fit", "s.csv", "--out", "f.json", "--quiet"]).assert().success();
+    let f = &json(&t, "f.json")["fits"][0];
+    assert_eq!(f["converged"], false);
+    assert!(f["message"].as_str().unwrap().contains("linearly dependent"), "{}", f["message"]);
+}
+
+#[test]
+fn inspect_describes_the_file() {
+    let t = TestDir::new();
+    t.write("c.csv", common::small_curves_csv().replacen("gold", "score", 1));
+    let out = t.cmd().args(["inspect", "c.csv", "--map", "score=gold"]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for needle in ["format:  CSV", "rows:    28", "score      -> gold (--map)", "curves:  2", "2 pts", "0.0625 .. 9", "problems: none"] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+}
+
+#[test]
+fn inspect_lists_problems_and_exits_1() {
+    let t = TestDir::new();
+    t.write("c.csv", "method,rm_params,kl,gold,notes\nbon,1e8,0,0,x\nbon,1e8,1,0.1,y\nrl,1e8,-1,0.1,z\n");
+    let out = t.cmd().args(["inspect", "c.csv"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("notes") && text.contains("ignored"), "{text}");
+    assert!(text.contains("column 'kl', row 3"), "{text}");
+}
+
+#[test]
+fn generate_law_rejects_nonsense() {
+    let t = TestDir::new();
+    for args in [
+        vec!["generate", "law", "--out", "x.csv", "--noise", "-1"],
+        vec!["generate", "law", "--out", "x.csv", "--rm-params", "0,1e8"],
+        vec!["generate", "law", "--out", "x.csv", "--points", "0"],
+        vec!["generate", "law", "--out", "x.csv", "--bon-alpha", "0.1,0.2"],
+    ] {
+        let out = t.cmd().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: generate law:"));
+        assert!(!t.path("x.csv").exists());
+    }
+}

@@ -1,0 +1,265 @@
+//! `goodhart predict` against closed forms: alpha and beta from the laws, the paper's peak
+//! formulas (BoN d* = alpha/(2 beta), R* = alpha²/(4 beta); RL d* = exp(alpha/beta - 1),
+//! R* = beta d*), the iterated-RLHF peak (d*_k = k d*, R*_k = k R*), and the propagated intervals.
+
+mod common;
+
+use serde_json::Value;
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+fn rel(a: f64, b: f64) -> f64 {
+    (a - b).abs() / b.abs()
+}
+
+fn read(t: &common::TestDir, name: &str) -> Value {
+    serde_json::from_slice(&std::fs::read(t.path(name)).unwrap()).unwrap()
+}
+
+fn pipeline(t: &common::TestDir) {
+    t.cmd()
+        .args([
+            "generate",
+            "law",
+            "--out",
+            "law.csv",
+            "--seed",
+            "5",
+            "--noise",
+            "0.03",
+            "--rl-alpha-law",
+            "0.5,0.01",
+        ])
+        .assert()
+        .success();
+    t.cmd()
+        .args(["fit", "law.csv", "--out", "fits.json", "--quiet"])
+        .assert()
+        .success();
+    t.cmd()
+        .args(["scale", "fits.json", "--out", "scaling.json", "--quiet"])
+        .assert()
+        .success();
+}
+
+fn law<'a>(scaling: &'a Value, method: &str, coefficient: &str) -> &'a Value {
+    scaling["laws"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| {
+            l["method"] == method && l["coefficient"] == coefficient && l["model"] == "log-linear"
+        })
+        .unwrap()
+}
+
+/// (value, variance) of a log-linear law at size n.
+fn at(l: &Value, n: f64) -> (f64, f64) {
+    let f = |k: &str| l[k].as_f64().unwrap();
+    let x = n.log10();
+    (
+        f("a") + f("b") * x,
+        f("a_se").powi(2) + x * x * f("b_se").powi(2) + 2.0 * x * f("cov_ab"),
+    )
+}
+
+#[test]
+fn predict_matches_closed_form_peaks_and_propagated_intervals() {
+    let t = common::TestDir::new();
+    pipeline(&t);
+    t.cmd()
+        .args([
+            "predict",
+            "--scaling",
+            "scaling.json",
+            "--rm-params",
+            "1e9,3e10",
+            "--iterations",
+            "3",
+            "--kl",
+            "0.5,2,8,30",
+            "--out",
+            "pred.json",
+        ])
+        .assert()
+        .success();
+    let scaling = read(&t, "scaling.json");
+    let pred = read(&t, "pred.json");
+    let preds = pred["predictions"].as_array().unwrap();
+    assert_eq!(preds.len(), 4);
+    for p in preds {
+        let method = p["method"].as_str().unwrap();
+        let n = p["rm_params"].as_f64().unwrap();
+        let (la, lb) = (
+            law(&scaling, method, "alpha"),
+            law(&scaling, method, "beta"),
+        );
+        let ((alpha, va), (beta, vb)) = (at(la, n), at(lb, n));
+        let dof = la["dof"].as_u64().unwrap().min(lb["dof"].as_u64().unwrap());
+        let tq = StudentsT::new(0.0, 1.0, dof as f64)
+            .unwrap()
+            .inverse_cdf(0.975);
+        let g = |v: &Value| v.as_f64().unwrap();
+        assert!(rel(g(&p["alpha"]["value"]), alpha) < 1e-12);
+        assert!(rel(g(&p["beta"]["value"]), beta) < 1e-12);
+        assert!(rel(g(&p["alpha"]["high"]) - alpha, tq * va.sqrt()) < 1e-9);
+        assert!(rel(beta - g(&p["beta"]["low"]), tq * vb.sqrt()) < 1e-9);
+        let (d, score) = match method {
+            "bon" => (alpha / (2.0 * beta), alpha * alpha / (4.0 * beta)),
+            _ => {
+                let d = (alpha / beta - 1.0).exp();
+                (d, beta * d)
+            }
+        };
+        let peak_kl = g(&p["peak"]["kl"]["value"]);
+        let peak_score = g(&p["peak"]["score"]["value"]);
+        assert!(
+            rel(peak_kl, d * d) < 1e-9,
+            "{method} {n}: peak kl {peak_kl} vs {}",
+            d * d
+        );
+        assert!(
+            rel(peak_score, score) < 1e-9,
+            "{method} {n}: peak score {peak_score} vs {score}"
+        );
+        let (lo, hi) = (g(&p["peak"]["kl"]["low"]), g(&p["peak"]["kl"]["high"]));
+        assert!(lo < peak_kl && peak_kl < hi && lo > 0.0);
+        // The curve and its band: R(d) linear in (alpha, beta), taken as independent.
+        for point in p["curve"].as_array().unwrap() {
+            let kl = g(&point["kl"]);
+            let d = kl.sqrt();
+            let (f1, f2) = match method {
+                "bon" => (d, -d * d),
+                _ => (d, -d * d.ln()),
+            };
+            let gold = alpha * f1 + beta * f2;
+            let se = (f1 * f1 * va + f2 * f2 * vb).sqrt();
+            assert!(rel(g(&point["gold"]), gold) < 1e-9, "{method} kl {kl}");
+            assert!(rel(g(&point["high"]) - gold, tq * se) < 1e-9);
+        }
+        // Iterated RLHF with k = 3: R_k(d) = d(alpha - beta ln d + beta ln 3).
+        match method {
+            "rl" => {
+                let it = &p["iterated"];
+                assert_eq!(it["k"], 3);
+                assert!(rel(g(&it["peak"]["kl"]["value"]), 9.0 * d * d) < 1e-9);
+                assert!(rel(g(&it["peak"]["score"]["value"]), 3.0 * score) < 1e-9);
+                for point in it["curve"].as_array().unwrap() {
+                    let d = g(&point["kl"]).sqrt();
+                    let want = d * (alpha - beta * d.ln() + beta * 3f64.ln());
+                    assert!(rel(g(&point["gold"]), want) < 1e-9);
+                }
+            }
+            _ => assert!(p["iterated"].is_null()),
+        }
+        let decades = g(&p["extrapolation_decades"]);
+        let expected = (n / 3e9).log10().max((3e6 / n).log10()).max(0.0);
+        assert!(
+            (decades - expected).abs() < 1e-12,
+            "decades {decades} vs {expected}"
+        );
+        match method {
+            "rl" => assert!(p["warning"].is_null()),
+            _ => assert!(
+                p["warning"]
+                    .as_str()
+                    .unwrap()
+                    .contains("--iterations applies to the RL form")
+            ),
+        }
+    }
+}
+
+#[test]
+fn far_extrapolation_carries_a_warning_and_csv_has_one_row_per_point() {
+    let t = common::TestDir::new();
+    pipeline(&t);
+    t.cmd()
+        .args([
+            "predict",
+            "--scaling",
+            "scaling.json",
+            "--rm-params",
+            "1e11",
+            "--method",
+            "bon",
+            "--kl",
+            "0:10:0.5",
+            "--out",
+            "pred.json",
+        ])
+        .assert()
+        .success()
+        .stderr(predicates::str::contains(
+            "decades outside the fitted sizes",
+        ));
+    let pred = read(&t, "pred.json");
+    let p = &pred["predictions"][0];
+    assert!(
+        p["warning"].as_str().unwrap().contains("1.52 decades"),
+        "{}",
+        p["warning"]
+    );
+    t.cmd()
+        .args([
+            "predict",
+            "--scaling",
+            "scaling.json",
+            "--rm-params",
+            "1e10",
+            "--method",
+            "rl",
+            "--kl",
+            "0:10:0.5",
+            "--iterations",
+            "2",
+            "--out",
+            "pred.csv",
+        ])
+        .assert()
+        .success();
+    let csv = std::fs::read_to_string(t.path("pred.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert!(rows[0].starts_with("method,target,form,rm_params"));
+    assert_eq!(rows.len(), 1 + 2 * 21, "21 KL points, single and iterated");
+    assert!(csv.contains(",iterated_k2,"));
+}
+
+#[test]
+fn power_model_predictions_use_the_power_laws() {
+    let t = common::TestDir::new();
+    pipeline(&t);
+    t.cmd()
+        .args([
+            "predict",
+            "--scaling",
+            "scaling.json",
+            "--rm-params",
+            "1e10",
+            "--method",
+            "bon",
+            "--model",
+            "power",
+            "--kl",
+            "1",
+            "--out",
+            "pred.json",
+        ])
+        .assert()
+        .success();
+    let scaling = read(&t, "scaling.json");
+    let pred = read(&t, "pred.json");
+    let l = scaling["laws"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["method"] == "bon" && l["coefficient"] == "alpha" && l["model"] == "power")
+        .unwrap();
+    let want = l["a"].as_f64().unwrap() * 1e10f64.powf(l["b"].as_f64().unwrap());
+    assert!(
+        rel(
+            pred["predictions"][0]["alpha"]["value"].as_f64().unwrap(),
+            want
+        ) < 1e-12
+    );
+    assert_eq!(pred["predictions"][0]["model"], "power+power");
+}

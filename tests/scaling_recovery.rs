@@ -1,0 +1,268 @@
+//! `scale` on families whose coefficients are exactly log-linear in RM size: the generating a and
+//! b lie inside the 95% intervals in at least 90 of 100 seeded repetitions, and the two-stage
+//! regression equals an exact rational-arithmetic weighted least-squares solution to 1e-9.
+
+use num_bigint::BigInt;
+use num_rational::BigRational;
+use num_traits::{ToPrimitive, Zero};
+
+use goodhart::curves::read_curves;
+use goodhart::export::{Exporter, JsonExporter};
+use goodhart::fit::{FitOptions, fit_curves};
+use goodhart::generate::law::{Coefficient, LawSpec};
+use goodhart::ingest::ColumnMap;
+use goodhart::scaling::{FitRecord, ScaleOptions, ScalingDoc, SizeKey, read_fits, scale};
+use goodhart::schema::Method;
+
+/// Every coefficient log-linear in log10(rm_params).
+pub fn log_linear_spec(seed: u64) -> LawSpec {
+    LawSpec {
+        rl_alpha: Coefficient::LogLinear { a: 0.5, b: 0.01 },
+        noise: 0.05,
+        seed,
+        ..LawSpec::default()
+    }
+}
+
+fn truth(spec: &LawSpec, method: Method, coefficient: &str) -> (f64, f64) {
+    let c = match (method, coefficient) {
+        (Method::Bon, "alpha") => &spec.bon_alpha,
+        (Method::Bon, "beta") => &spec.bon_beta,
+        (Method::Rl, "alpha") => &spec.rl_alpha,
+        (Method::Rl, "beta") => &spec.rl_beta,
+        other => panic!("unexpected {other:?}"),
+    };
+    match c {
+        Coefficient::LogLinear { a, b } => (*a, *b),
+        Coefficient::Values(_) => panic!("not log-linear"),
+    }
+}
+
+/// generate law -> CSV -> fit -> fits JSON -> scale, as the CLI does.
+fn run(spec: &LawSpec, dir: &std::path::Path) -> (Vec<FitRecord>, ScalingDoc) {
+    let curves_path = dir.join(format!("law{}.csv", spec.seed));
+    let table = spec.generate().unwrap();
+    std::fs::write(&curves_path, table.to_bytes_for(&curves_path).unwrap()).unwrap();
+    let curves = read_curves(&[curves_path], &ColumnMap::default()).unwrap();
+    let fits = fit_curves(&curves, &FitOptions::default()).unwrap();
+    let fits_path = dir.join(format!("fits{}.json", spec.seed));
+    std::fs::write(&fits_path, JsonExporter.render(&fits)).unwrap();
+    let records = read_fits(&fits_path).unwrap();
+    let doc = scale(
+        &records,
+        &ScaleOptions {
+            by: SizeKey::RmParams,
+        },
+    )
+    .unwrap();
+    (records, doc)
+}
+
+#[test]
+fn recovers_generating_a_and_b_within_95_percent_intervals() {
+    let dir = tempfile::tempdir().unwrap();
+    // (method, coefficient) -> (a inside, b inside, total)
+    let mut counts: Vec<((Method, String), usize, usize, usize)> = Vec::new();
+    for seed in 0..100 {
+        let spec = log_linear_spec(seed);
+        let (_, doc) = run(&spec, dir.path());
+        let laws: Vec<_> = doc
+            .laws
+            .iter()
+            .filter(|l| l.model == "log-linear")
+            .collect();
+        assert_eq!(
+            laws.len(),
+            4,
+            "seed {seed}: one log-linear law per method and coefficient"
+        );
+        for law in laws {
+            let (a, b) = truth(&spec, law.method, &law.coefficient);
+            let [alo, ahi] = law.a_ci.unwrap();
+            let [blo, bhi] = law.b_ci.unwrap();
+            let key = (law.method, law.coefficient.clone());
+            let entry = match counts.iter_mut().position(|c| c.0 == key) {
+                Some(i) => &mut counts[i],
+                None => {
+                    counts.push((key, 0, 0, 0));
+                    counts.last_mut().unwrap()
+                }
+            };
+            entry.1 += (alo <= a && a <= ahi) as usize;
+            entry.2 += (blo <= b && b <= bhi) as usize;
+            entry.3 += 1;
+        }
+    }
+    for (key, a_in, b_in, total) in &counts {
+        eprintln!("{key:?}: a inside {a_in}/{total}, b inside {b_in}/{total}");
+        assert_eq!(*total, 100);
+        assert!(
+            *a_in >= 90,
+            "{key:?}: a inside its 95% interval in only {a_in} of 100"
+        );
+        assert!(
+            *b_in >= 90,
+            "{key:?}: b inside its 95% interval in only {b_in} of 100"
+        );
+    }
+}
+
+fn q(x: f64) -> BigRational {
+    BigRational::from_float(x).expect("finite")
+}
+
+/// Exact weighted least squares of y on (1, x) in rationals: (a, b, Var a, Var b, Cov ab) with
+/// the covariance scaled by chisqr/(n-2).
+fn exact_line(x: &[f64], y: &[f64], w: &[f64]) -> [f64; 5] {
+    let (mut s, mut sx, mut sxx, mut sy, mut sxy) = (
+        BigRational::zero(),
+        BigRational::zero(),
+        BigRational::zero(),
+        BigRational::zero(),
+        BigRational::zero(),
+    );
+    for i in 0..x.len() {
+        let (xi, yi, wi) = (q(x[i]), q(y[i]), q(w[i]));
+        s += &wi;
+        sx += &wi * &xi;
+        sxx += &wi * &xi * &xi;
+        sy += &wi * &yi;
+        sxy += &wi * &xi * &yi;
+    }
+    let det = &s * &sxx - &sx * &sx;
+    let a = (&sxx * &sy - &sx * &sxy) / &det;
+    let b = (&s * &sxy - &sx * &sy) / &det;
+    let mut chi = BigRational::zero();
+    for i in 0..x.len() {
+        let r = q(y[i]) - &a - &b * q(x[i]);
+        chi += q(w[i]) * &r * &r;
+    }
+    let s2 = chi / BigRational::from_integer(BigInt::from(x.len() - 2));
+    let va = &s2 * &sxx / &det;
+    let vb = &s2 * &s / &det;
+    let cab = -(&s2 * &sx / &det);
+    [a, b, va, vb, cab].map(|v| v.to_f64().unwrap())
+}
+
+fn rel(a: f64, b: f64) -> f64 {
+    (a - b).abs() / b.abs()
+}
+
+#[test]
+fn two_stage_regression_matches_exact_rational_weighted_least_squares() {
+    let dir = tempfile::tempdir().unwrap();
+    for seed in [3, 17] {
+        let (records, doc) = run(&log_linear_spec(seed), dir.path());
+        for law in doc.laws.iter().filter(|l| l.model == "log-linear") {
+            let mut members: Vec<&FitRecord> =
+                records.iter().filter(|r| r.method == law.method).collect();
+            members.sort_by(|a, b| a.rm_params.total_cmp(&b.rm_params));
+            let x: Vec<f64> = members.iter().map(|r| r.rm_params.log10()).collect();
+            let y: Vec<f64> = members
+                .iter()
+                .map(|r| r.params[&law.coefficient].value)
+                .collect();
+            let w: Vec<f64> = members
+                .iter()
+                .map(|r| {
+                    let se = r.params[&law.coefficient].se.unwrap();
+                    1.0 / (se * se)
+                })
+                .collect();
+            let [a, b, va, vb, cab] = exact_line(&x, &y, &w);
+            let got = [
+                law.a,
+                law.b,
+                law.a_se.unwrap().powi(2),
+                law.b_se.unwrap().powi(2),
+                law.cov_ab.unwrap(),
+            ];
+            for (name, g, e) in [
+                ("a", got[0], a),
+                ("b", got[1], b),
+                ("var a", got[2], va),
+                ("var b", got[3], vb),
+                ("cov ab", got[4], cab),
+            ] {
+                assert!(
+                    rel(g, e) < 1e-9,
+                    "seed {seed} {:?} {} {name}: {g} vs exact {e} (rel {:e})",
+                    law.method,
+                    law.coefficient,
+                    rel(g, e)
+                );
+            }
+            assert_eq!(
+                law.sizes,
+                members.iter().map(|r| r.rm_params).collect::<Vec<_>>()
+            );
+        }
+    }
+}
+
+#[test]
+fn power_law_recovers_exact_power_data_and_loses_aic_on_log_linear_data() {
+    use goodhart::scaling::{Law, Series, log_linear, power_law};
+    use std::collections::BTreeMap;
+    let template = Law {
+        method: Method::Bon,
+        target: "gold".into(),
+        form: "bon".into(),
+        coefficient: "alpha".into(),
+        model: String::new(),
+        group: BTreeMap::new(),
+        a: f64::NAN,
+        b: 0.0,
+        a_se: None,
+        b_se: None,
+        cov_ab: None,
+        a_ci: None,
+        b_ci: None,
+        r2: None,
+        sizes: vec![],
+        values: vec![],
+        aic: None,
+        chisqr: None,
+        n: 6,
+        dof: 0,
+        weighted: true,
+        converged: true,
+        message: None,
+    };
+    let sizes = vec![3e6, 1e7, 1e8, 3e8, 1e9, 3e9];
+    // exact power law c = 0.2 N^0.08
+    let values: Vec<f64> = sizes.iter().map(|n: &f64| 0.2 * n.powf(0.08)).collect();
+    let s = Series {
+        sizes: sizes.clone(),
+        values,
+        se: Some(vec![0.01; 6]),
+    };
+    let p = power_law(&s, template.clone());
+    assert!(p.converged, "{:?}", p.message);
+    assert!(
+        rel(p.a, 0.2) < 1e-9 && rel(p.b, 0.08) < 1e-9,
+        "a {} b {}",
+        p.a,
+        p.b
+    );
+    assert!(p.message.as_deref().unwrap().contains("converged"));
+    // noisy log-linear data: the log-linear law has the lower AIC
+    let noise = [0.004, -0.003, 0.002, -0.004, 0.003, -0.002];
+    let values: Vec<f64> = sizes
+        .iter()
+        .zip(noise)
+        .map(|(n, e)| 0.3 + 0.065 * n.log10() + e)
+        .collect();
+    let s = Series {
+        sizes,
+        values,
+        se: Some(vec![0.004; 6]),
+    };
+    let (l, p) = (log_linear(&s, template.clone()), power_law(&s, template));
+    assert!(
+        l.aic.unwrap() < p.aic.unwrap(),
+        "log-linear AIC {:?} vs power {:?}",
+        l.aic,
+        p.aic
+    );
+}
