@@ -5,7 +5,7 @@
 #     prompt, weights by gammaln, one matrix product),
 #   - a process that only reads the Parquet file (pyarrow, into numpy arrays),
 # with peak RSS from /usr/bin/time -v, and the overhead of `--bootstrap 1000`.
-# Each command runs REPEATS times (default 5); medians are reported. Both implementations'
+# Each command runs REPEATS times (default 5), round robin; medians are reported. Both implementations'
 # curves are checked to agree (1e-9) before timing.
 #
 # Usage: bench/bon_vs_numpy.sh            (needs python3 with numpy scipy pandas pyarrow:
@@ -18,7 +18,7 @@ SAMPLES=${SAMPLES:-1000}
 REPEATS=${REPEATS:-5}
 WORK=${WORK:-${TMPDIR:-/tmp}/goodhart-bench-bon}
 mkdir -p "$WORK"
-rm -f "$WORK"/*.times
+rm -f "$WORK"/*.times "$WORK"/*.stderr
 
 cargo build --release --quiet
 BIN=target/release/goodhart
@@ -28,15 +28,13 @@ if [ ! -f "$DATA" ]; then
 fi
 echo "data: $DATA ($(du -h "$DATA" | cut -f1)), $PROMPTS prompts x $SAMPLES samples; $(nproc) cores"
 
-# measure NAME CMD...: wall seconds and peak RSS (KiB) of each run, from /usr/bin/time -v
-measure() {
+# run_once NAME CMD...: one run; wall seconds and peak RSS (KiB) from /usr/bin/time -v
+run_once() {
     local name=$1
     shift
-    for _ in $(seq "$REPEATS"); do
-        /usr/bin/time -v -o "$WORK/time.txt" "$@" >/dev/null 2>>"$WORK/$name.stderr"
-        awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,t,":"); s=0; for(i=1;i<=n;i++) s=s*60+t[i]; w=s}
-                    /Maximum resident set size/ {m=$2} END {print w, m}' "$WORK/time.txt" >>"$WORK/$name.times"
-    done
+    /usr/bin/time -v -o "$WORK/time.txt" "$@" >/dev/null 2>>"$WORK/$name.stderr"
+    awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,t,":"); s=0; for(i=1;i<=n;i++) s=s*60+t[i]; w=s}
+                /Maximum resident set size/ {m=$2} END {print w, m}' "$WORK/time.txt" >>"$WORK/$name.times"
 }
 
 # correctness first: the two implementations agree
@@ -44,10 +42,13 @@ measure() {
 python3 bench/bon_numpy.py bon "$DATA" "$WORK/numpy.csv" 2>/dev/null
 python3 bench/bon_numpy.py compare "$WORK/goodhart.csv" "$WORK/numpy.csv"
 
-measure read_only python3 bench/bon_numpy.py read "$DATA"
-measure numpy python3 bench/bon_numpy.py bon "$DATA" "$WORK/numpy.csv"
-measure goodhart "$BIN" bon "$DATA" --rm-params 1e8 --out "$WORK/goodhart.csv"
-measure goodhart_boot1000 "$BIN" bon "$DATA" --rm-params 1e8 --out "$WORK/goodhart_boot.csv" --bootstrap 1000 --seed 1
+# round robin, so that a change of machine load affects every command alike
+for _ in $(seq "$REPEATS"); do
+    run_once read_only python3 bench/bon_numpy.py read "$DATA"
+    run_once numpy python3 bench/bon_numpy.py bon "$DATA" "$WORK/numpy.csv"
+    run_once goodhart "$BIN" bon "$DATA" --rm-params 1e8 --out "$WORK/goodhart.csv"
+    run_once goodhart_boot1000 "$BIN" bon "$DATA" --rm-params 1e8 --out "$WORK/goodhart_boot.csv" --bootstrap 1000 --seed 1
+done
 
 python3 - "$WORK" <<'PY'
 import json, re, statistics, sys

@@ -18,7 +18,10 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 
 fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// Writes the benchmark's Samples table (prompt as integers, Gaussian scores) once.
@@ -69,14 +72,20 @@ fn bench_bon(c: &mut Criterion) {
                 .expect("read")
         })
     });
-    g.bench_function("read_samples", |b| b.iter(|| read_samples(&inputs, &[], rm).expect("read")));
-    g.bench_function("estimate", |b| b.iter(|| bon_curves(&pools, &BonOptions::default()).expect("estimate")));
+    g.bench_function("read_samples", |b| {
+        b.iter(|| read_samples(&inputs, &[], rm).expect("read"))
+    });
+    g.bench_function("estimate", |b| {
+        b.iter(|| bon_curves(&pools, &BonOptions::default()).expect("estimate"))
+    });
     let boot = BonOptions {
         bootstrap: 1000,
         seed: 1,
         ..BonOptions::default()
     };
-    g.bench_function("estimate_bootstrap_1000", |b| b.iter(|| bon_curves(&pools, &boot).expect("estimate")));
+    g.bench_function("estimate_bootstrap_1000", |b| {
+        b.iter(|| bon_curves(&pools, &boot).expect("estimate"))
+    });
     g.bench_function("end_to_end_csv", |b| {
         b.iter(|| {
             let pools = read_samples(&inputs, &[], rm).expect("read");

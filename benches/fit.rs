@@ -9,7 +9,9 @@ use goodhart::ingest::ColumnMap;
 
 fn spec() -> LawSpec {
     // 5,000 sizes x 2 methods = 10,000 curves, 100 points each, no baseline points.
-    let rm_params = (0..5000).map(|i| 1e6 * 10f64.powf(4.0 * i as f64 / 4999.0)).collect();
+    let rm_params = (0..5000)
+        .map(|i| 1e6 * 10f64.powf(4.0 * i as f64 / 4999.0))
+        .collect();
     LawSpec {
         rm_params,
         points: 100,
@@ -23,7 +25,9 @@ fn bench_fit(c: &mut Criterion) {
     let path = dir.path().join("curves.parquet");
     let table = spec().generate().unwrap();
     std::fs::write(&path, table.to_bytes_for(&path).unwrap()).unwrap();
-    let curves = CurvesTable::read(&path, &ColumnMap::default()).unwrap().curves();
+    let curves = CurvesTable::read(&path, &ColumnMap::default())
+        .unwrap()
+        .curves();
     assert_eq!(curves.len(), 10_000);
     let opts = FitOptions::default();
     let mut g = c.benchmark_group("fit");

@@ -18,25 +18,37 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the main job on the bundled default data: generate, fit, write data/ and fits/.
-    #[command(after_help = "Example:\n  goodhart demo                 # into ./data, ./fits, ./plots\n  goodhart demo --out /tmp/demo --seed 1")]
+    #[command(
+        after_help = "Example:\n  goodhart demo                 # into ./data, ./fits, ./plots\n  goodhart demo --out /tmp/demo --seed 1"
+    )]
     Demo(DemoArgs),
     /// Generate data.
     #[command(subcommand)]
     Generate(GenerateKind),
     /// Describe a Curves file: format, columns and how they map, curves, problems.
-    #[command(after_help = "Example:\n  goodhart inspect data/law_curves.csv\n  goodhart inspect runs.parquet --map kl_nats=kl --map score=gold")]
+    #[command(
+        after_help = "Example:\n  goodhart inspect data/law_curves.csv\n  goodhart inspect runs.parquet --map kl_nats=kl --map score=gold"
+    )]
     Inspect(InspectArgs),
     /// Fit the scaling forms to every curve and write the fits JSON (and CSV).
-    #[command(after_help = "Examples:\n  goodhart fit data/law_curves.csv --out fits.json --csv fits.csv\n  goodhart fit runs.csv --out fits.json --target gold --holdout-above 4\n  goodhart fit runs.ndjson --map kl_nats=kl --out - --quiet | jq '.fits[0].peak'")]
+    #[command(
+        after_help = "Examples:\n  goodhart fit data/law_curves.csv --out fits.json --csv fits.csv\n  goodhart fit runs.csv --out fits.json --target gold --holdout-above 4\n  goodhart fit runs.ndjson --map kl_nats=kl --out - --quiet | jq '.fits[0].peak'"
+    )]
     Fit(FitArgs),
     /// Best-of-n curves from scored samples (prompt, proxy, gold) by the unbiased estimator.
-    #[command(after_help = "Examples:\n  goodhart bon samples.parquet --out curves.csv\n  goodhart bon proxy_labelled_sorted.json --rm-params 3e8 --out curves.csv --bootstrap 1000 --seed 1\n  goodhart bon a.csv b.csv --out curves.parquet --n 1,2,4,8,16 --kl pool\n  goodhart fit curves.csv --out fits.json   # uses the replicates for bootstrap intervals")]
+    #[command(
+        after_help = "Examples:\n  goodhart bon samples.parquet --out curves.csv\n  goodhart bon proxy_labelled_sorted.json --rm-params 3e8 --out curves.csv --bootstrap 1000 --seed 1\n  goodhart bon a.csv b.csv --out curves.parquet --n 1,2,4,8,16 --kl pool\n  goodhart fit curves.csv --out fits.json   # uses the replicates for bootstrap intervals"
+    )]
     Bon(BonArgs),
     /// Regress the fitted coefficients on RM size (or data, policy size): log-linear and power laws.
-    #[command(after_help = "Examples:\n  goodhart scale fits.json --out scaling.json\n  goodhart scale fits.json --out scaling.json --by rm_data\n  goodhart scale fits.json --out scaling.json --joint --curves data/law_curves.csv")]
+    #[command(
+        after_help = "Examples:\n  goodhart scale fits.json --out scaling.json\n  goodhart scale fits.json --out scaling.json --by rm_data\n  goodhart scale fits.json --out scaling.json --joint --curves data/law_curves.csv"
+    )]
     Scale(ScaleArgs),
     /// Predict coefficients, gold curve and peak for RM sizes not trained, with 95% intervals.
-    #[command(after_help = "Examples:\n  goodhart predict --scaling scaling.json --rm-params 1e10,3e10 --out pred.json\n  goodhart predict --scaling scaling.json --rm-params 3e10 --method rl --kl 0:100:1 --iterations 4 --out pred.csv")]
+    #[command(
+        after_help = "Examples:\n  goodhart predict --scaling scaling.json --rm-params 1e10,3e10 --out pred.json\n  goodhart predict --scaling scaling.json --rm-params 3e10 --method rl --kl 0:100:1 --iterations 4 --out pred.csv"
+    )]
     Predict(PredictArgs),
 }
 
@@ -52,7 +64,7 @@ pub enum KlArg {
 #[derive(Debug, Args)]
 pub struct BonArgs {
     /// Samples tables (.csv, .parquet, .ndjson/.jsonl with prompt, proxy, gold columns) or
-    /// per-prompt dumps (.json, .jsonl records with proxy_scores[N] and gold_scores[N]).
+    /// per-prompt dumps (.json, .jsonl records with `proxy_scores[N]` and `gold_scores[N]`).
     #[arg(required = true)]
     pub samples: Vec<PathBuf>,
     /// Output Curves table (.csv, .parquet, .ndjson/.jsonl, or - for CSV on stdout).
@@ -92,12 +104,16 @@ pub struct DemoArgs {
 #[derive(Debug, Subcommand)]
 pub enum GenerateKind {
     /// Curves from known coefficients of the paper's forms plus seeded Gaussian noise.
-    #[command(after_help = "Examples:\n  goodhart generate law --out law.csv\n  goodhart generate law --out law.parquet --method bon --rm-params 1e7,1e8,1e9 \\\n      --bon-alpha-law 0.3,0.065 --bon-beta 0.2 --noise 0.05 --seed 7")]
+    #[command(
+        after_help = "Examples:\n  goodhart generate law --out law.csv\n  goodhart generate law --out law.parquet --method bon --rm-params 1e7,1e8,1e9 \\\n      --bon-alpha-law 0.3,0.065 --bon-beta 0.2 --noise 0.05 --seed 7"
+    )]
     Law(LawArgs),
     /// A small synthetic RLHF world (gold RM, proxies trained on comparisons, best-of-n, RL)
     /// in which overoptimization emerges; writes bon_samples.parquet, rl_runs.csv,
     /// reward_models.csv and world.json into DIR. Unset knobs take the preset's value.
-    #[command(after_help = "Examples:\n  goodhart generate sim --out sim                       # the small preset, seconds\n  goodhart generate sim --out sim --preset paper --seed 3\n  goodhart generate sim --out sim --rm-hidden 1,4,16,64 --kl-penalties 0,0.5\n  goodhart bon sim/bon_samples.parquet --out sim/bon_curves.csv\n  goodhart fit sim/bon_curves.csv sim/rl_runs.csv --out sim/fits.json")]
+    #[command(
+        after_help = "Examples:\n  goodhart generate sim --out sim                       # the small preset, seconds\n  goodhart generate sim --out sim --preset paper --seed 3\n  goodhart generate sim --out sim --rm-hidden 1,4,16,64 --kl-penalties 0,0.5\n  goodhart bon sim/bon_samples.parquet --out sim/bon_curves.csv\n  goodhart fit sim/bon_curves.csv sim/rl_runs.csv --out sim/fits.json"
+    )]
     Sim(SimArgs),
 }
 
@@ -180,6 +196,13 @@ pub struct SimArgs {
     /// Best-of-n samples per prompt, N [256 / 1000].
     #[arg(long, value_name = "N")]
     pub samples_per_prompt: Option<usize>,
+    #[command(flatten)]
+    pub rl: Box<SimRlArgs>,
+}
+
+/// The RL knobs of `generate sim` (boxed: keeps the command enum small).
+#[derive(Debug, Args)]
+pub struct SimRlArgs {
     /// RL policy families, comma-separated [diag,full / diag,full].
     #[arg(long, value_enum, value_delimiter = ',')]
     pub policies: Vec<SimPolicyArg>,
@@ -227,25 +250,50 @@ pub struct LawArgs {
     #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
     pub rm_params: Vec<f64>,
     /// alpha_bon: one value, or one per RM size.
-    #[arg(long, value_delimiter = ',', allow_negative_numbers = true, conflicts_with = "bon_alpha_law")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        allow_negative_numbers = true,
+        conflicts_with = "bon_alpha_law"
+    )]
     pub bon_alpha: Vec<f64>,
     /// alpha_bon = a + b*log10(rm_params), given as a,b. Default 0.30,0.065.
-    #[arg(long, value_delimiter = ',', num_args = 1, allow_negative_numbers = true)]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        num_args = 1,
+        allow_negative_numbers = true
+    )]
     pub bon_alpha_law: Vec<f64>,
     /// beta_bon: one value, or one per RM size.
-    #[arg(long, value_delimiter = ',', allow_negative_numbers = true, conflicts_with = "bon_beta_law")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        allow_negative_numbers = true,
+        conflicts_with = "bon_beta_law"
+    )]
     pub bon_beta: Vec<f64>,
     /// beta_bon = a + b*log10(rm_params), given as a,b. Default 0.45,-0.035.
     #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
     pub bon_beta_law: Vec<f64>,
     /// alpha_RL: one value, or one per RM size. Default 0.5 for every size.
-    #[arg(long, value_delimiter = ',', allow_negative_numbers = true, conflicts_with = "rl_alpha_law")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        allow_negative_numbers = true,
+        conflicts_with = "rl_alpha_law"
+    )]
     pub rl_alpha: Vec<f64>,
     /// alpha_RL = a + b*log10(rm_params), given as a,b.
     #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
     pub rl_alpha_law: Vec<f64>,
     /// beta_RL: one value, or one per RM size.
-    #[arg(long, value_delimiter = ',', allow_negative_numbers = true, conflicts_with = "rl_beta_law")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        allow_negative_numbers = true,
+        conflicts_with = "rl_beta_law"
+    )]
     pub rl_beta: Vec<f64>,
     /// beta_RL = a + b*log10(rm_params), given as a,b. Default 0.45,-0.03.
     #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
@@ -414,7 +462,12 @@ pub struct PredictArgs {
     #[arg(long)]
     pub scaling: PathBuf,
     /// RM sizes to predict (comma-separated).
-    #[arg(long, value_delimiter = ',', required = true, allow_negative_numbers = true)]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        required = true,
+        allow_negative_numbers = true
+    )]
     pub rm_params: Vec<f64>,
     /// Only this method (default: every method in the scaling file).
     #[arg(long, value_enum)]

@@ -2,7 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::cli::{BaselineArg, Cli, Command, FitArgs, FormArg, GenerateKind, LawArgs, MethodArg, TargetArg};
+use crate::cli::{
+    BaselineArg, Cli, Command, FitArgs, FormArg, GenerateKind, LawArgs, MethodArg, TargetArg,
+};
 use crate::curves::read_curves;
 use crate::error::{Error, Result};
 use crate::export::{CsvExporter, Exporter, JsonExporter, TextReport};
@@ -77,13 +79,17 @@ fn fit_options(a: &FitArgs) -> Result<FitOptions> {
         if let Some(v) = v
             && !(v.is_finite() && v >= 0.0)
         {
-            return Err(Error::Usage(format!("{name} must be a number >= 0, not {v}")));
+            return Err(Error::Usage(format!(
+                "{name} must be a number >= 0, not {v}"
+            )));
         }
     }
     if let (Some(lo), Some(hi)) = (a.min_kl, a.max_kl)
         && lo > hi
     {
-        return Err(Error::Usage(format!("--min-kl {lo} is above --max-kl {hi}")));
+        return Err(Error::Usage(format!(
+            "--min-kl {lo} is above --max-kl {hi}"
+        )));
     }
     Ok(FitOptions {
         form: match a.form {
@@ -139,9 +145,18 @@ fn fit(a: &FitArgs, quiet: bool) -> Result<()> {
     let to_stdout = out.path().is_none();
     let top: Vec<(&str, serde_json::Value)> = comparison
         .iter()
-        .map(|c| ("form_comparison", serde_json::to_value(c).unwrap_or(serde_json::Value::Null)))
+        .map(|c| {
+            (
+                "form_comparison",
+                serde_json::to_value(c).unwrap_or(serde_json::Value::Null),
+            )
+        })
         .collect();
-    out.commit(&crate::shared_alpha::extend_fits_json(JsonExporter.render(&fits), &shared, top))?;
+    out.commit(&crate::shared_alpha::extend_fits_json(
+        JsonExporter.render(&fits),
+        &shared,
+        top,
+    ))?;
     if let Some(csv) = csv {
         csv.commit(&CsvExporter.render(&fits))?;
     }
@@ -154,8 +169,12 @@ fn fit(a: &FitArgs, quiet: bool) -> Result<()> {
     Ok(())
 }
 
-
-fn coefficient(name: &str, values: &[f64], law: &[f64], default: Coefficient) -> Result<Coefficient> {
+fn coefficient(
+    name: &str,
+    values: &[f64],
+    law: &[f64],
+    default: Coefficient,
+) -> Result<Coefficient> {
     match (values.is_empty(), law.len()) {
         (false, _) => Ok(Coefficient::Values(values.to_vec())),
         (true, 0) => Ok(default),

@@ -143,7 +143,8 @@ impl CurvesTable {
         let method = match next() {
             // Each distinct label is parsed once; rows hold label codes.
             Some(ColumnData::Label(l)) => {
-                let parsed: Vec<Option<Method>> = l.labels.iter().map(|t| Method::parse(t)).collect();
+                let parsed: Vec<Option<Method>> =
+                    l.labels.iter().map(|t| Method::parse(t)).collect();
                 l.codes
                     .iter()
                     .enumerate()
@@ -158,15 +159,30 @@ impl CurvesTable {
             _ => unreachable!("method is a required label column"),
         };
         let finite_pos = |x: f64| x.is_finite() && x > 0.0;
-        let rm_params = check.required("rm_params", next(), finite_pos, "rm_params must be a finite number > 0")?;
+        let rm_params = check.required(
+            "rm_params",
+            next(),
+            finite_pos,
+            "rm_params must be a finite number > 0",
+        )?;
         let kl = check.required(
             "kl",
             next(),
             |x| x.is_finite() && x >= 0.0,
             "kl must be a finite number >= 0 (NaN, infinite and negative KL are not allowed)",
         )?;
-        let gold = check.required("gold", next(), f64::is_finite, "gold must be a finite number (not NaN or infinite)")?;
-        let proxy = check.optional("proxy", next(), f64::is_finite, "proxy must be a finite number (leave the cell empty when unknown)")?;
+        let gold = check.required(
+            "gold",
+            next(),
+            f64::is_finite,
+            "gold must be a finite number (not NaN or infinite)",
+        )?;
+        let proxy = check.optional(
+            "proxy",
+            next(),
+            f64::is_finite,
+            "proxy must be a finite number (leave the cell empty when unknown)",
+        )?;
         let se_ok = "a standard error must be a finite number > 0";
         let gold_se = match next() {
             Some(d) => Some(check.required("gold_se", Some(d), finite_pos, se_ok)?),
@@ -176,8 +192,18 @@ impl CurvesTable {
             Some(d) => Some(check.required("proxy_se", Some(d), finite_pos, se_ok)?),
             None => None,
         };
-        let policy_params = check.optional("policy_params", next(), finite_pos, "policy_params must be a finite number > 0")?;
-        let rm_data = check.optional("rm_data", next(), finite_pos, "rm_data must be a finite number > 0")?;
+        let policy_params = check.optional(
+            "policy_params",
+            next(),
+            finite_pos,
+            "policy_params must be a finite number > 0",
+        )?;
+        let rm_data = check.optional(
+            "rm_data",
+            next(),
+            finite_pos,
+            "rm_data must be a finite number > 0",
+        )?;
         let kl_penalty = check.optional(
             "kl_penalty",
             next(),
@@ -186,7 +212,12 @@ impl CurvesTable {
         )?;
         let whole = |x: f64| x.is_finite() && x >= 0.0 && x.fract() == 0.0;
         check.optional("step", next(), whole, "step must be a whole number >= 0")?;
-        check.optional("n", next(), |x| whole(x) && x >= 1.0, "n must be a whole number >= 1")?;
+        check.optional(
+            "n",
+            next(),
+            |x| whole(x) && x >= 1.0,
+            "n must be a whole number >= 1",
+        )?;
         let replicate = check.optional(
             "replicate",
             next(),
@@ -238,7 +269,10 @@ impl CurvesTable {
     /// (kl, gold, proxy), so the result does not depend on the order of rows. Rows with a
     /// `replicate` number go to the curve's [`Curve::replicates`].
     pub fn curves(&self) -> Vec<Curve> {
-        let keys: Vec<CurveKey> = (0..self.len()).into_par_iter().map(|i| self.key(i)).collect();
+        let keys: Vec<CurveKey> = (0..self.len())
+            .into_par_iter()
+            .map(|i| self.key(i))
+            .collect();
         let proxy_of = |i: usize| self.proxy.as_ref().and_then(|p| p[i]).unwrap_or(f64::NAN);
         let replicate_of = |i: usize| self.replicate.as_ref().and_then(|r| r[i]);
         let point_order = |&a: &usize, &b: &usize| {

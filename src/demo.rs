@@ -76,7 +76,12 @@ impl fmt::Display for DemoSummary {
         writeln!(
             f,
             "{:<6} {:>9}  {:>26}  {:>26}  {:>8}  {:>10}",
-            "method", "rm_params", "alpha: fit ± se (true)", "beta: fit ± se (true)", "R²", "peak KL"
+            "method",
+            "rm_params",
+            "alpha: fit ± se (true)",
+            "beta: fit ± se (true)",
+            "R²",
+            "peak KL"
         )?;
         let mut covered = 0;
         let mut total = 0;
@@ -95,7 +100,10 @@ impl fmt::Display for DemoSummary {
             let mut cells = Vec::new();
             for (p, t) in fitted.params.iter().zip([truth.0, truth.1]) {
                 total += 1;
-                if p.ci_low.zip(p.ci_high).is_some_and(|(lo, hi)| lo <= t && t <= hi) {
+                if p.ci_low
+                    .zip(p.ci_high)
+                    .is_some_and(|(lo, hi)| lo <= t && t <= hi)
+                {
                     covered += 1;
                 }
                 cells.push(format!(

@@ -56,7 +56,9 @@ pub enum Error {
         found: String,
     },
 
-    #[error("{path}: --map {source_name}={canonical}: the file has no column '{source_name}'; columns found: {found}")]
+    #[error(
+        "{path}: --map {source_name}={canonical}: the file has no column '{source_name}'; columns found: {found}"
+    )]
     MapSourceMissing {
         path: PathBuf,
         source_name: String,
@@ -73,7 +75,9 @@ pub enum Error {
         problem: String,
     },
 
-    #[error("curve {curve}: {points} usable point(s) for the {form} form, which has {params} parameters")]
+    #[error(
+        "curve {curve}: {points} usable point(s) for the {form} form, which has {params} parameters"
+    )]
     TooFewPoints {
         curve: String,
         form: &'static str,

@@ -78,7 +78,8 @@ struct FitJson {
     covariance: Option<Vec<Vec<f64>>>,
     condition_number: Option<f64>,
     ci_method: &'static str,
-    /// Replicate fits behind percentile intervals (`ci_method` "bootstrap"), else null.
+    /// Replicate fits behind percentile intervals (`ci_method` "bootstrap"); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
     bootstrap_replicates: Option<usize>,
     ci_level: f64,
     weighted: bool,
@@ -210,7 +211,8 @@ impl Exporter for JsonExporter {
         let parts: Vec<Vec<u8>> = fits
             .par_iter()
             .map(|f| {
-                let one = serde_json::to_vec_pretty(&fit_json(f)).expect("a fit serialises to JSON");
+                let one =
+                    serde_json::to_vec_pretty(&fit_json(f)).expect("a fit serialises to JSON");
                 // JSON strings hold no raw newline, so every newline starts a line to indent.
                 let mut out = Vec::with_capacity(one.len() + one.len() / 8);
                 out.extend_from_slice(b"    ");
@@ -247,9 +249,12 @@ pub fn fits_table(fits: &[CurveFit]) -> OutTable {
             }
         }
     }
-    let num = |g: &dyn Fn(&CurveFit) -> Option<f64>| OutColumn::Number(fits.iter().map(g).collect());
-    let text = |g: &dyn Fn(&CurveFit) -> Option<String>| OutColumn::Text(fits.iter().map(g).collect());
-    let int = |g: &dyn Fn(&CurveFit) -> Option<i64>| OutColumn::Integer(fits.iter().map(g).collect());
+    let num =
+        |g: &dyn Fn(&CurveFit) -> Option<f64>| OutColumn::Number(fits.iter().map(g).collect());
+    let text =
+        |g: &dyn Fn(&CurveFit) -> Option<String>| OutColumn::Text(fits.iter().map(g).collect());
+    let int =
+        |g: &dyn Fn(&CurveFit) -> Option<i64>| OutColumn::Integer(fits.iter().map(g).collect());
     let stat = |g: fn(&FittedForm) -> Option<f64>| num(&|c: &CurveFit| c.fitted().and_then(g));
     let mut t = OutTable::default();
     t.push("method", text(&|c| Some(c.key.method.as_str().to_string())));
@@ -259,7 +264,10 @@ pub fn fits_table(fits: &[CurveFit]) -> OutTable {
     t.push("kl_penalty", num(&|c| c.key.kl_penalty));
     t.push("target", text(&|c| Some(c.target.as_str().to_string())));
     t.push("form", text(&|c| Some(c.form.form().id().to_string())));
-    t.push("n_points", int(&|c| c.fitted().map(|f| f.stats.n_points as i64)));
+    t.push(
+        "n_points",
+        int(&|c| c.fitted().map(|f| f.stats.n_points as i64)),
+    );
     t.push("dof", int(&|c| c.fitted().map(|f| f.stats.dof as i64)));
     for name in names {
         let param = move |c: &CurveFit| {
@@ -268,8 +276,14 @@ pub fn fits_table(fits: &[CurveFit]) -> OutTable {
         };
         t.push(name, num(&|c| param(c).map(|p| p.value)));
         t.push(&format!("{name}_se"), num(&|c| param(c).and_then(|p| p.se)));
-        t.push(&format!("{name}_ci_low"), num(&|c| param(c).and_then(|p| p.ci_low)));
-        t.push(&format!("{name}_ci_high"), num(&|c| param(c).and_then(|p| p.ci_high)));
+        t.push(
+            &format!("{name}_ci_low"),
+            num(&|c| param(c).and_then(|p| p.ci_low)),
+        );
+        t.push(
+            &format!("{name}_ci_high"),
+            num(&|c| param(c).and_then(|p| p.ci_high)),
+        );
     }
     t.push("r2", stat(|f| finite(f.stats.r2)));
     t.push("rmse", stat(|f| Some(f.stats.rmse)));
@@ -281,15 +295,27 @@ pub fn fits_table(fits: &[CurveFit]) -> OutTable {
     t.push("peak_d", stat(|f| f.peak().map(|p| p.d)));
     t.push("peak_kl", stat(|f| f.peak().map(|p| p.kl)));
     t.push("peak_score", stat(|f| f.peak().map(|p| p.score)));
-    t.push("baseline_points", int(&|c| c.baseline.map(|b| b.points as i64)));
+    t.push(
+        "baseline_points",
+        int(&|c| c.baseline.map(|b| b.points as i64)),
+    );
     t.push("baseline_value", num(&|c| c.baseline.map(|b| b.value)));
     t.push("kl_min", num(&|c| Some(c.kl_range.0)));
     t.push("kl_max", num(&|c| Some(c.kl_range.1)));
     t.push("holdout_above_kl", num(&|c| c.holdout.map(|h| h.above_kl)));
-    t.push("holdout_points", int(&|c| c.holdout.map(|h| h.points as i64)));
+    t.push(
+        "holdout_points",
+        int(&|c| c.holdout.map(|h| h.points as i64)),
+    );
     t.push("holdout_rmse", num(&|c| c.holdout.and_then(|h| h.rmse)));
-    t.push("holdout_max_abs_error", num(&|c| c.holdout.and_then(|h| h.max_abs_error)));
-    t.push("converged", text(&|c| Some(c.fitted().is_some().to_string())));
+    t.push(
+        "holdout_max_abs_error",
+        num(&|c| c.holdout.and_then(|h| h.max_abs_error)),
+    );
+    t.push(
+        "converged",
+        text(&|c| Some(c.fitted().is_some().to_string())),
+    );
     t.push("message", text(&message));
     t
 }
@@ -349,7 +375,12 @@ impl Exporter for TextReport {
         for fit in fits {
             let form = fit.form.form();
             let _ = writeln!(s, "[[Fit]] {}  target: {}", fit.key, fit.target.as_str());
-            let _ = writeln!(s, "    form               = {}: {}", form.id(), form.formula());
+            let _ = writeln!(
+                s,
+                "    form               = {}: {}",
+                form.id(),
+                form.formula()
+            );
             let _ = writeln!(s, "    baseline           = {}", baseline_text(fit));
             let _ = writeln!(
                 s,
@@ -389,7 +420,10 @@ impl Exporter for TextReport {
             let _ = writeln!(s, "    Bayesian info crit = {}", g6(st.bic));
             let _ = writeln!(s, "[[Variables]]");
             if let Some(b) = fit.bootstrap_replicates {
-                let _ = writeln!(s, "    (95% CI: percentiles of {b} bootstrap replicate fits)");
+                let _ = writeln!(
+                    s,
+                    "    (95% CI: percentiles of {b} bootstrap replicate fits)"
+                );
             }
             for p in &f.params {
                 match (p.se, p.ci_low, p.ci_high) {
@@ -439,7 +473,11 @@ impl Exporter for TextReport {
                     let _ = writeln!(
                         s,
                         "    none: the fitted curve does not turn down for d > 0 (beta <= 0{})",
-                        if form.id() == "bon" { ", or alpha <= 0" } else { "" }
+                        if form.id() == "bon" {
+                            ", or alpha <= 0"
+                        } else {
+                            ""
+                        }
                     );
                 }
             }
@@ -528,7 +566,15 @@ mod tests {
         use crate::generate::law::LawSpec;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("l.csv");
-        std::fs::write(&path, LawSpec::default().generate().unwrap().to_bytes_for(&path).unwrap()).unwrap();
+        std::fs::write(
+            &path,
+            LawSpec::default()
+                .generate()
+                .unwrap()
+                .to_bytes_for(&path)
+                .unwrap(),
+        )
+        .unwrap();
         let t = CurvesTable::read(&path, &crate::ingest::ColumnMap::default()).unwrap();
         let fits = crate::fit::fit_curves(&t.curves(), &crate::fit::FitOptions::default()).unwrap();
         let doc = FitsDocument {
@@ -537,8 +583,14 @@ mod tests {
         };
         let mut expect = serde_json::to_vec_pretty(&doc).unwrap();
         expect.push(b'\n');
-        assert_eq!(String::from_utf8(JsonExporter.render(&fits)).unwrap(), String::from_utf8(expect).unwrap());
-        let empty = FitsDocument { goodhart_version: VERSION, fits: vec![] };
+        assert_eq!(
+            String::from_utf8(JsonExporter.render(&fits)).unwrap(),
+            String::from_utf8(expect).unwrap()
+        );
+        let empty = FitsDocument {
+            goodhart_version: VERSION,
+            fits: vec![],
+        };
         let mut expect = serde_json::to_vec_pretty(&empty).unwrap();
         expect.push(b'\n');
         assert_eq!(JsonExporter.render(&[]), expect);

@@ -15,7 +15,9 @@ use crate::schema::CurveKey;
 pub enum LinearError {
     #[error("{points} point(s) for {params} parameters")]
     TooFewPoints { points: usize, params: usize },
-    #[error("the basis columns are linearly dependent on these points (condition number {condition:.3e}){hint}")]
+    #[error(
+        "the basis columns are linearly dependent on these points (condition number {condition:.3e}){hint}"
+    )]
     Singular { condition: f64, hint: String },
     #[error("a value is not finite (row {row})")]
     NotFinite { row: usize },
@@ -237,7 +239,12 @@ impl LinearFit {
     pub fn fit(&self, pts: &Points) -> Result<FittedForm, LinearError> {
         let x = self.design(&pts.d);
         let sol = solve_linear(&x, &pts.y, pts.w.as_deref())?;
-        Ok(statistics(self.form, self.form.form().param_names(), pts, &sol))
+        Ok(statistics(
+            self.form,
+            self.form.form().param_names(),
+            pts,
+            &sol,
+        ))
     }
 }
 
@@ -256,14 +263,23 @@ pub(crate) fn t95(dof: usize) -> f64 {
     })
 }
 
-pub(crate) fn statistics(form: FormId, names: &[&'static str], pts: &Points, sol: &LinearSolution) -> FittedForm {
+pub(crate) fn statistics(
+    form: FormId,
+    names: &[&'static str],
+    pts: &Points,
+    sol: &LinearSolution,
+) -> FittedForm {
     let (n, p) = (pts.y.len(), names.len());
     let dof = n - p;
     let weight = |i: usize| pts.w.as_ref().map_or(1.0, |w| w[i]);
     let wsum: f64 = (0..n).map(weight).sum();
     let ymean = (0..n).map(|i| weight(i) * pts.y[i]).sum::<f64>() / wsum;
     let sst: f64 = (0..n).map(|i| weight(i) * (pts.y[i] - ymean).powi(2)).sum();
-    let r2 = if sst > 0.0 { 1.0 - sol.chisqr / sst } else { f64::NAN };
+    let r2 = if sst > 0.0 {
+        1.0 - sol.chisqr / sst
+    } else {
+        f64::NAN
+    };
     let rmse = (sol.residuals.iter().map(|r| r * r).sum::<f64>() / n as f64).sqrt();
     // lmfit floors chi-square so that a perfect fit gives a finite AIC/BIC.
     let chisqr_floor = sol.chisqr.max(1e-250 * n as f64);
@@ -429,9 +445,11 @@ impl CurveFit {
 /// Fits every curve for every requested target, in parallel; the order of the result (and the
 /// first error reported) follows the order of the curves, whatever the thread count.
 pub fn fit_curves(curves: &[Curve], opts: &FitOptions) -> Result<Vec<CurveFit>> {
-    let any_proxy = curves
-        .iter()
-        .any(|c| c.proxy.as_ref().is_some_and(|p| p.iter().any(Option::is_some)));
+    let any_proxy = curves.iter().any(|c| {
+        c.proxy
+            .as_ref()
+            .is_some_and(|p| p.iter().any(Option::is_some))
+    });
     let targets: Vec<Target> = match opts.target {
         TargetChoice::Gold => vec![Target::Gold],
         TargetChoice::Proxy | TargetChoice::Both if !any_proxy => {
@@ -452,7 +470,9 @@ pub fn fit_curves(curves: &[Curve], opts: &FitOptions) -> Result<Vec<CurveFit>> 
             let mut out = Vec::new();
             for &t in &targets {
                 let has = t == Target::Gold
-                    || c.proxy.as_ref().is_some_and(|p| p.iter().any(Option::is_some));
+                    || c.proxy
+                        .as_ref()
+                        .is_some_and(|p| p.iter().any(Option::is_some));
                 if !has && !explicit_proxy {
                     continue;
                 }
@@ -478,7 +498,10 @@ pub fn fit_curve(curve: &Curve, target: Target, opts: &FitOptions) -> Result<Cur
             curve.gold_se.as_ref(),
         ),
         Target::Proxy => (
-            curve.proxy.clone().unwrap_or_else(|| vec![None; curve.kl.len()]),
+            curve
+                .proxy
+                .clone()
+                .unwrap_or_else(|| vec![None; curve.kl.len()]),
             curve.proxy_se.as_ref(),
         ),
     };
@@ -540,9 +563,12 @@ pub fn fit_curve(curve: &Curve, target: Target, opts: &FitOptions) -> Result<Cur
             params: n_params,
         });
     }
-    let kl_range = fit_pts.d.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), d| {
-        (lo.min(d * d), hi.max(d * d))
-    });
+    let kl_range = fit_pts
+        .d
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), d| {
+            (lo.min(d * d), hi.max(d * d))
+        });
     let mut outcome = crate::form_fit::fit_points(form, &fit_pts);
     if let (Some(b), Ok(fitted)) = (baseline.as_mut(), outcome.as_mut()) {
         propagate_baseline(b, &zeros, form, &fit_pts, fitted);
@@ -572,7 +598,8 @@ pub fn fit_curve(curve: &Curve, target: Target, opts: &FitOptions) -> Result<Cur
                 .map(|e| e.iter().fold(0.0_f64, |a, x| a.max(x.abs()))),
         }
     });
-    let bootstrap_replicates = bootstrap_intervals(curve, target, opts, &mut outcome, &mut warnings);
+    let bootstrap_replicates =
+        bootstrap_intervals(curve, target, opts, &mut outcome, &mut warnings);
     Ok(CurveFit {
         key: curve.key,
         target,

@@ -43,7 +43,7 @@ pub trait Form: Send + Sync {
     fn gradient(&self, params: &[f64], d: f64, out: &mut [f64]);
 }
 
-/// A form that is linear in its parameters: R(d) = sum_j params[j] * basis_j(d).
+/// A form that is linear in its parameters: `R(d) = sum_j params[j] * basis_j(d)`.
 pub trait LinearForm: Form {
     /// Writes the basis functions at d into `row` (length = number of parameters).
     fn basis(&self, d: f64, row: &mut [f64]);

@@ -101,7 +101,11 @@ impl fmt::Display for InspectReport {
             .map(|e| e.to_string_lossy().into_owned())
             .unwrap_or_default();
         writeln!(f, "file:    {}", self.path.display())?;
-        writeln!(f, "format:  {} (from the extension .{ext})", self.format.name())?;
+        writeln!(
+            f,
+            "format:  {} (from the extension .{ext})",
+            self.format.name()
+        )?;
         writeln!(f, "table:   Curves")?;
         writeln!(f, "rows:    {}", self.rows)?;
         writeln!(
@@ -110,7 +114,12 @@ impl fmt::Display for InspectReport {
             self.source_columns.len(),
             self.mapping.len()
         )?;
-        let width = self.source_columns.iter().map(|c| c.len()).max().unwrap_or(0);
+        let width = self
+            .source_columns
+            .iter()
+            .map(|c| c.len())
+            .max()
+            .unwrap_or(0);
         for col in &self.source_columns {
             match self.mapping.iter().find(|m| &m.source == col) {
                 Some(m) if m.renamed => writeln!(f, "  {col:<width$}  -> {} (--map)", m.canonical)?,
@@ -124,7 +133,15 @@ impl fmt::Display for InspectReport {
             writeln!(
                 f,
                 "  {:<6} {:>10} {:>13} {:>9} {:>10} {:>6} {:>22} {:>8} {:>6}",
-                "method", "rm_params", "policy_params", "rm_data", "kl_penalty", "points", "kl range (nats)", "kl=0", "proxy"
+                "method",
+                "rm_params",
+                "policy_params",
+                "rm_data",
+                "kl_penalty",
+                "points",
+                "kl range (nats)",
+                "kl=0",
+                "proxy"
             )?;
             for c in &self.curves {
                 let range = if c.points > 0 {
@@ -142,7 +159,11 @@ impl fmt::Display for InspectReport {
                     opt(c.key.kl_penalty),
                     c.points,
                     range,
-                    if c.baseline_points > 0 { format!("{} pts", c.baseline_points) } else { "none".to_string() },
+                    if c.baseline_points > 0 {
+                        format!("{} pts", c.baseline_points)
+                    } else {
+                        "none".to_string()
+                    },
                     if c.proxy_points > 0 { "yes" } else { "no" },
                 )?;
             }

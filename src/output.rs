@@ -184,7 +184,9 @@ impl OutTable {
                 let v = match col {
                     OutColumn::Number(v) => v[i].map_or(serde_json::Value::Null, |x| x.into()),
                     OutColumn::Integer(v) => v[i].map_or(serde_json::Value::Null, |x| x.into()),
-                    OutColumn::Text(v) => v[i].clone().map_or(serde_json::Value::Null, |x| x.into()),
+                    OutColumn::Text(v) => {
+                        v[i].clone().map_or(serde_json::Value::Null, |x| x.into())
+                    }
                 };
                 obj.insert(name.clone(), v);
             }

@@ -48,14 +48,20 @@ fn shuffled_rows_give_identical_bytes() {
     shuffled.shuffle(&mut ChaCha8Rng::seed_from_u64(99));
     t.write("a.csv", csv_of(&rows));
     t.write("b.csv", csv_of(&shuffled));
-    for extra in [&[][..], &["--bootstrap", "40", "--seed", "5", "--kl", "pool"][..]] {
+    for extra in [
+        &[][..],
+        &["--bootstrap", "40", "--seed", "5", "--kl", "pool"][..],
+    ] {
         let mut a = vec!["bon", "a.csv", "--out", "a_out.csv"];
         a.extend(extra);
         run_ok(&t, &a);
         let mut b = vec!["bon", "b.csv", "--out", "b_out.csv"];
         b.extend(extra);
         run_ok(&t, &b);
-        let (x, y) = (std::fs::read(t.path("a_out.csv")).unwrap(), std::fs::read(t.path("b_out.csv")).unwrap());
+        let (x, y) = (
+            std::fs::read(t.path("a_out.csv")).unwrap(),
+            std::fs::read(t.path("b_out.csv")).unwrap(),
+        );
         assert!(!x.is_empty());
         assert_eq!(x, y, "shuffling the input changed the output ({extra:?})");
     }
@@ -69,16 +75,34 @@ fn every_input_format_gives_the_same_curves() {
     // NDJSON, tidy
     let nd: String = rows
         .iter()
-        .map(|(p, x, g)| format!("{{\"prompt\": \"{p}\", \"proxy\": {x:?}, \"gold\": {g:?}, \"rm_params\": 3e7}}\n"))
+        .map(|(p, x, g)| {
+            format!(
+                "{{\"prompt\": \"{p}\", \"proxy\": {x:?}, \"gold\": {g:?}, \"rm_params\": 3e7}}\n"
+            )
+        })
         .collect();
     t.write("s.ndjson", nd);
     // Parquet, tidy, through the crate's own writer
     let mut table = OutTable::default();
-    table.push("prompt", OutColumn::Text(rows.iter().map(|r| Some(r.0.clone())).collect()));
-    table.push("proxy", OutColumn::Number(rows.iter().map(|r| Some(r.1)).collect()));
-    table.push("gold", OutColumn::Number(rows.iter().map(|r| Some(r.2)).collect()));
+    table.push(
+        "prompt",
+        OutColumn::Text(rows.iter().map(|r| Some(r.0.clone())).collect()),
+    );
+    table.push(
+        "proxy",
+        OutColumn::Number(rows.iter().map(|r| Some(r.1)).collect()),
+    );
+    table.push(
+        "gold",
+        OutColumn::Number(rows.iter().map(|r| Some(r.2)).collect()),
+    );
     table.push("rm_params", OutColumn::Number(vec![Some(3e7); rows.len()]));
-    t.write("s.parquet", table.to_bytes(Format::Parquet, "s.parquet".as_ref()).unwrap());
+    t.write(
+        "s.parquet",
+        table
+            .to_bytes(Format::Parquet, "s.parquet".as_ref())
+            .unwrap(),
+    );
     // Per-prompt array dumps (JSON array and JSON Lines), prompts named by a `prompt` key
     let mut records = Vec::new();
     for chunk in rows.chunks(12) {
@@ -106,14 +130,24 @@ fn every_input_format_gives_the_same_curves() {
             args.extend(["--rm-params", r]);
         }
         run_ok(&t, &args);
-        assert_eq!(std::fs::read_to_string(t.path("o.csv")).unwrap(), reference, "{input}");
+        assert_eq!(
+            std::fs::read_to_string(t.path("o.csv")).unwrap(),
+            reference,
+            "{input}"
+        );
     }
     // Parquet and NDJSON outputs are Curves tables that fit reads, giving the same fits
     run_ok(&t, &["bon", "s.csv", "--out", "c.parquet"]);
     run_ok(&t, &["bon", "s.csv", "--out", "c.ndjson"]);
     run_ok(&t, &["fit", "ref.csv", "--out", "f_csv.json", "--quiet"]);
-    run_ok(&t, &["fit", "c.parquet", "--out", "f_parquet.json", "--quiet"]);
-    run_ok(&t, &["fit", "c.ndjson", "--out", "f_ndjson.json", "--quiet"]);
+    run_ok(
+        &t,
+        &["fit", "c.parquet", "--out", "f_parquet.json", "--quiet"],
+    );
+    run_ok(
+        &t,
+        &["fit", "c.ndjson", "--out", "f_ndjson.json", "--quiet"],
+    );
     let fits = |name: &str| std::fs::read_to_string(t.path(name)).unwrap();
     assert_eq!(fits("f_csv.json"), fits("f_parquet.json"));
     assert_eq!(fits("f_csv.json"), fits("f_ndjson.json"));
@@ -130,7 +164,9 @@ fn output_columns_and_default_n_grid() {
         lines.next().unwrap(),
         "method,rm_params,n,kl,kl_pool,gold,proxy,gold_se,proxy_se,n_prompts"
     );
-    let ns: Vec<u64> = lines.map(|l| l.split(',').nth(2).unwrap().parse().unwrap()).collect();
+    let ns: Vec<u64> = lines
+        .map(|l| l.split(',').nth(2).unwrap().parse().unwrap())
+        .collect();
     assert_eq!(ns, (1..=12).collect::<Vec<_>>(), "every n when N <= 64");
 
     // N = 200: about 60 log-spaced values, with 1 and N
@@ -138,13 +174,31 @@ fn output_columns_and_default_n_grid() {
     let mut s = String::from("prompt,proxy,gold\n");
     for p in 0..3 {
         for _ in 0..200 {
-            s.push_str(&format!("{p},{},{}\n", rng.random::<f64>(), rng.random::<f64>()));
+            s.push_str(&format!(
+                "{p},{},{}\n",
+                rng.random::<f64>(),
+                rng.random::<f64>()
+            ));
         }
     }
     t.write("big.csv", s);
-    run_ok(&t, &["bon", "big.csv", "--rm-params", "1e9", "--out", "big_out.csv"]);
+    run_ok(
+        &t,
+        &[
+            "bon",
+            "big.csv",
+            "--rm-params",
+            "1e9",
+            "--out",
+            "big_out.csv",
+        ],
+    );
     let text = std::fs::read_to_string(t.path("big_out.csv")).unwrap();
-    let ns: Vec<u64> = text.lines().skip(1).map(|l| l.split(',').nth(2).unwrap().parse().unwrap()).collect();
+    let ns: Vec<u64> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(2).unwrap().parse().unwrap())
+        .collect();
     assert_eq!(ns.first(), Some(&1));
     assert_eq!(ns.last(), Some(&200));
     assert_eq!(ns.len(), 60, "60 log-spaced n values");
@@ -155,7 +209,12 @@ fn output_columns_and_default_n_grid() {
 fn kl_choice_picks_the_fitted_column() {
     let t = TestDir::new();
     t.write("s.csv", csv_of(&sample_rows(4)));
-    run_ok(&t, &["bon", "s.csv", "--out", "pool.csv", "--kl", "pool", "--n", "1,3,9"]);
+    run_ok(
+        &t,
+        &[
+            "bon", "s.csv", "--out", "pool.csv", "--kl", "pool", "--n", "1,3,9",
+        ],
+    );
     let text = std::fs::read_to_string(t.path("pool.csv")).unwrap();
     for line in text.lines().skip(1) {
         let cells: Vec<&str> = line.split(',').collect();
@@ -173,9 +232,26 @@ fn fit_reads_bon_output_and_uses_replicates_for_intervals() {
     let t = TestDir::new();
     t.write("s.csv", csv_of(&sample_rows(5)));
     run_ok(&t, &["bon", "s.csv", "--out", "plain.csv"]);
-    run_ok(&t, &["bon", "s.csv", "--out", "boot.csv", "--bootstrap", "200", "--seed", "1"]);
+    run_ok(
+        &t,
+        &[
+            "bon",
+            "s.csv",
+            "--out",
+            "boot.csv",
+            "--bootstrap",
+            "200",
+            "--seed",
+            "1",
+        ],
+    );
     let boot = std::fs::read_to_string(t.path("boot.csv")).unwrap();
-    assert!(boot.lines().next().unwrap().ends_with(",n_prompts,replicate"));
+    assert!(
+        boot.lines()
+            .next()
+            .unwrap()
+            .ends_with(",n_prompts,replicate")
+    );
     let point_rows = boot.lines().skip(1).filter(|l| l.ends_with(',')).count();
     assert_eq!(point_rows, 12, "the point estimate has no replicate number");
     assert_eq!(boot.lines().filter(|l| l.ends_with(",200")).count(), 12);
@@ -187,7 +263,12 @@ fn fit_reads_bon_output_and_uses_replicates_for_intervals() {
     };
     let (plain, boot) = (read("plain.json"), read("boot.json"));
     assert_eq!(plain["fits"].as_array().unwrap().len(), 2, "gold and proxy");
-    for (p, b) in plain["fits"].as_array().unwrap().iter().zip(boot["fits"].as_array().unwrap()) {
+    for (p, b) in plain["fits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(boot["fits"].as_array().unwrap())
+    {
         assert_eq!(p["ci_method"], "t");
         assert_eq!(b["ci_method"], "bootstrap");
         assert_eq!(b["bootstrap_replicates"], 200);
@@ -195,9 +276,70 @@ fn fit_reads_bon_output_and_uses_replicates_for_intervals() {
         for param in ["alpha", "beta"] {
             let (pv, bv) = (&p["params"][param], &b["params"][param]);
             assert_eq!(pv["value"], bv["value"]);
-            let (lo, hi, v) = (bv["ci_low"].as_f64().unwrap(), bv["ci_high"].as_f64().unwrap(), bv["value"].as_f64().unwrap());
+            let (lo, hi, v) = (
+                bv["ci_low"].as_f64().unwrap(),
+                bv["ci_high"].as_f64().unwrap(),
+                bv["value"].as_f64().unwrap(),
+            );
             assert!(lo < v && v < hi, "{param}: {lo} < {v} < {hi}");
             assert_ne!(pv["ci_low"], bv["ci_low"]);
         }
     }
+}
+
+#[test]
+fn map_renames_columns_and_dump_keys() {
+    let t = TestDir::new();
+    let rows = sample_rows(6);
+    t.write("s.csv", csv_of(&rows));
+    t.write(
+        "renamed.csv",
+        csv_of(&rows).replacen("prompt,proxy,gold", "id,rm_score,gold_score", 1),
+    );
+    run_ok(&t, &["bon", "s.csv", "--out", "ref.csv"]);
+    run_ok(
+        &t,
+        &[
+            "bon",
+            "renamed.csv",
+            "--out",
+            "o.csv",
+            "--map",
+            "id=prompt",
+            "--map",
+            "rm_score=proxy",
+            "--map",
+            "gold_score=gold",
+        ],
+    );
+    let reference = std::fs::read_to_string(t.path("ref.csv")).unwrap();
+    assert_eq!(std::fs::read_to_string(t.path("o.csv")).unwrap(), reference);
+    let mut records = Vec::new();
+    for chunk in rows.chunks(12) {
+        let proxy: Vec<String> = chunk.iter().map(|r| format!("{:?}", r.1)).collect();
+        let gold: Vec<String> = chunk.iter().map(|r| format!("{:?}", r.2)).collect();
+        records.push(format!(
+            "{{\"id\": \"{}\", \"rm_params\": 3e7, \"p\": [{}], \"g\": [{}]}}",
+            chunk[0].0,
+            proxy.join(","),
+            gold.join(",")
+        ));
+    }
+    t.write("dump.json", format!("[{}]", records.join(",")));
+    run_ok(
+        &t,
+        &[
+            "bon",
+            "dump.json",
+            "--out",
+            "d.csv",
+            "--map",
+            "id=prompt",
+            "--map",
+            "p=proxy",
+            "--map",
+            "g=gold",
+        ],
+    );
+    assert_eq!(std::fs::read_to_string(t.path("d.csv")).unwrap(), reference);
 }

@@ -67,7 +67,10 @@ fn brute(pool: &[(f64, f64)], n: usize) -> (f64, f64, f64) {
     let subs = subsets(big_n, n);
     let mut prob = vec![0.0; big_n];
     for s in &subs {
-        let top = s.iter().map(|&i| pool[i].0).fold(f64::NEG_INFINITY, f64::max);
+        let top = s
+            .iter()
+            .map(|&i| pool[i].0)
+            .fold(f64::NEG_INFINITY, f64::max);
         let winners: Vec<usize> = s.iter().copied().filter(|&i| pool[i].0 == top).collect();
         for &i in &winners {
             prob[i] += 1.0 / winners.len() as f64 / subs.len() as f64;
@@ -91,15 +94,31 @@ fn check_against_brute_force(raw: Vec<Vec<(f64, f64)>>) {
     assert_eq!(curves[0].points.len(), max_n, "every n when N <= 64");
     for point in &curves[0].points {
         let n = point.n;
-        let per_prompt: Vec<(f64, f64, f64)> = raw.iter().filter(|p| p.len() >= n).map(|p| brute(p, n)).collect();
+        let per_prompt: Vec<(f64, f64, f64)> = raw
+            .iter()
+            .filter(|p| p.len() >= n)
+            .map(|p| brute(p, n))
+            .collect();
         let m = per_prompt.len() as f64;
         let gold = per_prompt.iter().map(|x| x.0).sum::<f64>() / m;
         let proxy = per_prompt.iter().map(|x| x.1).sum::<f64>() / m;
         let kl = per_prompt.iter().map(|x| x.2).sum::<f64>() / m;
         assert_eq!(point.n_prompts, per_prompt.len(), "n = {n}");
-        assert!((point.gold - gold).abs() < 1e-12, "n={n}: gold {} vs brute {gold}", point.gold);
-        assert!((point.proxy - proxy).abs() < 1e-12, "n={n}: proxy {} vs brute {proxy}", point.proxy);
-        assert!((point.kl_pool - kl).abs() < 1e-12, "n={n}: kl_pool {} vs brute {kl}", point.kl_pool);
+        assert!(
+            (point.gold - gold).abs() < 1e-12,
+            "n={n}: gold {} vs brute {gold}",
+            point.gold
+        );
+        assert!(
+            (point.proxy - proxy).abs() < 1e-12,
+            "n={n}: proxy {} vs brute {proxy}",
+            point.proxy
+        );
+        assert!(
+            (point.kl_pool - kl).abs() < 1e-12,
+            "n={n}: kl_pool {} vs brute {kl}",
+            point.kl_pool
+        );
         let var = per_prompt.iter().map(|x| (x.0 - gold).powi(2)).sum::<f64>() / (m - 1.0);
         if let Some(se) = point.gold_se {
             assert!((se - (var / m).sqrt()).abs() < 1e-12, "n={n}: se");
@@ -141,7 +160,10 @@ fn brute_force_with_ties() {
         check_against_brute_force(random_pools(seed, &[9, 8, 9, 7, 9], Some(3)));
     }
     // all samples tied: every n gives the pool mean, and the pool KL is 0
-    check_against_brute_force(vec![vec![(1.0, 0.3), (1.0, -0.2), (1.0, 0.5), (1.0, 0.1)]; 2]);
+    check_against_brute_force(vec![
+        vec![(1.0, 0.3), (1.0, -0.2), (1.0, 0.5), (1.0, 0.1)];
+        2
+    ]);
 }
 
 #[test]
@@ -169,9 +191,15 @@ fn weights_equal_exact_rationals() {
     for n in 1..=big_n {
         let w = bon_weights(big_n, n);
         for i in 1..=big_n {
-            let exact = BigRational::new(choose(i - 1, n - 1), choose(big_n, n)).to_f64().unwrap();
+            let exact = BigRational::new(choose(i - 1, n - 1), choose(big_n, n))
+                .to_f64()
+                .unwrap();
             let err = (w[i - 1] - exact).abs();
-            assert!(err <= 1e-14 * exact.max(1e-300), "N={big_n} n={n} i={i}: {} vs {exact}", w[i - 1]);
+            assert!(
+                err <= 1e-14 * exact.max(1e-300),
+                "N={big_n} n={n} i={i}: {} vs {exact}",
+                w[i - 1]
+            );
         }
     }
 }
@@ -218,8 +246,18 @@ fn regressional_goodhart_closed_form() {
         let (gold_se, proxy_se) = (p.gold_se.unwrap(), p.proxy_se.unwrap());
         let gold_z = (p.gold - e_n / scale) / gold_se;
         let proxy_z = (p.proxy - e_n * scale) / proxy_se;
-        assert!(gold_z.abs() < 4.0, "n={n}: gold {} vs {} (z = {gold_z})", p.gold, e_n / scale);
-        assert!(proxy_z.abs() < 4.0, "n={n}: proxy {} vs {} (z = {proxy_z})", p.proxy, e_n * scale);
+        assert!(
+            gold_z.abs() < 4.0,
+            "n={n}: gold {} vs {} (z = {gold_z})",
+            p.gold,
+            e_n / scale
+        );
+        assert!(
+            proxy_z.abs() < 4.0,
+            "n={n}: proxy {} vs {} (z = {proxy_z})",
+            p.proxy,
+            e_n * scale
+        );
     }
 }
 
@@ -233,7 +271,10 @@ fn output_is_identical_whatever_the_thread_count() {
         ..BonOptions::default()
     };
     let render = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
         pool.install(|| {
             let curves = bon_curves(&pools, &opts).unwrap();
             curves_table(&curves, opts.kl)

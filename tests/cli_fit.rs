@@ -16,11 +16,23 @@ fn csv_parquet_and_ndjson_give_identical_fits() {
     for ext in ["csv", "parquet", "ndjson", "jsonl"] {
         let data = format!("law.{ext}");
         t.cmd()
-            .args(["generate", "law", "--out", &data, "--seed", "5", "--with-se", "--quiet"])
+            .args([
+                "generate",
+                "law",
+                "--out",
+                &data,
+                "--seed",
+                "5",
+                "--with-se",
+                "--quiet",
+            ])
             .assert()
             .success();
         let out = format!("fits_{ext}.json");
-        t.cmd().args(["fit", &data, "--out", &out, "--quiet"]).assert().success();
+        t.cmd()
+            .args(["fit", &data, "--out", &out, "--quiet"])
+            .assert()
+            .success();
         outputs.push(std::fs::read(t.path(&out)).unwrap());
     }
     assert!(outputs[0].len() > 1000);
@@ -33,14 +45,33 @@ fn csv_parquet_and_ndjson_give_identical_fits() {
 fn fits_json_has_the_contract_keys() {
     let t = TestDir::new();
     t.write("c.csv", common::small_curves_csv());
-    t.cmd().args(["fit", "c.csv", "--out", "f.json", "--quiet"]).assert().success();
+    t.cmd()
+        .args(["fit", "c.csv", "--out", "f.json", "--quiet"])
+        .assert()
+        .success();
     let v = json(&t, "f.json");
     assert_eq!(v["goodhart_version"], env!("CARGO_PKG_VERSION"));
     let fits = v["fits"].as_array().unwrap();
     assert_eq!(fits.len(), 2);
     for key in [
-        "method", "rm_params", "policy_params", "rm_data", "kl_penalty", "target", "form", "formula", "params",
-        "n_points", "r2", "rmse", "aic", "bic", "peak", "holdout", "converged", "message",
+        "method",
+        "rm_params",
+        "policy_params",
+        "rm_data",
+        "kl_penalty",
+        "target",
+        "form",
+        "formula",
+        "params",
+        "n_points",
+        "r2",
+        "rmse",
+        "aic",
+        "bic",
+        "peak",
+        "holdout",
+        "converged",
+        "message",
     ] {
         assert!(fits[0].get(key).is_some(), "missing key {key}");
     }
@@ -74,7 +105,11 @@ fn fits_json_has_the_contract_keys() {
 fn report_is_lmfit_style_and_quiet_silences_it() {
     let t = TestDir::new();
     t.write("c.csv", common::small_curves_csv());
-    let out = t.cmd().args(["fit", "c.csv", "--out", "f.json"]).output().unwrap();
+    let out = t
+        .cmd()
+        .args(["fit", "c.csv", "--out", "f.json"])
+        .output()
+        .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     for needle in [
         "[[Fit]] bon rm_params=1e8",
@@ -93,9 +128,16 @@ fn report_is_lmfit_style_and_quiet_silences_it() {
         "[[Peak]]",
         "KL* = ",
     ] {
-        assert!(text.contains(needle), "missing {needle:?} in report:\n{text}");
+        assert!(
+            text.contains(needle),
+            "missing {needle:?} in report:\n{text}"
+        );
     }
-    let quiet = t.cmd().args(["fit", "c.csv", "--out", "g.json", "--quiet"]).output().unwrap();
+    let quiet = t
+        .cmd()
+        .args(["fit", "c.csv", "--out", "g.json", "--quiet"])
+        .output()
+        .unwrap();
     assert!(quiet.status.success());
     assert!(quiet.stdout.is_empty() && quiet.stderr.is_empty());
 }
@@ -104,7 +146,11 @@ fn report_is_lmfit_style_and_quiet_silences_it() {
 fn json_to_stdout_is_parseable() {
     let t = TestDir::new();
     t.write("c.csv", common::small_curves_csv());
-    let out = t.cmd().args(["fit", "c.csv", "--out", "-"]).output().unwrap();
+    let out = t
+        .cmd()
+        .args(["fit", "c.csv", "--out", "-"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let v: Value = serde_json::from_slice(&out.stdout).expect("stdout is only the JSON");
     assert_eq!(v["fits"].as_array().unwrap().len(), 2);
@@ -115,19 +161,47 @@ fn flat_csv_has_one_row_per_fit() {
     let t = TestDir::new();
     t.write("c.csv", common::small_curves_csv());
     t.cmd()
-        .args(["fit", "c.csv", "--out", "f.json", "--csv", "f.csv", "--quiet"])
+        .args([
+            "fit", "c.csv", "--out", "f.json", "--csv", "f.csv", "--quiet",
+        ])
         .assert()
         .success();
     let text = std::fs::read_to_string(t.path("f.csv")).unwrap();
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    for col in ["method", "rm_params", "target", "alpha", "alpha_se", "alpha_ci_low", "beta", "beta_se", "r2", "rmse", "aic", "bic", "peak_kl", "converged"] {
+    for col in [
+        "method",
+        "rm_params",
+        "target",
+        "alpha",
+        "alpha_se",
+        "alpha_ci_low",
+        "beta",
+        "beta_se",
+        "r2",
+        "rmse",
+        "aic",
+        "bic",
+        "peak_kl",
+        "converged",
+    ] {
         assert!(header.contains(&col), "missing column {col}");
     }
     assert_eq!(lines.count(), 2);
     let v = json(&t, "f.json");
-    let csv_alpha: f64 = text.lines().nth(1).unwrap().split(',').nth(header.iter().position(|h| *h == "alpha").unwrap()).unwrap().parse().unwrap();
-    assert_eq!(csv_alpha, v["fits"][0]["params"]["alpha"]["value"].as_f64().unwrap());
+    let csv_alpha: f64 = text
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .nth(header.iter().position(|h| *h == "alpha").unwrap())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        csv_alpha,
+        v["fits"][0]["params"]["alpha"]["value"].as_f64().unwrap()
+    );
 }
 
 #[test]
@@ -137,11 +211,27 @@ fn map_renames_columns() {
     t.write("r.csv", renamed);
     t.write("c.csv", common::small_curves_csv());
     t.cmd()
-        .args(["fit", "r.csv", "--out", "r.json", "--map", "kl_nats=kl", "--map", "score=gold", "--quiet"])
+        .args([
+            "fit",
+            "r.csv",
+            "--out",
+            "r.json",
+            "--map",
+            "kl_nats=kl",
+            "--map",
+            "score=gold",
+            "--quiet",
+        ])
         .assert()
         .success();
-    t.cmd().args(["fit", "c.csv", "--out", "c.json", "--quiet"]).assert().success();
-    assert_eq!(std::fs::read(t.path("r.json")).unwrap(), std::fs::read(t.path("c.json")).unwrap());
+    t.cmd()
+        .args(["fit", "c.csv", "--out", "c.json", "--quiet"])
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read(t.path("r.json")).unwrap(),
+        std::fs::read(t.path("c.json")).unwrap()
+    );
 }
 
 #[test]
@@ -154,19 +244,37 @@ fn row_order_does_not_change_a_byte() {
     lines.swap(3, 17);
     t.write("a.csv", &body);
     t.write("b.csv", format!("{header}\n{}\n", lines.join("\n")));
-    t.cmd().args(["fit", "a.csv", "--out", "a.json", "--quiet"]).assert().success();
-    t.cmd().args(["fit", "b.csv", "--out", "b.json", "--quiet"]).assert().success();
-    assert_eq!(std::fs::read(t.path("a.json")).unwrap(), std::fs::read(t.path("b.json")).unwrap());
+    t.cmd()
+        .args(["fit", "a.csv", "--out", "a.json", "--quiet"])
+        .assert()
+        .success();
+    t.cmd()
+        .args(["fit", "b.csv", "--out", "b.json", "--quiet"])
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read(t.path("a.json")).unwrap(),
+        std::fs::read(t.path("b.json")).unwrap()
+    );
 }
 
 #[test]
 fn thread_count_does_not_change_a_byte() {
     let t = TestDir::new();
-    t.cmd().args(["generate", "law", "--out", "l.csv", "--quiet"]).assert().success();
+    t.cmd()
+        .args(["generate", "law", "--out", "l.csv", "--quiet"])
+        .assert()
+        .success();
     for threads in ["1", "2", "3"] {
         t.cmd()
             .env("RAYON_NUM_THREADS", threads)
-            .args(["fit", "l.csv", "--out", &format!("f{threads}.json"), "--quiet"])
+            .args([
+                "fit",
+                "l.csv",
+                "--out",
+                &format!("f{threads}.json"),
+                "--quiet",
+            ])
             .assert()
             .success();
     }
@@ -184,14 +292,29 @@ fn baseline_none_and_missing_baseline_warning() {
         .map(|l| format!("{l}\n"))
         .collect();
     t.write("nz.csv", no_zero);
-    let out = t.cmd().args(["fit", "nz.csv", "--out", "f.json"]).output().unwrap();
+    let out = t
+        .cmd()
+        .args(["fit", "nz.csv", "--out", "f.json"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("warning: no kl = 0 points"), "{stderr}");
     assert!(json(&t, "f.json")["fits"][0]["baseline"].is_null());
     // --baseline none keeps kl = 0 points in the fit.
     t.write("c.csv", common::small_curves_csv());
-    t.cmd().args(["fit", "c.csv", "--out", "n.json", "--baseline", "none", "--quiet"]).assert().success();
+    t.cmd()
+        .args([
+            "fit",
+            "c.csv",
+            "--out",
+            "n.json",
+            "--baseline",
+            "none",
+            "--quiet",
+        ])
+        .assert()
+        .success();
     assert_eq!(json(&t, "n.json")["fits"][0]["n_points"], 14);
 }
 
@@ -199,10 +322,33 @@ fn baseline_none_and_missing_baseline_warning() {
 fn holdout_reports_the_extrapolation_error() {
     let t = TestDir::new();
     t.cmd()
-        .args(["generate", "law", "--out", "l.csv", "--method", "bon", "--rm-params", "1e8", "--noise", "0", "--quiet"])
+        .args([
+            "generate",
+            "law",
+            "--out",
+            "l.csv",
+            "--method",
+            "bon",
+            "--rm-params",
+            "1e8",
+            "--noise",
+            "0",
+            "--quiet",
+        ])
         .assert()
         .success();
-    t.cmd().args(["fit", "l.csv", "--out", "h.json", "--holdout-above", "4", "--quiet"]).assert().success();
+    t.cmd()
+        .args([
+            "fit",
+            "l.csv",
+            "--out",
+            "h.json",
+            "--holdout-above",
+            "4",
+            "--quiet",
+        ])
+        .assert()
+        .success();
     let f = &json(&t, "h.json")["fits"][0];
     // Noise-free law data: the extrapolation is exact up to rounding.
     assert_eq!(f["holdout"]["above_kl"], 4.0);
@@ -216,8 +362,26 @@ fn holdout_reports_the_extrapolation_error() {
 #[test]
 fn min_and_max_kl_filter_points() {
     let t = TestDir::new();
-    t.cmd().args(["generate", "law", "--out", "l.csv", "--method", "bon", "--rm-params", "1e8", "--quiet"]).assert().success();
-    t.cmd().args(["fit", "l.csv", "--out", "f.json", "--min-kl", "1", "--max-kl", "5", "--quiet"]).assert().success();
+    t.cmd()
+        .args([
+            "generate",
+            "law",
+            "--out",
+            "l.csv",
+            "--method",
+            "bon",
+            "--rm-params",
+            "1e8",
+            "--quiet",
+        ])
+        .assert()
+        .success();
+    t.cmd()
+        .args([
+            "fit", "l.csv", "--out", "f.json", "--min-kl", "1", "--max-kl", "5", "--quiet",
+        ])
+        .assert()
+        .success();
     let f = &json(&t, "f.json")["fits"][0];
     assert!(f["kl_min"].as_f64().unwrap() >= 1.0 && f["kl_max"].as_f64().unwrap() <= 5.0);
 }
@@ -226,7 +390,10 @@ fn min_and_max_kl_filter_points() {
 fn explicit_form_overrides_method() {
     let t = TestDir::new();
     t.write("c.csv", common::small_curves_csv());
-    t.cmd().args(["fit", "c.csv", "--out", "f.json", "--form", "rl", "--quiet"]).assert().success();
+    t.cmd()
+        .args(["fit", "c.csv", "--out", "f.json", "--form", "rl", "--quiet"])
+        .assert()
+        .success();
     let v = json(&t, "f.json");
     assert_eq!(v["fits"][0]["method"], "bon");
     assert_eq!(v["fits"][0]["form"], "rl");
@@ -238,36 +405,75 @@ fn proxy_target_is_fitted_when_present() {
     let mut s = String::from("method,rm_params,kl,gold,proxy\n");
     for k in 0..=10 {
         let d = k as f64 * 0.3;
-        s.push_str(&format!("bon,1e7,{},{},{}\n", d * d, d * (0.5 - 0.2 * d) + 0.001 * (k % 3) as f64, d * 0.9 - 0.01 * (k % 2) as f64));
+        s.push_str(&format!(
+            "bon,1e7,{},{},{}\n",
+            d * d,
+            d * (0.5 - 0.2 * d) + 0.001 * (k % 3) as f64,
+            d * 0.9 - 0.01 * (k % 2) as f64
+        ));
     }
     t.write("p.csv", s);
-    t.cmd().args(["fit", "p.csv", "--out", "f.json", "--quiet"]).assert().success();
+    t.cmd()
+        .args(["fit", "p.csv", "--out", "f.json", "--quiet"])
+        .assert()
+        .success();
     let v = json(&t, "f.json");
     let fits = v["fits"].as_array().unwrap();
     assert_eq!(fits.len(), 2);
     assert_eq!(fits[0]["target"], "gold");
     assert_eq!(fits[1]["target"], "proxy");
-    assert!(fits[1]["peak"].is_null(), "proxy keeps rising: beta <= 0, no peak");
+    assert!(
+        fits[1]["peak"].is_null(),
+        "proxy keeps rising: beta <= 0, no peak"
+    );
 }
 
 #[test]
 fn singular_curve_is_a_result_with_a_reason() {
     let t = TestDir::new();
-    t.write("s.csv", "method,rm_params,kl,gold\nbon,1e8,0,0\nbon,1e8,2,0.3\nbon,1e8,2,0.31\nbon,1e8,2,0.29\n");
-    t.cmd().args(["fit", "s.csv", "--out", "f.json", "--quiet"]).assert().success();
+    t.write(
+        "s.csv",
+        "method,rm_params,kl,gold\nbon,1e8,0,0\nbon,1e8,2,0.3\nbon,1e8,2,0.31\nbon,1e8,2,0.29\n",
+    );
+    t.cmd()
+        .args(["fit", "s.csv", "--out", "f.json", "--quiet"])
+        .assert()
+        .success();
     let f = &json(&t, "f.json")["fits"][0];
     assert_eq!(f["converged"], false);
-    assert!(f["message"].as_str().unwrap().contains("linearly dependent"), "{}", f["message"]);
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("linearly dependent"),
+        "{}",
+        f["message"]
+    );
 }
 
 #[test]
 fn inspect_describes_the_file() {
     let t = TestDir::new();
-    t.write("c.csv", common::small_curves_csv().replacen("gold", "score", 1));
-    let out = t.cmd().args(["inspect", "c.csv", "--map", "score=gold"]).output().unwrap();
+    t.write(
+        "c.csv",
+        common::small_curves_csv().replacen("gold", "score", 1),
+    );
+    let out = t
+        .cmd()
+        .args(["inspect", "c.csv", "--map", "score=gold"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    for needle in ["format:  CSV", "rows:    28", "score      -> gold (--map)", "curves:  2", "2 pts", "0.0625 .. 9", "problems: none"] {
+    for needle in [
+        "format:  CSV",
+        "rows:    28",
+        "score      -> gold (--map)",
+        "curves:  2",
+        "2 pts",
+        "0.0625 .. 9",
+        "problems: none",
+    ] {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");
     }
 }
@@ -275,7 +481,10 @@ fn inspect_describes_the_file() {
 #[test]
 fn inspect_lists_problems_and_exits_1() {
     let t = TestDir::new();
-    t.write("c.csv", "method,rm_params,kl,gold,notes\nbon,1e8,0,0,x\nbon,1e8,1,0.1,y\nrl,1e8,-1,0.1,z\n");
+    t.write(
+        "c.csv",
+        "method,rm_params,kl,gold,notes\nbon,1e8,0,0,x\nbon,1e8,1,0.1,y\nrl,1e8,-1,0.1,z\n",
+    );
     let out = t.cmd().args(["inspect", "c.csv"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8(out.stdout).unwrap();
@@ -290,7 +499,14 @@ fn generate_law_rejects_nonsense() {
         vec!["generate", "law", "--out", "x.csv", "--noise", "-1"],
         vec!["generate", "law", "--out", "x.csv", "--rm-params", "0,1e8"],
         vec!["generate", "law", "--out", "x.csv", "--points", "0"],
-        vec!["generate", "law", "--out", "x.csv", "--bon-alpha", "0.1,0.2"],
+        vec![
+            "generate",
+            "law",
+            "--out",
+            "x.csv",
+            "--bon-alpha",
+            "0.1,0.2",
+        ],
     ] {
         let out = t.cmd().args(&args).output().unwrap();
         assert_eq!(out.status.code(), Some(1), "{args:?}");

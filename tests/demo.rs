@@ -5,8 +5,36 @@ mod common;
 use std::path::Path;
 
 fn numbers_close(a: &str, b: &str, what: &str) {
-    let ta: Vec<&str> = a.split(|c: char| c == ',' || c == '\n' || c.is_whitespace() || c == '"' || c == ':' || c == '[' || c == ']' || c == '{' || c == '}' || c == '|').filter(|s| !s.is_empty()).collect();
-    let tb: Vec<&str> = b.split(|c: char| c == ',' || c == '\n' || c.is_whitespace() || c == '"' || c == ':' || c == '[' || c == ']' || c == '{' || c == '}' || c == '|').filter(|s| !s.is_empty()).collect();
+    let ta: Vec<&str> = a
+        .split(|c: char| {
+            c == ','
+                || c == '\n'
+                || c.is_whitespace()
+                || c == '"'
+                || c == ':'
+                || c == '['
+                || c == ']'
+                || c == '{'
+                || c == '}'
+                || c == '|'
+        })
+        .filter(|s| !s.is_empty())
+        .collect();
+    let tb: Vec<&str> = b
+        .split(|c: char| {
+            c == ','
+                || c == '\n'
+                || c.is_whitespace()
+                || c == '"'
+                || c == ':'
+                || c == '['
+                || c == ']'
+                || c == '{'
+                || c == '}'
+                || c == '|'
+        })
+        .filter(|s| !s.is_empty())
+        .collect();
     assert_eq!(ta.len(), tb.len(), "{what}: different number of tokens");
     for (x, y) in ta.iter().zip(&tb) {
         match (x.parse::<f64>(), y.parse::<f64>()) {
@@ -46,10 +74,21 @@ fn demo_reproduces_the_committed_outputs() {
 #[test]
 fn demo_prints_a_summary_and_quiet_silences_it() {
     let t = common::TestDir::new();
-    let out = t.cmd().args(["demo", "--out", "d", "--seed", "3"]).output().unwrap();
+    let out = t
+        .cmd()
+        .args(["demo", "--out", "d", "--seed", "3"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("true coefficient inside its 95% CI"), "{text}");
-    let q = t.cmd().args(["demo", "--out", "q", "--quiet"]).output().unwrap();
+    assert!(
+        text.contains("true coefficient inside its 95% CI"),
+        "{text}"
+    );
+    let q = t
+        .cmd()
+        .args(["demo", "--out", "q", "--quiet"])
+        .output()
+        .unwrap();
     assert!(q.status.success() && q.stdout.is_empty());
 }

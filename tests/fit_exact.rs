@@ -20,11 +20,17 @@ fn q(x: f64) -> BigRational {
 fn exact_fit(form: FormId, pts: &Points) -> ([f64; 2], [f64; 2]) {
     let x = LinearFit::new(form).design(&pts.d);
     let n = pts.d.len();
-    let mut a = [[BigRational::zero(), BigRational::zero()], [BigRational::zero(), BigRational::zero()]];
+    let mut a = [
+        [BigRational::zero(), BigRational::zero()],
+        [BigRational::zero(), BigRational::zero()],
+    ];
     let mut b = [BigRational::zero(), BigRational::zero()];
     let rows: Vec<([BigRational; 2], BigRational, BigRational)> = (0..n)
         .map(|i| {
-            let w = pts.w.as_ref().map_or(BigRational::from_integer(BigInt::from(1)), |w| q(w[i]));
+            let w = pts
+                .w
+                .as_ref()
+                .map_or(BigRational::from_integer(BigInt::from(1)), |w| q(w[i]));
             ([q(x[(i, 0)]), q(x[(i, 1)])], q(pts.y[i]), w)
         })
         .collect();
@@ -56,7 +62,14 @@ fn rel(a: f64, b: f64) -> f64 {
     (a - b).abs() / b.abs().max(f64::MIN_POSITIVE)
 }
 
-fn noisy(form: FormId, kls: &[f64], params: [f64; 2], sd: f64, weighted: bool, seed: u64) -> Points {
+fn noisy(
+    form: FormId,
+    kls: &[f64],
+    params: [f64; 2],
+    sd: f64,
+    weighted: bool,
+    seed: u64,
+) -> Points {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let d: Vec<f64> = kls.iter().map(|k| k.sqrt()).collect();
     let f = form.form();
@@ -64,7 +77,11 @@ fn noisy(form: FormId, kls: &[f64], params: [f64; 2], sd: f64, weighted: bool, s
         .iter()
         .map(|&d| f.eval(&params, d) + sd * (rng.random::<f64>() - 0.5))
         .collect();
-    let w = weighted.then(|| (0..d.len()).map(|_| 1.0 / (0.5 + rng.random::<f64>()).powi(2)).collect());
+    let w = weighted.then(|| {
+        (0..d.len())
+            .map(|_| 1.0 / (0.5 + rng.random::<f64>()).powi(2))
+            .collect()
+    });
     Points { d, y, w }
 }
 
@@ -73,9 +90,23 @@ fn assert_agrees(form: FormId, pts: &Points, tol_coef: f64, tol_se: f64) {
     let (coef, se) = exact_fit(form, pts);
     for j in 0..2 {
         let p = &fit.params[j];
-        assert!(rel(p.value, coef[j]) <= tol_coef, "{form:?} {}: {} vs exact {} (rel {:e})", p.name, p.value, coef[j], rel(p.value, coef[j]));
+        assert!(
+            rel(p.value, coef[j]) <= tol_coef,
+            "{form:?} {}: {} vs exact {} (rel {:e})",
+            p.name,
+            p.value,
+            coef[j],
+            rel(p.value, coef[j])
+        );
         let s = p.se.unwrap();
-        assert!(rel(s, se[j]) <= tol_se, "{form:?} se {}: {} vs exact {} (rel {:e})", p.name, s, se[j], rel(s, se[j]));
+        assert!(
+            rel(s, se[j]) <= tol_se,
+            "{form:?} se {}: {} vs exact {} (rel {:e})",
+            p.name,
+            s,
+            se[j],
+            rel(s, se[j])
+        );
     }
 }
 
@@ -101,7 +132,11 @@ fn ill_conditioned_curve_matches_to_1e_4() {
         for seed in 0..5 {
             let pts = noisy(form, &kls, [0.9, 0.0004], 0.01, false, seed);
             let fit = LinearFit::new(form).fit(&pts).unwrap();
-            assert!(fit.stats.condition_number > 1e3, "really ill-conditioned: {}", fit.stats.condition_number);
+            assert!(
+                fit.stats.condition_number > 1e3,
+                "really ill-conditioned: {}",
+                fit.stats.condition_number
+            );
             assert_agrees(form, &pts, 1e-4, 1e-4);
         }
     }
@@ -118,16 +153,29 @@ fn cli_fit_matches_rational_arithmetic() {
     }
     t.write("c.csv", csv);
     t.cmd()
-        .args(["fit", "c.csv", "--out", "f.json", "--baseline", "none", "--quiet"])
+        .args([
+            "fit",
+            "c.csv",
+            "--out",
+            "f.json",
+            "--baseline",
+            "none",
+            "--quiet",
+        ])
         .assert()
         .success();
-    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(t.path("f.json")).unwrap()).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(t.path("f.json")).unwrap()).unwrap();
     let (coef, se) = exact_fit(FormId::Bon, &pts);
     let params = &v["fits"][0]["params"];
     for (j, name) in ["alpha", "beta"].iter().enumerate() {
         let got = params[name]["value"].as_f64().unwrap();
         assert!(rel(got, coef[j]) < 1e-9, "{name}: {got} vs {}", coef[j]);
         let got_se = params[name]["se"].as_f64().unwrap();
-        assert!(rel(got_se, se[j]) < 1e-9, "{name} se: {got_se} vs {}", se[j]);
+        assert!(
+            rel(got_se, se[j]) < 1e-9,
+            "{name} se: {got_se} vs {}",
+            se[j]
+        );
     }
 }

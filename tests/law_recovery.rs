@@ -12,16 +12,25 @@ fn curves_of(spec: &LawSpec, dir: &std::path::Path) -> Vec<Curve> {
     let table = spec.generate().unwrap();
     std::fs::write(&path, table.to_bytes_for(&path).unwrap()).unwrap();
     let t = read_table(&path, CURVES, &ColumnMap::default()).unwrap();
-    goodhart::curves::CurvesTable::from_table(t).unwrap().curves()
+    goodhart::curves::CurvesTable::from_table(t)
+        .unwrap()
+        .curves()
 }
 
 /// For each seed, fits every curve and counts (per method, size and coefficient) how often the
 /// truth lies inside the 95% CI. Returns (inside, total) per (method, size index, coefficient).
-fn coverage(base: &LawSpec, baseline: BaselineMode, seeds: u64) -> Vec<((Method, usize, usize), usize, usize)> {
+fn coverage(
+    base: &LawSpec,
+    baseline: BaselineMode,
+    seeds: u64,
+) -> Vec<((Method, usize, usize), usize, usize)> {
     let dir = tempfile::tempdir().unwrap();
     let mut counts: Vec<((Method, usize, usize), usize, usize)> = Vec::new();
     for seed in 0..seeds {
-        let spec = LawSpec { seed, ..base.clone() };
+        let spec = LawSpec {
+            seed,
+            ..base.clone()
+        };
         let curves = curves_of(&spec, dir.path());
         let opts = FitOptions {
             baseline,
@@ -30,7 +39,11 @@ fn coverage(base: &LawSpec, baseline: BaselineMode, seeds: u64) -> Vec<((Method,
         let fits = fit_curves(&curves, &opts).unwrap();
         assert_eq!(fits.len(), spec.methods.len() * spec.rm_params.len());
         for fit in &fits {
-            let i = spec.rm_params.iter().position(|&n| n == fit.key.rm_params).unwrap();
+            let i = spec
+                .rm_params
+                .iter()
+                .position(|&n| n == fit.key.rm_params)
+                .unwrap();
             let truth = spec.truth(fit.key.method, i);
             let f = fit.fitted().expect("law data always fits");
             for (j, t) in [truth.0, truth.1].into_iter().enumerate() {
@@ -53,9 +66,18 @@ fn coverage(base: &LawSpec, baseline: BaselineMode, seeds: u64) -> Vec<((Method,
 fn check(counts: &[((Method, usize, usize), usize, usize)], label: &str) {
     let (inside, total) = counts.iter().fold((0, 0), |a, c| (a.0 + c.1, a.1 + c.2));
     let rate = inside as f64 / total as f64;
-    eprintln!("{label}: {inside} of {total} intervals cover the truth ({:.1}%)", 100.0 * rate);
+    eprintln!(
+        "{label}: {inside} of {total} intervals cover the truth ({:.1}%)",
+        100.0 * rate
+    );
     for c in counts {
-        assert!(c.1 >= 90, "{label}: {:?} covered in only {} of {}", c.0, c.1, c.2);
+        assert!(
+            c.1 >= 90,
+            "{label}: {:?} covered in only {} of {}",
+            c.0,
+            c.1,
+            c.2
+        );
     }
     // Over thousands of intervals the rate must be close to 95% from both sides: too wide
     // intervals are as wrong as too narrow ones.
@@ -80,7 +102,10 @@ fn ci_coverage_with_subtracted_baseline() {
         noise: 0.05,
         ..LawSpec::default()
     };
-    check(&coverage(&base, BaselineMode::Auto, 100), "baseline of 4 points");
+    check(
+        &coverage(&base, BaselineMode::Auto, 100),
+        "baseline of 4 points",
+    );
 }
 
 #[test]

@@ -15,7 +15,13 @@ struct Certified {
 fn load(name: &str) -> Certified {
     let path = format!("{}/tests/data/nist/{name}.dat", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap();
-    let mut c = Certified { x: vec![], y: vec![], b1: f64::NAN, sd: f64::NAN, residual_sd: f64::NAN };
+    let mut c = Certified {
+        x: vec![],
+        y: vec![],
+        b1: f64::NAN,
+        sd: f64::NAN,
+        residual_sd: f64::NAN,
+    };
     let mut in_data = false;
     for line in text.lines() {
         let words: Vec<&str> = line.split_whitespace().collect();
@@ -43,9 +49,17 @@ fn check(name: &str) {
     let redchi = s.chisqr / (n - 1) as f64;
     let sd = (redchi * s.cov_unscaled[(0, 0)]).sqrt();
     let rel = |a: f64, b: f64| (a - b).abs() / b.abs();
-    assert!(rel(s.coef[0], c.b1) < 1e-12, "{name} B1 {} vs {}", s.coef[0], c.b1);
+    assert!(
+        rel(s.coef[0], c.b1) < 1e-12,
+        "{name} B1 {} vs {}",
+        s.coef[0],
+        c.b1
+    );
     assert!(rel(sd, c.sd) < 1e-12, "{name} sd {} vs {}", sd, c.sd);
-    assert!(rel(redchi.sqrt(), c.residual_sd) < 1e-12, "{name} residual sd");
+    assert!(
+        rel(redchi.sqrt(), c.residual_sd) < 1e-12,
+        "{name} residual sd"
+    );
 }
 
 #[test]

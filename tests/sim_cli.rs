@@ -176,3 +176,21 @@ fn a_failed_run_leaves_no_partial_files() {
     left.sort();
     assert_eq!(left, vec!["world.json".to_string()]);
 }
+
+#[test]
+fn a_diverging_policy_is_refused_and_leaves_nothing() {
+    let t = common::TestDir::new();
+    let out = t
+        .cmd()
+        .args(["generate", "sim", "--out", "sim"])
+        .args(TINY)
+        .args(["--rl-lr", "1000"])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("--rl-lr"), "{stderr}");
+    assert!(t.files().is_empty(), "left behind: {:?}", t.files());
+}

@@ -59,7 +59,7 @@ fn proxy_validation_accuracy_rises_with_size() {
     let n = 4000;
     let (a, b) = (normals(n * spec.dim, &mut r), normals(n * spec.dim, &mut r));
     for rm in &rms {
-        let proxy = rm.proxy.as_ref().unwrap();
+        let proxy = &rm.proxy;
         let agree = (0..n)
             .filter(|&i| {
                 let (xa, xb) = (

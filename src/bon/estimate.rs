@@ -272,38 +272,79 @@ fn point_curve(ests: &[PoolEstimate], ns: &[usize]) -> Vec<CurvePoint> {
         .collect()
 }
 
+/// The per-prompt estimates of one curve laid out for resampling: one row of 3K numbers per
+/// prompt (gold, proxy, kl_pool for each of the K n values; entries past the prompt's pool size
+/// unused), and the number of n values each prompt's pool reaches.
+struct EstimateRows {
+    k: usize,
+    rows: Vec<f64>,
+    reach: Vec<usize>,
+}
+
+impl EstimateRows {
+    fn new(ests: &[PoolEstimate], k: usize) -> EstimateRows {
+        let mut rows = vec![0.0; ests.len() * 3 * k];
+        for (e, row) in ests.iter().zip(rows.chunks_exact_mut(3 * k)) {
+            let len = e.gold.len();
+            row[..len].copy_from_slice(&e.gold);
+            row[k..k + len].copy_from_slice(&e.proxy);
+            row[2 * k..2 * k + len].copy_from_slice(&e.kl_pool);
+        }
+        EstimateRows {
+            k,
+            rows,
+            reach: ests.iter().map(|e| e.gold.len()).collect(),
+        }
+    }
+}
+
 /// One prompt-bootstrap replicate: m prompts drawn with replacement from its own ChaCha stream.
-/// An n that no drawn prompt reaches has no point in the replicate.
-fn replicate_curve(ests: &[PoolEstimate], point: &[CurvePoint], seed: u64, stream: u64) -> Vec<CurvePoint> {
-    let m = ests.len();
+/// An n that no drawn prompt reaches has no point in the replicate. Sums run over prompts in
+/// their fixed order, as for the point estimate.
+fn replicate_curve(
+    est: &EstimateRows,
+    point: &[CurvePoint],
+    seed: u64,
+    stream: u64,
+) -> Vec<CurvePoint> {
+    let m = est.reach.len();
+    let k = est.k;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(stream);
     let mut counts = vec![0u32; m];
     for _ in 0..m {
         counts[rng.random_range(0..m)] += 1;
     }
-    let k = point.len();
-    let (mut gold, mut proxy, mut kl, mut draws) = (vec![0.0; k], vec![0.0; k], vec![0.0; k], vec![0usize; k]);
-    for (e, &c) in ests.iter().zip(&counts) {
+    let mut sums = vec![0.0; 3 * k];
+    // draws_reaching[l]: draws of prompts whose pool reaches exactly l n values
+    let mut draws_reaching = vec![0usize; k + 1];
+    for ((row, &c), &len) in est.rows.chunks_exact(3 * k).zip(&counts).zip(&est.reach) {
         if c == 0 {
             continue;
         }
         let cf = c as f64;
-        for j in 0..e.gold.len() {
-            gold[j] += cf * e.gold[j];
-            proxy[j] += cf * e.proxy[j];
-            kl[j] += cf * e.kl_pool[j];
-            draws[j] += c as usize;
+        draws_reaching[len] += c as usize;
+        for part in 0..3 {
+            let span = part * k..part * k + len;
+            for (s, x) in sums[span.clone()].iter_mut().zip(&row[span]) {
+                *s += cf * x;
+            }
         }
+    }
+    let mut draws = vec![0usize; k];
+    let mut running = 0usize;
+    for j in (0..k).rev() {
+        running += draws_reaching[j + 1];
+        draws[j] = running;
     }
     (0..k)
         .filter(|&j| draws[j] > 0)
         .map(|j| {
             let d = draws[j] as f64;
             CurvePoint {
-                gold: gold[j] / d,
-                proxy: proxy[j] / d,
-                kl_pool: kl[j] / d,
+                gold: sums[j] / d,
+                proxy: sums[k + j] / d,
+                kl_pool: sums[2 * k + j] / d,
                 n_prompts: draws[j],
                 ..point[j].clone()
             }
@@ -317,7 +358,9 @@ pub fn bon_curves(pools: &[Pool], opts: &BonOptions) -> Result<Vec<BonCurve>> {
     if let Some(ns) = &opts.n
         && ns.contains(&0)
     {
-        return Err(Error::Usage("--n: n must be a whole number >= 1".to_string()));
+        return Err(Error::Usage(
+            "--n: n must be a whole number >= 1".to_string(),
+        ));
     }
     let mut groups: Vec<(CurveKey, Vec<&Pool>)> = Vec::new();
     for p in pools {
@@ -345,10 +388,16 @@ pub fn bon_curves(pools: &[Pool], opts: &BonOptions) -> Result<Vec<BonCurve>> {
         };
         let ests = estimate_pools(list, &ns);
         let points = point_curve(&ests, &ns);
-        let replicates: Vec<Vec<CurvePoint>> = (0..opts.bootstrap as u64)
-            .into_par_iter()
-            .map(|b| replicate_curve(&ests, &points, opts.seed, ((ci as u64) << 32) | b))
-            .collect();
+        let replicates: Vec<Vec<CurvePoint>> = if opts.bootstrap > 0 {
+            let rows = EstimateRows::new(&ests, ns.len());
+            drop(ests);
+            (0..opts.bootstrap as u64)
+                .into_par_iter()
+                .map(|b| replicate_curve(&rows, &points, opts.seed, ((ci as u64) << 32) | b))
+                .collect()
+        } else {
+            Vec::new()
+        };
         curves.push(BonCurve {
             key: *key,
             points,

@@ -11,7 +11,9 @@ pub mod weights;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-pub use estimate::{BonCurve, BonOptions, CurvePoint, KlChoice, bon_curves, default_n_grid, estimate_pool};
+pub use estimate::{
+    BonCurve, BonOptions, CurvePoint, KlChoice, bon_curves, default_n_grid, estimate_pool,
+};
 pub use samples::{Pool, read_samples};
 
 use crate::error::Result;
@@ -40,9 +42,14 @@ pub fn curves_table(curves: &[BonCurve], kl: KlChoice) -> (OutTable, Vec<String>
     let num = |f: &dyn Fn(&BonCurve, &CurvePoint) -> Option<f64>| {
         OutColumn::Number(rows.iter().map(|(c, _, p)| f(c, p)).collect())
     };
-    let int = |f: &dyn Fn(&CurvePoint) -> i64| OutColumn::Integer(rows.iter().map(|(_, _, p)| Some(f(p))).collect());
+    let int = |f: &dyn Fn(&CurvePoint) -> i64| {
+        OutColumn::Integer(rows.iter().map(|(_, _, p)| Some(f(p))).collect())
+    };
     let mut t = OutTable::default();
-    t.push("method", OutColumn::Text(rows.iter().map(|_| Some("bon".to_string())).collect()));
+    t.push(
+        "method",
+        OutColumn::Text(rows.iter().map(|_| Some("bon".to_string())).collect()),
+    );
     t.push("rm_params", num(&|c, _| Some(c.key.rm_params)));
     if curves.iter().any(|c| c.key.policy_params.is_some()) {
         t.push("policy_params", num(&|c, _| c.key.policy_params));
@@ -64,7 +71,10 @@ pub fn curves_table(curves: &[BonCurve], kl: KlChoice) -> (OutTable, Vec<String>
     t.push("gold", num(&|_, p| Some(p.gold)));
     t.push("proxy", num(&|_, p| Some(p.proxy)));
     for (name, se) in [
-        ("gold_se", (|p: &CurvePoint| p.gold_se) as fn(&CurvePoint) -> Option<f64>),
+        (
+            "gold_se",
+            (|p: &CurvePoint| p.gold_se) as fn(&CurvePoint) -> Option<f64>,
+        ),
         ("proxy_se", |p: &CurvePoint| p.proxy_se),
     ] {
         let missing = rows.iter().filter(|(_, _, p)| se(p).is_none()).count();

@@ -74,14 +74,39 @@ impl PoolBuilder {
 
     /// The pools sorted by (key, prompt), each pool's samples sorted by (proxy, gold).
     fn finish(mut self) -> Vec<Pool> {
-        self.pools.par_iter_mut().for_each(|p| {
-            p.scores
-                .sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
-        });
+        self.pools
+            .par_iter_mut()
+            .for_each(|p| sort_scores(&mut p.scores));
         self.pools
             .sort_by(|a, b| a.key.cmp(&b.key).then_with(|| a.prompt.cmp(&b.prompt)));
         self.pools
     }
+}
+
+/// The integer whose order is `f64::total_cmp`'s order (the map is its own inverse).
+fn total_order_key(x: f64) -> i64 {
+    let bits = x.to_bits() as i64;
+    bits ^ ((((bits >> 63) as u64) >> 1) as i64)
+}
+
+/// Sorts (proxy, gold) pairs by proxy, then gold, in `f64::total_cmp` order: as integer pairs,
+/// which compare faster than floats.
+pub(crate) fn sort_scores(scores: &mut [(f64, f64)]) {
+    let mut keys: Vec<(i64, i64)> = scores
+        .iter()
+        .map(|&(p, g)| (total_order_key(p), total_order_key(g)))
+        .collect();
+    keys.sort_unstable();
+    for (s, (p, g)) in scores.iter_mut().zip(keys) {
+        *s = (
+            f64::from_bits(total_order_key_inverse(p)),
+            f64::from_bits(total_order_key_inverse(g)),
+        );
+    }
+}
+
+fn total_order_key_inverse(k: i64) -> u64 {
+    (k ^ ((((k >> 63) as u64) >> 1) as i64)) as u64
 }
 
 fn bad_samples(path: &Path, detail: String) -> Error {
@@ -103,12 +128,18 @@ fn curve_key(rm_params: f64, policy_params: Option<f64>, rm_data: Option<f64>) -
 
 /// Reads Samples tables and array dumps into pools, sorted by (key, prompt). Files may hold
 /// rows in any order, and one prompt's samples may be spread over several rows or files.
-pub fn read_samples(paths: &[PathBuf], map_args: &[String], rm_params: Option<f64>) -> Result<Vec<Pool>> {
+pub fn read_samples(
+    paths: &[PathBuf],
+    map_args: &[String],
+    rm_params: Option<f64>,
+) -> Result<Vec<Pool>> {
     let map = ColumnMap::parse(map_args, SAMPLES)?;
     if let Some(r) = rm_params
         && !(r.is_finite() && r > 0.0)
     {
-        return Err(Error::Usage(format!("--rm-params must be a number > 0, not {r}")));
+        return Err(Error::Usage(format!(
+            "--rm-params must be a number > 0, not {r}"
+        )));
     }
     let mut builder = PoolBuilder::new();
     for path in paths {
@@ -140,7 +171,12 @@ fn numbers(data: Option<ColumnData>) -> Option<Vec<Option<f64>>> {
     }
 }
 
-fn read_tidy(path: &Path, map: &ColumnMap, rm_flag: Option<f64>, builder: &mut PoolBuilder) -> Result<()> {
+fn read_tidy(
+    path: &Path,
+    map: &ColumnMap,
+    rm_flag: Option<f64>,
+    builder: &mut PoolBuilder,
+) -> Result<()> {
     let mut table = read_table(path, SAMPLES, map)?;
     let source = |table: &crate::ingest::Table, c: &str| table.source_name(c);
     let proxy_col = source(&table, "proxy");
@@ -158,7 +194,8 @@ fn read_tidy(path: &Path, map: &ColumnMap, rm_flag: Option<f64>, builder: &mut P
             return Err(Error::MissingColumn {
                 path: path.to_path_buf(),
                 column: "rm_params".to_string(),
-                hint: " (give --rm-params N when the file holds samples of one reward model)".to_string(),
+                hint: " (give --rm-params N when the file holds samples of one reward model)"
+                    .to_string(),
                 found: table.source_columns.join(", "),
             });
         }
@@ -202,9 +239,16 @@ fn read_tidy(path: &Path, map: &ColumnMap, rm_flag: Option<f64>, builder: &mut P
                     name,
                     i + 1,
                     format!("{x}"),
-                    &format!("prompt '{prompt}': a score must be a finite number (not NaN or infinite)"),
+                    &format!(
+                        "prompt '{prompt}': a score must be a finite number (not NaN or infinite)"
+                    ),
                 ),
-                None => bad(name, i + 1, String::new(), &format!("prompt '{prompt}': missing score")),
+                None => bad(
+                    name,
+                    i + 1,
+                    String::new(),
+                    &format!("prompt '{prompt}': missing score"),
+                ),
             });
         }
     }
@@ -217,7 +261,7 @@ fn read_tidy(path: &Path, map: &ColumnMap, rm_flag: Option<f64>, builder: &mut P
     for i in 0..table.n_rows {
         let row = i + 1;
         let code = labels.codes[i].unwrap_or(0) as usize;
-        if !(constant_key && !keys.is_empty()) {
+        if !constant_key || keys.is_empty() {
             let rm_params = match rm_flag {
                 Some(r) => r,
                 None => positive(&rm, "rm_params", i)?
@@ -371,16 +415,24 @@ fn read_dump(
         });
     }
     let records: Vec<Value> = match kind {
-        DumpKind::Json => match serde_json::from_str::<Value>(&text).map_err(|e| corrupt(e.to_string()))? {
-            Value::Array(v) => v,
-            obj @ Value::Object(_) => vec![obj],
-            _ => return Err(corrupt("expected an array of per-prompt records".to_string())),
-        },
+        DumpKind::Json => {
+            match serde_json::from_str::<Value>(&text).map_err(|e| corrupt(e.to_string()))? {
+                Value::Array(v) => v,
+                obj @ Value::Object(_) => vec![obj],
+                _ => {
+                    return Err(corrupt(
+                        "expected an array of per-prompt records".to_string(),
+                    ));
+                }
+            }
+        }
         DumpKind::Lines => text
             .lines()
             .enumerate()
             .filter(|(_, l)| !l.trim().is_empty())
-            .map(|(i, l)| serde_json::from_str(l).map_err(|e| corrupt(format!("line {}: {e}", i + 1))))
+            .map(|(i, l)| {
+                serde_json::from_str(l).map_err(|e| corrupt(format!("line {}: {e}", i + 1)))
+            })
             .collect::<Result<_>>()?,
     };
     if records.is_empty() {
@@ -390,7 +442,10 @@ fn read_dump(
     }
     for (index, record) in records.iter().enumerate() {
         let Value::Object(obj) = record else {
-            return Err(bad_samples(path, format!("prompt index {index}: expected a JSON object per prompt")));
+            return Err(bad_samples(
+                path,
+                format!("prompt index {index}: expected a JSON object per prompt"),
+            ));
         };
         let prompt = match obj.get(&names.prompt) {
             Some(Value::String(s)) => s.clone(),
@@ -401,12 +456,20 @@ fn read_dump(
         let array = |name: &str| -> Result<Vec<f64>> {
             let values = match obj.get(name) {
                 Some(Value::Array(v)) => v,
-                Some(_) => return Err(bad_samples(path, format!("{at}: '{name}' is not an array of scores"))),
+                Some(_) => {
+                    return Err(bad_samples(
+                        path,
+                        format!("{at}: '{name}' is not an array of scores"),
+                    ));
+                }
                 None => {
                     let found: Vec<&str> = obj.keys().map(String::as_str).collect();
                     return Err(bad_samples(
                         path,
-                        format!("{at}: no '{name}' array (keys found: {}; rename with --map)", found.join(", ")),
+                        format!(
+                            "{at}: no '{name}' array (keys found: {}; rename with --map)",
+                            found.join(", ")
+                        ),
                     ));
                 }
             };
@@ -437,14 +500,20 @@ fn read_dump(
             ));
         }
         if proxy.is_empty() {
-            return Err(bad_samples(path, format!("{at}: the score arrays are empty")));
+            return Err(bad_samples(
+                path,
+                format!("{at}: the score arrays are empty"),
+            ));
         }
         let number = |name: &str| -> Result<Option<f64>> {
             match obj.get(name) {
                 None | Some(Value::Null) => Ok(None),
                 Some(v) => match v.as_f64() {
                     Some(x) if x.is_finite() && x > 0.0 => Ok(Some(x)),
-                    _ => Err(bad_samples(path, format!("{at}: '{name}' is {v}: it must be a number > 0"))),
+                    _ => Err(bad_samples(
+                        path,
+                        format!("{at}: '{name}' is {v}: it must be a number > 0"),
+                    )),
                 },
             }
         };
@@ -461,13 +530,58 @@ fn read_dump(
             (None, None) => {
                 return Err(bad_samples(
                     path,
-                    format!("{at}: no '{}' key: give --rm-params N when the file holds samples of one reward model", names.rm_params),
+                    format!(
+                        "{at}: no '{}' key: give --rm-params N when the file holds samples of one reward model",
+                        names.rm_params
+                    ),
                 ));
             }
         };
-        let key = curve_key(rm_params, number(&names.policy_params)?, number(&names.rm_data)?);
+        let key = curve_key(
+            rm_params,
+            number(&names.policy_params)?,
+            number(&names.rm_data)?,
+        );
         let pool = builder.pool_index(key, &prompt, path);
-        builder.pools[pool].scores.extend(proxy.into_iter().zip(gold));
+        builder.pools[pool]
+            .scores
+            .extend(proxy.into_iter().zip(gold));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integer_sort_matches_total_cmp() {
+        let values = [
+            -0.0,
+            0.0,
+            1.5,
+            -1.5,
+            f64::MIN_POSITIVE,
+            -f64::MIN_POSITIVE,
+            1e300,
+            -1e300,
+            5e-324,
+            2.0,
+            2.0,
+        ];
+        let mut pairs: Vec<(f64, f64)> = values
+            .iter()
+            .flat_map(|&p| values.iter().map(move |&g| (p, g)))
+            .collect();
+        pairs.reverse();
+        let mut expected = pairs.clone();
+        expected.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        sort_scores(&mut pairs);
+        let bits = |v: &[(f64, f64)]| {
+            v.iter()
+                .map(|(a, b)| (a.to_bits(), b.to_bits()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(bits(&pairs), bits(&expected));
+    }
 }

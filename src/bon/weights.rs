@@ -127,7 +127,11 @@ mod tests {
     fn pool_kl_without_ties_tends_to_analytic() {
         let w = bon_weights(100_000, 16);
         let kl = pool_kl(&w, None);
-        assert!((kl - analytic_kl(16)).abs() < 1e-3, "{kl} vs {}", analytic_kl(16));
+        assert!(
+            (kl - analytic_kl(16)).abs() < 1e-3,
+            "{kl} vs {}",
+            analytic_kl(16)
+        );
         // selecting without replacement from a finite pool is slightly sharper than the
         // analytic (infinite-pool) value
         assert!(kl > analytic_kl(16));

@@ -89,7 +89,11 @@ impl LawSpec {
         if self.rm_params.is_empty() {
             return Err(invalid("--rm-params is empty".into()));
         }
-        if let Some(x) = self.rm_params.iter().find(|x| !(x.is_finite() && **x > 0.0)) {
+        if let Some(x) = self
+            .rm_params
+            .iter()
+            .find(|x| !(x.is_finite() && **x > 0.0))
+        {
             return Err(invalid(format!("--rm-params: {x} is not a size > 0")));
         }
         for (name, c) in [
@@ -115,7 +119,10 @@ impl LawSpec {
                 _ => {}
             }
         }
-        for (name, x) in [("kl-max-bon", self.kl_max_bon), ("kl-max-rl", self.kl_max_rl)] {
+        for (name, x) in [
+            ("kl-max-bon", self.kl_max_bon),
+            ("kl-max-rl", self.kl_max_rl),
+        ] {
             if !(x.is_finite() && x > 0.0) {
                 return Err(invalid(format!("--{name} must be a number > 0, not {x}")));
             }
@@ -127,7 +134,9 @@ impl LawSpec {
             return Err(invalid(format!("--noise must be >= 0, not {}", self.noise)));
         }
         if self.with_se && self.noise == 0.0 {
-            return Err(invalid("--with-se needs --noise > 0 (a standard error must be > 0)".into()));
+            return Err(invalid(
+                "--with-se needs --noise > 0 (a standard error must be > 0)".into(),
+            ));
         }
         Ok(())
     }
@@ -163,7 +172,11 @@ impl LawSpec {
                 let ds = std::iter::repeat_n(0.0, self.baseline_points)
                     .chain((1..=self.points).map(|k| d_max * k as f64 / self.points as f64));
                 for d in ds {
-                    let noise = if self.noise > 0.0 { normal.sample(&mut rng) } else { 0.0 };
+                    let noise = if self.noise > 0.0 {
+                        normal.sample(&mut rng)
+                    } else {
+                        0.0
+                    };
                     method.push(Some(m.as_str().to_string()));
                     rm.push(Some(n));
                     kl.push(Some(d * d));

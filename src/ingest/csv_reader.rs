@@ -19,7 +19,12 @@ pub(crate) fn read(path: &Path, schema: &[ColumnSpec], map: &ColumnMap) -> Resul
         .byte_headers()
         .map_err(|e| csv_error(path, e))?
         .iter()
-        .map(|h| String::from_utf8_lossy(h).trim().trim_start_matches('\u{feff}').to_string())
+        .map(|h| {
+            String::from_utf8_lossy(h)
+                .trim()
+                .trim_start_matches('\u{feff}')
+                .to_string()
+        })
         .collect();
     if header.iter().all(|h| h.is_empty()) {
         return Err(Error::EmptyFile {

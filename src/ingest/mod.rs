@@ -121,7 +121,13 @@ pub struct LabelColumn {
     by_text: HashMap<String, u32>,
     by_number: HashMap<u64, u32>,
     by_integer: HashMap<i64, u32>,
+    /// Codes of small non-negative integer labels (the usual prompt ids 0..P), indexed by
+    /// value without hashing; `u32::MAX` where not seen yet.
+    by_small_integer: Vec<u32>,
 }
+
+/// Integer labels below this are looked up in a dense table (at most 16 MiB of codes).
+const SMALL_INTEGER_LABELS: i64 = 1 << 22;
 
 impl LabelColumn {
     fn code_of_text(&mut self, text: &str) -> u32 {
@@ -160,6 +166,22 @@ impl LabelColumn {
 
     /// Adds an integer label exactly (no rounding through `f64`).
     pub(crate) fn push_integer(&mut self, x: Option<i64>) {
+        if let Some(v) = x
+            && (0..SMALL_INTEGER_LABELS).contains(&v)
+        {
+            let i = v as usize;
+            if i >= self.by_small_integer.len() {
+                let len = (i + 1)
+                    .max(2 * self.by_small_integer.len())
+                    .min(SMALL_INTEGER_LABELS as usize);
+                self.by_small_integer.resize(len, u32::MAX);
+            }
+            if self.by_small_integer[i] == u32::MAX {
+                self.by_small_integer[i] = self.code_of_text(&v.to_string());
+            }
+            self.codes.push(Some(self.by_small_integer[i]));
+            return;
+        }
         let code = x.map(|x| match self.by_integer.get(&x) {
             Some(&c) => c,
             None => {
@@ -230,16 +252,20 @@ pub(crate) fn plan_columns(
     let mut taken = Vec::new();
     let mut mapping = Vec::new();
     for (source, canonical) in &map.pairs {
-        let idx = header
+        let idx =
+            header
+                .iter()
+                .position(|h| h == source)
+                .ok_or_else(|| Error::MapSourceMissing {
+                    path: path.to_path_buf(),
+                    source_name: source.clone(),
+                    canonical: canonical.to_string(),
+                    found: found(),
+                })?;
+        let spec = *schema
             .iter()
-            .position(|h| h == source)
-            .ok_or_else(|| Error::MapSourceMissing {
-                path: path.to_path_buf(),
-                source_name: source.clone(),
-                canonical: canonical.to_string(),
-                found: found(),
-            })?;
-        let spec = *schema.iter().find(|s| s.name == *canonical).expect("checked in ColumnMap::parse");
+            .find(|s| s.name == *canonical)
+            .expect("checked in ColumnMap::parse");
         taken.push((idx, spec));
         mapping.push(ColumnMapping {
             source: source.clone(),

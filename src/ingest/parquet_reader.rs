@@ -68,7 +68,9 @@ fn fill(path: &Path, b: &mut ColumnBuilder, series: &Series) -> Result<()> {
         && dtype.is_integer()
     {
         // integer labels (prompt ids) exactly, without a detour through f64 or text
-        let cast = series.cast(&DataType::Int64).map_err(|e| corrupt(path, e))?;
+        let cast = series
+            .cast(&DataType::Int64)
+            .map_err(|e| corrupt(path, e))?;
         let ca = cast.i64().map_err(|e| corrupt(path, e))?;
         labels.codes.reserve(ca.len());
         for v in ca.iter() {
@@ -76,7 +78,8 @@ fn fill(path: &Path, b: &mut ColumnBuilder, series: &Series) -> Result<()> {
         }
         return Ok(());
     }
-    let numeric = dtype.is_primitive_numeric() || dtype.is_bool() && b.spec.kind == ColumnKind::Text;
+    let numeric =
+        dtype.is_primitive_numeric() || dtype.is_bool() && b.spec.kind == ColumnKind::Text;
     if !numeric && !dtype.is_null() {
         return Err(Error::BadValue {
             path: path.to_path_buf(),

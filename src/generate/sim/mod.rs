@@ -300,6 +300,14 @@ impl Progress {
         bar.set_prefix(name.to_string());
         bar
     }
+
+    /// Leaves the finished bar on its own line.
+    fn done(&self, bar: &ProgressBar) {
+        bar.finish();
+        if self.visible {
+            eprintln!();
+        }
+    }
 }
 
 /// The gold RM of a spec, normalised, and the normalisation draws from pi_0 (`n x dim`).
@@ -330,7 +338,7 @@ pub struct RewardModelRecord {
     pub centre: f64,
     pub logit_scale: f64,
     #[serde(skip)]
-    pub proxy: Option<CalibratedProxy>,
+    pub proxy: CalibratedProxy,
 }
 
 /// Trains one proxy per (data size, width), in that order, then re-centres each under pi_0
@@ -416,11 +424,11 @@ pub fn train_reward_models(
                 val_accuracy,
                 centre,
                 logit_scale,
-                proxy: Some(CalibratedProxy {
+                proxy: CalibratedProxy {
                     net,
                     centre,
                     logit_scale,
-                }),
+                },
             }
         })
         .collect()
@@ -453,8 +461,16 @@ pub fn simulate(spec: &SimSpec, progress: Progress) -> Result<SimOutputs> {
     let (gold, norm_draws) = build_gold(spec);
     let bar = progress.stage("reward models", spec.rm_data.len() * spec.rm_hidden.len());
     let rms = train_reward_models(spec, &gold, &norm_draws, &bar);
-    bar.finish();
-    let proxies: Vec<&CalibratedProxy> = rms.iter().filter_map(|r| r.proxy.as_ref()).collect();
+    progress.done(&bar);
+    if let Some(r) = rms.iter().find(|r| {
+        !(r.train_loss.is_finite() && r.val_loss.is_finite() && r.logit_scale.is_finite())
+    }) {
+        return Err(invalid(format!(
+            "training of the proxy with {} parameters on {} comparisons diverged (non-finite loss); lower --rm-lr",
+            r.rm_params, r.rm_data
+        )));
+    }
+    let proxies: Vec<&CalibratedProxy> = rms.iter().map(|r| &r.proxy).collect();
     let t1 = Instant::now();
 
     // Best-of-n: every prompt's pool from its own stream, scored by gold and every proxy.
@@ -476,7 +492,7 @@ pub fn simulate(spec: &SimSpec, progress: Progress) -> Result<SimOutputs> {
             (golds, scores)
         })
         .collect();
-    bar.finish();
+    progress.done(&bar);
     let bon_samples = samples_table(&rms, &pools, n);
     drop(pools);
     let t2 = Instant::now();
@@ -530,9 +546,23 @@ pub fn simulate(spec: &SimSpec, progress: Progress) -> Result<SimOutputs> {
             }
         })
         .collect();
-    bar.finish();
+    progress.done(&bar);
     let t3 = Instant::now();
 
+    if let Some(r) = runs.iter().find(|r| {
+        r.log.iter().any(|p| {
+            ![p.kl, p.entropy, p.gold, p.proxy]
+                .iter()
+                .all(|v| v.is_finite())
+        })
+    }) {
+        return Err(invalid(format!(
+            "the RL run against the proxy with {} parameters (policy {}, penalty {}) diverged (non-finite KL or score); lower --rl-lr",
+            rms[r.rm].rm_params,
+            r.family.as_str(),
+            r.penalty
+        )));
+    }
     let rl_runs = rl_table(spec, &rms, &runs);
     let reward_models = reward_models_table(&rms);
     let world = serde_json::json!({
@@ -654,10 +684,21 @@ fn reward_models_table(rms: &[RewardModelRecord]) -> OutTable {
 /// files are opened before any work and put in place only when all are complete.
 pub fn write_world(spec: &SimSpec, dir: &Path, progress: Progress) -> Result<SimOutputs> {
     spec.validate()?;
+    let created = !dir.exists();
     std::fs::create_dir_all(dir).map_err(|source| Error::Write {
         path: dir.to_path_buf(),
         source,
     })?;
+    let result = simulate_into(spec, dir, progress);
+    if result.is_err() && created {
+        // Leave no trace of a failed run: the folder is empty again (its temporary files are
+        // gone), and removing an empty folder we made cannot lose anything.
+        let _ = std::fs::remove_dir(dir);
+    }
+    result
+}
+
+fn simulate_into(spec: &SimSpec, dir: &Path, progress: Progress) -> Result<SimOutputs> {
     let sinks = SIM_FILES
         .iter()
         .map(|f| Sink::create(&dir.join(f)))
@@ -700,7 +741,13 @@ pub fn spec_from_args(a: &crate::cli::SimArgs) -> SimSpec {
         rm_lr,
         norm_samples,
         prompts,
-        samples_per_prompt,
+        samples_per_prompt
+    );
+    let rl = &a.rl;
+    macro_rules! set_rl {
+        ($($field:ident),*) => {$(if let Some(v) = rl.$field { s.$field = v; })*};
+    }
+    set_rl!(
         rl_steps,
         rl_batch,
         rl_lr,
@@ -720,8 +767,8 @@ pub fn spec_from_args(a: &crate::cli::SimArgs) -> SimSpec {
     if !a.rm_data.is_empty() {
         s.rm_data = a.rm_data.clone();
     }
-    if !a.policies.is_empty() {
-        s.policies = a
+    if !rl.policies.is_empty() {
+        s.policies = rl
             .policies
             .iter()
             .map(|p| match p {
@@ -730,8 +777,8 @@ pub fn spec_from_args(a: &crate::cli::SimArgs) -> SimSpec {
             })
             .collect();
     }
-    if !a.kl_penalties.is_empty() {
-        s.kl_penalties = a.kl_penalties.clone();
+    if !rl.kl_penalties.is_empty() {
+        s.kl_penalties = rl.kl_penalties.clone();
     }
     s
 }

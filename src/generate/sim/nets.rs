@@ -295,6 +295,10 @@ pub fn train_bradley_terry(
 /// targets. The derivative in `s` is increasing (the loss is convex), so its root is found by
 /// bracketing and bisection, which cannot diverge.
 pub fn fit_logit_scale(diffs: &[f64], targets: &[f64]) -> f64 {
+    if diffs.iter().all(|d| *d == 0.0) {
+        // A proxy that cannot tell the pairs apart: every scale fits equally; keep its sign.
+        return 1.0;
+    }
     let slope = |s: f64| -> f64 {
         diffs
             .iter()
