@@ -488,10 +488,21 @@ pub fn fit_curves(curves: &[Curve], opts: &FitOptions) -> Result<Vec<CurveFit>> 
     Ok(fits)
 }
 
-/// Fits one curve and target.
-pub fn fit_curve(curve: &Curve, target: Target, opts: &FitOptions) -> Result<CurveFit> {
-    let form = opts.form.unwrap_or(FormId::for_method(curve.key.method));
-    let n_params = form.form().param_names().len();
+/// A curve's points as every fit selects them: with `--baseline auto` the kl = 0 points give the
+/// subtracted baseline and are left out, `--min-kl`/`--max-kl` filter, points above
+/// `--holdout-above` are held out; also the squared standard errors of the baseline points
+/// (1 each when unweighted), whose mean's uncertainty the fit adds to its covariance.
+pub struct CurvePoints {
+    pub fit: Points,
+    pub hold: Points,
+    /// The subtracted kl = 0 mean (its `se` is filled in by the fit).
+    pub baseline: Option<Baseline>,
+    pub baseline_se2: Vec<f64>,
+    /// Whether the target has standard errors (weights 1/se²).
+    pub weighted: bool,
+}
+
+pub fn curve_points(curve: &Curve, target: Target, opts: &FitOptions) -> CurvePoints {
     let (scores, se): (Vec<Option<f64>>, Option<&Vec<f64>>) = match target {
         Target::Gold => (
             curve.gold.iter().map(|&g| Some(g)).collect(),
@@ -505,54 +516,77 @@ pub fn fit_curve(curve: &Curve, target: Target, opts: &FitOptions) -> Result<Cur
             curve.proxy_se.as_ref(),
         ),
     };
-    let mut warnings = Vec::new();
-    // (score, se²) of the kl = 0 points; se² = 1 when unweighted.
     let zeros: Vec<(f64, f64)> = (0..curve.kl.len())
         .filter(|&i| curve.kl[i] == 0.0)
         .filter_map(|i| scores[i].map(|y| (y, se.map_or(1.0, |s| s[i] * s[i]))))
         .collect();
-    let mut baseline = match opts.baseline {
-        BaselineMode::Auto if !zeros.is_empty() => Some(Baseline {
-            points: zeros.len(),
-            value: zeros.iter().map(|z| z.0).sum::<f64>() / zeros.len() as f64,
-            se: None,
-        }),
-        BaselineMode::Auto => {
-            warnings.push(
-                "no kl = 0 points: scores are used as they are (\"baseline\": null), assuming R(0) = 0"
-                    .to_string(),
-            );
-            None
-        }
-        BaselineMode::None => None,
+    let subtract = opts.baseline == BaselineMode::Auto && !zeros.is_empty();
+    let offset = if subtract {
+        zeros.iter().map(|z| z.0).sum::<f64>() / zeros.len() as f64
+    } else {
+        0.0
     };
-    let offset = baseline.map_or(0.0, |b| b.value);
-    let mut fit_pts = Points::default();
-    let mut hold_pts = Points::default();
-    let weighted = se.is_some();
-    if weighted {
-        fit_pts.w = Some(Vec::new());
+    let mut fit = Points::default();
+    let mut hold = Points::default();
+    if se.is_some() {
+        fit.w = Some(Vec::new());
+        hold.w = Some(Vec::new());
     }
     for i in 0..curve.kl.len() {
         let (kl, Some(y)) = (curve.kl[i], scores[i]) else {
             continue;
         };
-        if baseline.is_some() && kl == 0.0 {
-            continue;
-        }
-        if opts.min_kl.is_some_and(|m| kl < m) || opts.max_kl.is_some_and(|m| kl > m) {
+        if (subtract && kl == 0.0)
+            || opts.min_kl.is_some_and(|m| kl < m)
+            || opts.max_kl.is_some_and(|m| kl > m)
+        {
             continue;
         }
         let dest = if opts.holdout_above.is_some_and(|k| kl > k) {
-            &mut hold_pts
+            &mut hold
         } else {
-            &mut fit_pts
+            &mut fit
         };
         dest.d.push(kl.sqrt());
         dest.y.push(y - offset);
         if let (Some(w), Some(se)) = (dest.w.as_mut(), se) {
             w.push(1.0 / (se[i] * se[i]));
         }
+    }
+    CurvePoints {
+        fit,
+        hold,
+        baseline: subtract.then_some(Baseline {
+            points: zeros.len(),
+            value: offset,
+            se: None,
+        }),
+        weighted: se.is_some(),
+        baseline_se2: if subtract {
+            zeros.iter().map(|z| z.1).collect()
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+/// Fits one curve and target.
+pub fn fit_curve(curve: &Curve, target: Target, opts: &FitOptions) -> Result<CurveFit> {
+    let form = opts.form.unwrap_or(FormId::for_method(curve.key.method));
+    let n_params = form.form().param_names().len();
+    let CurvePoints {
+        fit: fit_pts,
+        hold: hold_pts,
+        mut baseline,
+        baseline_se2,
+        weighted,
+    } = curve_points(curve, target, opts);
+    let mut warnings = Vec::new();
+    if opts.baseline == BaselineMode::Auto && baseline.is_none() {
+        warnings.push(
+            "no kl = 0 points: scores are used as they are (\"baseline\": null), assuming R(0) = 0"
+                .to_string(),
+        );
     }
     let n = fit_pts.d.len();
     if n < n_params {
@@ -571,7 +605,7 @@ pub fn fit_curve(curve: &Curve, target: Target, opts: &FitOptions) -> Result<Cur
         });
     let mut outcome = crate::form_fit::fit_points(form, &fit_pts);
     if let (Some(b), Ok(fitted)) = (baseline.as_mut(), outcome.as_mut()) {
-        propagate_baseline(b, &zeros, form, &fit_pts, fitted);
+        propagate_baseline(b, &baseline_se2, form, &fit_pts, fitted);
     }
     let holdout = opts.holdout_above.map(|k| {
         let m = hold_pts.d.len();
@@ -681,7 +715,7 @@ fn bootstrap_intervals(
 /// parameter covariance.
 fn propagate_baseline(
     b: &mut Baseline,
-    zeros: &[(f64, f64)],
+    baseline_se2: &[f64],
     form: FormId,
     pts: &Points,
     fitted: &mut FittedForm,
@@ -689,8 +723,8 @@ fn propagate_baseline(
     let Some(redchi) = fitted.stats.redchi else {
         return;
     };
-    let k = zeros.len() as f64;
-    let var_b = redchi * zeros.iter().map(|z| z.1).sum::<f64>() / (k * k);
+    let k = baseline_se2.len() as f64;
+    let var_b = redchi * baseline_se2.iter().sum::<f64>() / (k * k);
     b.se = Some(var_b.sqrt());
     let Some(cov) = fitted.covariance.as_ref().filter(|_| redchi > 0.0) else {
         return;

@@ -10,81 +10,10 @@ use serde_json::Value;
 use crate::curves::Curve;
 use crate::error::{Error, Result};
 use crate::fit::{
-    Baseline, BaselineMode, CurveFit, FitOptions, FitStats, FittedForm, Holdout, ParamEstimate,
-    Points, Target, solve_linear,
+    Baseline, CurveFit, CurvePoints, FitOptions, FitStats, FittedForm, Holdout, ParamEstimate,
+    Points, Target, curve_points, solve_linear,
 };
 use crate::schema::Method;
-
-/// A curve's points as `goodhart fit` selects them (this mirrors `fit::fit_curve`: kl = 0
-/// points give the subtracted baseline and are left out, --min-kl/--max-kl filter, points above
-/// --holdout-above are held out); also the squared standard errors of the baseline points.
-pub struct CurvePoints {
-    pub fit: Points,
-    pub hold: Points,
-    pub baseline_se2: Vec<f64>,
-}
-
-pub fn curve_points(curve: &Curve, target: Target, opts: &FitOptions) -> CurvePoints {
-    let (scores, se): (Vec<Option<f64>>, Option<&Vec<f64>>) = match target {
-        Target::Gold => (
-            curve.gold.iter().map(|&g| Some(g)).collect(),
-            curve.gold_se.as_ref(),
-        ),
-        Target::Proxy => (
-            curve
-                .proxy
-                .clone()
-                .unwrap_or_else(|| vec![None; curve.kl.len()]),
-            curve.proxy_se.as_ref(),
-        ),
-    };
-    let zeros: Vec<(f64, f64)> = (0..curve.kl.len())
-        .filter(|&i| curve.kl[i] == 0.0)
-        .filter_map(|i| scores[i].map(|y| (y, se.map_or(1.0, |s| s[i] * s[i]))))
-        .collect();
-    let subtract = opts.baseline == BaselineMode::Auto && !zeros.is_empty();
-    let offset = if subtract {
-        zeros.iter().map(|z| z.0).sum::<f64>() / zeros.len() as f64
-    } else {
-        0.0
-    };
-    let mut fit = Points::default();
-    let mut hold = Points::default();
-    if se.is_some() {
-        fit.w = Some(Vec::new());
-        hold.w = Some(Vec::new());
-    }
-    for i in 0..curve.kl.len() {
-        let (kl, Some(y)) = (curve.kl[i], scores[i]) else {
-            continue;
-        };
-        if (subtract && kl == 0.0)
-            || opts.min_kl.is_some_and(|m| kl < m)
-            || opts.max_kl.is_some_and(|m| kl > m)
-        {
-            continue;
-        }
-        let dest = if opts.holdout_above.is_some_and(|k| kl > k) {
-            &mut hold
-        } else {
-            &mut fit
-        };
-        dest.d.push(kl.sqrt());
-        dest.y.push(y - offset);
-        if let (Some(w), Some(se)) = (dest.w.as_mut(), se) {
-            w.push(1.0 / (se[i] * se[i]));
-        }
-    }
-    CurvePoints {
-        fit,
-        hold,
-        baseline_se2: if subtract {
-            zeros.iter().map(|z| z.1).collect()
-        } else {
-            Vec::new()
-        },
-    }
-}
 
 /// One shared-alpha block fit, as written under `"shared_fits"` in the fits JSON.
 #[derive(Debug, Clone, Serialize)]

@@ -9,27 +9,11 @@ use goodhart::output::{OutColumn, OutTable};
 
 /// Runs `goodhart fit <input> --out out.json --csv out.csv` and checks the failure contract.
 fn fails_with(t: &TestDir, input: &str, fragments: &[&str]) {
-    let before = std::fs::read(t.path(input)).ok();
-    let files_before = t.files();
-    let out = t
-        .cmd()
-        .args(["fit", input, "--out", "out.json", "--csv", "out.csv"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "exit status; stderr: {stderr}");
-    assert!(!stderr.contains("panicked"), "panic: {stderr}");
-    assert_eq!(
-        stderr.lines().filter(|l| l.starts_with("error:")).count(),
-        1,
-        "one message: {stderr}"
+    common::assert_input_error(
+        t,
+        &["fit", input, "--out", "out.json", "--csv", "out.csv"],
+        fragments,
     );
-    for f in fragments {
-        assert!(stderr.contains(f), "expected {f:?} in: {stderr}");
-    }
-    assert!(out.stdout.is_empty(), "nothing on stdout");
-    assert_eq!(t.files(), files_before, "no output or temp file left");
-    assert_eq!(std::fs::read(t.path(input)).ok(), before, "input untouched");
 }
 
 const HEAD: &str = "method,rm_params,kl,gold\n";

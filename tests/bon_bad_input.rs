@@ -7,26 +7,10 @@ use common::TestDir;
 
 /// Runs `goodhart bon <inputs..> --out curves.csv <extra..>` and checks the failure contract.
 fn fails_with(t: &TestDir, args: &[&str], fragments: &[&str]) {
-    let files_before = t.files();
-    let out = t
-        .cmd()
-        .arg("bon")
-        .args(args)
-        .args(["--out", "curves.csv"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "exit status; stderr: {stderr}");
-    assert!(!stderr.contains("panicked"), "panic: {stderr}");
-    assert_eq!(
-        stderr.lines().filter(|l| l.starts_with("error:")).count(),
-        1,
-        "one message: {stderr}"
-    );
-    for f in fragments {
-        assert!(stderr.contains(f), "expected {f:?} in: {stderr}");
-    }
-    assert_eq!(t.files(), files_before, "no output or temp file left");
+    let mut all = vec!["bon"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--out", "curves.csv"]);
+    common::assert_input_error(t, &all, fragments);
 }
 
 fn good_rows() -> String {

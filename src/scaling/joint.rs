@@ -51,31 +51,19 @@ struct Prepared {
 }
 
 fn prepare(c: &Curve, size: f64) -> Prepared {
-    let se2 = |i: usize| c.gold_se.as_ref().map_or(1.0, |s| s[i] * s[i]);
-    let zeros: Vec<usize> = (0..c.kl.len()).filter(|&i| c.kl[i] == 0.0).collect();
-    let offset = if zeros.is_empty() {
-        0.0
-    } else {
-        zeros.iter().map(|&i| c.gold[i]).sum::<f64>() / zeros.len() as f64
-    };
-    let mut p = Prepared {
+    // The points `goodhart fit` uses by default: gold, the kl = 0 mean subtracted.
+    let cp = crate::fit::curve_points(
+        c,
+        crate::fit::Target::Gold,
+        &crate::fit::FitOptions::default(),
+    );
+    Prepared {
         size,
-        d: Vec::new(),
-        y: Vec::new(),
-        w: c.gold_se.as_ref().map(|_| Vec::new()),
-        zeros_se2: zeros.iter().map(|&i| se2(i)).collect(),
-    };
-    for i in 0..c.kl.len() {
-        if !zeros.is_empty() && c.kl[i] == 0.0 {
-            continue;
-        }
-        p.d.push(c.kl[i].sqrt());
-        p.y.push(c.gold[i] - offset);
-        if let Some(w) = p.w.as_mut() {
-            w.push(1.0 / se2(i));
-        }
+        d: cp.fit.d,
+        y: cp.fit.y,
+        w: cp.fit.w,
+        zeros_se2: cp.baseline_se2,
     }
-    p
 }
 
 fn size_of(c: &Curve, by: SizeKey) -> Option<f64> {

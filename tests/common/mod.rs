@@ -48,6 +48,41 @@ impl TestDir {
     }
 }
 
+/// The folder's files with their contents, to check that a failed run wrote and changed nothing.
+pub fn snapshot(t: &TestDir) -> Vec<(String, Vec<u8>)> {
+    t.files()
+        .into_iter()
+        .map(|name| {
+            let bytes = std::fs::read(t.path(&name)).unwrap_or_default();
+            (name, bytes)
+        })
+        .collect()
+}
+
+/// Runs `goodhart ARGS` in the test folder and checks the bad-input contract: exit status 1,
+/// exactly one `error:` line containing every fragment, no panic, nothing on stdout, and no file
+/// created, removed or changed (so no output, no temp file, inputs untouched).
+pub fn assert_input_error(t: &TestDir, args: &[&str], fragments: &[&str]) {
+    let before = snapshot(t);
+    let out = t.cmd().args(args).output().expect("run goodhart");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "exit status; stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "panic: {stderr}");
+    assert_eq!(
+        stderr.lines().filter(|l| l.starts_with("error:")).count(),
+        1,
+        "one message: {stderr}"
+    );
+    for f in fragments {
+        assert!(stderr.contains(f), "expected {f:?} in: {stderr}");
+    }
+    assert!(out.stdout.is_empty(), "nothing on stdout");
+    assert!(
+        snapshot(t) == before,
+        "a file was created, removed or changed"
+    );
+}
+
 /// A small valid Curves CSV: two curves (bon and rl) with a baseline.
 pub fn small_curves_csv() -> String {
     let mut s = String::from("method,rm_params,kl,gold\n");
