@@ -4,37 +4,15 @@ mod common;
 
 use std::path::Path;
 
+/// The words of a CSV, JSON or Markdown file: separators and punctuation dropped.
+fn tokens(text: &str) -> Vec<&str> {
+    text.split(|c: char| c.is_whitespace() || ",\":[]{}|".contains(c))
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
 fn numbers_close(a: &str, b: &str, what: &str) {
-    let ta: Vec<&str> = a
-        .split(|c: char| {
-            c == ','
-                || c == '\n'
-                || c.is_whitespace()
-                || c == '"'
-                || c == ':'
-                || c == '['
-                || c == ']'
-                || c == '{'
-                || c == '}'
-                || c == '|'
-        })
-        .filter(|s| !s.is_empty())
-        .collect();
-    let tb: Vec<&str> = b
-        .split(|c: char| {
-            c == ','
-                || c == '\n'
-                || c.is_whitespace()
-                || c == '"'
-                || c == ':'
-                || c == '['
-                || c == ']'
-                || c == '{'
-                || c == '}'
-                || c == '|'
-        })
-        .filter(|s| !s.is_empty())
-        .collect();
+    let (ta, tb) = (tokens(a), tokens(b));
     assert_eq!(ta.len(), tb.len(), "{what}: different number of tokens");
     for (x, y) in ta.iter().zip(&tb) {
         match (x.parse::<f64>(), y.parse::<f64>()) {
