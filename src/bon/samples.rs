@@ -355,11 +355,7 @@ impl DumpNames {
 /// `Some` when the file is a per-prompt array dump: `.json`, or JSON Lines whose first record
 /// holds a `proxy_scores` array.
 fn dump_kind(path: &Path) -> Result<Option<DumpKind>> {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let ext = crate::ingest::lowercase_extension(path);
     match ext.as_str() {
         "json" => Ok(Some(DumpKind::Json)),
         "jsonl" | "ndjson" => {

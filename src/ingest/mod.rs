@@ -21,14 +21,18 @@ pub enum Format {
     Ndjson,
 }
 
+/// A path's extension in lower case (`""` when it has none).
+pub(crate) fn lowercase_extension(path: &Path) -> String {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase()
+}
+
 impl Format {
     /// The format implied by a path's extension: `.csv`, `.parquet`/`.pq`, `.ndjson`/`.jsonl`.
     pub fn from_path(path: &Path) -> Result<Format> {
-        let ext = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .unwrap_or("")
-            .to_ascii_lowercase();
+        let ext = lowercase_extension(path);
         match ext.as_str() {
             "csv" => Ok(Format::Csv),
             "parquet" | "pq" => Ok(Format::Parquet),
