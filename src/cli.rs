@@ -89,6 +89,52 @@ pub struct BonArgs {
     /// Rename a column (or a dump's key): --map source=canonical (repeatable).
     #[arg(long = "map", value_name = "SOURCE=CANONICAL")]
     pub map: Vec<String>,
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
+/// `--format`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormatArg {
+    /// detect from the file name and content
+    Auto,
+    /// goodhart's Curves or Samples table (.csv, .parquet, .ndjson/.jsonl)
+    Tidy,
+    /// TRL trainer_state.json
+    Trl,
+    /// W&B panel CSV export
+    Wandb,
+    /// TensorBoard scalar CSV export
+    Tensorboard,
+    /// veRL file-logger JSONL
+    Verl,
+    /// best-of-n dump with per-prompt score arrays
+    BonJson,
+}
+
+/// How input logs are read: shared by every command that reads logs.
+#[derive(Debug, Clone, Args)]
+pub struct LogArgs {
+    /// Input layout; `auto` detects it from the file name and content.
+    #[arg(long, value_enum, default_value_t = LogFormatArg::Auto)]
+    pub format: LogFormatArg,
+}
+
+impl LogArgs {
+    /// The library's reading options.
+    pub fn options(&self) -> crate::Result<crate::ingest::LogOptions> {
+        use crate::ingest::LogFormat;
+        let format = match self.format {
+            LogFormatArg::Auto => None,
+            LogFormatArg::Tidy => Some(LogFormat::Tidy),
+            LogFormatArg::Trl => Some(LogFormat::Trl),
+            LogFormatArg::Wandb => Some(LogFormat::Wandb),
+            LogFormatArg::Tensorboard => Some(LogFormat::Tensorboard),
+            LogFormatArg::Verl => Some(LogFormat::Verl),
+            LogFormatArg::BonJson => Some(LogFormat::BonJson),
+        };
+        Ok(crate::ingest::LogOptions { format })
+    }
 }
 
 #[derive(Debug, Args)]
@@ -325,6 +371,8 @@ pub struct InspectArgs {
     /// Rename a column: --map source=canonical (repeatable).
     #[arg(long = "map", value_name = "SOURCE=CANONICAL")]
     pub map: Vec<String>,
+    #[command(flatten)]
+    pub log: LogArgs,
 }
 
 /// `--form`
@@ -402,6 +450,8 @@ pub struct FitArgs {
     /// Rename a column: --map source=canonical (repeatable).
     #[arg(long = "map", value_name = "SOURCE=CANONICAL")]
     pub map: Vec<String>,
+    #[command(flatten)]
+    pub log: LogArgs,
 }
 
 /// `--by`
@@ -435,6 +485,8 @@ pub struct ScaleArgs {
     /// Rename a column of the Curves tables: --map source=canonical (repeatable).
     #[arg(long = "map", value_name = "SOURCE=CANONICAL")]
     pub map: Vec<String>,
+    #[command(flatten)]
+    pub log: LogArgs,
 }
 
 /// `--model` of predict

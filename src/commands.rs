@@ -125,7 +125,7 @@ fn fit(a: &FitArgs, quiet: bool) -> Result<()> {
     // Create the outputs first, so that a bad path fails before any work.
     let out = Sink::create(&a.out)?;
     let csv = a.csv.as_deref().map(Sink::create).transpose()?;
-    let curves = read_curves(&a.curves, &map)?;
+    let curves = read_curves(&a.curves, &map, &a.log.options()?)?;
     let mut fits = fit_curves(&curves, &opts)?;
     let shared = if a.share_alpha_rl {
         crate::shared_alpha::share_alpha_rl(&curves, &opts, &mut fits)?

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::ingest::{ColumnData, ColumnMap, Table, read_table};
+use crate::ingest::{ColumnData, ColumnMap, LogFormat, LogOptions, Table, read_table};
 use crate::schema::{CURVES, CurveKey, Method};
 
 /// A validated Curves table (DESIGN.md), one entry per row.
@@ -22,6 +22,8 @@ pub struct CurvesTable {
     pub policy_params: Option<Vec<Option<f64>>>,
     pub rm_data: Option<Vec<Option<f64>>>,
     pub kl_penalty: Option<Vec<Option<f64>>>,
+    /// Policy entropy in nats (optional column `entropy`).
+    pub entropy: Option<Vec<Option<f64>>>,
     /// Bootstrap replicate number (1..B) of each row; `None` on point-estimate rows.
     pub replicate: Option<Vec<Option<f64>>>,
 }
@@ -36,6 +38,8 @@ pub struct Curve {
     pub proxy: Option<Vec<Option<f64>>>,
     pub gold_se: Option<Vec<f64>>,
     pub proxy_se: Option<Vec<f64>>,
+    /// Policy entropy (nats) per point, when the table has an `entropy` column.
+    pub entropy: Option<Vec<Option<f64>>>,
     /// Bootstrap replicates of this curve (rows with a `replicate` number), in replicate order;
     /// each is a curve of its own without replicates. Empty for most tables.
     pub replicates: Vec<Curve>,
@@ -130,6 +134,7 @@ impl CurvesTable {
             "step",
             "n",
             "replicate",
+            "entropy",
         ]
         .into_iter()
         .map(|c| (c, table.take(c)))
@@ -224,6 +229,12 @@ impl CurvesTable {
             |x| whole(x) && x >= 1.0,
             "replicate must be a whole number >= 1 (leave it empty on the point estimate)",
         )?;
+        let entropy = check.optional(
+            "entropy",
+            next(),
+            f64::is_finite,
+            "entropy must be a finite number (leave the cell empty when unknown)",
+        )?;
         Ok(CurvesTable {
             path,
             method,
@@ -236,6 +247,7 @@ impl CurvesTable {
             policy_params,
             rm_data,
             kl_penalty,
+            entropy,
             replicate,
         })
     }
@@ -297,6 +309,7 @@ impl CurvesTable {
             proxy: self.proxy.as_ref().map(|_| Vec::new()),
             gold_se: self.gold_se.as_ref().map(|_| Vec::new()),
             proxy_se: self.proxy_se.as_ref().map(|_| Vec::new()),
+            entropy: self.entropy.as_ref().map(|_| Vec::new()),
             replicates: Vec::new(),
         };
         let build = |rows: &[usize]| {
@@ -321,6 +334,9 @@ impl CurvesTable {
                     p.push(src[i]);
                 }
                 if let (Some(p), Some(src)) = (c.proxy_se.as_mut(), self.proxy_se.as_ref()) {
+                    p.push(src[i]);
+                }
+                if let (Some(p), Some(src)) = (c.entropy.as_mut(), self.entropy.as_ref()) {
                     p.push(src[i]);
                 }
             }
@@ -385,8 +401,14 @@ fn group_rows(
     (order, start)
 }
 
-/// Reads several Curves files and concatenates their curves (keys must not repeat across files).
-pub fn read_curves(paths: &[PathBuf], map: &ColumnMap) -> Result<Vec<Curve>> {
+/// Reads several Curves files (tidy tables or, per `logs`, trainer logs) and concatenates their
+/// curves (keys must not repeat across files).
+pub fn read_curves(paths: &[PathBuf], map: &ColumnMap, logs: &LogOptions) -> Result<Vec<Curve>> {
+    if let Some(f) = logs.format.filter(|f| *f != LogFormat::Tidy) {
+        return Err(Error::Usage(format!(
+            "--format {f:?} is not supported by this build"
+        )));
+    }
     let mut all: Vec<Curve> = Vec::new();
     let mut origin: std::collections::BTreeMap<CurveKey, &PathBuf> = Default::default();
     for path in paths {

@@ -17,6 +17,7 @@ pub mod fit;
 pub mod form_fit;
 pub mod forms;
 pub mod generate;
+pub mod goodhart;
 pub mod ingest;
 pub mod inspect;
 pub mod nonlinear;

@@ -85,6 +85,8 @@ pub const CURVES: &[ColumnSpec] = &[
     col("rm_data", ColumnKind::Number, false),
     col("gold_se", ColumnKind::Number, false),
     col("proxy_se", ColumnKind::Number, false),
+    // Policy entropy (nats), when the trainer logs it: `gold_vs_entropy` plots against it.
+    col("entropy", ColumnKind::Number, false),
     // Bootstrap replicate curves (1..B) written by `goodhart bon --bootstrap`; empty on the
     // point estimate.
     col("replicate", ColumnKind::Number, false),

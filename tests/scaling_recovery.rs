@@ -43,7 +43,7 @@ fn run(spec: &LawSpec, dir: &std::path::Path) -> (Vec<FitRecord>, ScalingDoc) {
     let curves_path = dir.join(format!("law{}.csv", spec.seed));
     let table = spec.generate().unwrap();
     std::fs::write(&curves_path, table.to_bytes_for(&curves_path).unwrap()).unwrap();
-    let curves = read_curves(&[curves_path], &ColumnMap::default()).unwrap();
+    let curves = read_curves(&[curves_path], &ColumnMap::default(), &Default::default()).unwrap();
     let fits = fit_curves(&curves, &FitOptions::default()).unwrap();
     let fits_path = dir.join(format!("fits{}.json", spec.seed));
     std::fs::write(&fits_path, JsonExporter.render(&fits)).unwrap();

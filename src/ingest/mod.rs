@@ -4,8 +4,11 @@
 //! on [`Table`], whose columns are plain vectors named by their canonical names.
 
 mod csv_reader;
+pub mod logs;
 mod ndjson_reader;
 mod parquet_reader;
+
+pub use logs::{LogFormat, LogOptions};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

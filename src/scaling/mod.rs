@@ -54,6 +54,27 @@ pub struct ParamRecord {
     pub value: f64,
     #[serde(default)]
     pub se: Option<f64>,
+    #[serde(default)]
+    pub ci_low: Option<f64>,
+    #[serde(default)]
+    pub ci_high: Option<f64>,
+}
+
+/// The fitted peak of a fit, as the fits JSON gives it.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct PeakRecord {
+    pub d: f64,
+    pub kl: f64,
+    pub score: f64,
+}
+
+/// The kl = 0 baseline subtracted before a fit, as the fits JSON gives it.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct BaselineRecord {
+    pub points: usize,
+    pub value: f64,
+    #[serde(default)]
+    pub se: Option<f64>,
 }
 
 /// One fit of the fits JSON (the keys `scale` needs; others are ignored).
@@ -75,6 +96,29 @@ pub struct FitRecord {
     pub converged: bool,
     #[serde(default)]
     pub shared: Option<Vec<String>>,
+    #[serde(default)]
+    pub formula: Option<String>,
+    #[serde(default)]
+    pub n_points: Option<usize>,
+    #[serde(default)]
+    pub r2: Option<f64>,
+    #[serde(default)]
+    pub rmse: Option<f64>,
+    #[serde(default)]
+    pub peak: Option<PeakRecord>,
+    /// The mean kl = 0 score subtracted before the fit: the fitted curve in the data's units is
+    /// `baseline + R(d)`.
+    #[serde(default)]
+    pub baseline: Option<BaselineRecord>,
+    /// Covariance of the parameters, in the order of the form's parameter names.
+    #[serde(default)]
+    pub covariance: Option<Vec<Vec<f64>>>,
+    #[serde(default)]
+    pub kl_min: Option<f64>,
+    #[serde(default)]
+    pub kl_max: Option<f64>,
+    #[serde(default)]
+    pub message: Option<String>,
 }
 
 impl FitRecord {
@@ -626,7 +670,7 @@ pub fn command_scale(a: &crate::cli::ScaleArgs, quiet: bool) -> Result<()> {
     let fits = read_fits(&a.fits)?;
     let mut doc = scale(&fits, &ScaleOptions { by })?;
     if a.joint {
-        let curves = crate::curves::read_curves(&a.curves, &map)?;
+        let curves = crate::curves::read_curves(&a.curves, &map, &a.log.options()?)?;
         let (joint, laws) = joint::joint_fits(&curves, by)?;
         doc.joint = joint;
         doc.laws.extend(laws);
