@@ -58,8 +58,15 @@ fn bench_bon(c: &mut Criterion) {
     let samples = env_usize("BON_BENCH_SAMPLES", 1_000);
     let path = samples_file(prompts, samples);
     let inputs = vec![path.clone()];
-    let rm = Some(1e8);
-    let pools = read_samples(&inputs, &[], rm).expect("bench data reads");
+    let rm = goodhart::ingest::LogOptions {
+        meta: goodhart::ingest::RunMeta {
+            rm_params: Some(1e8),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let rm = &rm;
+    let (pools, _) = read_samples(&inputs, &[], rm).expect("bench data reads");
 
     let mut g = c.benchmark_group(format!("bon_{prompts}x{samples}"));
     g.sample_size(10).measurement_time(Duration::from_secs(20));
@@ -88,7 +95,7 @@ fn bench_bon(c: &mut Criterion) {
     });
     g.bench_function("end_to_end_csv", |b| {
         b.iter(|| {
-            let pools = read_samples(&inputs, &[], rm).expect("read");
+            let (pools, _) = read_samples(&inputs, &[], rm).expect("read");
             let curves = bon_curves(&pools, &BonOptions::default()).expect("estimate");
             curves_table(&curves, boot.kl)
                 .0

@@ -17,7 +17,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the main job on the bundled default data: generate, fit, write data/ and fits/.
+    /// Run the whole job on the bundled default: generate sim, bon, fit, scale, predict, report
+    /// into data/, fits/ and plots/.
     #[command(
         after_help = "Example:\n  goodhart demo                 # into ./data, ./fits, ./plots\n  goodhart demo --out /tmp/demo --seed 1"
     )]
@@ -27,12 +28,12 @@ pub enum Command {
     Generate(GenerateKind),
     /// Describe a Curves file: format, columns and how they map, curves, problems.
     #[command(
-        after_help = "Example:\n  goodhart inspect data/law_curves.csv\n  goodhart inspect runs.parquet --map kl_nats=kl --map score=gold"
+        after_help = "Example:\n  goodhart inspect data/bon_curves.csv\n  goodhart inspect runs.parquet --map kl_nats=kl --map score=gold"
     )]
     Inspect(InspectArgs),
     /// Fit the scaling forms to every curve and write the fits JSON (and CSV).
     #[command(
-        after_help = "Examples:\n  goodhart fit data/law_curves.csv --out fits.json --csv fits.csv\n  goodhart fit runs.csv --out fits.json --target gold --holdout-above 4\n  goodhart fit runs.ndjson --map kl_nats=kl --out - --quiet | jq '.fits[0].peak'"
+        after_help = "Examples:\n  goodhart fit data/bon_curves.csv data/rl_runs.csv --out fits.json --csv fits.csv\n  goodhart fit runs.csv --out fits.json --target gold --holdout-above 4\n  goodhart fit runs.ndjson --map kl_nats=kl --out - --quiet | jq '.fits[0].peak'"
     )]
     Fit(FitArgs),
     /// Best-of-n curves from scored samples (prompt, proxy, gold) by the unbiased estimator.
@@ -40,9 +41,15 @@ pub enum Command {
         after_help = "Examples:\n  goodhart bon samples.parquet --out curves.csv\n  goodhart bon proxy_labelled_sorted.json --rm-params 3e8 --out curves.csv --bootstrap 1000 --seed 1\n  goodhart bon a.csv b.csv --out curves.parquet --n 1,2,4,8,16 --kl pool\n  goodhart fit curves.csv --out fits.json   # uses the replicates for bootstrap intervals"
     )]
     Bon(BonArgs),
+    /// Convert logs (TRL, W&B, TensorBoard, veRL, best-of-n dumps) to the canonical Curves or
+    /// Samples table.
+    #[command(
+        after_help = "Examples:\n  goodhart convert trainer_state.json --rm-params 1.2e9 --gold-from gold.csv --out curves.csv\n  goodhart convert run-ppo-tag-objective_kl.csv run-ppo-tag-objective_scores.csv --rm-params 3e8 --gold-key objective/scores --out curves.parquet\n  goodhart convert dump.jsonl --rm-params 3e8 --out samples.csv"
+    )]
+    Convert(ConvertArgs),
     /// Regress the fitted coefficients on RM size (or data, policy size): log-linear and power laws.
     #[command(
-        after_help = "Examples:\n  goodhart scale fits.json --out scaling.json\n  goodhart scale fits.json --out scaling.json --by rm_data\n  goodhart scale fits.json --out scaling.json --joint --curves data/law_curves.csv"
+        after_help = "Examples:\n  goodhart scale fits.json --out scaling.json\n  goodhart scale fits.json --out scaling.json --by rm_data\n  goodhart scale fits.json --out scaling.json --joint --curves data/bon_curves.csv data/rl_runs.csv"
     )]
     Scale(ScaleArgs),
     /// Predict coefficients, gold curve and peak for RM sizes not trained, with 95% intervals.
@@ -50,6 +57,12 @@ pub enum Command {
         after_help = "Examples:\n  goodhart predict --scaling scaling.json --rm-params 1e10,3e10 --out pred.json\n  goodhart predict --scaling scaling.json --rm-params 3e10 --method rl --kl 0:100:1 --iterations 4 --out pred.csv"
     )]
     Predict(PredictArgs),
+    /// Figures, report.html (self-contained) and report.md of curves: fits, scaling laws,
+    /// predictions and the Goodhart decomposition (each computed when not given).
+    #[command(
+        after_help = "Examples:\n  mkdir -p out && goodhart report data/bon_curves.csv data/rl_runs.csv --out out\n  goodhart report data/bon_curves.csv --samples data/bon_samples.parquet --fits fits/fits.json --scaling fits/scaling.json --out plots"
+    )]
+    Report(ReportArgs),
 }
 
 /// `--kl` of `goodhart bon`
@@ -83,9 +96,6 @@ pub struct BonArgs {
     /// Which KL is written as `kl` (both are written: `kl` and `kl_pool`).
     #[arg(long, value_enum, default_value_t = KlArg::Analytic)]
     pub kl: KlArg,
-    /// The proxy RM's parameter count, for files without an rm_params column.
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
-    pub rm_params: Option<f64>,
     /// Rename a column (or a dump's key): --map source=canonical (repeatable).
     #[arg(long = "map", value_name = "SOURCE=CANONICAL")]
     pub map: Vec<String>,
@@ -112,18 +122,121 @@ pub enum LogFormatArg {
     BonJson,
 }
 
+/// `--kl-unit`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KlUnitArg {
+    /// KL summed over the tokens of a response (TRL PPO objective/kl)
+    Sequence,
+    /// mean KL per token (TRL GRPO kl, veRL actor/kl_loss, critic/kl)
+    Token,
+}
+
+/// `--method` of log metadata
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogMethodArg {
+    Rl,
+    Bon,
+}
+
 /// How input logs are read: shared by every command that reads logs.
 #[derive(Debug, Clone, Args)]
 pub struct LogArgs {
     /// Input layout; `auto` detects it from the file name and content.
     #[arg(long, value_enum, default_value_t = LogFormatArg::Auto)]
     pub format: LogFormatArg,
+    /// Log key of the KL (default per format: objective/kl, kl, actor/kl_loss, critic/kl;
+    /// a `train/` prefix is accepted).
+    #[arg(long, value_name = "KEY", help_heading = "Log keys")]
+    pub kl_key: Option<String>,
+    /// Log key of the proxy score (default: objective/scores, reward, critic/score/mean).
+    #[arg(long, value_name = "KEY", help_heading = "Log keys")]
+    pub proxy_key: Option<String>,
+    /// Key of the gold score: in the --gold-from file (default gold), else in the log.
+    #[arg(long, value_name = "KEY", help_heading = "Log keys")]
+    pub gold_key: Option<String>,
+    /// Log key of the training step (default: step; Step for W&B and TensorBoard).
+    #[arg(long, value_name = "KEY", help_heading = "Log keys")]
+    pub step_key: Option<String>,
+    /// Log key of the mean response length: turns per-token KL into per-sequence KL
+    /// (approximately), e.g. completions/mean_length or response_length/mean.
+    #[arg(long, value_name = "KEY", help_heading = "Log keys")]
+    pub length_key: Option<String>,
+    /// What the logged KL measures (default: known from the key, else required).
+    #[arg(long, value_enum, help_heading = "Log keys")]
+    pub kl_unit: Option<KlUnitArg>,
+    /// Gold evaluations in a separate file (CSV or JSON Lines with step and gold columns,
+    /// optional run), joined to the log on step.
+    #[arg(long, value_name = "FILE", help_heading = "Gold join")]
+    pub gold_from: Option<PathBuf>,
+    /// A gold evaluation at step g takes the log's nearest earlier step s with g - s <= T.
+    #[arg(
+        long,
+        value_name = "T",
+        default_value_t = 0.0,
+        allow_negative_numbers = true,
+        help_heading = "Gold join"
+    )]
+    pub join_tolerance: f64,
+    /// Sidecar JSON with the run's metadata (default: <log>.goodhart.json when it exists).
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Run metadata (flags win over the sidecar)"
+    )]
+    pub meta: Option<PathBuf>,
+    /// How the policy was optimised (default: rl for trainer logs).
+    #[arg(
+        long,
+        value_enum,
+        help_heading = "Run metadata (flags win over the sidecar)"
+    )]
+    pub method: Option<LogMethodArg>,
+    /// The proxy RM's parameter count (required for logs, unless in the sidecar; for samples
+    /// files without an rm_params column).
+    #[arg(
+        long,
+        value_name = "N",
+        allow_negative_numbers = true,
+        help_heading = "Run metadata (flags win over the sidecar)"
+    )]
+    pub rm_params: Option<f64>,
+    /// The RL KL-penalty coefficient.
+    #[arg(
+        long,
+        value_name = "C",
+        allow_negative_numbers = true,
+        help_heading = "Run metadata (flags win over the sidecar)"
+    )]
+    pub kl_penalty: Option<f64>,
+    /// The policy's parameter count.
+    #[arg(
+        long,
+        value_name = "N",
+        allow_negative_numbers = true,
+        help_heading = "Run metadata (flags win over the sidecar)"
+    )]
+    pub policy_params: Option<f64>,
+    /// Comparisons the proxy RM was trained on.
+    #[arg(
+        long,
+        value_name = "N",
+        allow_negative_numbers = true,
+        help_heading = "Run metadata (flags win over the sidecar)"
+    )]
+    pub rm_data: Option<f64>,
+    /// Run name of a single-run log (W&B and TensorBoard runs are named by the file).
+    #[arg(
+        long,
+        value_name = "NAME",
+        help_heading = "Run metadata (flags win over the sidecar)"
+    )]
+    pub run: Option<String>,
 }
 
 impl LogArgs {
     /// The library's reading options.
     pub fn options(&self) -> crate::Result<crate::ingest::LogOptions> {
-        use crate::ingest::LogFormat;
+        use crate::ingest::{KeyOptions, KlUnit, LogFormat, RunMeta};
         let format = match self.format {
             LogFormatArg::Auto => None,
             LogFormatArg::Tidy => Some(LogFormat::Tidy),
@@ -133,8 +246,64 @@ impl LogArgs {
             LogFormatArg::Verl => Some(LogFormat::Verl),
             LogFormatArg::BonJson => Some(LogFormat::BonJson),
         };
-        Ok(crate::ingest::LogOptions { format })
+        if !(self.join_tolerance.is_finite() && self.join_tolerance >= 0.0) {
+            return Err(crate::Error::Usage(format!(
+                "--join-tolerance must be a number of steps >= 0, not {}",
+                self.join_tolerance
+            )));
+        }
+        if self.gold_from.is_none() && self.join_tolerance > 0.0 {
+            return Err(crate::Error::Usage(
+                "--join-tolerance applies to --gold-from, which is not given".to_string(),
+            ));
+        }
+        let meta = RunMeta {
+            method: self.method.map(|m| match m {
+                LogMethodArg::Rl => crate::schema::Method::Rl,
+                LogMethodArg::Bon => crate::schema::Method::Bon,
+            }),
+            rm_params: self.rm_params,
+            kl_penalty: self.kl_penalty,
+            policy_params: self.policy_params,
+            rm_data: self.rm_data,
+            run: self.run.clone(),
+            kl_unit: self.kl_unit.map(|u| match u {
+                KlUnitArg::Sequence => KlUnit::Sequence,
+                KlUnitArg::Token => KlUnit::Token,
+            }),
+        };
+        Ok(crate::ingest::LogOptions {
+            format,
+            keys: KeyOptions {
+                kl: self.kl_key.clone(),
+                proxy: self.proxy_key.clone(),
+                gold: self.gold_key.clone(),
+                step: self.step_key.clone(),
+                length: self.length_key.clone(),
+            },
+            meta,
+            meta_file: self.meta.clone(),
+            gold_from: self.gold_from.clone(),
+            join_tolerance: self.join_tolerance,
+        })
     }
+}
+
+/// `goodhart convert`
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// Input logs (any --format; several TensorBoard files are merged by run and step).
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// The canonical table: Curves, or Samples for best-of-n dumps (.csv, .parquet,
+    /// .ndjson/.jsonl, or - for CSV on stdout).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Rename a column of a tidy input (or a dump's key): --map source=canonical (repeatable).
+    #[arg(long = "map", value_name = "SOURCE=CANONICAL")]
+    pub map: Vec<String>,
+    #[command(flatten)]
+    pub log: LogArgs,
 }
 
 #[derive(Debug, Args)]
@@ -366,8 +535,10 @@ pub struct LawArgs {
 
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// A Curves table (.csv, .parquet, .ndjson, .jsonl).
-    pub file: PathBuf,
+    /// A Curves table (.csv, .parquet, .ndjson, .jsonl), a trainer log or a best-of-n dump
+    /// (several files only for the TensorBoard files of one log).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
     /// Rename a column: --map source=canonical (repeatable).
     #[arg(long = "map", value_name = "SOURCE=CANONICAL")]
     pub map: Vec<String>,
@@ -536,4 +707,29 @@ pub struct PredictArgs {
     /// Output: .json, or .csv/.parquet/.ndjson for one row per curve point (- for JSON on stdout).
     #[arg(long)]
     pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Curves tables (.csv, .parquet, .ndjson, .jsonl, or a log format: see --format).
+    #[arg(required = true)]
+    pub curves: Vec<PathBuf>,
+    /// Best-of-n Samples tables or dumps (repeatable): adds the decomposition from samples
+    /// (--rm-params for files without an rm_params column).
+    #[arg(long, value_name = "S")]
+    pub samples: Vec<PathBuf>,
+    /// The fits JSON of `goodhart fit` (default: fitted here, as `goodhart fit` does).
+    #[arg(long, value_name = "F")]
+    pub fits: Option<PathBuf>,
+    /// The scaling JSON of `goodhart scale` (default: computed here from the fits).
+    #[arg(long, value_name = "S")]
+    pub scaling: Option<PathBuf>,
+    /// Existing folder that receives the figures (PNG, SVG), report.html and report.md.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Rename a column of the Curves tables: --map source=canonical (repeatable).
+    #[arg(long = "map", value_name = "SOURCE=CANONICAL")]
+    pub map: Vec<String>,
+    #[command(flatten)]
+    pub log: LogArgs,
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use crate::cli::{
     BaselineArg, Cli, Command, FitArgs, FormArg, GenerateKind, LawArgs, MethodArg, TargetArg,
 };
-use crate::curves::read_curves;
+use crate::curves::read_curves_reporting;
 use crate::error::{Error, Result};
 use crate::export::{CsvExporter, Exporter, JsonExporter, TextReport};
 use crate::fit::{BaselineMode, FitOptions, TargetChoice, fit_curves, summarize_warnings};
@@ -20,7 +20,8 @@ pub fn run(cli: Cli) -> Result<()> {
     let quiet = cli.quiet;
     match cli.command {
         Command::Demo(a) => {
-            let summary = crate::demo::run_demo(&a.out, a.seed)?;
+            let progress = crate::generate::sim::Progress::for_terminal(quiet);
+            let summary = crate::demo::run_demo(&a.out, a.seed, progress)?;
             if !quiet {
                 write_stdout(summary.to_string().as_bytes())?;
             }
@@ -29,8 +30,12 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Generate(GenerateKind::Law(a)) => generate_law(&a, quiet),
         Command::Generate(GenerateKind::Sim(a)) => crate::generate::sim::command(&a, quiet),
         Command::Inspect(a) => {
-            let map = ColumnMap::parse(&a.map, CURVES)?;
-            let report = crate::inspect::inspect(&a.file, &map)?;
+            let opts = a.log.options()?;
+            let map = match opts.format {
+                Some(crate::ingest::LogFormat::BonJson) => ColumnMap::default(),
+                _ => ColumnMap::parse(&a.map, CURVES)?,
+            };
+            let report = crate::inspect::inspect_logs(&a.files, &map, &a.map, &opts)?;
             if !quiet {
                 write_stdout(report.to_string().as_bytes())?;
             }
@@ -39,15 +44,17 @@ pub fn run(cli: Cli) -> Result<()> {
             } else {
                 Err(Error::Analysis(format!(
                     "{}: {} problem(s) would stop a fit (listed above)",
-                    a.file.display(),
+                    report.path.display(),
                     report.problems.len()
                 )))
             }
         }
         Command::Fit(a) => fit(&a, quiet),
         Command::Bon(a) => crate::bon::command(&a, quiet),
+        Command::Convert(a) => crate::convert::command(&a, quiet),
         Command::Scale(a) => crate::scaling::command_scale(&a, quiet),
         Command::Predict(a) => crate::scaling::predict::command(&a, quiet),
+        Command::Report(a) => crate::report::command(&a, quiet),
     }
 }
 
@@ -125,7 +132,12 @@ fn fit(a: &FitArgs, quiet: bool) -> Result<()> {
     // Create the outputs first, so that a bad path fails before any work.
     let out = Sink::create(&a.out)?;
     let csv = a.csv.as_deref().map(Sink::create).transpose()?;
-    let curves = read_curves(&a.curves, &map, &a.log.options()?)?;
+    let (curves, read_warnings) = read_curves_reporting(&a.curves, &map, &a.log.options()?)?;
+    if !quiet {
+        for w in &read_warnings {
+            eprintln!("warning: {w}");
+        }
+    }
     let mut fits = fit_curves(&curves, &opts)?;
     let shared = if a.share_alpha_rl {
         crate::shared_alpha::share_alpha_rl(&curves, &opts, &mut fits)?
@@ -143,7 +155,7 @@ fn fit(a: &FitArgs, quiet: bool) -> Result<()> {
         }
     }
     let to_stdout = out.path().is_none();
-    let top: Vec<(&str, serde_json::Value)> = comparison
+    let mut top: Vec<(&str, serde_json::Value)> = comparison
         .iter()
         .map(|c| {
             (
@@ -152,16 +164,25 @@ fn fit(a: &FitArgs, quiet: bool) -> Result<()> {
             )
         })
         .collect();
-    out.commit(&crate::shared_alpha::extend_fits_json(
-        JsonExporter.render(&fits),
-        &shared,
-        top,
-    ))?;
-    if let Some(csv) = csv {
-        csv.commit(&CsvExporter.render(&fits))?;
+    let json = JsonExporter.render(&fits);
+    // The decomposition works from the fits as the JSON gives them (one code path with report);
+    // it is an addition, so a record it cannot read leaves it out rather than failing the fit.
+    let records = crate::scaling::parse_fits(&json, &a.out).unwrap_or_default();
+    let decomposition = crate::goodhart::from_fits(&curves, &records);
+    if !decomposition.is_empty() {
+        top.push(("decomposition", crate::goodhart::to_json(&decomposition)));
     }
+    // Both outputs or neither: a failure writing one leaves no other in place.
+    let json = crate::shared_alpha::extend_fits_json(json, &shared, top);
+    let csv_bytes = csv.as_ref().map(|_| CsvExporter.render(&fits));
+    let mut outputs = vec![(out, json.as_slice())];
+    if let (Some(csv), Some(bytes)) = (csv, csv_bytes.as_deref()) {
+        outputs.push((csv, bytes));
+    }
+    crate::output::commit_all(outputs)?;
     if !quiet && !to_stdout {
         write_stdout(&TextReport.render(&fits))?;
+        write_stdout(crate::goodhart::report_text(&decomposition).as_bytes())?;
         if let Some(c) = &comparison {
             write_stdout(crate::compare_forms::report(c).as_bytes())?;
         }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::ingest::{ColumnData, ColumnMap, LogFormat, LogOptions, Table, read_table};
+use crate::ingest::{ColumnData, ColumnMap, LogOptions, Table, read_table};
 use crate::schema::{CURVES, CurveKey, Method};
 
 /// A validated Curves table (DESIGN.md), one entry per row.
@@ -140,6 +140,7 @@ impl CurvesTable {
         .map(|c| (c, table.take(c)))
         .collect();
         let mut cols = cols.into_iter();
+        // Cannot fail: the list above has one name for each call of next() below.
         let mut next = || cols.next().expect("one entry per name above").1;
         let check = Check {
             path: &path,
@@ -323,6 +324,7 @@ impl CurvesTable {
                         c.replicates.push(empty(keys[i]));
                         last_replicate = Some(r);
                     }
+                    // Cannot fail: a replicate curve is pushed above before its first point.
                     c = c.replicates.last_mut().expect("pushed above");
                 }
                 c.kl.push(self.kl[i]);
@@ -402,30 +404,42 @@ fn group_rows(
 }
 
 /// Reads several Curves files (tidy tables or, per `logs`, trainer logs) and concatenates their
-/// curves (keys must not repeat across files).
+/// curves (keys must not repeat across files). Warnings of the adapters (points dropped for
+/// NaN, approximate KL units, unmatched gold evaluations) are printed on stderr; use
+/// [`read_curves_reporting`] to get them instead.
 pub fn read_curves(paths: &[PathBuf], map: &ColumnMap, logs: &LogOptions) -> Result<Vec<Curve>> {
-    if let Some(f) = logs.format.filter(|f| *f != LogFormat::Tidy) {
-        return Err(Error::Usage(format!(
-            "--format {f:?} is not supported by this build"
-        )));
+    let (curves, warnings) = read_curves_reporting(paths, map, logs)?;
+    for w in warnings {
+        eprintln!("warning: {w}");
     }
+    Ok(curves)
+}
+
+/// [`read_curves`], returning the adapters' warnings rather than printing them.
+pub fn read_curves_reporting(
+    paths: &[PathBuf],
+    map: &ColumnMap,
+    logs: &LogOptions,
+) -> Result<(Vec<Curve>, Vec<String>)> {
+    let tables = crate::ingest::adapters::read_curve_tables(paths, map, logs)?;
+    let mut warnings = Vec::new();
     let mut all: Vec<Curve> = Vec::new();
-    let mut origin: std::collections::BTreeMap<CurveKey, &PathBuf> = Default::default();
-    for path in paths {
-        let table = CurvesTable::read(path, map)?;
+    let mut origin: std::collections::BTreeMap<CurveKey, String> = Default::default();
+    for loaded in tables {
+        warnings.extend(loaded.info.warnings);
+        let source = loaded.info.source;
+        let table = CurvesTable::from_table(loaded.table)?;
         for c in table.curves() {
             if let Some(other) = origin.get(&c.key) {
                 return Err(Error::Analysis(format!(
                     "curve {} appears in both {} and {}: give each curve in one file, or tell them apart with a key column (policy_params, rm_data, kl_penalty)",
-                    c.key,
-                    other.display(),
-                    path.display()
+                    c.key, other, source
                 )));
             }
-            origin.insert(c.key, path);
+            origin.insert(c.key, source.clone());
             all.push(c);
         }
     }
     all.sort_by_key(|c| c.key);
-    Ok(all)
+    Ok((all, warnings))
 }

@@ -1,66 +1,285 @@
-//! `goodhart demo`: the main job on the bundled default, end to end, writing `data/` and `fits/`.
+//! `goodhart demo`: the whole job on the bundled default, end to end, so a new user sees every
+//! output from one command and the committed `data/`, `fits/` and `plots/` stay reproducible.
 //!
-//! Today the bundled default is a `generate law` family with the paper's nine RM sizes, both
-//! methods, and coefficients that follow the paper's Fig. 3 trends; the demo fits it and shows
-//! how well the fits recover the known truth.
+//! The bundled default is the small synthetic RLHF world of `generate sim` (seconds): its
+//! best-of-n samples go through `bon`, the best-of-n and RL curves are fitted (gold and proxy,
+//! the paper's form for each method), the coefficients are regressed on RM size, the laws
+//! predict an RM 10x larger than the largest trained, and `report` draws the figures with the
+//! Goodhart decomposition (from coefficients and from the samples).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
-use crate::curves::CurvesTable;
+use crate::bon::{BonOptions, KlChoice, bon_curves, curves_table, read_samples};
+use crate::curves::read_curves;
 use crate::error::{Error, Result};
-use crate::export::{CsvExporter, Exporter, JsonExporter, MarkdownReport, g6};
-use crate::fit::{CurveFit, FitOptions, fit_curves};
-use crate::generate::law::LawSpec;
-use crate::ingest::ColumnMap;
+use crate::export::{CsvExporter, Exporter, g6};
+use crate::generate::sim::{Preset, Progress, SIM_FILES, SimSpec, write_world};
+use crate::goodhart::{DecompositionSource, pm};
+use crate::ingest::{ColumnMap, LogOptions};
 use crate::output::write_atomic;
+use crate::report::{Provenance, analyse, write_report};
+use crate::schema::{CURVES, Method, fmt_num};
 
-/// The files the demo writes, relative to its output folder.
-pub const DEMO_FILES: [&str; 4] = [
-    "data/law_curves.csv",
+/// The data files the demo writes (the world of `generate sim`, then the best-of-n curves).
+pub const DATA_FILES: [&str; 5] = [
+    "data/bon_samples.parquet",
+    "data/rl_runs.csv",
+    "data/reward_models.csv",
+    "data/world.json",
+    "data/bon_curves.csv",
+];
+
+/// The analysis files the demo writes.
+pub const FITS_FILES: [&str; 4] = [
     "fits/fits.json",
     "fits/fits.csv",
-    "fits/report.md",
+    "fits/scaling.json",
+    "fits/predictions.json",
 ];
+
+/// One headline scaling law: (label, a, se of a, b, se of b).
+pub type LawLine = (String, f64, Option<f64>, f64, Option<f64>);
 
 /// What the demo did, for printing.
 pub struct DemoSummary {
     pub out: PathBuf,
-    pub rows: usize,
-    pub spec: LawSpec,
-    pub fits: Vec<CurveFit>,
+    pub seed: u64,
+    pub curves: usize,
+    pub points: usize,
+    pub fits: usize,
+    pub converged: usize,
+    /// (law label, a, a_se, b, b_se) of the headline log-linear laws.
+    pub laws: Vec<LawLine>,
+    /// (label, peak KL, peak score) of the gold predictions.
+    pub predictions: Vec<(String, Option<(f64, f64)>)>,
+    pub predict_size: Option<f64>,
+    /// (curve, source, regressional ± se, extremal ± se) at the largest KL of the largest RM.
+    pub decompositions: Vec<(String, String, String)>,
+    /// Every file written, relative to `out`.
+    pub files: Vec<String>,
+    /// Wall-clock seconds: world, best-of-n, fits+scaling+predictions, report.
+    pub seconds: [f64; 4],
 }
 
-/// Generates the bundled data, fits it, and writes every output under `out`.
-pub fn run_demo(out: &Path, seed: u64) -> Result<DemoSummary> {
+fn rel(out: &Path, p: &Path) -> String {
+    p.strip_prefix(out)
+        .unwrap_or(p)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+/// Generates the bundled data, analyses it, and writes every output under `out` (its `data/`,
+/// `fits/` and `plots/` are created when missing).
+pub fn run_demo(out: &Path, seed: u64, progress: Progress) -> Result<DemoSummary> {
     for dir in ["data", "fits", "plots"] {
         let p = out.join(dir);
         std::fs::create_dir_all(&p).map_err(|source| Error::Write { path: p, source })?;
     }
-    let spec = LawSpec {
+    let t0 = Instant::now();
+    let spec = SimSpec {
         seed,
-        ..LawSpec::default()
+        ..SimSpec::preset(Preset::Small)
     };
-    let data_path = out.join(DEMO_FILES[0]);
-    let table = spec.generate()?;
-    write_atomic(&data_path, &table.to_bytes_for(&data_path)?)?;
-    let curves = CurvesTable::read(&data_path, &ColumnMap::default())?;
-    let rows = curves.len();
-    let fits = fit_curves(&curves.curves(), &FitOptions::default())?;
-    write_atomic(&out.join(DEMO_FILES[1]), &JsonExporter.render(&fits))?;
-    write_atomic(&out.join(DEMO_FILES[2]), &CsvExporter.render(&fits))?;
-    let mut md = String::from("# Fits of the bundled demo data\n\nMade by `goodhart demo`: ");
-    md.push_str(&format!(
-        "{rows} points from `generate law` (seed {seed}, noise sd {}), fitted with the paper's forms.\n\n",
-        spec.noise
+    write_world(&spec, &out.join("data"), progress)?;
+    let t1 = Instant::now();
+
+    let samples_path = out.join(DATA_FILES[0]);
+    let (pools, _) = read_samples(
+        std::slice::from_ref(&samples_path),
+        &[],
+        &LogOptions::default(),
+    )?;
+    let curves_path = out.join(DATA_FILES[4]);
+    let bon = bon_curves(
+        &pools,
+        &BonOptions {
+            n: None,
+            bootstrap: 0,
+            seed,
+            kl: KlChoice::Analytic,
+        },
+    )?;
+    let (table, _) = curves_table(&bon, KlChoice::Analytic);
+    write_atomic(&curves_path, &table.to_bytes_for(&curves_path)?)?;
+    let t2 = Instant::now();
+
+    let rl_path = out.join(DATA_FILES[1]);
+    let curves = read_curves(
+        &[curves_path.clone(), rl_path.clone()],
+        &ColumnMap::parse(&[], CURVES)?,
+        &LogOptions::default(),
+    )?;
+    let analysis = analyse(&curves, &pools, None, None)?;
+    let missing = |what: &str| {
+        Error::Analysis(format!(
+            "demo: the {what} could not be computed: {}",
+            analysis.notes.join("; ")
+        ))
+    };
+    let (Some(json), Some(curve_fits)) = (&analysis.fits_json, &analysis.curve_fits) else {
+        return Err(missing("fits"));
+    };
+    let scaling = analysis
+        .scaling
+        .as_ref()
+        .ok_or_else(|| missing("scaling laws"))?;
+    let predictions = analysis
+        .predictions
+        .as_ref()
+        .ok_or_else(|| missing("predictions"))?;
+    let fits_bytes = [
+        json.clone(),
+        CsvExporter.render(curve_fits),
+        crate::scaling::render(scaling),
+        crate::scaling::predict::render_json(predictions),
+    ];
+    for (name, bytes) in FITS_FILES.iter().zip(&fits_bytes) {
+        write_atomic(&out.join(name), bytes)?;
+    }
+    let t3 = Instant::now();
+
+    let mut inputs: Vec<(&'static str, PathBuf)> = vec![
+        ("curves", curves_path),
+        ("curves", rl_path),
+        ("samples", samples_path),
+    ];
+    inputs.extend(
+        [SIM_FILES[2], SIM_FILES[3]]
+            .iter()
+            .map(|f| ("world", out.join("data").join(f))),
+    );
+    let mut provenance =
+        Provenance::for_paths(format!("goodhart demo --seed {seed}"), Some(seed), &inputs)?;
+    for (f, (_, p)) in provenance.inputs.iter_mut().zip(&inputs) {
+        f.label = rel(out, p);
+    }
+    provenance.computed.push(format!(
+        "data: goodhart generate sim --preset small --seed {seed}, then goodhart bon (default n grid, analytic KL)"
     ));
-    md.push_str(&String::from_utf8_lossy(&MarkdownReport.render(&fits)));
-    write_atomic(&out.join(DEMO_FILES[3]), md.as_bytes())?;
+    let written = write_report(
+        &out.join("plots"),
+        "goodhart demo",
+        &curves,
+        &analysis,
+        provenance,
+    )?;
+    let t4 = Instant::now();
+
+    let mut files: Vec<String> = DATA_FILES
+        .iter()
+        .chain(FITS_FILES.iter())
+        .map(|s| s.to_string())
+        .collect();
+    files.extend(written.iter().map(|p| rel(out, p)));
+
+    // The headline group of each method: no KL penalty, the most RM data, the largest policy.
+    let rank = |g: &std::collections::BTreeMap<String, Option<f64>>| {
+        let v = |k: &str| g.get(k).copied().flatten();
+        (
+            v("kl_penalty").map_or(0.0, |p| -p),
+            v("rm_data").unwrap_or(0.0),
+            v("policy_params").unwrap_or(0.0),
+        )
+    };
+    let headline = |m: Method| {
+        scaling
+            .laws
+            .iter()
+            .filter(|l| l.method == m)
+            .map(|l| rank(&l.group))
+            .max_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal))
+    };
+    let heads = [Method::Bon, Method::Rl].map(|m| (m, headline(m)));
+    let is_head = |m: Method, g: &std::collections::BTreeMap<String, Option<f64>>| {
+        heads.iter().any(|(hm, h)| *hm == m && *h == Some(rank(g)))
+    };
+    let label = |m: Method, g: &std::collections::BTreeMap<String, Option<f64>>| {
+        let group: Vec<String> = g
+            .iter()
+            .filter_map(|(k, v)| v.map(|v| format!("{k}={}", fmt_num(v))))
+            .collect();
+        format!("{m} {}", group.join(" "))
+    };
+    let laws = scaling
+        .laws
+        .iter()
+        .filter(|l| l.target == "gold" && l.model == "log-linear" && l.converged)
+        .filter(|l| is_head(l.method, &l.group))
+        .map(|l| {
+            (
+                format!("{} {}", l.coefficient, label(l.method, &l.group)),
+                l.a,
+                l.a_se,
+                l.b,
+                l.b_se,
+            )
+        })
+        .collect();
+    let preds = predictions
+        .predictions
+        .iter()
+        .filter(|p| p.target == "gold" && is_head(p.method, &p.group))
+        .map(|p| {
+            let beta = p
+                .params
+                .get("beta")
+                .map_or(String::new(), |b| match (b.low, b.high) {
+                    (Some(lo), Some(hi)) => {
+                        format!("beta {} [{}, {}]", g6(b.value), g6(lo), g6(hi))
+                    }
+                    _ => format!("beta {}", g6(b.value)),
+                });
+            (
+                format!("{} ({beta})", label(p.method, &p.group)),
+                p.peak.as_ref().map(|k| (k.kl.value, k.score.value)),
+            )
+        })
+        .collect();
+    let largest = curves
+        .iter()
+        .filter(|c| c.key.method == Method::Bon)
+        .map(|c| c.key.rm_params)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let decompositions = analysis
+        .decompositions
+        .iter()
+        .filter(|d| d.key.method == Method::Bon && d.key.rm_params == largest)
+        .filter_map(|d| {
+            let p = d.at_max_kl?;
+            Some((
+                format!(
+                    "{} ({})",
+                    crate::goodhart::key_label(&d.key),
+                    match d.source {
+                        DecompositionSource::Coefficients => "coefficients",
+                        DecompositionSource::Samples => "samples",
+                    }
+                ),
+                pm(p.regressional, p.regressional_se),
+                pm(p.extremal, p.extremal_se),
+            ))
+        })
+        .collect();
     Ok(DemoSummary {
         out: out.to_path_buf(),
-        rows,
-        spec,
-        fits,
+        seed,
+        curves: curves.len(),
+        points: curves.iter().map(|c| c.kl.len()).sum(),
+        fits: analysis.fits.len(),
+        converged: analysis.fits.iter().filter(|f| f.converged).count(),
+        laws,
+        predictions: preds,
+        predict_size: analysis.predict_size,
+        decompositions,
+        files,
+        seconds: [
+            (t1 - t0).as_secs_f64(),
+            (t2 - t1).as_secs_f64(),
+            (t3 - t2).as_secs_f64(),
+            (t4 - t3).as_secs_f64(),
+        ],
     })
 }
 
@@ -68,69 +287,59 @@ impl fmt::Display for DemoSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "goodhart demo: {} curves, {} points (generate law, seed {})",
-            self.fits.len(),
-            self.rows,
-            self.spec.seed
+            "goodhart demo (generate sim --preset small --seed {}): {} curves, {} points, {} fits ({} converged)",
+            self.seed, self.curves, self.points, self.fits, self.converged
         )?;
         writeln!(
             f,
-            "{:<6} {:>9}  {:>26}  {:>26}  {:>8}  {:>10}",
-            "method",
-            "rm_params",
-            "alpha: fit ± se (true)",
-            "beta: fit ± se (true)",
-            "R²",
-            "peak KL"
+            "scaling laws of the gold coefficients, c = a + b*log10(rm_params):"
         )?;
-        let mut covered = 0;
-        let mut total = 0;
-        for fit in &self.fits {
-            let Some(fitted) = fit.fitted() else {
-                writeln!(f, "{:<6} {:>9}  no fit", fit.key.method, fit.key.rm_params)?;
-                continue;
-            };
-            let i = self
-                .spec
-                .rm_params
-                .iter()
-                .position(|&n| n == fit.key.rm_params)
-                .unwrap_or(0);
-            let truth = self.spec.truth(fit.key.method, i);
-            let mut cells = Vec::new();
-            for (p, t) in fitted.params.iter().zip([truth.0, truth.1]) {
-                total += 1;
-                if p.ci_low
-                    .zip(p.ci_high)
-                    .is_some_and(|(lo, hi)| lo <= t && t <= hi)
-                {
-                    covered += 1;
-                }
-                cells.push(format!(
-                    "{} ± {} ({})",
-                    g6(p.value),
-                    p.se.map_or("?".into(), g6),
-                    g6(t)
-                ));
-            }
+        for (label, a, a_se, b, b_se) in &self.laws {
             writeln!(
                 f,
-                "{:<6} {:>9}  {:>26}  {:>26}  {:>8.5}  {:>10}",
-                fit.key.method.as_str(),
-                crate::schema::fmt_num(fit.key.rm_params),
-                cells[0],
-                cells[1],
-                fitted.stats.r2,
-                fitted.peak().map_or("none".into(), |p| g6(p.kl))
+                "  {label:<50} a = {:<24} b = {}",
+                pm(*a, *a_se),
+                pm(*b, *b_se)
             )?;
+        }
+        if let Some(size) = self.predict_size {
+            writeln!(
+                f,
+                "predicted gold peak at rm_params = {} (10x the largest RM):",
+                fmt_num(size)
+            )?;
+            for (label, peak) in &self.predictions {
+                match peak {
+                    Some((kl, score)) => writeln!(
+                        f,
+                        "  {label:<50} peak KL {:<10} peak gold {}",
+                        g6(*kl),
+                        g6(*score)
+                    )?,
+                    None => writeln!(f, "  {label:<58} no peak")?,
+                }
+            }
         }
         writeln!(
             f,
-            "true coefficient inside its 95% CI: {covered} of {total}"
+            "Goodhart decomposition at the largest KL, largest best-of-n RM:"
         )?;
-        writeln!(f, "wrote:")?;
-        for file in DEMO_FILES {
-            writeln!(f, "  {}", self.out.join(file).display())?;
+        for (label, reg, ext) in &self.decompositions {
+            writeln!(f, "  {label:<44} regressional {reg:<24} extremal {ext}")?;
+        }
+        let [w, b, a, r] = self.seconds;
+        writeln!(
+            f,
+            "time: world {w:.1} s, best-of-n {b:.1} s, fits/scaling/predictions {a:.1} s, report {r:.1} s"
+        )?;
+        writeln!(
+            f,
+            "wrote {} files into {}:",
+            self.files.len(),
+            self.out.display()
+        )?;
+        for file in &self.files {
+            writeln!(f, "  {file}")?;
         }
         Ok(())
     }

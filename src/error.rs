@@ -92,6 +92,48 @@ pub enum Error {
     #[error("{path}: {detail}")]
     BadSamples { path: PathBuf, detail: String },
 
+    /// A log key (`--kl-key` etc.) that the file does not have.
+    #[error("{path}: no key '{key}' ({flag}); keys in the file, nearest first: {available}")]
+    UnknownKey {
+        path: PathBuf,
+        flag: &'static str,
+        key: String,
+        available: String,
+    },
+
+    /// The file's content says another format than `--format`.
+    #[error("{path}: --format {expected} was asked, but the file looks like {detected}: {reason}")]
+    WrongFormat {
+        path: PathBuf,
+        expected: &'static str,
+        detected: &'static str,
+        reason: String,
+    },
+
+    /// Inputs whose KL is measured in different units (per sequence, per token).
+    #[error(
+        "KL units differ between inputs, which cannot be fitted together: {detail}; convert per-token KL with --length-key or fit the inputs apart"
+    )]
+    MixedKlUnits { detail: String },
+
+    /// A trainer log without gold scores and no `--gold-from`.
+    #[error(
+        "{path}: the log has no gold score: give --gold-from FILE (gold evaluations by step) or --gold-key KEY (a key of the log); keys in the file: {keys}"
+    )]
+    NoGold { path: PathBuf, keys: String },
+
+    /// A gold join in which no evaluation found a logged step.
+    #[error(
+        "no gold evaluation of {gold} matches a logged step of {log} (exactly or up to --join-tolerance {tolerance} earlier): log {log_steps}; gold {gold_steps}"
+    )]
+    NoJoinOverlap {
+        log: PathBuf,
+        gold: PathBuf,
+        log_steps: String,
+        gold_steps: String,
+        tolerance: String,
+    },
+
     #[error("{path}: cannot write: {source}")]
     Write {
         path: PathBuf,

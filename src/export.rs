@@ -212,6 +212,7 @@ impl Exporter for JsonExporter {
             .par_iter()
             .map(|f| {
                 let one =
+                    // Cannot fail: plain structs of numbers and strings always serialise.
                     serde_json::to_vec_pretty(&fit_json(f)).expect("a fit serialises to JSON");
                 // JSON strings hold no raw newline, so every newline starts a line to indent.
                 let mut out = Vec::with_capacity(one.len() + one.len() / 8);
@@ -324,6 +325,7 @@ impl Exporter for CsvExporter {
     fn render(&self, fits: &[CurveFit]) -> Vec<u8> {
         fits_table(fits)
             .to_bytes(crate::ingest::Format::Csv, std::path::Path::new("fits.csv"))
+            // Cannot fail: a CSV of plain cells into a Vec in memory has no I/O error and no bad cell.
             .expect("CSV of plain cells renders in memory")
     }
 }
@@ -560,40 +562,33 @@ mod tests {
     use super::g6;
 
     #[test]
-    fn parallel_json_equals_serde_pretty() {
+    fn parallel_json_equals_serde_pretty() -> Result<(), Box<dyn std::error::Error>> {
         use super::*;
         use crate::curves::CurvesTable;
         use crate::generate::law::LawSpec;
-        let dir = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir()?;
         let path = dir.path().join("l.csv");
-        std::fs::write(
-            &path,
-            LawSpec::default()
-                .generate()
-                .unwrap()
-                .to_bytes_for(&path)
-                .unwrap(),
-        )
-        .unwrap();
-        let t = CurvesTable::read(&path, &crate::ingest::ColumnMap::default()).unwrap();
-        let fits = crate::fit::fit_curves(&t.curves(), &crate::fit::FitOptions::default()).unwrap();
+        std::fs::write(&path, LawSpec::default().generate()?.to_bytes_for(&path)?)?;
+        let t = CurvesTable::read(&path, &crate::ingest::ColumnMap::default())?;
+        let fits = crate::fit::fit_curves(&t.curves(), &crate::fit::FitOptions::default())?;
         let doc = FitsDocument {
             goodhart_version: VERSION,
             fits: fits.iter().map(fit_json).collect(),
         };
-        let mut expect = serde_json::to_vec_pretty(&doc).unwrap();
+        let mut expect = serde_json::to_vec_pretty(&doc)?;
         expect.push(b'\n');
         assert_eq!(
-            String::from_utf8(JsonExporter.render(&fits)).unwrap(),
-            String::from_utf8(expect).unwrap()
+            String::from_utf8(JsonExporter.render(&fits))?,
+            String::from_utf8(expect)?
         );
         let empty = FitsDocument {
             goodhart_version: VERSION,
             fits: vec![],
         };
-        let mut expect = serde_json::to_vec_pretty(&empty).unwrap();
+        let mut expect = serde_json::to_vec_pretty(&empty)?;
         expect.push(b'\n');
         assert_eq!(JsonExporter.render(&[]), expect);
+        Ok(())
     }
 
     #[test]

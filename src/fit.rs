@@ -21,6 +21,28 @@ pub enum LinearError {
     Singular { condition: f64, hint: String },
     #[error("a value is not finite (row {row})")]
     NotFinite { row: usize },
+    /// A result exists but cannot be represented in double precision (values near 1e±300).
+    #[error("{detail}")]
+    OutOfRange { detail: String },
+}
+
+/// The 2-norm without overflow or underflow: the largest magnitude is factored out first.
+fn safe_norm<'a>(v: impl Iterator<Item = &'a f64> + Clone) -> f64 {
+    let m = v.clone().fold(0.0f64, |m, x| m.max(x.abs()));
+    if m == 0.0 || !m.is_finite() {
+        return m;
+    }
+    m * v.map(|x| (x / m) * (x / m)).sum::<f64>().sqrt()
+}
+
+/// The magnitude range of some values, for messages.
+fn magnitude(v: &[f64]) -> String {
+    let max = v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    let min = v
+        .iter()
+        .filter(|x| **x != 0.0)
+        .fold(f64::INFINITY, |m, x| m.min(x.abs()));
+    format!("{min:.1e} to {max:.1e}")
 }
 
 /// The exact solution of a weighted linear least-squares problem.
@@ -42,13 +64,16 @@ pub struct LinearSolution {
 /// column-equilibrated design matrix. `w` defaults to unit weights.
 ///
 /// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use nalgebra::DMatrix;
 /// use goodhart::fit::solve_linear;
 /// // y = 2x exactly
 /// let x = DMatrix::from_column_slice(3, 1, &[1.0, 2.0, 3.0]);
-/// let s = solve_linear(&x, &[2.0, 4.0, 6.0], None).unwrap();
+/// let s = solve_linear(&x, &[2.0, 4.0, 6.0], None)?;
 /// assert!((s.coef[0] - 2.0).abs() < 1e-15);
 /// assert!(s.chisqr < 1e-28);
+/// # Ok(())
+/// # }
 /// ```
 pub fn solve_linear(
     x: &DMatrix<f64>,
@@ -72,7 +97,7 @@ pub fn solve_linear(
     let mut a = DMatrix::from_fn(n, p, |i, j| x[(i, j)] * sqrt_w[i]);
     let mut scale = vec![0.0; p];
     for (j, s) in scale.iter_mut().enumerate() {
-        *s = a.column(j).norm();
+        *s = safe_norm(a.column(j).iter());
         if !(*s > 0.0 && s.is_finite()) {
             return Err(LinearError::Singular {
                 condition: f64::INFINITY,
@@ -81,7 +106,12 @@ pub fn solve_linear(
         }
         a.column_mut(j).unscale_mut(*s);
     }
-    let mut b = DVector::from_fn(n, |i, _| y[i] * sqrt_w[i]);
+    // Scores are scaled to magnitude 1 so that tiny or huge scores lose nothing in between.
+    let y_scale = {
+        let m = (0..n).fold(0.0f64, |m, i| m.max((y[i] * sqrt_w[i]).abs()));
+        if m > 0.0 && m.is_finite() { m } else { 1.0 }
+    };
+    let mut b = DVector::from_fn(n, |i, _| y[i] * sqrt_w[i] / y_scale);
     let qr = a.qr();
     let r = qr.r();
     qr.q_tr_mul(&mut b);
@@ -102,7 +132,7 @@ pub fn solve_linear(
             condition,
             hint: String::new(),
         })?;
-    let coef: Vec<f64> = (0..p).map(|j| z[j] / scale[j]).collect();
+    let coef: Vec<f64> = (0..p).map(|j| z[j] / scale[j] * y_scale).collect();
     let rinv = r
         .solve_upper_triangular(&DMatrix::identity(p, p))
         .ok_or(LinearError::Singular {
@@ -110,15 +140,48 @@ pub fn solve_linear(
             hint: String::new(),
         })?;
     let cz = &rinv * rinv.transpose();
-    let cov_unscaled = DMatrix::from_fn(p, p, |i, j| cz[(i, j)] / (scale[i] * scale[j]));
+    let cov_unscaled = DMatrix::from_fn(p, p, |i, j| cz[(i, j)] / scale[i] / scale[j]);
     let residuals: Vec<f64> = (0..n)
         .map(|i| y[i] - (0..p).map(|j| x[(i, j)] * coef[j]).sum::<f64>())
         .collect();
-    let chisqr = residuals
+    // Σ w r² on the scaled residuals, then scaled back: exact to rounding, and any overflow or
+    // underflow of the result is seen below instead of becoming a silently wrong error bar.
+    let chisqr_scaled: f64 = residuals
         .iter()
         .enumerate()
-        .map(|(i, r)| w.map_or(1.0, |w| w[i]) * r * r)
+        .map(|(i, r)| {
+            let rs = r * sqrt_w[i] / y_scale;
+            rs * rs
+        })
         .sum();
+    let chisqr = chisqr_scaled * y_scale * y_scale;
+    let x_values: Vec<f64> = x.iter().copied().collect();
+    if coef.iter().any(|c| !c.is_finite()) || !chisqr.is_finite() {
+        return Err(LinearError::OutOfRange {
+            detail: format!(
+                "the scores ({}) are too large for double precision: the fit's chi-square or parameters overflow; divide the scores by a power of ten",
+                magnitude(y)
+            ),
+        });
+    }
+    if chisqr_scaled > 0.0 && chisqr == 0.0 {
+        return Err(LinearError::OutOfRange {
+            detail: format!(
+                "the scores ({}) are too small for double precision: the residual sum of squares underflows to 0, so error bars would be 0; multiply the scores by a power of ten",
+                magnitude(y)
+            ),
+        });
+    }
+    if cov_unscaled.iter().any(|c| !c.is_finite())
+        || (0..p).any(|j| cov_unscaled[(j, j)] == 0.0 || !cov_unscaled[(j, j)].is_normal())
+    {
+        return Err(LinearError::OutOfRange {
+            detail: format!(
+                "the distances sqrt(KL) give basis values ({}) whose parameter variances overflow or underflow double precision; check the KL column's units",
+                magnitude(&x_values)
+            ),
+        });
+    }
     Ok(LinearSolution {
         coef,
         cov_unscaled,
@@ -287,6 +350,9 @@ pub(crate) fn statistics(
     let aic = neg2_log_like + 2.0 * p as f64;
     let bic = neg2_log_like + (n as f64).ln() * p as f64;
     let mut notes = Vec::new();
+    if sst == 0.0 {
+        notes.push("all scores are equal: R² is undefined (null)".to_string());
+    }
     let (redchi, covariance) = if dof > 0 {
         let redchi = sol.chisqr / dof as f64;
         (Some(redchi), Some(&sol.cov_unscaled * redchi))
@@ -776,15 +842,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn recovers_exact_law_with_zero_residuals() {
+    fn recovers_exact_law_with_zero_residuals() -> Result<(), Box<dyn std::error::Error>> {
         let d: Vec<f64> = (1..=20).map(|i| i as f64 * 0.2).collect();
         let y: Vec<f64> = d.iter().map(|d| d * (0.5 - 0.1 * d)).collect();
-        let f = LinearFit::new(FormId::Bon)
-            .fit(&Points { d, y, w: None })
-            .unwrap();
+        let f = LinearFit::new(FormId::Bon).fit(&Points { d, y, w: None })?;
         assert!((f.params[0].value - 0.5).abs() < 1e-14);
         assert!((f.params[1].value - 0.1).abs() < 1e-14);
         assert!(f.stats.rmse < 1e-14);
+        Ok(())
     }
 
     #[test]
@@ -794,19 +859,20 @@ mod tests {
             y: vec![0.1, 0.2, 0.3, 0.2, 0.1],
             w: None,
         };
-        let e = LinearFit::new(FormId::Bon).fit(&pts).unwrap_err();
-        assert!(matches!(e, LinearError::Singular { .. }), "{e}");
+        let e = LinearFit::new(FormId::Bon).fit(&pts);
+        assert!(matches!(e, Err(LinearError::Singular { .. })), "{e:?}");
     }
 
     #[test]
-    fn exact_points_count_has_no_error_bars() {
+    fn exact_points_count_has_no_error_bars() -> Result<(), Box<dyn std::error::Error>> {
         let pts = Points {
             d: vec![1.0, 2.0],
             y: vec![0.4, 0.6],
             w: None,
         };
-        let f = LinearFit::new(FormId::Bon).fit(&pts).unwrap();
+        let f = LinearFit::new(FormId::Bon).fit(&pts)?;
         assert!(f.params[0].se.is_none());
         assert!(f.notes[0].contains("no degrees of freedom"));
+        Ok(())
     }
 }

@@ -56,15 +56,18 @@ pub trait LinearForm: Form {
 /// maximum over d >= 0 is at the origin, so there is no peak.
 ///
 /// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use goodhart::forms::{BonForm, Form, LinearForm};
 /// let (alpha, beta) = (1.0, 0.25);
 /// assert_eq!(BonForm.eval(&[alpha, beta], 2.0), 2.0 * (1.0 - 0.25 * 2.0));
-/// let peak = BonForm.peak(&[alpha, beta]).unwrap();
+/// let peak = BonForm.peak(&[alpha, beta]).ok_or("no peak")?;
 /// assert_eq!((peak.d, peak.kl, peak.score), (2.0, 4.0, 1.0));
 /// let mut row = [0.0; 2];
 /// BonForm.basis(3.0, &mut row);
 /// assert_eq!(row, [3.0, -9.0]);
 /// assert!(BonForm.peak(&[alpha, -0.1]).is_none());
+/// # Ok(())
+/// # }
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BonForm;
@@ -114,11 +117,12 @@ fn d_ln_d(d: f64) -> f64 {
 /// form "likely does not hold near the origin".
 ///
 /// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use goodhart::forms::{Form, LinearForm, RlForm};
 /// let (alpha, beta) = (1.0, 0.5);
 /// let d = 2.0_f64;
 /// assert_eq!(RlForm.eval(&[alpha, beta], d), d * (alpha - beta * d.ln()));
-/// let peak = RlForm.peak(&[alpha, beta]).unwrap();
+/// let peak = RlForm.peak(&[alpha, beta]).ok_or("no peak")?;
 /// assert!((peak.d - 1.0_f64.exp()).abs() < 1e-15);  // exp(alpha/beta - 1) = e
 /// assert!((peak.score - beta * peak.d).abs() < 1e-15);
 /// let zero = (alpha / beta).exp();
@@ -126,6 +130,8 @@ fn d_ln_d(d: f64) -> f64 {
 /// let mut row = [0.0; 2];
 /// RlForm.basis(0.0, &mut row);
 /// assert_eq!(row, [0.0, 0.0]);
+/// # Ok(())
+/// # }
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RlForm;
@@ -170,17 +176,20 @@ impl LinearForm for RlForm {
 /// side increases with d); otherwise there is no peak.
 ///
 /// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use goodhart::forms::{Form, LinearForm, RlLog1pForm};
 /// let p = [1.0, 0.5];
 /// let d = 2.0_f64;
 /// assert!((RlLog1pForm.eval(&p, d) - d * (1.0 - 0.5 * 3.0_f64.ln())).abs() < 1e-15);
-/// let peak = RlLog1pForm.peak(&p).unwrap();
+/// let peak = RlLog1pForm.peak(&p).ok_or("no peak")?;
 /// // at the peak the derivative alpha - beta ln(1+d) - beta d/(1+d) vanishes
 /// let slope = 1.0 - 0.5 * (1.0 + peak.d).ln() - 0.5 * peak.d / (1.0 + peak.d);
 /// assert!(slope.abs() < 1e-12);
 /// let mut row = [0.0; 2];
 /// RlLog1pForm.basis(1.0, &mut row);
 /// assert_eq!(row, [1.0, -(2.0_f64.ln())]);
+/// # Ok(())
+/// # }
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RlLog1pForm;
@@ -243,11 +252,12 @@ impl LinearForm for RlLog1pForm {
 /// R* = alpha d* gamma / (1 + gamma).
 ///
 /// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use goodhart::forms::{BonForm, Form, PowerForm};
 /// let p = [1.0, 0.25, 1.0];
 /// // gamma = 1 is the best-of-n form
 /// assert_eq!(PowerForm.eval(&p, 3.0), BonForm.eval(&p[..2], 3.0));
-/// let peak = PowerForm.peak(&p).unwrap();
+/// let peak = PowerForm.peak(&p).ok_or("no peak")?;
 /// assert!((peak.d - 2.0).abs() < 1e-15 && (peak.score - 1.0).abs() < 1e-15);
 /// let mut g = [0.0; 3];
 /// PowerForm.gradient(&p, 2.0, &mut g);
@@ -255,6 +265,8 @@ impl LinearForm for RlLog1pForm {
 /// assert_eq!(g[1], -4.0);
 /// assert!((g[2] - (-0.25 * 4.0 * 2.0_f64.ln())).abs() < 1e-15);
 /// assert!(PowerForm.peak(&[1.0, 0.25, -0.5]).is_none());
+/// # Ok(())
+/// # }
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PowerForm;
@@ -344,23 +356,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rl_curve_returns_to_zero_and_peaks_where_derivative_vanishes() {
+    fn rl_curve_returns_to_zero_and_peaks_where_derivative_vanishes()
+    -> Result<(), Box<dyn std::error::Error>> {
         let p = [0.8, 0.3];
-        let peak = RlForm.peak(&p).unwrap();
+        let peak = RlForm.peak(&p).ok_or("no peak")?;
         let h = 1e-6;
         let slope = (RlForm.eval(&p, peak.d + h) - RlForm.eval(&p, peak.d - h)) / (2.0 * h);
         assert!(slope.abs() < 1e-8, "slope at peak {slope}");
         assert!((RlForm.eval(&p, peak.d) - peak.score).abs() < 1e-15);
+        Ok(())
     }
 
     #[test]
-    fn bon_peak_is_the_maximum() {
+    fn bon_peak_is_the_maximum() -> Result<(), Box<dyn std::error::Error>> {
         let p = [0.7, 0.2];
-        let peak = BonForm.peak(&p).unwrap();
+        let peak = BonForm.peak(&p).ok_or("no peak")?;
         for k in 0..1000 {
             let d = k as f64 * 0.01;
             assert!(BonForm.eval(&p, d) <= peak.score + 1e-15);
         }
+        Ok(())
     }
 
     #[test]
@@ -389,13 +404,14 @@ mod tests {
     }
 
     #[test]
-    fn power_peak_is_where_the_slope_vanishes() {
+    fn power_peak_is_where_the_slope_vanishes() -> Result<(), Box<dyn std::error::Error>> {
         let p = [0.9, 0.2, 0.4];
-        let peak = PowerForm.peak(&p).unwrap();
+        let peak = PowerForm.peak(&p).ok_or("no peak")?;
         let h = 1e-6;
         let slope = (PowerForm.eval(&p, peak.d + h) - PowerForm.eval(&p, peak.d - h)) / (2.0 * h);
         assert!(slope.abs() < 1e-8, "slope {slope}");
         assert!((PowerForm.eval(&p, peak.d) - peak.score).abs() < 1e-14);
+        Ok(())
     }
 
     #[test]

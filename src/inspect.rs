@@ -1,12 +1,14 @@
-//! `goodhart inspect`: what a file is, how its columns map, which curves it holds, and what
-//! would stop a fit, before anything is fitted.
+//! `goodhart inspect`: what a file is (and, for logs, which detection rule said so), how its
+//! columns or keys map, which curves it holds, and what would stop a fit, before anything is
+//! fitted.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::curves::CurvesTable;
 use crate::export::g6;
-use crate::ingest::{ColumnMap, ColumnMapping, Format, read_table};
+use crate::ingest::adapters::{self, Detection, LogInfo};
+use crate::ingest::{ColumnMap, ColumnMapping, Format, LogFormat, LogOptions, Table, read_table};
 use crate::schema::{CURVES, CurveKey, fmt_num};
 
 /// One curve as `inspect` describes it.
@@ -34,6 +36,12 @@ pub struct InspectReport {
     pub problems: Vec<String>,
     /// Things to know that do not stop a fit.
     pub notes: Vec<String>,
+    /// How the format was chosen (`None`: a tidy table inspected without detection).
+    pub detection: Option<Detection>,
+    /// For logs: the keys, the mapping and the adapters' warnings.
+    pub log: Option<LogInfo>,
+    /// For best-of-n dumps: pools and samples read.
+    pub samples: Option<(usize, usize)>,
 }
 
 impl InspectReport {
@@ -42,10 +50,117 @@ impl InspectReport {
     }
 }
 
-/// Inspects a Curves file. Errors that prevent reading the table at all (a missing, empty or
+/// Inspects a tidy Curves file. Errors that prevent reading the table at all (a missing, empty or
 /// corrupt file, a missing column) are returned as errors; problems of values are reported.
 pub fn inspect(path: &Path, map: &ColumnMap) -> crate::error::Result<InspectReport> {
     let table = read_table(path, CURVES, map)?;
+    Ok(describe(path, table, None, None))
+}
+
+/// Inspects inputs of any format (several TensorBoard files are one log): says what was
+/// detected and why, the keys found and what the mapping picked, then the curves.
+pub fn inspect_logs(
+    paths: &[PathBuf],
+    map: &ColumnMap,
+    map_args: &[String],
+    opts: &LogOptions,
+) -> crate::error::Result<InspectReport> {
+    let first = paths.first().cloned().unwrap_or_default();
+    let det = adapters::resolve_format(&first, opts)?;
+    match det.format {
+        LogFormat::Tidy => {
+            let table = read_table(&first, CURVES, map)?;
+            Ok(describe(&first, table, Some(det), None))
+        }
+        LogFormat::BonJson => {
+            let (pools, warnings) = crate::bon::read_samples(paths, map_args, opts)?;
+            let samples = pools.iter().map(|p| p.scores.len()).sum();
+            let mut report = empty_report(&first, Format::Ndjson, Some(det));
+            report.rows = samples;
+            report.samples = Some((pools.len(), samples));
+            report.notes.extend(warnings);
+            report.notes.push(
+                "a Samples table, not Curves: `goodhart bon` turns it into best-of-n curves"
+                    .to_string(),
+            );
+            Ok(report)
+        }
+        _ => {
+            // Read the keys first, so a failed mapping still shows what the log holds.
+            match adapters::read_curve_tables(paths, map, opts) {
+                Ok(mut tables) if tables.len() == 1 => {
+                    let loaded = tables.remove(0);
+                    let mut report = describe(&first, loaded.table, Some(det), Some(loaded.info));
+                    report
+                        .notes
+                        .insert(0, format!("KL unit: {}", loaded.unit.describe()));
+                    Ok(report)
+                }
+                Ok(_) => Err(crate::Error::Usage(
+                    "inspect one log at a time (several files only for one TensorBoard run)"
+                        .to_string(),
+                )),
+                Err(e) => {
+                    let mut report = empty_report(&first, Format::Csv, Some(det.clone()));
+                    if let Ok(keys) = log_keys(paths, det.format, opts) {
+                        report.log = Some(LogInfo {
+                            source: first.display().to_string(),
+                            detection: det,
+                            keys,
+                            ignored: Vec::new(),
+                            picked: Vec::new(),
+                            warnings: Vec::new(),
+                            notes: Vec::new(),
+                        });
+                    }
+                    report.problems.push(e.to_string());
+                    Ok(report)
+                }
+            }
+        }
+    }
+}
+
+/// The keys of a trainer log (for a report when the mapping fails).
+fn log_keys(
+    paths: &[PathBuf],
+    format: LogFormat,
+    opts: &LogOptions,
+) -> crate::error::Result<Vec<String>> {
+    let first = paths.first().cloned().unwrap_or_default();
+    let records = match format {
+        LogFormat::Trl => adapters::trl::read(&first)?,
+        LogFormat::Verl => adapters::verl::read(&first)?,
+        LogFormat::Wandb => {
+            adapters::wandb::read(&first, &adapters::keys::wanted(format, &opts.keys))?
+        }
+        _ => adapters::tensorboard::read(paths)?,
+    };
+    Ok(records.keys)
+}
+
+fn empty_report(path: &Path, format: Format, detection: Option<Detection>) -> InspectReport {
+    InspectReport {
+        path: path.to_path_buf(),
+        format,
+        rows: 0,
+        source_columns: Vec::new(),
+        mapping: Vec::new(),
+        curves: Vec::new(),
+        problems: Vec::new(),
+        notes: Vec::new(),
+        detection,
+        log: None,
+        samples: None,
+    }
+}
+
+fn describe(
+    path: &Path,
+    table: Table,
+    detection: Option<Detection>,
+    log: Option<LogInfo>,
+) -> InspectReport {
     let mut report = InspectReport {
         path: path.to_path_buf(),
         format: table.format,
@@ -55,12 +170,18 @@ pub fn inspect(path: &Path, map: &ColumnMap) -> crate::error::Result<InspectRepo
         curves: Vec::new(),
         problems: Vec::new(),
         notes: Vec::new(),
+        detection,
+        log,
+        samples: None,
     };
+    if let Some(l) = &report.log {
+        report.notes.extend(l.notes.iter().cloned());
+    }
     let curves = match CurvesTable::from_table(table) {
         Ok(t) => t.curves(),
         Err(e) => {
             report.problems.push(e.to_string());
-            return Ok(report);
+            return report;
         }
     };
     for c in &curves {
@@ -90,7 +211,7 @@ pub fn inspect(path: &Path, map: &ColumnMap) -> crate::error::Result<InspectRepo
         }
         report.curves.push(s);
     }
-    Ok(report)
+    report
 }
 
 impl fmt::Display for InspectReport {
@@ -101,31 +222,77 @@ impl fmt::Display for InspectReport {
             .map(|e| e.to_string_lossy().into_owned())
             .unwrap_or_default();
         writeln!(f, "file:    {}", self.path.display())?;
-        writeln!(
-            f,
-            "format:  {} (from the extension .{ext})",
-            self.format.name()
-        )?;
-        writeln!(f, "table:   Curves")?;
-        writeln!(f, "rows:    {}", self.rows)?;
-        writeln!(
-            f,
-            "columns: {} in the file, {} used",
-            self.source_columns.len(),
-            self.mapping.len()
-        )?;
-        let width = self
-            .source_columns
-            .iter()
-            .map(|c| c.len())
-            .max()
-            .unwrap_or(0);
-        for col in &self.source_columns {
-            match self.mapping.iter().find(|m| &m.source == col) {
-                Some(m) if m.renamed => writeln!(f, "  {col:<width$}  -> {} (--map)", m.canonical)?,
-                Some(m) => writeln!(f, "  {col:<width$}  -> {}", m.canonical)?,
-                None => writeln!(f, "  {col:<width$}     ignored (not a Curves column)")?,
+        let trainer = self
+            .detection
+            .as_ref()
+            .filter(|d| d.format != LogFormat::Tidy);
+        match trainer {
+            Some(d) => writeln!(f, "format:  {} (detected: {})", d.format, d.reason)?,
+            None => {
+                writeln!(
+                    f,
+                    "format:  {} (from the extension .{ext})",
+                    self.format.name()
+                )?;
+                if let Some(d) = &self.detection {
+                    writeln!(f, "layout:  tidy ({})", d.reason)?;
+                }
             }
+        }
+        if let Some((pools, samples)) = self.samples {
+            writeln!(f, "table:   Samples")?;
+            writeln!(
+                f,
+                "samples: {samples} in {pools} pool(s) (prompt x reward model)"
+            )?;
+        } else if let Some(log) = &self.log {
+            writeln!(f, "table:   Curves (converted from the log)")?;
+            writeln!(f, "rows:    {}", self.rows)?;
+            writeln!(
+                f,
+                "keys:    {} in the log: {}",
+                log.keys.len(),
+                log.keys.join(", ")
+            )?;
+            if !log.picked.is_empty() {
+                writeln!(f, "mapping:")?;
+                for (canonical, from) in &log.picked {
+                    writeln!(f, "  {canonical:<13} <- {from}")?;
+                }
+            }
+            for i in &log.ignored {
+                writeln!(f, "ignored: {i}")?;
+            }
+        } else {
+            writeln!(f, "table:   Curves")?;
+            writeln!(f, "rows:    {}", self.rows)?;
+            writeln!(
+                f,
+                "columns: {} in the file, {} used",
+                self.source_columns.len(),
+                self.mapping.len()
+            )?;
+            let width = self
+                .source_columns
+                .iter()
+                .map(|c| c.len())
+                .max()
+                .unwrap_or(0);
+            for col in &self.source_columns {
+                match self.mapping.iter().find(|m| &m.source == col) {
+                    Some(m) if m.renamed => {
+                        writeln!(f, "  {col:<width$}  -> {} (--map)", m.canonical)?
+                    }
+                    Some(m) => writeln!(f, "  {col:<width$}  -> {}", m.canonical)?,
+                    None => writeln!(f, "  {col:<width$}     ignored (not a Curves column)")?,
+                }
+            }
+        }
+        if self.samples.is_some() {
+            for n in &self.notes {
+                writeln!(f, "note:    {n}")?;
+            }
+            return Ok(());
         }
         writeln!(f, "curves:  {}", self.curves.len())?;
         if !self.curves.is_empty() {
@@ -174,6 +341,14 @@ impl fmt::Display for InspectReport {
             writeln!(f, "problems:")?;
             for p in &self.problems {
                 writeln!(f, "  - {p}")?;
+            }
+        }
+        if let Some(log) = &self.log
+            && !log.warnings.is_empty()
+        {
+            writeln!(f, "warnings:")?;
+            for w in &log.warnings {
+                writeln!(f, "  - {w}")?;
             }
         }
         if !self.notes.is_empty() {

@@ -10,6 +10,10 @@ fn main() -> ExitCode {
         // clap prints help and version to stdout (exit 0) and usage errors to stderr (exit 2).
         Err(e) => e.exit(),
     };
+    if let Err(e) = goodhart::output::install_interrupt_handler() {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

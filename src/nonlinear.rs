@@ -263,6 +263,7 @@ fn polish<P: LeastSquares + ?Sized>(problem: &P, params: &mut Vec<f64>) -> usize
 /// when none converged, the finite run with the smallest sum of squares, marked unconverged).
 ///
 /// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use nalgebra::DMatrix;
 /// use goodhart::nonlinear::{LeastSquares, SolverOptions, solve};
 /// /// y = a exp(b x) on exact data
@@ -283,9 +284,11 @@ fn polish<P: LeastSquares + ?Sized>(problem: &P, params: &mut Vec<f64>) -> usize
 /// }
 /// let x: Vec<f64> = (0..10).map(|i| i as f64 * 0.1).collect();
 /// let y = x.iter().map(|x| 2.0 * (0.5 * x).exp()).collect();
-/// let s = solve(&Exp { x, y }, &[vec![1.0, 0.0]], &SolverOptions::default()).unwrap();
+/// let s = solve(&Exp { x, y }, &[vec![1.0, 0.0]], &SolverOptions::default())?;
 /// assert!(s.converged, "{}", s.termination);
 /// assert!((s.params[0] - 2.0).abs() < 1e-10 && (s.params[1] - 0.5).abs() < 1e-10);
+/// # Ok(())
+/// # }
 /// ```
 pub fn solve<P: LeastSquares + ?Sized>(
     problem: &P,

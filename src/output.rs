@@ -3,6 +3,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use polars::prelude::*;
 use tempfile::NamedTempFile;
@@ -11,11 +12,80 @@ use crate::error::{Error, Result};
 use crate::ingest::Format;
 use crate::schema::fmt_num;
 
-/// Where an output goes: a file written atomically, or stdout (`-`).
+/// Temporary files of outputs not yet in place. An interrupt removes them before the process
+/// exits (see [`install_interrupt_handler`]), so no partial or temporary file is left behind.
+static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn pending() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    // A panic while holding the lock cannot leave the list inconsistent (push and retain only).
+    PENDING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Keeps a temporary file's path on the list of files an interrupt removes, while it exists.
+#[derive(Debug)]
+pub struct PendingGuard(PathBuf);
+
+impl PendingGuard {
+    fn new(path: &Path) -> PendingGuard {
+        pending().push(path.to_path_buf());
+        PendingGuard(path.to_path_buf())
+    }
+}
+
+impl Drop for PendingGuard {
+    fn drop(&mut self) {
+        pending().retain(|p| p != &self.0);
+    }
+}
+
+/// Removes every pending temporary file (called on interrupt).
+fn remove_pending() {
+    for p in pending().iter() {
+        // Already gone (renamed into place, or never written) is fine.
+        let _ = std::fs::remove_file(p);
+    }
+}
+
+/// Exit status after an interrupt (128 + SIGINT), as shells report it.
+pub const INTERRUPTED_EXIT: i32 = 130;
+
+/// Installs the SIGINT handler of the binary: unfinished outputs (temporary files) are
+/// removed, one line is printed on stderr, and the process exits with status 130. Outputs
+/// already renamed into place are complete and stay.
+pub fn install_interrupt_handler() -> Result<()> {
+    use signal_hook::consts::SIGINT;
+    let mut signals =
+        signal_hook::iterator::Signals::new([SIGINT]).map_err(|source| Error::Write {
+            path: PathBuf::from("<signal handler>"),
+            source,
+        })?;
+    std::thread::spawn(move || {
+        if signals.forever().next().is_some() {
+            remove_pending();
+            eprintln!("error: interrupted; unfinished output files were removed");
+            std::process::exit(INTERRUPTED_EXIT);
+        }
+    });
+    Ok(())
+}
+
+/// Where an output goes: a file written atomically, stdout (`-`), or an existing device or
+/// pipe (such as `/dev/null` or `/dev/full`), which is written in place: renaming a temporary
+/// file over it would replace the device.
 #[derive(Debug)]
 pub enum Sink {
     Stdout,
-    File { path: PathBuf, tmp: NamedTempFile },
+    File {
+        path: PathBuf,
+        tmp: NamedTempFile,
+        _pending: PendingGuard,
+    },
+    Device {
+        path: PathBuf,
+        file: std::fs::File,
+    },
 }
 
 impl Sink {
@@ -32,6 +102,15 @@ impl Sink {
         };
         if path.is_dir() {
             return Err(write_err(std::io::Error::other("is a directory")));
+        }
+        if let Ok(meta) = std::fs::metadata(&path)
+            && !meta.is_file()
+        {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .map_err(write_err)?;
+            return Ok(Sink::Device { path, file });
         }
         let parent = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -52,21 +131,31 @@ impl Sink {
             .suffix(".tmp")
             .tempfile_in(&parent)
             .map_err(write_err)?;
-        Ok(Sink::File { path, tmp })
+        let _pending = PendingGuard::new(tmp.path());
+        Ok(Sink::File {
+            path,
+            tmp,
+            _pending,
+        })
     }
 
     pub fn path(&self) -> Option<&Path> {
         match self {
             Sink::Stdout => None,
-            Sink::File { path, .. } => Some(path),
+            Sink::File { path, .. } | Sink::Device { path, .. } => Some(path),
         }
     }
 
-    /// Writes all of `bytes` and puts the file in place.
+    /// Writes all of `bytes` and puts the file in place. On failure (a full disk, say) the
+    /// temporary file is removed and the destination is left as it was.
     pub fn commit(self, bytes: &[u8]) -> Result<()> {
         match self {
             Sink::Stdout => write_stdout(bytes),
-            Sink::File { path, mut tmp } => {
+            Sink::File {
+                path,
+                mut tmp,
+                _pending,
+            } => {
                 let werr = |source| Error::Write {
                     path: path.clone(),
                     source,
@@ -76,8 +165,44 @@ impl Sink {
                 tmp.persist(&path).map_err(|e| werr(e.error))?;
                 Ok(())
             }
+            Sink::Device { path, mut file } => file
+                .write_all(bytes)
+                .and_then(|_| file.flush())
+                .map_err(|source| Error::Write { path, source }),
         }
     }
+}
+
+/// Commits several outputs of one command together: every file is first written in full to
+/// its temporary file, and only when all are written are they renamed into place. A failure
+/// while writing (a full disk, say) leaves none of them, rather than some.
+pub fn commit_all(outputs: Vec<(Sink, &[u8])>) -> Result<()> {
+    let mut written = Vec::with_capacity(outputs.len());
+    for (sink, bytes) in outputs {
+        match sink {
+            Sink::File {
+                path,
+                mut tmp,
+                _pending,
+            } => {
+                tmp.write_all(bytes)
+                    .and_then(|_| tmp.flush())
+                    .map_err(|source| Error::Write {
+                        path: path.clone(),
+                        source,
+                    })?;
+                written.push((path, tmp, _pending));
+            }
+            other => other.commit(bytes)?,
+        }
+    }
+    for (path, tmp, _pending) in written {
+        tmp.persist(&path).map_err(|e| Error::Write {
+            path: path.clone(),
+            source: e.error,
+        })?;
+    }
+    Ok(())
 }
 
 /// Writes to stdout; a reader that went away (`| head`) is not an error.
@@ -132,10 +257,16 @@ impl OutTable {
 
     /// The table in the format implied by `path` (`-` and unknown extensions: CSV).
     pub fn to_bytes_for(&self, path: &Path) -> Result<Vec<u8>> {
+        // stdout and devices or pipes without a table extension (`/dev/stdout`) get CSV.
+        let device = std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir());
         let format = if path.as_os_str() == "-" {
             Format::Csv
         } else {
-            Format::from_path(path)?
+            match Format::from_path(path) {
+                Ok(f) => f,
+                Err(_) if device => Format::Csv,
+                Err(e) => return Err(e),
+            }
         };
         self.to_bytes(format, path)
     }

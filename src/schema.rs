@@ -195,12 +195,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fmt_num_round_trips() {
+    fn fmt_num_round_trips() -> Result<(), Box<dyn std::error::Error>> {
         for x in [3e6, 0.25, 1.5e-7, -2.0, 0.0, 123456.789, 1e300, 5e-324] {
-            assert_eq!(fmt_num(x).parse::<f64>().unwrap(), x);
+            assert_eq!(fmt_num(x).parse::<f64>()?, x);
         }
         assert_eq!(fmt_num(3e6), "3e6");
         assert_eq!(fmt_num(0.5), "0.5");
+        Ok(())
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! `goodhart demo` reproduces the committed `data/` and `fits/`: same files, same numbers.
+//! `goodhart demo` reproduces the committed `data/`, `fits/` and `plots/`: the same file names,
+//! and the same numbers (every fit, scaling law and prediction, and the data tables) to 1e-9.
 
 mod common;
 
@@ -14,38 +15,70 @@ fn tokens(text: &str) -> Vec<&str> {
 fn numbers_close(a: &str, b: &str, what: &str) {
     let (ta, tb) = (tokens(a), tokens(b));
     assert_eq!(ta.len(), tb.len(), "{what}: different number of tokens");
+    let mut numbers = 0;
     for (x, y) in ta.iter().zip(&tb) {
         match (x.parse::<f64>(), y.parse::<f64>()) {
-            (Ok(u), Ok(v)) => assert!(
-                (u - v).abs() <= 1e-9 * u.abs().max(v.abs()).max(1e-300),
-                "{what}: {u} vs {v}"
-            ),
+            (Ok(u), Ok(v)) => {
+                numbers += 1;
+                assert!(
+                    (u - v).abs() <= 1e-9 * u.abs().max(v.abs()).max(1e-300),
+                    "{what}: {u} vs {v}"
+                )
+            }
             _ => assert_eq!(x, y, "{what}"),
         }
     }
+    assert!(numbers > 0, "{what}: no numbers compared");
+}
+
+fn list(root: &Path, dir: &str) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(root.join(dir))
+        .unwrap_or_else(|e| panic!("{}: {e}", root.join(dir).display()))
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    v.sort();
+    v
 }
 
 #[test]
 fn demo_reproduces_the_committed_outputs() {
     let t = common::TestDir::new();
-    t.cmd().args(["demo", "--out", "."]).assert().success();
+    let out = t
+        .cmd()
+        .args(["demo", "--out", ".", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for dir in ["data", "fits"] {
-        let list = |root: &Path| {
-            let mut v: Vec<String> = std::fs::read_dir(root.join(dir))
-                .unwrap()
-                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .collect();
-            v.sort();
-            v
-        };
-        assert_eq!(list(t.root()), list(repo), "files in {dir}/");
-        for name in list(repo) {
+    for dir in ["data", "fits", "plots"] {
+        assert_eq!(list(t.root(), dir), list(repo, dir), "files in {dir}/");
+    }
+    // every number of the fits, scaling and predictions, and of the text data tables
+    let mut compared = Vec::new();
+    for dir in ["fits", "data"] {
+        for name in list(repo, dir) {
+            if !(name.ends_with(".json") || name.ends_with(".csv")) {
+                continue;
+            }
             let rel = format!("{dir}/{name}");
             let fresh = std::fs::read_to_string(t.path(&rel)).unwrap();
             let committed = std::fs::read_to_string(repo.join(&rel)).unwrap();
             numbers_close(&fresh, &committed, &rel);
+            compared.push(rel);
         }
+    }
+    for must in [
+        "fits/fits.json",
+        "fits/fits.csv",
+        "fits/scaling.json",
+        "fits/predictions.json",
+    ] {
+        assert!(compared.iter().any(|c| c == must), "{must} compared");
     }
 }
 
@@ -57,16 +90,32 @@ fn demo_prints_a_summary_and_quiet_silences_it() {
         .args(["demo", "--out", "d", "--seed", "3"])
         .output()
         .unwrap();
-    assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).unwrap();
     assert!(
-        text.contains("true coefficient inside its 95% CI"),
-        "{text}"
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
+    let text = String::from_utf8(out.stdout).unwrap();
+    for part in [
+        "goodhart demo",
+        "scaling laws",
+        "predicted gold peak",
+        "Goodhart decomposition",
+        "plots/report.html",
+    ] {
+        assert!(text.contains(part), "{part} missing: {text}");
+    }
+    assert!(t.path("d/plots/report.html").is_file());
     let q = t
         .cmd()
-        .args(["demo", "--out", "q", "--quiet"])
+        .args(["demo", "--out", "q", "--quiet", "--seed", "3"])
         .output()
         .unwrap();
     assert!(q.status.success() && q.stdout.is_empty());
+    // the same seed gives the same numbers into another folder
+    for f in ["fits/fits.json", "fits/predictions.json"] {
+        let a = std::fs::read_to_string(t.path("d").join(f)).unwrap();
+        let b = std::fs::read_to_string(t.path("q").join(f)).unwrap();
+        assert_eq!(a, b, "{f}");
+    }
 }

@@ -114,16 +114,17 @@ pub fn run(
     inputs: &[PathBuf],
     out: &Path,
     map_args: &[String],
-    rm_params: Option<f64>,
+    logs: &crate::ingest::LogOptions,
     opts: &BonOptions,
 ) -> Result<BonSummary> {
     let sink = Sink::create(out)?;
     let start = Instant::now();
-    let pools = read_samples(inputs, map_args, rm_params)?;
+    let (pools, mut notes) = read_samples(inputs, map_args, logs)?;
     let read = start.elapsed().as_secs_f64();
     let curves = bon_curves(&pools, opts)?;
     let estimate = start.elapsed().as_secs_f64() - read;
-    let (table, notes) = curves_table(&curves, opts.kl);
+    let (table, table_notes) = curves_table(&curves, opts.kl);
+    notes.extend(table_notes);
     let bytes = table.to_bytes_for(out)?;
     sink.commit(&bytes)?;
     let write = start.elapsed().as_secs_f64() - read - estimate;
@@ -149,7 +150,7 @@ pub fn command(a: &crate::cli::BonArgs, quiet: bool) -> Result<()> {
             crate::cli::KlArg::Pool => KlChoice::Pool,
         },
     };
-    let summary = run(&a.samples, &a.out, &a.map, a.rm_params, &opts)?;
+    let summary = run(&a.samples, &a.out, &a.map, &a.log.options()?, &opts)?;
     if !quiet {
         for note in &summary.notes {
             eprintln!("warning: {note}");

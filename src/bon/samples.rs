@@ -14,7 +14,8 @@ use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::ingest::{ColumnData, ColumnMap, LabelColumn, read_table};
+use crate::ingest::adapters::{self, bon_json};
+use crate::ingest::{ColumnData, ColumnMap, LabelColumn, LogFormat, LogOptions, read_table};
 use crate::schema::{CurveKey, Method, SAMPLES};
 
 /// The samples of one prompt under one reward model.
@@ -128,13 +129,15 @@ fn curve_key(rm_params: f64, policy_params: Option<f64>, rm_data: Option<f64>) -
 
 /// Reads Samples tables and array dumps into pools, sorted by (key, prompt). Files may hold
 /// rows in any order, and one prompt's samples may be spread over several rows or files.
+/// `opts` gives `--format` (tidy or bon-json; detected when absent) and `--rm-params` (also
+/// from a sidecar). Returns the pools and warnings (samples dropped for non-finite scores).
 pub fn read_samples(
     paths: &[PathBuf],
     map_args: &[String],
-    rm_params: Option<f64>,
-) -> Result<Vec<Pool>> {
+    opts: &LogOptions,
+) -> Result<(Vec<Pool>, Vec<String>)> {
     let map = ColumnMap::parse(map_args, SAMPLES)?;
-    if let Some(r) = rm_params
+    if let Some(r) = opts.meta.rm_params
         && !(r.is_finite() && r > 0.0)
     {
         return Err(Error::Usage(format!(
@@ -142,9 +145,41 @@ pub fn read_samples(
         )));
     }
     let mut builder = PoolBuilder::new();
+    let mut warnings = Vec::new();
     for path in paths {
-        match dump_kind(path)? {
-            Some(kind) => read_dump(path, kind, map_args, rm_params, &mut builder)?,
+        let sidecar = match adapters::meta::sidecar_path(path, opts) {
+            Some(p) => Some(adapters::meta::load(&p)?),
+            None => None,
+        };
+        let rm_params = adapters::meta::resolve(&opts.meta, sidecar.as_ref(), None).rm_params;
+        let kind = match opts.format {
+            Some(_) => {
+                let det = adapters::resolve_format(path, opts)?;
+                match det.format {
+                    LogFormat::BonJson => Some(
+                        if matches!(
+                            crate::ingest::lowercase_extension(path).as_str(),
+                            "jsonl" | "ndjson"
+                        ) {
+                            DumpKind::Lines
+                        } else {
+                            DumpKind::Json
+                        },
+                    ),
+                    LogFormat::Tidy => None,
+                    f => return Err(not_samples(path, f.name())),
+                }
+            }
+            None => {
+                let det = adapters::detect(path)?;
+                if det.format.is_trainer_log() {
+                    return Err(not_samples(path, det.format.name()));
+                }
+                dump_kind(path)?
+            }
+        };
+        match kind {
+            Some(kind) => read_dump(path, kind, map_args, rm_params, &mut builder, &mut warnings)?,
             None => read_tidy(path, &map, rm_params, &mut builder)?,
         }
     }
@@ -160,7 +195,16 @@ pub fn read_samples(
             ));
         }
     }
-    Ok(pools)
+    Ok((pools, warnings))
+}
+
+fn not_samples(path: &Path, format: &'static str) -> Error {
+    Error::BadSamples {
+        path: path.to_path_buf(),
+        detail: format!(
+            "this is a {format} trainer log (curves), not scored samples (a Samples table or a per-prompt best-of-n dump): fit it with `goodhart fit`"
+        ),
+    }
 }
 
 fn numbers(data: Option<ColumnData>) -> Option<Vec<Option<f64>>> {
@@ -394,43 +438,18 @@ fn read_dump(
     map_args: &[String],
     rm_flag: Option<f64>,
     builder: &mut PoolBuilder,
+    warnings: &mut Vec<String>,
 ) -> Result<()> {
     let names = DumpNames::new(map_args);
-    let corrupt = |detail: String| Error::Corrupt {
-        path: path.to_path_buf(),
-        format: "JSON",
-        detail,
-    };
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    if text.trim().is_empty() {
-        return Err(Error::EmptyFile {
-            path: path.to_path_buf(),
-        });
-    }
-    let records: Vec<Value> = match kind {
-        DumpKind::Json => {
-            match serde_json::from_str::<Value>(&text).map_err(|e| corrupt(e.to_string()))? {
-                Value::Array(v) => v,
-                obj @ Value::Object(_) => vec![obj],
-                _ => {
-                    return Err(corrupt(
-                        "expected an array of per-prompt records".to_string(),
-                    ));
-                }
-            }
-        }
-        DumpKind::Lines => text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-            .map(|(i, l)| {
-                serde_json::from_str(l).map_err(|e| corrupt(format!("line {}: {e}", i + 1)))
-            })
-            .collect::<Result<_>>()?,
-    };
+    let records = bon_json::read_records(
+        path,
+        match kind {
+            DumpKind::Json => bon_json::DumpLayout::Json,
+            DumpKind::Lines => bon_json::DumpLayout::Lines,
+        },
+    )?;
+    let mut dropped = 0usize;
+    let mut dropped_prompts = 0usize;
     if records.is_empty() {
         return Err(Error::NoRows {
             path: path.to_path_buf(),
@@ -472,11 +491,11 @@ fn read_dump(
             values
                 .iter()
                 .enumerate()
-                .map(|(j, v)| match v.as_f64() {
-                    Some(x) if x.is_finite() => Ok(x),
-                    _ => Err(bad_samples(
+                .map(|(j, v)| match bon_json::score(v) {
+                    Some(x) => Ok(x),
+                    None => Err(bad_samples(
                         path,
-                        format!("{at}: {name}[{j}] is {v}: a score must be a finite number"),
+                        format!("{at}: {name}[{j}] is {v}: a score must be a number"),
                     )),
                 })
                 .collect()
@@ -538,10 +557,27 @@ fn read_dump(
             number(&names.policy_params)?,
             number(&names.rm_data)?,
         );
+        let before = proxy.len();
+        let finite: Vec<(f64, f64)> = proxy
+            .into_iter()
+            .zip(gold)
+            .filter(|(p, g)| p.is_finite() && g.is_finite())
+            .collect();
+        if finite.len() < before {
+            dropped += before - finite.len();
+            dropped_prompts += 1;
+        }
+        if finite.is_empty() {
+            continue;
+        }
         let pool = builder.pool_index(key, &prompt, path);
-        builder.pools[pool]
-            .scores
-            .extend(proxy.into_iter().zip(gold));
+        builder.pools[pool].scores.extend(finite);
+    }
+    if dropped > 0 {
+        warnings.push(format!(
+            "{}: {dropped} sample(s) of {dropped_prompts} prompt(s) dropped for non-finite scores (NaN/Infinity)",
+            path.display()
+        ));
     }
     Ok(())
 }

@@ -202,21 +202,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn noiseless_law_is_exact() {
+    fn noiseless_law_is_exact() -> Result<(), Box<dyn std::error::Error>> {
         let spec = LawSpec {
             noise: 0.0,
             ..LawSpec::default()
         };
-        let t = spec.generate().unwrap();
+        let t = spec.generate()?;
         let expect_rows = 2 * 9 * (40 + 4);
         assert_eq!(t.n_rows(), expect_rows);
+        Ok(())
     }
 
     #[test]
-    fn same_seed_same_table() {
-        let a = LawSpec::default().generate().unwrap();
-        let b = LawSpec::default().generate().unwrap();
+    fn same_seed_same_table() -> Result<(), Box<dyn std::error::Error>> {
+        let a = LawSpec::default().generate()?;
+        let b = LawSpec::default().generate()?;
         let p = std::path::Path::new("x.csv");
-        assert_eq!(a.to_bytes_for(p).unwrap(), b.to_bytes_for(p).unwrap());
+        assert_eq!(a.to_bytes_for(p)?, b.to_bytes_for(p)?);
+        Ok(())
     }
 }

@@ -15,9 +15,20 @@ pub(crate) fn read(path: &Path, schema: &[ColumnSpec], map: &ColumnMap) -> Resul
         .has_headers(true)
         .flexible(false)
         .from_reader(std::io::BufReader::with_capacity(1 << 20, file));
-    let header: Vec<String> = reader
-        .byte_headers()
-        .map_err(|e| csv_error(path, e))?
+    let raw_header = reader.byte_headers().map_err(|e| csv_error(path, e))?;
+    // A header is text: a NUL byte or invalid UTF-8 there means a binary file, not a CSV.
+    if raw_header
+        .iter()
+        .any(|h| h.contains(&0) || std::str::from_utf8(h).is_err())
+    {
+        return Err(Error::Corrupt {
+            path: path.to_path_buf(),
+            format: "CSV",
+            detail: "the first line is binary data (a NUL byte or invalid UTF-8), not a CSV header"
+                .to_string(),
+        });
+    }
+    let header: Vec<String> = raw_header
         .iter()
         .map(|h| {
             String::from_utf8_lossy(h)

@@ -3,12 +3,14 @@
 //! This is the one place where file formats (and polars) are seen: everything after it works
 //! on [`Table`], whose columns are plain vectors named by their canonical names.
 
+pub mod adapters;
 mod csv_reader;
 pub mod logs;
 mod ndjson_reader;
+mod panic_guard;
 mod parquet_reader;
 
-pub use logs::{LogFormat, LogOptions};
+pub use logs::{KeyOptions, KlUnit, LogFormat, LogOptions, RunMeta};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -63,6 +65,11 @@ pub struct ColumnMap {
 }
 
 impl ColumnMap {
+    /// True when no rename was asked for.
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+
     /// Parses `--map` arguments of the form `source=canonical` for the given schema.
     pub fn parse(args: &[String], schema: &[ColumnSpec]) -> Result<ColumnMap> {
         let mut pairs: Vec<(String, &'static str)> = Vec::new();
@@ -272,6 +279,7 @@ pub(crate) fn plan_columns(
         let spec = *schema
             .iter()
             .find(|s| s.name == *canonical)
+            // Cannot fail: ColumnMap::parse accepts only canonical names of this schema.
             .expect("checked in ColumnMap::parse");
         taken.push((idx, spec));
         mapping.push(ColumnMapping {

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 
+use super::panic_guard::guarded;
 use super::{ColumnBuilder, ColumnData, ColumnMap, ReadOutput, builders_for, plan_columns};
 use crate::error::{Error, Result};
 use crate::schema::{ColumnKind, ColumnSpec};
@@ -24,7 +25,7 @@ pub(crate) fn read(path: &Path, schema: &[ColumnSpec], map: &ColumnMap) -> Resul
         })
     };
     // polars may panic on some malformed files; a corrupt file must be a message, not a crash.
-    let header: Vec<String> = std::panic::catch_unwind(|| -> Result<Vec<String>> {
+    let header: Vec<String> = guarded(|| -> Result<Vec<String>> {
         let mut reader = ParquetReader::new(open()?);
         let s = reader.schema().map_err(|e| corrupt(path, e))?;
         Ok(s.iter_names().map(|n| n.to_string()).collect())
@@ -33,7 +34,7 @@ pub(crate) fn read(path: &Path, schema: &[ColumnSpec], map: &ColumnMap) -> Resul
     let plan = plan_columns(path, &header, schema, map)?;
     let mut builders = builders_for(&plan, &header);
     let wanted: Vec<String> = builders.iter().map(|b| b.source.clone()).collect();
-    let df = std::panic::catch_unwind(|| -> Result<DataFrame> {
+    let df = guarded(|| -> Result<DataFrame> {
         ParquetReader::new(open()?)
             .with_columns(Some(wanted))
             .finish()

@@ -105,6 +105,10 @@ pub struct FitRecord {
     #[serde(default)]
     pub rmse: Option<f64>,
     #[serde(default)]
+    pub aic: Option<f64>,
+    #[serde(default)]
+    pub bic: Option<f64>,
+    #[serde(default)]
     pub peak: Option<PeakRecord>,
     /// The mean kl = 0 score subtracted before the fit: the fitted curve in the data's units is
     /// `baseline + R(d)`.
@@ -145,7 +149,13 @@ pub fn read_fits(path: &Path) -> Result<Vec<FitRecord>> {
         path: path.to_path_buf(),
         source,
     })?;
-    let doc: FitsFile = serde_json::from_slice(&bytes).map_err(|e| Error::Corrupt {
+    parse_fits(&bytes, path)
+}
+
+/// Parses the bytes of a fits JSON (`path` names it in messages): what [`read_fits`] does after
+/// reading, for fits rendered in-process.
+pub fn parse_fits(bytes: &[u8], path: &Path) -> Result<Vec<FitRecord>> {
+    let doc: FitsFile = serde_json::from_slice(bytes).map_err(|e| Error::Corrupt {
         path: path.to_path_buf(),
         format: "fits JSON",
         detail: e.to_string(),

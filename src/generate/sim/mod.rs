@@ -714,9 +714,12 @@ fn simulate_into(spec: &SimSpec, dir: &Path, progress: Progress) -> Result<SimOu
         out.reward_models.to_bytes_for(&dir.join(SIM_FILES[2]))?,
         world,
     ];
-    for (sink, b) in sinks.into_iter().zip(bytes) {
-        sink.commit(&b)?;
-    }
+    crate::output::commit_all(
+        sinks
+            .into_iter()
+            .zip(bytes.iter().map(Vec::as_slice))
+            .collect(),
+    )?;
     Ok(out)
 }
 

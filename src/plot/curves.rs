@@ -1,0 +1,641 @@
+//! Figures of the curves themselves: gold (and proxy) score against KL with the fitted forms
+//! (paper Fig. 1), gold against proxy (Fig. 8), the KL-penalty sweep (Fig. 9), the
+//! extrapolation test (Fig. 26), residuals of the fits, and gold against policy entropy.
+
+use crate::curves::Curve;
+use crate::fit::{FitOptions, Target, TargetChoice, fit_curve};
+use crate::forms::FormId;
+use crate::schema::Method;
+
+use super::data::{self, Group};
+use super::scene::{Axis, Dash, Item, LegendEntry, Marker, Panel, Scale, Scene, Swatch};
+use super::theme::{self, SizeScale};
+use super::{Draft, PlotInputs};
+
+fn method_name(m: Method) -> &'static str {
+    match m {
+        Method::Bon => "best-of-n",
+        Method::Rl => "RL",
+    }
+}
+
+fn group_note(g: &Group, others: usize) -> String {
+    let d = g.describe();
+    match (d.is_empty(), others) {
+        (true, _) => String::new(),
+        (false, 0) => format!(" Curves: {d}."),
+        (false, n) => format!(
+            " Shown: the group with {d} (the smallest KL penalty, then the most RM data, then the largest policy); {n} other group(s) are not drawn."
+        ),
+    }
+}
+
+fn score_axis() -> Axis {
+    Axis::new("score (RM units)", Scale::Linear)
+}
+
+/// Gold and proxy score against KL per RM size, with fits (paper Fig. 1).
+pub fn gold_vs_kl(inp: &PlotInputs, method: Method) -> Option<Draft> {
+    let (curves, g, others) = data::main_curves(inp.curves, method)?;
+    let sizes: Vec<f64> = curves.iter().map(|c| c.key.rm_params).collect();
+    let scale = SizeScale::over(sizes.iter().copied())?;
+    let mut items = Vec::new();
+    let (mut any_proxy, mut any_gfit, mut any_pfit, mut any_se) = (false, false, false, false);
+    let many = curves.iter().map(|c| c.kl.len()).sum::<usize>() > 600;
+    let msize = if many { 1.8 } else { 2.6 };
+    for c in &curves {
+        let col = scale.color(c.key.rm_params);
+        let kmax = data::max_kl(c);
+        let bars = data::gold_bars(c);
+        if !bars.is_empty() {
+            any_se = true;
+            items.push(Item::ErrorBars {
+                bars,
+                color: theme::lighten(col, 0.45),
+                ranged: false,
+            });
+        }
+        let proxy = data::proxy_points(c);
+        if !proxy.is_empty() {
+            any_proxy = true;
+            items.push(Item::points(proxy, col, Marker::Ring, msize));
+        }
+        items.push(Item::points(data::gold_points(c), col, Marker::Dot, msize));
+        if let Some(f) = data::fit_for(inp.fits, &c.key, "gold") {
+            any_gfit = true;
+            let kmax = kmax.max(f.kl_max.unwrap_or(0.0));
+            items.push(Item::line(
+                data::fit_line(f, kmax, true),
+                col,
+                2.0,
+                Dash::Solid,
+            ));
+        }
+        if let Some(f) = data::fit_for(inp.fits, &c.key, "proxy") {
+            any_pfit = true;
+            let kmax = kmax.max(f.kl_max.unwrap_or(0.0));
+            items.push(Item::line(
+                data::fit_line(f, kmax, true),
+                col,
+                1.6,
+                Dash::Dashed,
+            ));
+        }
+    }
+    let mut legend = vec![data::style_entry(
+        "gold score",
+        Swatch::Marker(theme::INK, Marker::Dot),
+    )];
+    if any_gfit {
+        legend.push(data::line_entry("gold fit", Dash::Solid));
+    }
+    if any_proxy {
+        legend.push(data::style_entry(
+            "proxy score",
+            Swatch::Marker(theme::INK, Marker::Ring),
+        ));
+    }
+    if any_pfit {
+        legend.push(data::line_entry("proxy fit", Dash::Dashed));
+    }
+    let title = format!(
+        "{} gold{} score vs KL",
+        match method {
+            Method::Bon => "Best-of-n",
+            Method::Rl => "RL",
+        },
+        if any_proxy { " and proxy" } else { "" }
+    );
+    let form = match method {
+        Method::Bon => "d(α − β d)",
+        Method::Rl => "d(α − β ln d)",
+    };
+    let mut scene = Scene::new(
+        title,
+        vec![Panel {
+            title: g.describe(),
+            x: Axis::kl(),
+            y: score_axis(),
+            items,
+        }],
+    );
+    scene.legend = legend;
+    scene.colorbar = Some(data::size_bar(scale, &sizes));
+    let caption = format!(
+        "Gold{} score of {} policies against KL from the initial policy, one colour per proxy RM size (colour bar: RM parameters, log scale){}. Lines are the fitted form R(d) = {form}, d = sqrt(KL), plus the kl = 0 baseline; the x axis is square-root scaled with ticks in nats, so d grows linearly to the right.{}{}",
+        if any_proxy {
+            " (filled dots, solid fitted lines) and proxy (rings, dashed lines)"
+        } else {
+            ""
+        },
+        method_name(method),
+        if any_se {
+            "; bars are ±1.96 standard errors"
+        } else {
+            ""
+        },
+        group_note(&g, others),
+        if any_gfit {
+            ""
+        } else {
+            " No fits were given, so no fitted lines are drawn."
+        },
+    );
+    Some(Draft {
+        name: match method {
+            Method::Bon => "gold_vs_kl_bon",
+            Method::Rl => "gold_vs_kl_rl",
+        },
+        caption,
+        scene,
+    })
+}
+
+/// Gold against proxy score per curve, one panel per method (paper Fig. 8).
+pub fn gold_vs_proxy(inp: &PlotInputs) -> Option<Draft> {
+    let mut panels = Vec::new();
+    let mut notes = Vec::new();
+    let mut all_sizes = Vec::new();
+    let mut per_method: Vec<(Method, Vec<&Curve>, Group, usize)> = Vec::new();
+    for m in [Method::Bon, Method::Rl] {
+        let Some((curves, g, others)) = data::main_curves(inp.curves, m) else {
+            continue;
+        };
+        let curves: Vec<&Curve> = curves
+            .into_iter()
+            .filter(|c| !data::proxy_points(c).is_empty())
+            .collect();
+        if curves.is_empty() {
+            continue;
+        }
+        all_sizes.extend(curves.iter().map(|c| c.key.rm_params));
+        per_method.push((m, curves, g, others));
+    }
+    let scale = SizeScale::over(all_sizes.iter().copied())?;
+    for (m, curves, g, others) in per_method {
+        let mut items = Vec::new();
+        let mut diag = (f64::INFINITY, f64::NEG_INFINITY);
+        for c in &curves {
+            let col = scale.color(c.key.rm_params);
+            // Cannot fail: `curves` holds only curves with proxy points.
+            let proxy = c.proxy.as_ref().expect("filtered on proxy points");
+            let pts: Vec<(f64, f64)> = proxy
+                .iter()
+                .zip(&c.gold)
+                .filter_map(|(p, &g)| p.map(|p| (p, g)))
+                .filter(|(p, g)| p.is_finite() && g.is_finite())
+                .collect();
+            for &(p, g) in &pts {
+                diag = (diag.0.min(p.min(g)), diag.1.max(p.max(g)));
+            }
+            items.push(Item::line(pts.clone(), col, 1.2, Dash::Solid));
+            items.push(Item::points(pts, col, Marker::Dot, 2.0));
+        }
+        if diag.0 < diag.1 {
+            items.push(Item::guide(
+                vec![(diag.0, diag.0), (diag.1, diag.1)],
+                theme::MUTED,
+                1.0,
+                Dash::Dashed,
+            ));
+        }
+        let d = g.describe();
+        panels.push(Panel {
+            title: if d.is_empty() {
+                method_name(m).to_string()
+            } else {
+                format!("{}: {d}", method_name(m))
+            },
+            x: Axis::new("proxy score (RM units)", Scale::Linear),
+            y: Axis::new("gold score (RM units)", Scale::Linear),
+            items,
+        });
+        if others > 0 {
+            notes.push(format!(
+                "{}: {others} other group(s) not drawn",
+                method_name(m)
+            ));
+        }
+    }
+    let mut scene = Scene::new("Gold vs proxy score", panels);
+    scene.legend = vec![
+        data::style_entry(
+            "curve point (KL rises along it)",
+            Swatch::LineMarker(theme::INK, Dash::Solid, Marker::Dot),
+        ),
+        data::style_entry("gold = proxy", Swatch::Line(theme::MUTED, Dash::Dashed)),
+    ];
+    scene.colorbar = Some(data::size_bar(scale, &all_sizes));
+    let caption = format!(
+        "Gold score against proxy score along each optimisation curve, coloured by proxy RM size; the dashed diagonal is gold = proxy, and the vertical distance below it is the proxy-gold gap. Plotted this way best-of-n and RL curves look alike (the paper's Fig. 8): gold rises with proxy at first and turns down when the proxy is overoptimized.{}",
+        if notes.is_empty() {
+            String::new()
+        } else {
+            format!(" {}.", notes.join("; "))
+        }
+    );
+    Some(Draft {
+        name: "gold_vs_proxy",
+        caption,
+        scene,
+    })
+}
+
+/// RL gold against KL coloured by KL penalty, one panel per RM size (paper Fig. 9).
+pub fn kl_penalty(inp: &PlotInputs) -> Option<Draft> {
+    let rl: Vec<&Curve> = inp
+        .curves
+        .iter()
+        .filter(|c| c.key.method == Method::Rl && !data::gold_points(c).is_empty())
+        .collect();
+    let main = data::main_group(rl.iter().map(|c| Group::of(&c.key)))?;
+    let same =
+        |c: &&&Curve| c.key.policy_params == main.policy_params && c.key.rm_data == main.rm_data;
+    let sub: Vec<&Curve> = rl.iter().filter(same).copied().collect();
+    let mut penalties: Vec<f64> = sub
+        .iter()
+        .map(|c| c.key.kl_penalty.unwrap_or(0.0))
+        .collect();
+    penalties.sort_by(f64::total_cmp);
+    penalties.dedup();
+    if penalties.len() < 2 {
+        return None;
+    }
+    let mut sizes: Vec<f64> = sub.iter().map(|c| c.key.rm_params).collect();
+    sizes.sort_by(f64::total_cmp);
+    sizes.dedup();
+    // sizes with at least two penalties
+    sizes.retain(|s| {
+        sub.iter()
+            .filter(|c| c.key.rm_params == *s)
+            .map(|c| c.key.kl_penalty.unwrap_or(0.0).to_bits())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+            >= 2
+    });
+    if sizes.is_empty() {
+        return None;
+    }
+    let shown = data::spread(&sizes, 3);
+    let pcol = |p: f64| {
+        let i = penalties.iter().position(|q| *q == p).unwrap_or(0);
+        theme::colormap(if penalties.len() > 1 {
+            i as f64 / (penalties.len() - 1) as f64
+        } else {
+            0.5
+        })
+    };
+    let mut panels = Vec::new();
+    for &s in &shown {
+        let mut items = Vec::new();
+        let mut these: Vec<&&Curve> = sub.iter().filter(|c| c.key.rm_params == s).collect();
+        these.sort_by(|a, b| {
+            a.key
+                .kl_penalty
+                .unwrap_or(0.0)
+                .total_cmp(&b.key.kl_penalty.unwrap_or(0.0))
+        });
+        for c in these {
+            let col = pcol(c.key.kl_penalty.unwrap_or(0.0));
+            let pts = data::gold_points(c);
+            items.push(Item::line(pts.clone(), col, 1.0, Dash::Solid));
+            items.push(Item::points(pts, col, Marker::Dot, 2.0));
+            if c.key.kl_penalty.unwrap_or(0.0) == penalties[0]
+                && let Some(f) = data::fit_for(inp.fits, &c.key, "gold")
+            {
+                let kmax = data::max_kl(c);
+                items.push(Item::guide(
+                    data::fit_line(f, kmax * 1.5, true),
+                    theme::INK,
+                    1.2,
+                    Dash::Dashed,
+                ));
+            }
+        }
+        panels.push(Panel {
+            title: format!("RM {} parameters", theme::si(s)),
+            x: Axis::kl(),
+            y: Axis::new("gold score (RM units)", Scale::Linear),
+            items,
+        });
+    }
+    let mut scene = Scene::new("KL penalty sweep (RL)", panels);
+    scene.legend_title = Some("KL penalty".into());
+    scene.legend = penalties
+        .iter()
+        .map(|&p| LegendEntry {
+            swatch: Swatch::LineMarker(pcol(p), Dash::Solid, Marker::Dot),
+            label: if p == 0.0 {
+                "0 (none)".into()
+            } else {
+                theme::sig(p, 3)
+            },
+        })
+        .collect();
+    scene
+        .legend
+        .push(data::line_entry("gold fit, smallest penalty", Dash::Dashed));
+    let rest = Group {
+        kl_penalty: None,
+        ..main
+    }
+    .describe();
+    let caption = format!(
+        "Gold score of RL runs against KL, one colour per KL-penalty coefficient, for {} RM size(s){}; the dashed line is the fitted gold curve of the smallest penalty, extended. A penalty that acts like early stopping moves runs along that same frontier and stops them at a smaller KL (the paper's Fig. 9).",
+        shown.len(),
+        if rest.is_empty() {
+            String::new()
+        } else {
+            format!(" ({rest})")
+        }
+    );
+    Some(Draft {
+        name: "kl_penalty",
+        caption,
+        scene,
+    })
+}
+
+/// The extrapolation test (paper Fig. 26): fit left of each curve's median KL, draw the fit
+/// across the whole range and the held-out points right of the cutoff.
+pub fn extrapolation(inp: &PlotInputs) -> Option<Draft> {
+    let mut panels = Vec::new();
+    let mut rmses = Vec::new();
+    let mut all_sizes = Vec::new();
+    let mut per: Vec<(Method, Vec<&Curve>, Group)> = Vec::new();
+    for m in [Method::Bon, Method::Rl] {
+        if let Some((c, g, _)) = data::main_curves(inp.curves, m) {
+            all_sizes.extend(c.iter().map(|c| c.key.rm_params));
+            per.push((m, c, g));
+        }
+    }
+    let scale = SizeScale::over(all_sizes.iter().copied())?;
+    for (m, curves, g) in per {
+        let mut items = Vec::new();
+        for c in curves {
+            let kls: Vec<f64> = c.kl.iter().copied().filter(|k| *k > 0.0).collect();
+            let Some(cut) = data::median(&kls) else {
+                continue;
+            };
+            if kls.iter().filter(|k| **k <= cut).count() < 4 {
+                continue;
+            }
+            let opts = FitOptions {
+                form: Some(FormId::for_method(m)),
+                target: TargetChoice::Gold,
+                holdout_above: Some(cut),
+                ..FitOptions::default()
+            };
+            // Bootstrap replicates would be refitted too: the test needs the point estimate only.
+            let point_estimate = Curve {
+                key: c.key,
+                kl: c.kl.clone(),
+                gold: c.gold.clone(),
+                proxy: None,
+                gold_se: c.gold_se.clone(),
+                proxy_se: None,
+                entropy: None,
+                replicates: Vec::new(),
+            };
+            let Ok(fit) = fit_curve(&point_estimate, Target::Gold, &opts) else {
+                continue;
+            };
+            let Some(fitted) = fit.fitted() else {
+                continue;
+            };
+            if let Some(r) = fit.holdout.and_then(|h| h.rmse) {
+                rmses.push(r);
+            }
+            let base = fit.baseline.map_or(0.0, |b| b.value);
+            let col = scale.color(c.key.rm_params);
+            let kmax = data::max_kl(c);
+            let line = |lo: f64, hi: f64| -> Vec<(f64, f64)> {
+                data::kl_grid(hi, 120)
+                    .into_iter()
+                    .filter(|k| *k >= lo)
+                    .map(|k| (k, base + fitted.predict(k.sqrt())))
+                    .collect()
+            };
+            items.push(Item::line(line(0.0, cut), col, 2.0, Dash::Solid));
+            items.push(Item::guide(line(cut * 0.98, kmax), col, 2.0, Dash::Dashed));
+            let pts = data::gold_points(c);
+            items.push(Item::points(
+                pts.iter().copied().filter(|p| p.0 <= cut).collect(),
+                col,
+                Marker::Dot,
+                2.2,
+            ));
+            items.push(Item::points(
+                pts.into_iter().filter(|p| p.0 > cut).collect(),
+                col,
+                Marker::Cross,
+                2.6,
+            ));
+        }
+        if items.is_empty() {
+            continue;
+        }
+        let d = g.describe();
+        panels.push(Panel {
+            title: if d.is_empty() {
+                method_name(m).to_string()
+            } else {
+                format!("{}: {d}", method_name(m))
+            },
+            x: Axis::kl(),
+            y: Axis::new("gold score (RM units)", Scale::Linear),
+            items,
+        });
+    }
+    if panels.is_empty() {
+        return None;
+    }
+    let mut scene = Scene::new("Extrapolation test: fit left of the median KL", panels);
+    scene.legend = vec![
+        data::style_entry("fitted point", Swatch::Marker(theme::INK, Marker::Dot)),
+        data::style_entry("held-out point", Swatch::Marker(theme::INK, Marker::Cross)),
+        data::line_entry("fit (fitted range)", Dash::Solid),
+        data::line_entry("fit, extrapolated", Dash::Dashed),
+    ];
+    scene.colorbar = Some(data::size_bar(scale, &all_sizes));
+    let caption = format!(
+        "Each curve is refitted using only its points at or below its median KL (dots, solid line); the dashed line carries that fit to the largest KL, and crosses are the held-out truth. Where the crosses follow the dashed line the form extrapolates (the paper's Fig. 26).{}",
+        match data::median(&rmses) {
+            Some(r) => format!(
+                " Median held-out RMSE over {} curves: {} RM units.",
+                rmses.len(),
+                theme::sig(r, 3)
+            ),
+            None => String::new(),
+        }
+    );
+    Some(Draft {
+        name: "extrapolation",
+        caption,
+        scene,
+    })
+}
+
+/// Gold minus fitted gold against KL, one panel per method.
+pub fn residuals(inp: &PlotInputs) -> Option<Draft> {
+    let mut panels = Vec::new();
+    let mut all_sizes = Vec::new();
+    let mut any_se = false;
+    let mut per: Vec<(Method, Vec<&Curve>, Group)> = Vec::new();
+    for m in [Method::Bon, Method::Rl] {
+        if let Some((c, g, _)) = data::main_curves(inp.curves, m) {
+            let c: Vec<&Curve> = c
+                .into_iter()
+                .filter(|c| data::fit_for(inp.fits, &c.key, "gold").is_some())
+                .collect();
+            if !c.is_empty() {
+                all_sizes.extend(c.iter().map(|c| c.key.rm_params));
+                per.push((m, c, g));
+            }
+        }
+    }
+    let scale = SizeScale::over(all_sizes.iter().copied())?;
+    for (m, curves, g) in per {
+        let mut items = vec![Item::HLine {
+            y: 0.0,
+            color: theme::AXIS,
+            dash: Dash::Solid,
+        }];
+        for c in curves {
+            // Cannot fail: `curves` holds only curves with a gold fit.
+            let f = data::fit_for(inp.fits, &c.key, "gold").expect("filtered above");
+            let col = scale.color(c.key.rm_params);
+            let res: Vec<(f64, f64, Option<f64>)> = (0..c.kl.len().min(c.gold.len()))
+                .filter_map(|i| {
+                    let r = c.gold[i] - data::eval_fit(f, c.kl[i])?;
+                    let se = c.gold_se.as_ref().and_then(|s| s.get(i).copied());
+                    let se = se.filter(|s| s.is_finite());
+                    (r.is_finite() && c.kl[i].is_finite()).then_some((c.kl[i], r, se))
+                })
+                .collect();
+            let bars: Vec<(f64, f64, f64)> = res
+                .iter()
+                .filter_map(|&(k, r, se)| se.map(|s| (k, r - 1.96 * s, r + 1.96 * s)))
+                .collect();
+            if !bars.is_empty() {
+                any_se = true;
+                items.push(Item::ErrorBars {
+                    bars,
+                    color: theme::lighten(col, 0.45),
+                    ranged: false,
+                });
+            }
+            let pts: Vec<(f64, f64)> = res.iter().map(|&(k, r, _)| (k, r)).collect();
+            items.push(Item::line(pts.clone(), col, 0.8, Dash::Solid));
+            items.push(Item::points(pts, col, Marker::Dot, 1.8));
+        }
+        let d = g.describe();
+        panels.push(Panel {
+            title: if d.is_empty() {
+                method_name(m).to_string()
+            } else {
+                format!("{}: {d}", method_name(m))
+            },
+            x: Axis::kl(),
+            y: Axis::new("gold − fitted gold (RM units)", Scale::Linear).with_zero(),
+            items,
+        });
+    }
+    let mut scene = Scene::new("Residuals of the gold fits", panels);
+    scene.legend = vec![data::style_entry(
+        "residual",
+        Swatch::LineMarker(theme::INK, Dash::Solid, Marker::Dot),
+    )];
+    scene.colorbar = Some(data::size_bar(scale, &all_sizes));
+    let caption = format!(
+        "Observed gold score minus the fitted gold curve (baseline included) at each point, coloured by proxy RM size{}. Residuals scattered evenly around zero mean the form fits; a systematic bend (for RL, often near the origin, where the form's slope is infinite) shows where it does not.",
+        if any_se {
+            "; bars are ±1.96 standard errors of the points"
+        } else {
+            ""
+        }
+    );
+    Some(Draft {
+        name: "residuals",
+        caption,
+        scene,
+    })
+}
+
+/// RL gold against policy entropy, and entropy against KL, when curves carry entropy.
+pub fn gold_vs_entropy(inp: &PlotInputs) -> Option<Draft> {
+    let has = |c: &Curve| {
+        c.entropy
+            .as_ref()
+            .is_some_and(|e| e.iter().flatten().any(|v| v.is_finite()))
+    };
+    let method = if inp
+        .curves
+        .iter()
+        .any(|c| c.key.method == Method::Rl && has(c))
+    {
+        Method::Rl
+    } else if inp.curves.iter().any(has) {
+        Method::Bon
+    } else {
+        return None;
+    };
+    let (curves, g, others) = data::main_curves(inp.curves, method)?;
+    let curves: Vec<&Curve> = curves.into_iter().filter(|c| has(c)).collect();
+    let sizes: Vec<f64> = curves.iter().map(|c| c.key.rm_params).collect();
+    let scale = SizeScale::over(sizes.iter().copied())?;
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for c in &curves {
+        let col = scale.color(c.key.rm_params);
+        // Cannot fail: `curves` holds only curves with an entropy column.
+        let e = c.entropy.as_ref().expect("filtered on entropy");
+        let ge: Vec<(f64, f64)> = e
+            .iter()
+            .zip(&c.gold)
+            .filter_map(|(e, &g)| e.map(|e| (e, g)))
+            .filter(|(e, g)| e.is_finite() && g.is_finite())
+            .collect();
+        let ke: Vec<(f64, f64)> =
+            c.kl.iter()
+                .zip(e)
+                .filter_map(|(&k, e)| e.map(|e| (k, e)))
+                .filter(|(k, e)| k.is_finite() && e.is_finite())
+                .collect();
+        a.push(Item::line(ge.clone(), col, 1.0, Dash::Solid));
+        a.push(Item::points(ge, col, Marker::Dot, 2.0));
+        b.push(Item::line(ke.clone(), col, 1.0, Dash::Solid));
+        b.push(Item::points(ke, col, Marker::Dot, 2.0));
+    }
+    let panels = vec![
+        Panel {
+            title: "gold vs entropy".into(),
+            x: Axis::new("policy entropy (nats)", Scale::Linear),
+            y: Axis::new("gold score (RM units)", Scale::Linear),
+            items: a,
+        },
+        Panel {
+            title: "entropy vs KL".into(),
+            x: Axis::kl(),
+            y: Axis::new("policy entropy (nats)", Scale::Linear),
+            items: b,
+        },
+    ];
+    let mut scene = Scene::new(
+        format!("{} gold score vs policy entropy", method_name(method)),
+        panels,
+    );
+    scene.legend = vec![data::style_entry(
+        "training point",
+        Swatch::LineMarker(theme::INK, Dash::Solid, Marker::Dot),
+    )];
+    scene.colorbar = Some(data::size_bar(scale, &sizes));
+    let caption = format!(
+        "Left: gold score against the policy's entropy, one line per run coloured by proxy RM size; entropy usually falls as training proceeds, so runs move right to left. Right: entropy against KL; where it falls monotonically with KL, entropy orders the runs as KL does and the left panel is the gold-vs-KL curve seen through entropy.{}",
+        group_note(&g, others)
+    );
+    Some(Draft {
+        name: "gold_vs_entropy",
+        caption,
+        scene,
+    })
+}

@@ -1,0 +1,244 @@
+//! The Goodhart decomposition figures (paper section 4, Fig. 24): the proxy-gold gap along
+//! each curve and its regressional and extremal parts, one panel per RM size.
+
+use crate::goodhart::{Decomposition, DecompositionSource, GapPoint};
+use crate::schema::Method;
+
+use super::data::{self, Group};
+use super::scene::{Axis, Dash, Item, Marker, Panel, Scale, Scene, Swatch};
+use super::theme;
+use super::{Draft, PlotInputs};
+
+const GAP: plotters::style::RGBColor = theme::INK;
+
+fn reg_color() -> plotters::style::RGBColor {
+    theme::category(0)
+}
+
+fn ext_color() -> plotters::style::RGBColor {
+    theme::category(1)
+}
+
+fn series(points: &[GapPoint], f: impl Fn(&GapPoint) -> f64) -> Vec<(f64, f64)> {
+    points
+        .iter()
+        .map(|p| (p.kl, f(p)))
+        .filter(|(k, v)| k.is_finite() && v.is_finite())
+        .collect()
+}
+
+fn band(points: &[GapPoint], f: impl Fn(&GapPoint) -> (f64, Option<f64>)) -> Vec<(f64, f64, f64)> {
+    points
+        .iter()
+        .filter_map(|p| {
+            let (v, se) = f(p);
+            let se = se?;
+            Some((p.kl, v - 1.96 * se, v + 1.96 * se))
+        })
+        .filter(|(k, a, b)| k.is_finite() && a.is_finite() && b.is_finite())
+        .collect()
+}
+
+/// Small multiples of the decomposition of one method's curves.
+pub fn decomposition(inp: &PlotInputs, method: Method) -> Option<Draft> {
+    let of: Vec<&Decomposition> = inp
+        .decompositions
+        .iter()
+        .filter(|d| d.key.method == method && !series(&d.points, |p| p.proxy - p.gold).is_empty())
+        .collect();
+    let groups = data::distinct(of.iter().map(|d| Group::of(&d.key)));
+    let g = data::main_group(groups.iter().copied())?;
+    let mut chosen: Vec<&Decomposition> = of.into_iter().filter(|d| g.matches(&d.key)).collect();
+    let source_rank = |s: DecompositionSource| match s {
+        DecompositionSource::Coefficients => 0,
+        DecompositionSource::Samples => 1,
+    };
+    chosen.sort_by(|a, b| {
+        a.key
+            .rm_params
+            .total_cmp(&b.key.rm_params)
+            .then(source_rank(a.source).cmp(&source_rank(b.source)))
+    });
+    let total = chosen.len();
+    // Up to 12 panels: RM sizes spread over the range, every source of a chosen size side by side.
+    let n_sources = [0, 1]
+        .iter()
+        .filter(|r| chosen.iter().any(|d| source_rank(d.source) == **r))
+        .count();
+    let mut sizes: Vec<u64> = chosen.iter().map(|d| d.key.rm_params.to_bits()).collect();
+    sizes.dedup();
+    let shown_sizes = data::spread(&sizes, (12 / n_sources.max(1)).max(1));
+    let chosen: Vec<&Decomposition> = chosen
+        .into_iter()
+        .filter(|d| shown_sizes.contains(&d.key.rm_params.to_bits()))
+        .collect();
+    let mut panels = Vec::new();
+    let mut any_peak = false;
+    let mut any_band = false;
+    let mut any_observed = false;
+    let mut sources = Vec::new();
+    for d in &chosen {
+        if !sources.contains(&d.source) {
+            sources.push(d.source);
+        }
+        let mut items = vec![Item::HLine {
+            y: 0.0,
+            color: theme::AXIS,
+            dash: Dash::Solid,
+        }];
+        // Smooth parts from the fitted grid when there is one, else lines through the points.
+        let smooth = d
+            .grid
+            .iter()
+            .any(|p| p.kl.is_finite() && p.regressional.is_finite());
+        let parts: &[GapPoint] = if smooth { &d.grid } else { &d.points };
+        let rb = band(parts, |p| (p.regressional, p.regressional_se));
+        let eb = band(parts, |p| (p.extremal, p.extremal_se));
+        any_band |= !rb.is_empty() || !eb.is_empty();
+        items.push(Item::Band {
+            pts: rb,
+            color: reg_color(),
+            opacity: 0.2,
+        });
+        items.push(Item::Band {
+            pts: eb,
+            color: ext_color(),
+            opacity: 0.2,
+        });
+        items.push(Item::line(
+            series(&d.points, |p| p.residual),
+            theme::MUTED,
+            1.2,
+            Dash::Dotted,
+        ));
+        items.push(Item::line(
+            series(parts, |p| p.regressional),
+            reg_color(),
+            2.0,
+            Dash::Solid,
+        ));
+        items.push(Item::line(
+            series(parts, |p| p.extremal),
+            ext_color(),
+            2.0,
+            Dash::Solid,
+        ));
+        items.push(Item::line(
+            series(parts, |p| p.proxy - p.gold),
+            GAP,
+            2.4,
+            Dash::Solid,
+        ));
+        if smooth {
+            any_observed = true;
+            items.push(Item::points(
+                series(&d.points, |p| p.proxy - p.gold),
+                GAP,
+                Marker::Dot,
+                2.2,
+            ));
+        }
+        if let Some(pk) = d.at_peak.filter(|p| p.kl.is_finite()) {
+            any_peak = true;
+            items.push(Item::VLine {
+                x: pk.kl,
+                color: theme::MUTED,
+                dash: Dash::Dashed,
+            });
+        }
+        panels.push(Panel {
+            title: if n_sources > 1 {
+                let from = match d.source {
+                    DecompositionSource::Coefficients => "from fits",
+                    DecompositionSource::Samples => "from samples",
+                };
+                format!("RM {} parameters, {from}", theme::si(d.key.rm_params))
+            } else {
+                format!("RM {} parameters", theme::si(d.key.rm_params))
+            },
+            x: Axis::kl(),
+            y: Axis::new("proxy − gold (RM units)", Scale::Linear).with_zero(),
+            items,
+        });
+    }
+    if panels.is_empty() {
+        return None;
+    }
+    let (name, title, f) = match method {
+        Method::Bon => (
+            "goodhart_decomposition_bon",
+            "Goodhart decomposition of the proxy-gold gap: best-of-n",
+            "d²",
+        ),
+        Method::Rl => (
+            "goodhart_decomposition_rl",
+            "Goodhart decomposition of the proxy-gold gap: RL",
+            "d ln d",
+        ),
+    };
+    let mut scene = Scene::new(title, panels);
+    scene.legend = vec![
+        data::style_entry(
+            if any_observed {
+                "proxy − gold, fitted"
+            } else {
+                "proxy − gold"
+            },
+            Swatch::Line(GAP, Dash::Solid),
+        ),
+        data::style_entry("regressional", Swatch::Line(reg_color(), Dash::Solid)),
+        data::style_entry("extremal", Swatch::Line(ext_color(), Dash::Solid)),
+        data::style_entry("residual", Swatch::Line(theme::MUTED, Dash::Dotted)),
+    ];
+    if any_observed {
+        scene.legend.insert(
+            1,
+            data::style_entry("proxy − gold, observed", Swatch::Marker(GAP, Marker::Dot)),
+        );
+    }
+    if any_band {
+        scene
+            .legend
+            .push(data::style_entry("±1.96 se", Swatch::Band(theme::MUTED)));
+    }
+    if any_peak {
+        scene.legend.push(data::style_entry(
+            "gold peak",
+            Swatch::Line(theme::MUTED, Dash::Dashed),
+        ));
+    }
+    let from_coef = sources.contains(&DecompositionSource::Coefficients);
+    let from_samples = sources.contains(&DecompositionSource::Samples);
+    let mut how = Vec::new();
+    if from_coef {
+        how.push(format!(
+            "from the gold and proxy fits, regressional(d) = (α_proxy − α_gold) d and extremal(d) = (β_gold − β_proxy) f(d) with f(d) = {f}"
+        ));
+    }
+    if from_samples {
+        how.push(
+            "from best-of-n samples, with gold regressed on proxy under the initial policy (gold ≈ a + b proxy), regressional = proxy_bon(n) − (a + b proxy_bon(n)) and extremal = (a + b proxy_bon(n)) − gold_bon(n)"
+                .to_string(),
+        );
+    }
+    let d = g.describe();
+    let caption = format!(
+        "The gap between proxy and gold score along each curve (black; dots are the observed gap where the parts come from fitted curves), split as proxy − gold = regressional + extremal + residual: {}. Regressional Goodhart (a noisy proxy) grows linearly in d = sqrt(KL); extremal Goodhart (the proxy failing far from the initial policy) is the β term that bends gold down. One panel per RM size{}{}.",
+        how.join("; "),
+        if total > chosen.len() {
+            format!(" ({} of {total} shown)", chosen.len())
+        } else {
+            String::new()
+        },
+        if d.is_empty() {
+            String::new()
+        } else {
+            format!("; curves: {d}")
+        }
+    );
+    Some(Draft {
+        name,
+        caption,
+        scene,
+    })
+}

@@ -1,0 +1,147 @@
+//! Everything a report shows that is not given on its command line, computed the one way the
+//! commands compute it: fits rendered as the fits JSON and parsed back (so a report of given fits
+//! and one of computed fits read the same records), scaling laws, predictions at 10x the largest
+//! RM, and the Goodhart decompositions.
+
+use std::path::Path;
+
+use crate::bon::Pool;
+use crate::curves::Curve;
+use crate::error::Result;
+use crate::export::{Exporter, JsonExporter};
+use crate::fit::{CurveFit, FitOptions, fit_curves};
+use crate::goodhart::{Decomposition, extend_fits_json, from_fits, from_samples};
+use crate::scaling::predict::{LawModel, PredictDoc, PredictOptions, predict};
+use crate::scaling::{FitRecord, ScaleOptions, ScalingDoc, SizeKey, parse_fits, scale};
+
+/// The analysis behind a report.
+#[derive(Debug)]
+pub struct Analysis {
+    /// The fits in-process (only when they were computed here, not given).
+    pub curve_fits: Option<Vec<CurveFit>>,
+    /// The fits JSON with its `"decomposition"` key (only when the fits were computed here).
+    pub fits_json: Option<Vec<u8>>,
+    pub fits: Vec<FitRecord>,
+    pub scaling: Option<ScalingDoc>,
+    pub predictions: Option<PredictDoc>,
+    /// The RM size predicted (10x the largest fitted one).
+    pub predict_size: Option<f64>,
+    /// From coefficients first (in curve order), then from samples.
+    pub decompositions: Vec<Decomposition>,
+    /// What was computed here, for the provenance.
+    pub computed: Vec<String>,
+    /// What could not be computed, and why.
+    pub notes: Vec<String>,
+}
+
+/// Fits every curve as `goodhart fit` does by default (the paper's form for each method: `bon`
+/// for best-of-n curves, `rl` for RL curves; gold and proxy when the curves have proxy scores),
+/// and returns the fits, their JSON (with the decomposition) and its parsed records.
+pub fn fit_all(curves: &[Curve]) -> Result<(Vec<CurveFit>, Vec<u8>, Vec<FitRecord>)> {
+    let fits = fit_curves(curves, &FitOptions::default())?;
+    let json = JsonExporter.render(&fits);
+    let records = parse_fits(&json, Path::new("(fits computed in-process)"))?;
+    let decs = from_fits(curves, &records);
+    Ok((fits, extend_fits_json(json, &decs), records))
+}
+
+/// The predictions at 10x the largest RM size among the fits.
+pub fn predict_10x(doc: &ScalingDoc, fits: &[FitRecord]) -> Result<(f64, PredictDoc)> {
+    let largest = fits
+        .iter()
+        .map(|f| f.rm_params)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let size = 10.0 * largest;
+    let opts = PredictOptions {
+        sizes: vec![size],
+        method: None,
+        kl: None,
+        iterations: None,
+        model: LawModel::LogLinear,
+    };
+    Ok((size, predict(doc, &opts)?))
+}
+
+/// Computes what is not given. A scaling or prediction that cannot be made (one RM size, no
+/// converged fit) is a note of the report, not an error; a given file that is wrong is an error.
+pub fn analyse(
+    curves: &[Curve],
+    pools: &[Pool],
+    fits: Option<Vec<FitRecord>>,
+    scaling: Option<ScalingDoc>,
+) -> Result<Analysis> {
+    let mut computed = Vec::new();
+    let mut notes = Vec::new();
+    let (curve_fits, fits_json, fits) = match fits {
+        Some(f) => (None, None, f),
+        None => {
+            let (cf, json, records) = fit_all(curves)?;
+            computed.push(
+                "fits: computed in-process (goodhart fit defaults: form bon for best-of-n curves, rl for RL curves; gold and proxy)"
+                    .to_string(),
+            );
+            (Some(cf), Some(json), records)
+        }
+    };
+    let scaling = match scaling {
+        Some(s) => Some(s),
+        None => match scale(
+            &fits,
+            &ScaleOptions {
+                by: SizeKey::RmParams,
+            },
+        ) {
+            Ok(s) => {
+                computed.push(
+                    "scaling: computed in-process (goodhart scale --by rm_params)".to_string(),
+                );
+                Some(s)
+            }
+            Err(e) => {
+                notes.push(format!("no scaling laws: {e}"));
+                None
+            }
+        },
+    };
+    let (predict_size, predictions) = match &scaling {
+        Some(doc) => match predict_10x(doc, &fits) {
+            Ok((size, p)) => {
+                computed.push(format!(
+                    "predictions: computed in-process at rm_params = {} (10x the largest fitted RM), log-linear laws",
+                    crate::schema::fmt_num(size)
+                ));
+                (Some(size), Some(p))
+            }
+            Err(e) => {
+                notes.push(format!("no predictions: {e}"));
+                (None, None)
+            }
+        },
+        None => (None, None),
+    };
+    let mut decompositions = from_fits(curves, &fits);
+    if decompositions.is_empty() {
+        notes.push(
+            "no decomposition from coefficients: no curve has converged gold and proxy fits of the same form"
+                .to_string(),
+        );
+    }
+    if !pools.is_empty() {
+        decompositions.extend(from_samples(pools, None)?);
+        computed.push(
+            "decomposition from samples: gold regressed on proxy over each RM's samples, best-of-n by the unbiased estimator, jackknife over prompts"
+                .to_string(),
+        );
+    }
+    Ok(Analysis {
+        curve_fits,
+        fits_json,
+        fits,
+        scaling,
+        predictions,
+        predict_size,
+        decompositions,
+        computed,
+        notes,
+    })
+}

@@ -1,0 +1,340 @@
+//! The report's tables as plain rows of text, built once and rendered by both the HTML and the
+//! Markdown writer, so the two reports can never disagree on a number.
+
+use crate::export::g6;
+use crate::goodhart::{Decomposition, GapPoint, key_label, kl_label, pm};
+use crate::scaling::predict::{Interval, PredictDoc};
+use crate::scaling::{FitRecord, ScalingDoc};
+use crate::schema::fmt_num;
+
+/// One row: its cells, and attributes the HTML writer puts on the `<tr>` (machine-readable
+/// values for scripts and tests; the Markdown writer ignores them).
+#[derive(Debug, Clone, Default)]
+pub struct Row {
+    pub cells: Vec<String>,
+    pub attrs: Vec<(String, String)>,
+}
+
+/// A titled table.
+#[derive(Debug, Clone)]
+pub struct Table {
+    /// Anchor id (HTML).
+    pub id: &'static str,
+    pub title: String,
+    /// One sentence on how to read it.
+    pub note: String,
+    pub header: Vec<String>,
+    pub rows: Vec<Row>,
+}
+
+fn opt(x: Option<f64>) -> String {
+    x.map_or("–".to_string(), g6)
+}
+
+fn opt_key(x: Option<f64>) -> String {
+    x.map_or("–".to_string(), fmt_num)
+}
+
+/// `value ± se (pct%)`.
+pub fn value_se_pct(value: f64, se: Option<f64>) -> String {
+    match se {
+        Some(s) if value != 0.0 => {
+            format!(
+                "{} ± {} ({:.1}%)",
+                g6(value),
+                g6(s),
+                100.0 * s / value.abs()
+            )
+        }
+        _ => pm(value, se),
+    }
+}
+
+/// The machine-readable identity of a fit (`method|rm_params|policy_params|rm_data|kl_penalty|
+/// target|form`, numbers in shortest round-trip form, `null` when absent).
+pub fn fit_id(f: &FitRecord) -> String {
+    let n = |x: Option<f64>| x.map_or("null".to_string(), |v| format!("{v}"));
+    format!(
+        "{}|{}|{}|{}|{}|{}|{}",
+        f.method,
+        n(Some(f.rm_params)),
+        n(f.policy_params),
+        n(f.rm_data),
+        n(f.kl_penalty),
+        f.target,
+        f.form
+    )
+}
+
+/// Every fit: coefficients ± se (relative se), R², AIC, BIC, peak.
+pub fn fits_table(fits: &[FitRecord]) -> Table {
+    let mut names: Vec<&str> = Vec::new();
+    for f in fits {
+        for k in f.params.keys() {
+            if !names.contains(&k.as_str()) {
+                names.push(k);
+            }
+        }
+    }
+    let mut header: Vec<String> = [
+        "method",
+        "rm_params",
+        "policy_params",
+        "rm_data",
+        "kl_penalty",
+        "target",
+        "form",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    header.extend(names.iter().map(|n| format!("{n} ± se (rel.)")));
+    header.extend(
+        ["n", "R²", "AIC", "BIC", "peak KL", "peak score"]
+            .iter()
+            .map(|s| s.to_string()),
+    );
+    let rows = fits
+        .iter()
+        .map(|f| {
+            let mut cells = vec![
+                f.method.to_string(),
+                fmt_num(f.rm_params),
+                opt_key(f.policy_params),
+                opt_key(f.rm_data),
+                opt_key(f.kl_penalty),
+                f.target.clone(),
+                f.form.clone(),
+            ];
+            let mut attrs = vec![("data-fit".to_string(), fit_id(f))];
+            for n in &names {
+                match f.params.get(*n) {
+                    Some(p) => {
+                        cells.push(value_se_pct(p.value, p.se));
+                        attrs.push((format!("data-{n}"), format!("{}", p.value)));
+                    }
+                    None => cells.push("–".to_string()),
+                }
+            }
+            if !f.converged {
+                cells.push(format!(
+                    "no fit: {}",
+                    f.message.as_deref().unwrap_or("did not converge")
+                ));
+                cells.extend(std::iter::repeat_n(String::new(), 5));
+            } else {
+                cells.push(f.n_points.map_or("–".into(), |n| n.to_string()));
+                cells.push(f.r2.map_or("–".into(), |r| format!("{r:.4}")));
+                cells.push(opt(f.aic));
+                cells.push(opt(f.bic));
+                cells.push(opt(f.peak.map(|p| p.kl)));
+                cells.push(opt(f.peak.map(|p| p.score)));
+            }
+            Row { cells, attrs }
+        })
+        .collect();
+    Table {
+        id: "fits",
+        title: format!("Fits ({})", fits.len()),
+        note: "Each curve's coefficients with their standard error and, in brackets, the relative standard error; peak is the fitted maximum (– when beta <= 0). R² is on the baseline-subtracted points.".to_string(),
+        header,
+        rows,
+    }
+}
+
+fn group_label(g: &std::collections::BTreeMap<String, Option<f64>>) -> String {
+    let parts: Vec<String> = g
+        .iter()
+        .filter_map(|(k, v)| v.map(|v| format!("{k}={}", fmt_num(v))))
+        .collect();
+    if parts.is_empty() {
+        "–".to_string()
+    } else {
+        parts.join(" ")
+    }
+}
+
+/// Every scaling law: c = a + b log10(size) (log-linear) or c = a size^b (power).
+pub fn scaling_table(doc: &ScalingDoc) -> Table {
+    let rows = doc
+        .laws
+        .iter()
+        .map(|l| Row {
+            cells: vec![
+                l.method.to_string(),
+                l.target.clone(),
+                l.form.clone(),
+                l.coefficient.clone(),
+                l.model.clone(),
+                group_label(&l.group),
+                if l.converged {
+                    value_se_pct(l.a, l.a_se)
+                } else {
+                    format!("no fit: {}", l.message.as_deref().unwrap_or(""))
+                },
+                if l.converged {
+                    value_se_pct(l.b, l.b_se)
+                } else {
+                    String::new()
+                },
+                l.r2.map_or("–".into(), |r| format!("{r:.4}")),
+                l.n.to_string(),
+                opt(l.aic),
+            ],
+            attrs: vec![(
+                "data-law".to_string(),
+                format!("{}|{}|{}|{}", l.method, l.target, l.coefficient, l.model),
+            )],
+        })
+        .collect();
+    Table {
+        id: "scaling",
+        title: format!("Scaling laws (by {})", doc.by.as_str()),
+        note: "Each coefficient regressed on size: log-linear c = a + b·log10(size), power c = a·size^b, weighted by the fits' 1/se²; constant = shared across sizes.".to_string(),
+        header: [
+            "method",
+            "target",
+            "form",
+            "coefficient",
+            "model",
+            "group",
+            "a ± se (rel.)",
+            "b ± se (rel.)",
+            "R²",
+            "sizes",
+            "AIC",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
+        rows,
+    }
+}
+
+fn interval(i: &Interval) -> String {
+    match (i.low, i.high) {
+        (Some(lo), Some(hi)) => format!("{} [{}, {}]", g6(i.value), g6(lo), g6(hi)),
+        _ => g6(i.value),
+    }
+}
+
+/// Predicted coefficients and peaks with their 95% intervals.
+pub fn predictions_table(doc: &PredictDoc) -> Table {
+    let rows = doc
+        .predictions
+        .iter()
+        .map(|p| {
+            let mut params: Vec<String> = p
+                .params
+                .iter()
+                .map(|(k, v)| format!("{k} = {}", interval(v)))
+                .collect();
+            if params.is_empty() {
+                params.push("–".into());
+            }
+            Row {
+                cells: vec![
+                    p.method.to_string(),
+                    p.target.clone(),
+                    fmt_num(p.rm_params),
+                    p.model.clone(),
+                    group_label(&p.group),
+                    params.join("; "),
+                    p.peak.as_ref().map_or("none".into(), |k| interval(&k.kl)),
+                    p.peak
+                        .as_ref()
+                        .map_or("none".into(), |k| interval(&k.score)),
+                    format!("{:.2}", p.extrapolation_decades),
+                    p.warning.clone().unwrap_or_default(),
+                ],
+                attrs: Vec::new(),
+            }
+        })
+        .collect();
+    Table {
+        id: "predictions",
+        title: "Predictions".to_string(),
+        note: "Coefficients, peak KL and peak score predicted by the log-linear laws for an RM size not trained, with 95% intervals; extrapolation is in decades of size beyond the largest fitted one.".to_string(),
+        header: [
+            "method",
+            "target",
+            "rm_params",
+            "model",
+            "group",
+            "coefficients [95%]",
+            "peak KL [95%]",
+            "peak score [95%]",
+            "extrapolation (decades)",
+            "warning",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
+        rows,
+    }
+}
+
+fn gap_cells(p: Option<GapPoint>, max_kl: Option<f64>) -> Vec<String> {
+    match p {
+        None => vec![
+            "no peak".into(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+        ],
+        Some(p) => vec![
+            kl_label(p.kl, max_kl),
+            g6(p.gap()),
+            pm(p.regressional, p.regressional_se),
+            pm(p.extremal, p.extremal_se),
+            g6(p.residual),
+        ],
+    }
+}
+
+/// The decomposition at the gold peak and at the largest KL of each curve.
+pub fn decomposition_table(decs: &[Decomposition]) -> Table {
+    let rows = decs
+        .iter()
+        .map(|d| {
+            let mut cells = vec![
+                key_label(&d.key),
+                d.source.as_str().to_string(),
+                d.form.clone(),
+            ];
+            let max_kl = d.at_max_kl.map(|m| m.kl);
+            cells.extend(gap_cells(d.at_peak, max_kl));
+            cells.extend(gap_cells(d.at_max_kl, None));
+            Row {
+                cells,
+                attrs: vec![(
+                    "data-decomposition".to_string(),
+                    format!("{}|{}", key_label(&d.key), d.source.as_str()),
+                )],
+            }
+        })
+        .collect();
+    let mut header: Vec<String> = ["curve", "source", "form"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    for at in ["peak", "max KL"] {
+        for c in [
+            "KL",
+            "gap",
+            "regressional ± se",
+            "extremal ± se",
+            "residual",
+        ] {
+            header.push(format!("{c} ({at})"));
+        }
+    }
+    Table {
+        id: "decomposition",
+        title: "Goodhart decomposition".to_string(),
+        note: "proxy − gold = regressional + extremal + residual, scores measured from their initial-policy baselines; at the gold fit's peak KL and at the curve's largest KL. A peak KL marked (extrapolated) lies right of the curve's data: there the parts are those of the fitted forms, not a measurement.".to_string(),
+        header,
+        rows,
+    }
+}

@@ -1,0 +1,189 @@
+//! Failures around outputs: a full disk (`/dev/full`), a place that cannot be written, an output
+//! path that is a folder, and an interrupt (SIGINT) during a long run. Each ends in one clear
+//! message and exit status 1 (130 after SIGINT), with no partial or temporary file left behind
+//! and the inputs untouched.
+
+mod common;
+
+use std::os::unix::fs::FileTypeExt;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::{TestDir, assert_input_error, small_curves_csv, snapshot};
+
+/// `goodhart` as a std command (to redirect stdout or spawn it) in the test folder.
+fn std_cmd(t: &TestDir) -> std::process::Command {
+    let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("goodhart"));
+    c.current_dir(t.root());
+    c
+}
+
+/// `/dev/full` is still the character device it was (an output must never replace it).
+fn dev_full_intact() {
+    let meta = std::fs::metadata("/dev/full").expect("/dev/full exists");
+    assert!(meta.file_type().is_char_device(), "/dev/full was replaced");
+}
+
+#[test]
+fn fits_json_to_a_full_disk() {
+    let t = TestDir::new();
+    t.write("c.csv", small_curves_csv());
+    assert_input_error(
+        &t,
+        &["fit", "c.csv", "--out", "/dev/full"],
+        &["/dev/full", "cannot write", "No space left on device"],
+    );
+    dev_full_intact();
+}
+
+#[test]
+fn a_full_disk_for_the_second_output_leaves_neither() {
+    // The JSON would succeed; the CSV hits the full disk. Neither may be left in place.
+    let t = TestDir::new();
+    t.write("c.csv", small_curves_csv());
+    assert_input_error(
+        &t,
+        &["fit", "c.csv", "--out", "fits.json", "--csv", "/dev/full"],
+        &["/dev/full", "No space left on device"],
+    );
+    dev_full_intact();
+}
+
+#[test]
+fn stdout_on_a_full_disk() {
+    let t = TestDir::new();
+    t.write("c.csv", small_curves_csv());
+    let before = snapshot(&t);
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("open /dev/full");
+    let out = std_cmd(&t)
+        .args(["fit", "c.csv", "--out", "-", "--quiet"])
+        .stdout(Stdio::from(full))
+        .output()
+        .expect("run goodhart");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.starts_with("error: -: cannot write"), "{stderr}");
+    assert!(stderr.contains("No space left on device"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(snapshot(&t) == before);
+}
+
+#[test]
+fn outputs_of_every_command_to_a_full_disk() {
+    let t = TestDir::new();
+    t.write("c.csv", small_curves_csv());
+    t.write(
+        "s.csv",
+        "prompt,proxy,gold\n1,0.1,0.2\n1,0.3,0.1\n1,-0.2,0.0\n2,0.5,0.4\n2,0.0,0.1\n2,0.2,-0.1\n",
+    );
+    for args in [
+        vec!["bon", "s.csv", "--out", "/dev/full", "--rm-params", "1e6"],
+        vec!["generate", "law", "--out", "/dev/full"],
+    ] {
+        assert_input_error(&t, &args, &["/dev/full", "No space left on device"]);
+    }
+    dev_full_intact();
+}
+
+#[test]
+fn output_folder_that_cannot_be_written() {
+    // /proc refuses new files even to root, so this holds whoever runs the tests.
+    let t = TestDir::new();
+    t.write("c.csv", small_curves_csv());
+    assert_input_error(
+        &t,
+        &["fit", "c.csv", "--out", "/proc/goodhart-fits.json"],
+        &["/proc/goodhart-fits.json", "cannot write"],
+    );
+}
+
+#[test]
+fn output_inside_a_file_is_refused_before_reading() {
+    let t = TestDir::new();
+    t.write("c.csv", small_curves_csv());
+    assert_input_error(
+        &t,
+        &["fit", "c.csv", "--out", "c.csv/fits.json"],
+        &["c.csv/fits.json", "does not exist"],
+    );
+}
+
+#[test]
+fn output_path_that_is_a_folder_for_every_command() {
+    let t = TestDir::new();
+    t.write("c.csv", small_curves_csv());
+    t.write("s.csv", "prompt,proxy,gold\n1,0.1,0.2\n1,0.3,0.1\n");
+    std::fs::create_dir(t.path("dir")).expect("mkdir");
+    for args in [
+        vec!["fit", "c.csv", "--out", "dir"],
+        vec!["fit", "c.csv", "--out", "f.json", "--csv", "dir"],
+        vec!["bon", "s.csv", "--out", "dir", "--rm-params", "1e6"],
+        vec!["generate", "law", "--out", "dir"],
+    ] {
+        assert_input_error(&t, &args, &["dir", "is a directory"]);
+    }
+}
+
+/// A Curves CSV big enough that reading it takes a while in a debug build.
+fn big_curves_csv(curves: usize) -> String {
+    let mut s = String::from("method,rm_params,kl,gold\n");
+    for c in 0..curves {
+        let rm = 1e6 * (1.0 + c as f64);
+        for k in 0..100 {
+            let d = k as f64 * 0.05;
+            s.push_str(&format!("bon,{rm},{},{}\n", d * d, d * (0.5 - 0.1 * d)));
+        }
+    }
+    s
+}
+
+fn temp_files(t: &TestDir) -> Vec<String> {
+    t.files()
+        .into_iter()
+        .filter(|f| f.starts_with('.') && f.ends_with(".tmp"))
+        .collect()
+}
+
+#[test]
+fn interrupt_during_a_fit_removes_unfinished_outputs() {
+    let t = TestDir::new();
+    let input = big_curves_csv(3000);
+    t.write("big.csv", &input);
+    let mut child = std_cmd(&t)
+        .args(["fit", "big.csv", "--out", "fits.json", "--csv", "fits.csv"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn goodhart");
+    // The outputs are opened (as temporary files) before the input is read; interrupt then.
+    let start = Instant::now();
+    while temp_files(&t).len() < 2 {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the temporary outputs never appeared"
+        );
+        assert!(
+            child.try_wait().expect("poll").is_none(),
+            "goodhart finished before it could be interrupted"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let pid = libc::pid_t::try_from(child.id()).expect("a pid fits pid_t");
+    // SAFETY: kill(2) on the child we spawned and have not waited for yet.
+    let sent = unsafe { libc::kill(pid, libc::SIGINT) };
+    assert_eq!(sent, 0, "kill failed");
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(t.files(), vec!["big.csv".to_string()], "files left behind");
+    assert_eq!(
+        std::fs::read_to_string(t.path("big.csv")).expect("read input"),
+        input,
+        "input changed"
+    );
+}

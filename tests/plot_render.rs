@@ -1,0 +1,709 @@
+//! The figures of `goodhart::plot`: every figure renders as a valid SVG and a valid, non-blank
+//! PNG at twice the SVG's size, byte-identically on every render; figures without data are
+//! skipped; degenerate input never panics.
+
+use std::collections::BTreeMap;
+use std::io::Cursor;
+use std::path::Path;
+
+use goodhart::curves::Curve;
+use goodhart::export::{Exporter, JsonExporter};
+use goodhart::fit::{FitOptions, TargetChoice, fit_curves};
+use goodhart::goodhart::{Decomposition, DecompositionSource, GapPoint};
+use goodhart::plot::{Figure, PlotInputs, render_all, write_figures};
+use goodhart::scaling::predict::{LawModel, PredictDoc, PredictOptions, predict};
+use goodhart::scaling::{FitRecord, ScaleOptions, ScalingDoc, SizeKey, parse_fits, scale};
+use goodhart::schema::{CurveKey, Method};
+
+/// A deterministic noise in [-1, 1].
+fn noise(i: usize, j: usize) -> f64 {
+    let x = ((i * 7919 + j * 104729) as f64 * 0.618_033_988_75).fract();
+    2.0 * x - 1.0
+}
+
+fn key(method: Method, rm: f64, data: Option<f64>, pen: Option<f64>) -> CurveKey {
+    CurveKey {
+        method,
+        rm_params: rm,
+        policy_params: None,
+        rm_data: data,
+        kl_penalty: pen,
+    }
+}
+
+const SIZES: [f64; 4] = [3e6, 1.2e7, 8.5e7, 1.2e9];
+
+fn bon_coef(rm: f64, data: f64) -> (f64, f64) {
+    let x = rm.log10();
+    let boost = if data > 5e4 { 0.05 } else { 0.0 };
+    (0.3 + 0.06 * x + boost, 0.35 - 0.03 * x - boost * 0.3)
+}
+
+fn rl_coef(rm: f64) -> (f64, f64) {
+    (0.6, 0.45 - 0.035 * rm.log10())
+}
+
+fn curve(
+    k: CurveKey,
+    kl: Vec<f64>,
+    gold: impl Fn(f64) -> f64,
+    proxy: impl Fn(f64) -> f64,
+    entropy: bool,
+) -> Curve {
+    let seed = k.rm_params.log10() as usize * 13 + k.rm_data.unwrap_or(0.0) as usize % 97;
+    let g: Vec<f64> = kl
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| gold(v.sqrt()) + 0.01 * noise(i, seed))
+        .collect();
+    let p: Vec<Option<f64>> = kl
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| Some(proxy(v.sqrt()) + 0.01 * noise(i, seed + 1)))
+        .collect();
+    let n = kl.len();
+    Curve {
+        key: k,
+        entropy: entropy.then(|| kl.iter().map(|v| Some(20.0 - 0.1 * v)).collect()),
+        kl,
+        gold: g,
+        proxy: Some(p),
+        gold_se: Some(vec![0.01; n]),
+        proxy_se: Some(vec![0.01; n]),
+        replicates: Vec::new(),
+    }
+}
+
+/// Curves like the paper's: BoN for two RM data sizes, RL with two KL penalties and entropy.
+fn fixture_curves(entropy: bool) -> Vec<Curve> {
+    let mut out = Vec::new();
+    let bon_kl: Vec<f64> = std::iter::once(0.0)
+        .chain((1..=16).map(|i| {
+            let n = 2f64.powi(i);
+            n.ln() - (n - 1.0) / n
+        }))
+        .collect();
+    for data in [3e4, 9e4] {
+        for rm in SIZES {
+            let (a, b) = bon_coef(rm, data);
+            out.push(curve(
+                key(Method::Bon, rm, Some(data), None),
+                bon_kl.clone(),
+                |d| d * (a - b * d),
+                |d| d * (a + 0.2 - 0.3 * b * d),
+                false,
+            ));
+        }
+    }
+    for pen in [0.0, 0.05] {
+        let top = if pen > 0.0 { 30.0 } else { 80.0 };
+        let kl: Vec<f64> = (0..=40).map(|s| (s as f64 / 40.0).powi(2) * top).collect();
+        for rm in SIZES {
+            let (a, b) = rl_coef(rm);
+            let f = move |d: f64| if d > 0.0 { d * (a - b * d.ln()) } else { 0.0 };
+            let fp = move |d: f64| {
+                if d > 0.0 {
+                    d * (a + 0.3 - 0.4 * b * d.ln())
+                } else {
+                    0.0
+                }
+            };
+            out.push(curve(
+                key(Method::Rl, rm, Some(9e4), Some(pen)),
+                kl.clone(),
+                f,
+                fp,
+                entropy,
+            ));
+        }
+    }
+    out.sort_by_key(|c| c.key);
+    out
+}
+
+fn fits_of(curves: &[Curve]) -> Vec<FitRecord> {
+    let opts = FitOptions {
+        target: TargetChoice::Both,
+        ..FitOptions::default()
+    };
+    let fits = fit_curves(curves, &opts).expect("fixture fits");
+    let bytes = JsonExporter.render(&fits);
+    parse_fits(&bytes, Path::new("fixture.json")).expect("fits JSON parses")
+}
+
+fn scaling_of(fits: &[FitRecord]) -> ScalingDoc {
+    scale(
+        fits,
+        &ScaleOptions {
+            by: SizeKey::RmParams,
+        },
+    )
+    .expect("scaling")
+}
+
+fn predictions_of(doc: &ScalingDoc) -> PredictDoc {
+    predict(
+        doc,
+        &PredictOptions {
+            sizes: vec![6e9, 2e10],
+            method: None,
+            kl: None,
+            iterations: None,
+            model: LawModel::LogLinear,
+        },
+    )
+    .expect("predictions")
+}
+
+/// Decompositions from the fixture's known coefficients.
+fn decompositions(curves: &[Curve], data: f64) -> Vec<Decomposition> {
+    curves
+        .iter()
+        .filter(|c| c.key.kl_penalty.unwrap_or(0.0) == 0.0 && c.key.rm_data == Some(data))
+        .map(|c| {
+            let bon = c.key.method == Method::Bon;
+            let points: Vec<GapPoint> =
+                c.kl.iter()
+                    .enumerate()
+                    .map(|(i, &kl)| {
+                        let d = kl.sqrt();
+                        let proxy = c.proxy.as_ref().unwrap()[i].unwrap();
+                        let gold = c.gold[i];
+                        let (reg, ext) = if bon {
+                            let (_, b) = bon_coef(c.key.rm_params, 9e4);
+                            (0.2 * d, 0.7 * b * d * d)
+                        } else {
+                            let (_, b) = rl_coef(c.key.rm_params);
+                            let dl = if d > 0.0 { d * d.ln() } else { 0.0 };
+                            (0.3 * d, 0.6 * b * dl)
+                        };
+                        GapPoint {
+                            kl,
+                            proxy,
+                            gold,
+                            regressional: reg,
+                            extremal: ext,
+                            residual: proxy - gold - reg - ext,
+                            regressional_se: Some(0.01 + 0.005 * d),
+                            extremal_se: Some(0.01 + 0.01 * d),
+                        }
+                    })
+                    .collect();
+            let mid = points[points.len() / 2];
+            Decomposition {
+                key: c.key,
+                source: if bon {
+                    DecompositionSource::Samples
+                } else {
+                    DecompositionSource::Coefficients
+                },
+                form: if bon { "bon" } else { "rl" }.into(),
+                at_peak: Some(mid),
+                at_max_kl: points.last().copied(),
+                grid: if bon {
+                    Vec::new()
+                } else {
+                    points
+                        .iter()
+                        .map(|p| GapPoint {
+                            proxy: p.gold + p.regressional + p.extremal,
+                            residual: 0.0,
+                            ..*p
+                        })
+                        .collect()
+                },
+                points,
+            }
+        })
+        .collect()
+}
+
+struct Fixture {
+    curves: Vec<Curve>,
+    fits: Vec<FitRecord>,
+    scaling: ScalingDoc,
+    predictions: PredictDoc,
+    decompositions: Vec<Decomposition>,
+}
+
+fn fixture(entropy: bool) -> Fixture {
+    let curves = fixture_curves(entropy);
+    let fits = fits_of(&curves);
+    let scaling = scaling_of(&fits);
+    let predictions = predictions_of(&scaling);
+    let decompositions = decompositions(&curves, 9e4);
+    Fixture {
+        curves,
+        fits,
+        scaling,
+        predictions,
+        decompositions,
+    }
+}
+
+impl Fixture {
+    fn inputs(&self) -> PlotInputs<'_> {
+        PlotInputs {
+            curves: &self.curves,
+            fits: &self.fits,
+            scaling: Some(&self.scaling),
+            predictions: Some(&self.predictions),
+            decompositions: &self.decompositions,
+        }
+    }
+}
+
+const ALL: [&str; 14] = [
+    "gold_vs_kl_bon",
+    "gold_vs_kl_rl",
+    "coefficients",
+    "peak_vs_rm_params",
+    "gold_vs_proxy",
+    "kl_penalty",
+    "data_size",
+    "extrapolation",
+    "residuals",
+    "iterated_rlhf",
+    "prediction",
+    "gold_vs_entropy",
+    "goodhart_decomposition_bon",
+    "goodhart_decomposition_rl",
+];
+
+fn names(figs: &[Figure]) -> Vec<&'static str> {
+    figs.iter().map(|f| f.name).collect()
+}
+
+/// The `width="..."`/`height="..."` of the SVG root element.
+fn svg_size(svg: &str) -> (u32, u32) {
+    let head = &svg[..svg.find('>').expect("svg root element")];
+    let attr = |name: &str| -> u32 {
+        let at = head.find(&format!(" {name}=\"")).expect("size attribute") + name.len() + 3;
+        let rest = &head[at..];
+        rest[..rest.find('"').unwrap()]
+            .parse()
+            .expect("integer size")
+    };
+    (attr("width"), attr("height"))
+}
+
+/// Checks one figure's SVG and PNG; returns the number of non-white pixels and of colours.
+fn check_figure(f: &Figure) -> (usize, usize) {
+    // SVG
+    assert!(f.svg.starts_with("<svg"), "{}: not an SVG", f.name);
+    assert!(
+        f.svg.trim_end().ends_with("</svg>"),
+        "{}: unterminated",
+        f.name
+    );
+    // The only URL is the SVG namespace of the root element.
+    let without_ns = f
+        .svg
+        .replacen("xmlns=\"http://www.w3.org/2000/svg\"", "", 1);
+    assert!(
+        !without_ns.contains("http://") && !without_ns.contains("https://"),
+        "{}: external reference",
+        f.name
+    );
+    assert!(
+        !f.svg.contains("NaN") && !f.svg.contains("inf"),
+        "{}: non-finite drawn",
+        f.name
+    );
+    assert!(
+        !f.title.is_empty() && f.svg.contains(&f.title),
+        "{}: no title",
+        f.name
+    );
+    assert!(!f.caption.is_empty());
+    // PNG
+    assert_eq!(
+        &f.png[..8],
+        b"\x89PNG\r\n\x1a\n",
+        "{}: PNG signature",
+        f.name
+    );
+    assert_eq!(&f.png[12..16], b"IHDR");
+    let w = u32::from_be_bytes(f.png[16..20].try_into().unwrap());
+    let h = u32::from_be_bytes(f.png[20..24].try_into().unwrap());
+    let (sw, sh) = svg_size(&f.svg);
+    assert_eq!((w, h), (2 * sw, 2 * sh), "{}: PNG is twice the SVG", f.name);
+    let decoder = png::Decoder::new(Cursor::new(&f.png));
+    let mut reader = decoder.read_info().expect("PNG header");
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).expect("PNG data");
+    assert_eq!((info.width, info.height), (w, h));
+    assert_eq!(info.color_type, png::ColorType::Rgb);
+    let px = &buf[..info.buffer_size()];
+    let ink = px.chunks_exact(3).filter(|p| *p != [255, 255, 255]).count();
+    // distinct colours among every 5th pixel (exact counting is slow in a debug build)
+    let mut colours: Vec<u32> = px
+        .chunks_exact(15)
+        .map(|p| u32::from_be_bytes([0, p[0], p[1], p[2]]))
+        .collect();
+    colours.sort_unstable();
+    colours.dedup();
+    (ink, colours.len())
+}
+
+#[test]
+fn every_figure_renders_valid_svg_and_png() {
+    let fx = fixture(true);
+    let figs = render_all(&fx.inputs()).expect("render");
+    assert_eq!(names(&figs), ALL);
+    for f in &figs {
+        let (ink, colours) = check_figure(f);
+        let (w, h) = svg_size(&f.svg);
+        let total = (4 * w * h) as usize;
+        assert!(
+            ink * 50 > total,
+            "{}: almost blank ({ink} of {total})",
+            f.name
+        );
+        assert!(colours >= 8, "{}: only {colours} colours", f.name);
+    }
+}
+
+#[test]
+fn axes_are_titled_with_units() {
+    let fx = fixture(true);
+    let figs = render_all(&fx.inputs()).expect("render");
+    let kl = "KL (nats), square-root scale";
+    let expect: BTreeMap<&str, Vec<&str>> = BTreeMap::from([
+        (
+            "gold_vs_kl_bon",
+            vec![kl, "score (RM units)", "RM parameters"],
+        ),
+        ("gold_vs_kl_rl", vec![kl, "score (RM units)"]),
+        (
+            "coefficients",
+            vec!["RM parameters (log scale)", "α_BoN", "β_RL"],
+        ),
+        (
+            "peak_vs_rm_params",
+            vec![
+                "RM parameters (log scale)",
+                "peak KL (nats), square-root scale",
+            ],
+        ),
+        (
+            "gold_vs_proxy",
+            vec!["proxy score (RM units)", "gold score (RM units)"],
+        ),
+        ("kl_penalty", vec![kl, "KL penalty"]),
+        (
+            "data_size",
+            vec!["RM comparisons", "RM parameters (log scale)"],
+        ),
+        ("extrapolation", vec![kl, "held-out point"]),
+        ("residuals", vec![kl, "gold − fitted gold (RM units)"]),
+        ("iterated_rlhf", vec![kl, "k = 8"]),
+        ("prediction", vec![kl, "gold score above kl = 0 (RM units)"]),
+        ("gold_vs_entropy", vec!["policy entropy (nats)", kl]),
+        (
+            "goodhart_decomposition_bon",
+            vec![kl, "regressional", "extremal"],
+        ),
+        (
+            "goodhart_decomposition_rl",
+            vec![kl, "proxy − gold (RM units)"],
+        ),
+    ]);
+    for f in &figs {
+        for text in &expect[f.name] {
+            assert!(f.svg.contains(text), "{}: no '{text}' in the SVG", f.name);
+        }
+    }
+    // The decomposition captions state the formulas.
+    let bon = figs
+        .iter()
+        .find(|f| f.name == "goodhart_decomposition_bon")
+        .unwrap();
+    assert!(
+        bon.caption
+            .contains("proxy − gold = regressional + extremal + residual")
+    );
+    assert!(bon.caption.contains("proxy_bon(n) − (a + b proxy_bon(n))"));
+    let rl = figs
+        .iter()
+        .find(|f| f.name == "goodhart_decomposition_rl")
+        .unwrap();
+    assert!(rl.caption.contains("(α_proxy − α_gold) d"));
+    assert!(rl.caption.contains("f(d) = d ln d"));
+}
+
+/// The x position of the tick label `label` in an SVG.
+fn label_x(svg: &str, label: &str) -> Option<f64> {
+    let end = svg.find(&format!(">\n{label}\n</text>"))?;
+    let start = svg[..end].rfind("<text")?;
+    let tag = &svg[start..end];
+    let at = tag.find(" x=\"")? + 4;
+    tag[at..at + tag[at..].find('"')?].parse().ok()
+}
+
+#[test]
+fn sqrt_kl_ticks_are_labelled_in_nats() {
+    let fx = fixture(true);
+    let figs = render_all(&fx.inputs()).expect("render");
+    let rl = figs.iter().find(|f| f.name == "gold_vs_kl_rl").unwrap();
+    // RL curves reach 80 nats: ticks evenly spaced in d = sqrt(KL), labelled with KL in nats
+    let x: Vec<f64> = ["0", "4", "16", "36", "64"]
+        .iter()
+        .map(|l| label_x(&rl.svg, l).unwrap_or_else(|| panic!("no tick {l}")))
+        .collect();
+    let step = x[1] - x[0];
+    assert!(step > 20.0);
+    for (i, xi) in x.iter().enumerate() {
+        // KL = (2i)^2 sits at d = 2i: equal spacing
+        assert!(
+            (xi - x[0] - step * i as f64).abs() <= 1.0,
+            "tick {i} at {xi}, step {step}"
+        );
+    }
+}
+
+#[test]
+fn rendering_is_deterministic() {
+    let fx = fixture(true);
+    let a = render_all(&fx.inputs()).expect("render");
+    let b = render_all(&fx.inputs()).expect("render");
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x.svg, y.svg, "{}: SVG differs", x.name);
+        assert!(x.png == y.png, "{}: PNG differs", x.name);
+        assert_eq!(x.caption, y.caption);
+    }
+}
+
+#[test]
+fn figures_without_data_are_skipped() {
+    let fx = fixture(false);
+    // no entropy column
+    let figs = render_all(&fx.inputs()).expect("render");
+    assert!(!names(&figs).contains(&"gold_vs_entropy"));
+    // curves only: no fits, scaling, predictions or decompositions
+    let bare = PlotInputs {
+        curves: &fx.curves,
+        fits: &[],
+        scaling: None,
+        predictions: None,
+        decompositions: &[],
+    };
+    let figs = render_all(&bare).expect("render");
+    assert_eq!(
+        names(&figs),
+        [
+            "gold_vs_kl_bon",
+            "gold_vs_kl_rl",
+            "gold_vs_proxy",
+            "kl_penalty",
+            "extrapolation"
+        ]
+    );
+    for f in &figs {
+        check_figure(f);
+    }
+    // one RM data size, one penalty, best-of-n only
+    let bon: Vec<Curve> = fx
+        .curves
+        .iter()
+        .filter(|c| c.key.method == Method::Bon && c.key.rm_data == Some(9e4))
+        .cloned()
+        .collect();
+    let fits = fits_of(&bon);
+    let inp = PlotInputs {
+        curves: &bon,
+        fits: &fits,
+        scaling: None,
+        predictions: None,
+        decompositions: &[],
+    };
+    let figs = render_all(&inp).expect("render");
+    assert_eq!(
+        names(&figs),
+        [
+            "gold_vs_kl_bon",
+            "coefficients",
+            "peak_vs_rm_params",
+            "gold_vs_proxy",
+            "extrapolation",
+            "residuals"
+        ]
+    );
+}
+
+#[test]
+fn degenerate_input_does_not_panic() {
+    let one = |kl: Vec<f64>, gold: Vec<f64>| {
+        let n = kl.len();
+        Curve {
+            key: key(Method::Rl, 1e6, None, None),
+            kl,
+            gold,
+            proxy: Some(vec![Some(f64::NAN); n]),
+            gold_se: Some(vec![f64::NAN; n]),
+            proxy_se: None,
+            entropy: Some(vec![None; n]),
+            replicates: Vec::new(),
+        }
+    };
+    let cases = vec![
+        vec![one(vec![1.0], vec![0.5])],
+        vec![one(vec![0.0; 5], vec![0.1, 0.2, 0.3, 0.2, 0.1])],
+        vec![one(
+            vec![0.0, f64::NAN, 2.0, f64::INFINITY],
+            vec![f64::NAN, 1.0, f64::NAN, 2.0],
+        )],
+        vec![one(Vec::new(), Vec::new())],
+        vec![one(vec![1e-300, 1e300], vec![-1e300, 1e300])],
+    ];
+    let t0 = std::time::Instant::now();
+    let fx = fixture(true);
+    eprintln!("fixture {:?}", t0.elapsed());
+    // fits and decompositions with NaN values
+    let mut bad_fits = fx.fits.clone();
+    for f in bad_fits.iter_mut().step_by(3) {
+        if let Some(p) = f.params.get_mut("beta") {
+            p.value = f64::NAN;
+        }
+        if let Some(p) = f.params.get_mut("alpha") {
+            p.se = Some(f64::INFINITY);
+        }
+    }
+    let mut bad_dec = fx.decompositions.clone();
+    for d in &mut bad_dec {
+        for p in d.points.iter_mut().step_by(2) {
+            p.extremal = f64::NAN;
+            p.kl = f64::NAN;
+        }
+    }
+    bad_dec.push(Decomposition {
+        key: key(Method::Bon, 5e6, Some(9e4), None),
+        source: DecompositionSource::Coefficients,
+        form: "bon".into(),
+        points: Vec::new(),
+        grid: Vec::new(),
+        at_peak: None,
+        at_max_kl: None,
+    });
+    for curves in &cases {
+        for (fits, dec) in [(&fx.fits[..], &bad_dec[..]), (&bad_fits[..], &[][..])] {
+            let inp = PlotInputs {
+                curves,
+                fits,
+                scaling: Some(&fx.scaling),
+                predictions: Some(&fx.predictions),
+                decompositions: dec,
+            };
+            let t = std::time::Instant::now();
+            let figs = render_all(&inp).expect("degenerate input renders or skips");
+            eprintln!(
+                "case {:?}: {} figures in {:?}",
+                curves[0].kl.first(),
+                figs.len(),
+                t.elapsed()
+            );
+            for f in &figs {
+                check_figure(f);
+            }
+        }
+    }
+    // the full fixture with the broken fits and decompositions
+    let inp = PlotInputs {
+        curves: &fx.curves,
+        fits: &bad_fits,
+        scaling: Some(&fx.scaling),
+        predictions: Some(&fx.predictions),
+        decompositions: &bad_dec,
+    };
+    let t0 = std::time::Instant::now();
+    let figs = render_all(&inp).expect("render");
+    eprintln!("full render {:?}", t0.elapsed());
+    let t0 = std::time::Instant::now();
+    for f in &figs {
+        check_figure(f);
+    }
+    eprintln!("checks {:?}", t0.elapsed());
+}
+
+#[test]
+fn write_figures_writes_svg_and_png() {
+    let fx = fixture(true);
+    let figs = render_all(&fx.inputs()).expect("render");
+    let dir = tempfile::tempdir().unwrap();
+    let paths = write_figures(&figs[..2], dir.path()).expect("write");
+    let names: Vec<String> = paths
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "gold_vs_kl_bon.svg",
+            "gold_vs_kl_bon.png",
+            "gold_vs_kl_rl.svg",
+            "gold_vs_kl_rl.png"
+        ]
+    );
+    assert_eq!(std::fs::read(&paths[1]).unwrap(), figs[0].png);
+    assert_eq!(std::fs::read_to_string(&paths[2]).unwrap(), figs[1].svg);
+    // a missing folder is an error, not a panic
+    assert!(write_figures(&figs[..1], &dir.path().join("missing")).is_err());
+}
+
+/// Renders the figures of a `goodhart generate sim` world: set GOODHART_PLOT_SIM to a folder
+/// holding bon_curves.csv, rl_runs.csv, fits.json and scaling.json; the figures are written to
+/// its `figures/` subfolder.
+#[test]
+#[ignore]
+fn render_sim_world() {
+    let Ok(dir) = std::env::var("GOODHART_PLOT_SIM") else {
+        return;
+    };
+    let dir = Path::new(&dir);
+    let curves = goodhart::curves::read_curves(
+        &[dir.join("bon_curves.csv"), dir.join("rl_runs.csv")],
+        &Default::default(),
+        &Default::default(),
+    )
+    .unwrap();
+    let fits = goodhart::scaling::read_fits(&dir.join("fits.json")).unwrap();
+    let scaling = goodhart::scaling::read_scaling(&dir.join("scaling.json")).unwrap();
+    let predictions = predict(
+        &scaling,
+        &PredictOptions {
+            sizes: vec![23200.0],
+            method: None,
+            kl: None,
+            iterations: None,
+            model: LawModel::LogLinear,
+        },
+    )
+    .unwrap();
+    let with_proxy: Vec<Curve> = curves
+        .iter()
+        .filter(|c| c.proxy.is_some() && c.key.policy_params.unwrap_or(152.0) == 152.0)
+        .cloned()
+        .collect();
+    let decompositions = decompositions(&with_proxy, 4000.0);
+    let inp = PlotInputs {
+        curves: &curves,
+        fits: &fits,
+        scaling: Some(&scaling),
+        predictions: Some(&predictions),
+        decompositions: &decompositions,
+    };
+    let t = std::time::Instant::now();
+    let figs = render_all(&inp).unwrap();
+    eprintln!("rendered {} figures in {:?}", figs.len(), t.elapsed());
+    let out = dir.join("figures");
+    std::fs::create_dir_all(&out).unwrap();
+    write_figures(&figs, &out).unwrap();
+    let fx = fixture(true);
+    let out2 = dir.join("fixture_figures");
+    std::fs::create_dir_all(&out2).unwrap();
+    write_figures(&render_all(&fx.inputs()).unwrap(), &out2).unwrap();
+    for f in &figs {
+        eprintln!("{}: {}\n", f.name, f.caption);
+    }
+}
