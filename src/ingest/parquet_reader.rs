@@ -31,6 +31,7 @@ pub(crate) fn read(path: &Path, schema: &[ColumnSpec], map: &ColumnMap) -> Resul
         Ok(s.iter_names().map(|n| n.to_string()).collect())
     })
     .map_err(|_| corrupt(path, "the reader failed on this file"))??;
+    check_pages(path)?;
     let plan = plan_columns(path, &header, schema, map)?;
     let mut builders = builders_for(&plan, &header);
     let wanted: Vec<String> = builders.iter().map(|b| b.source.clone()).collect();
@@ -103,4 +104,58 @@ fn fill(path: &Path, b: &mut ColumnBuilder, series: &Series) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Checks every data page header before polars decodes the pages. polars 0.55 reads a page's
+/// value count (an i32 in the file) as usize, so a corrupted negative count makes it reserve
+/// about 2^61 bytes, and the failed allocation aborts the process (found by fuzzing,
+/// `fuzz/regressions/tidy_parquet/`). In a flat column a page's count lies in 0..=rows of its
+/// row group.
+fn check_pages(path: &Path) -> Result<()> {
+    use polars_parquet::parquet::page::CompressedPage;
+    use polars_parquet::parquet::read::{get_page_iterator, read_metadata};
+    let bytes = std::fs::read(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let max_page_size = bytes.len().max(1);
+    let buffer = polars_buffer::Buffer::from(bytes);
+    guarded(|| -> Result<()> {
+        let meta = read_metadata(&mut std::io::Cursor::new(buffer.clone()))
+            .map_err(|e| corrupt(path, e))?;
+        for (g, group) in meta.row_groups.iter().enumerate() {
+            let rows = group.num_rows();
+            // Only flat columns: with repetition a page holds more values than rows.
+            for column in group
+                .parquet_columns()
+                .iter()
+                .filter(|c| c.descriptor().descriptor.max_rep_level == 0)
+            {
+                let pages = get_page_iterator(
+                    column,
+                    std::io::Cursor::new(buffer.clone()),
+                    Vec::new(),
+                    max_page_size,
+                )
+                .map_err(|e| corrupt(path, e))?;
+                for page in pages {
+                    if let CompressedPage::Data(page) = page.map_err(|e| corrupt(path, e))?
+                        && page.num_values() > rows
+                    {
+                        return Err(corrupt(
+                            path,
+                            format!(
+                                "a data page of column '{}' in row group {} claims {} values, but the row group has {rows} rows",
+                                column.descriptor().path_in_schema.join("."),
+                                g + 1,
+                                page.num_values() as i64 as i32,
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    })
+    .map_err(|_| corrupt(path, "the reader failed on this file"))?
 }
