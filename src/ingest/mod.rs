@@ -421,9 +421,8 @@ impl ColumnBuilder {
     }
 }
 
-/// Reads a tidy table from CSV, Parquet or NDJSON (by extension), taking the schema's columns.
-pub fn read_table(path: &Path, schema: &[ColumnSpec], map: &ColumnMap) -> Result<Table> {
-    let format = Format::from_path(path)?;
+/// The metadata of an input file; a path that is missing or a folder is a read error.
+pub(crate) fn file_metadata(path: &Path) -> Result<std::fs::Metadata> {
     let meta = std::fs::metadata(path).map_err(|source| Error::Read {
         path: path.to_path_buf(),
         source,
@@ -434,6 +433,13 @@ pub fn read_table(path: &Path, schema: &[ColumnSpec], map: &ColumnMap) -> Result
             source: std::io::Error::other("is a directory"),
         });
     }
+    Ok(meta)
+}
+
+/// Reads a tidy table from CSV, Parquet or NDJSON (by extension), taking the schema's columns.
+pub fn read_table(path: &Path, schema: &[ColumnSpec], map: &ColumnMap) -> Result<Table> {
+    let format = Format::from_path(path)?;
+    let meta = file_metadata(path)?;
     if meta.len() == 0 {
         return Err(Error::EmptyFile {
             path: path.to_path_buf(),

@@ -67,6 +67,31 @@ impl LogRecords {
     }
 
     /// Records a key as seen.
+    /// Adds a point with every numeric value of a JSON object (NaN and infinities included).
+    pub(crate) fn push_numbers(
+        &mut self,
+        mut point: LogPoint,
+        obj: &serde_json::Map<String, serde_json::Value>,
+    ) {
+        for (k, v) in obj {
+            if let Some(x) = pyjson::number(v) {
+                self.see(k);
+                point.values.insert(k.clone(), x);
+            }
+        }
+        self.points.push(point);
+    }
+
+    /// The records, or an error when the log has no point at all.
+    pub(crate) fn non_empty(self, path: &Path) -> Result<LogRecords> {
+        if self.points.is_empty() {
+            return Err(Error::NoRows {
+                path: path.to_path_buf(),
+            });
+        }
+        Ok(self)
+    }
+
     pub(crate) fn see(&mut self, key: &str) {
         if !self.keys.iter().any(|k| k == key) {
             self.keys.push(key.to_string());

@@ -79,16 +79,7 @@ pub(crate) fn number(v: &Value) -> Option<f64> {
 
 /// Reads a file as text, refusing an empty one.
 pub(crate) fn read_text(path: &Path) -> Result<String> {
-    let meta = std::fs::metadata(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    if meta.is_dir() {
-        return Err(Error::Read {
-            path: path.to_path_buf(),
-            source: std::io::Error::other("is a directory"),
-        });
-    }
+    crate::ingest::file_metadata(path)?;
     let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
         path: path.to_path_buf(),
         source,

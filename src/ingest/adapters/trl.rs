@@ -34,23 +34,12 @@ pub fn read(path: &Path) -> Result<LogRecords> {
                 detail: format!("log_history[{i}] is not an object"),
             });
         };
-        let mut point = LogPoint {
+        let point = LogPoint {
             run: None,
             values: Default::default(),
             at: format!("log_history[{i}]"),
         };
-        for (k, v) in obj {
-            if let Some(x) = pyjson::number(v) {
-                records.see(k);
-                point.values.insert(k.clone(), x);
-            }
-        }
-        records.points.push(point);
+        records.push_numbers(point, obj);
     }
-    if records.points.is_empty() {
-        return Err(Error::NoRows {
-            path: path.to_path_buf(),
-        });
-    }
-    Ok(records)
+    records.non_empty(path)
 }

@@ -36,18 +36,7 @@ pub fn read(path: &Path) -> Result<LogRecords> {
             records.see("step");
             point.values.insert("step".to_string(), step);
         }
-        for (k, v) in data {
-            if let Some(x) = pyjson::number(v) {
-                records.see(k);
-                point.values.insert(k.clone(), x);
-            }
-        }
-        records.points.push(point);
+        records.push_numbers(point, data);
     }
-    if records.points.is_empty() {
-        return Err(Error::NoRows {
-            path: path.to_path_buf(),
-        });
-    }
-    Ok(records)
+    records.non_empty(path)
 }
