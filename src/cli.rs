@@ -177,7 +177,7 @@ pub struct LogArgs {
         help_heading = "Gold join"
     )]
     pub join_tolerance: f64,
-    /// Sidecar JSON with the run's metadata (default: <log>.goodhart.json when it exists).
+    /// Sidecar JSON with the run's metadata (default: the log file name plus .goodhart.json, when that file exists).
     #[arg(
         long,
         value_name = "FILE",

@@ -2,7 +2,7 @@
 //! one self-contained `report.html` and a `report.md`, so an analysis can be shared as files.
 //!
 //! [`analysis`] computes what is not given (fits, scaling, predictions, decomposition),
-//! [`tables`] and [`content`] decide what the report says, [`html`] and [`markdown`] write it,
+//! [`tables`] and [`content()`] decide what the report says, [`html`] and [`markdown`] write it,
 //! [`provenance`] records where the numbers come from. Figures come from [`crate::plot`]. The
 //! figures (PNG and SVG), `report.html` and `report.md` all go into the output folder, which
 //! must exist (the demo uses `plots/`).

@@ -6,7 +6,7 @@
 //! (with [`keys`]' defaults), adds the run's metadata ([`meta`]), converts KL units
 //! ([`kl_units`]), joins gold evaluations from a separate file ([`gold_join`]), and builds the
 //! same [`Table`] a tidy Curves file gives, so validation, grouping and fitting are unchanged.
-//! [`detect`] chooses the format when `--format` is not given, and says why.
+//! [`detect()`] chooses the format when `--format` is not given, and says why.
 
 pub mod bon_json;
 pub mod detect;

@@ -1,6 +1,6 @@
 //! TRL's `trainer_state.json`: `{"log_history": [{"step": 10, "objective/kl": .., ..}, ..]}`.
 //! Each entry of `log_history` is one point; its numeric values are its keys (strings and
-//! nested values are ignored). Python's bare `NaN`/`Infinity` are accepted (see [`super::pyjson`]).
+//! nested values are ignored). Python's bare `NaN`/`Infinity` are accepted (see the `pyjson` module).
 
 use std::path::Path;
 
