@@ -167,8 +167,14 @@ fn fit(a: &FitArgs, quiet: bool) -> Result<()> {
     let json = JsonExporter.render(&fits);
     // The decomposition works from the fits as the JSON gives them (one code path with report);
     // it is an addition, so a record it cannot read leaves it out rather than failing the fit.
-    let records = crate::scaling::parse_fits(&json, &a.out).unwrap_or_default();
-    let decomposition = crate::goodhart::from_fits(&curves, &records);
+    // Only proxy fits can be decomposed: without any, the 17 MB of a large fits JSON are not
+    // parsed back.
+    let decomposition = if fits.iter().any(|f| f.target == crate::fit::Target::Proxy) {
+        let records = crate::scaling::parse_fits(&json, &a.out).unwrap_or_default();
+        crate::goodhart::from_fits(&curves, &records)
+    } else {
+        Vec::new()
+    };
     if !decomposition.is_empty() {
         top.push(("decomposition", crate::goodhart::to_json(&decomposition)));
     }
