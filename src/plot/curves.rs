@@ -151,27 +151,39 @@ pub fn gold_vs_kl(inp: &PlotInputs, method: Method) -> Option<Draft> {
     })
 }
 
+/// The curves of each method's main group that pass `keep` (with the group and the number of
+/// groups left out; a method with no such curve is skipped), one colour scale over their RM
+/// sizes, and those sizes.
+type MethodCurves<'a> = Vec<(Method, Vec<&'a Curve>, Group, usize)>;
+
+fn curves_by_method<'a>(
+    curves: &'a [Curve],
+    keep: impl Fn(&Curve) -> bool,
+) -> Option<(MethodCurves<'a>, SizeScale, Vec<f64>)> {
+    let mut per = Vec::new();
+    for m in [Method::Bon, Method::Rl] {
+        let Some((of, g, others)) = data::main_curves(curves, m) else {
+            continue;
+        };
+        let of: Vec<&Curve> = of.into_iter().filter(|c| keep(c)).collect();
+        if !of.is_empty() {
+            per.push((m, of, g, others));
+        }
+    }
+    let sizes: Vec<f64> = per
+        .iter()
+        .flat_map(|(_, c, _, _)| c.iter().map(|c| c.key.rm_params))
+        .collect();
+    let scale = SizeScale::over(sizes.iter().copied())?;
+    Some((per, scale, sizes))
+}
+
 /// Gold against proxy score per curve, one panel per method (paper Fig. 8).
 pub fn gold_vs_proxy(inp: &PlotInputs) -> Option<Draft> {
     let mut panels = Vec::new();
     let mut notes = Vec::new();
-    let mut all_sizes = Vec::new();
-    let mut per_method: Vec<(Method, Vec<&Curve>, Group, usize)> = Vec::new();
-    for m in [Method::Bon, Method::Rl] {
-        let Some((curves, g, others)) = data::main_curves(inp.curves, m) else {
-            continue;
-        };
-        let curves: Vec<&Curve> = curves
-            .into_iter()
-            .filter(|c| !data::proxy_points(c).is_empty())
-            .collect();
-        if curves.is_empty() {
-            continue;
-        }
-        all_sizes.extend(curves.iter().map(|c| c.key.rm_params));
-        per_method.push((m, curves, g, others));
-    }
-    let scale = SizeScale::over(all_sizes.iter().copied())?;
+    let (per_method, scale, all_sizes) =
+        curves_by_method(inp.curves, |c| !data::proxy_points(c).is_empty())?;
     for (m, curves, g, others) in per_method {
         let mut items = Vec::new();
         let mut diag = (f64::INFINITY, f64::NEG_INFINITY);
@@ -361,16 +373,8 @@ pub fn kl_penalty(inp: &PlotInputs) -> Option<Draft> {
 pub fn extrapolation(inp: &PlotInputs) -> Option<Draft> {
     let mut panels = Vec::new();
     let mut rmses = Vec::new();
-    let mut all_sizes = Vec::new();
-    let mut per: Vec<(Method, Vec<&Curve>, Group)> = Vec::new();
-    for m in [Method::Bon, Method::Rl] {
-        if let Some((c, g, _)) = data::main_curves(inp.curves, m) {
-            all_sizes.extend(c.iter().map(|c| c.key.rm_params));
-            per.push((m, c, g));
-        }
-    }
-    let scale = SizeScale::over(all_sizes.iter().copied())?;
-    for (m, curves, g) in per {
+    let (per, scale, all_sizes) = curves_by_method(inp.curves, |_| true)?;
+    for (m, curves, g, _) in per {
         let mut items = Vec::new();
         for c in curves {
             let kls: Vec<f64> = c.kl.iter().copied().filter(|k| *k > 0.0).collect();
@@ -479,23 +483,11 @@ pub fn extrapolation(inp: &PlotInputs) -> Option<Draft> {
 /// Gold minus fitted gold against KL, one panel per method.
 pub fn residuals(inp: &PlotInputs) -> Option<Draft> {
     let mut panels = Vec::new();
-    let mut all_sizes = Vec::new();
     let mut any_se = false;
-    let mut per: Vec<(Method, Vec<&Curve>, Group)> = Vec::new();
-    for m in [Method::Bon, Method::Rl] {
-        if let Some((c, g, _)) = data::main_curves(inp.curves, m) {
-            let c: Vec<&Curve> = c
-                .into_iter()
-                .filter(|c| data::fit_for(inp.fits, &c.key, "gold").is_some())
-                .collect();
-            if !c.is_empty() {
-                all_sizes.extend(c.iter().map(|c| c.key.rm_params));
-                per.push((m, c, g));
-            }
-        }
-    }
-    let scale = SizeScale::over(all_sizes.iter().copied())?;
-    for (m, curves, g) in per {
+    let (per, scale, all_sizes) = curves_by_method(inp.curves, |c| {
+        data::fit_for(inp.fits, &c.key, "gold").is_some()
+    })?;
+    for (m, curves, g, _) in per {
         let mut items = vec![Item::HLine {
             y: 0.0,
             color: theme::AXIS,
