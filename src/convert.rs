@@ -163,7 +163,7 @@ pub fn convert(
     map_args: &[String],
     opts: &LogOptions,
 ) -> Result<ConvertSummary> {
-    crate::commands::ensure_not_input(out, inputs)?;
+    crate::output::ensure_not_input(out, inputs)?;
     let sink = Sink::create(out)?;
     let mut dumps = 0usize;
     for path in inputs {
@@ -213,22 +213,4 @@ pub fn convert(
         }
     };
     Ok(summary)
-}
-
-/// Runs a parsed `goodhart convert` command line.
-pub fn command(a: &crate::cli::ConvertArgs, quiet: bool) -> Result<()> {
-    let opts = a.log.options()?;
-    let s = convert(&a.inputs, &a.out, &a.map, &opts)?;
-    if !quiet {
-        for w in &s.warnings {
-            eprintln!("warning: {w}");
-        }
-        for n in &s.notes {
-            eprintln!("note: {n}");
-        }
-        if a.out.as_os_str() != "-" {
-            eprintln!("wrote {} {} rows to {}", s.rows, s.table, a.out.display());
-        }
-    }
-    Ok(())
 }

@@ -405,18 +405,9 @@ fn group_rows(
 
 /// Reads several Curves files (tidy tables or, per `logs`, trainer logs) and concatenates their
 /// curves (keys must not repeat across files). Warnings of the adapters (points dropped for
-/// NaN, approximate KL units, unmatched gold evaluations) are printed on stderr; use
-/// [`read_curves_reporting`] to get them instead.
-pub fn read_curves(paths: &[PathBuf], map: &ColumnMap, logs: &LogOptions) -> Result<Vec<Curve>> {
-    let (curves, warnings) = read_curves_reporting(paths, map, logs)?;
-    for w in warnings {
-        eprintln!("warning: {w}");
-    }
-    Ok(curves)
-}
-
-/// [`read_curves`], returning the adapters' warnings rather than printing them.
-pub fn read_curves_reporting(
+/// NaN, approximate KL units, unmatched gold evaluations) are returned beside the curves, for the
+/// caller to show.
+pub fn read_curves(
     paths: &[PathBuf],
     map: &ColumnMap,
     logs: &LogOptions,

@@ -1,244 +1,30 @@
-//! Fit results as files and reports: the fits JSON contract, a flat CSV, an lmfit-style text
-//! report and a Markdown table, all behind one [`Exporter`] trait.
+//! Fit results as files and reports besides the fits document itself
+//! ([`crate::document::FitsDocument::to_json`]): a flat CSV, an lmfit-style text report and a
+//! Markdown table, all behind one [`Exporter`] trait.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use serde::Serialize;
-
 use crate::fit::{CurveFit, FittedForm};
-use crate::forms::Peak;
+use crate::format::{fmt_num, g6};
 use crate::output::{OutColumn, OutTable};
-use crate::schema::fmt_num;
 
-/// The version written into every output file.
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+fn finite(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
+}
+
+pub use crate::document::VERSION;
 
 /// Turns a set of fits into the bytes of one output.
 pub trait Exporter {
     fn render(&self, fits: &[CurveFit]) -> Vec<u8>;
 }
 
-/// The fits JSON of DESIGN.md.
-pub struct JsonExporter;
 /// One row per fit, parameters flattened (`alpha`, `alpha_se`, ...).
 pub struct CsvExporter;
 /// The lmfit-style report printed by `goodhart fit`.
 pub struct TextReport;
 /// A Markdown table of all fits.
 pub struct MarkdownReport;
-
-#[derive(Serialize)]
-struct ParamJson {
-    value: f64,
-    se: Option<f64>,
-    ci_low: Option<f64>,
-    ci_high: Option<f64>,
-}
-
-#[derive(Serialize)]
-struct HoldoutJson {
-    above_kl: f64,
-    points: usize,
-    rmse: Option<f64>,
-    max_abs_error: Option<f64>,
-}
-
-#[derive(Serialize)]
-struct BaselineJson {
-    points: usize,
-    value: f64,
-    se: Option<f64>,
-}
-
-#[derive(Serialize)]
-struct FitJson {
-    method: &'static str,
-    rm_params: f64,
-    policy_params: Option<f64>,
-    rm_data: Option<f64>,
-    kl_penalty: Option<f64>,
-    target: &'static str,
-    form: &'static str,
-    formula: &'static str,
-    params: BTreeMap<&'static str, ParamJson>,
-    n_points: usize,
-    r2: Option<f64>,
-    rmse: Option<f64>,
-    aic: Option<f64>,
-    bic: Option<f64>,
-    peak: Option<Peak>,
-    holdout: Option<HoldoutJson>,
-    converged: bool,
-    message: Option<String>,
-    dof: Option<usize>,
-    chisqr: Option<f64>,
-    redchi: Option<f64>,
-    correlations: BTreeMap<String, f64>,
-    covariance: Option<Vec<Vec<f64>>>,
-    condition_number: Option<f64>,
-    ci_method: &'static str,
-    /// Replicate fits behind percentile intervals (`ci_method` "bootstrap"); absent otherwise.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    bootstrap_replicates: Option<usize>,
-    ci_level: f64,
-    weighted: bool,
-    baseline: Option<BaselineJson>,
-    kl_min: f64,
-    kl_max: f64,
-}
-
-#[derive(Serialize)]
-struct FitsDocument {
-    goodhart_version: &'static str,
-    fits: Vec<FitJson>,
-}
-
-fn finite(x: f64) -> Option<f64> {
-    x.is_finite().then_some(x)
-}
-
-fn message(fit: &CurveFit) -> Option<String> {
-    let notes: Vec<String> = match &fit.outcome {
-        Ok(f) => f.notes.clone(),
-        Err(reason) => vec![reason.clone()],
-    };
-    (!notes.is_empty()).then(|| notes.join("; "))
-}
-
-fn correlations(f: &FittedForm) -> BTreeMap<String, f64> {
-    let mut out = BTreeMap::new();
-    for i in 0..f.params.len() {
-        for j in i + 1..f.params.len() {
-            if let Some(c) = f.correlation(i, j) {
-                out.insert(format!("{},{}", f.params[i].name, f.params[j].name), c);
-            }
-        }
-    }
-    out
-}
-
-fn fit_json(fit: &CurveFit) -> FitJson {
-    let form = fit.form.form();
-    let f = fit.fitted();
-    FitJson {
-        method: fit.key.method.as_str(),
-        rm_params: fit.key.rm_params,
-        policy_params: fit.key.policy_params,
-        rm_data: fit.key.rm_data,
-        kl_penalty: fit.key.kl_penalty,
-        target: fit.target.as_str(),
-        form: form.id(),
-        formula: form.formula(),
-        params: f
-            .map(|f| {
-                f.params
-                    .iter()
-                    .map(|p| {
-                        (
-                            p.name,
-                            ParamJson {
-                                value: p.value,
-                                se: p.se,
-                                ci_low: p.ci_low,
-                                ci_high: p.ci_high,
-                            },
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
-        n_points: f.map_or(0, |f| f.stats.n_points),
-        r2: f.and_then(|f| finite(f.stats.r2)),
-        rmse: f.map(|f| f.stats.rmse),
-        aic: f.map(|f| f.stats.aic),
-        bic: f.map(|f| f.stats.bic),
-        peak: f.and_then(FittedForm::peak),
-        holdout: fit.holdout.map(|h| HoldoutJson {
-            above_kl: h.above_kl,
-            points: h.points,
-            rmse: h.rmse,
-            max_abs_error: h.max_abs_error,
-        }),
-        converged: f.is_some(),
-        message: message(fit),
-        dof: f.map(|f| f.stats.dof),
-        chisqr: f.map(|f| f.stats.chisqr),
-        redchi: f.and_then(|f| f.stats.redchi),
-        correlations: f.map(correlations).unwrap_or_default(),
-        covariance: f.and_then(|f| {
-            f.covariance.as_ref().map(|c| {
-                (0..c.nrows())
-                    .map(|i| (0..c.ncols()).map(|j| c[(i, j)]).collect())
-                    .collect()
-            })
-        }),
-        condition_number: f.and_then(|f| finite(f.stats.condition_number)),
-        ci_method: if fit.bootstrap_replicates.is_some() {
-            "bootstrap"
-        } else {
-            "t"
-        },
-        bootstrap_replicates: fit.bootstrap_replicates,
-        ci_level: 0.95,
-        weighted: fit.weighted,
-        baseline: fit.baseline.map(|b| BaselineJson {
-            points: b.points,
-            value: b.value,
-            se: b.se,
-        }),
-        kl_min: fit.kl_range.0,
-        kl_max: fit.kl_range.1,
-    }
-}
-
-impl Exporter for JsonExporter {
-    /// The same bytes as `serde_json::to_vec_pretty` of the whole document, but each fit is
-    /// serialised on its own, in parallel, and indented into place.
-    fn render(&self, fits: &[CurveFit]) -> Vec<u8> {
-        use rayon::prelude::*;
-        let head = FitsDocument {
-            goodhart_version: VERSION,
-            fits: Vec::new(),
-        };
-        // Plain structs of numbers and strings always serialise.
-        let head = serde_json::to_vec_pretty(&head).expect("fits serialise to JSON");
-        if fits.is_empty() {
-            let mut bytes = head;
-            bytes.push(b'\n');
-            return bytes;
-        }
-        let parts: Vec<Vec<u8>> = fits
-            .par_iter()
-            .map(|f| {
-                let one =
-                    // Cannot fail: plain structs of numbers and strings always serialise.
-                    serde_json::to_vec_pretty(&fit_json(f)).expect("a fit serialises to JSON");
-                // JSON strings hold no raw newline, so every newline starts a line to indent.
-                let mut out = Vec::with_capacity(one.len() + one.len() / 8);
-                out.extend_from_slice(b"    ");
-                for &c in &one {
-                    out.push(c);
-                    if c == b'\n' {
-                        out.extend_from_slice(b"    ");
-                    }
-                }
-                out
-            })
-            .collect();
-        // `head` ends with `"fits": []\n}`; open the array there and fill it.
-        let open = head.len() - b"[]\n}".len();
-        let mut bytes = Vec::with_capacity(parts.iter().map(Vec::len).sum::<usize>() + 64);
-        bytes.extend_from_slice(&head[..open]);
-        bytes.extend_from_slice(b"[\n");
-        for (i, p) in parts.iter().enumerate() {
-            bytes.extend_from_slice(p);
-            bytes.extend_from_slice(if i + 1 < parts.len() { b",\n" } else { b"\n" });
-        }
-        bytes.extend_from_slice(b"  ]\n}\n");
-        bytes
-    }
-}
 
 /// The flat fits table (one row per fit), shared by the CSV exporter and tests.
 pub fn fits_table(fits: &[CurveFit]) -> OutTable {
@@ -317,7 +103,7 @@ pub fn fits_table(fits: &[CurveFit]) -> OutTable {
         "converged",
         text(&|c| Some(c.fitted().is_some().to_string())),
     );
-    t.push("message", text(&message));
+    t.push("message", text(&crate::fit::record_message));
     t
 }
 
@@ -327,27 +113,6 @@ impl Exporter for CsvExporter {
             .to_bytes(crate::ingest::Format::Csv, std::path::Path::new("fits.csv"))
             // Cannot fail: a CSV of plain cells into a Vec in memory has no I/O error and no bad cell.
             .expect("CSV of plain cells renders in memory")
-    }
-}
-
-/// A number with 6 significant digits, like C's `%g`.
-pub fn g6(x: f64) -> String {
-    if x == 0.0 || !x.is_finite() {
-        return format!("{x}");
-    }
-    let e = x.abs().log10().floor() as i32;
-    if !(-4..6).contains(&e) {
-        let s = format!("{x:.5e}");
-        let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
-        let mant = mant.trim_end_matches('0').trim_end_matches('.');
-        format!("{mant}e{exp}")
-    } else {
-        let s = format!("{:.*}", (5 - e).max(0) as usize, x);
-        if s.contains('.') {
-            s.trim_end_matches('0').trim_end_matches('.').to_string()
-        } else {
-            s
-        }
     }
 }
 
@@ -451,7 +216,7 @@ impl Exporter for TextReport {
                     }
                 }
             }
-            let corr = correlations(f);
+            let corr = crate::fit::record_correlations(f);
             if !corr.is_empty() {
                 let _ = writeln!(s, "[[Correlations]]");
                 for (pair, c) in corr {
@@ -505,14 +270,9 @@ impl Exporter for TextReport {
     }
 }
 
-fn pm(p: Option<&crate::fit::ParamEstimate>) -> String {
-    match p {
-        Some(p) => match p.se {
-            Some(se) => format!("{} ± {}", g6(p.value), g6(se)),
-            None => g6(p.value),
-        },
-        None => String::new(),
-    }
+/// `value ± se` of a parameter; empty when the fit has none.
+fn param_pm(p: Option<&crate::fit::ParamEstimate>) -> String {
+    p.map_or(String::new(), |p| crate::format::pm(p.value, p.se))
 }
 
 impl Exporter for MarkdownReport {
@@ -544,8 +304,8 @@ impl Exporter for MarkdownReport {
                 other.join(" "),
                 fit.target.as_str(),
                 fit.form.form().id(),
-                pm(f.and_then(|f| f.params.first())),
-                pm(f.and_then(|f| f.params.get(1))),
+                param_pm(f.and_then(|f| f.params.first())),
+                param_pm(f.and_then(|f| f.params.get(1))),
                 f.map_or(0, |f| f.stats.n_points),
                 f.map_or("no fit".to_string(), |f| format!("{:.4}", f.stats.r2)),
                 f.map_or(String::new(), |f| g6(f.stats.rmse)),
@@ -554,50 +314,5 @@ impl Exporter for MarkdownReport {
             );
         }
         s.into_bytes()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::g6;
-
-    #[test]
-    fn parallel_json_equals_serde_pretty() -> Result<(), Box<dyn std::error::Error>> {
-        use super::*;
-        use crate::curves::CurvesTable;
-        use crate::generate::law::LawSpec;
-        let dir = tempfile::tempdir()?;
-        let path = dir.path().join("l.csv");
-        std::fs::write(&path, LawSpec::default().generate()?.to_bytes_for(&path)?)?;
-        let t = CurvesTable::read(&path, &crate::ingest::ColumnMap::default())?;
-        let fits = crate::fit::fit_curves(&t.curves(), &crate::fit::FitOptions::default())?;
-        let doc = FitsDocument {
-            goodhart_version: VERSION,
-            fits: fits.iter().map(fit_json).collect(),
-        };
-        let mut expect = serde_json::to_vec_pretty(&doc)?;
-        expect.push(b'\n');
-        assert_eq!(
-            String::from_utf8(JsonExporter.render(&fits))?,
-            String::from_utf8(expect)?
-        );
-        let empty = FitsDocument {
-            goodhart_version: VERSION,
-            fits: vec![],
-        };
-        let mut expect = serde_json::to_vec_pretty(&empty)?;
-        expect.push(b'\n');
-        assert_eq!(JsonExporter.render(&[]), expect);
-        Ok(())
-    }
-
-    #[test]
-    fn g6_formats_like_printf_g() {
-        assert_eq!(g6(0.490123456), "0.490123");
-        assert_eq!(g6(123456.0), "123456");
-        assert_eq!(g6(1234567.0), "1.23457e6");
-        assert_eq!(g6(0.00001234), "1.234e-5");
-        assert_eq!(g6(2.0), "2");
-        assert_eq!(g6(-0.5), "-0.5");
     }
 }

@@ -3,10 +3,10 @@
 //! Each form documents its formula, the basis it is linear in, and where it peaks
 //! (Gao, Schulman, Hilton 2022, "Scaling Laws for Reward Model Overoptimization").
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Where a curve reaches its maximum.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Peak {
     /// d* = sqrt(KL*)
     pub d: f64,
@@ -308,7 +308,7 @@ impl Form for PowerForm {
 }
 
 /// The forms `--form` can name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FormId {
     Bon,
@@ -316,6 +316,12 @@ pub enum FormId {
     #[serde(rename = "rl-log1p")]
     RlLog1p,
     Power,
+}
+
+impl std::fmt::Display for FormId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.form().id())
+    }
 }
 
 impl FormId {

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use crate::bon::estimate::{BonOptions, bon_curves};
-use crate::curves::read_curves_reporting;
+use crate::curves::read_curves;
 use crate::error::Result;
 use crate::fit::{FitOptions, fit_curves};
 use crate::ingest::logs::{KeyOptions, RunMeta};
@@ -140,7 +140,7 @@ pub fn run(target: FuzzTarget, data: &[u8]) -> Result<usize> {
             Ok(curves.len())
         }
         _ => {
-            let (curves, _warnings) = read_curves_reporting(&paths, &ColumnMap::default(), &opts)?;
+            let (curves, _warnings) = read_curves(&paths, &ColumnMap::default(), &opts)?;
             let fits = fit_curves(&curves, &FitOptions::default())?;
             Ok(fits.len())
         }

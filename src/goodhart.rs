@@ -17,59 +17,16 @@
 //!   prediction's excess over the real best-of-n gold score is extremal (and everything else).
 //!   Standard errors by a jackknife over prompts, which carries the regression's uncertainty.
 
-use serde::Serialize;
-
 use crate::bon::Pool;
 use crate::bon::estimate::{default_n_grid, estimate_pool};
 use crate::bon::weights::analytic_kl;
 use crate::curves::Curve;
+use crate::document::{DecompositionRecord, FitRecord, FitsDocument, Target};
+pub use crate::document::{DecompositionSource, GapPoint};
 use crate::error::{Error, Result};
-use crate::export::g6;
+use crate::format::{fmt_num, g6, pm};
 use crate::forms::FormId;
-use crate::scaling::FitRecord;
-use crate::schema::{CurveKey, Method, fmt_num};
-
-/// Where a decomposition comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DecompositionSource {
-    /// Gold and proxy fits of the same form: regressional(d) = (alpha_p - alpha_g) d,
-    /// extremal(d) = (beta_g - beta_p) f(d).
-    Coefficients,
-    /// Best-of-n samples: gold regressed on proxy under the initial policy.
-    Samples,
-}
-
-impl DecompositionSource {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DecompositionSource::Coefficients => "coefficients",
-            DecompositionSource::Samples => "samples",
-        }
-    }
-}
-
-/// The proxy-gold gap at one KL, split into its parts:
-/// `proxy - gold = regressional + extremal + residual`, with `proxy` and `gold` measured from
-/// their initial-policy baselines.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct GapPoint {
-    pub kl: f64,
-    pub proxy: f64,
-    pub gold: f64,
-    pub regressional: f64,
-    pub extremal: f64,
-    pub residual: f64,
-    pub regressional_se: Option<f64>,
-    pub extremal_se: Option<f64>,
-}
-
-impl GapPoint {
-    /// `proxy - gold`.
-    pub fn gap(&self) -> f64 {
-        self.proxy - self.gold
-    }
-}
+use crate::schema::CurveKey;
 
 /// The decomposition of one curve.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,7 +34,7 @@ pub struct Decomposition {
     pub key: CurveKey,
     pub source: DecompositionSource,
     /// The functional form of the fits it comes from (`bon`, `rl`); for samples, `bon`.
-    pub form: String,
+    pub form: FormId,
     /// The gap along the curve, in increasing KL (for figures): the observed points (from
     /// coefficients) or the n values (from samples).
     pub points: Vec<GapPoint>,
@@ -114,15 +71,9 @@ fn coefs(r: &FitRecord) -> Option<Coefs> {
     })
 }
 
-/// The form of a fits-JSON record, when it is one of the two-parameter linear forms
-/// `alpha d - beta f(d)`.
-fn linear_form(name: &str) -> Option<FormId> {
-    match name {
-        "bon" => Some(FormId::Bon),
-        "rl" => Some(FormId::Rl),
-        "rl-log1p" => Some(FormId::RlLog1p),
-        _ => None,
-    }
+/// The form of a fit, when it is one of the two-parameter linear forms `alpha d - beta f(d)`.
+fn linear_form(form: FormId) -> Option<FormId> {
+    form.linear().map(|_| form)
 }
 
 /// f(d) of the form `alpha d - beta f(d)`: minus the second basis function.
@@ -134,16 +85,6 @@ fn f_of(form: FormId, d: f64) -> f64 {
             -row[1]
         }
         None => f64::NAN,
-    }
-}
-
-fn key_of(r: &FitRecord) -> CurveKey {
-    CurveKey {
-        method: r.method,
-        rm_params: r.rm_params,
-        policy_params: r.policy_params,
-        rm_data: r.rm_data,
-        kl_penalty: r.kl_penalty,
     }
 }
 
@@ -189,22 +130,22 @@ fn fitted_point(form: FormId, g: &Coefs, p: &Coefs, kl: f64) -> GapPoint {
 pub fn from_fits(curves: &[Curve], fits: &[FitRecord]) -> Vec<Decomposition> {
     let mut out = Vec::new();
     for c in curves {
-        let find = |target: &str, form: Option<&str>| {
+        let find = |target: Target, form: Option<FormId>| {
             fits.iter().find(|r| {
                 r.target == target
-                    && key_of(r) == c.key
+                    && r.key() == c.key
                     && form.is_none_or(|f| r.form == f)
-                    && linear_form(&r.form).is_some()
+                    && linear_form(r.form).is_some()
             })
         };
-        let Some(gold_fit) = find("gold", None) else {
+        let Some(gold_fit) = find(Target::Gold, None) else {
             continue;
         };
-        let Some(proxy_fit) = find("proxy", Some(&gold_fit.form)) else {
+        let Some(proxy_fit) = find(Target::Proxy, Some(gold_fit.form)) else {
             continue;
         };
         let (Some(form), Some(g), Some(p)) = (
-            linear_form(&gold_fit.form),
+            linear_form(gold_fit.form),
             coefs(gold_fit),
             coefs(proxy_fit),
         ) else {
@@ -255,7 +196,7 @@ pub fn from_fits(curves: &[Curve], fits: &[FitRecord]) -> Vec<Decomposition> {
         out.push(Decomposition {
             key: c.key,
             source: DecompositionSource::Coefficients,
-            form: gold_fit.form.clone(),
+            form: gold_fit.form,
             points,
             grid,
             at_peak,
@@ -422,7 +363,7 @@ pub fn from_samples(pools: &[Pool], ns: Option<&[usize]>) -> Result<Vec<Decompos
         out.push(Decomposition {
             key,
             source: DecompositionSource::Samples,
-            form: "bon".to_string(),
+            form: FormId::Bon,
             at_max_kl: points.last().copied(),
             at_peak,
             points,
@@ -432,55 +373,33 @@ pub fn from_samples(pools: &[Pool], ns: Option<&[usize]>) -> Result<Vec<Decompos
     Ok(out)
 }
 
-/// One decomposition as the fits JSON's `"decomposition"` entries give it.
-#[derive(Serialize)]
-struct DecompositionJson<'a> {
-    method: Method,
-    rm_params: f64,
-    policy_params: Option<f64>,
-    rm_data: Option<f64>,
-    kl_penalty: Option<f64>,
-    source: DecompositionSource,
-    form: &'a str,
-    at_peak: Option<GapPoint>,
-    at_max_kl: Option<GapPoint>,
-}
-
-/// The `"decomposition"` value of the fits JSON: one entry per decomposition, with the parts
-/// at the gold peak and at the largest KL.
-pub fn to_json(decs: &[Decomposition]) -> serde_json::Value {
-    let list: Vec<DecompositionJson> = decs
-        .iter()
-        .map(|d| DecompositionJson {
-            method: d.key.method,
-            rm_params: d.key.rm_params,
-            policy_params: d.key.policy_params,
-            rm_data: d.key.rm_data,
-            kl_penalty: d.key.kl_penalty,
-            source: d.source,
-            form: &d.form,
-            at_peak: d.at_peak,
-            at_max_kl: d.at_max_kl,
-        })
-        .collect();
-    // Plain structs of numbers and strings always serialise.
-    serde_json::to_value(list).unwrap_or(serde_json::Value::Null)
-}
-
-/// Adds the `"decomposition"` key to a rendered fits JSON (nothing when there is none).
-pub fn extend_fits_json(bytes: Vec<u8>, decs: &[Decomposition]) -> Vec<u8> {
-    if decs.is_empty() {
-        return bytes;
+impl Decomposition {
+    /// This decomposition as an entry of the fits document's `"decomposition"`.
+    pub fn record(&self) -> DecompositionRecord {
+        DecompositionRecord {
+            method: self.key.method,
+            rm_params: self.key.rm_params,
+            policy_params: self.key.policy_params,
+            rm_data: self.key.rm_data,
+            kl_penalty: self.key.kl_penalty,
+            source: self.source,
+            form: self.form,
+            at_peak: self.at_peak,
+            at_max_kl: self.at_max_kl,
+        }
     }
-    crate::shared_alpha::extend_fits_json(bytes, &[], vec![("decomposition", to_json(decs))])
 }
 
-/// `value ± se`, or the value alone.
-pub fn pm(value: f64, se: Option<f64>) -> String {
-    match se {
-        Some(s) => format!("{} ± {}", g6(value), g6(s)),
-        None => g6(value),
+/// Decomposes the curves from the document's fits ([`from_fits`]) and records the result in
+/// the document's `"decomposition"`; returns the decompositions (for figures and reports).
+pub fn decompose(doc: &mut FitsDocument, curves: &[Curve]) -> Vec<Decomposition> {
+    // Only proxy fits can be decomposed.
+    if !doc.fits.iter().any(|f| f.target == Target::Proxy) {
+        return Vec::new();
     }
+    let decs = from_fits(curves, &doc.fits);
+    doc.decomposition = decs.iter().map(Decomposition::record).collect();
+    decs
 }
 
 /// The text table `goodhart fit` prints: the gap and its parts at the peak and at the largest KL.

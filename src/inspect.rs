@@ -6,10 +6,11 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::curves::CurvesTable;
-use crate::export::g6;
+use crate::format::fmt_num;
+use crate::format::g6;
 use crate::ingest::adapters::{self, Detection, LogInfo};
 use crate::ingest::{ColumnMap, ColumnMapping, Format, LogFormat, LogOptions, Table, read_table};
-use crate::schema::{CURVES, CurveKey, fmt_num};
+use crate::schema::{CURVES, CurveKey};
 
 /// One curve as `inspect` describes it.
 #[derive(Debug, Clone)]

@@ -1,33 +1,35 @@
 //! goodhart: scaling laws of reward-model overoptimization from RLHF and best-of-n logs.
 //!
-//! The data flow is one way: [`ingest`] reads tidy tables into plain columns, [`curves`]
-//! validates and groups them, [`fit`] fits the functional forms of [`forms`] exactly, and
-//! [`export`] writes the fits JSON contract, a flat CSV and reports. [`generate`] makes data
-//! with known truth; [`demo`] runs the whole job on the bundled default.
+//! The data flow is one way (ARCHITECTURE.md): [`ingest`] reads tables and trainer logs into
+//! plain columns, [`curves`] validates and groups them (or [`bon`] turns scored samples into
+//! best-of-n curves), [`fit`] fits the functional forms of [`forms`] exactly with the solvers of
+//! [`solve`], [`scaling`] regresses the coefficients on size and predicts, [`goodhart`] splits
+//! the proxy-gold gap, and [`plot`] and [`report`] draw and write it. Stages pass the typed
+//! documents of [`document`] in memory; [`app`] is the command line on top. [`generate`] makes
+//! data with known truth.
 
+pub mod app;
 pub mod bon;
-pub mod cli;
-pub mod commands;
-pub mod compare_forms;
 pub mod convert;
 pub mod curves;
-pub mod demo;
+pub mod document;
 pub mod error;
 pub mod export;
 pub mod fit;
-pub mod form_fit;
+pub mod format;
 pub mod forms;
 pub mod fuzzing;
 pub mod generate;
 pub mod goodhart;
 pub mod ingest;
 pub mod inspect;
-pub mod nonlinear;
 pub mod output;
 pub mod plot;
+pub mod progress;
 pub mod report;
 pub mod scaling;
 pub mod schema;
-pub mod shared_alpha;
+pub mod solve;
+pub mod stats;
 
 pub use error::{Error, Result};

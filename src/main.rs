@@ -5,12 +5,12 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = match goodhart::cli::Cli::try_parse() {
+    let cli = match goodhart::app::cli::Cli::try_parse() {
         Ok(cli) => cli,
         // clap prints help and version to stdout (exit 0) and usage errors to stderr (exit 2).
         Err(e) => e.exit(),
     };
-    if let Err(e) = goodhart::output::install_interrupt_handler() {
+    if let Err(e) = goodhart::app::install_interrupt_handler() {
         eprintln!("error: {e}");
         return ExitCode::FAILURE;
     }
@@ -34,7 +34,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: goodhart::cli::Cli) -> anyhow::Result<()> {
-    goodhart::commands::run(cli)?;
+fn run(cli: goodhart::app::cli::Cli) -> anyhow::Result<()> {
+    goodhart::app::run(cli)?;
     Ok(())
 }

@@ -9,8 +9,8 @@ use polars::prelude::*;
 use tempfile::NamedTempFile;
 
 use crate::error::{Error, Result};
+use crate::format::fmt_num;
 use crate::ingest::Format;
-use crate::schema::fmt_num;
 
 /// Temporary files of outputs not yet in place. An interrupt removes them before the process
 /// exits (see [`install_interrupt_handler`]), so no partial or temporary file is left behind.
@@ -48,13 +48,32 @@ fn remove_pending() {
     }
 }
 
+/// Refuses an output path that is one of the inputs: inputs are never modified.
+pub fn ensure_not_input(out: &Path, inputs: &[PathBuf]) -> Result<()> {
+    if out.as_os_str() == "-" {
+        return Ok(());
+    }
+    let Ok(out_c) = out.canonicalize() else {
+        return Ok(());
+    };
+    for input in inputs {
+        if input.canonicalize().is_ok_and(|i| i == out_c) {
+            return Err(Error::Usage(format!(
+                "output {} is also an input; choose another output path",
+                out.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Exit status after an interrupt (128 + SIGINT), as shells report it.
 pub const INTERRUPTED_EXIT: i32 = 130;
 
 /// Installs the SIGINT handler of the binary: unfinished outputs (temporary files) are
-/// removed, one line is printed on stderr, and the process exits with status 130. Outputs
-/// already renamed into place are complete and stay.
-pub fn install_interrupt_handler() -> Result<()> {
+/// removed, `announce` is called (the application prints one line), and the process exits
+/// with status 130. Outputs already renamed into place are complete and stay.
+pub fn install_interrupt_handler(announce: fn()) -> Result<()> {
     use signal_hook::consts::SIGINT;
     let mut signals =
         signal_hook::iterator::Signals::new([SIGINT]).map_err(|source| Error::Write {
@@ -64,7 +83,7 @@ pub fn install_interrupt_handler() -> Result<()> {
     std::thread::spawn(move || {
         if signals.forever().next().is_some() {
             remove_pending();
-            eprintln!("error: interrupted; unfinished output files were removed");
+            announce();
             std::process::exit(INTERRUPTED_EXIT);
         }
     });

@@ -5,6 +5,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::format::fmt_num;
+
 /// How the policy was optimised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -117,6 +119,19 @@ fn cmp_opt(a: Option<f64>, b: Option<f64>) -> Ordering {
     }
 }
 
+/// Column names used in code (the tables above list every column).
+pub const METHOD: &str = "method";
+pub const RM_PARAMS: &str = "rm_params";
+pub const POLICY_PARAMS: &str = "policy_params";
+pub const RM_DATA: &str = "rm_data";
+pub const KL_PENALTY: &str = "kl_penalty";
+pub const KL: &str = "kl";
+pub const GOLD: &str = "gold";
+pub const PROXY: &str = "proxy";
+
+/// The keys that identify a curve, besides the method.
+pub const KEY_NAMES: [&str; 4] = [RM_PARAMS, POLICY_PARAMS, RM_DATA, KL_PENALTY];
+
 /// What identifies a curve: all rows sharing these values are fitted together.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct CurveKey {
@@ -125,6 +140,19 @@ pub struct CurveKey {
     pub policy_params: Option<f64>,
     pub rm_data: Option<f64>,
     pub kl_penalty: Option<f64>,
+}
+
+impl CurveKey {
+    /// The value of a key by its column name (one of [`KEY_NAMES`]).
+    pub fn value(&self, name: &str) -> Option<f64> {
+        match name {
+            RM_PARAMS => Some(self.rm_params),
+            POLICY_PARAMS => self.policy_params,
+            RM_DATA => self.rm_data,
+            KL_PENALTY => self.kl_penalty,
+            _ => None,
+        }
+    }
 }
 
 impl Ord for CurveKey {
@@ -179,30 +207,9 @@ impl fmt::Display for CurveKey {
     }
 }
 
-/// Formats a number as the shortest text that reads back to the same `f64`, with an exponent
-/// for very large or very small magnitudes (`3e6`, `0.25`, `1.5e-7`).
-pub fn fmt_num(x: f64) -> String {
-    let a = x.abs();
-    if x != 0.0 && x.is_finite() && !(1e-4..1e6).contains(&a) {
-        format!("{x:e}")
-    } else {
-        format!("{x}")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fmt_num_round_trips() -> Result<(), Box<dyn std::error::Error>> {
-        for x in [3e6, 0.25, 1.5e-7, -2.0, 0.0, 123456.789, 1e300, 5e-324] {
-            assert_eq!(fmt_num(x).parse::<f64>()?, x);
-        }
-        assert_eq!(fmt_num(3e6), "3e6");
-        assert_eq!(fmt_num(0.5), "0.5");
-        Ok(())
-    }
 
     #[test]
     fn method_parse() {

@@ -137,35 +137,3 @@ pub fn run(
         notes,
     })
 }
-
-/// Runs a parsed `goodhart bon` command line.
-pub fn command(a: &crate::cli::BonArgs, quiet: bool) -> Result<()> {
-    crate::commands::ensure_not_input(&a.out, &a.samples)?;
-    let opts = BonOptions {
-        n: (!a.n.is_empty()).then(|| a.n.clone()),
-        bootstrap: a.bootstrap,
-        seed: a.seed,
-        kl: match a.kl {
-            crate::cli::KlArg::Analytic => KlChoice::Analytic,
-            crate::cli::KlArg::Pool => KlChoice::Pool,
-        },
-    };
-    let summary = run(&a.samples, &a.out, &a.map, &a.log.options()?, &opts)?;
-    if !quiet {
-        for note in &summary.notes {
-            eprintln!("warning: {note}");
-        }
-        if a.out.as_os_str() != "-" {
-            let [read, estimate, write] = summary.seconds;
-            eprintln!(
-                "{} samples in {} pools, {} curve(s): wrote {} rows to {} (read {read:.3} s, estimate {estimate:.3} s, write {write:.3} s)",
-                summary.samples,
-                summary.pools,
-                summary.curves,
-                summary.rows,
-                a.out.display()
-            );
-        }
-    }
-    Ok(())
-}

@@ -170,7 +170,7 @@ impl LabelColumn {
         let code = x.map(|x| match self.by_number.get(&x.to_bits()) {
             Some(&c) => c,
             None => {
-                let c = self.code_of_text(&crate::schema::fmt_num(x));
+                let c = self.code_of_text(&crate::format::fmt_num(x));
                 self.by_number.insert(x.to_bits(), c);
                 c
             }
@@ -401,7 +401,7 @@ impl ColumnBuilder {
     pub(crate) fn push_number(&mut self, x: Option<f64>) {
         match &mut self.data {
             ColumnData::Number(v) => v.push(x),
-            ColumnData::Text(v) => v.push(x.map(crate::schema::fmt_num)),
+            ColumnData::Text(v) => v.push(x.map(crate::format::fmt_num)),
             ColumnData::Label(l) => l.push_number(x),
         }
     }

@@ -3,8 +3,7 @@
 //! extrapolation test (Fig. 26), residuals of the fits, and gold against policy entropy.
 
 use crate::curves::Curve;
-use crate::fit::{FitOptions, Target, TargetChoice, fit_curve};
-use crate::forms::FormId;
+use crate::document::Target;
 use crate::schema::Method;
 
 use super::data::{self, Group};
@@ -61,7 +60,7 @@ pub fn gold_vs_kl(inp: &PlotInputs, method: Method) -> Option<Draft> {
             items.push(Item::points(proxy, col, Marker::Ring, msize));
         }
         items.push(Item::points(data::gold_points(c), col, Marker::Dot, msize));
-        if let Some(f) = data::fit_for(inp.fits, &c.key, "gold") {
+        if let Some(f) = data::fit_for(inp.fits, &c.key, Target::Gold) {
             any_gfit = true;
             let kmax = kmax.max(f.kl_max.unwrap_or(0.0));
             items.push(Item::line(
@@ -71,7 +70,7 @@ pub fn gold_vs_kl(inp: &PlotInputs, method: Method) -> Option<Draft> {
                 Dash::Solid,
             ));
         }
-        if let Some(f) = data::fit_for(inp.fits, &c.key, "proxy") {
+        if let Some(f) = data::fit_for(inp.fits, &c.key, Target::Proxy) {
             any_pfit = true;
             let kmax = kmax.max(f.kl_max.unwrap_or(0.0));
             items.push(Item::line(
@@ -313,7 +312,7 @@ pub fn kl_penalty(inp: &PlotInputs) -> Option<Draft> {
             items.push(Item::line(pts.clone(), col, 1.0, Dash::Solid));
             items.push(Item::points(pts, col, Marker::Dot, 2.0));
             if c.key.kl_penalty.unwrap_or(0.0) == penalties[0]
-                && let Some(f) = data::fit_for(inp.fits, &c.key, "gold")
+                && let Some(f) = data::fit_for(inp.fits, &c.key, Target::Gold)
             {
                 let kmax = data::max_kl(c);
                 items.push(Item::guide(
@@ -377,47 +376,20 @@ pub fn extrapolation(inp: &PlotInputs) -> Option<Draft> {
     for (m, curves, g, _) in per {
         let mut items = Vec::new();
         for c in curves {
-            let kls: Vec<f64> = c.kl.iter().copied().filter(|k| *k > 0.0).collect();
-            let Some(cut) = data::median(&kls) else {
+            let Some(test) = inp.extrapolation.iter().find(|t| t.key() == c.key) else {
                 continue;
             };
-            if kls.iter().filter(|k| **k <= cut).count() < 4 {
-                continue;
-            }
-            let opts = FitOptions {
-                form: Some(FormId::for_method(m)),
-                target: TargetChoice::Gold,
-                holdout_above: Some(cut),
-                ..FitOptions::default()
-            };
-            // Bootstrap replicates would be refitted too: the test needs the point estimate only.
-            let point_estimate = Curve {
-                key: c.key,
-                kl: c.kl.clone(),
-                gold: c.gold.clone(),
-                proxy: None,
-                gold_se: c.gold_se.clone(),
-                proxy_se: None,
-                entropy: None,
-                replicates: Vec::new(),
-            };
-            let Ok(fit) = fit_curve(&point_estimate, Target::Gold, &opts) else {
-                continue;
-            };
-            let Some(fitted) = fit.fitted() else {
-                continue;
-            };
-            if let Some(r) = fit.holdout.and_then(|h| h.rmse) {
+            let cut = test.cutoff_kl;
+            if let Some(r) = test.holdout.rmse {
                 rmses.push(r);
             }
-            let base = fit.baseline.map_or(0.0, |b| b.value);
             let col = scale.color(c.key.rm_params);
             let kmax = data::max_kl(c);
             let line = |lo: f64, hi: f64| -> Vec<(f64, f64)> {
                 data::kl_grid(hi, 120)
                     .into_iter()
                     .filter(|k| *k >= lo)
-                    .map(|k| (k, base + fitted.predict(k.sqrt())))
+                    .map(|k| (k, test.predict(k)))
                     .collect()
             };
             items.push(Item::line(line(0.0, cut), col, 2.0, Dash::Solid));
@@ -485,7 +457,7 @@ pub fn residuals(inp: &PlotInputs) -> Option<Draft> {
     let mut panels = Vec::new();
     let mut any_se = false;
     let (per, scale, all_sizes) = curves_by_method(inp.curves, |c| {
-        data::fit_for(inp.fits, &c.key, "gold").is_some()
+        data::fit_for(inp.fits, &c.key, Target::Gold).is_some()
     })?;
     for (m, curves, g, _) in per {
         let mut items = vec![Item::HLine {
@@ -495,7 +467,7 @@ pub fn residuals(inp: &PlotInputs) -> Option<Draft> {
         }];
         for c in curves {
             // Cannot fail: `curves` holds only curves with a gold fit.
-            let f = data::fit_for(inp.fits, &c.key, "gold").expect("filtered above");
+            let f = data::fit_for(inp.fits, &c.key, Target::Gold).expect("filtered above");
             let col = scale.color(c.key.rm_params);
             let res: Vec<(f64, f64, Option<f64>)> = (0..c.kl.len().min(c.gold.len()))
                 .filter_map(|i| {

@@ -4,8 +4,8 @@
 use std::cmp::Ordering;
 
 use crate::curves::Curve;
+use crate::document::{FitRecord, Target};
 use crate::forms::FormId;
-use crate::scaling::FitRecord;
 use crate::schema::{CurveKey, Method};
 
 use super::scene::{ColorBar, Dash, LegendEntry, Swatch};
@@ -122,13 +122,7 @@ pub fn main_curves(curves: &[Curve], method: Method) -> Option<(Vec<&Curve>, Gro
 
 /// The form a fit record names.
 pub fn form_of(f: &FitRecord) -> Option<FormId> {
-    match f.form.as_str() {
-        "bon" => Some(FormId::Bon),
-        "rl" => Some(FormId::Rl),
-        "rl-log1p" => Some(FormId::RlLog1p),
-        "power" => Some(FormId::Power),
-        _ => None,
-    }
+    Some(f.form)
 }
 
 /// The parameters of a fit in the order of its form, when all are finite.
@@ -151,13 +145,10 @@ fn same_key(f: &FitRecord, k: &CurveKey) -> bool {
         && f.kl_penalty == k.kl_penalty
 }
 
-/// The fit of a curve and target ("gold" or "proxy"): the paper's form for the method when
-/// there is one, else any form with usable parameters.
-pub fn fit_for<'a>(fits: &'a [FitRecord], k: &CurveKey, target: &str) -> Option<&'a FitRecord> {
-    let paper = match k.method {
-        Method::Bon => "bon",
-        Method::Rl => "rl",
-    };
+/// The fit of a curve and target: the paper's form for the method when there is one, else any
+/// form with usable parameters.
+pub fn fit_for<'a>(fits: &'a [FitRecord], k: &CurveKey, target: Target) -> Option<&'a FitRecord> {
+    let paper = FormId::for_method(k.method);
     let mut cands = fits
         .iter()
         .filter(|f| same_key(f, k) && f.target == target && params_of(f).is_some());
@@ -279,20 +270,7 @@ pub fn line_entry(label: &str, dash: Dash) -> LegendEntry {
     style_entry(label, Swatch::Line(theme::INK, dash))
 }
 
-/// The median of finite values (None when there are none).
-pub fn median(v: &[f64]) -> Option<f64> {
-    let mut v: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    Some(if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        0.5 * (v[n / 2 - 1] + v[n / 2])
-    })
-}
+pub use crate::stats::median;
 
 /// Up to `k` items spread evenly over `v` (first and last included).
 pub fn spread<T: Copy>(v: &[T], k: usize) -> Vec<T> {

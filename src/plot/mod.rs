@@ -28,10 +28,12 @@ use scene::Scene;
 pub struct PlotInputs<'a> {
     /// All curves (bon and rl; gold, optional proxy, gold_se, entropy, key).
     pub curves: &'a [crate::curves::Curve],
-    /// The parsed fits JSON: every target (gold/proxy) and form.
-    pub fits: &'a [crate::scaling::FitRecord],
-    pub scaling: Option<&'a crate::scaling::ScalingDoc>,
-    pub predictions: Option<&'a crate::scaling::predict::PredictDoc>,
+    /// The fits document's records: every target (gold/proxy) and form.
+    pub fits: &'a [crate::document::FitRecord],
+    /// The extrapolation test of each curve (drawn by the `extrapolation` figure).
+    pub extrapolation: &'a [crate::document::ExtrapolationTest],
+    pub scaling: Option<&'a crate::document::ScalingDoc>,
+    pub predictions: Option<&'a crate::document::PredictDoc>,
     pub decompositions: &'a [crate::goodhart::Decomposition],
 }
 
@@ -57,7 +59,7 @@ pub(crate) struct Draft {
 ///
 /// ```
 /// use goodhart::plot::{PlotInputs, render_all};
-/// let inputs = PlotInputs { curves: &[], fits: &[], scaling: None, predictions: None,
+/// let inputs = PlotInputs { curves: &[], fits: &[], extrapolation: &[], scaling: None, predictions: None,
 ///                           decompositions: &[] };
 /// assert!(render_all(&inputs).is_ok_and(|figures| figures.is_empty()));
 /// ```

@@ -3,21 +3,18 @@
 //! size with predictions (Fig. 12), the predicted curves of untrained sizes, and the
 //! iterated-RLHF prediction.
 
+use crate::document::{FitRecord, Law, LawModelKind, Prediction, Target};
 use crate::forms::FormId;
-use crate::scaling::predict::Prediction;
-use crate::scaling::{FitRecord, Law, t95};
 use crate::schema::Method;
+use crate::stats::t95;
 
 use super::data::{self, Group};
 use super::scene::{Axis, Dash, Item, LegendEntry, Marker, Panel, Scale, Scene, Swatch};
 use super::theme::{self, SizeScale};
 use super::{Draft, PlotInputs};
 
-fn paper_form(m: Method) -> &'static str {
-    match m {
-        Method::Bon => "bon",
-        Method::Rl => "rl",
-    }
+fn paper_form(m: Method) -> FormId {
+    FormId::for_method(m)
 }
 
 fn short(m: Method) -> &'static str {
@@ -46,7 +43,7 @@ fn greek(c: &str) -> &str {
 /// The gold fits of the paper's form for a method, by group.
 fn gold_fits(fits: &[FitRecord], m: Method) -> Vec<&FitRecord> {
     fits.iter()
-        .filter(|f| f.method == m && f.target == "gold" && f.form == paper_form(m))
+        .filter(|f| f.method == m && f.target == Target::Gold && f.form == paper_form(m))
         .collect()
 }
 
@@ -59,10 +56,10 @@ fn main_fit_group(fits: &[FitRecord], m: Method) -> Option<(Group, usize)> {
 /// The log-linear (else constant) gold law of a coefficient in a group.
 fn law_for<'a>(inp: &'a PlotInputs, m: Method, coef: &str, g: &Group) -> Option<&'a Law> {
     let laws = &inp.scaling?.laws;
-    let pick = |model: &str| {
+    let pick = |model: LawModelKind| {
         laws.iter().find(|l| {
             l.method == m
-                && l.target == "gold"
+                && l.target == Target::Gold
                 && l.form == paper_form(m)
                 && l.coefficient == coef
                 && l.model == model
@@ -72,7 +69,7 @@ fn law_for<'a>(inp: &'a PlotInputs, m: Method, coef: &str, g: &Group) -> Option<
                 && g.matches_law(&l.group)
         })
     };
-    pick("log-linear").or_else(|| pick("constant"))
+    pick(LawModelKind::LogLinear).or_else(|| pick(LawModelKind::Constant))
 }
 
 /// Log-spaced sizes from lo to hi.
@@ -108,7 +105,7 @@ fn law_items(law: &Law, lo: f64, hi: f64, color: plotters::style::RGBColor) -> V
 }
 
 fn law_text(law: &Law) -> String {
-    if law.model == "constant" {
+    if law.model == LawModelKind::Constant {
         format!("shared {}", theme::sig(law.a, 3))
     } else {
         let sign = if law.b < 0.0 { "−" } else { "+" };
@@ -267,7 +264,7 @@ fn predictions_for<'a>(inp: &'a PlotInputs, m: Method, g: &Group) -> Vec<&'a Pre
     let mut v: Vec<&Prediction> = doc
         .predictions
         .iter()
-        .filter(|p| p.method == m && p.target == "gold" && g.matches_law(&p.group))
+        .filter(|p| p.method == m && p.target == Target::Gold && g.matches_law(&p.group))
         .collect();
     v.sort_by(|a, b| a.rm_params.total_cmp(&b.rm_params));
     v
@@ -510,7 +507,7 @@ pub fn data_size(inp: &PlotInputs) -> Option<Draft> {
     let mut all_data: Vec<f64> = inp
         .fits
         .iter()
-        .filter(|f| f.target == "gold")
+        .filter(|f| f.target == Target::Gold)
         .filter_map(|f| f.rm_data)
         .collect();
     all_data.sort_by(f64::total_cmp);
@@ -709,7 +706,7 @@ pub fn prediction(inp: &PlotInputs) -> Option<Draft> {
                 let gs = data::distinct(
                     doc.predictions
                         .iter()
-                        .filter(|p| p.method == m && p.target == "gold")
+                        .filter(|p| p.method == m && p.target == Target::Gold)
                         .map(|p| Group {
                             policy_params: p.group.get("policy_params").copied().flatten(),
                             rm_data: p.group.get("rm_data").copied().flatten(),

@@ -159,31 +159,4 @@ pub fn si(v: f64) -> String {
     format!("{}{suffix}", sig(v / div, 3))
 }
 
-/// A number with at most `digits` significant digits and no trailing zeros.
-pub fn sig(v: f64, digits: i32) -> String {
-    if v == 0.0 || !v.is_finite() {
-        return if v.is_finite() {
-            "0".into()
-        } else {
-            "?".into()
-        };
-    }
-    let mag = v.abs().log10().floor() as i32;
-    let decimals = (digits - 1 - mag).max(0) as usize;
-    let s = format!("{v:.decimals$}");
-    let s = if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    };
-    minus(&s)
-}
-
-/// Replaces a leading hyphen by the typographic minus sign; "-0" becomes "0".
-pub fn minus(s: &str) -> String {
-    match s.strip_prefix('-') {
-        Some(rest) if rest.chars().all(|c| c == '0' || c == '.') => rest.to_string(),
-        Some(rest) => format!("\u{2212}{rest}"),
-        None => s.to_string(),
-    }
-}
+pub use crate::format::{minus, sig};

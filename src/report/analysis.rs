@@ -1,27 +1,26 @@
 //! Everything a report shows that is not given on its command line, computed the one way the
-//! commands compute it: fits rendered as the fits JSON and parsed back (so a report of given fits
-//! and one of computed fits read the same records), scaling laws, predictions at 10x the largest
-//! RM, and the Goodhart decompositions.
-
-use std::path::Path;
+//! commands compute it, as typed documents in memory: the fits document (with its
+//! decomposition and extrapolation tests), scaling laws, predictions at 10x the largest RM, and
+//! the Goodhart decompositions from coefficients and from samples.
 
 use crate::bon::Pool;
 use crate::curves::Curve;
+use crate::document::{FitsDocument, PredictDoc, ScalingDoc, SizeKey};
 use crate::error::Result;
-use crate::export::{Exporter, JsonExporter};
-use crate::fit::{CurveFit, FitOptions, fit_curves};
-use crate::goodhart::{Decomposition, extend_fits_json, from_fits, from_samples};
-use crate::scaling::predict::{LawModel, PredictDoc, PredictOptions, predict};
-use crate::scaling::{FitRecord, ScaleOptions, ScalingDoc, SizeKey, parse_fits, scale};
+use crate::fit::extrapolation::extrapolation_tests;
+use crate::fit::{CurveFit, FitOptions, fit_curves, fit_document};
+use crate::goodhart::{Decomposition, decompose, from_fits, from_samples};
+use crate::scaling::predict::{LawModel, PredictOptions, predict};
+use crate::scaling::{ScaleOptions, scale};
 
 /// The analysis behind a report.
 #[derive(Debug)]
 pub struct Analysis {
     /// The fits in-process (only when they were computed here, not given).
     pub curve_fits: Option<Vec<CurveFit>>,
-    /// The fits JSON with its `"decomposition"` key (only when the fits were computed here).
-    pub fits_json: Option<Vec<u8>>,
-    pub fits: Vec<FitRecord>,
+    /// The fits document: given, or computed here with its `"decomposition"`; its
+    /// `"extrapolation"` tests are computed here when it has none.
+    pub fits: FitsDocument,
     pub scaling: Option<ScalingDoc>,
     pub predictions: Option<PredictDoc>,
     /// The RM size predicted (10x the largest fitted one).
@@ -36,18 +35,18 @@ pub struct Analysis {
 
 /// Fits every curve as `goodhart fit` does by default (the paper's form for each method: `bon`
 /// for best-of-n curves, `rl` for RL curves; gold and proxy when the curves have proxy scores),
-/// and returns the fits, their JSON (with the decomposition) and its parsed records.
-pub fn fit_all(curves: &[Curve]) -> Result<(Vec<CurveFit>, Vec<u8>, Vec<FitRecord>)> {
+/// and returns the fits and their document with the decomposition.
+pub fn fit_all(curves: &[Curve]) -> Result<(Vec<CurveFit>, FitsDocument)> {
     let fits = fit_curves(curves, &FitOptions::default())?;
-    let json = JsonExporter.render(&fits);
-    let records = parse_fits(&json, Path::new("(fits computed in-process)"))?;
-    let decs = from_fits(curves, &records);
-    Ok((fits, extend_fits_json(json, &decs), records))
+    let mut doc = fit_document(&fits, Vec::new(), None);
+    decompose(&mut doc, curves);
+    Ok((fits, doc))
 }
 
 /// The predictions at 10x the largest RM size among the fits.
-pub fn predict_10x(doc: &ScalingDoc, fits: &[FitRecord]) -> Result<(f64, PredictDoc)> {
+pub fn predict_10x(doc: &ScalingDoc, fits: &FitsDocument) -> Result<(f64, PredictDoc)> {
     let largest = fits
+        .fits
         .iter()
         .map(|f| f.rm_params)
         .fold(f64::NEG_INFINITY, f64::max);
@@ -67,22 +66,26 @@ pub fn predict_10x(doc: &ScalingDoc, fits: &[FitRecord]) -> Result<(f64, Predict
 pub fn analyse(
     curves: &[Curve],
     pools: &[Pool],
-    fits: Option<Vec<FitRecord>>,
+    fits: Option<FitsDocument>,
     scaling: Option<ScalingDoc>,
 ) -> Result<Analysis> {
     let mut computed = Vec::new();
     let mut notes = Vec::new();
-    let (curve_fits, fits_json, fits) = match fits {
-        Some(f) => (None, None, f),
+    let (curve_fits, mut fits) = match fits {
+        Some(f) => (None, f),
         None => {
-            let (cf, json, records) = fit_all(curves)?;
+            let (cf, doc) = fit_all(curves)?;
             computed.push(
                 "fits: computed in-process (goodhart fit defaults: form bon for best-of-n curves, rl for RL curves; gold and proxy)"
                     .to_string(),
             );
-            (Some(cf), Some(json), records)
+            (Some(cf), doc)
         }
     };
+    // The extrapolation figure draws these (its caption says how they are made).
+    if fits.extrapolation.is_empty() {
+        fits.extrapolation = extrapolation_tests(curves);
+    }
     let scaling = match scaling {
         Some(s) => Some(s),
         None => match scale(
@@ -108,7 +111,7 @@ pub fn analyse(
             Ok((size, p)) => {
                 computed.push(format!(
                     "predictions: computed in-process at rm_params = {} (10x the largest fitted RM), log-linear laws",
-                    crate::schema::fmt_num(size)
+                    crate::format::fmt_num(size)
                 ));
                 (Some(size), Some(p))
             }
@@ -119,7 +122,7 @@ pub fn analyse(
         },
         None => (None, None),
     };
-    let mut decompositions = from_fits(curves, &fits);
+    let mut decompositions = from_fits(curves, &fits.fits);
     if decompositions.is_empty() {
         notes.push(
             "no decomposition from coefficients: no curve has converged gold and proxy fits of the same form"
@@ -135,7 +138,6 @@ pub fn analyse(
     }
     Ok(Analysis {
         curve_fits,
-        fits_json,
         fits,
         scaling,
         predictions,

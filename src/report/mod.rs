@@ -16,9 +16,8 @@ pub mod tables;
 
 use std::path::{Path, PathBuf};
 
-use crate::bon::Pool;
 use crate::curves::Curve;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::output::write_atomic;
 use crate::schema::Method;
 pub use analysis::{Analysis, analyse};
@@ -36,11 +35,11 @@ fn summary(curves: &[Curve], a: &Analysis) -> String {
         .count();
     let rl = curves.len() - bon;
     let points: usize = curves.iter().map(|c| c.kl.len()).sum();
-    let converged = a.fits.iter().filter(|f| f.converged).count();
+    let converged = a.fits.fits.iter().filter(|f| f.converged).count();
     let mut s = format!(
         "{} curves ({bon} best-of-n, {rl} RL; {points} points), {} fits ({converged} converged), {} scaling laws, {} predictions, {} Goodhart decompositions.",
         curves.len(),
-        a.fits.len(),
+        a.fits.fits.len(),
         a.scaling.as_ref().map_or(0, |s| s.laws.len()),
         a.predictions.as_ref().map_or(0, |p| p.predictions.len()),
         a.decompositions.len()
@@ -58,7 +57,7 @@ pub fn content(
     mut provenance: Provenance,
 ) -> Content {
     provenance.computed.extend(a.computed.iter().cloned());
-    let mut tables = vec![tables::fits_table(&a.fits)];
+    let mut tables = vec![tables::fits_table(&a.fits.fits)];
     if let Some(s) = &a.scaling {
         tables.push(tables::scaling_table(s));
     }
@@ -87,7 +86,8 @@ pub fn write_report(
 ) -> Result<Vec<PathBuf>> {
     let figures = crate::plot::render_all(&crate::plot::PlotInputs {
         curves,
-        fits: &a.fits,
+        fits: &a.fits.fits,
+        extrapolation: &a.fits.extrapolation,
         scaling: a.scaling.as_ref(),
         predictions: a.predictions.as_ref(),
         decompositions: &a.decompositions,
@@ -112,76 +112,4 @@ pub fn write_report(
         written.push(p);
     }
     Ok(written)
-}
-
-/// Fails unless `dir` is an existing folder (checked before any work).
-pub fn ensure_folder(dir: &Path) -> Result<()> {
-    if dir.is_dir() {
-        Ok(())
-    } else {
-        Err(Error::Write {
-            path: dir.to_path_buf(),
-            source: std::io::Error::other(if dir.exists() {
-                "not a folder"
-            } else {
-                "folder does not exist (create it first)"
-            }),
-        })
-    }
-}
-
-/// Runs a parsed `goodhart report` command line.
-pub fn command(a: &crate::cli::ReportArgs, quiet: bool) -> Result<()> {
-    ensure_folder(&a.out)?;
-    let map = crate::ingest::ColumnMap::parse(&a.map, crate::schema::CURVES)?;
-    let logs = a.log.options()?;
-    let curves = crate::curves::read_curves(&a.curves, &map, &logs)?;
-    let pools: Vec<Pool> = if a.samples.is_empty() {
-        Vec::new()
-    } else {
-        let (pools, notes) = crate::bon::read_samples(&a.samples, &[], &logs)?;
-        if !quiet {
-            for n in notes {
-                eprintln!("warning: {n}");
-            }
-        }
-        pools
-    };
-    let fits = a
-        .fits
-        .as_deref()
-        .map(crate::scaling::read_fits)
-        .transpose()?;
-    let scaling = a
-        .scaling
-        .as_deref()
-        .map(crate::scaling::read_scaling)
-        .transpose()?;
-    let mut files: Vec<(&'static str, PathBuf)> =
-        a.curves.iter().map(|p| ("curves", p.clone())).collect();
-    files.extend(a.samples.iter().map(|p| ("samples", p.clone())));
-    files.extend(a.fits.iter().map(|p| ("fits", p.clone())));
-    files.extend(a.scaling.iter().map(|p| ("scaling", p.clone())));
-    let command = std::iter::once("goodhart".to_string())
-        .chain(std::env::args().skip(1))
-        .collect::<Vec<_>>()
-        .join(" ");
-    let provenance = Provenance::for_paths(command, None, &files)?;
-    let analysis = analyse(&curves, &pools, fits, scaling)?;
-    let written = write_report(&a.out, "goodhart report", &curves, &analysis, provenance)?;
-    if !quiet {
-        for n in &analysis.notes {
-            eprintln!("note: {n}");
-        }
-        crate::output::write_stdout(
-            format!(
-                "wrote {} files into {} (report.html, report.md and {} figure files)\n",
-                written.len(),
-                a.out.display(),
-                written.len() - REPORT_FILES.len()
-            )
-            .as_bytes(),
-        )?;
-    }
-    Ok(())
 }

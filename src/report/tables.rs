@@ -1,11 +1,9 @@
 //! The report's tables as plain rows of text, built once and rendered by both the HTML and the
 //! Markdown writer, so the two reports can never disagree on a number.
 
-use crate::export::g6;
-use crate::goodhart::{Decomposition, GapPoint, key_label, kl_label, pm};
-use crate::scaling::predict::{Interval, PredictDoc};
-use crate::scaling::{FitRecord, ScalingDoc};
-use crate::schema::fmt_num;
+use crate::document::{FitRecord, Interval, PredictDoc, ScalingDoc};
+use crate::format::{fmt_num, g6, pm};
+use crate::goodhart::{Decomposition, GapPoint, key_label, kl_label};
 
 /// One row: its cells, and attributes the HTML writer puts on the `<tr>` (machine-readable
 /// values for scripts and tests; the Markdown writer ignores them).
@@ -103,8 +101,8 @@ pub fn fits_table(fits: &[FitRecord]) -> Table {
                 opt_key(f.policy_params),
                 opt_key(f.rm_data),
                 opt_key(f.kl_penalty),
-                f.target.clone(),
-                f.form.clone(),
+                f.target.to_string(),
+                f.form.to_string(),
             ];
             let mut attrs = vec![("data-fit".to_string(), fit_id(f))];
             for n in &names {
@@ -123,7 +121,7 @@ pub fn fits_table(fits: &[FitRecord]) -> Table {
                 ));
                 cells.extend(std::iter::repeat_n(String::new(), 5));
             } else {
-                cells.push(f.n_points.map_or("–".into(), |n| n.to_string()));
+                cells.push(f.n_points.to_string());
                 cells.push(f.r2.map_or("–".into(), |r| format!("{r:.4}")));
                 cells.push(opt(f.aic));
                 cells.push(opt(f.bic));
@@ -162,10 +160,10 @@ pub fn scaling_table(doc: &ScalingDoc) -> Table {
         .map(|l| Row {
             cells: vec![
                 l.method.to_string(),
-                l.target.clone(),
-                l.form.clone(),
+                l.target.to_string(),
+                l.form.to_string(),
                 l.coefficient.clone(),
-                l.model.clone(),
+                l.model.as_str().to_string(),
                 group_label(&l.group),
                 if l.converged {
                     value_se_pct(l.a, l.a_se)
@@ -183,7 +181,13 @@ pub fn scaling_table(doc: &ScalingDoc) -> Table {
             ],
             attrs: vec![(
                 "data-law".to_string(),
-                format!("{}|{}|{}|{}", l.method, l.target, l.coefficient, l.model),
+                format!(
+                    "{}|{}|{}|{}",
+                    l.method,
+                    l.target,
+                    l.coefficient,
+                    l.model.as_str()
+                ),
             )],
         })
         .collect();
@@ -235,7 +239,7 @@ pub fn predictions_table(doc: &PredictDoc) -> Table {
             Row {
                 cells: vec![
                     p.method.to_string(),
-                    p.target.clone(),
+                    p.target.to_string(),
                     fmt_num(p.rm_params),
                     p.model.clone(),
                     group_label(&p.group),
@@ -301,7 +305,7 @@ pub fn decomposition_table(decs: &[Decomposition]) -> Table {
             let mut cells = vec![
                 key_label(&d.key),
                 d.source.as_str().to_string(),
-                d.form.clone(),
+                d.form.to_string(),
             ];
             let max_kl = d.at_max_kl.map(|m| m.kl);
             cells.extend(gap_cells(d.at_peak, max_kl));

@@ -10,35 +10,14 @@
 use std::collections::BTreeMap;
 
 use nalgebra::{DMatrix, DVector};
-use serde::{Deserialize, Serialize};
 
-use super::{KEY_NAMES, Law, SizeKey, t95};
 use crate::curves::Curve;
+use crate::document::{JointFit, Law, LawModelKind, SizeKey, Target};
 use crate::error::{Error, Result};
-use crate::fit::solve_linear;
 use crate::forms::FormId;
-use crate::schema::Method;
-
-/// The four-parameter joint fit of one method (and group of the other keys).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct JointFit {
-    pub method: Method,
-    pub target: String,
-    pub form: String,
-    pub group: BTreeMap<String, Option<f64>>,
-    /// a0, a1, b0, b1
-    pub names: Vec<String>,
-    pub values: Vec<f64>,
-    pub se: Option<Vec<f64>>,
-    pub covariance: Option<Vec<Vec<f64>>>,
-    pub sizes: Vec<f64>,
-    pub n_points: usize,
-    pub dof: usize,
-    pub chisqr: f64,
-    pub redchi: Option<f64>,
-    pub aic: f64,
-    pub weighted: bool,
-}
+use crate::schema::{KEY_NAMES, Method};
+use crate::solve::solve_linear;
+use crate::stats::t95;
 
 /// A curve's points prepared for fitting: d, baseline-subtracted gold, optional weights, and the
 /// squared standard errors of its kl = 0 points.
@@ -127,7 +106,7 @@ pub fn joint_fits(curves: &[Curve], by: SizeKey) -> Result<(Vec<JointFit>, Vec<L
             return Err(Error::Analysis(format!(
                 "--joint: the {method} curves have a single {} ({}): a joint fit on size needs at least 2 sizes",
                 by.as_str(),
-                crate::schema::fmt_num(sizes[0])
+                crate::format::fmt_num(sizes[0])
             )));
         }
         let form = FormId::for_method(method);
@@ -209,10 +188,10 @@ pub fn joint_fits(curves: &[Curve], by: SizeKey) -> Result<(Vec<JointFit>, Vec<L
             };
             laws.push(Law {
                 method,
-                target: "gold".to_string(),
-                form: form.form().id().to_string(),
+                target: Target::Gold,
+                form,
                 coefficient: coef.to_string(),
-                model: "joint".to_string(),
+                model: LawModelKind::Joint,
                 group: group.clone(),
                 a,
                 b,
@@ -235,8 +214,8 @@ pub fn joint_fits(curves: &[Curve], by: SizeKey) -> Result<(Vec<JointFit>, Vec<L
         }
         fits.push(JointFit {
             method,
-            target: "gold".to_string(),
-            form: form.form().id().to_string(),
+            target: Target::Gold,
+            form,
             group,
             names: ["a0", "a1", "b0", "b1"]
                 .iter()

@@ -1,6 +1,8 @@
 //! Scaling laws: how the fitted coefficients move with RM size (or data, policy size), and the
-//! predictions for sizes that were not trained. `scale` reads a fits JSON and writes a scaling
-//! JSON; `predict` reads that and writes predicted coefficients, curves and peaks.
+//! predictions for sizes that were not trained.
+//!
+//! `scale` takes the typed fits document ([`FitsDocument`]) and returns the scaling document
+//! ([`ScalingDoc`]); [`predict`] takes that.
 //!
 //! Two-stage regression: every coefficient c (alpha, beta, ... of one method, target and form)
 //! is regressed on x = log10(size) by weighted least squares, c = a + b x, with weights 1/se²
@@ -14,245 +16,16 @@ pub mod joint;
 pub mod predict;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use nalgebra::DMatrix;
-use serde::{Deserialize, Serialize};
-use statrs::distribution::{ContinuousCDF, StudentsT};
 
+pub use crate::document::{FitRecord, JointFit, Law, LawModelKind, ScalingDoc, SizeKey};
+use crate::document::{FitsDocument, Target, VERSION};
 use crate::error::{Error, Result};
-use crate::export::VERSION;
-use crate::fit::solve_linear;
-use crate::nonlinear::{LeastSquares, SolverOptions, solve};
-use crate::schema::Method;
-
-/// The size variable of `--by`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SizeKey {
-    RmParams,
-    RmData,
-    PolicyParams,
-}
-
-impl SizeKey {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SizeKey::RmParams => "rm_params",
-            SizeKey::RmData => "rm_data",
-            SizeKey::PolicyParams => "policy_params",
-        }
-    }
-}
-
-/// The keys that identify a curve, besides the method.
-pub const KEY_NAMES: [&str; 4] = ["rm_params", "policy_params", "rm_data", "kl_penalty"];
-
-/// One parameter of a fit, as the fits JSON gives it.
-#[derive(Debug, Clone, Deserialize)]
-pub struct ParamRecord {
-    pub value: f64,
-    #[serde(default)]
-    pub se: Option<f64>,
-    #[serde(default)]
-    pub ci_low: Option<f64>,
-    #[serde(default)]
-    pub ci_high: Option<f64>,
-}
-
-/// The fitted peak of a fit, as the fits JSON gives it.
-#[derive(Debug, Clone, Copy, Deserialize)]
-pub struct PeakRecord {
-    pub d: f64,
-    pub kl: f64,
-    pub score: f64,
-}
-
-/// The kl = 0 baseline subtracted before a fit, as the fits JSON gives it.
-#[derive(Debug, Clone, Copy, Deserialize)]
-pub struct BaselineRecord {
-    pub points: usize,
-    pub value: f64,
-    #[serde(default)]
-    pub se: Option<f64>,
-}
-
-/// One fit of the fits JSON (the keys `scale` needs; others are ignored).
-#[derive(Debug, Clone, Deserialize)]
-pub struct FitRecord {
-    pub method: Method,
-    pub rm_params: f64,
-    #[serde(default)]
-    pub policy_params: Option<f64>,
-    #[serde(default)]
-    pub rm_data: Option<f64>,
-    #[serde(default)]
-    pub kl_penalty: Option<f64>,
-    pub target: String,
-    pub form: String,
-    #[serde(default)]
-    pub params: BTreeMap<String, ParamRecord>,
-    #[serde(default)]
-    pub converged: bool,
-    #[serde(default)]
-    pub shared: Option<Vec<String>>,
-    #[serde(default)]
-    pub formula: Option<String>,
-    #[serde(default)]
-    pub n_points: Option<usize>,
-    #[serde(default)]
-    pub r2: Option<f64>,
-    #[serde(default)]
-    pub rmse: Option<f64>,
-    #[serde(default)]
-    pub aic: Option<f64>,
-    #[serde(default)]
-    pub bic: Option<f64>,
-    #[serde(default)]
-    pub peak: Option<PeakRecord>,
-    /// The mean kl = 0 score subtracted before the fit: the fitted curve in the data's units is
-    /// `baseline + R(d)`.
-    #[serde(default)]
-    pub baseline: Option<BaselineRecord>,
-    /// Covariance of the parameters, in the order of the form's parameter names.
-    #[serde(default)]
-    pub covariance: Option<Vec<Vec<f64>>>,
-    #[serde(default)]
-    pub kl_min: Option<f64>,
-    #[serde(default)]
-    pub kl_max: Option<f64>,
-    #[serde(default)]
-    pub message: Option<String>,
-}
-
-impl FitRecord {
-    pub fn key(&self, name: &str) -> Option<f64> {
-        match name {
-            "rm_params" => Some(self.rm_params),
-            "policy_params" => self.policy_params,
-            "rm_data" => self.rm_data,
-            "kl_penalty" => self.kl_penalty,
-            _ => None,
-        }
-    }
-}
-
-#[derive(Debug, Deserialize)]
-struct FitsFile {
-    goodhart_version: Option<String>,
-    fits: Vec<FitRecord>,
-}
-
-/// Reads the fits JSON of `goodhart fit`.
-pub fn read_fits(path: &Path) -> Result<Vec<FitRecord>> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    parse_fits(&bytes, path)
-}
-
-/// Parses the bytes of a fits JSON (`path` names it in messages): what [`read_fits`] does after
-/// reading, for fits rendered in-process.
-pub fn parse_fits(bytes: &[u8], path: &Path) -> Result<Vec<FitRecord>> {
-    let doc: FitsFile = serde_json::from_slice(bytes).map_err(|e| Error::Corrupt {
-        path: path.to_path_buf(),
-        format: "fits JSON",
-        detail: e.to_string(),
-    })?;
-    if doc.goodhart_version.is_none() {
-        return Err(Error::Corrupt {
-            path: path.to_path_buf(),
-            format: "fits JSON",
-            detail: "no \"goodhart_version\": not written by goodhart fit".to_string(),
-        });
-    }
-    Ok(doc.fits)
-}
-
-/// Reads a number that serde_json wrote as null (a NaN) back as NaN.
-fn nullable_f64<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
-    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
-}
-
-/// One fitted law of one coefficient.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Law {
-    pub method: Method,
-    pub target: String,
-    pub form: String,
-    pub coefficient: String,
-    /// `log-linear` (c = a + b log10 size), `power` (c = a size^b), `constant` (b = 0: the
-    /// coefficient is shared) or `joint` (from the four-parameter joint fit).
-    pub model: String,
-    pub group: BTreeMap<String, Option<f64>>,
-    /// NaN (null in the JSON) when the regression failed.
-    #[serde(deserialize_with = "nullable_f64")]
-    pub a: f64,
-    #[serde(deserialize_with = "nullable_f64")]
-    pub b: f64,
-    pub a_se: Option<f64>,
-    pub b_se: Option<f64>,
-    pub cov_ab: Option<f64>,
-    pub a_ci: Option<[f64; 2]>,
-    pub b_ci: Option<[f64; 2]>,
-    pub r2: Option<f64>,
-    pub sizes: Vec<f64>,
-    /// The coefficient values regressed, one per size.
-    pub values: Vec<f64>,
-    pub aic: Option<f64>,
-    pub chisqr: Option<f64>,
-    pub n: usize,
-    pub dof: usize,
-    pub weighted: bool,
-    pub converged: bool,
-    pub message: Option<String>,
-}
-
-impl Law {
-    /// The law's value at a size, and its standard error (from the covariance of (a, b)).
-    pub fn at(&self, size: f64) -> (f64, Option<f64>) {
-        match self.model.as_str() {
-            "power" => {
-                let v = self.a * size.powf(self.b);
-                let g = [size.powf(self.b), v * size.ln()];
-                (v, self.var(g).map(f64::sqrt))
-            }
-            _ => {
-                let x = size.log10();
-                (self.a + self.b * x, self.var([1.0, x]).map(f64::sqrt))
-            }
-        }
-    }
-
-    fn var(&self, g: [f64; 2]) -> Option<f64> {
-        let (sa, sb) = (self.a_se?, self.b_se.unwrap_or(0.0));
-        let c = self.cov_ab.unwrap_or(0.0);
-        Some((g[0] * g[0] * sa * sa + g[1] * g[1] * sb * sb + 2.0 * g[0] * g[1] * c).max(0.0))
-    }
-}
-
-/// The scaling JSON.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ScalingDoc {
-    pub goodhart_version: String,
-    pub by: SizeKey,
-    pub laws: Vec<Law>,
-    #[serde(default)]
-    pub joint: Vec<joint::JointFit>,
-    #[serde(default)]
-    pub warnings: Vec<String>,
-}
-
-/// Student's t quantile for a two-sided 95% interval (normal when dof is 0).
-pub fn t95(dof: usize) -> f64 {
-    if dof == 0 {
-        return 1.959963984540054;
-    }
-    StudentsT::new(0.0, 1.0, dof as f64)
-        .map(|t| t.inverse_cdf(0.975))
-        .unwrap_or(f64::NAN)
-}
+use crate::schema::{KEY_NAMES, Method};
+use crate::solve::nonlinear::{LeastSquares, SolverOptions, solve};
+use crate::solve::solve_linear;
+use crate::stats::t95;
 
 /// The points of one regression: sizes, values, standard errors.
 #[derive(Debug, Clone)]
@@ -318,7 +91,7 @@ fn weighted_sst(values: &[f64], w: Option<&[f64]>) -> f64 {
 /// Weighted least squares c = a + b log10(size).
 pub fn log_linear(s: &Series, mut law: Law) -> Law {
     let n = s.sizes.len();
-    law.model = "log-linear".to_string();
+    law.model = LawModelKind::LogLinear;
     let x = DMatrix::from_fn(n, 2, |i, j| if j == 0 { 1.0 } else { s.sizes[i].log10() });
     let w = weights(s);
     match solve_linear(&x, &s.values, w.as_deref()) {
@@ -376,7 +149,7 @@ impl LeastSquares for PowerLaw<'_> {
 /// Weighted nonlinear least squares c = a size^b.
 pub fn power_law(s: &Series, mut law: Law) -> Law {
     let n = s.sizes.len();
-    law.model = "power".to_string();
+    law.model = LawModelKind::Power;
     let reference = (s.sizes.iter().map(|x| x.ln()).sum::<f64>() / n as f64).exp();
     let w = weights(s);
     let mut starts = Vec::new();
@@ -431,7 +204,8 @@ pub struct ScaleOptions {
 }
 
 /// The regressions of every coefficient of every (method, target, form, group) on size.
-pub fn scale(fits: &[FitRecord], opts: &ScaleOptions) -> Result<ScalingDoc> {
+pub fn scale(doc: &FitsDocument, opts: &ScaleOptions) -> Result<ScalingDoc> {
+    let fits = &doc.fits;
     let by = opts.by.as_str();
     let mut warnings = Vec::new();
     let usable: Vec<&FitRecord> = fits
@@ -450,12 +224,12 @@ pub fn scale(fits: &[FitRecord], opts: &ScaleOptions) -> Result<ScalingDoc> {
         ));
     }
     for f in &usable {
-        match f.key(by) {
+        match f.key_value(by) {
             None => {
                 return Err(Error::Analysis(format!(
                     "--by {by}: a {} fit has no {by} value (rm_params {}); every fit needs one",
                     f.method,
-                    crate::schema::fmt_num(f.rm_params)
+                    crate::format::fmt_num(f.rm_params)
                 )));
             }
             Some(x) if !(x.is_finite() && x > 0.0) => {
@@ -466,11 +240,11 @@ pub fn scale(fits: &[FitRecord], opts: &ScaleOptions) -> Result<ScalingDoc> {
             _ => {}
         }
     }
-    let mut all_sizes: Vec<f64> = usable.iter().filter_map(|f| f.key(by)).collect();
+    let mut all_sizes: Vec<f64> = usable.iter().filter_map(|f| f.key_value(by)).collect();
     all_sizes.sort_by(f64::total_cmp);
     all_sizes.dedup();
     if all_sizes.len() < 2 {
-        let size = crate::schema::fmt_num(all_sizes[0]);
+        let size = crate::format::fmt_num(all_sizes[0]);
         return Err(Error::Analysis(if usable.len() == 1 {
             format!(
                 "the fits file has a single fit ({by} = {size}): a regression on size needs fits at 2 or more sizes"
@@ -483,29 +257,31 @@ pub fn scale(fits: &[FitRecord], opts: &ScaleOptions) -> Result<ScalingDoc> {
         }));
     }
     // group key: method, target, form, the other keys
-    type GroupKey = (Method, String, String, Vec<(String, Option<u64>)>);
+    // Grouped (and so ordered) by the form's name, as the files name it.
+    type GroupKey = (Method, Target, &'static str, Vec<(String, Option<u64>)>);
     let mut groups: BTreeMap<GroupKey, Vec<&FitRecord>> = BTreeMap::new();
     for f in &usable {
         let others: Vec<(String, Option<u64>)> = KEY_NAMES
             .iter()
             .filter(|k| **k != by)
-            .map(|k| (k.to_string(), f.key(k).map(f64::to_bits)))
+            .map(|k| (k.to_string(), f.key_value(k).map(f64::to_bits)))
             .collect();
         groups
-            .entry((f.method, f.target.clone(), f.form.clone(), others))
+            .entry((f.method, f.target, f.form.form().id(), others))
             .or_default()
             .push(f);
     }
     let mut laws = Vec::new();
     let mut single = Vec::new();
-    for ((method, target, form, others), members) in &groups {
+    for ((method, target, _, others), members) in &groups {
+        let form = &members[0].form;
         let mut members = members.clone();
         members.sort_by(|a, b| {
-            a.key(by)
+            a.key_value(by)
                 .unwrap_or(0.0)
-                .total_cmp(&b.key(by).unwrap_or(0.0))
+                .total_cmp(&b.key_value(by).unwrap_or(0.0))
         });
-        let sizes: Vec<f64> = members.iter().filter_map(|f| f.key(by)).collect();
+        let sizes: Vec<f64> = members.iter().filter_map(|f| f.key_value(by)).collect();
         let mut distinct = sizes.clone();
         distinct.dedup();
         let group: BTreeMap<String, Option<f64>> = others
@@ -517,13 +293,13 @@ pub fn scale(fits: &[FitRecord], opts: &ScaleOptions) -> Result<ScalingDoc> {
             single.push(if sizes.len() == 1 {
                 format!(
                     "{label}: a single {by} ({}): a regression on size needs at least 2 sizes",
-                    crate::schema::fmt_num(sizes[0])
+                    crate::format::fmt_num(sizes[0])
                 )
             } else {
                 format!(
                     "{label}: {by} does not vary ({} fits, all at {}): a regression on size needs at least 2 different sizes",
                     sizes.len(),
-                    crate::schema::fmt_num(sizes[0])
+                    crate::format::fmt_num(sizes[0])
                 )
             });
             continue;
@@ -553,10 +329,10 @@ pub fn scale(fits: &[FitRecord], opts: &ScaleOptions) -> Result<ScalingDoc> {
                 .collect();
             let template = Law {
                 method: *method,
-                target: target.clone(),
-                form: form.clone(),
+                target: *target,
+                form: *form,
                 coefficient: name.clone(),
-                model: String::new(),
+                model: LawModelKind::LogLinear,
                 group: group.clone(),
                 a: f64::NAN,
                 b: 0.0,
@@ -585,7 +361,7 @@ pub fn scale(fits: &[FitRecord], opts: &ScaleOptions) -> Result<ScalingDoc> {
                 let p = &members[0].params[&name];
                 let t = t95(0);
                 laws.push(Law {
-                    model: "constant".to_string(),
+                    model: LawModelKind::Constant,
                     a: p.value,
                     a_se: p.se,
                     b_se: Some(0.0),
@@ -625,82 +401,9 @@ pub fn scale(fits: &[FitRecord], opts: &ScaleOptions) -> Result<ScalingDoc> {
     })
 }
 
-/// Reads a scaling JSON, refusing one written by another version of goodhart.
-pub fn read_scaling(path: &Path) -> Result<ScalingDoc> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let corrupt = |detail: String| Error::Corrupt {
-        path: path.to_path_buf(),
-        format: "scaling JSON",
-        detail,
-    };
-    let value: serde_json::Value =
-        serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
-    match value.get("goodhart_version").and_then(|v| v.as_str()) {
-        Some(v) if v == VERSION => {}
-        Some(v) => {
-            return Err(Error::Analysis(format!(
-                "{}: written by goodhart {v}, but this is goodhart {VERSION}: run `goodhart scale` again with this version",
-                path.display()
-            )));
-        }
-        None => {
-            return Err(corrupt(
-                "no \"goodhart_version\": not written by goodhart scale".to_string(),
-            ));
-        }
-    }
-    serde_json::from_value(value).map_err(|e| corrupt(e.to_string()))
-}
-
-/// The scaling JSON bytes.
-pub fn render(doc: &ScalingDoc) -> Vec<u8> {
-    // Plain structs of numbers and strings always serialise.
-    let mut bytes = serde_json::to_vec_pretty(doc).expect("scaling document serialises to JSON");
-    bytes.push(b'\n');
-    bytes
-}
-
-/// `goodhart scale`: read the fits (and, for --joint, the curves), regress, write the scaling JSON.
-pub fn command_scale(a: &crate::cli::ScaleArgs, quiet: bool) -> Result<()> {
-    use crate::cli::ByArg;
-    let by = match a.by {
-        ByArg::RmParams => SizeKey::RmParams,
-        ByArg::RmData => SizeKey::RmData,
-        ByArg::PolicyParams => SizeKey::PolicyParams,
-    };
-    let mut inputs = vec![a.fits.clone()];
-    inputs.extend(a.curves.iter().cloned());
-    crate::commands::ensure_not_input(&a.out, &inputs)?;
-    let map = crate::ingest::ColumnMap::parse(&a.map, crate::schema::CURVES)?;
-    // Create the output first, so that a bad path fails before any work.
-    let out = crate::output::Sink::create(&a.out)?;
-    let fits = read_fits(&a.fits)?;
-    let mut doc = scale(&fits, &ScaleOptions { by })?;
-    if a.joint {
-        let curves = crate::curves::read_curves(&a.curves, &map, &a.log.options()?)?;
-        let (joint, laws) = joint::joint_fits(&curves, by)?;
-        doc.joint = joint;
-        doc.laws.extend(laws);
-    }
-    if !quiet {
-        for w in &doc.warnings {
-            eprintln!("warning: {w}");
-        }
-    }
-    let to_stdout = out.path().is_none();
-    out.commit(&render(&doc))?;
-    if !quiet && !to_stdout {
-        crate::output::write_stdout(report(&doc).as_bytes())?;
-    }
-    Ok(())
-}
-
 /// A short text summary of the laws, for stdout.
 pub fn report(doc: &ScalingDoc) -> String {
-    use crate::export::g6;
+    use crate::format::{fmt_num, g6};
     use std::fmt::Write as _;
     let mut s = String::new();
     let opt = |x: Option<f64>| x.map_or("n/a".to_string(), g6);
@@ -708,11 +411,11 @@ pub fn report(doc: &ScalingDoc) -> String {
         let group: Vec<String> = l
             .group
             .iter()
-            .filter_map(|(k, v)| v.map(|v| format!("{k}={}", crate::schema::fmt_num(v))))
+            .filter_map(|(k, v)| v.map(|v| format!("{k}={}", fmt_num(v))))
             .collect();
-        let formula = match l.model.as_str() {
-            "power" => format!("{}*N^{}", g6(l.a), g6(l.b)),
-            "constant" => g6(l.a),
+        let formula = match l.model {
+            LawModelKind::Power => format!("{}*N^{}", g6(l.a), g6(l.b)),
+            LawModelKind::Constant => g6(l.a),
             _ => format!("{} + {}*log10(N)", g6(l.a), g6(l.b)),
         };
         let _ = writeln!(
@@ -727,7 +430,7 @@ pub fn report(doc: &ScalingDoc) -> String {
                 format!(" [{}]", group.join(" "))
             },
             l.coefficient,
-            l.model,
+            l.model.as_str(),
             formula,
             opt(l.a_se),
             opt(l.b_se),

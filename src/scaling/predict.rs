@@ -14,14 +14,16 @@
 use std::collections::BTreeMap;
 
 use nalgebra::DMatrix;
-use serde::Serialize;
 
-use super::{Law, ScalingDoc, SizeKey, t95};
+use crate::document::{CiMethod, Law, LawModelKind, ScalingDoc, SizeKey, Target, VERSION};
+pub use crate::document::{
+    CurvePoint, Interval, IteratedPrediction, PeakPrediction, PredictDoc, Prediction,
+};
 use crate::error::{Error, Result};
-use crate::export::VERSION;
 use crate::forms::{Form, FormId};
 use crate::output::{OutColumn, OutTable};
 use crate::schema::Method;
+use crate::stats::t95;
 
 /// Which laws predictions use (`--model`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,10 +35,15 @@ pub enum LawModel {
 
 impl LawModel {
     pub fn as_str(self) -> &'static str {
+        self.kind().as_str()
+    }
+
+    /// The laws of this model in a scaling document.
+    pub fn kind(self) -> LawModelKind {
         match self {
-            LawModel::LogLinear => "log-linear",
-            LawModel::Power => "power",
-            LawModel::Joint => "joint",
+            LawModel::LogLinear => LawModelKind::LogLinear,
+            LawModel::Power => LawModelKind::Power,
+            LawModel::Joint => LawModelKind::Joint,
         }
     }
 }
@@ -87,63 +94,6 @@ pub struct PredictOptions {
     pub model: LawModel,
 }
 
-/// A value with its 95% interval.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
-pub struct Interval {
-    pub value: f64,
-    pub low: Option<f64>,
-    pub high: Option<f64>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct PeakPrediction {
-    pub kl: Interval,
-    pub score: Interval,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct CurvePoint {
-    pub kl: f64,
-    pub gold: f64,
-    pub low: Option<f64>,
-    pub high: Option<f64>,
-}
-
-/// The iterated-RLHF prediction R_k(d) = d (alpha - beta ln d + beta ln k).
-#[derive(Debug, Clone, Serialize)]
-pub struct IteratedPrediction {
-    pub k: u32,
-    pub formula: &'static str,
-    pub peak: Option<PeakPrediction>,
-    pub curve: Vec<CurvePoint>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Prediction {
-    pub method: Method,
-    pub target: String,
-    pub rm_params: f64,
-    pub form: String,
-    pub model: String,
-    pub group: BTreeMap<String, Option<f64>>,
-    /// One entry per parameter of the form (alpha, beta, ...).
-    #[serde(flatten)]
-    pub params: BTreeMap<String, Interval>,
-    pub peak: Option<PeakPrediction>,
-    pub curve: Vec<CurvePoint>,
-    pub iterated: Option<IteratedPrediction>,
-    pub extrapolation_decades: f64,
-    pub warning: Option<String>,
-    pub ci_method: &'static str,
-    pub ci_level: f64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct PredictDoc {
-    pub goodhart_version: &'static str,
-    pub predictions: Vec<Prediction>,
-}
-
 /// Coefficient values and covariance for one size from the chosen laws.
 struct Coefficients {
     values: Vec<f64>,
@@ -153,7 +103,7 @@ struct Coefficients {
     model: String,
 }
 
-fn find<'a>(laws: &'a [&'a Law], name: &str, model: &str) -> Option<&'a Law> {
+fn find<'a>(laws: &'a [&'a Law], name: &str, model: LawModelKind) -> Option<&'a Law> {
     laws.iter()
         .copied()
         .find(|l| l.coefficient == name && l.model == model && l.converged)
@@ -169,8 +119,8 @@ fn coefficients(
     let names = form.param_names();
     let mut chosen = Vec::new();
     for name in names {
-        let law = find(laws, name, model.as_str())
-            .or_else(|| find(laws, name, "constant"))
+        let law = find(laws, name, model.kind())
+            .or_else(|| find(laws, name, LawModelKind::Constant))
             .ok_or_else(|| {
                 Error::Analysis(format!(
                     "the scaling file has no converged {} law for {name} of the {} form{}",
@@ -213,7 +163,7 @@ fn coefficients(
             }),
         )
         && let Some(full) = &jf.covariance
-        && chosen.iter().all(|l| l.model == "joint")
+        && chosen.iter().all(|l| l.model == LawModelKind::Joint)
     {
         let x = size.log10();
         let g = DMatrix::from_row_slice(2, 4, &[1.0, x, 0.0, 0.0, 0.0, 0.0, 1.0, x]);
@@ -222,7 +172,7 @@ fn coefficients(
     }
     let dof = chosen
         .iter()
-        .filter(|l| l.model != "constant")
+        .filter(|l| l.model != LawModelKind::Constant)
         .map(|l| l.dof)
         .min()
         .unwrap_or(0);
@@ -356,7 +306,8 @@ pub fn predict(doc: &ScalingDoc, opts: &PredictOptions) -> Result<PredictDoc> {
     if opts.iterations == Some(0) {
         return Err(Error::Usage("--iterations must be at least 1".to_string()));
     }
-    type Key = (Method, String, String, Vec<(String, Option<u64>)>);
+    // Grouped (and so ordered) by the form's name, as the files name it.
+    type Key = (Method, Target, &'static str, Vec<(String, Option<u64>)>);
     let mut groups: BTreeMap<Key, Vec<&Law>> = BTreeMap::new();
     for l in &doc.laws {
         if opts.method.is_some_and(|m| m != l.method) {
@@ -368,7 +319,7 @@ pub fn predict(doc: &ScalingDoc, opts: &PredictOptions) -> Result<PredictDoc> {
             .map(|(k, v)| (k.clone(), v.map(f64::to_bits)))
             .collect();
         groups
-            .entry((l.method, l.target.clone(), l.form.clone(), g))
+            .entry((l.method, l.target, l.form.form().id(), g))
             .or_default()
             .push(l);
     }
@@ -380,7 +331,10 @@ pub fn predict(doc: &ScalingDoc, opts: &PredictOptions) -> Result<PredictDoc> {
     }
     let mut predictions = Vec::new();
     for ((method, target, form_name, _), laws) in &groups {
-        let Some(form_id) = FormId::ALL.into_iter().find(|f| f.form().id() == form_name) else {
+        let Some(form_id) = FormId::ALL
+            .into_iter()
+            .find(|f| f.form().id() == *form_name)
+        else {
             return Err(Error::Analysis(format!(
                 "the scaling file names an unknown form '{form_name}'"
             )));
@@ -414,9 +368,9 @@ pub fn predict(doc: &ScalingDoc, opts: &PredictOptions) -> Result<PredictDoc> {
             if decades > 1.0 + 1e-9 {
                 warnings.push(format!(
                     "rm_params {} is {decades:.2} decades outside the fitted sizes {}..{}: an extrapolation beyond one decade",
-                    crate::schema::fmt_num(size),
-                    crate::schema::fmt_num(c.sizes[0]),
-                    crate::schema::fmt_num(c.sizes[c.sizes.len() - 1])
+                    crate::format::fmt_num(size),
+                    crate::format::fmt_num(c.sizes[0]),
+                    crate::format::fmt_num(c.sizes[c.sizes.len() - 1])
                 ));
             }
             let iterated = match (opts.iterations, form_id) {
@@ -434,7 +388,7 @@ pub fn predict(doc: &ScalingDoc, opts: &PredictOptions) -> Result<PredictDoc> {
                         .unwrap_or_else(|| default_grid(peak_k.as_ref().map(|p| p.kl.value)));
                     Some(IteratedPrediction {
                         k,
-                        formula: "d*(alpha - beta*ln(d) + beta*ln(k))",
+                        formula: "d*(alpha - beta*ln(d) + beta*ln(k))".to_string(),
                         peak: peak_k,
                         curve: curve(form, &shifted, cov_k.as_ref(), t, &grid_k),
                     })
@@ -449,9 +403,9 @@ pub fn predict(doc: &ScalingDoc, opts: &PredictOptions) -> Result<PredictDoc> {
             };
             predictions.push(Prediction {
                 method: *method,
-                target: target.clone(),
+                target: *target,
                 rm_params: size,
-                form: form.id().to_string(),
+                form: form_id,
                 model: c.model.clone(),
                 group: laws[0].group.clone(),
                 params,
@@ -460,23 +414,15 @@ pub fn predict(doc: &ScalingDoc, opts: &PredictOptions) -> Result<PredictDoc> {
                 iterated,
                 extrapolation_decades: decades,
                 warning: (!warnings.is_empty()).then(|| warnings.join("; ")),
-                ci_method: "delta",
+                ci_method: CiMethod::Delta,
                 ci_level: 0.95,
             });
         }
     }
     Ok(PredictDoc {
-        goodhart_version: VERSION,
+        goodhart_version: VERSION.to_string(),
         predictions,
     })
-}
-
-/// The predict JSON bytes.
-pub fn render_json(doc: &PredictDoc) -> Vec<u8> {
-    // Plain structs of numbers and strings always serialise.
-    let mut bytes = serde_json::to_vec_pretty(doc).expect("predictions serialise to JSON");
-    bytes.push(b'\n');
-    bytes
 }
 
 /// The flat table: one row per curve point (iterated curves as series `iterated_k<K>`).
@@ -512,8 +458,8 @@ pub fn table(doc: &PredictDoc) -> OutTable {
     let text = |f: &dyn Fn(&Row) -> Option<String>| OutColumn::Text(rows.iter().map(f).collect());
     let mut t = OutTable::default();
     t.push("method", text(&|r| Some(r.p.method.as_str().to_string())));
-    t.push("target", text(&|r| Some(r.p.target.clone())));
-    t.push("form", text(&|r| Some(r.p.form.clone())));
+    t.push("target", text(&|r| Some(r.p.target.as_str().to_string())));
+    t.push("form", text(&|r| Some(r.p.form.form().id().to_string())));
     t.push("rm_params", num(&|r| Some(r.p.rm_params)));
     for key in ["policy_params", "rm_data", "kl_penalty"] {
         t.push(key, num(&|r| r.p.group.get(key).copied().flatten()));
@@ -557,51 +503,4 @@ pub fn table(doc: &PredictDoc) -> OutTable {
     );
     t.push("warning", text(&|r| r.p.warning.clone()));
     t
-}
-
-/// `goodhart predict`: read the scaling JSON, predict, write JSON or a flat table.
-pub fn command(a: &crate::cli::PredictArgs, quiet: bool) -> Result<()> {
-    use crate::cli::{LawModelArg, OneMethodArg};
-    crate::commands::ensure_not_input(&a.out, std::slice::from_ref(&a.scaling))?;
-    let kl = a.kl.as_deref().map(parse_kl_grid).transpose()?;
-    let json = a.out.as_os_str() == "-"
-        || a.out
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    if !json {
-        // An unknown extension fails here, before any work.
-        crate::ingest::Format::from_path(&a.out)?;
-    }
-    // Create the output first, so that a bad path fails before any work.
-    let out = crate::output::Sink::create(&a.out)?;
-    let doc = super::read_scaling(&a.scaling)?;
-    let opts = PredictOptions {
-        sizes: a.rm_params.clone(),
-        method: a.method.map(|m| match m {
-            OneMethodArg::Bon => Method::Bon,
-            OneMethodArg::Rl => Method::Rl,
-        }),
-        kl,
-        iterations: a.iterations,
-        model: match a.model {
-            LawModelArg::LogLinear => LawModel::LogLinear,
-            LawModelArg::Power => LawModel::Power,
-            LawModelArg::Joint => LawModel::Joint,
-        },
-    };
-    let pred = predict(&doc, &opts)?;
-    if !quiet {
-        for p in &pred.predictions {
-            if let Some(w) = &p.warning {
-                eprintln!("warning: {} {}: {w}", p.method, p.target);
-            }
-        }
-    }
-    let bytes = if json {
-        render_json(&pred)
-    } else {
-        table(&pred).to_bytes_for(&a.out)?
-    };
-    out.commit(&bytes)?;
-    Ok(())
 }

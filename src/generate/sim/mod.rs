@@ -12,11 +12,9 @@
 pub mod nets;
 pub mod policy;
 
-use std::io::IsTerminal;
 use std::path::Path;
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
@@ -267,46 +265,38 @@ fn splitmix(x: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Progress bars, one per stage, on stderr when it is a terminal and not `--quiet`.
-#[derive(Debug, Clone, Copy)]
+/// Where the stages of the simulation are reported (an observer of the application layer,
+/// or nothing).
+#[derive(Clone, Copy)]
 pub struct Progress {
-    pub visible: bool,
+    observer: &'static dyn crate::progress::Observer,
+}
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress")
+    }
 }
 
 impl Progress {
-    /// Visible when stderr is a terminal and `quiet` is off.
-    pub fn for_terminal(quiet: bool) -> Progress {
-        Progress {
-            visible: !quiet && std::io::stderr().is_terminal(),
-        }
+    /// Reports to `observer`.
+    pub fn new(observer: &'static dyn crate::progress::Observer) -> Progress {
+        Progress { observer }
     }
 
+    /// Reports nothing.
     pub fn hidden() -> Progress {
-        Progress { visible: false }
-    }
-
-    fn stage(&self, name: &str, len: usize) -> ProgressBar {
-        let target = if self.visible {
-            ProgressDrawTarget::stderr()
-        } else {
-            ProgressDrawTarget::hidden()
-        };
-        let bar = ProgressBar::with_draw_target(Some(len as u64), target);
-        if let Ok(style) =
-            ProgressStyle::with_template("{prefix:>15} [{bar:32}] {pos}/{len} {elapsed}")
-        {
-            bar.set_style(style.progress_chars("=> "));
+        Progress {
+            observer: &crate::progress::Silent,
         }
-        bar.set_prefix(name.to_string());
-        bar
     }
 
-    /// Leaves the finished bar on its own line.
-    fn done(&self, bar: &ProgressBar) {
+    fn stage(&self, name: &str, len: usize) -> Box<dyn crate::progress::Stage> {
+        self.observer.stage(name, len as u64)
+    }
+
+    fn done(&self, bar: &dyn crate::progress::Stage) {
         bar.finish();
-        if self.visible {
-            eprintln!();
-        }
     }
 }
 
@@ -349,7 +339,7 @@ pub fn train_reward_models(
     spec: &SimSpec,
     gold: &GoldRm,
     norm_draws: &[f64],
-    bar: &ProgressBar,
+    bar: &dyn crate::progress::Stage,
 ) -> Vec<RewardModelRecord> {
     let sampled = spec.labels == Labels::Sampled;
     let max_data = spec.rm_data.iter().copied().max().unwrap_or(0);
@@ -460,8 +450,8 @@ pub fn simulate(spec: &SimSpec, progress: Progress) -> Result<SimOutputs> {
     let t0 = Instant::now();
     let (gold, norm_draws) = build_gold(spec);
     let bar = progress.stage("reward models", spec.rm_data.len() * spec.rm_hidden.len());
-    let rms = train_reward_models(spec, &gold, &norm_draws, &bar);
-    progress.done(&bar);
+    let rms = train_reward_models(spec, &gold, &norm_draws, bar.as_ref());
+    progress.done(bar.as_ref());
     if let Some(r) = rms.iter().find(|r| {
         !(r.train_loss.is_finite() && r.val_loss.is_finite() && r.logit_scale.is_finite())
     }) {
@@ -492,7 +482,7 @@ pub fn simulate(spec: &SimSpec, progress: Progress) -> Result<SimOutputs> {
             (golds, scores)
         })
         .collect();
-    progress.done(&bar);
+    progress.done(bar.as_ref());
     let bon_samples = samples_table(&rms, &pools, n);
     drop(pools);
     let t2 = Instant::now();
@@ -546,7 +536,7 @@ pub fn simulate(spec: &SimSpec, progress: Progress) -> Result<SimOutputs> {
             }
         })
         .collect();
-    progress.done(&bar);
+    progress.done(bar.as_ref());
     let t3 = Instant::now();
 
     if let Some(r) = runs.iter().find(|r| {
@@ -721,88 +711,4 @@ fn simulate_into(spec: &SimSpec, dir: &Path, progress: Progress) -> Result<SimOu
             .collect(),
     )?;
     Ok(out)
-}
-
-/// The spec a `generate sim` command line describes: the preset, with every given flag on top.
-pub fn spec_from_args(a: &crate::cli::SimArgs) -> SimSpec {
-    use crate::cli::{SimLabelsArg, SimPolicyArg, SimPresetArg};
-    let mut s = SimSpec::preset(match a.preset {
-        SimPresetArg::Small => Preset::Small,
-        SimPresetArg::Paper => Preset::Paper,
-    });
-    s.seed = a.seed;
-    macro_rules! set {
-        ($($field:ident),*) => {$(if let Some(v) = a.$field { s.$field = v; })*};
-    }
-    set!(
-        dim,
-        gold_hidden,
-        gold_typicality,
-        rm_val,
-        rm_epochs,
-        rm_batch,
-        rm_lr,
-        norm_samples,
-        prompts,
-        samples_per_prompt
-    );
-    let rl = &a.rl;
-    macro_rules! set_rl {
-        ($($field:ident),*) => {$(if let Some(v) = rl.$field { s.$field = v; })*};
-    }
-    set_rl!(
-        rl_steps,
-        rl_batch,
-        rl_lr,
-        rl_log_every,
-        rl_eval_samples,
-        rl_seeds
-    );
-    if let Some(l) = a.labels {
-        s.labels = match l {
-            SimLabelsArg::Deterministic => Labels::Deterministic,
-            SimLabelsArg::Sampled => Labels::Sampled,
-        };
-    }
-    if !a.rm_hidden.is_empty() {
-        s.rm_hidden = a.rm_hidden.clone();
-    }
-    if !a.rm_data.is_empty() {
-        s.rm_data = a.rm_data.clone();
-    }
-    if !rl.policies.is_empty() {
-        s.policies = rl
-            .policies
-            .iter()
-            .map(|p| match p {
-                SimPolicyArg::Diag => PolicyFamily::Diag,
-                SimPolicyArg::Full => PolicyFamily::Full,
-            })
-            .collect();
-    }
-    if !rl.kl_penalties.is_empty() {
-        s.kl_penalties = rl.kl_penalties.clone();
-    }
-    s
-}
-
-/// `goodhart generate sim`.
-pub fn command(a: &crate::cli::SimArgs, quiet: bool) -> Result<()> {
-    let spec = spec_from_args(a);
-    let out = write_world(&spec, &a.out, Progress::for_terminal(quiet))?;
-    if !quiet {
-        let [rm, bon, rl] = out.seconds;
-        eprintln!(
-            "wrote {} ({} samples), {} ({} RL points), {} ({} reward models) and {} into {} (reward models {rm:.1} s, best-of-n {bon:.1} s, RL {rl:.1} s)",
-            SIM_FILES[0],
-            out.bon_samples.n_rows(),
-            SIM_FILES[1],
-            out.rl_runs.n_rows(),
-            SIM_FILES[2],
-            out.reward_models.n_rows(),
-            SIM_FILES[3],
-            a.out.display()
-        );
-    }
-    Ok(())
 }

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::{keys, pyjson, wandb};
 use crate::error::{Error, Result};
-use crate::schema::fmt_num;
+use crate::format::fmt_num;
 
 /// One gold evaluation.
 #[derive(Debug, Clone)]

@@ -59,7 +59,7 @@ pub fn read(paths: &[PathBuf]) -> Result<LogRecords> {
                     path: path.clone(),
                     column: "Step".to_string(),
                     row: row_no,
-                    value: crate::schema::fmt_num(step),
+                    value: crate::format::fmt_num(step),
                     problem: format!(
                         "tag '{tag}' of run '{}' has this step twice (also in {})",
                         run.as_deref().unwrap_or(""),
@@ -75,7 +75,7 @@ pub fn read(paths: &[PathBuf]) -> Result<LogRecords> {
                 records.points.push(LogPoint {
                     run: run.clone(),
                     values,
-                    at: format!("step {}", crate::schema::fmt_num(step)),
+                    at: format!("step {}", crate::format::fmt_num(step)),
                 });
             }
             records.points[i].values.insert(tag.clone(), value);

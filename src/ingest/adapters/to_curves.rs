@@ -10,10 +10,11 @@ use super::gold_join::{self, LogStep};
 use super::kl_units::{UnitTag, default_unit};
 use super::{LoadedTable, LogRecords, keys, meta};
 use crate::error::{Error, Result};
+use crate::format::fmt_num;
 use crate::ingest::{
     ColumnData, ColumnMapping, Format, KlUnit, LabelColumn, LogFormat, LogOptions, Table,
 };
-use crate::schema::{Method, fmt_num};
+use crate::schema::Method;
 
 /// How an input was read, for `inspect` and for warnings.
 #[derive(Debug, Clone)]

@@ -13,14 +13,18 @@ use std::time::Instant;
 
 use crate::bon::{BonOptions, KlChoice, bon_curves, curves_table, read_samples};
 use crate::curves::read_curves;
+use crate::document::{LawModelKind, Target};
 use crate::error::{Error, Result};
-use crate::export::{CsvExporter, Exporter, g6};
+use crate::export::{CsvExporter, Exporter};
+use crate::format::fmt_num;
+use crate::format::g6;
+use crate::format::pm;
 use crate::generate::sim::{Preset, Progress, SIM_FILES, SimSpec, write_world};
-use crate::goodhart::{DecompositionSource, pm};
+use crate::goodhart::DecompositionSource;
 use crate::ingest::{ColumnMap, LogOptions};
 use crate::output::write_atomic;
 use crate::report::{Provenance, analyse, write_report};
-use crate::schema::{CURVES, Method, fmt_num};
+use crate::schema::{CURVES, Method};
 
 /// The data files the demo writes (the world of `generate sim`, then the best-of-n curves).
 pub const DATA_FILES: [&str; 5] = [
@@ -70,6 +74,13 @@ fn rel(out: &Path, p: &Path) -> String {
         .replace('\\', "/")
 }
 
+/// Runs a parsed `goodhart demo` command line.
+pub fn command(a: &super::cli::DemoArgs, quiet: bool) -> Result<()> {
+    let progress = Progress::new(super::progress::for_terminal(quiet));
+    let summary = run_demo(&a.out, a.seed, progress)?;
+    super::print_out(quiet, &summary.to_string())
+}
+
 /// Generates the bundled data, analyses it, and writes every output under `out` (its `data/`,
 /// `fits/` and `plots/` are created when missing).
 pub fn run_demo(out: &Path, seed: u64, progress: Progress) -> Result<DemoSummary> {
@@ -106,7 +117,7 @@ pub fn run_demo(out: &Path, seed: u64, progress: Progress) -> Result<DemoSummary
     let t2 = Instant::now();
 
     let rl_path = out.join(DATA_FILES[1]);
-    let curves = read_curves(
+    let (curves, _) = read_curves(
         &[curves_path.clone(), rl_path.clone()],
         &ColumnMap::parse(&[], CURVES)?,
         &LogOptions::default(),
@@ -118,7 +129,7 @@ pub fn run_demo(out: &Path, seed: u64, progress: Progress) -> Result<DemoSummary
             analysis.notes.join("; ")
         ))
     };
-    let (Some(json), Some(curve_fits)) = (&analysis.fits_json, &analysis.curve_fits) else {
+    let Some(curve_fits) = &analysis.curve_fits else {
         return Err(missing("fits"));
     };
     let scaling = analysis
@@ -130,10 +141,10 @@ pub fn run_demo(out: &Path, seed: u64, progress: Progress) -> Result<DemoSummary
         .as_ref()
         .ok_or_else(|| missing("predictions"))?;
     let fits_bytes = [
-        json.clone(),
+        analysis.fits.to_json(),
         CsvExporter.render(curve_fits),
-        crate::scaling::render(scaling),
-        crate::scaling::predict::render_json(predictions),
+        scaling.to_json(),
+        predictions.to_json(),
     ];
     for (name, bytes) in FITS_FILES.iter().zip(&fits_bytes) {
         write_atomic(&out.join(name), bytes)?;
@@ -205,7 +216,7 @@ pub fn run_demo(out: &Path, seed: u64, progress: Progress) -> Result<DemoSummary
     let laws = scaling
         .laws
         .iter()
-        .filter(|l| l.target == "gold" && l.model == "log-linear" && l.converged)
+        .filter(|l| l.target == Target::Gold && l.model == LawModelKind::LogLinear && l.converged)
         .filter(|l| is_head(l.method, &l.group))
         .map(|l| {
             (
@@ -220,7 +231,7 @@ pub fn run_demo(out: &Path, seed: u64, progress: Progress) -> Result<DemoSummary
     let preds = predictions
         .predictions
         .iter()
-        .filter(|p| p.target == "gold" && is_head(p.method, &p.group))
+        .filter(|p| p.target == Target::Gold && is_head(p.method, &p.group))
         .map(|p| {
             let beta = p
                 .params
@@ -267,8 +278,8 @@ pub fn run_demo(out: &Path, seed: u64, progress: Progress) -> Result<DemoSummary
         seed,
         curves: curves.len(),
         points: curves.iter().map(|c| c.kl.len()).sum(),
-        fits: analysis.fits.len(),
-        converged: analysis.fits.iter().filter(|f| f.converged).count(),
+        fits: analysis.fits.fits.len(),
+        converged: analysis.fits.fits.iter().filter(|f| f.converged).count(),
         laws,
         predictions: preds,
         predict_size: analysis.predict_size,

@@ -7,7 +7,7 @@ use levenberg_marquardt::{LeastSquaresProblem, LevenbergMarquardt, TerminationRe
 use nalgebra::storage::Owned;
 use nalgebra::{DMatrix, DVector, Dyn};
 
-use crate::fit::solve_linear;
+use super::linear::solve_linear;
 
 /// A least-squares problem: minimise Σ rᵢ(p)² over the parameters p (argmin style: the cost
 /// is given by its residual vector, and the solver asks for its Jacobian).
@@ -339,7 +339,7 @@ pub fn solve<P: LeastSquares + ?Sized>(
     let zeros = vec![0.0; m];
     let (cov_unscaled, condition) = match solve_linear(&jac, &zeros, None) {
         Ok(lin) => (Some(lin.cov_unscaled), lin.condition),
-        Err(crate::fit::LinearError::Singular { condition, .. }) => (None, condition),
+        Err(super::linear::LinearError::Singular { condition, .. }) => (None, condition),
         Err(_) => (None, f64::INFINITY),
     };
     Ok(NonlinearSolution {

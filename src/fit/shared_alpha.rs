@@ -1,46 +1,20 @@
 //! `goodhart fit --share-alpha-rl`: the paper's practice for RL, one alpha for all RL curves of a
 //! family (same target, policy_params, rm_data, kl_penalty) and one beta per curve, solved
-//! exactly as one block least-squares problem. The fits JSON marks those fits
-//! `"shared": ["alpha"]` and gives the joint covariance under `"shared_fits"`.
+//! exactly as one block least-squares problem. The fits document marks those fits
+//! `"shared": ["alpha"]` and gives the joint covariance under `"shared_fits"`
+//! ([`crate::document::SharedFit`]).
 
 use nalgebra::{DMatrix, DVector};
-use serde::Serialize;
-use serde_json::Value;
 
-use crate::curves::Curve;
-use crate::error::{Error, Result};
-use crate::fit::{
+use super::{
     Baseline, CurveFit, CurvePoints, FitOptions, FitStats, FittedForm, Holdout, ParamEstimate,
     Points, Target, curve_points, solve_linear,
 };
+use crate::curves::Curve;
+use crate::document::SharedFit;
+use crate::error::{Error, Result};
 use crate::schema::Method;
-
-/// One shared-alpha block fit, as written under `"shared_fits"` in the fits JSON.
-#[derive(Debug, Clone, Serialize)]
-pub struct SharedFit {
-    pub method: Method,
-    pub target: &'static str,
-    pub form: &'static str,
-    pub policy_params: Option<f64>,
-    pub rm_data: Option<f64>,
-    pub kl_penalty: Option<f64>,
-    pub shared: Vec<&'static str>,
-    /// `alpha`, then `beta[rm_params=...]` for each curve, in the order of `fit_indices`.
-    pub names: Vec<String>,
-    pub values: Vec<f64>,
-    pub covariance: Option<Vec<Vec<f64>>>,
-    /// Indices of the member fits in the "fits" array.
-    pub fit_indices: Vec<usize>,
-    pub n_points: usize,
-    pub dof: usize,
-    pub chisqr: f64,
-    pub redchi: Option<f64>,
-    pub condition_number: f64,
-}
-
-fn t95(dof: usize) -> f64 {
-    crate::scaling::t95(dof)
-}
+use crate::stats::t95;
 
 /// Replaces the RL fits in `fits` by shared-alpha block fits (one per family); returns the
 /// blocks. Families with a single curve are left as fitted.
@@ -223,17 +197,17 @@ pub fn share_alpha_rl(
         let f0 = &fits[members[0]];
         blocks.push(SharedFit {
             method: Method::Rl,
-            target: target.as_str(),
-            form: form.form().id(),
+            target,
+            form,
             policy_params: f0.key.policy_params,
             rm_data: f0.key.rm_data,
             kl_penalty: f0.key.kl_penalty,
-            shared: vec!["alpha"],
+            shared: vec!["alpha".to_string()],
             names: std::iter::once("alpha".to_string())
                 .chain(members.iter().map(|&i| {
                     format!(
                         "beta[rm_params={}]",
-                        crate::schema::fmt_num(fits[i].key.rm_params)
+                        crate::format::fmt_num(fits[i].key.rm_params)
                     )
                 }))
                 .collect(),
@@ -268,42 +242,4 @@ fn holdout(above_kl: f64, hold: &Points, f: &FittedForm) -> Holdout {
         rmse: (m > 0).then(|| (errors.iter().map(|e| e * e).sum::<f64>() / m as f64).sqrt()),
         max_abs_error: (m > 0).then(|| errors.iter().fold(0.0_f64, |a, e| a.max(e.abs()))),
     }
-}
-
-/// Adds keys to the fits JSON rendered by [`crate::export::JsonExporter`]: `"shared"` on the
-/// member fits and `"shared_fits"` at the top for the blocks, and any other top-level entries.
-pub fn extend_fits_json(bytes: Vec<u8>, blocks: &[SharedFit], top: Vec<(&str, Value)>) -> Vec<u8> {
-    if blocks.is_empty() && top.is_empty() {
-        return bytes;
-    }
-    let Ok(mut doc) = serde_json::from_slice::<Value>(&bytes) else {
-        return bytes;
-    };
-    if !blocks.is_empty() {
-        if let Some(fits) = doc.get_mut("fits").and_then(Value::as_array_mut) {
-            for (g, b) in blocks.iter().enumerate() {
-                for &i in &b.fit_indices {
-                    if let Some(Value::Object(o)) = fits.get_mut(i) {
-                        o.insert("shared".to_string(), serde_json::json!(["alpha"]));
-                        o.insert("shared_fit".to_string(), serde_json::json!(g));
-                    }
-                }
-            }
-        }
-        if let Value::Object(o) = &mut doc {
-            o.insert(
-                "shared_fits".to_string(),
-                serde_json::to_value(blocks).unwrap_or(Value::Null),
-            );
-        }
-    }
-    if let Value::Object(o) = &mut doc {
-        for (k, v) in top {
-            o.insert(k.to_string(), v);
-        }
-    }
-    // A JSON value always serialises.
-    let mut out = serde_json::to_vec_pretty(&doc).expect("JSON value serialises");
-    out.push(b'\n');
-    out
 }

@@ -4,45 +4,12 @@
 
 use std::fmt::Write as _;
 
-use serde::Serialize;
-
+use super::{CurveFit, FitOptions, fit_curve};
 use crate::curves::Curve;
+use crate::document::{FormComparison as Comparison, FormScore};
 use crate::error::Result;
-use crate::export::g6;
-use crate::fit::{CurveFit, FitOptions, fit_curve};
+use crate::format::g6;
 use crate::forms::FormId;
-use crate::schema::Method;
-
-/// One form on one curve.
-#[derive(Debug, Clone, Serialize)]
-pub struct FormScore {
-    pub rank: usize,
-    pub form: &'static str,
-    pub formula: &'static str,
-    pub n_params: usize,
-    pub n_points: usize,
-    /// Σ wᵢ rᵢ² (the weighted SSE; unweighted fits: the SSE).
-    pub sse: Option<f64>,
-    pub aic: Option<f64>,
-    pub bic: Option<f64>,
-    /// AIC minus the best AIC of this curve.
-    pub delta_aic: Option<f64>,
-    pub holdout_rmse: Option<f64>,
-    pub converged: bool,
-    pub message: Option<String>,
-}
-
-/// The ranking of one curve and target.
-#[derive(Debug, Clone, Serialize)]
-pub struct Comparison {
-    pub method: Method,
-    pub rm_params: f64,
-    pub policy_params: Option<f64>,
-    pub rm_data: Option<f64>,
-    pub kl_penalty: Option<f64>,
-    pub target: &'static str,
-    pub forms: Vec<FormScore>,
-}
 
 /// Fits every form to the curves and targets of `fits`, and ranks them per curve.
 pub fn compare_forms(
@@ -74,8 +41,8 @@ pub fn compare_forms(
             let ff = fitted.as_ref().and_then(|c| c.fitted());
             scores.push(FormScore {
                 rank: 0,
-                form: form.form().id(),
-                formula: form.form().formula(),
+                form,
+                formula: form.form().formula().to_string(),
                 n_params: form.form().param_names().len(),
                 n_points: ff.map_or(0, |f| f.stats.n_points),
                 sse: ff.map(|f| f.stats.chisqr),
@@ -102,14 +69,14 @@ pub fn compare_forms(
             policy_params: f.key.policy_params,
             rm_data: f.key.rm_data,
             kl_penalty: f.key.kl_penalty,
-            target: f.target.as_str(),
+            target: f.target,
             forms: scores,
         });
     }
     Ok(out)
 }
 
-/// A plain-text table of the rankings, for stdout.
+/// A plain-text table of the rankings (printed by `goodhart fit --compare-forms`).
 pub fn report(comparisons: &[Comparison]) -> String {
     let mut s = String::new();
     for c in comparisons {
@@ -117,7 +84,7 @@ pub fn report(comparisons: &[Comparison]) -> String {
             s,
             "[[Form comparison]] {} rm_params={}  target: {}",
             c.method,
-            crate::schema::fmt_num(c.rm_params),
+            crate::format::fmt_num(c.rm_params),
             c.target
         );
         let _ = writeln!(

@@ -3,9 +3,40 @@
 
 use nalgebra::DMatrix;
 
-use crate::fit::{LinearError, LinearFit, LinearSolution, Points, solve_linear, statistics};
+use super::fitted::{FittedForm, Points, statistics};
+use super::linear::{LinearError, LinearSolution, solve_linear};
+use super::nonlinear::{LeastSquares, SolverOptions, solve};
 use crate::forms::{FormId, PowerForm};
-use crate::nonlinear::{LeastSquares, SolverOptions, solve};
+
+/// An unfitted linear form: `fit` turns points into a [`FittedForm`].
+#[derive(Debug, Clone, Copy)]
+pub struct LinearFit {
+    pub form: FormId,
+}
+
+impl LinearFit {
+    pub fn new(form: FormId) -> Self {
+        LinearFit { form }
+    }
+
+    /// The design matrix: one row of basis functions per point (for a linear form, the
+    /// gradient at any parameters; see [`jacobian`]).
+    pub fn design(&self, d: &[f64]) -> DMatrix<f64> {
+        let zeros = vec![0.0; self.form.form().param_names().len()];
+        jacobian(self.form, &zeros, d)
+    }
+
+    pub fn fit(&self, pts: &Points) -> Result<FittedForm, LinearError> {
+        let x = self.design(&pts.d);
+        let sol = solve_linear(&x, &pts.y, pts.w.as_deref())?;
+        Ok(statistics(
+            self.form,
+            self.form.form().param_names(),
+            pts,
+            &sol,
+        ))
+    }
+}
 
 /// The Jacobian ∂R(dᵢ)/∂pⱼ of a form at the given parameters (for a linear form: its design
 /// matrix, whatever the parameters).
@@ -25,7 +56,7 @@ pub fn jacobian(form: FormId, params: &[f64], d: &[f64]) -> DMatrix<f64> {
 
 /// Fits a form to points: exactly for a linear form, by nonlinear least squares otherwise.
 /// `Err` carries the reason there is no fit (singular, no convergence).
-pub fn fit_points(form: FormId, pts: &Points) -> Result<crate::fit::FittedForm, String> {
+pub fn fit_points(form: FormId, pts: &Points) -> Result<FittedForm, String> {
     match form {
         FormId::Power => fit_power(pts),
         _ => LinearFit::new(form).fit(pts).map_err(|e| match e {
@@ -82,7 +113,7 @@ impl LeastSquares for PowerProblem<'_> {
 /// least-squares values for that gamma.
 pub const POWER_START_GAMMAS: [f64; 5] = [0.05, 0.25, 0.5, 1.0, 2.0];
 
-fn fit_power(pts: &Points) -> Result<crate::fit::FittedForm, String> {
+fn fit_power(pts: &Points) -> Result<FittedForm, String> {
     let n = pts.d.len();
     if n < 3 {
         return Err(format!("no unique fit: {n} point(s) for 3 parameters"));
@@ -179,6 +210,48 @@ mod tests {
         let bon = fit_points(FormId::Bon, &pts)?;
         let pow = fit_points(FormId::Power, &pts)?;
         assert!(pow.stats.chisqr <= bon.stats.chisqr * (1.0 + 1e-12));
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod linear_fit_tests {
+    use super::*;
+    use crate::forms::FormId;
+    use crate::solve::linear::LinearError;
+
+    #[test]
+    fn recovers_exact_law_with_zero_residuals() -> Result<(), Box<dyn std::error::Error>> {
+        let d: Vec<f64> = (1..=20).map(|i| i as f64 * 0.2).collect();
+        let y: Vec<f64> = d.iter().map(|d| d * (0.5 - 0.1 * d)).collect();
+        let f = LinearFit::new(FormId::Bon).fit(&Points { d, y, w: None })?;
+        assert!((f.params[0].value - 0.5).abs() < 1e-14);
+        assert!((f.params[1].value - 0.1).abs() < 1e-14);
+        assert!(f.stats.rmse < 1e-14);
+        Ok(())
+    }
+
+    #[test]
+    fn equal_kl_everywhere_is_singular_not_a_panic() {
+        let pts = Points {
+            d: vec![1.0; 5],
+            y: vec![0.1, 0.2, 0.3, 0.2, 0.1],
+            w: None,
+        };
+        let e = LinearFit::new(FormId::Bon).fit(&pts);
+        assert!(matches!(e, Err(LinearError::Singular { .. })), "{e:?}");
+    }
+
+    #[test]
+    fn exact_points_count_has_no_error_bars() -> Result<(), Box<dyn std::error::Error>> {
+        let pts = Points {
+            d: vec![1.0, 2.0],
+            y: vec![0.4, 0.6],
+            w: None,
+        };
+        let f = LinearFit::new(FormId::Bon).fit(&pts)?;
+        assert!(f.params[0].se.is_none());
+        assert!(f.notes[0].contains("no degrees of freedom"));
         Ok(())
     }
 }

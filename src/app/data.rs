@@ -1,0 +1,223 @@
+//! The data commands: `inspect`, `bon`, `convert`, `generate law` and `generate sim`.
+
+use super::cli::{BonArgs, ConvertArgs, InspectArgs, KlArg, LawArgs, MethodArg, SimArgs};
+use super::{print_all, print_out};
+use crate::bon::{BonOptions, KlChoice};
+use crate::error::{Error, Result};
+use crate::generate::law::{Coefficient, LawSpec};
+use crate::ingest::{ColumnMap, LogFormat};
+use crate::output::{Sink, ensure_not_input};
+use crate::schema::{CURVES, Method};
+
+/// Runs a parsed `goodhart inspect` command line.
+pub fn inspect(a: &InspectArgs, quiet: bool) -> Result<()> {
+    let opts = a.log.options()?;
+    let map = match opts.format {
+        Some(LogFormat::BonJson) => ColumnMap::default(),
+        _ => ColumnMap::parse(&a.map, CURVES)?,
+    };
+    let report = crate::inspect::inspect_logs(&a.files, &map, &a.map, &opts)?;
+    print_out(quiet, &report.to_string())?;
+    if report.is_fittable() {
+        Ok(())
+    } else {
+        Err(Error::Analysis(format!(
+            "{}: {} problem(s) would stop a fit (listed above)",
+            report.path.display(),
+            report.problems.len()
+        )))
+    }
+}
+
+/// Runs a parsed `goodhart bon` command line.
+pub fn bon(a: &BonArgs, quiet: bool) -> Result<()> {
+    ensure_not_input(&a.out, &a.samples)?;
+    let opts = BonOptions {
+        n: (!a.n.is_empty()).then(|| a.n.clone()),
+        bootstrap: a.bootstrap,
+        seed: a.seed,
+        kl: match a.kl {
+            KlArg::Analytic => KlChoice::Analytic,
+            KlArg::Pool => KlChoice::Pool,
+        },
+    };
+    let summary = crate::bon::run(&a.samples, &a.out, &a.map, &a.log.options()?, &opts)?;
+    print_all(quiet, "warning", &summary.notes);
+    if !quiet && a.out.as_os_str() != "-" {
+        let [read, estimate, write] = summary.seconds;
+        eprintln!(
+            "{} samples in {} pools, {} curve(s): wrote {} rows to {} (read {read:.3} s, estimate {estimate:.3} s, write {write:.3} s)",
+            summary.samples,
+            summary.pools,
+            summary.curves,
+            summary.rows,
+            a.out.display()
+        );
+    }
+    Ok(())
+}
+
+/// Runs a parsed `goodhart convert` command line.
+pub fn convert(a: &ConvertArgs, quiet: bool) -> Result<()> {
+    let opts = a.log.options()?;
+    let s = crate::convert::convert(&a.inputs, &a.out, &a.map, &opts)?;
+    print_all(quiet, "warning", &s.warnings);
+    print_all(quiet, "note", &s.notes);
+    if !quiet && a.out.as_os_str() != "-" {
+        eprintln!("wrote {} {} rows to {}", s.rows, s.table, a.out.display());
+    }
+    Ok(())
+}
+
+fn coefficient(
+    name: &str,
+    values: &[f64],
+    law: &[f64],
+    default: Coefficient,
+) -> Result<Coefficient> {
+    match (values.is_empty(), law.len()) {
+        (false, _) => Ok(Coefficient::Values(values.to_vec())),
+        (true, 0) => Ok(default),
+        (true, 2) => Ok(Coefficient::LogLinear {
+            a: law[0],
+            b: law[1],
+        }),
+        (true, k) => Err(Error::Usage(format!(
+            "--{name}-law takes two numbers a,b (c = a + b*log10(rm_params)), not {k}"
+        ))),
+    }
+}
+
+/// The generator settings a `generate law` command line describes.
+pub fn law_spec(a: &LawArgs) -> Result<LawSpec> {
+    let d = LawSpec::default();
+    Ok(LawSpec {
+        methods: match a.method {
+            MethodArg::Bon => vec![Method::Bon],
+            MethodArg::Rl => vec![Method::Rl],
+            MethodArg::Both => vec![Method::Bon, Method::Rl],
+        },
+        rm_params: if a.rm_params.is_empty() {
+            d.rm_params
+        } else {
+            a.rm_params.clone()
+        },
+        bon_alpha: coefficient("bon-alpha", &a.bon_alpha, &a.bon_alpha_law, d.bon_alpha)?,
+        bon_beta: coefficient("bon-beta", &a.bon_beta, &a.bon_beta_law, d.bon_beta)?,
+        rl_alpha: coefficient("rl-alpha", &a.rl_alpha, &a.rl_alpha_law, d.rl_alpha)?,
+        rl_beta: coefficient("rl-beta", &a.rl_beta, &a.rl_beta_law, d.rl_beta)?,
+        kl_max_bon: a.kl_max_bon,
+        kl_max_rl: a.kl_max_rl,
+        points: a.points,
+        baseline_points: a.baseline_points,
+        noise: a.noise,
+        with_se: a.with_se,
+        seed: a.seed,
+    })
+}
+
+/// Runs a parsed `goodhart generate law` command line.
+pub fn generate_law(a: &LawArgs, quiet: bool) -> Result<()> {
+    let spec = law_spec(a)?;
+    let out = Sink::create(&a.out)?;
+    let table = spec.generate()?;
+    let bytes = table.to_bytes_for(&a.out)?;
+    let rows = table.n_rows();
+    let target = out.path().map(|p| p.display().to_string());
+    out.commit(&bytes)?;
+    if !quiet && let Some(t) = target {
+        eprintln!("wrote {rows} rows to {t}");
+    }
+    Ok(())
+}
+
+/// The spec a `generate sim` command line describes: the preset, with every given flag on top.
+pub fn spec_from_args(a: &SimArgs) -> crate::generate::sim::SimSpec {
+    use super::cli::{SimLabelsArg, SimPolicyArg, SimPresetArg};
+    use crate::generate::sim::policy::PolicyFamily;
+    use crate::generate::sim::{Labels, Preset, SimSpec};
+    let mut s = SimSpec::preset(match a.preset {
+        SimPresetArg::Small => Preset::Small,
+        SimPresetArg::Paper => Preset::Paper,
+    });
+    s.seed = a.seed;
+    macro_rules! set {
+        ($($field:ident),*) => {$(if let Some(v) = a.$field { s.$field = v; })*};
+    }
+    set!(
+        dim,
+        gold_hidden,
+        gold_typicality,
+        rm_val,
+        rm_epochs,
+        rm_batch,
+        rm_lr,
+        norm_samples,
+        prompts,
+        samples_per_prompt
+    );
+    let rl = &a.rl;
+    macro_rules! set_rl {
+        ($($field:ident),*) => {$(if let Some(v) = rl.$field { s.$field = v; })*};
+    }
+    set_rl!(
+        rl_steps,
+        rl_batch,
+        rl_lr,
+        rl_log_every,
+        rl_eval_samples,
+        rl_seeds
+    );
+    if let Some(l) = a.labels {
+        s.labels = match l {
+            SimLabelsArg::Deterministic => Labels::Deterministic,
+            SimLabelsArg::Sampled => Labels::Sampled,
+        };
+    }
+    if !a.rm_hidden.is_empty() {
+        s.rm_hidden = a.rm_hidden.clone();
+    }
+    if !a.rm_data.is_empty() {
+        s.rm_data = a.rm_data.clone();
+    }
+    if !rl.policies.is_empty() {
+        s.policies = rl
+            .policies
+            .iter()
+            .map(|p| match p {
+                SimPolicyArg::Diag => PolicyFamily::Diag,
+                SimPolicyArg::Full => PolicyFamily::Full,
+            })
+            .collect();
+    }
+    if !rl.kl_penalties.is_empty() {
+        s.kl_penalties = rl.kl_penalties.clone();
+    }
+    s
+}
+
+/// Runs a parsed `goodhart generate sim` command line.
+pub fn generate_sim(a: &SimArgs, quiet: bool) -> Result<()> {
+    use crate::generate::sim::{Progress, SIM_FILES, write_world};
+    let spec = spec_from_args(a);
+    let out = write_world(
+        &spec,
+        &a.out,
+        Progress::new(super::progress::for_terminal(quiet)),
+    )?;
+    if !quiet {
+        let [rm, bon, rl] = out.seconds;
+        eprintln!(
+            "wrote {} ({} samples), {} ({} RL points), {} ({} reward models) and {} into {} (reward models {rm:.1} s, best-of-n {bon:.1} s, RL {rl:.1} s)",
+            SIM_FILES[0],
+            out.bon_samples.n_rows(),
+            SIM_FILES[1],
+            out.rl_runs.n_rows(),
+            SIM_FILES[2],
+            out.reward_models.n_rows(),
+            SIM_FILES[3],
+            a.out.display()
+        );
+    }
+    Ok(())
+}

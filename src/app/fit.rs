@@ -1,0 +1,108 @@
+//! `goodhart fit`: arguments to [`FitOptions`], the fits document, its files and report.
+
+use super::cli::{BaselineArg, FitArgs, FormArg, TargetArg};
+use super::{print_all, print_out};
+use crate::curves::read_curves;
+use crate::error::{Error, Result};
+use crate::export::{CsvExporter, Exporter, TextReport};
+use crate::fit::{
+    BaselineMode, FitOptions, TargetChoice, compare_forms, fit_curves, fit_document, shared_alpha,
+    summarize_warnings,
+};
+use crate::forms::FormId;
+use crate::ingest::ColumnMap;
+use crate::output::{Sink, ensure_not_input};
+use crate::schema::CURVES;
+
+/// The library's fit options a command line describes.
+pub fn fit_options(a: &FitArgs) -> Result<FitOptions> {
+    for (name, v) in [
+        ("--min-kl", a.min_kl),
+        ("--max-kl", a.max_kl),
+        ("--holdout-above", a.holdout_above),
+    ] {
+        if let Some(v) = v
+            && !(v.is_finite() && v >= 0.0)
+        {
+            return Err(Error::Usage(format!(
+                "{name} must be a number >= 0, not {v}"
+            )));
+        }
+    }
+    if let (Some(lo), Some(hi)) = (a.min_kl, a.max_kl)
+        && lo > hi
+    {
+        return Err(Error::Usage(format!(
+            "--min-kl {lo} is above --max-kl {hi}"
+        )));
+    }
+    Ok(FitOptions {
+        form: match a.form {
+            FormArg::Auto => None,
+            FormArg::Bon => Some(FormId::Bon),
+            FormArg::Rl => Some(FormId::Rl),
+            FormArg::RlLog1p => Some(FormId::RlLog1p),
+            FormArg::Power => Some(FormId::Power),
+        },
+        target: match a.target {
+            None => TargetChoice::Auto,
+            Some(TargetArg::Gold) => TargetChoice::Gold,
+            Some(TargetArg::Proxy) => TargetChoice::Proxy,
+            Some(TargetArg::Both) => TargetChoice::Both,
+        },
+        baseline: match a.baseline {
+            BaselineArg::Auto => BaselineMode::Auto,
+            BaselineArg::None => BaselineMode::None,
+        },
+        min_kl: a.min_kl,
+        max_kl: a.max_kl,
+        holdout_above: a.holdout_above,
+    })
+}
+
+/// Runs a parsed `goodhart fit` command line.
+pub fn command(a: &FitArgs, quiet: bool) -> Result<()> {
+    let map = ColumnMap::parse(&a.map, CURVES)?;
+    let opts = fit_options(a)?;
+    ensure_not_input(&a.out, &a.curves)?;
+    if let Some(csv) = &a.csv {
+        ensure_not_input(csv, &a.curves)?;
+    }
+    // Create the outputs first, so that a bad path fails before any work.
+    let out = Sink::create(&a.out)?;
+    let csv = a.csv.as_deref().map(Sink::create).transpose()?;
+    let (curves, read_warnings) = read_curves(&a.curves, &map, &a.log.options()?)?;
+    print_all(quiet, "warning", &read_warnings);
+    let mut fits = fit_curves(&curves, &opts)?;
+    let shared = if a.share_alpha_rl {
+        shared_alpha::share_alpha_rl(&curves, &opts, &mut fits)?
+    } else {
+        Vec::new()
+    };
+    let comparison = if a.compare_forms {
+        Some(compare_forms::compare_forms(&curves, &fits, &opts)?)
+    } else {
+        None
+    };
+    print_all(quiet, "warning", &summarize_warnings(&fits));
+    let mut doc = fit_document(&fits, shared, comparison);
+    let decomposition = crate::goodhart::decompose(&mut doc, &curves);
+    let to_stdout = out.path().is_none();
+    // Both outputs or neither: a failure writing one leaves no other in place.
+    let json = doc.to_json();
+    let csv_bytes = csv.as_ref().map(|_| CsvExporter.render(&fits));
+    let mut outputs = vec![(out, json.as_slice())];
+    if let (Some(csv), Some(bytes)) = (csv, csv_bytes.as_deref()) {
+        outputs.push((csv, bytes));
+    }
+    crate::output::commit_all(outputs)?;
+    if !to_stdout {
+        let mut text = String::from_utf8_lossy(&TextReport.render(&fits)).into_owned();
+        text.push_str(&crate::goodhart::report_text(&decomposition));
+        if let Some(c) = &doc.form_comparison {
+            text.push_str(&compare_forms::report(c));
+        }
+        print_out(quiet, &text)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,94 @@
+//! `goodhart scale` and `goodhart predict`: arguments to options, the scaling and predictions
+//! documents, their files and summaries.
+
+use super::cli::{ByArg, LawModelArg, OneMethodArg, PredictArgs, ScaleArgs};
+use super::{print_all, print_out};
+use crate::document::{FitsDocument, ScalingDoc, SizeKey};
+use crate::error::Result;
+use crate::ingest::ColumnMap;
+use crate::output::{Sink, ensure_not_input};
+use crate::scaling::predict::{LawModel, PredictOptions, parse_kl_grid, predict as predict_laws};
+use crate::scaling::{ScaleOptions, joint, report, scale as scale_fits};
+use crate::schema::{CURVES, Method};
+
+/// Runs a parsed `goodhart scale` command line: read the fits (and, for --joint, the curves),
+/// regress, write the scaling JSON.
+pub fn scale(a: &ScaleArgs, quiet: bool) -> Result<()> {
+    let by = match a.by {
+        ByArg::RmParams => SizeKey::RmParams,
+        ByArg::RmData => SizeKey::RmData,
+        ByArg::PolicyParams => SizeKey::PolicyParams,
+    };
+    let mut inputs = vec![a.fits.clone()];
+    inputs.extend(a.curves.iter().cloned());
+    ensure_not_input(&a.out, &inputs)?;
+    let map = ColumnMap::parse(&a.map, CURVES)?;
+    // Create the output first, so that a bad path fails before any work.
+    let out = Sink::create(&a.out)?;
+    let fits = FitsDocument::read(&a.fits)?;
+    let mut doc = scale_fits(&fits, &ScaleOptions { by })?;
+    if a.joint {
+        let (curves, warnings) = crate::curves::read_curves(&a.curves, &map, &a.log.options()?)?;
+        print_all(quiet, "warning", &warnings);
+        let (joint, laws) = joint::joint_fits(&curves, by)?;
+        doc.joint = joint;
+        doc.laws.extend(laws);
+    }
+    print_all(quiet, "warning", &doc.warnings);
+    let to_stdout = out.path().is_none();
+    out.commit(&doc.to_json())?;
+    if !to_stdout {
+        print_out(quiet, &report(&doc))?;
+    }
+    Ok(())
+}
+
+/// Runs a parsed `goodhart predict` command line: read the scaling JSON, predict, write JSON
+/// or a flat table.
+pub fn predict(a: &PredictArgs, quiet: bool) -> Result<()> {
+    ensure_not_input(&a.out, std::slice::from_ref(&a.scaling))?;
+    let kl = a.kl.as_deref().map(parse_kl_grid).transpose()?;
+    let json = a.out.as_os_str() == "-"
+        || a.out
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    if !json {
+        // An unknown extension fails here, before any work.
+        crate::ingest::Format::from_path(&a.out)?;
+    }
+    // Create the output first, so that a bad path fails before any work.
+    let out = Sink::create(&a.out)?;
+    let doc = ScalingDoc::read(&a.scaling)?;
+    let opts = PredictOptions {
+        sizes: a.rm_params.clone(),
+        method: a.method.map(|m| match m {
+            OneMethodArg::Bon => Method::Bon,
+            OneMethodArg::Rl => Method::Rl,
+        }),
+        kl,
+        iterations: a.iterations,
+        model: match a.model {
+            LawModelArg::LogLinear => LawModel::LogLinear,
+            LawModelArg::Power => LawModel::Power,
+            LawModelArg::Joint => LawModel::Joint,
+        },
+    };
+    let pred = predict_laws(&doc, &opts)?;
+    let warnings: Vec<String> = pred
+        .predictions
+        .iter()
+        .filter_map(|p| {
+            p.warning
+                .as_ref()
+                .map(|w| format!("{} {}: {w}", p.method, p.target))
+        })
+        .collect();
+    print_all(quiet, "warning", &warnings);
+    let bytes = if json {
+        pred.to_json()
+    } else {
+        crate::scaling::predict::table(&pred).to_bytes_for(&a.out)?
+    };
+    out.commit(&bytes)?;
+    Ok(())
+}

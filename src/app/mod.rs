@@ -1,0 +1,61 @@
+//! The application layer: the command line ([`cli`]), one function per command that turns
+//! parsed arguments into the library's typed options, calls the library, and prints what the
+//! user should see. The only layer that knows about the command line or writes to the terminal
+//! (ARCHITECTURE.md, "Layers").
+
+pub mod cli;
+mod data;
+pub mod demo;
+mod fit;
+mod laws;
+pub mod progress;
+mod report;
+
+use crate::error::Result;
+use crate::output::write_stdout;
+use cli::{Cli, Command, GenerateKind};
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    let quiet = cli.quiet;
+    match cli.command {
+        Command::Demo(a) => demo::command(&a, quiet),
+        Command::Generate(GenerateKind::Law(a)) => data::generate_law(&a, quiet),
+        Command::Generate(GenerateKind::Sim(a)) => data::generate_sim(&a, quiet),
+        Command::Inspect(a) => data::inspect(&a, quiet),
+        Command::Fit(a) => fit::command(&a, quiet),
+        Command::Bon(a) => data::bon(&a, quiet),
+        Command::Convert(a) => data::convert(&a, quiet),
+        Command::Scale(a) => laws::scale(&a, quiet),
+        Command::Predict(a) => laws::predict(&a, quiet),
+        Command::Report(a) => report::command(&a, quiet),
+    }
+}
+
+/// Installs the SIGINT handler: unfinished outputs are removed and one line is printed.
+pub fn install_interrupt_handler() -> Result<()> {
+    crate::output::install_interrupt_handler(|| {
+        eprintln!("error: interrupted; unfinished output files were removed");
+    })
+}
+
+/// Prints each message on stderr as `<label>: <message>` unless quiet.
+fn print_all(quiet: bool, label: &str, messages: &[String]) {
+    if quiet {
+        return;
+    }
+    for m in messages {
+        eprintln!("{label}: {m}");
+    }
+}
+
+/// Prints text on stdout unless quiet (a closed pipe is not an error).
+fn print_out(quiet: bool, text: &str) -> Result<()> {
+    if quiet {
+        return Ok(());
+    }
+    write_stdout(text.as_bytes())
+}
+
+pub use crate::output::ensure_not_input;
+pub use data::law_spec;

@@ -1,0 +1,66 @@
+//! `goodhart report`: read what is given, analyse the rest, write the figures and reports.
+
+use std::path::PathBuf;
+
+use super::cli::ReportArgs;
+use super::{print_all, print_out};
+use crate::bon::Pool;
+use crate::document::{FitsDocument, ScalingDoc};
+use crate::error::{Error, Result};
+use crate::report::{Provenance, REPORT_FILES, analyse, write_report};
+
+/// Fails unless `dir` is an existing folder (checked before any work).
+pub fn ensure_folder(dir: &std::path::Path) -> Result<()> {
+    if dir.is_dir() {
+        Ok(())
+    } else {
+        Err(Error::Write {
+            path: dir.to_path_buf(),
+            source: std::io::Error::other(if dir.exists() {
+                "not a folder"
+            } else {
+                "folder does not exist (create it first)"
+            }),
+        })
+    }
+}
+
+/// Runs a parsed `goodhart report` command line.
+pub fn command(a: &ReportArgs, quiet: bool) -> Result<()> {
+    ensure_folder(&a.out)?;
+    let map = crate::ingest::ColumnMap::parse(&a.map, crate::schema::CURVES)?;
+    let logs = a.log.options()?;
+    let (curves, warnings) = crate::curves::read_curves(&a.curves, &map, &logs)?;
+    print_all(quiet, "warning", &warnings);
+    let pools: Vec<Pool> = if a.samples.is_empty() {
+        Vec::new()
+    } else {
+        let (pools, notes) = crate::bon::read_samples(&a.samples, &[], &logs)?;
+        print_all(quiet, "warning", &notes);
+        pools
+    };
+    let fits = a.fits.as_deref().map(FitsDocument::read).transpose()?;
+    let scaling = a.scaling.as_deref().map(ScalingDoc::read).transpose()?;
+    let mut files: Vec<(&'static str, PathBuf)> =
+        a.curves.iter().map(|p| ("curves", p.clone())).collect();
+    files.extend(a.samples.iter().map(|p| ("samples", p.clone())));
+    files.extend(a.fits.iter().map(|p| ("fits", p.clone())));
+    files.extend(a.scaling.iter().map(|p| ("scaling", p.clone())));
+    let command = std::iter::once("goodhart".to_string())
+        .chain(std::env::args().skip(1))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let provenance = Provenance::for_paths(command, None, &files)?;
+    let analysis = analyse(&curves, &pools, fits, scaling)?;
+    let written = write_report(&a.out, "goodhart report", &curves, &analysis, provenance)?;
+    print_all(quiet, "note", &analysis.notes);
+    print_out(
+        quiet,
+        &format!(
+            "wrote {} files into {} (report.html, report.md and {} figure files)\n",
+            written.len(),
+            a.out.display(),
+            written.len() - REPORT_FILES.len()
+        ),
+    )
+}

@@ -1,0 +1,368 @@
+//! The fits document (`goodhart fit --out FITS.json`): one record per fitted curve and target,
+//! and what was computed from the fits (shared-alpha blocks, form comparisons, the Goodhart
+//! decomposition, extrapolation tests).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::{CiMethod, Target, Versioned};
+use crate::error::Result;
+use crate::forms::{FormId, Peak};
+use crate::schema::{CurveKey, Method};
+
+/// The fits JSON.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct FitsDocument {
+    #[serde(default)]
+    pub goodhart_version: String,
+    pub fits: Vec<FitRecord>,
+    /// `--share-alpha-rl`: the block fits whose member records say `"shared_fit": <index>`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shared_fits: Vec<SharedFit>,
+    /// `--compare-forms`: every form on every curve, ranked by AIC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form_comparison: Option<Vec<FormComparison>>,
+    /// The proxy-gold gap split into its Goodhart parts (curves with gold and proxy fits).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub decomposition: Vec<DecompositionRecord>,
+    /// The extrapolation test of every curve (fit left of the median KL, error right of it),
+    /// when it was computed (`goodhart report`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extrapolation: Vec<ExtrapolationTest>,
+}
+
+impl Versioned for FitsDocument {
+    fn version(&self) -> &str {
+        &self.goodhart_version
+    }
+}
+
+impl FitsDocument {
+    /// A document of these fits, stamped with this version.
+    pub fn new(fits: Vec<FitRecord>) -> FitsDocument {
+        FitsDocument {
+            goodhart_version: super::VERSION.to_string(),
+            fits,
+            ..FitsDocument::default()
+        }
+    }
+
+    /// Reads the fits JSON of `goodhart fit`.
+    pub fn read(path: &Path) -> Result<FitsDocument> {
+        super::read_json(path, "fits JSON", "goodhart fit")
+    }
+
+    /// Parses the bytes of a fits JSON (`path` names them in messages).
+    pub fn parse(bytes: &[u8], path: &Path) -> Result<FitsDocument> {
+        super::parse_json(bytes, path, "fits JSON", "goodhart fit")
+    }
+
+    /// The JSON bytes written to disk.
+    pub fn to_json(&self) -> Vec<u8> {
+        super::to_json_bytes(self)
+    }
+}
+
+/// One parameter of a fit.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ParamRecord {
+    pub value: f64,
+    /// Standard error; `null` when the fit has no degrees of freedom.
+    #[serde(default)]
+    pub se: Option<f64>,
+    /// 95% interval (`ci_method` says how).
+    #[serde(default)]
+    pub ci_low: Option<f64>,
+    #[serde(default)]
+    pub ci_high: Option<f64>,
+}
+
+/// The extrapolation test of `--holdout-above`: the fit evaluated on the held-out points.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct HoldoutRecord {
+    pub above_kl: f64,
+    pub points: usize,
+    pub rmse: Option<f64>,
+    pub max_abs_error: Option<f64>,
+}
+
+/// The kl = 0 baseline subtracted before a fit: the fitted curve in the data's units is
+/// `baseline + R(d)`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BaselineRecord {
+    pub points: usize,
+    pub value: f64,
+    #[serde(default)]
+    pub se: Option<f64>,
+}
+
+/// One fit of one curve and target (README, "The fits JSON").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitRecord {
+    pub method: Method,
+    pub rm_params: f64,
+    #[serde(default)]
+    pub policy_params: Option<f64>,
+    #[serde(default)]
+    pub rm_data: Option<f64>,
+    #[serde(default)]
+    pub kl_penalty: Option<f64>,
+    pub target: Target,
+    pub form: FormId,
+    #[serde(default)]
+    pub formula: String,
+    /// The parameters by name (alpha, beta, gamma); empty when the fit did not converge.
+    #[serde(default)]
+    pub params: BTreeMap<String, ParamRecord>,
+    #[serde(default)]
+    pub n_points: usize,
+    #[serde(default)]
+    pub r2: Option<f64>,
+    #[serde(default)]
+    pub rmse: Option<f64>,
+    #[serde(default)]
+    pub aic: Option<f64>,
+    #[serde(default)]
+    pub bic: Option<f64>,
+    /// `null` when the fitted curve has no maximum for d > 0.
+    #[serde(default)]
+    pub peak: Option<Peak>,
+    #[serde(default)]
+    pub holdout: Option<HoldoutRecord>,
+    #[serde(default)]
+    pub converged: bool,
+    /// Notes on the fit, or the reason there is none.
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub dof: Option<usize>,
+    #[serde(default)]
+    pub chisqr: Option<f64>,
+    #[serde(default)]
+    pub redchi: Option<f64>,
+    /// Correlation of each pair of parameters, keyed `"alpha,beta"`.
+    #[serde(default)]
+    pub correlations: BTreeMap<String, f64>,
+    /// Covariance of the parameters, in the order of the form's parameter names.
+    #[serde(default)]
+    pub covariance: Option<Vec<Vec<f64>>>,
+    #[serde(default)]
+    pub condition_number: Option<f64>,
+    #[serde(default)]
+    pub ci_method: CiMethod,
+    /// Replicate fits behind percentile intervals (`ci_method` "bootstrap"); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bootstrap_replicates: Option<usize>,
+    #[serde(default = "default_ci_level")]
+    pub ci_level: f64,
+    #[serde(default)]
+    pub weighted: bool,
+    #[serde(default)]
+    pub baseline: Option<BaselineRecord>,
+    /// The KL range of the fitted points.
+    #[serde(default)]
+    pub kl_min: Option<f64>,
+    #[serde(default)]
+    pub kl_max: Option<f64>,
+    /// The parameters held in common with other fits (`["alpha"]` under `--share-alpha-rl`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared: Option<Vec<String>>,
+    /// Index of the block in `"shared_fits"` this fit belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_fit: Option<usize>,
+}
+
+fn default_ci_level() -> f64 {
+    0.95
+}
+
+impl FitRecord {
+    /// The curve this fit belongs to.
+    pub fn key(&self) -> CurveKey {
+        CurveKey {
+            method: self.method,
+            rm_params: self.rm_params,
+            policy_params: self.policy_params,
+            rm_data: self.rm_data,
+            kl_penalty: self.kl_penalty,
+        }
+    }
+
+    /// The value of a key column by name (`rm_params`, `policy_params`, `rm_data`,
+    /// `kl_penalty`).
+    pub fn key_value(&self, name: &str) -> Option<f64> {
+        self.key().value(name)
+    }
+
+    /// The parameter values in the form's order, when the fit converged with all of them.
+    pub fn values(&self) -> Option<Vec<f64>> {
+        if !self.converged {
+            return None;
+        }
+        self.form
+            .form()
+            .param_names()
+            .iter()
+            .map(|n| self.params.get(*n).map(|p| p.value))
+            .collect()
+    }
+
+    /// The fitted score (baseline-subtracted) at distance d = sqrt(KL).
+    pub fn predict(&self, d: f64) -> Option<f64> {
+        Some(self.form.form().eval(&self.values()?, d))
+    }
+}
+
+/// One shared-alpha block fit (`--share-alpha-rl`), under `"shared_fits"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SharedFit {
+    pub method: Method,
+    pub target: Target,
+    pub form: FormId,
+    pub policy_params: Option<f64>,
+    pub rm_data: Option<f64>,
+    pub kl_penalty: Option<f64>,
+    pub shared: Vec<String>,
+    /// `alpha`, then `beta[rm_params=...]` for each curve, in the order of `fit_indices`.
+    pub names: Vec<String>,
+    pub values: Vec<f64>,
+    pub covariance: Option<Vec<Vec<f64>>>,
+    /// Indices of the member fits in the "fits" array.
+    pub fit_indices: Vec<usize>,
+    pub n_points: usize,
+    pub dof: usize,
+    pub chisqr: f64,
+    pub redchi: Option<f64>,
+    pub condition_number: f64,
+}
+
+/// One form on one curve (`--compare-forms`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FormScore {
+    pub rank: usize,
+    pub form: FormId,
+    pub formula: String,
+    pub n_params: usize,
+    pub n_points: usize,
+    /// Σ wᵢ rᵢ² (the weighted SSE; unweighted fits: the SSE).
+    pub sse: Option<f64>,
+    pub aic: Option<f64>,
+    pub bic: Option<f64>,
+    /// AIC minus the best AIC of this curve.
+    pub delta_aic: Option<f64>,
+    pub holdout_rmse: Option<f64>,
+    pub converged: bool,
+    pub message: Option<String>,
+}
+
+/// The ranking of the forms on one curve and target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FormComparison {
+    pub method: Method,
+    pub rm_params: f64,
+    pub policy_params: Option<f64>,
+    pub rm_data: Option<f64>,
+    pub kl_penalty: Option<f64>,
+    pub target: Target,
+    pub forms: Vec<FormScore>,
+}
+
+/// Where a decomposition comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DecompositionSource {
+    /// Gold and proxy fits of the same form: regressional(d) = (alpha_p - alpha_g) d,
+    /// extremal(d) = (beta_g - beta_p) f(d).
+    Coefficients,
+    /// Best-of-n samples: gold regressed on proxy under the initial policy.
+    Samples,
+}
+
+impl DecompositionSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DecompositionSource::Coefficients => "coefficients",
+            DecompositionSource::Samples => "samples",
+        }
+    }
+}
+
+/// The proxy-gold gap at one KL, split into its parts:
+/// `proxy - gold = regressional + extremal + residual`, with `proxy` and `gold` measured from
+/// their initial-policy baselines.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct GapPoint {
+    pub kl: f64,
+    pub proxy: f64,
+    pub gold: f64,
+    pub regressional: f64,
+    pub extremal: f64,
+    pub residual: f64,
+    pub regressional_se: Option<f64>,
+    pub extremal_se: Option<f64>,
+}
+
+impl GapPoint {
+    /// `proxy - gold`.
+    pub fn gap(&self) -> f64 {
+        self.proxy - self.gold
+    }
+}
+
+/// The decomposition of one curve under `"decomposition"`: the parts at the gold peak and at
+/// the largest KL.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecompositionRecord {
+    pub method: Method,
+    pub rm_params: f64,
+    pub policy_params: Option<f64>,
+    pub rm_data: Option<f64>,
+    pub kl_penalty: Option<f64>,
+    pub source: DecompositionSource,
+    pub form: FormId,
+    pub at_peak: Option<GapPoint>,
+    pub at_max_kl: Option<GapPoint>,
+}
+
+/// The extrapolation test of one curve (the paper's Fig. 26): its gold points at or below the
+/// median positive KL are fitted with the method's form, and the fit is evaluated on the points
+/// above.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExtrapolationTest {
+    pub method: Method,
+    pub rm_params: f64,
+    pub policy_params: Option<f64>,
+    pub rm_data: Option<f64>,
+    pub kl_penalty: Option<f64>,
+    pub target: Target,
+    pub form: FormId,
+    /// The cutoff: the median of the curve's positive KLs (nats).
+    pub cutoff_kl: f64,
+    /// The parameters fitted left of the cutoff, in the form's order.
+    pub params: Vec<f64>,
+    /// The subtracted kl = 0 mean (0 when none was subtracted).
+    pub baseline: f64,
+    /// Points fitted.
+    pub n_points: usize,
+    /// Held-out points above the cutoff and the fit's error on them.
+    pub holdout: HoldoutRecord,
+}
+
+impl ExtrapolationTest {
+    pub fn key(&self) -> CurveKey {
+        CurveKey {
+            method: self.method,
+            rm_params: self.rm_params,
+            policy_params: self.policy_params,
+            rm_data: self.rm_data,
+            kl_penalty: self.kl_penalty,
+        }
+    }
+
+    /// The fitted score in the data's units (baseline added) at KL `kl`.
+    pub fn predict(&self, kl: f64) -> f64 {
+        self.baseline + self.form.form().eval(&self.params, kl.sqrt())
+    }
+}

@@ -1,0 +1,175 @@
+//! The scaling document (`goodhart scale --out SCALING.json`): each fitted coefficient regressed
+//! on a size, and the optional joint fits.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Target, VERSION, Versioned, nullable_f64};
+use crate::error::{Error, Result};
+use crate::forms::FormId;
+use crate::schema::Method;
+
+/// The size variable of `--by`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SizeKey {
+    RmParams,
+    RmData,
+    PolicyParams,
+}
+
+impl SizeKey {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SizeKey::RmParams => crate::schema::RM_PARAMS,
+            SizeKey::RmData => crate::schema::RM_DATA,
+            SizeKey::PolicyParams => crate::schema::POLICY_PARAMS,
+        }
+    }
+}
+
+/// The model of one law.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum LawModelKind {
+    /// c = a + b log10(size)
+    #[serde(rename = "log-linear")]
+    LogLinear,
+    /// c = a size^b
+    #[serde(rename = "power")]
+    Power,
+    /// b = 0: the coefficient is shared by the curves (`fit --share-alpha-rl`)
+    #[serde(rename = "constant")]
+    Constant,
+    /// c = a + b log10(size) from the four-parameter joint fit (`scale --joint`)
+    #[serde(rename = "joint")]
+    Joint,
+}
+
+impl LawModelKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LawModelKind::LogLinear => "log-linear",
+            LawModelKind::Power => "power",
+            LawModelKind::Constant => "constant",
+            LawModelKind::Joint => "joint",
+        }
+    }
+}
+
+/// One fitted law of one coefficient.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Law {
+    pub method: Method,
+    pub target: Target,
+    pub form: FormId,
+    pub coefficient: String,
+    pub model: LawModelKind,
+    pub group: BTreeMap<String, Option<f64>>,
+    /// NaN (null in the JSON) when the regression failed.
+    #[serde(deserialize_with = "nullable_f64")]
+    pub a: f64,
+    #[serde(deserialize_with = "nullable_f64")]
+    pub b: f64,
+    pub a_se: Option<f64>,
+    pub b_se: Option<f64>,
+    pub cov_ab: Option<f64>,
+    pub a_ci: Option<[f64; 2]>,
+    pub b_ci: Option<[f64; 2]>,
+    pub r2: Option<f64>,
+    pub sizes: Vec<f64>,
+    /// The coefficient values regressed, one per size.
+    pub values: Vec<f64>,
+    pub aic: Option<f64>,
+    pub chisqr: Option<f64>,
+    pub n: usize,
+    pub dof: usize,
+    pub weighted: bool,
+    pub converged: bool,
+    pub message: Option<String>,
+}
+
+impl Law {
+    /// The law's value at a size, and its standard error (from the covariance of (a, b)).
+    pub fn at(&self, size: f64) -> (f64, Option<f64>) {
+        match self.model {
+            LawModelKind::Power => {
+                let v = self.a * size.powf(self.b);
+                let g = [size.powf(self.b), v * size.ln()];
+                (v, self.var(g).map(f64::sqrt))
+            }
+            _ => {
+                let x = size.log10();
+                (self.a + self.b * x, self.var([1.0, x]).map(f64::sqrt))
+            }
+        }
+    }
+
+    fn var(&self, g: [f64; 2]) -> Option<f64> {
+        let (sa, sb) = (self.a_se?, self.b_se.unwrap_or(0.0));
+        let c = self.cov_ab.unwrap_or(0.0);
+        Some((g[0] * g[0] * sa * sa + g[1] * g[1] * sb * sb + 2.0 * g[0] * g[1] * c).max(0.0))
+    }
+}
+
+/// The four-parameter joint fit of one method (and group of the other keys).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JointFit {
+    pub method: Method,
+    pub target: Target,
+    pub form: FormId,
+    pub group: BTreeMap<String, Option<f64>>,
+    /// a0, a1, b0, b1
+    pub names: Vec<String>,
+    pub values: Vec<f64>,
+    pub se: Option<Vec<f64>>,
+    pub covariance: Option<Vec<Vec<f64>>>,
+    pub sizes: Vec<f64>,
+    pub n_points: usize,
+    pub dof: usize,
+    pub chisqr: f64,
+    pub redchi: Option<f64>,
+    pub aic: f64,
+    pub weighted: bool,
+}
+
+/// The scaling JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScalingDoc {
+    #[serde(default)]
+    pub goodhart_version: String,
+    pub by: SizeKey,
+    pub laws: Vec<Law>,
+    #[serde(default)]
+    pub joint: Vec<JointFit>,
+    #[serde(default)]
+    pub warnings: Vec<String>,
+}
+
+impl Versioned for ScalingDoc {
+    fn version(&self) -> &str {
+        &self.goodhart_version
+    }
+}
+
+impl ScalingDoc {
+    /// Reads a scaling JSON, refusing one written by another version of goodhart (its laws
+    /// may mean something else).
+    pub fn read(path: &Path) -> Result<ScalingDoc> {
+        let doc: ScalingDoc = super::read_json(path, "scaling JSON", "goodhart scale")?;
+        if doc.goodhart_version != VERSION {
+            return Err(Error::Analysis(format!(
+                "{}: written by goodhart {}, but this is goodhart {VERSION}: run `goodhart scale` again with this version",
+                path.display(),
+                doc.goodhart_version
+            )));
+        }
+        Ok(doc)
+    }
+
+    /// The JSON bytes written to disk.
+    pub fn to_json(&self) -> Vec<u8> {
+        super::to_json_bytes(self)
+    }
+}

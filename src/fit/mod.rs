@@ -1,0 +1,381 @@
+//! Fitting the functional forms to curves: which points of a curve are fitted (baseline,
+//! KL filters, holdout), the fit itself (exact linear least squares from [`crate::solve`]),
+//! the baseline's uncertainty, bootstrap intervals, and the typed fits document.
+
+mod bootstrap;
+pub mod compare_forms;
+pub mod extrapolation;
+mod record;
+pub mod shared_alpha;
+
+use nalgebra::DVector;
+use rayon::prelude::*;
+
+use crate::curves::Curve;
+pub use crate::document::Target;
+use crate::error::{Error, Result};
+use crate::forms::FormId;
+use crate::schema::CurveKey;
+pub use crate::solve::{
+    FitStats, FittedForm, LinearError, LinearFit, LinearSolution, ParamEstimate, Points,
+    solve_linear,
+};
+pub use record::fit_document;
+pub(crate) use record::{correlations as record_correlations, message as record_message};
+
+/// Which targets to fit (`--target`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetChoice {
+    Gold,
+    Proxy,
+    Both,
+    /// Both when the table has proxy scores, else gold.
+    Auto,
+}
+
+/// How R(0) = 0 is enforced (`--baseline`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BaselineMode {
+    /// Subtract the mean score of the kl = 0 points, and leave them out of the fit.
+    Auto,
+    /// Use scores as they are, kl = 0 points included.
+    None,
+}
+
+/// Options of `goodhart fit`.
+#[derive(Debug, Clone)]
+pub struct FitOptions {
+    /// `None`: the paper's form for each curve's method.
+    pub form: Option<FormId>,
+    pub target: TargetChoice,
+    pub baseline: BaselineMode,
+    pub min_kl: Option<f64>,
+    pub max_kl: Option<f64>,
+    pub holdout_above: Option<f64>,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        FitOptions {
+            form: None,
+            target: TargetChoice::Auto,
+            baseline: BaselineMode::Auto,
+            min_kl: None,
+            max_kl: None,
+            holdout_above: None,
+        }
+    }
+}
+
+/// The kl = 0 points whose mean score was subtracted.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Baseline {
+    pub points: usize,
+    pub value: f64,
+    /// Standard error of `value`, on the scale of the fit's residuals (see [`fit_curve`]);
+    /// `None` when the fit has no error bars.
+    pub se: Option<f64>,
+}
+
+/// The extrapolation test: the fit evaluated on the points right of the cutoff.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Holdout {
+    pub above_kl: f64,
+    pub points: usize,
+    pub rmse: Option<f64>,
+    pub max_abs_error: Option<f64>,
+}
+
+/// The result of fitting one curve and target: a fitted form, or the reason there is none.
+#[derive(Debug, Clone)]
+pub struct CurveFit {
+    pub key: CurveKey,
+    pub target: Target,
+    pub form: FormId,
+    pub weighted: bool,
+    pub baseline: Option<Baseline>,
+    /// The KL range of the fitted points.
+    pub kl_range: (f64, f64),
+    pub outcome: std::result::Result<FittedForm, String>,
+    pub holdout: Option<Holdout>,
+    /// Things the user should know (printed on stderr, grouped).
+    pub warnings: Vec<String>,
+    /// With bootstrap replicates in the input: how many replicate fits gave the parameters'
+    /// percentile intervals (`"ci_method": "bootstrap"`); `None`: Student-t intervals.
+    pub bootstrap_replicates: Option<usize>,
+}
+
+impl CurveFit {
+    pub fn fitted(&self) -> Option<&FittedForm> {
+        self.outcome.as_ref().ok()
+    }
+}
+
+/// Fits every curve for every requested target, in parallel; the order of the result (and the
+/// first error reported) follows the order of the curves, whatever the thread count.
+pub fn fit_curves(curves: &[Curve], opts: &FitOptions) -> Result<Vec<CurveFit>> {
+    let any_proxy = curves.iter().any(|c| {
+        c.proxy
+            .as_ref()
+            .is_some_and(|p| p.iter().any(Option::is_some))
+    });
+    let targets: Vec<Target> = match opts.target {
+        TargetChoice::Gold => vec![Target::Gold],
+        TargetChoice::Proxy | TargetChoice::Both if !any_proxy => {
+            return Err(Error::Analysis(
+                "--target asks for proxy fits, but the input has no proxy scores (no 'proxy' column, or it is empty)"
+                    .to_string(),
+            ));
+        }
+        TargetChoice::Proxy => vec![Target::Proxy],
+        TargetChoice::Both => vec![Target::Gold, Target::Proxy],
+        TargetChoice::Auto if any_proxy => vec![Target::Gold, Target::Proxy],
+        TargetChoice::Auto => vec![Target::Gold],
+    };
+    let explicit_proxy = matches!(opts.target, TargetChoice::Proxy);
+    let results: Vec<Result<Vec<CurveFit>>> = curves
+        .par_iter()
+        .map(|c| {
+            let mut out = Vec::new();
+            for &t in &targets {
+                let has = t == Target::Gold
+                    || c.proxy
+                        .as_ref()
+                        .is_some_and(|p| p.iter().any(Option::is_some));
+                if !has && !explicit_proxy {
+                    continue;
+                }
+                out.push(fit_curve(c, t, opts)?);
+            }
+            Ok(out)
+        })
+        .collect();
+    let mut fits = Vec::new();
+    for r in results {
+        fits.extend(r?);
+    }
+    Ok(fits)
+}
+
+/// A curve's points as every fit selects them: with `--baseline auto` the kl = 0 points give the
+/// subtracted baseline and are left out, `--min-kl`/`--max-kl` filter, points above
+/// `--holdout-above` are held out; also the squared standard errors of the baseline points
+/// (1 each when unweighted), whose mean's uncertainty the fit adds to its covariance.
+pub struct CurvePoints {
+    pub fit: Points,
+    pub hold: Points,
+    /// The subtracted kl = 0 mean (its `se` is filled in by the fit).
+    pub baseline: Option<Baseline>,
+    pub baseline_se2: Vec<f64>,
+    /// Whether the target has standard errors (weights 1/se²).
+    pub weighted: bool,
+}
+
+pub fn curve_points(curve: &Curve, target: Target, opts: &FitOptions) -> CurvePoints {
+    let (scores, se): (Vec<Option<f64>>, Option<&Vec<f64>>) = match target {
+        Target::Gold => (
+            curve.gold.iter().map(|&g| Some(g)).collect(),
+            curve.gold_se.as_ref(),
+        ),
+        Target::Proxy => (
+            curve
+                .proxy
+                .clone()
+                .unwrap_or_else(|| vec![None; curve.kl.len()]),
+            curve.proxy_se.as_ref(),
+        ),
+    };
+    let zeros: Vec<(f64, f64)> = (0..curve.kl.len())
+        .filter(|&i| curve.kl[i] == 0.0)
+        .filter_map(|i| scores[i].map(|y| (y, se.map_or(1.0, |s| s[i] * s[i]))))
+        .collect();
+    let subtract = opts.baseline == BaselineMode::Auto && !zeros.is_empty();
+    let offset = if subtract {
+        zeros.iter().map(|z| z.0).sum::<f64>() / zeros.len() as f64
+    } else {
+        0.0
+    };
+    let mut fit = Points::default();
+    let mut hold = Points::default();
+    if se.is_some() {
+        fit.w = Some(Vec::new());
+        hold.w = Some(Vec::new());
+    }
+    for i in 0..curve.kl.len() {
+        let (kl, Some(y)) = (curve.kl[i], scores[i]) else {
+            continue;
+        };
+        if (subtract && kl == 0.0)
+            || opts.min_kl.is_some_and(|m| kl < m)
+            || opts.max_kl.is_some_and(|m| kl > m)
+        {
+            continue;
+        }
+        let dest = if opts.holdout_above.is_some_and(|k| kl > k) {
+            &mut hold
+        } else {
+            &mut fit
+        };
+        dest.d.push(kl.sqrt());
+        dest.y.push(y - offset);
+        if let (Some(w), Some(se)) = (dest.w.as_mut(), se) {
+            w.push(1.0 / (se[i] * se[i]));
+        }
+    }
+    CurvePoints {
+        fit,
+        hold,
+        baseline: subtract.then_some(Baseline {
+            points: zeros.len(),
+            value: offset,
+            se: None,
+        }),
+        weighted: se.is_some(),
+        baseline_se2: if subtract {
+            zeros.iter().map(|z| z.1).collect()
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+/// Fits one curve and target.
+pub fn fit_curve(curve: &Curve, target: Target, opts: &FitOptions) -> Result<CurveFit> {
+    let form = opts.form.unwrap_or(FormId::for_method(curve.key.method));
+    let n_params = form.form().param_names().len();
+    let CurvePoints {
+        fit: fit_pts,
+        hold: hold_pts,
+        mut baseline,
+        baseline_se2,
+        weighted,
+    } = curve_points(curve, target, opts);
+    let mut warnings = Vec::new();
+    if opts.baseline == BaselineMode::Auto && baseline.is_none() {
+        warnings.push(
+            "no kl = 0 points: scores are used as they are (\"baseline\": null), assuming R(0) = 0"
+                .to_string(),
+        );
+    }
+    let n = fit_pts.d.len();
+    if n < n_params {
+        return Err(Error::TooFewPoints {
+            curve: format!("{} (target {})", curve.key, target.as_str()),
+            form: form.form().id(),
+            points: n,
+            params: n_params,
+        });
+    }
+    let kl_range = fit_pts
+        .d
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), d| {
+            (lo.min(d * d), hi.max(d * d))
+        });
+    let mut outcome = crate::solve::form_fit::fit_points(form, &fit_pts);
+    if let (Some(b), Ok(fitted)) = (baseline.as_mut(), outcome.as_mut()) {
+        propagate_baseline(b, &baseline_se2, form, &fit_pts, fitted);
+    }
+    let holdout = opts.holdout_above.map(|k| {
+        let m = hold_pts.d.len();
+        let errors: Option<Vec<f64>> = outcome.as_ref().ok().map(|f| {
+            hold_pts
+                .d
+                .iter()
+                .zip(&hold_pts.y)
+                .map(|(&d, &y)| f.predict(d) - y)
+                .collect()
+        });
+        if m == 0 {
+            warnings.push(format!("--holdout-above {k}: no points above the cutoff"));
+        }
+        let errors = errors.filter(|_| m > 0);
+        Holdout {
+            above_kl: k,
+            points: m,
+            rmse: errors
+                .as_ref()
+                .map(|e| (e.iter().map(|x| x * x).sum::<f64>() / m as f64).sqrt()),
+            max_abs_error: errors
+                .as_ref()
+                .map(|e| e.iter().fold(0.0_f64, |a, x| a.max(x.abs()))),
+        }
+    });
+    let bootstrap_replicates =
+        bootstrap::bootstrap_intervals(curve, target, opts, &mut outcome, &mut warnings);
+    Ok(CurveFit {
+        key: curve.key,
+        target,
+        form,
+        weighted,
+        baseline,
+        kl_range,
+        outcome,
+        holdout,
+        warnings,
+        bootstrap_replicates,
+    })
+}
+
+/// The subtracted baseline b shifts every fitted score by the same amount, so its error moves
+/// the coefficients by u·δb with u = (XᵀWX)⁻¹XᵀW·1, an error the residuals cannot reveal. With
+/// Var(yᵢ) = s²·seᵢ² (s² the reduced chi-square, seᵢ = 1 when unweighted, as for the fit's own
+/// covariance), Var(b) = s²·Σ seᵢ²/k² over the k baseline points, and Var(b)·uuᵀ is added to the
+/// parameter covariance.
+fn propagate_baseline(
+    b: &mut Baseline,
+    baseline_se2: &[f64],
+    form: FormId,
+    pts: &Points,
+    fitted: &mut FittedForm,
+) {
+    let Some(redchi) = fitted.stats.redchi else {
+        return;
+    };
+    let k = baseline_se2.len() as f64;
+    let var_b = redchi * baseline_se2.iter().sum::<f64>() / (k * k);
+    b.se = Some(var_b.sqrt());
+    let Some(cov) = fitted.covariance.as_ref().filter(|_| redchi > 0.0) else {
+        return;
+    };
+    // u = (JᵀWJ)⁻¹ JᵀW·1, with (JᵀWJ)⁻¹ = covariance / redchi: no second solve needed.
+    let f = form.form();
+    let values = fitted.values();
+    let mut g = DVector::zeros(values.len());
+    let mut row = vec![0.0; values.len()];
+    for (i, &d) in pts.d.iter().enumerate() {
+        f.gradient(&values, d, &mut row);
+        let w = pts.w.as_ref().map_or(1.0, |w| w[i]);
+        for (gj, rj) in g.iter_mut().zip(&row) {
+            *gj += w * rj;
+        }
+    }
+    let u = cov * g / redchi;
+    fitted.add_covariance(&(&u * u.transpose() * var_b));
+}
+
+/// Groups identical warnings across fits: one line per warning with the curves it concerns.
+pub fn summarize_warnings(fits: &[CurveFit]) -> Vec<String> {
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    for f in fits {
+        for w in &f.warnings {
+            let who = format!("{} ({})", f.key, f.target.as_str());
+            match groups.iter_mut().find(|(text, _)| text == w) {
+                Some((_, list)) => list.push(who),
+                None => groups.push((w.clone(), vec![who])),
+            }
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(text, list)| {
+            let shown: Vec<&str> = list.iter().take(3).map(String::as_str).collect();
+            let more = if list.len() > 3 {
+                format!(" and {} more", list.len() - 3)
+            } else {
+                String::new()
+            };
+            format!("{text}: {}{more}", shown.join("; "))
+        })
+        .collect()
+}
