@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::ingest::{ColumnData, ColumnMap, LogOptions, Table, read_table};
 use crate::schema::{CURVES, CurveKey, Method};
 
-/// A validated Curves table (DESIGN.md), one entry per row.
+/// A validated Curves table (README.md, "The Curves table"; ARCHITECTURE.md), one entry per row.
 #[derive(Debug, Clone)]
 pub struct CurvesTable {
     pub path: PathBuf,

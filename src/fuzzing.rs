@@ -1,6 +1,6 @@
 //! Entry points for fuzzing every reader: arbitrary bytes go through a reader and, when they
 //! read, through the analysis after it. The fuzz targets (`fuzz/`, cargo-fuzz) and the corpus
-//! replay test (`tests/fuzz_corpus.rs`, run by CI) call the same function, so every input the
+//! replay test (`tests/it/fuzz_corpus.rs`, run by CI) call the same function, so every input the
 //! fuzzer kept, and every crash it found, stays a regression test.
 
 use std::path::PathBuf;

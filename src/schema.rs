@@ -72,7 +72,7 @@ const fn col(name: &'static str, kind: ColumnKind, required: bool) -> ColumnSpec
     }
 }
 
-/// The Curves table (DESIGN.md): one row per point of a gold-vs-KL curve.
+/// The Curves table (README.md, "The Curves table"): one row per point of a gold-vs-KL curve.
 pub const CURVES: &[ColumnSpec] = &[
     col("method", ColumnKind::Label, true),
     col("rm_params", ColumnKind::Number, true),
@@ -94,7 +94,7 @@ pub const CURVES: &[ColumnSpec] = &[
     col("replicate", ColumnKind::Number, false),
 ];
 
-/// The Samples table (DESIGN.md): one row per scored sample; the samples of one prompt and
+/// The Samples table (ARCHITECTURE.md, "Tables"): one row per scored sample; the samples of one prompt and
 /// one reward model form a best-of-n pool.
 pub const SAMPLES: &[ColumnSpec] = &[
     col("prompt", ColumnKind::Label, true),

@@ -1,7 +1,7 @@
 //! Scored samples read into pools: the samples of one prompt and one reward model, sorted by
 //! proxy score (then gold), whatever the order of the rows or files they came from.
 //!
-//! Two kinds of input: the tidy Samples table of DESIGN.md (CSV, Parquet, NDJSON, through
+//! Two kinds of input: the tidy Samples table of ARCHITECTURE.md (CSV, Parquet, NDJSON, through
 //! [`read_table`]) and per-prompt array dumps (a JSON array of records, or JSON Lines, each record
 //! holding `proxy_scores[N]` and `gold_scores[N]`, as in Coste et al.'s
 //! `proxy_labelled_sorted.json`).

@@ -265,7 +265,7 @@ fn polish<P: LeastSquares + ?Sized>(problem: &P, params: &mut Vec<f64>) -> usize
 /// ```
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use nalgebra::DMatrix;
-/// use goodhart::nonlinear::{LeastSquares, SolverOptions, solve};
+/// use goodhart::solve::nonlinear::{LeastSquares, SolverOptions, solve};
 /// /// y = a exp(b x) on exact data
 /// struct Exp { x: Vec<f64>, y: Vec<f64> }
 /// impl LeastSquares for Exp {

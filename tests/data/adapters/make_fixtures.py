@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the adapter fixtures of tests/adapters.rs from the documented layouts of each log
+"""Writes the adapter fixtures of tests/it/adapters.rs from the documented layouts of each log
 format (../../../../shared/PAPER.md, "What real logs look like"), with gold scores from a known
 law so that fits must recover known coefficients:
 

@@ -2,7 +2,7 @@
 //! canonical tables that `goodhart bon` and `goodhart fit` read, and bad input refused with one
 //! message, exit 1, and nothing written.
 
-mod common;
+use crate::common;
 
 const TINY: &[&str] = &[
     "--dim",

@@ -46,7 +46,9 @@ fn proxy_validation_accuracy_rises_with_size() {
         ..small_spec()
     };
     let (gold, draws) = build_gold(&spec);
-    let rms = train_reward_models(&spec, &gold, &draws, &indicatif::ProgressBar::hidden());
+    use goodhart::progress::Observer;
+    let stage = goodhart::progress::Silent.stage("reward models", 0);
+    let rms = train_reward_models(&spec, &gold, &draws, stage.as_ref());
     assert_eq!(rms.len(), 3);
     let acc: Vec<f64> = rms.iter().map(|r| r.val_accuracy).collect();
     // The binomial standard error of a difference of two accuracies on 2000 comparisons.

@@ -2,7 +2,7 @@
 //! inline, every fit of the input in its table) and a `report.md`; atomic outputs; a missing
 //! output folder is an input error (exit 1) found before any work, usage errors exit 2.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -4,7 +4,7 @@
 //! converted rows must hold the logged values, and fitting the converted tidy file must give
 //! byte-for-byte the fits of the raw log.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -2,7 +2,7 @@
 //! formulas (BoN d* = alpha/(2 beta), R* = alpha²/(4 beta); RL d* = exp(alpha/beta - 1),
 //! R* = beta d*), the iterated-RLHF peak (d*_k = k d*, R*_k = k R*), and the propagated intervals.
 
-mod common;
+use crate::common;
 
 use serde_json::Value;
 use statrs::distribution::{ContinuousCDF, StudentsT};

@@ -3,7 +3,7 @@
 //! scale alpha and beta by c, a constant added to all scores changes nothing once the baseline
 //! is subtracted, and exact law data is fitted with residuals at rounding level.
 
-mod common;
+use crate::common;
 
 use common::TestDir;
 use goodhart::bon::estimate::estimate_pool;

@@ -1,6 +1,6 @@
 //! Fits agree with an exact rational-arithmetic least-squares solution of the same f64 data.
 
-mod common;
+use crate::common;
 
 use num_bigint::BigInt;
 use num_rational::BigRational;

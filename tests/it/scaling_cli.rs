@@ -2,7 +2,7 @@
 //! power`, `--compare-forms`, `scale --joint`, and every bad input: one clear message, exit 1,
 //! no output file left behind.
 
-mod common;
+use crate::common;
 
 use nalgebra::{DMatrix, DVector};
 use predicates::str::contains;

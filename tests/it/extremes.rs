@@ -2,7 +2,7 @@
 //! scores equal, a single curve, large best-of-n pools. Each gives a correct result or a clear
 //! message, never a panic, a NaN, or a silently wrong fit.
 
-mod common;
+use crate::common;
 
 use common::{TestDir, assert_input_error};
 use goodhart::bon::estimate::estimate_pool;

@@ -7,12 +7,14 @@ use std::io::Cursor;
 use std::path::Path;
 
 use goodhart::curves::Curve;
-use goodhart::export::{Exporter, JsonExporter};
+use goodhart::document::{ExtrapolationTest, FitsDocument};
+use goodhart::fit::extrapolation::extrapolation_tests;
+use goodhart::fit::fit_document;
 use goodhart::fit::{FitOptions, TargetChoice, fit_curves};
 use goodhart::goodhart::{Decomposition, DecompositionSource, GapPoint};
 use goodhart::plot::{Figure, PlotInputs, render_all, write_figures};
 use goodhart::scaling::predict::{LawModel, PredictDoc, PredictOptions, predict};
-use goodhart::scaling::{FitRecord, ScaleOptions, ScalingDoc, SizeKey, parse_fits, scale};
+use goodhart::scaling::{FitRecord, ScaleOptions, ScalingDoc, SizeKey, scale};
 use goodhart::schema::{CurveKey, Method};
 
 /// A deterministic noise in [-1, 1].
@@ -127,13 +129,16 @@ fn fits_of(curves: &[Curve]) -> Vec<FitRecord> {
         ..FitOptions::default()
     };
     let fits = fit_curves(curves, &opts).expect("fixture fits");
-    let bytes = JsonExporter.render(&fits);
-    parse_fits(&bytes, Path::new("fixture.json")).expect("fits JSON parses")
+    // Through the JSON and back, as `goodhart report --fits` reads it.
+    let bytes = fit_document(&fits, Vec::new(), None).to_json();
+    FitsDocument::parse(&bytes, Path::new("fixture.json"))
+        .expect("fits JSON parses")
+        .fits
 }
 
 fn scaling_of(fits: &[FitRecord]) -> ScalingDoc {
     scale(
-        fits,
+        &FitsDocument::new(fits.to_vec()),
         &ScaleOptions {
             by: SizeKey::RmParams,
         },
@@ -197,7 +202,11 @@ fn decompositions(curves: &[Curve], data: f64) -> Vec<Decomposition> {
                 } else {
                     DecompositionSource::Coefficients
                 },
-                form: if bon { "bon" } else { "rl" }.into(),
+                form: if bon {
+                    goodhart::forms::FormId::Bon
+                } else {
+                    goodhart::forms::FormId::Rl
+                },
                 at_peak: Some(mid),
                 at_max_kl: points.last().copied(),
                 grid: if bon {
@@ -220,6 +229,7 @@ fn decompositions(curves: &[Curve], data: f64) -> Vec<Decomposition> {
 
 struct Fixture {
     curves: Vec<Curve>,
+    extrapolation: Vec<ExtrapolationTest>,
     fits: Vec<FitRecord>,
     scaling: ScalingDoc,
     predictions: PredictDoc,
@@ -233,6 +243,7 @@ fn fixture(entropy: bool) -> Fixture {
     let predictions = predictions_of(&scaling);
     let decompositions = decompositions(&curves, 9e4);
     Fixture {
+        extrapolation: extrapolation_tests(&curves),
         curves,
         fits,
         scaling,
@@ -245,6 +256,7 @@ impl Fixture {
     fn inputs(&self) -> PlotInputs<'_> {
         PlotInputs {
             curves: &self.curves,
+            extrapolation: &self.extrapolation,
             fits: &self.fits,
             scaling: Some(&self.scaling),
             predictions: Some(&self.predictions),
@@ -484,6 +496,7 @@ fn figures_without_data_are_skipped() {
     // curves only: no fits, scaling, predictions or decompositions
     let bare = PlotInputs {
         curves: &fx.curves,
+        extrapolation: &extrapolation_tests(&fx.curves),
         fits: &[],
         scaling: None,
         predictions: None,
@@ -513,6 +526,7 @@ fn figures_without_data_are_skipped() {
     let fits = fits_of(&bon);
     let inp = PlotInputs {
         curves: &bon,
+        extrapolation: &extrapolation_tests(&bon),
         fits: &fits,
         scaling: None,
         predictions: None,
@@ -580,7 +594,7 @@ fn degenerate_input_does_not_panic() {
     bad_dec.push(Decomposition {
         key: key(Method::Bon, 5e6, Some(9e4), None),
         source: DecompositionSource::Coefficients,
-        form: "bon".into(),
+        form: goodhart::forms::FormId::Bon,
         points: Vec::new(),
         grid: Vec::new(),
         at_peak: None,
@@ -590,6 +604,7 @@ fn degenerate_input_does_not_panic() {
         for (fits, dec) in [(&fx.fits[..], &bad_dec[..]), (&bad_fits[..], &[][..])] {
             let inp = PlotInputs {
                 curves,
+                extrapolation: &extrapolation_tests(curves),
                 fits,
                 scaling: Some(&fx.scaling),
                 predictions: Some(&fx.predictions),
@@ -611,6 +626,7 @@ fn degenerate_input_does_not_panic() {
     // the full fixture with the broken fits and decompositions
     let inp = PlotInputs {
         curves: &fx.curves,
+        extrapolation: &extrapolation_tests(&fx.curves),
         fits: &bad_fits,
         scaling: Some(&fx.scaling),
         predictions: Some(&fx.predictions),
@@ -661,14 +677,14 @@ fn render_sim_world() {
         return;
     };
     let dir = Path::new(&dir);
-    let curves = goodhart::curves::read_curves(
+    let (curves, _) = goodhart::curves::read_curves(
         &[dir.join("bon_curves.csv"), dir.join("rl_runs.csv")],
         &Default::default(),
         &Default::default(),
     )
     .unwrap();
-    let fits = goodhart::scaling::read_fits(&dir.join("fits.json")).unwrap();
-    let scaling = goodhart::scaling::read_scaling(&dir.join("scaling.json")).unwrap();
+    let fits = FitsDocument::read(&dir.join("fits.json")).unwrap().fits;
+    let scaling = ScalingDoc::read(&dir.join("scaling.json")).unwrap();
     let predictions = predict(
         &scaling,
         &PredictOptions {
@@ -688,6 +704,7 @@ fn render_sim_world() {
     let decompositions = decompositions(&with_proxy, 4000.0);
     let inp = PlotInputs {
         curves: &curves,
+        extrapolation: &extrapolation_tests(&curves),
         fits: &fits,
         scaling: Some(&scaling),
         predictions: Some(&predictions),

@@ -7,11 +7,12 @@ use num_rational::BigRational;
 use num_traits::{ToPrimitive, Zero};
 
 use goodhart::curves::read_curves;
-use goodhart::export::{Exporter, JsonExporter};
+use goodhart::document::FitsDocument;
+use goodhart::fit::fit_document;
 use goodhart::fit::{FitOptions, fit_curves};
 use goodhart::generate::law::{Coefficient, LawSpec};
 use goodhart::ingest::ColumnMap;
-use goodhart::scaling::{FitRecord, ScaleOptions, ScalingDoc, SizeKey, read_fits, scale};
+use goodhart::scaling::{FitRecord, ScaleOptions, ScalingDoc, SizeKey, scale};
 use goodhart::schema::Method;
 
 /// Every coefficient log-linear in log10(rm_params).
@@ -43,19 +44,20 @@ fn run(spec: &LawSpec, dir: &std::path::Path) -> (Vec<FitRecord>, ScalingDoc) {
     let curves_path = dir.join(format!("law{}.csv", spec.seed));
     let table = spec.generate().unwrap();
     std::fs::write(&curves_path, table.to_bytes_for(&curves_path).unwrap()).unwrap();
-    let curves = read_curves(&[curves_path], &ColumnMap::default(), &Default::default()).unwrap();
+    let (curves, _) =
+        read_curves(&[curves_path], &ColumnMap::default(), &Default::default()).unwrap();
     let fits = fit_curves(&curves, &FitOptions::default()).unwrap();
     let fits_path = dir.join(format!("fits{}.json", spec.seed));
-    std::fs::write(&fits_path, JsonExporter.render(&fits)).unwrap();
-    let records = read_fits(&fits_path).unwrap();
+    std::fs::write(&fits_path, fit_document(&fits, Vec::new(), None).to_json()).unwrap();
+    let fits_doc = FitsDocument::read(&fits_path).unwrap();
     let doc = scale(
-        &records,
+        &fits_doc,
         &ScaleOptions {
             by: SizeKey::RmParams,
         },
     )
     .unwrap();
-    (records, doc)
+    (fits_doc.fits, doc)
 }
 
 #[test]
@@ -69,7 +71,7 @@ fn recovers_generating_a_and_b_within_95_percent_intervals() {
         let laws: Vec<_> = doc
             .laws
             .iter()
-            .filter(|l| l.model == "log-linear")
+            .filter(|l| l.model == goodhart::document::LawModelKind::LogLinear)
             .collect();
         assert_eq!(
             laws.len(),
@@ -153,7 +155,11 @@ fn two_stage_regression_matches_exact_rational_weighted_least_squares() {
     let dir = tempfile::tempdir().unwrap();
     for seed in [3, 17] {
         let (records, doc) = run(&log_linear_spec(seed), dir.path());
-        for law in doc.laws.iter().filter(|l| l.model == "log-linear") {
+        for law in doc
+            .laws
+            .iter()
+            .filter(|l| l.model == goodhart::document::LawModelKind::LogLinear)
+        {
             let mut members: Vec<&FitRecord> =
                 records.iter().filter(|r| r.method == law.method).collect();
             members.sort_by(|a, b| a.rm_params.total_cmp(&b.rm_params));
@@ -206,10 +212,10 @@ fn power_law_recovers_exact_power_data_and_loses_aic_on_log_linear_data() {
     use std::collections::BTreeMap;
     let template = Law {
         method: Method::Bon,
-        target: "gold".into(),
-        form: "bon".into(),
+        target: goodhart::document::Target::Gold,
+        form: goodhart::forms::FormId::Bon,
         coefficient: "alpha".into(),
-        model: String::new(),
+        model: goodhart::document::LawModelKind::LogLinear,
         group: BTreeMap::new(),
         a: f64::NAN,
         b: 0.0,

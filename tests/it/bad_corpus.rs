@@ -3,7 +3,7 @@
 //! must exit 1 with exactly one `error:` line, no panic, nothing on stdout, and no file created,
 //! removed or changed.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -1,6 +1,6 @@
 //! `goodhart fit`, `inspect` and `generate law` from the command line: formats, outputs, report.
 
-mod common;
+use crate::common;
 
 use common::TestDir;
 use serde_json::Value;

@@ -1,7 +1,7 @@
 //! `goodhart demo` reproduces the committed `data/`, `fits/` and `plots/`: the same file names,
 //! and the same numbers (every fit, scaling law and prediction, and the data tables) to 1e-9.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -3,7 +3,7 @@
 //! Gaussian noise) has no extremal part while a proxy that rewards an extreme direction the gold
 //! punishes has a clear one.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 
@@ -44,14 +44,14 @@ fn curves_csv(wiggle: f64) -> String {
 fn decompositions(csv: &str) -> Vec<goodhart::goodhart::Decomposition> {
     let t = common::TestDir::new();
     let path: PathBuf = t.write("c.csv", csv);
-    let curves = read_curves(
+    let (curves, _) = read_curves(
         &[path],
         &ColumnMap::parse(&[], CURVES).unwrap(),
         &LogOptions::default(),
     )
     .unwrap();
-    let (_, _, records) = fit_all(&curves).unwrap();
-    from_fits(&curves, &records)
+    let (_, doc) = fit_all(&curves).unwrap();
+    from_fits(&curves, &doc.fits)
 }
 
 fn identity(p: &GapPoint) {
@@ -89,16 +89,16 @@ fn exact_curves_give_the_true_parts_and_no_residual() {
     let decs = decompositions(&curves_csv(0.0));
     for (d, (g, p)) in decs.iter().zip(GOLD.iter().zip(PROXY)) {
         let form = if d.key.method == Method::Bon {
-            "bon"
+            goodhart::forms::FormId::Bon
         } else {
-            "rl"
+            goodhart::forms::FormId::Rl
         };
         assert_eq!(d.form, form);
         for q in &d.points {
             let x = q.kl.sqrt();
             let f = if x == 0.0 {
                 0.0
-            } else if form == "bon" {
+            } else if form == goodhart::forms::FormId::Bon {
                 x * x
             } else {
                 x * x.ln()
@@ -107,7 +107,7 @@ fn exact_curves_give_the_true_parts_and_no_residual() {
             assert!((q.extremal - (g.1 - p.1) * f).abs() < 1e-9, "{q:?}");
             assert!(q.residual.abs() < 1e-9, "{q:?}");
         }
-        let peak_kl = if form == "bon" {
+        let peak_kl = if form == goodhart::forms::FormId::Bon {
             (g.0 / (2.0 * g.1)).powi(2)
         } else {
             (g.0 / g.1 - 1.0).exp().powi(2)

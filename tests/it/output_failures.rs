@@ -3,7 +3,7 @@
 //! message and exit status 1 (130 after SIGINT), with no partial or temporary file left behind
 //! and the inputs untouched.
 
-mod common;
+use crate::common;
 
 use std::os::unix::fs::FileTypeExt;
 use std::process::Stdio;

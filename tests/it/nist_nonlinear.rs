@@ -7,7 +7,7 @@ use std::ops::{Add, Div, Mul, Neg, Sub};
 
 use nalgebra::DMatrix;
 
-use goodhart::nonlinear::{LeastSquares, SolverOptions, solve};
+use goodhart::solve::nonlinear::{LeastSquares, SolverOptions, solve};
 
 const MAX_P: usize = 9;
 

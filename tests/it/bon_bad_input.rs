@@ -1,7 +1,7 @@
 //! Every bad input of `goodhart bon` ends in one clear message naming the file and the column,
 //! row or prompt at fault, exit status 1, no panic and no output file (nor temp file) left.
 
-mod common;
+use crate::common;
 
 use common::TestDir;
 

@@ -1,7 +1,7 @@
 //! Every bad input of `goodhart fit` ends in one clear message naming the problem, exit status 1,
 //! no panic, no output file (and no temp file left behind), and an untouched input.
 
-mod common;
+use crate::common;
 
 use common::TestDir;
 use goodhart::ingest::Format;

@@ -2,7 +2,7 @@
 //! table `goodhart fit` reads as it is (bootstrap replicates give percentile intervals), and the
 //! order of the input rows changes no output byte.
 
-mod common;
+use crate::common;
 
 use common::TestDir;
 use goodhart::ingest::Format;

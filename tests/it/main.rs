@@ -1,0 +1,32 @@
+//! The integration tests, as one test binary (`cargo test --test it`): one module per former
+//! `tests/*.rs` file, so that polars is linked once rather than once per file. Run one module
+//! with `cargo test --test it MODULE::`, e.g. `cargo test --test it demo::`.
+
+mod common;
+
+mod adapters;
+mod architecture;
+mod bad_corpus;
+mod bad_input;
+mod bon_bad_input;
+mod bon_cli;
+mod bon_estimator;
+mod cli_fit;
+mod decomposition;
+mod demo;
+mod document;
+mod extremes;
+mod fit_exact;
+mod fuzz_corpus;
+mod law_recovery;
+mod nist_linear;
+mod nist_nonlinear;
+mod output_failures;
+mod plot_render;
+mod properties;
+mod report;
+mod scaling_cli;
+mod scaling_predict;
+mod scaling_recovery;
+mod sim_cli;
+mod sim_world;
