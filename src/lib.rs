@@ -29,5 +29,6 @@ pub mod report;
 pub mod scaling;
 pub mod schema;
 pub mod shared_alpha;
+pub mod version;
 
 pub use error::{Error, Result};
