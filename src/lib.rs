@@ -31,5 +31,6 @@ pub mod scaling;
 pub mod schema;
 pub mod solve;
 pub mod stats;
+pub mod version;
 
 pub use error::{Error, Result};

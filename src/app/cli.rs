@@ -6,7 +6,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// goodhart: scaling laws of reward-model overoptimization from RLHF and best-of-n logs.
 #[derive(Debug, Parser)]
-#[command(name = "goodhart", version, about, long_about = None, propagate_version = true)]
+#[command(name = "goodhart", version = crate::version::VERSION_STRING, about, long_about = None, propagate_version = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
