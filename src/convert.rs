@@ -137,18 +137,18 @@ pub fn samples_out_table(pools: &[crate::bon::Pool]) -> OutTable {
         OutColumn::Number(rows.iter().map(|(_, s)| Some(s.1)).collect()),
     );
     t.push(
-        "rm_params",
+        crate::schema::RM_PARAMS,
         OutColumn::Number(rows.iter().map(|(p, _)| Some(p.key.rm_params)).collect()),
     );
     if pools.iter().any(|p| p.key.policy_params.is_some()) {
         t.push(
-            "policy_params",
+            crate::schema::POLICY_PARAMS,
             OutColumn::Number(rows.iter().map(|(p, _)| p.key.policy_params).collect()),
         );
     }
     if pools.iter().any(|p| p.key.rm_data.is_some()) {
         t.push(
-            "rm_data",
+            crate::schema::RM_DATA,
             OutColumn::Number(rows.iter().map(|(p, _)| p.key.rm_data).collect()),
         );
     }

@@ -45,10 +45,10 @@ pub fn fits_table(fits: &[CurveFit]) -> OutTable {
     let stat = |g: fn(&FittedForm) -> Option<f64>| num(&|c: &CurveFit| c.fitted().and_then(g));
     let mut t = OutTable::default();
     t.push("method", text(&|c| Some(c.key.method.as_str().to_string())));
-    t.push("rm_params", num(&|c| Some(c.key.rm_params)));
-    t.push("policy_params", num(&|c| c.key.policy_params));
-    t.push("rm_data", num(&|c| c.key.rm_data));
-    t.push("kl_penalty", num(&|c| c.key.kl_penalty));
+    t.push(crate::schema::RM_PARAMS, num(&|c| Some(c.key.rm_params)));
+    t.push(crate::schema::POLICY_PARAMS, num(&|c| c.key.policy_params));
+    t.push(crate::schema::RM_DATA, num(&|c| c.key.rm_data));
+    t.push(crate::schema::KL_PENALTY, num(&|c| c.key.kl_penalty));
     t.push("target", text(&|c| Some(c.target.as_str().to_string())));
     t.push("form", text(&|c| Some(c.form.form().id().to_string())));
     t.push(
@@ -286,9 +286,9 @@ impl Exporter for MarkdownReport {
         for fit in fits {
             let mut other = Vec::new();
             for (n, v) in [
-                ("policy_params", fit.key.policy_params),
-                ("rm_data", fit.key.rm_data),
-                ("kl_penalty", fit.key.kl_penalty),
+                (crate::schema::POLICY_PARAMS, fit.key.policy_params),
+                (crate::schema::RM_DATA, fit.key.rm_data),
+                (crate::schema::KL_PENALTY, fit.key.kl_penalty),
             ] {
                 if let Some(v) = v {
                     other.push(format!("{n}={}", fmt_num(v)));

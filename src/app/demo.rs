@@ -189,9 +189,9 @@ pub fn run_demo(out: &Path, seed: u64, progress: Progress) -> Result<DemoSummary
     let rank = |g: &std::collections::BTreeMap<String, Option<f64>>| {
         let v = |k: &str| g.get(k).copied().flatten();
         (
-            v("kl_penalty").map_or(0.0, |p| -p),
-            v("rm_data").unwrap_or(0.0),
-            v("policy_params").unwrap_or(0.0),
+            v(crate::schema::KL_PENALTY).map_or(0.0, |p| -p),
+            v(crate::schema::RM_DATA).unwrap_or(0.0),
+            v(crate::schema::POLICY_PARAMS).unwrap_or(0.0),
         )
     };
     let headline = |m: Method| {

@@ -50,12 +50,15 @@ pub fn curves_table(curves: &[BonCurve], kl: KlChoice) -> (OutTable, Vec<String>
         "method",
         OutColumn::Text(rows.iter().map(|_| Some("bon".to_string())).collect()),
     );
-    t.push("rm_params", num(&|c, _| Some(c.key.rm_params)));
+    t.push(crate::schema::RM_PARAMS, num(&|c, _| Some(c.key.rm_params)));
     if curves.iter().any(|c| c.key.policy_params.is_some()) {
-        t.push("policy_params", num(&|c, _| c.key.policy_params));
+        t.push(
+            crate::schema::POLICY_PARAMS,
+            num(&|c, _| c.key.policy_params),
+        );
     }
     if curves.iter().any(|c| c.key.rm_data.is_some()) {
-        t.push("rm_data", num(&|c, _| c.key.rm_data));
+        t.push(crate::schema::RM_DATA, num(&|c, _| c.key.rm_data));
     }
     t.push("n", int(&|p| p.n as i64));
     t.push(

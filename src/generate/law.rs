@@ -187,7 +187,7 @@ impl LawSpec {
         let rows = kl.len();
         let mut t = OutTable::default();
         t.push("method", OutColumn::Text(method));
-        t.push("rm_params", OutColumn::Number(rm));
+        t.push(crate::schema::RM_PARAMS, OutColumn::Number(rm));
         t.push("kl", OutColumn::Number(kl));
         t.push("gold", OutColumn::Number(gold));
         if self.with_se {

@@ -361,7 +361,7 @@ pub fn kl_penalty(inp: &PlotInputs) -> Option<Draft> {
         }
     );
     Some(Draft {
-        name: "kl_penalty",
+        name: crate::schema::KL_PENALTY,
         caption,
         scene,
     })

@@ -60,9 +60,9 @@ impl Group {
     /// Whether a law's group (`rm_data`, `policy_params`, `kl_penalty` keys) is this group.
     pub fn matches_law(&self, g: &std::collections::BTreeMap<String, Option<f64>>) -> bool {
         let get = |k: &str| g.get(k).copied().flatten();
-        get("rm_data") == self.rm_data
-            && get("policy_params") == self.policy_params
-            && get("kl_penalty") == self.kl_penalty
+        get(crate::schema::RM_DATA) == self.rm_data
+            && get(crate::schema::POLICY_PARAMS) == self.policy_params
+            && get(crate::schema::KL_PENALTY) == self.kl_penalty
     }
 }
 

@@ -708,9 +708,13 @@ pub fn prediction(inp: &PlotInputs) -> Option<Draft> {
                         .iter()
                         .filter(|p| p.method == m && p.target == Target::Gold)
                         .map(|p| Group {
-                            policy_params: p.group.get("policy_params").copied().flatten(),
-                            rm_data: p.group.get("rm_data").copied().flatten(),
-                            kl_penalty: p.group.get("kl_penalty").copied().flatten(),
+                            policy_params: p
+                                .group
+                                .get(crate::schema::POLICY_PARAMS)
+                                .copied()
+                                .flatten(),
+                            rm_data: p.group.get(crate::schema::RM_DATA).copied().flatten(),
+                            kl_penalty: p.group.get(crate::schema::KL_PENALTY).copied().flatten(),
                         }),
                 );
                 match data::main_group(gs) {

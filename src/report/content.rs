@@ -51,7 +51,7 @@ pub fn reading_guide(name: &str) -> &'static str {
         "gold_vs_proxy" => {
             "The diagonal is a perfect proxy. Curves leave it as optimisation proceeds; the point where a curve turns back is where the proxy keeps improving but the gold score falls."
         }
-        "kl_penalty" => {
+        crate::schema::KL_PENALTY => {
             "Runs with different KL penalties fall on one gold-vs-KL frontier: a penalty only stops a run earlier on the same curve (it acts like early stopping)."
         }
         "data_size" => {

@@ -76,10 +76,10 @@ pub fn fits_table(fits: &[FitRecord]) -> Table {
     }
     let mut header: Vec<String> = [
         "method",
-        "rm_params",
-        "policy_params",
-        "rm_data",
-        "kl_penalty",
+        crate::schema::RM_PARAMS,
+        crate::schema::POLICY_PARAMS,
+        crate::schema::RM_DATA,
+        crate::schema::KL_PENALTY,
         "target",
         "form",
     ]
@@ -262,7 +262,7 @@ pub fn predictions_table(doc: &PredictDoc) -> Table {
         header: [
             "method",
             "target",
-            "rm_params",
+            crate::schema::RM_PARAMS,
             "model",
             "group",
             "coefficients [95%]",

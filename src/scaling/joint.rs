@@ -55,10 +55,10 @@ fn size_of(c: &Curve, by: SizeKey) -> Option<f64> {
 
 fn key_of(c: &Curve, name: &str) -> Option<f64> {
     match name {
-        "rm_params" => Some(c.key.rm_params),
-        "policy_params" => c.key.policy_params,
-        "rm_data" => c.key.rm_data,
-        "kl_penalty" => c.key.kl_penalty,
+        crate::schema::RM_PARAMS => Some(c.key.rm_params),
+        crate::schema::POLICY_PARAMS => c.key.policy_params,
+        crate::schema::RM_DATA => c.key.rm_data,
+        crate::schema::KL_PENALTY => c.key.kl_penalty,
         _ => None,
     }
 }

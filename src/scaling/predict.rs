@@ -460,8 +460,12 @@ pub fn table(doc: &PredictDoc) -> OutTable {
     t.push("method", text(&|r| Some(r.p.method.as_str().to_string())));
     t.push("target", text(&|r| Some(r.p.target.as_str().to_string())));
     t.push("form", text(&|r| Some(r.p.form.form().id().to_string())));
-    t.push("rm_params", num(&|r| Some(r.p.rm_params)));
-    for key in ["policy_params", "rm_data", "kl_penalty"] {
+    t.push(crate::schema::RM_PARAMS, num(&|r| Some(r.p.rm_params)));
+    for key in [
+        crate::schema::POLICY_PARAMS,
+        crate::schema::RM_DATA,
+        crate::schema::KL_PENALTY,
+    ] {
         t.push(key, num(&|r| r.p.group.get(key).copied().flatten()));
     }
     t.push("series", text(&|r| Some(r.series.clone())));
