@@ -1,0 +1,390 @@
+//! The middle of a log's conversion: its points merged per step and read as rows (with what
+//! was skipped and why), the table's one KL unit, gold joined from a separate file, and the
+//! checks that the rows can be fitted.
+
+use std::collections::HashMap;
+
+use super::{Log, LogInfo, LogKeys, Row};
+use crate::error::{Error, Result};
+use crate::format::fmt_num;
+use crate::ingest::KlUnit;
+use crate::ingest::adapters::gold_join::{self, LogStep};
+use crate::ingest::adapters::kl_units::{UnitTag, default_unit};
+use crate::ingest::adapters::meta::{self, Sidecar};
+use crate::ingest::adapters::{LogPoint, keys};
+
+/// Merges the points of one (run, step): TRL logs train and eval entries of a step apart. A
+/// value logged twice with different values keeps the later one (and is noted); without a step
+/// key the points are left as they are.
+pub(super) fn merge_steps(
+    points: Vec<LogPoint>,
+    step_key: Option<&str>,
+    info: &mut LogInfo,
+) -> Vec<LogPoint> {
+    let Some(sk) = step_key else {
+        return points;
+    };
+    let mut merged: Vec<LogPoint> = Vec::new();
+    let mut index: HashMap<(Option<String>, u64), usize> = HashMap::new();
+    let mut conflicts = 0usize;
+    for p in points {
+        let Some(step) = p.values.get(sk).copied() else {
+            merged.push(p);
+            continue;
+        };
+        match index.get(&(p.run.clone(), step.to_bits())) {
+            Some(&i) => {
+                for (key, v) in p.values {
+                    if let Some(old) = merged[i].values.insert(key, v)
+                        && old.to_bits() != v.to_bits()
+                    {
+                        conflicts += 1;
+                    }
+                }
+            }
+            None => {
+                index.insert((p.run.clone(), step.to_bits()), merged.len());
+                merged.push(p);
+            }
+        }
+    }
+    if conflicts > 0 {
+        info.notes.push(format!(
+            "{conflicts} value(s) logged twice at the same step with different values: the later one is used"
+        ));
+    }
+    merged
+}
+
+/// The sidecar metadata file (`--meta`, or `<log>.goodhart.json` when it exists), if any.
+pub(super) fn load_sidecar(log: &Log, info: &mut LogInfo) -> Result<Option<Sidecar>> {
+    match meta::sidecar_path(log.path, log.opts) {
+        Some(p) => {
+            let s = meta::load(&p)?;
+            info.notes
+                .push(format!("metadata from the sidecar {}", p.display()));
+            Ok(Some(s))
+        }
+        None => Ok(None),
+    }
+}
+
+/// Points that did not become rows, by reason.
+#[derive(Default)]
+pub(super) struct Skipped {
+    /// Entries without the KL key (evaluation or summary entries).
+    no_kl: usize,
+    /// Points without the gold key of the log.
+    no_gold: usize,
+    /// Points dropped for a non-finite value in a used key...
+    non_finite: usize,
+    /// ... and how often each key had one, in order of first appearance.
+    non_finite_keys: Vec<(String, usize)>,
+    /// Points dropped for negative KL, and the lowest such KL (0 when none).
+    negative: (usize, f64),
+}
+
+/// The points read as rows, with each run's KL unit and what was skipped.
+pub(super) struct ReadRows {
+    pub(super) rows: Vec<Row>,
+    /// The KL unit of each run, in order of first appearance.
+    pub(super) units: Vec<(Option<String>, KlUnit)>,
+    pub(super) skipped: Skipped,
+}
+
+/// Reads each point as a row: skips entries without KL or gold, drops (and counts) points
+/// with non-finite values or negative KL, resolves each run's metadata (flags over sidecar)
+/// and KL unit, and multiplies per-token KL by the length key when there is one. A KL unit
+/// that neither the metadata nor the key's name tells is an error.
+pub(super) fn read_rows(
+    log: &Log,
+    lk: &LogKeys,
+    points: &[LogPoint],
+    sidecar: Option<&Sidecar>,
+) -> Result<ReadRows> {
+    let kl_key = &lk.kl;
+    let mut rows: Vec<Row> = Vec::new();
+    let mut skipped = Skipped::default();
+    let mut units: Vec<(Option<String>, KlUnit)> = Vec::new();
+    for p in points {
+        let Some(kl) = p.values.get(kl_key).copied() else {
+            skipped.no_kl += 1;
+            continue;
+        };
+        let gold_in_log = lk.gold.as_ref().map(|g| p.values.get(g).copied());
+        if let Some(None) = gold_in_log {
+            skipped.no_gold += 1;
+            continue;
+        }
+        fn get<'a>(p: &LogPoint, key: &'a Option<String>) -> Option<(&'a String, f64)> {
+            key.as_ref().and_then(|k| p.values.get(k).map(|v| (k, *v)))
+        }
+        let get = |key| get(p, key);
+        let mut bad: Vec<&String> = Vec::new();
+        for (key, v) in [
+            Some((kl_key, kl)),
+            get(&lk.proxy),
+            get(&lk.step),
+            get(&lk.length),
+            get(&lk.gold),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if !v.is_finite() {
+                bad.push(key);
+            }
+        }
+        if !bad.is_empty() {
+            skipped.non_finite += 1;
+            for key in bad {
+                match skipped.non_finite_keys.iter_mut().find(|(k, _)| k == key) {
+                    Some((_, n)) => *n += 1,
+                    None => skipped.non_finite_keys.push((key.clone(), 1)),
+                }
+            }
+            continue;
+        }
+        if kl < 0.0 {
+            skipped.negative.0 += 1;
+            skipped.negative.1 = skipped.negative.1.min(kl);
+            continue;
+        }
+        let run = p.run.clone();
+        let m = meta::resolve(&log.opts.meta, sidecar, run.as_deref());
+        let unit = match m.kl_unit.or_else(|| default_unit(log.format, kl_key)) {
+            Some(u) => u,
+            None => {
+                return Err(Error::Usage(format!(
+                    "{}: cannot tell whether KL key '{kl_key}' is KL per sequence (summed over tokens) or per token (mean): give --kl-unit sequence|token (or \"kl_unit\" in the sidecar)",
+                    log.source
+                )));
+            }
+        };
+        if !units.iter().any(|(r, _)| *r == run) {
+            units.push((run.clone(), unit));
+        }
+        let mut kl = kl;
+        if unit == KlUnit::Token
+            && let Some(len) = get(&lk.length)
+        {
+            kl *= len.1;
+        }
+        rows.push(Row {
+            run: run.or_else(|| m.run.clone()),
+            step: get(&lk.step).map(|(_, s)| s),
+            kl,
+            proxy: get(&lk.proxy).map(|(_, x)| x),
+            gold: gold_in_log.flatten().unwrap_or(f64::NAN),
+            meta: m,
+        });
+    }
+    Ok(ReadRows {
+        rows,
+        units,
+        skipped,
+    })
+}
+
+/// Warns about dropped points (non-finite values, negative KL) and notes the entries that are
+/// not points (no KL, no gold).
+pub(super) fn note_skipped(info: &mut LogInfo, log: &Log, lk: &LogKeys, skipped: &Skipped) {
+    let (source, kl_key) = (log.source, &lk.kl);
+    if skipped.non_finite > 0 {
+        info.warnings.push(format!(
+            "{source}: {} point(s) dropped for non-finite values (NaN/Infinity) in {}",
+            skipped.non_finite,
+            count_list(&skipped.non_finite_keys)
+        ));
+    }
+    if skipped.negative.0 > 0 {
+        info.warnings.push(format!(
+            "{source}: {} point(s) dropped for negative KL in '{kl_key}' (estimator noise; lowest {})",
+            skipped.negative.0,
+            fmt_num(skipped.negative.1)
+        ));
+    }
+    if skipped.no_kl > 0 {
+        info.notes.push(format!(
+            "{} entr(ies) without '{kl_key}' (evaluation or summary entries) are not points",
+            skipped.no_kl
+        ));
+    }
+    if skipped.no_gold > 0 {
+        info.notes.push(format!(
+            "{} point(s) without the gold key '{}' are not points",
+            skipped.no_gold,
+            lk.gold.as_deref().unwrap_or("")
+        ));
+    }
+}
+
+/// The KL unit of the table, one per table (runs in different units are an error): per-token
+/// KL converted with a length key is tagged as approximate per-sequence KL, and per-token KL
+/// without one is fitted as such, with a warning either way.
+pub(super) fn unit_tag(
+    info: &mut LogInfo,
+    log: &Log,
+    lk: &LogKeys,
+    units: &[(Option<String>, KlUnit)],
+) -> Result<UnitTag> {
+    let (source, kl_key) = (log.source, &lk.kl);
+    let distinct: Vec<KlUnit> = units.iter().fold(Vec::new(), |mut v, (_, u)| {
+        if !v.contains(u) {
+            v.push(*u);
+        }
+        v
+    });
+    if distinct.len() > 1 {
+        let list: Vec<String> = units
+            .iter()
+            .map(|(r, u)| format!("run '{}': {}", r.as_deref().unwrap_or(""), u.name()))
+            .collect();
+        return Err(Error::MixedKlUnits {
+            detail: format!("{source}: {}", list.join("; ")),
+        });
+    }
+    Ok(match (distinct.first(), &lk.length) {
+        (Some(KlUnit::Token), Some(l)) => {
+            info.warnings.push(format!(
+                "{source}: '{kl_key}' is per-token KL; converted to per-sequence KL as {kl_key} x '{l}' (approximate: the mean of a product is not the product of the means)"
+            ));
+            info.picked[0].1 = format!("{kl_key} x {l} (per-token KL x mean length)");
+            UnitTag::SequenceFromTokens
+        }
+        (Some(KlUnit::Token), None) => {
+            let hint = keys::LENGTH_HINTS
+                .iter()
+                .find_map(|h| keys::find(log.avail, h))
+                .map(|h| format!(", e.g. --length-key {h}"))
+                .unwrap_or_default();
+            info.warnings.push(format!(
+                "{source}: '{kl_key}' is per-token KL and is fitted as such (not converted: give --length-key{hint}); its coefficients are not comparable with per-sequence fits"
+            ));
+            UnitTag::Token
+        }
+        _ => UnitTag::Sequence,
+    })
+}
+
+/// Gold from a separate file (`--gold-from`): each gold evaluation is joined to a row's step,
+/// and the rows become the joined pairs (rows no evaluation reaches are noted and left out).
+/// Without `--gold-from` the rows are returned as they are.
+pub(super) fn join_gold(
+    info: &mut LogInfo,
+    log: &Log,
+    lk: &LogKeys,
+    rows: Vec<Row>,
+) -> Result<Vec<Row>> {
+    let (Some(g), Some(gpath)) = (&lk.gold_file, &log.opts.gold_from) else {
+        return Ok(rows);
+    };
+    let steps: Vec<LogStep> = rows
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| {
+            r.step.map(|s| LogStep {
+                index: i,
+                run: r.run.clone(),
+                step: s,
+            })
+        })
+        .collect();
+    let joined = gold_join::join(log.path, gpath, &steps, g, log.opts.join_tolerance)?;
+    info.warnings.extend(joined.warnings);
+    let unused = rows.len().saturating_sub(joined.pairs.len());
+    if unused > 0 {
+        info.notes.push(format!(
+            "{unused} logged step(s) have no gold evaluation and are not points"
+        ));
+    }
+    let mut new_rows = Vec::with_capacity(joined.pairs.len());
+    for (i, gr) in joined.pairs {
+        let r = &rows[i];
+        new_rows.push(Row {
+            run: r.run.clone(),
+            step: Some(gr.step),
+            kl: r.kl,
+            proxy: r.proxy,
+            gold: gr.gold,
+            meta: r.meta.clone(),
+        });
+    }
+    Ok(new_rows)
+}
+
+/// Refuses a log with no usable point (saying why the `n_points` entries were not), and a row
+/// whose proxy RM size is not known (pointing at the sidecar to give it in).
+pub(super) fn check_rows(
+    log: &Log,
+    lk: &LogKeys,
+    rows: &[Row],
+    n_points: usize,
+    skipped: &Skipped,
+) -> Result<()> {
+    let (source, kl_key) = (log.source, &lk.kl);
+    if rows.is_empty() {
+        return Err(Error::Analysis(format!(
+            "{source}: no usable points ({n_points} entries; {} without '{kl_key}', {} non-finite, {} negative KL)",
+            skipped.no_kl, skipped.non_finite, skipped.negative.0
+        )));
+    }
+    let path = log.path;
+    let sidecar_hint = meta::sidecar_path(path, log.opts)
+        .unwrap_or_else(|| {
+            let mut n = path.file_name().unwrap_or_default().to_os_string();
+            n.push(".goodhart.json");
+            path.with_file_name(n)
+        })
+        .display()
+        .to_string();
+    for r in rows {
+        if r.meta.rm_params.is_none() {
+            return Err(Error::Usage(format!(
+                "{source}: the log does not say the proxy RM's size: give --rm-params N (or \"rm_params\" in the sidecar {sidecar_hint}){}",
+                r.run
+                    .as_ref()
+                    .map(|x| format!(" for run '{x}'"))
+                    .unwrap_or_default()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Notes runs that share every curve key (method, rm_params, kl_penalty, policy_params,
+/// rm_data): they are pooled into one curve as replicates.
+pub(super) fn note_replicates(info: &mut LogInfo, rows: &[Row]) {
+    let mut by_key: Vec<(String, Vec<String>)> = Vec::new();
+    for r in rows {
+        let Some(run) = &r.run else { continue };
+        let key = format!(
+            "{:?}/{:?}/{:?}/{:?}/{:?}",
+            r.meta.method,
+            r.meta.rm_params,
+            r.meta.kl_penalty,
+            r.meta.policy_params,
+            r.meta.rm_data
+        );
+        match by_key.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, runs)) if !runs.contains(run) => runs.push(run.clone()),
+            Some(_) => {}
+            None => by_key.push((key, vec![run.clone()])),
+        }
+    }
+    for (_, runs) in by_key.iter().filter(|(_, r)| r.len() > 1) {
+        info.notes.push(format!(
+            "runs {} share method, rm_params, kl_penalty, policy_params and rm_data: they are replicates of one curve and are fitted together (give them different values in the sidecar's \"runs\" to fit them apart)",
+            runs.join(", ")
+        ));
+    }
+}
+
+/// `key n, key n, ...` for a message.
+fn count_list(counts: &[(String, usize)]) -> String {
+    counts
+        .iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
