@@ -35,9 +35,13 @@ fn git_commit() -> Option<String> {
     // Only a checkout of this repository: never a git repository that merely encloses the
     // package (an unpacked crate under some project's target/ or a home directory in git).
     if !dir.join(".git").exists() {
-        // Watch only this script: without any rerun-if-changed line Cargo would rerun it on
-        // every change of any file in the package.
+        // Watch this script and the missing `.git`: without any rerun-if-changed line Cargo
+        // would rerun it on every change of any file in the package; watching the missing
+        // `.git` reruns it on every build of a packaged crate (one build, for `cargo install`),
+        // so that an output made without `.git` is never reused for a checkout that shares the
+        // target directory (seen: `--version` without its commit).
         println!("cargo:rerun-if-changed=build.rs");
+        println!("cargo:rerun-if-changed=.git");
         return None;
     }
     for path in SOURCES {
