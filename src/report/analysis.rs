@@ -72,7 +72,17 @@ pub fn analyse(
     let mut computed = Vec::new();
     let mut notes = Vec::new();
     let (curve_fits, mut fits) = match fits {
-        Some(f) => (None, f),
+        Some(f) => {
+            let keys: std::collections::BTreeSet<_> = curves.iter().map(|c| c.key).collect();
+            let stray = f.fits.iter().filter(|r| !keys.contains(&r.key())).count();
+            if stray > 0 {
+                notes.push(format!(
+                    "{stray} of the {} fits given belong to no curve given (were they fitted to other curves?); they are listed but drawn nowhere",
+                    f.fits.len()
+                ));
+            }
+            (None, f)
+        }
         None => {
             let (cf, doc) = fit_all(curves)?;
             computed.push(

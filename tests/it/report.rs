@@ -214,6 +214,10 @@ fn report_of_given_fits_scaling_and_samples() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("belong to no curve"),
+        "matching fits are not flagged"
+    );
     let html = check_report(&t.path("out"));
     has_every_fit(&html, &std::fs::read(t.path("f.json")).unwrap());
     assert!(html.contains("data-decomposition=\"bon 1e8|samples\""));
@@ -221,6 +225,38 @@ fn report_of_given_fits_scaling_and_samples() {
     for f in ["f.json", "s.json", "s.csv"] {
         assert!(html.contains(f), "provenance lists {f}");
     }
+}
+
+#[test]
+fn fits_of_other_curves_are_named_in_a_note() {
+    let t = common::TestDir::new();
+    let only = |m: &str| -> String {
+        curves_csv()
+            .lines()
+            .enumerate()
+            .filter(|(i, l)| *i == 0 || l.starts_with(m))
+            .map(|(_, l)| format!("{l}\n"))
+            .collect()
+    };
+    t.write("bon.csv", only("bon,"));
+    t.write("rl.csv", only("rl,"));
+    std::fs::create_dir(t.path("out")).unwrap();
+    t.cmd()
+        .args(["fit", "rl.csv", "--out", "rl.json", "--quiet"])
+        .assert()
+        .success();
+    let out = t
+        .cmd()
+        .args(["report", "bon.csv", "--fits", "rl.json", "--out", "out"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // 3 RL curves, gold and proxy: 6 fits, none of a best-of-n curve
+    assert!(
+        stderr.contains("6 of the 6 fits given belong to no curve given"),
+        "{stderr}"
+    );
 }
 
 #[test]
