@@ -34,31 +34,41 @@ fn git_commit() -> Option<String> {
     let dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("set by Cargo"));
     // Only a checkout of this repository: never a git repository that merely encloses the
     // package (an unpacked crate under some project's target/ or a home directory in git).
-    if !dir.join(".git").exists() {
-        // Watch this script and the missing `.git`: without any rerun-if-changed line Cargo
-        // would rerun it on every change of any file in the package; watching the missing
-        // `.git` reruns it on every build of a packaged crate (one build, for `cargo install`),
-        // so that an output made without `.git` is never reused for a checkout that shares the
-        // target directory (seen: `--version` without its commit).
+    let dot_git = dir.join(".git");
+    if !dot_git.exists() {
+        // Watch only this script: without any rerun-if-changed line Cargo would rerun it on
+        // every change of any file in the package. A packaged crate also has Cargo.toml.orig,
+        // which a checkout has not: see the note on shared target directories below.
         println!("cargo:rerun-if-changed=build.rs");
-        println!("cargo:rerun-if-changed=.git");
+        if dir.join("Cargo.toml.orig").exists() {
+            println!("cargo:rerun-if-changed=Cargo.toml.orig");
+        }
         return None;
     }
     for path in SOURCES {
         println!("cargo:rerun-if-changed={path}");
     }
     // HEAD, and the branch it points to (a loose ref or packed-refs), resolved by git itself so
-    // that worktrees (HEAD in .git/worktrees/NAME, refs in the common directory) work too. Only
-    // existing files: Cargo reruns a build script on every build when a watched path is missing.
+    // that worktrees (HEAD in .git/worktrees/NAME, refs in the common directory) work too; paths
+    // inside the checkout come relative to it (`.git/HEAD`). Only existing files: Cargo reruns a
+    // build script on every build when a watched path is missing.
+    //
+    // Shared target directories: the checkout and a packaged copy of it (`cargo package`
+    // verifies target/package/goodhart-VERSION in the same target directory) share this
+    // script's output, and Cargo reuses it unless a watched path changed or is missing. Each
+    // side therefore watches a path the other lacks: a checkout `.git/HEAD` or, in a worktree,
+    // the `.git` file; a packaged crate `Cargo.toml.orig`.
+    if dot_git.is_file() {
+        println!("cargo:rerun-if-changed=.git");
+    }
     let mut watched = vec![git(&dir, &["rev-parse", "--git-path", "HEAD"])];
     if let Some(branch) = git(&dir, &["symbolic-ref", "-q", "HEAD"]) {
         watched.push(git(&dir, &["rev-parse", "--git-path", &branch]));
     }
     watched.push(git(&dir, &["rev-parse", "--git-path", "packed-refs"]));
     for path in watched.into_iter().flatten() {
-        let path = dir.join(path);
-        if path.exists() {
-            println!("cargo:rerun-if-changed={}", path.display());
+        if dir.join(&path).exists() {
+            println!("cargo:rerun-if-changed={path}");
         }
     }
     let commit = git(&dir, &["rev-parse", "--short", "HEAD"])?;
