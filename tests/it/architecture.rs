@@ -234,7 +234,25 @@ fn no_import_cycle_between_files_of_src() {
 }
 
 #[test]
-fn the_cycle_check_finds_a_cycle() {
+fn the_cycle_check_finds_a_planted_cycle() {
+    let m = |s: &str| vec![s.to_string()];
+    let mut edges = BTreeMap::new();
+    edges.insert(m("a"), BTreeSet::from([m("b")]));
+    edges.insert(m("b"), BTreeSet::from([m("c")]));
+    edges.insert(m("c"), BTreeSet::from([m("a")]));
+    edges.insert(m("d"), BTreeSet::from([m("a")]));
+    let g = Graph {
+        files: BTreeMap::new(),
+        edges,
+    };
+    assert_eq!(
+        cycles(&g),
+        vec![vec!["a".to_string(), "b".into(), "c".into()]]
+    );
+}
+
+#[test]
+fn the_path_parser_reads_imports() {
     // fit/mod.rs says `mod record;` and uses `record::x`; record.rs uses `super::CurveFit`.
     let code = "use super::CurveFit;\nlet x = crate::fit::record::message(f); // crate::app\n";
     let paths = paths_after(&code_only(code), "crate::");
