@@ -7,10 +7,7 @@ use std::fmt::Write as _;
 use crate::fit::{CurveFit, FittedForm};
 use crate::format::{fmt_num, g6};
 use crate::output::{OutColumn, OutTable};
-
-fn finite(x: f64) -> Option<f64> {
-    x.is_finite().then_some(x)
-}
+use crate::stats::finite;
 
 pub use crate::document::VERSION;
 

@@ -46,3 +46,8 @@ pub fn median(v: &[f64]) -> Option<f64> {
         0.5 * (v[n / 2 - 1] + v[n / 2])
     })
 }
+
+/// The value when it is finite, else `None` (a NaN or infinity becomes a JSON null, and says so).
+pub fn finite(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
+}

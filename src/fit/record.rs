@@ -9,10 +9,7 @@ use crate::document::{
     SharedFit,
 };
 use crate::solve::FittedForm;
-
-fn finite(x: f64) -> Option<f64> {
-    x.is_finite().then_some(x)
-}
+use crate::stats::finite;
 
 /// The fit's notes, or the reason there is no fit, joined by `; `.
 pub(crate) fn message(fit: &CurveFit) -> Option<String> {
