@@ -22,6 +22,7 @@ mod law_recovery;
 mod nist_linear;
 mod nist_nonlinear;
 mod output_failures;
+mod parquet_unequal_lengths;
 mod plot_render;
 mod properties;
 mod report;

@@ -5,11 +5,9 @@
 //! the second reproducer). Every command that reads Parquet gets each file: each must
 //! exit 1 with one message naming the file and the column, no panic, and no output.
 
-mod common;
-
 use std::path::Path;
 
-use common::{TestDir, assert_input_error};
+use crate::common::{TestDir, assert_input_error};
 use polars::prelude::*;
 use polars_parquet::arrow::write::{
     CompressionOptions, Compressor, DynIter, DynStreamingIterator, Encoding,
@@ -233,7 +231,7 @@ fn samples_readers_refuse_unequal_columns() {
     for m in malformations(SAMPLES) {
         let t = TestDir::new();
         write_malformed(&t, "samples.parquet", &m);
-        t.write("curves.csv", common::small_curves_csv());
+        t.write("curves.csv", crate::common::small_curves_csv());
         std::fs::create_dir(t.path("report")).expect("report folder");
         for args in commands {
             check(&t, "samples.parquet", args, &m);
