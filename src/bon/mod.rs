@@ -1,5 +1,5 @@
 //! `goodhart bon`: best-of-n curves from raw scored samples, by the unbiased estimator, with the
-//! exact pool KL, ties shared fairly, per-prompt standard errors and a prompt bootstrap.
+//! plug-in pool KL, ties shared fairly, per-prompt standard errors and a prompt bootstrap.
 //!
 //! [`samples`] reads Samples tables and array dumps into pools, [`weights`] holds the estimator's
 //! weights and KL, [`estimate`] turns pools into curves; this module writes the Curves table.
