@@ -5,6 +5,7 @@
 //! weights and KL, [`estimate`] turns pools into curves; this module writes the Curves table.
 
 pub mod estimate;
+pub mod prompts;
 pub mod samples;
 pub mod weights;
 
@@ -14,6 +15,7 @@ use std::time::Instant;
 pub use estimate::{
     BonCurve, BonOptions, CurvePoint, KlChoice, bon_curves, default_n_grid, estimate_pool,
 };
+pub use prompts::{CommonPrompts, common_prompts, prompt_count_notes};
 pub use samples::{Pool, read_samples};
 
 use crate::error::Result;
@@ -112,19 +114,28 @@ pub struct BonSummary {
 }
 
 /// `goodhart bon`: reads the samples, estimates the curves and writes the Curves table to `out`
-/// (created before any work; nothing is written when anything fails).
+/// (created before any work; nothing is written when anything fails). `common` is
+/// `--common-prompts` ([`common_prompts`], seeded by `opts.seed`). The notes include a warning
+/// for every curve whose n values average different prompt sets ([`prompt_count_notes`]).
 pub fn run(
     inputs: &[PathBuf],
     out: &Path,
     map_args: &[String],
     logs: &crate::ingest::LogOptions,
     opts: &BonOptions,
+    common: Option<CommonPrompts>,
 ) -> Result<BonSummary> {
     let sink = Sink::create(out)?;
     let start = Instant::now();
-    let (pools, mut notes) = read_samples(inputs, map_args, logs)?;
+    let (mut pools, mut notes) = read_samples(inputs, map_args, logs)?;
+    if let Some(mode) = common {
+        let (kept, common_notes) = common_prompts(pools, mode, opts.n.as_deref(), opts.seed)?;
+        pools = kept;
+        notes.extend(common_notes);
+    }
     let read = start.elapsed().as_secs_f64();
     let curves = bon_curves(&pools, opts)?;
+    notes.extend(prompt_count_notes(&curves));
     let estimate = start.elapsed().as_secs_f64() - read;
     let (table, table_notes) = curves_table(&curves, opts.kl);
     notes.extend(table_notes);
