@@ -70,7 +70,8 @@ pub enum Command {
 pub enum KlArg {
     /// ln n - (n-1)/n, the paper's formula (an upper bound)
     Analytic,
-    /// the exact KL of best-of-n over each empirical pool, averaged over prompts
+    /// the plug-in KL of best-of-n (drawn with replacement) under each empirical pool, averaged
+    /// over prompts
     Pool,
 }
 

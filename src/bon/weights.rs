@@ -1,7 +1,8 @@
 //! The weights of the unbiased best-of-n estimator, w_i(n) = C(i-1, n-1) / C(N, n): the
 //! probability that the sample of proxy rank i (1 = worst) is the best of a uniformly random
 //! n-subset of a pool of N. Computed by a recurrence from the exact top weight, so that they are
-//! accurate (and sum to 1 within 1e-12) for pools of 100,000 samples and more.
+//! accurate (and sum to 1 within 1e-12) for pools of 100,000 samples and more; and the plug-in
+//! KL of best-of-n over a pool, [`pool_kl`].
 
 /// Neumaier's compensated sum: the rounding error does not grow with the number of terms.
 pub fn compensated_sum(values: &[f64]) -> f64 {
