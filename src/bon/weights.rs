@@ -67,7 +67,9 @@ pub fn bon_weights(pool_size: usize, n: usize) -> Vec<f64> {
 /// among the tied draws, or among the tied samples drawn), each sample of the group with P/g.
 /// The KL over samples is then
 ///
-///     Σ_groups P ln(N P / g)
+/// ```text
+/// Σ_groups P ln(N P / g)
+/// ```
 ///
 /// which is also the KL over distinct proxy scores (group mass P against g/N): best-of-n depends
 /// on a response only through its proxy score, so this is the plug-in estimate of the KL between
