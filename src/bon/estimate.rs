@@ -13,7 +13,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use super::samples::Pool;
-use super::weights::{analytic_kl, bon_weights, pool_kl};
+use super::weights::{PoolKl, analytic_kl, bon_weights};
 use crate::error::{Error, Result};
 use crate::schema::CurveKey;
 
@@ -120,7 +120,8 @@ impl WeightSet {
     fn new(pool_size: usize, all_ns: &[usize]) -> WeightSet {
         let ns: Vec<usize> = all_ns.iter().copied().filter(|&n| n <= pool_size).collect();
         let weights: Vec<Vec<f64>> = ns.iter().map(|&n| bon_weights(pool_size, n)).collect();
-        let kl_untied = ns.iter().map(|&n| pool_kl(pool_size, n, None)).collect();
+        let untied = PoolKl::new(pool_size, None);
+        let kl_untied = ns.iter().map(|&n| untied.kl(n)).collect();
         WeightSet {
             ns,
             weights,
@@ -176,6 +177,7 @@ fn estimate_sorted(sorted: &[(f64, f64)], ws: &WeightSet) -> PoolEstimate {
             start = end;
         }
     }
+    let tied_kl = tied.then(|| PoolKl::new(big_n, Some(&group_ends)));
     let k = ws.ns.len();
     let mut est = PoolEstimate {
         gold: Vec::with_capacity(k),
@@ -186,10 +188,9 @@ fn estimate_sorted(sorted: &[(f64, f64)], ws: &WeightSet) -> PoolEstimate {
         let (g, p) = dot2(&ws.weights[j][n - 1..], &gold[n - 1..], &proxy[n - 1..]);
         est.gold.push(g);
         est.proxy.push(p);
-        est.kl_pool.push(if tied {
-            pool_kl(big_n, n, Some(&group_ends))
-        } else {
-            ws.kl_untied[j]
+        est.kl_pool.push(match &tied_kl {
+            Some(t) => t.kl(n),
+            None => ws.kl_untied[j],
         });
     }
     est

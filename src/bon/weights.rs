@@ -93,62 +93,85 @@ pub fn bon_weights(pool_size: usize, n: usize) -> Vec<f64> {
 /// assert_eq!(pool_kl(4, 3, Some(&[4])), 0.0);
 /// ```
 pub fn pool_kl(pool_size: usize, n: usize, group_ends: Option<&[usize]>) -> f64 {
-    debug_assert!(n >= 1 && pool_size >= 1, "1 <= n, 1 <= N");
-    if n == 1 || pool_size <= 1 {
-        return 0.0;
-    }
-    let (big_n, nf) = (pool_size as f64, n as f64);
-    let ln_big_n = big_n.ln();
-    // ln(i/N), accurately both near 0 and near 1
-    let ln_frac = |i: usize| -> f64 {
-        if 2 * i >= pool_size {
-            (-((pool_size - i) as f64 / big_n)).ln_1p()
-        } else {
-            (i as f64 / big_n).ln()
-        }
-    };
-    // below this ln((start/N)^n) the mass left, times the largest |ln(N P / g)| it can carry
-    // ((n + 1) ln N), is below 1e-18
-    let stop = (1e-18_f64).ln() - ((nf + 1.0) * (ln_big_n + 1.0)).ln();
-    let mut terms: Vec<f64> = Vec::new();
-    // the groups from the top down, as (start, end): ranks start+1 ..= end
-    let bounds: Box<dyn Iterator<Item = (usize, usize)>> = match group_ends {
-        None => Box::new((1..=pool_size).rev().map(|end| (end - 1, end))),
-        Some(ends) => {
-            debug_assert_eq!(ends.last(), Some(&pool_size), "groups cover the pool");
-            Box::new(
+    PoolKl::new(pool_size, group_ends).kl(n)
+}
+
+/// [`pool_kl`] of one pool for many n: the logarithms that do not depend on n are computed once.
+#[derive(Debug, Clone)]
+pub struct PoolKl {
+    /// per tie group, from the top one down: (ln(start/N), ln1p(-g/end), ln N - ln g), where the
+    /// group holds ranks start+1 ..= end
+    groups: Vec<(f64, f64, f64)>,
+    ln_pool_size: f64,
+}
+
+impl PoolKl {
+    /// The tie groups of a pool of `pool_size` samples (`group_ends` as for [`pool_kl`]).
+    pub fn new(pool_size: usize, group_ends: Option<&[usize]>) -> PoolKl {
+        let big_n = pool_size as f64;
+        let ln_big_n = big_n.ln();
+        // ln(i/N), accurately both near 0 and near 1
+        let ln_frac = |i: usize| -> f64 {
+            if i == 0 {
+                f64::NEG_INFINITY
+            } else if 2 * i >= pool_size {
+                (-((pool_size - i) as f64 / big_n)).ln_1p()
+            } else {
+                (i as f64 / big_n).ln()
+            }
+        };
+        let group = |(start, end): (usize, usize)| {
+            let g = (end - start) as f64;
+            (ln_frac(start), (-g / end as f64).ln_1p(), ln_big_n - g.ln())
+        };
+        let groups = match group_ends {
+            None => (1..=pool_size)
+                .rev()
+                .map(|end| group((end - 1, end)))
+                .collect(),
+            Some(ends) => {
+                debug_assert_eq!(ends.last(), Some(&pool_size), "groups cover the pool");
                 (0..ends.len())
                     .rev()
-                    .map(move |k| (if k == 0 { 0 } else { ends[k - 1] }, ends[k])),
-            )
-        }
-    };
-    // n ln(end/N) of the current group: 0 for the top one
-    let mut ln_top = 0.0;
-    for (start, end) in bounds {
-        let g = (end - start) as f64;
-        let ln_below = if start == 0 {
-            f64::NEG_INFINITY
-        } else {
-            nf * ln_frac(start)
+                    .map(|k| group((if k == 0 { 0 } else { ends[k - 1] }, ends[k])))
+                    .collect()
+            }
         };
-        // ln(1 - (start/end)^n)
-        let ln_tail = if start == 0 {
-            0.0
-        } else {
-            (-(nf * (-g / end as f64).ln_1p()).exp_m1()).ln()
-        };
-        let ln_p = ln_top + ln_tail;
-        let p = ln_p.exp();
-        if p > 0.0 {
-            terms.push(p * (ln_p + ln_big_n - g.ln()));
+        PoolKl {
+            groups,
+            ln_pool_size: ln_big_n,
         }
-        if ln_below < stop {
-            break;
-        }
-        ln_top = ln_below;
     }
-    compensated_sum(&terms).max(0.0)
+
+    /// The plug-in KL of best-of-n (n >= 1) over the pool; see [`pool_kl`].
+    pub fn kl(&self, n: usize) -> f64 {
+        debug_assert!(n >= 1, "1 <= n");
+        if n == 1 || self.groups.len() <= 1 {
+            return 0.0;
+        }
+        let nf = n as f64;
+        // below this n ln(start/N), the mass left, (start/N)^n, times the largest |ln(N P / g)|
+        // it can carry (at most (n + 1) ln N), is below 1e-18
+        let stop = (1e-18_f64).ln() - ((nf + 1.0) * (self.ln_pool_size + 1.0)).ln();
+        let mut terms: Vec<f64> = Vec::new();
+        // n ln(end/N) of the current group: 0 for the top one
+        let mut ln_top = 0.0;
+        for &(ln_start, ln1p_share, ln_n_over_g) in &self.groups {
+            let ln_below = nf * ln_start;
+            // ln(1 - (start/end)^n); 0 for the bottom group (start = 0)
+            let ln_tail = (-(nf * ln1p_share).exp_m1()).ln();
+            let ln_p = ln_top + ln_tail;
+            let p = ln_p.exp();
+            if p > 0.0 {
+                terms.push(p * (ln_p + ln_n_over_g));
+            }
+            if ln_below < stop {
+                break;
+            }
+            ln_top = ln_below;
+        }
+        compensated_sum(&terms).max(0.0)
+    }
 }
 
 /// The analytic KL of best-of-n, ln n - (n - 1)/n (an upper bound, tight without ties).
