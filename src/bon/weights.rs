@@ -285,28 +285,4 @@ mod tests {
             );
         }
     }
-
-    #[test]
-    #[ignore = "prints the bias table of the README"]
-    fn print_bias_table() {
-        for big_n in [10usize, 100, 256, 1000, 10_000, 100_000] {
-            let mut row = format!("N = {big_n}:");
-            for n in [
-                2usize,
-                16,
-                256,
-                big_n / 100,
-                big_n / 10,
-                big_n / 4,
-                big_n / 2,
-                big_n,
-            ] {
-                if n >= 2 && n <= big_n {
-                    let kl = pool_kl(big_n, n, None);
-                    row.push_str(&format!(" n={n}: {kl:.4} ({:+.2e})", kl - analytic_kl(n)));
-                }
-            }
-            println!("{row}");
-        }
-    }
 }

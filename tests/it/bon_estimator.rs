@@ -5,7 +5,7 @@
 //! ones, and the analytic KL at n = N = 1000.
 
 use goodhart::bon::estimate::estimate_pool;
-use goodhart::bon::weights::{analytic_kl, bon_weights, compensated_sum};
+use goodhart::bon::weights::{analytic_kl, bon_weights, compensated_sum, pool_kl};
 use goodhart::bon::{BonOptions, KlChoice, Pool, bon_curves, curves_table};
 use goodhart::schema::{CurveKey, Method};
 use num_bigint::BigInt;
@@ -343,6 +343,87 @@ fn kl_pool_near_analytic_at_n_equal_pool_size() {
         (single - last.kl_pool).abs() < 1e-12,
         "a function of n and N only"
     );
+}
+
+/// The README's bias table of `kl_pool` for distinct scores (a function of n and N only): every
+/// value, and the bias below ln n - (n-1)/n, about n²/(24 N²). Prints the table with
+/// `--nocapture`.
+#[test]
+fn kl_pool_bias_table_of_the_readme() {
+    // (N, [(n, kl_pool)]) as printed in the README, to 4 decimals
+    let table: [(usize, &[(usize, f64)]); 5] = [
+        (
+            100,
+            &[
+                (16, 1.8340),
+                (10, 1.4022),
+                (25, 2.2563),
+                (50, 2.9217),
+                (100, 3.5745),
+            ],
+        ),
+        (
+            256,
+            &[
+                (16, 1.8349),
+                (25, 2.2585),
+                (64, 3.1719),
+                (128, 3.8495),
+                (256, 4.5084),
+            ],
+        ),
+        (
+            1000,
+            &[
+                (16, 1.8351),
+                (10, 1.4026),
+                (100, 3.6148),
+                (250, 4.5229),
+                (500, 5.2063),
+                (1000, 5.8681),
+            ],
+        ),
+        (
+            10_000,
+            &[
+                (16, 1.8351),
+                (100, 3.6152),
+                (1000, 5.9083),
+                (2500, 6.8218),
+                (5000, 7.5070),
+                (10_000, 8.1698),
+            ],
+        ),
+        (
+            100_000,
+            &[
+                (16, 1.8351),
+                (1000, 5.9088),
+                (10_000, 8.2100),
+                (25_000, 9.1241),
+                (50_000, 9.8094),
+                (100_000, 10.4723),
+            ],
+        ),
+    ];
+    for (big_n, row) in table {
+        let mut line = format!("N = {big_n}:");
+        for &(n, readme) in row {
+            let kl = pool_kl(big_n, n, None);
+            let bias = kl - analytic_kl(n);
+            line.push_str(&format!(" n={n}: {kl:.4} ({bias:+.2e})"));
+            assert!(
+                (kl - readme).abs() < 6e-5,
+                "N={big_n} n={n}: {kl} vs README {readme}"
+            );
+            let approx = (n * n) as f64 / (24 * big_n * big_n) as f64;
+            assert!(
+                bias < 0.0 && (-bias / approx - 1.0).abs() < 0.05,
+                "N={big_n} n={n}: bias {bias} vs {approx}"
+            );
+        }
+        println!("{line}");
+    }
 }
 
 #[test]
