@@ -3,8 +3,9 @@
 //! fall as n grows): [`prompt_count_notes`] says so, and [`common_prompts`] makes every n use
 //! the same prompts (`goodhart bon --common-prompts truncate|complete`).
 //!
-//! Truncation draws from one seeded ChaCha8 stream per pool (numbered by the pool's place in the
-//! (key, prompt) order), so the result does not depend on the thread count or on row order.
+//! Truncation draws from one seeded ChaCha8 stream per pool, numbered by a fixed hash of the
+//! pool's key and prompt, so a prompt's subset depends only on the seed, its key and its prompt:
+//! not on the thread count, the order of the rows, or the other prompts and files.
 
 use rand::SeedableRng;
 use rand::seq::index;
@@ -38,6 +39,24 @@ impl CommonPrompts {
 
 /// Distinguishes the truncation's random streams from the bootstrap's, which use the same seed.
 const TRUNCATE_SEED_TAG: u64 = 0x7472_756e_6361_7465; // "truncate"
+
+/// The stream of a pool: FNV-1a (64 bits) of its key numbers and prompt, stable across
+/// platforms and releases.
+fn pool_stream(p: &Pool) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for &b in bytes {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    eat(&p.key.rm_params.to_bits().to_le_bytes());
+    for v in [p.key.policy_params, p.key.rm_data] {
+        eat(&v.map_or(u64::MAX, f64::to_bits).to_le_bytes());
+    }
+    eat(p.prompt.as_bytes());
+    h
+}
 
 /// "n = 1..5: 12 prompts, n = 8: 4 prompts": the runs of consecutive points with one prompt count.
 fn count_ranges(points: &[(usize, usize)]) -> String {
@@ -175,7 +194,7 @@ pub fn common_prompts(
                 && p.scores.len() > m
             {
                 let mut rng = ChaCha8Rng::seed_from_u64(seed ^ TRUNCATE_SEED_TAG);
-                rng.set_stream(i as u64);
+                rng.set_stream(pool_stream(&p));
                 let mut chosen = index::sample(&mut rng, p.scores.len(), m).into_vec();
                 // the pool stays sorted by (proxy, gold)
                 chosen.sort_unstable();

@@ -442,6 +442,12 @@ fn common_prompts_truncate_is_seeded_and_thread_independent() {
     assert_eq!(one, two, "RAYON_NUM_THREADS=1 and 2 give the same bytes");
     let (other, _) = run("t3.csv", "6", "2");
     assert_ne!(one, other, "another seed draws other subsets");
+    // rows in another order: the same subsets
+    let mut rows = unequal_rows(2, false);
+    rows.reverse();
+    t.write("s.csv", csv_of(&rows));
+    let (reversed, _) = run("t4.csv", "5", "2");
+    assert_eq!(one, reversed, "row order");
     // the point estimate: n = 1..4, every n from all 12 prompts
     let text = String::from_utf8(one).unwrap();
     let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
