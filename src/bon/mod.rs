@@ -2,7 +2,8 @@
 //! plug-in pool KL, ties shared fairly, per-prompt standard errors and a prompt bootstrap.
 //!
 //! [`samples`] reads Samples tables and array dumps into pools, [`weights`] holds the estimator's
-//! weights and KL, [`estimate`] turns pools into curves; this module writes the Curves table.
+//! weights and KL, [`estimate`] turns pools into curves, [`prompts`] warns about and evens out
+//! the prompt sets of unequal pools; this module writes the Curves table.
 
 pub mod estimate;
 pub mod prompts;
