@@ -70,8 +70,19 @@ pub enum Command {
 pub enum KlArg {
     /// ln n - (n-1)/n, the paper's formula (an upper bound)
     Analytic,
-    /// the exact KL of best-of-n over each empirical pool, averaged over prompts
+    /// the plug-in KL of best-of-n (drawn with replacement) under each empirical pool, averaged
+    /// over prompts
     Pool,
+}
+
+/// `--common-prompts` of `goodhart bon`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CommonPromptsArg {
+    /// cut every pool of a curve to its smallest pool size, by a uniformly random subset of its
+    /// samples (seeded by --seed): all prompts, n up to the smallest pool
+    Truncate,
+    /// keep only the prompts whose pool has N >= the largest n (--n, or the largest pool)
+    Complete,
 }
 
 #[derive(Debug, Args)]
@@ -90,9 +101,13 @@ pub struct BonArgs {
     /// Add B prompt-resampled replicate curves (column `replicate`, 1..B).
     #[arg(long, value_name = "B", default_value_t = 0)]
     pub bootstrap: usize,
-    /// Seed of the bootstrap.
+    /// Seed of the bootstrap and of `--common-prompts truncate`.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Give every n of a curve the same prompts when its pools have unequal sizes (by default
+    /// each n averages the prompts whose pool has N >= n, with a warning).
+    #[arg(long, value_enum, value_name = "HOW")]
+    pub common_prompts: Option<CommonPromptsArg>,
     /// Which KL is written as `kl` (both are written: `kl` and `kl_pool`).
     #[arg(long, value_enum, default_value_t = KlArg::Analytic)]
     pub kl: KlArg,
