@@ -3,7 +3,7 @@
 
 use crate::document::{FitRecord, Interval, PredictDoc, ScalingDoc};
 use crate::format::{fmt_num, g6, pm};
-use crate::goodhart::{Decomposition, GapPoint, key_label, kl_label};
+use crate::goodhart::{Decomposition, GapPoint, key_label, kl_label, preferred};
 
 /// One row: its cells, and attributes the HTML writer puts on the `<tr>` (machine-readable
 /// values for scripts and tests; the Markdown writer ignores them).
@@ -280,32 +280,40 @@ pub fn predictions_table(doc: &PredictDoc) -> Table {
 
 fn gap_cells(p: Option<GapPoint>, max_kl: Option<f64>) -> Vec<String> {
     match p {
-        None => vec![
-            "no peak".into(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-        ],
+        None => {
+            let mut v = vec!["no peak".to_string()];
+            v.extend(std::iter::repeat_n(String::new(), 5));
+            v
+        }
         Some(p) => vec![
             kl_label(p.kl, max_kl),
             g6(p.gap()),
             pm(p.regressional, p.regressional_se),
             pm(p.extremal, p.extremal_se),
             g6(p.residual),
+            p.oracle
+                .map(|o| pm(o - p.gold, p.oracle_se))
+                .unwrap_or_default(),
         ],
     }
 }
 
-/// The decomposition at the gold peak and at the largest KL of each curve.
+/// The decomposition at the gold peak and at the largest KL of each curve, standardised where
+/// there is a reference (raw otherwise: the `units` column says which).
 pub fn decomposition_table(decs: &[Decomposition]) -> Table {
-    let rows = decs
-        .iter()
+    let rows = preferred(decs)
+        .into_iter()
         .map(|d| {
             let mut cells = vec![
                 key_label(&d.key),
                 d.source.as_str().to_string(),
                 d.form.to_string(),
+                d.units.as_str().to_string(),
+                d.reference
+                    .as_ref()
+                    .and_then(|r| r.rho)
+                    .map(|r| crate::format::sig(r, 3))
+                    .unwrap_or_default(),
             ];
             let max_kl = d.at_max_kl.map(|m| m.kl);
             cells.extend(gap_cells(d.at_peak, max_kl));
@@ -319,7 +327,7 @@ pub fn decomposition_table(decs: &[Decomposition]) -> Table {
             }
         })
         .collect();
-    let mut header: Vec<String> = ["curve", "source", "form"]
+    let mut header: Vec<String> = ["curve", "source", "form", "units", "ρ (initial policy)"]
         .iter()
         .map(|s| s.to_string())
         .collect();
@@ -330,6 +338,7 @@ pub fn decomposition_table(decs: &[Decomposition]) -> Table {
             "regressional ± se",
             "extremal ± se",
             "residual",
+            "oracle − gold ± se",
         ] {
             header.push(format!("{c} ({at})"));
         }
@@ -337,7 +346,7 @@ pub fn decomposition_table(decs: &[Decomposition]) -> Table {
     Table {
         id: "decomposition",
         title: "Goodhart decomposition".to_string(),
-        note: "proxy − gold = regressional + extremal + residual, scores measured from their initial-policy baselines; at the gold fit's peak KL and at the curve's largest KL. A peak KL marked (extrapolated) lies right of the curve's data: there the parts are those of the fitted forms, not a measurement.".to_string(),
+        note: "proxy − gold = regressional + extremal + residual, scores measured from their initial-policy baselines; at the gold fit's peak KL and at the curve's largest KL. Units: standardised = each score divided by its standard deviation under the initial policy (every sample of the RM's best-of-n pools, or the sds given with --reference); raw = the scores as given (the fits JSON has both, \"units\" field). ρ: proxy-gold correlation under the initial policy, prompt-pooled. oracle − gold: the best-of-n gold score with the best chosen by gold from the same pools, minus the gold score: the total cost of the proxy (best-of-n curves with samples). A peak KL marked (extrapolated) lies right of the curve's data: there the parts are those of the fitted forms, not a measurement.".to_string(),
         header,
         rows,
     }
