@@ -1016,8 +1016,9 @@ pub fn decompose(
     (decs, warnings)
 }
 
-/// How big the residual is next to the gap: "small" only when the largest |residual| over the
-/// observed points is at most a tenth of the largest |gap|.
+/// How big the residual is next to the gap, from the numbers: for each curve decomposed from
+/// coefficients, the largest |residual| over its observed points against its largest |gap|;
+/// "small" only when that share is at most 10% on every curve.
 pub fn residual_words(decs: &[&Decomposition]) -> String {
     let coef: Vec<&&Decomposition> = decs
         .iter()
@@ -1027,17 +1028,62 @@ pub fn residual_words(decs: &[&Decomposition]) -> String {
         return "The residual is 0 from samples (the two parts add up to the gap by construction)"
             .to_string();
     }
-    let (r, g) = coef.iter().fold((0.0f64, 0.0f64), |(r, g), d| {
-        (r.max(d.max_abs_residual()), g.max(d.max_abs_gap()))
-    });
-    let ratio = if g > 0.0 { r / g } else { f64::NAN };
-    let size = if ratio <= 0.1 { "small" } else { "not small" };
+    let share = |d: &Decomposition| {
+        let g = d.max_abs_gap();
+        if g > 0.0 {
+            d.max_abs_residual() / g
+        } else {
+            0.0
+        }
+    };
+    let worst = coef
+        .iter()
+        .copied()
+        .max_by(|a, b| share(a).total_cmp(&share(b)))
+        .copied();
+    let Some(w) = worst else {
+        return String::new();
+    };
+    let r_max = coef
+        .iter()
+        .map(|d| d.max_abs_residual())
+        .fold(0.0, f64::max);
+    let size = if share(w) <= 0.1 {
+        "small"
+    } else {
+        "not small"
+    };
     format!(
-        "The residual (what the two fitted forms leave unexplained at the observed points) is {size}: at most {} in absolute value, {:.0}% of the largest |gap| ({})",
-        g6(r),
-        100.0 * ratio,
-        g6(g)
+        "The residual of the fits (what the two fitted forms leave unexplained at the observed points) is {size}: at most {} in absolute value over the curves shown; the largest share is {:.0}% of the curve's largest |gap| ({}, residual {} against gap {})",
+        g6(r_max),
+        100.0 * share(w),
+        key_label(&w.key),
+        g6(w.max_abs_residual()),
+        g6(w.max_abs_gap())
     )
+}
+
+/// How far the two estimates are apart, in words (for captions): the largest |difference| of
+/// the regressional parts at the largest n over `agreements`, and the largest |z|.
+pub fn agreement_words(agreements: &[Agreement]) -> Option<String> {
+    let worst = agreements.iter().max_by(|a, b| {
+        let d = |x: &Agreement| x.z()[0].0.abs();
+        d(a).total_cmp(&d(b))
+    })?;
+    let z_max = agreements
+        .iter()
+        .filter_map(|a| a.z()[0].1)
+        .map(f64::abs)
+        .fold(0.0, f64::max);
+    let [(fits, _), (samples, _)] = worst.regressional;
+    Some(format!(
+        "At the largest n the regressional parts from fits and from samples differ by up to {} ({}: {} from fits, {} from samples; |z| up to {} with the two errors combined as if independent, and the fits' t-interval errors ignore that a best-of-n curve's points share their pools): the two estimates split the gap differently (by functional form, by the initial-policy regression) and are not interchangeable",
+        g6((fits - samples).abs()),
+        key_label(&worst.key),
+        g6(fits),
+        g6(samples),
+        crate::format::sig(z_max, 2)
+    ))
 }
 
 /// The text table `goodhart fit` prints: the gap and its parts at the peak and at the largest

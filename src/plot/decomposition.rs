@@ -1,8 +1,10 @@
 //! The Goodhart decomposition figures (paper section 4, Fig. 24): the proxy-gold gap along
-//! each curve and its regressional and extremal parts, one panel per RM size.
+//! each curve, its regressional and extremal parts and the cost of the proxy against the oracle
+//! (best of n by gold), one panel per RM size, standardised where there is a reference.
 
 use crate::goodhart::{
-    Decomposition, DecompositionSource, GapPoint, Units, preferred, residual_words,
+    Decomposition, DecompositionSource, GapPoint, Units, agreement, agreement_words, preferred,
+    residual_words,
 };
 use crate::schema::Method;
 
@@ -281,9 +283,13 @@ pub fn decomposition(inp: &PlotInputs, method: Method) -> Option<Draft> {
     } else {
         ""
     };
+    let shown: Vec<Decomposition> = chosen.iter().map(|d| (*d).clone()).collect();
+    let agree = agreement_words(&agreement(&shown))
+        .map(|w| format!(" {w}."))
+        .unwrap_or_default();
     let d = g.describe();
     let caption = format!(
-        "The gap between proxy and gold score along each curve (black; dots are the observed gap where the parts come from fitted curves), split as proxy − gold = regressional + extremal + residual: {}. Regressional Goodhart (a noisy proxy: selection on it regresses to the mean in gold) grows linearly in d = sqrt(KL); extremal Goodhart (the proxy failing far from the initial policy) is the β term that bends gold down. {units_text}.{rho_text}{oracle_text} {}. One panel per RM size{}{}.",
+        "The gap between proxy and gold score along each curve (black; dots are the observed gap where the parts come from fitted curves), split as proxy − gold = regressional + extremal + residual: {}. Regressional Goodhart (a noisy proxy: selection on it regresses to the mean in gold) grows linearly in d = sqrt(KL); extremal Goodhart (the proxy failing far from the initial policy) is the β term that bends gold down. {units_text}.{rho_text}{oracle_text} {}.{agree} One panel per RM size{}{}.",
         how.join("; "),
         residual_words(&chosen),
         if total > chosen.len() {

@@ -3,7 +3,7 @@
 
 use crate::document::{FitRecord, Interval, PredictDoc, ScalingDoc};
 use crate::format::{fmt_num, g6, pm};
-use crate::goodhart::{Decomposition, GapPoint, key_label, kl_label, preferred};
+use crate::goodhart::{Decomposition, GapPoint, agreement, key_label, kl_label, preferred};
 
 /// One row: its cells, and attributes the HTML writer puts on the `<tr>` (machine-readable
 /// values for scripts and tests; the Markdown writer ignores them).
@@ -350,4 +350,62 @@ pub fn decomposition_table(decs: &[Decomposition]) -> Table {
         header,
         rows,
     }
+}
+
+/// The two decompositions (from fits, from samples) of each best-of-n curve compared at the
+/// samples' largest n, in the units shown (None when no curve has both).
+pub fn agreement_table(decs: &[Decomposition]) -> Option<Table> {
+    let shown: Vec<Decomposition> = preferred(decs).into_iter().cloned().collect();
+    let rows: Vec<Row> = agreement(&shown)
+        .iter()
+        .map(|a| {
+            let [(dr, zr), (de, ze)] = a.z();
+            let z = |z: Option<f64>| z.map(|z| crate::format::sig(z, 2)).unwrap_or_default();
+            Row {
+                cells: vec![
+                    key_label(&a.key),
+                    a.units.as_str().to_string(),
+                    g6(a.kl),
+                    pm(a.regressional[0].0, a.regressional[0].1),
+                    pm(a.regressional[1].0, a.regressional[1].1),
+                    g6(dr),
+                    z(zr),
+                    a.expected_difference.map(g6).unwrap_or_default(),
+                    z(a.z_regressional_adjusted()),
+                    pm(a.extremal[0].0, a.extremal[0].1),
+                    pm(a.extremal[1].0, a.extremal[1].1),
+                    g6(de),
+                    z(ze),
+                ],
+                attrs: Vec::new(),
+            }
+        })
+        .collect();
+    if rows.is_empty() {
+        return None;
+    }
+    Some(Table {
+        id: "decomposition-agreement",
+        title: "Goodhart decomposition: from fits against from samples".to_string(),
+        note: "Both estimates at the same KL (the samples' largest n, analytic KL) and in the same units. z: the difference over the two standard errors combined as if independent; the fits' errors are t-intervals, which ignore that the points of a best-of-n curve share their pools, so |z| is overstated. The estimates differ by definition as well as by noise: for a proxy whose best-of-n gold is exactly a + b·proxy_bon, from samples everything is regressional, (1 − b)·proxy_bon(d), while from fits the regressional part is (1 − b)·α_proxy·d; 'by definition' is the difference (1 − b)(α_proxy·d − proxy_bon(d)) and the z after it removes that amount.".to_string(),
+        header: [
+            "curve",
+            "units",
+            "KL",
+            "regressional, fits",
+            "regressional, samples",
+            "difference",
+            "z",
+            "by definition",
+            "z after",
+            "extremal, fits",
+            "extremal, samples",
+            "difference",
+            "z",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
+        rows,
+    })
 }
