@@ -775,7 +775,9 @@ pub fn from_samples(pools: &[Pool], ns: Option<&[usize]>) -> Result<Vec<Decompos
             .map(|mo| rm.total.minus(*mo).stats())
             .collect();
         for units in [Units::Raw, Units::Standardised] {
-            if units == Units::Standardised && !(st.sg > 0.0) {
+            if units == Units::Standardised
+                && st.sg.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater)
+            {
                 continue;
             }
             let mut points = Vec::with_capacity(ns.len());

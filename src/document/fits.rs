@@ -329,12 +329,12 @@ pub struct DecompositionRecord {
     pub kl_penalty: Option<f64>,
     pub source: DecompositionSource,
     pub form: FormId,
-    pub at_peak: Option<GapPoint>,
-    pub at_max_kl: Option<GapPoint>,
     /// The units of every score and part of this record; files written before the field
     /// existed are raw.
     #[serde(default)]
     pub units: Units,
+    pub at_peak: Option<GapPoint>,
+    pub at_max_kl: Option<GapPoint>,
     /// The initial-policy distribution the scores are standardised by (standardised records;
     /// raw records carry it too when one was available, for its correlation).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -71,11 +71,7 @@ fn curves_of(p: &[Pool]) -> Vec<Curve> {
         .collect()
 }
 
-fn one<'a>(
-    decs: &'a [Decomposition],
-    source: DecompositionSource,
-    units: Units,
-) -> &'a Decomposition {
+fn one(decs: &[Decomposition], source: DecompositionSource, units: Units) -> &Decomposition {
     let v: Vec<&Decomposition> = decs
         .iter()
         .filter(|d| d.source == source && d.units == units)

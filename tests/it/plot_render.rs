@@ -424,7 +424,7 @@ fn axes_are_titled_with_units() {
         ),
         (
             "goodhart_decomposition_rl",
-            vec![kl, "proxy − gold (RM units)"],
+            vec![kl, "proxy − gold (raw units)"],
         ),
     ]);
     for f in &figs {
