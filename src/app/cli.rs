@@ -633,6 +633,14 @@ pub struct FitArgs {
     /// ("form_comparison") and on stdout.
     #[arg(long)]
     pub compare_forms: bool,
+    /// What the Goodhart decomposition standardises proxy and gold by (repeatable): a best-of-n
+    /// Samples table of the initial policy (each RM's samples for that RM's curves; the
+    /// standard deviations over all its samples, the proxy-gold correlation and the oracle
+    /// best-of-n curve), `proxy_sd=X,gold_sd=Y` (for every curve), or `none` (raw units only,
+    /// for a proxy already on the gold scale). The raw-unit decomposition is always kept.
+    /// Default: raw units only, with a warning.
+    #[arg(long, value_name = "SAMPLES|proxy_sd=X,gold_sd=Y|none")]
+    pub reference: Vec<String>,
     /// Rename a column: --map source=canonical (repeatable).
     #[arg(long = "map", value_name = "SOURCE=CANONICAL")]
     pub map: Vec<String>,
@@ -739,6 +747,14 @@ pub struct ReportArgs {
     /// The scaling JSON of `goodhart scale` (default: computed here from the fits).
     #[arg(long, value_name = "S")]
     pub scaling: Option<PathBuf>,
+    /// What the Goodhart decomposition standardises proxy and gold by (repeatable): a best-of-n
+    /// Samples table of the initial policy (each RM's samples for that RM's curves; the
+    /// standard deviations over all its samples, the proxy-gold correlation and the oracle
+    /// best-of-n curve), `proxy_sd=X,gold_sd=Y` (for every curve), or `none` (raw units only,
+    /// for a proxy already on the gold scale). The raw-unit decomposition is always kept.
+    /// Default: the --samples given (raw units only without them).
+    #[arg(long, value_name = "SAMPLES|proxy_sd=X,gold_sd=Y|none")]
+    pub reference: Vec<String>,
     /// Existing folder that receives the figures (PNG, SVG), report.html and report.md.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,

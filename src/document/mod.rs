@@ -20,7 +20,8 @@ pub use crate::forms::{FormId, Peak};
 pub use crate::schema::Method;
 pub use fits::{
     BaselineRecord, DecompositionRecord, DecompositionSource, ExtrapolationTest, FitRecord,
-    FitsDocument, FormComparison, FormScore, GapPoint, HoldoutRecord, ParamRecord, SharedFit,
+    FitsDocument, FormComparison, FormScore, GapPoint, HoldoutRecord, OraclePoint, ParamRecord,
+    ReferenceRecord, ReferenceSource, SharedFit, Units,
 };
 pub use predictions::{
     CurvePoint, Interval, IteratedPrediction, PeakPrediction, PredictDoc, Prediction,

@@ -13,6 +13,7 @@ mod bon_cli;
 mod bon_estimator;
 mod cli_fit;
 mod decomposition;
+mod decomposition_units;
 mod demo;
 mod document;
 mod extremes;
