@@ -94,6 +94,20 @@ fn predict_matches_closed_form_peaks_and_propagated_intervals() {
             law(&scaling, method, "beta"),
         );
         let ((alpha, va), (beta, vb)) = (at(la, n), at(lb, n));
+        // Cov(alpha(N), beta(N)) = g_alphaᵀ C g_beta, C from "law_covariances"
+        let lc = scaling["law_covariances"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| {
+                c["method"] == method
+                    && c["model"] == "log-linear"
+                    && c["coefficients"] == serde_json::json!(["alpha", "beta"])
+            })
+            .unwrap();
+        let cm = |i: usize, j: usize| lc["cov"][i][j].as_f64().unwrap();
+        let x = n.log10();
+        let cab = cm(0, 0) + x * cm(0, 1) + x * cm(1, 0) + x * x * cm(1, 1);
         let dof = la["dof"].as_u64().unwrap().min(lb["dof"].as_u64().unwrap());
         let tq = StudentsT::new(0.0, 1.0, dof as f64)
             .unwrap()
@@ -121,9 +135,23 @@ fn predict_matches_closed_form_peaks_and_propagated_intervals() {
             rel(peak_score, score) < 1e-9,
             "{method} {n}: peak score {peak_score} vs {score}"
         );
-        let (lo, hi) = (g(&p["peak"]["kl"]["low"]), g(&p["peak"]["kl"]["high"]));
-        assert!(lo < peak_kl && peak_kl < hi && lo > 0.0);
-        // The curve and its band: R(d) linear in (alpha, beta), taken as independent.
+        let lo = g(&p["peak"]["kl"]["low"]);
+        assert!(lo < peak_kl && lo > 0.0);
+        // An upper bound beyond 10x the largest observed KL is null, with the reason.
+        let cap = 10.0 * scaling["observed_kl_max"][method].as_f64().unwrap();
+        match p["peak"]["kl"]["high"].as_f64() {
+            Some(hi) => assert!(peak_kl < hi && hi <= cap),
+            None => {
+                assert!(p["peak"]["score"]["high"].is_null());
+                assert!(
+                    p["peak_reason"]
+                        .as_str()
+                        .unwrap()
+                        .contains("10x the largest observed KL")
+                );
+            }
+        }
+        // The curve and its band: R(d) linear in (alpha, beta), with their covariance.
         for point in p["curve"].as_array().unwrap() {
             let kl = g(&point["kl"]);
             let d = kl.sqrt();
@@ -132,7 +160,7 @@ fn predict_matches_closed_form_peaks_and_propagated_intervals() {
                 _ => (d, -d * d.ln()),
             };
             let gold = alpha * f1 + beta * f2;
-            let se = (f1 * f1 * va + f2 * f2 * vb).sqrt();
+            let se = (f1 * f1 * va + f2 * f2 * vb + 2.0 * f1 * f2 * cab).sqrt();
             assert!(rel(g(&point["gold"]), gold) < 1e-9, "{method} kl {kl}");
             assert!(rel(g(&point["high"]) - gold, tq * se) < 1e-9);
         }
@@ -141,8 +169,14 @@ fn predict_matches_closed_form_peaks_and_propagated_intervals() {
             "rl" => {
                 let it = &p["iterated"];
                 assert_eq!(it["k"], 3);
-                assert!(rel(g(&it["peak"]["kl"]["value"]), 9.0 * d * d) < 1e-9);
-                assert!(rel(g(&it["peak"]["score"]["value"]), 3.0 * score) < 1e-9);
+                if 9.0 * d * d <= cap {
+                    assert!(rel(g(&it["peak"]["kl"]["value"]), 9.0 * d * d) < 1e-9);
+                    assert!(rel(g(&it["peak"]["score"]["value"]), 3.0 * score) < 1e-9);
+                } else {
+                    // beyond 10x the largest observed KL: no number, a reason
+                    assert!(it["peak"].is_null());
+                    assert!(it["peak_reason"].as_str().unwrap().contains("no valid peak"));
+                }
                 for point in it["curve"].as_array().unwrap() {
                     let d = g(&point["kl"]).sqrt();
                     let want = d * (alpha - beta * d.ln() + beta * 3f64.ln());
@@ -157,8 +191,13 @@ fn predict_matches_closed_form_peaks_and_propagated_intervals() {
             (decades - expected).abs() < 1e-12,
             "decades {decades} vs {expected}"
         );
+        let observed = scaling["observed_kl_max"][method].as_f64().unwrap();
+        let beyond = p["warnings"]
+            .as_array()
+            .is_some_and(|w| w.iter().any(|w| w["kind"] == "beyond_observed_kl"));
+        assert_eq!(beyond, peak_kl > observed, "{method} {n}: {}", p["warning"]);
         match method {
-            "rl" => assert!(p["warning"].is_null()),
+            "rl" => assert_eq!(p["warning"].is_null(), peak_kl <= observed),
             _ => assert!(
                 p["warning"]
                     .as_str()
