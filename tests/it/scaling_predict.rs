@@ -175,7 +175,12 @@ fn predict_matches_closed_form_peaks_and_propagated_intervals() {
                 } else {
                     // beyond 10x the largest observed KL: no number, a reason
                     assert!(it["peak"].is_null());
-                    assert!(it["peak_reason"].as_str().unwrap().contains("no valid peak"));
+                    assert!(
+                        it["peak_reason"]
+                            .as_str()
+                            .unwrap()
+                            .contains("no valid peak")
+                    );
                 }
                 for point in it["curve"].as_array().unwrap() {
                     let d = g(&point["kl"]).sqrt();
