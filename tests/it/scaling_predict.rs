@@ -307,3 +307,153 @@ fn power_model_predictions_use_the_power_laws() {
     );
     assert_eq!(pred["predictions"][0]["model"], "power+power");
 }
+
+/// The demo world at 10x its largest RM (issue 13, items 2-3): from the committed fits JSON,
+/// `scale` then `predict --rm-params 10x`, as library calls.
+fn demo_at_10x(
+    model: goodhart::scaling::predict::LawModel,
+) -> (
+    goodhart::document::ScalingDoc,
+    goodhart::document::PredictDoc,
+    f64,
+) {
+    use goodhart::document::FitsDocument;
+    use goodhart::scaling::predict::{PredictOptions, predict};
+    use goodhart::scaling::{ScaleOptions, SizeKey, scale};
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fits/fits.json");
+    let fits = FitsDocument::read(&path).unwrap();
+    let largest = fits.fits.iter().map(|f| f.rm_params).fold(0.0, f64::max);
+    let scaling = scale(
+        &fits,
+        &ScaleOptions {
+            by: SizeKey::RmParams,
+        },
+    )
+    .unwrap();
+    let size = 10.0 * largest;
+    let pred = predict(
+        &scaling,
+        &PredictOptions {
+            sizes: vec![size],
+            method: None,
+            kl: None,
+            iterations: Some(2),
+            model,
+        },
+    )
+    .unwrap();
+    (scaling, pred, size)
+}
+
+#[test]
+fn demo_at_10x_warns_for_every_crossing_law_and_never_prints_an_absurd_peak() {
+    use goodhart::document::{LawModelKind, WarningKind};
+    use goodhart::scaling::predict::{LawModel, group_label, summary};
+    let (scaling, pred, size) = demo_at_10x(LawModel::LogLinear);
+    assert!(pred.failed.is_empty(), "{:?}", pred.failed);
+    eprintln!("{}", summary(&pred));
+    let largest_fitted = scaling
+        .laws
+        .iter()
+        .flat_map(|l| l.sizes.iter().copied())
+        .fold(0.0, f64::max);
+    let (mut crossing, mut beyond) = (0, 0);
+    for p in &pred.predictions {
+        let label = group_label(p.method, p.target, p.form, &p.group);
+        let observed = scaling.observed_kl_max[p.method.as_str()];
+        assert_eq!(p.observed_kl_max, Some(observed));
+        assert!(p.warnings.iter().all(|w| w.group == label));
+        assert!(p.warnings.iter().all(|w| w.message.starts_with(&label)));
+        // (b) every beta (or alpha) law that crosses zero between the largest fitted size and
+        // the requested one: a named warning with the closed-form size 10^(-a/b)
+        for l in scaling.laws.iter().filter(|l| {
+            l.model == LawModelKind::LogLinear
+                && l.method == p.method
+                && l.target == p.target
+                && l.group == p.group
+        }) {
+            let z = 10f64.powf(-l.a / l.b);
+            if z > largest_fitted && z <= size {
+                crossing += 1;
+                let w = p
+                    .warnings
+                    .iter()
+                    .find(|w| {
+                        w.kind == WarningKind::LawCrossesZero
+                            && w.message.contains(&format!("law of {}", l.coefficient))
+                    })
+                    .unwrap_or_else(|| {
+                        panic!("{label}: no crossing warning for {}", l.coefficient)
+                    });
+                assert!((w.size.unwrap() / z - 1.0).abs() < 1e-9);
+            }
+        }
+        // (c) a peak beyond the observed KL (the closed form from the predicted coefficients)
+        let (alpha, beta) = (p.params["alpha"].value, p.params["beta"].value);
+        let raw = match p.method {
+            goodhart::schema::Method::Bon if alpha > 0.0 && beta > 0.0 => {
+                Some((alpha / (2.0 * beta)).powi(2))
+            }
+            goodhart::schema::Method::Rl if beta > 0.0 => Some((alpha / beta - 1.0).exp().powi(2)),
+            _ => None,
+        };
+        if let Some(k) = raw.filter(|k| *k > observed) {
+            beyond += 1;
+            assert!(
+                p.warnings
+                    .iter()
+                    .any(|w| w.kind == WarningKind::BeyondObservedKl),
+                "{label}: peak KL {k} beyond {observed} without a warning"
+            );
+        }
+        // beta <= 0: no peak, with a reason and a sign warning
+        if beta <= 0.0 {
+            assert!(p.peak.is_none());
+            assert!(p.peak_reason.as_deref().unwrap().contains("no peak"));
+            assert!(
+                p.warnings
+                    .iter()
+                    .any(|w| w.kind == WarningKind::CoefficientSign)
+            );
+        }
+        // no peak KL above 10x the largest observed KL as a plain number, anywhere
+        let cap = 10.0 * observed;
+        let peaks = [
+            p.peak.as_ref(),
+            p.iterated.as_ref().and_then(|i| i.peak.as_ref()),
+        ];
+        for pk in peaks.into_iter().flatten() {
+            for v in [
+                Some(pk.kl.value),
+                pk.kl.low,
+                pk.kl.high,
+                pk.kl.new_rm_low,
+                pk.kl.new_rm_high,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                assert!(v <= cap, "{label}: peak KL {v} beyond {cap}");
+            }
+        }
+        if p.peak.is_none() {
+            assert!(p.peak_reason.is_some(), "{label}: a null peak has a reason");
+        }
+    }
+    // the JSON never holds a number like 5e112
+    fn largest(v: &Value) -> f64 {
+        match v {
+            Value::Number(n) => n.as_f64().unwrap().abs(),
+            Value::Array(a) => a.iter().map(largest).fold(0.0, f64::max),
+            Value::Object(o) => o.values().map(largest).fold(0.0, f64::max),
+            _ => 0.0,
+        }
+    }
+    let json: Value = serde_json::from_slice(&pred.to_json()).unwrap();
+    assert!(largest(&json) <= size, "a number above {size} in the JSON");
+    eprintln!(
+        "{} predictions, {crossing} crossing laws, {beyond} peaks beyond the observed KL",
+        pred.predictions.len()
+    );
+    assert!(crossing >= 1 && beyond >= 1);
+}
