@@ -76,7 +76,7 @@ pub fn dersimonian_laird(x: &DMatrix<f64>, w: &[f64], q: f64) -> f64 {
         return 0.0;
     };
     let tr = w.iter().sum::<f64>() - (inv * xtw2x).trace();
-    if !(tr > 0.0) {
+    if tr <= 0.0 || tr.is_nan() {
         return 0.0;
     }
     ((q - (n - p) as f64) / tr).max(0.0)
@@ -331,7 +331,11 @@ pub fn power_law_regression(s: &Series, mut law: Law) -> Regression {
                     w: Some(wre.clone()),
                     reference,
                 };
-                match solve(&re, &[fixed.params.clone()], &SolverOptions::default()) {
+                match solve(
+                    &re,
+                    std::slice::from_ref(&fixed.params),
+                    &SolverOptions::default(),
+                ) {
                     Ok(sol) => sol,
                     Err(e) => {
                         return failed(law, format!("no random-effects fit: {e}"));

@@ -407,12 +407,12 @@ fn checked_peak(
         );
     }
     let mut capped = false;
-    if peak.kl.high.is_some_and(|h| !(h <= cap)) {
+    if peak.kl.high.is_some_and(|h| h > cap || h.is_nan()) {
         peak.kl.high = None;
         peak.score.high = None;
         capped = true;
     }
-    if peak.kl.new_rm_high.is_some_and(|h| !(h <= cap)) {
+    if peak.kl.new_rm_high.is_some_and(|h| h > cap || h.is_nan()) {
         peak.kl.new_rm_high = None;
         peak.score.new_rm_high = None;
         capped = true;
@@ -511,7 +511,7 @@ fn warnings_for(
         } else {
             ""
         };
-        if !(i.value > 0.0) {
+        if i.value <= 0.0 || i.value.is_nan() {
             out.push(w(
                 WarningKind::CoefficientSign,
                 format!(

@@ -145,12 +145,8 @@ fn prediction_interval_for_a_new_rm_covers_while_the_mean_interval_undercovers()
         "coverage of a fresh RM over {reps} reps at rm_params 1e8, 1e10: new-RM interval {pi:.3?}, mean-law interval {ci:.3?}; mean tau2 {mean_tau2:.5} (true {:.5})",
         tau * tau
     );
-    for k in 0..2 {
-        assert!(
-            (0.92..=0.98).contains(&pi[k]),
-            "new-RM interval covers {}",
-            pi[k]
-        );
+    for c in pi {
+        assert!((0.92..=0.98).contains(&c), "new-RM interval covers {c}");
     }
     // the mean-law interval alone undercovers, badly inside the fitted range
     assert!(ci[0] < 0.8, "mean-law interval at 1e8 covers {}", ci[0]);
