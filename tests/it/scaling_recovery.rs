@@ -322,3 +322,70 @@ fn power_law_recovers_exact_power_data_and_loses_aic_on_log_linear_data() {
         p.aic
     );
 }
+
+/// The covariance between the alpha and beta laws (`"law_covariances"`, propagated from the
+/// per-curve alpha-beta covariance) matches the covariance of the laws' (a, b) across 300
+/// seeded repetitions of the same family.
+#[test]
+fn law_cross_covariance_matches_the_spread_over_repetitions() {
+    let dir = tempfile::tempdir().unwrap();
+    let reps = 300;
+    // per rep: (a_alpha, b_alpha, a_beta, b_beta), and the reported cross-covariance
+    let mut draws: Vec<[f64; 4]> = Vec::new();
+    let mut reported = [[0.0; 2]; 2];
+    for seed in 0..reps {
+        let (_, doc) = run(&log_linear_spec(1000 + seed), dir.path());
+        let ll = |c: &str| {
+            doc.laws
+                .iter()
+                .find(|l| {
+                    l.method == Method::Bon
+                        && l.coefficient == c
+                        && l.model == goodhart::document::LawModelKind::LogLinear
+                })
+                .unwrap()
+        };
+        let (la, lb) = (ll("alpha"), ll("beta"));
+        draws.push([la.a, la.b, lb.a, lb.b]);
+        let c = doc
+            .law_covariances
+            .iter()
+            .find(|c| {
+                c.method == Method::Bon
+                    && c.model == goodhart::document::LawModelKind::LogLinear
+                    && c.coefficients == ["alpha".to_string(), "beta".to_string()]
+            })
+            .unwrap();
+        assert_eq!(c.source, "per-fit covariance of the curves");
+        for (i, row) in reported.iter_mut().enumerate() {
+            for (j, cell) in row.iter_mut().enumerate() {
+                *cell += c.cov[i][j] / reps as f64;
+            }
+        }
+    }
+    let mean: Vec<f64> = (0..4)
+        .map(|k| draws.iter().map(|d| d[k]).sum::<f64>() / reps as f64)
+        .collect();
+    let cov = |p: usize, q: usize| {
+        draws
+            .iter()
+            .map(|d| (d[p] - mean[p]) * (d[q] - mean[q]))
+            .sum::<f64>()
+            / (reps - 1) as f64
+    };
+    for (i, j) in [(0, 0), (1, 1), (0, 1)] {
+        let empirical = cov(i, 2 + j);
+        let ratio = reported[i][j] / empirical;
+        eprintln!(
+            "Cov({} alpha, {} beta): reported {:.3e}, over repetitions {empirical:.3e} (ratio {ratio:.3})",
+            ["a", "b"][i],
+            ["a", "b"][j],
+            reported[i][j]
+        );
+        assert!(
+            (0.7..=1.5).contains(&ratio),
+            "cross-covariance ({i}, {j}): reported {} vs empirical {empirical}",
+            reported[i][j]
+        );
+    }
+}
