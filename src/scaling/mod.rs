@@ -773,7 +773,7 @@ pub fn report(doc: &ScalingDoc) -> String {
         };
         let _ = writeln!(
             s,
-            "{} {} {}{} {:<10} {:<10} {}  (a ± {}, b ± {}, R² {}, AIC {}, {} sizes){}",
+            "{} {} {}{} {:<10} {:<10} {}  (a ± {}, b ± {}, R² {}, AIC {}, {} sizes{}){}",
             l.method,
             l.target,
             l.form,
@@ -790,6 +790,12 @@ pub fn report(doc: &ScalingDoc) -> String {
             opt(l.r2),
             opt(l.aic),
             l.sizes.len(),
+            match (l.tau2, l.fit_se_rms) {
+                (Some(t), Some(se)) =>
+                    format!(", scatter tau {} vs fit se {}", g6(t.sqrt()), g6(se)),
+                (Some(t), None) => format!(", scatter tau {}", g6(t.sqrt())),
+                _ => String::new(),
+            },
             if l.converged {
                 String::new()
             } else {
