@@ -582,6 +582,16 @@ fn warnings_for(
             None,
         ));
     }
+    if observed.is_none() {
+        out.push(w(
+            WarningKind::Other,
+            format!(
+                "{label}: the scaling file holds no observed KL range for {} (\"observed_kl_max\"): the peak is not checked against the data (run goodhart scale again)",
+                c.laws[0].method
+            ),
+            None,
+        ));
+    }
     // (d) beyond a decade (a tolerance, so that exactly one decade, e.g. 3e9 -> 3e10, is not
     // flagged by rounding)
     if decades > 1.0 + 1e-9 {
