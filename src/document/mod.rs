@@ -24,9 +24,10 @@ pub use fits::{
     ReferenceRecord, ReferenceSource, SharedFit, Units,
 };
 pub use predictions::{
-    CurvePoint, Interval, IteratedPrediction, PeakPrediction, PredictDoc, Prediction,
+    CurvePoint, FailedPrediction, Interval, IteratedPrediction, PeakPrediction, PredictDoc,
+    Prediction, PredictionWarning, WarningKind,
 };
-pub use scaling::{JointFit, Law, LawModelKind, ScalingDoc, SizeKey};
+pub use scaling::{JointFit, Law, LawCovariance, LawModelKind, ScalingDoc, SizeKey};
 
 /// The version written into every output file.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

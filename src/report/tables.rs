@@ -216,10 +216,19 @@ pub fn scaling_table(doc: &ScalingDoc) -> Table {
 }
 
 fn interval(i: &Interval) -> String {
-    match (i.low, i.high) {
-        (Some(lo), Some(hi)) => format!("{} [{}, {}]", g6(i.value), g6(lo), g6(hi)),
-        _ => g6(i.value),
+    let bound = |b: Option<f64>| b.map_or("?".to_string(), g6);
+    let mut s = match (i.low, i.high) {
+        (None, None) => g6(i.value),
+        (lo, hi) => format!("{} [{}, {}]", g6(i.value), bound(lo), bound(hi)),
+    };
+    if i.new_rm_low.is_some() || i.new_rm_high.is_some() {
+        s.push_str(&format!(
+            " {{new RM {}, {}}}",
+            bound(i.new_rm_low),
+            bound(i.new_rm_high)
+        ));
     }
+    s
 }
 
 /// Predicted coefficients and peaks with their 95% intervals.
@@ -244,7 +253,10 @@ pub fn predictions_table(doc: &PredictDoc) -> Table {
                     p.model.clone(),
                     group_label(&p.group),
                     params.join("; "),
-                    p.peak.as_ref().map_or("none".into(), |k| interval(&k.kl)),
+                    p.peak.as_ref().map_or_else(
+                        || format!("none: {}", p.peak_reason.as_deref().unwrap_or("no peak")),
+                        |k| interval(&k.kl),
+                    ),
                     p.peak
                         .as_ref()
                         .map_or("none".into(), |k| interval(&k.score)),
@@ -258,7 +270,7 @@ pub fn predictions_table(doc: &PredictDoc) -> Table {
     Table {
         id: "predictions",
         title: "Predictions".to_string(),
-        note: "Coefficients, peak KL and peak score predicted by the log-linear laws for an RM size not trained, with 95% intervals; extrapolation is in decades of size beyond the largest fitted one.".to_string(),
+        note: "Coefficients, peak KL and peak score predicted by the log-linear laws for an RM size not trained, with the 95% interval of the mean law [low, high] and the 95% prediction interval for a new RM {new RM low, high} (which adds the scatter of RMs about the laws; ? = a bound beyond 10x the largest observed KL); extrapolation is in decades of size beyond the largest fitted one. A peak beyond 10x the largest observed KL is not given.".to_string(),
         header: [
             "method",
             "target",

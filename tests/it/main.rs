@@ -30,5 +30,6 @@ mod report;
 mod scaling_cli;
 mod scaling_predict;
 mod scaling_recovery;
+mod scaling_scatter;
 mod sim_cli;
 mod sim_world;
