@@ -28,9 +28,21 @@ fn pending() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
 pub struct PendingGuard(PathBuf);
 
 impl PendingGuard {
-    fn new(path: &Path) -> PendingGuard {
-        pending().push(path.to_path_buf());
-        PendingGuard(path.to_path_buf())
+    /// Creates a temporary file in `parent` and puts it on the list in one step: the list's lock
+    /// is held while the file is created, so an interrupt never sees a temporary file on disk
+    /// that is not on the list yet.
+    fn create(
+        parent: &Path,
+        prefix: &str,
+    ) -> std::io::Result<(tempfile::NamedTempFile, PendingGuard)> {
+        let mut list = pending();
+        let tmp = tempfile::Builder::new()
+            .prefix(prefix)
+            .suffix(".tmp")
+            .tempfile_in(parent)?;
+        list.push(tmp.path().to_path_buf());
+        let guard = PendingGuard(tmp.path().to_path_buf());
+        Ok((tmp, guard))
     }
 }
 
@@ -40,12 +52,15 @@ impl Drop for PendingGuard {
     }
 }
 
-/// Removes every pending temporary file (called on interrupt).
-fn remove_pending() {
-    for p in pending().iter() {
+/// Removes every pending temporary file (called on interrupt). The returned lock is held until
+/// the process exits, so no other thread creates a temporary file after the removal.
+fn remove_pending() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    let list = pending();
+    for p in list.iter() {
         // Already gone (renamed into place, or never written) is fine.
         let _ = std::fs::remove_file(p);
     }
+    list
 }
 
 /// Refuses an output path that is one of the inputs: inputs are never modified.
@@ -82,7 +97,7 @@ pub fn install_interrupt_handler(announce: fn()) -> Result<()> {
         })?;
     std::thread::spawn(move || {
         if signals.forever().next().is_some() {
-            remove_pending();
+            let _held = remove_pending();
             announce();
             std::process::exit(INTERRUPTED_EXIT);
         }
@@ -145,12 +160,8 @@ impl Sink {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let tmp = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
-            .suffix(".tmp")
-            .tempfile_in(&parent)
-            .map_err(write_err)?;
-        let _pending = PendingGuard::new(tmp.path());
+        let (tmp, _pending) =
+            PendingGuard::create(&parent, &format!(".{name}.")).map_err(write_err)?;
         Ok(Sink::File {
             path,
             tmp,
