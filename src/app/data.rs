@@ -41,7 +41,14 @@ pub fn bon(a: &BonArgs, quiet: bool) -> Result<()> {
             KlArg::Pool => KlChoice::Pool,
         },
     };
-    let summary = crate::bon::run(&a.samples, &a.out, &a.map, &a.log.options()?, &opts)?;
+    let summary = crate::bon::run(
+        &a.samples,
+        &a.out,
+        &a.map,
+        &a.log.options()?,
+        &opts,
+        !a.no_prompt_values,
+    )?;
     print_all(quiet, "warning", &summary.notes);
     if !quiet && a.out.as_os_str() != "-" {
         let [read, estimate, write] = summary.seconds;
