@@ -138,8 +138,9 @@ fn refit(rep: &Curve, target: Target, opts: &FitOptions, n_params: usize) -> Opt
 /// Replicate fits of a curve. For a linear form the fit is a linear map of the fitted scores,
 /// θ(y) = Σₖ yₖ·aₖ with aₖ the fit of the k-th unit vector on the same points and weights (the
 /// same solver, once per point), so a replicate that keeps every point (the same selection:
-/// baseline, KL filters, holdout) is θ̂ + Σₖ (y*ₖ − yₖ)·aₖ, equal to its refit to rounding;
-/// any other replicate (or form) is refitted.
+/// baseline, KL filters, holdout: the same KL, standard errors and present scores) is
+/// θ̂ + Σₖ (y*ₖ − yₖ)·aₖ, equal to its refit to rounding; any other replicate (or form) is
+/// refitted.
 struct Refitter<'a> {
     target: Target,
     opts: FitOptions,
@@ -189,8 +190,17 @@ impl<'a> Refitter<'a> {
     }
 
     fn fit(&self, rep: &Curve) -> Option<Vec<f64>> {
+        let c = self.curve;
+        let proxy_pattern = |x: &Curve| {
+            x.proxy
+                .as_ref()
+                .map(|p| p.iter().map(Option::is_some).collect::<Vec<_>>())
+        };
         if let Some((y, columns)) = &self.linear
-            && rep.kl.len() == self.curve.kl.len()
+            && rep.kl == c.kl
+            && rep.gold_se == c.gold_se
+            && rep.proxy_se == c.proxy_se
+            && proxy_pattern(rep) == proxy_pattern(c)
         {
             let y_rep = super::curve_points(rep, self.target, &self.opts).fit.y;
             if y_rep.len() == y.len() {
@@ -366,5 +376,103 @@ fn bca_levels(sorted: &[f64], point: f64, jack: &[f64]) -> (f64, f64) {
         (lo, hi)
     } else {
         (0.025, 0.975)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{CurveKey, Method};
+
+    /// A best-of-n-like curve of 12 points (one at kl = 0) with per-prompt values of 7
+    /// prompts, one of which stops before the last two points.
+    fn curve() -> Curve {
+        let m = 7;
+        let kl: Vec<f64> = (0..12).map(|i| (i as f64 * 0.3).powi(2)).collect();
+        let per: Vec<Vec<f64>> = kl
+            .iter()
+            .enumerate()
+            .map(|(i, k)| {
+                let d = k.sqrt();
+                (0..m)
+                    .map(|p| {
+                        if p == 3 && i >= 10 {
+                            f64::NAN
+                        } else {
+                            d * (0.8 - 0.2 * d) + 0.05 * ((p * 7 + i * 3) % 5) as f64 - 0.1
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let mean = |v: &Vec<f64>| {
+            let f: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
+            f.iter().sum::<f64>() / f.len() as f64
+        };
+        Curve {
+            key: CurveKey {
+                method: Method::Bon,
+                rm_params: 1e8,
+                policy_params: None,
+                rm_data: None,
+                kl_penalty: None,
+            },
+            kl,
+            gold: per.iter().map(mean).collect(),
+            proxy: None,
+            gold_se: Some((0..12).map(|i| 0.01 + 0.002 * i as f64).collect()),
+            proxy_se: None,
+            entropy: None,
+            replicates: Vec::new(),
+            prompts: Some(PromptValues {
+                gold: per,
+                proxy: None,
+            }),
+        }
+    }
+
+    #[test]
+    fn linear_shortcut_equals_a_refit() {
+        let c = curve();
+        let opts = FitOptions::default();
+        let fitted = fit_curve(
+            &c,
+            Target::Gold,
+            &FitOptions {
+                bootstrap: 0,
+                ..opts.clone()
+            },
+        )
+        .unwrap()
+        .outcome
+        .unwrap();
+        let r = Refitter::new(&c, Target::Gold, &opts, &fitted);
+        assert!(r.linear.is_some());
+        let values = &c.prompts.as_ref().unwrap().gold;
+        for b in 0..20 {
+            let counts = resample(7, 1, 2, b);
+            let rep = reweighted(&c, values, Target::Gold, &counts);
+            let fast = r.fit(&rep).unwrap();
+            let slow = refit(&rep, Target::Gold, &r.opts, 2).unwrap();
+            for (f, s) in fast.iter().zip(&slow) {
+                assert!((f - s).abs() < 1e-12 * (1.0 + s.abs()), "{f} vs {s}");
+            }
+        }
+        // all-ones counts give the curve itself
+        let same = reweighted(&c, values, Target::Gold, &[1; 7]);
+        for (a, b) in same.gold.iter().zip(&c.gold) {
+            assert!((a - b).abs() < 1e-15);
+        }
+    }
+
+    #[test]
+    fn bca_levels_are_percentile_levels_without_bias_or_skew() {
+        let sorted: Vec<f64> = (0..1001).map(|i| i as f64).collect();
+        let jack: Vec<f64> = vec![1.0, -1.0, 2.0, -2.0];
+        let (lo, hi) = bca_levels(&sorted, 500.0, &jack);
+        assert!(
+            (lo - 0.025).abs() < 1e-3 && (hi - 0.975).abs() < 1e-3,
+            "{lo} {hi}"
+        );
     }
 }
