@@ -461,7 +461,7 @@ fn shared_pool_warning() {
 /// The per-prompt columns: one value per prompt on every point row (`nan` where a pool is
 /// smaller than n), empty on replicate rows, and their mean is the `gold` column to 6 digits;
 /// `fit` bootstraps by default, `--bootstrap 0` gives Student-t intervals, `--ci bca` BCa ones;
-/// the fits JSON is byte-identical with 1 and 2 threads.
+/// the Curves table and the fits JSON are byte-identical with 1 and 2 threads.
 #[test]
 fn prompt_values_format_defaults_and_threads() {
     let t = TestDir::new();
@@ -502,7 +502,21 @@ fn prompt_values_format_defaults_and_threads() {
         ],
         "2",
     );
+    ok(
+        &[
+            "bon",
+            "s.csv",
+            "--rm-params",
+            "1e8",
+            "--out",
+            "c1.csv",
+            "--bootstrap",
+            "3",
+        ],
+        "1",
+    );
     let text = std::fs::read_to_string(t.path("c.csv")).unwrap();
+    assert_eq!(text, std::fs::read_to_string(t.path("c1.csv")).unwrap());
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
