@@ -128,11 +128,16 @@ fn reweighted(curve: &Curve, values: &[Vec<f64>], target: Target, counts: &[u32]
     out
 }
 
-/// The parameter values of a replicate fitted like the curve (no holdout, no bootstrap).
+/// The parameter values of a replicate fitted like the curve (no bootstrap), followed by its
+/// subtracted kl = 0 baseline (NaN when none).
 fn refit(rep: &Curve, target: Target, opts: &FitOptions, n_params: usize) -> Option<Vec<f64>> {
     let f = fit_curve(rep, target, opts).ok()?;
-    let v = f.fitted()?.values();
-    (v.len() == n_params && v.iter().all(|x| x.is_finite())).then_some(v)
+    let mut v = f.fitted()?.values();
+    if v.len() != n_params || !v.iter().all(|x| x.is_finite()) {
+        return None;
+    }
+    v.push(f.baseline.map_or(f64::NAN, |b| b.value));
+    Some(v)
 }
 
 /// Replicate fits of a curve. For a linear form the fit is a linear map of the fitted scores,
@@ -202,16 +207,20 @@ impl<'a> Refitter<'a> {
             && rep.proxy_se == c.proxy_se
             && proxy_pattern(rep) == proxy_pattern(c)
         {
-            let y_rep = super::curve_points(rep, self.target, &self.opts).fit.y;
-            if y_rep.len() == y.len() {
+            let cp = super::curve_points(rep, self.target, &self.opts);
+            if cp.fit.y.len() == y.len() {
                 let mut v = self.point.clone();
-                for ((a, b), col) in y_rep.iter().zip(y).zip(columns) {
+                for ((a, b), col) in cp.fit.y.iter().zip(y).zip(columns) {
                     let dy = a - b;
                     for (vj, cj) in v.iter_mut().zip(col) {
                         *vj += dy * cj;
                     }
                 }
-                return v.iter().all(|x| x.is_finite()).then_some(v);
+                if !v.iter().all(|x| x.is_finite()) {
+                    return None;
+                }
+                v.push(cp.baseline.map_or(f64::NAN, |b| b.value));
+                return Some(v);
             }
         }
         refit(rep, self.target, &self.opts, self.n_params)
@@ -228,12 +237,14 @@ fn target_values(p: &PromptValues, target: Target) -> Option<&Vec<Vec<f64>>> {
 
 /// Bootstrap intervals of a fit (module docs): from the curve's per-prompt values when it has
 /// them for this target, else from its replicate curves, else none (`None`; also with
-/// `--bootstrap 0`). Returns the number of replicate fits used and the kind of bootstrap.
+/// `--bootstrap 0`). Returns the number of replicate fits used and the kind of bootstrap; the
+/// subtracted baseline's `se` becomes the standard deviation of the replicates' baselines.
 pub(super) fn bootstrap_intervals(
     curve: &Curve,
     target: Target,
     opts: &FitOptions,
     outcome: &mut std::result::Result<FittedForm, String>,
+    baseline: &mut Option<super::Baseline>,
     warnings: &mut Vec<String>,
 ) -> Option<(usize, BootstrapKind)> {
     if opts.bootstrap == 0 {
@@ -341,6 +352,14 @@ pub(super) fn bootstrap_intervals(
         p.ci_high = Some(percentile(&v, hi));
     }
     fitted.covariance = Some(cov);
+    if let Some(base) = baseline.as_mut() {
+        let v: Vec<f64> = values.iter().map(|r| r[n_params]).collect();
+        if v.iter().all(|x| x.is_finite()) {
+            let mu = v.iter().sum::<f64>() / b as f64;
+            let var = v.iter().map(|x| (x - mu) * (x - mu)).sum::<f64>() / (b - 1) as f64;
+            base.se = Some(var.sqrt());
+        }
+    }
     Some((b, kind))
 }
 

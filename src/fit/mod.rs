@@ -353,7 +353,14 @@ pub fn fit_curve(curve: &Curve, target: Target, opts: &FitOptions) -> Result<Cur
                 .map(|e| e.iter().fold(0.0_f64, |a, x| a.max(x.abs()))),
         }
     });
-    let boot = bootstrap::bootstrap_intervals(curve, target, opts, &mut outcome, &mut warnings);
+    let boot = bootstrap::bootstrap_intervals(
+        curve,
+        target,
+        opts,
+        &mut outcome,
+        &mut baseline,
+        &mut warnings,
+    );
     if boot.is_none()
         && curve.key.method == crate::schema::Method::Bon
         && weighted
