@@ -461,7 +461,8 @@ fn shared_pool_warning() {
 /// The per-prompt columns: one value per prompt on every point row (`nan` where a pool is
 /// smaller than n), empty on replicate rows, and their mean is the `gold` column to 6 digits;
 /// `fit` bootstraps by default, `--bootstrap 0` gives Student-t intervals, `--ci bca` BCa ones;
-/// the Curves table and the fits JSON are byte-identical with 1 and 2 threads.
+/// the Curves table and the fits JSON are byte-identical with 1 and 2 threads, and the fits
+/// of the same table written as CSV, Parquet and NDJSON are identical.
 #[test]
 fn prompt_values_format_defaults_and_threads() {
     let t = TestDir::new();
@@ -549,6 +550,30 @@ fn prompt_values_format_defaults_and_threads() {
         std::fs::read(t.path("f1.json")).unwrap(),
         std::fs::read(t.path("f2.json")).unwrap()
     );
+    // the per-prompt values survive Parquet and NDJSON
+    for ext in ["parquet", "ndjson"] {
+        let c = format!("c.{ext}");
+        let f = format!("f.{ext}.json");
+        ok(
+            &[
+                "bon",
+                "s.csv",
+                "--rm-params",
+                "1e8",
+                "--out",
+                &c,
+                "--bootstrap",
+                "3",
+            ],
+            "2",
+        );
+        ok(&["fit", &c, "--out", &f, "--quiet"], "2");
+        assert_eq!(
+            std::fs::read(t.path("f1.json")).unwrap(),
+            std::fs::read(t.path(&f)).unwrap(),
+            "{ext}"
+        );
+    }
     let f = json(&t, "f1.json");
     for fit in f["fits"].as_array().unwrap() {
         assert_eq!(fit["ci_method"], "bootstrap");
