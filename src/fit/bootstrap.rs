@@ -227,6 +227,89 @@ impl<'a> Refitter<'a> {
     }
 }
 
+/// The prompt bootstrap of a linear form when every prompt has a value at every point (equal
+/// pools): a replicate's scores are then y + Σₚ (cₚ·m/W − 1)·vₚ/m (W = Σ cₚ: m for a resample,
+/// m − 1 leaving one prompt out), and the fit and baseline are affine in them, so the replicate
+/// is θ̂ + Σₚ (cₚ·m/W − 1)·hₚ with hₚ the fit's response to
+/// prompt p's values (their selection and baseline as for the curve, then Σₖ·aₖ) over m: m·p
+/// operations per replicate instead of m·K, equal to the refit to rounding.
+struct PromptShortcut {
+    /// hₚ for each prompt: the parameters' response, then the baseline's (NaN without one).
+    h: Vec<Vec<f64>>,
+}
+
+impl PromptShortcut {
+    fn new(r: &Refitter, values: &[Vec<f64>]) -> Option<PromptShortcut> {
+        let (y, columns) = r.linear.as_ref()?;
+        let c = r.curve;
+        let m = values.first()?.len();
+        if values
+            .iter()
+            .any(|v| v.len() != m || v.iter().any(|x| x.is_nan()))
+        {
+            return None;
+        }
+        let h = (0..m)
+            .map(|p| {
+                let mut pseudo = Curve {
+                    key: c.key,
+                    kl: c.kl.clone(),
+                    gold: c.gold.clone(),
+                    proxy: c.proxy.clone(),
+                    gold_se: c.gold_se.clone(),
+                    proxy_se: c.proxy_se.clone(),
+                    entropy: None,
+                    replicates: Vec::new(),
+                    prompts: None,
+                };
+                match r.target {
+                    Target::Gold => pseudo.gold = values.iter().map(|v| v[p]).collect(),
+                    Target::Proxy => {
+                        let proxy = pseudo.proxy.as_mut()?;
+                        for (x, v) in proxy.iter_mut().zip(values) {
+                            *x = x.map(|_| v[p]);
+                        }
+                    }
+                }
+                let cp = super::curve_points(&pseudo, r.target, &r.opts);
+                if cp.fit.y.len() != y.len() {
+                    return None;
+                }
+                let mut hp = vec![0.0; r.n_params + 1];
+                for (yk, col) in cp.fit.y.iter().zip(columns) {
+                    for (hj, cj) in hp.iter_mut().zip(col) {
+                        *hj += yk * cj;
+                    }
+                }
+                hp[r.n_params] = cp.baseline.map_or(f64::NAN, |b| b.value);
+                Some(hp.into_iter().map(|x| x / m as f64).collect())
+            })
+            .collect::<Option<Vec<Vec<f64>>>>()?;
+        Some(PromptShortcut { h })
+    }
+
+    /// The replicate of these resample counts: parameters, then baseline.
+    fn fit(&self, r: &Refitter, baseline: f64, counts: &[u32]) -> Option<Vec<f64>> {
+        let mut v = r.point.clone();
+        v.push(baseline);
+        // the reweighted mean is Σ cₚvₚ/W = Σ vₚ/m + Σ (cₚ·m/W − 1)·vₚ/m, W = Σ cₚ
+        let total: u64 = counts.iter().map(|&c| c as u64).sum();
+        if total == 0 {
+            return None;
+        }
+        let scale = self.h.len() as f64 / total as f64;
+        for (hp, &c) in self.h.iter().zip(counts) {
+            let k = c as f64 * scale - 1.0;
+            if k != 0.0 {
+                for (vj, hj) in v.iter_mut().zip(hp) {
+                    *vj += k * hj;
+                }
+            }
+        }
+        v[..r.n_params].iter().all(|x| x.is_finite()).then_some(v)
+    }
+}
+
 /// The per-prompt values of the target, when the curve has them for it.
 fn target_values(p: &PromptValues, target: Target) -> Option<&Vec<Vec<f64>>> {
     match target {
@@ -261,12 +344,15 @@ pub(super) fn bootstrap_intervals(
     let (values, jackknife, kind, total) = if let Some(values) = prompt_values {
         let m = values[0].len();
         let hash = curve_hash(curve, target);
+        let shortcut = PromptShortcut::new(&refitter, values);
+        let point_baseline = baseline.map_or(f64::NAN, |b| b.value);
+        let replicate = |counts: &[u32]| match &shortcut {
+            Some(s) => s.fit(&refitter, point_baseline, counts),
+            None => refitter.fit(&reweighted(curve, values, target, counts)),
+        };
         let reps: Vec<Option<Vec<f64>>> = (0..opts.bootstrap as u64)
             .into_par_iter()
-            .map(|b| {
-                let counts = resample(m, opts.seed, hash, b);
-                refitter.fit(&reweighted(curve, values, target, &counts))
-            })
+            .map(|b| replicate(&resample(m, opts.seed, hash, b)))
             .collect();
         let jackknife = (opts.interval == BootstrapInterval::Bca).then(|| {
             (0..m)
@@ -274,7 +360,7 @@ pub(super) fn bootstrap_intervals(
                 .map(|p| {
                     let mut counts = vec![1u32; m];
                     counts[p] = 0;
-                    refitter.fit(&reweighted(curve, values, target, &counts))
+                    replicate(&counts)
                 })
                 .collect::<Option<Vec<Vec<f64>>>>()
         });
@@ -481,6 +567,59 @@ mod tests {
         let same = reweighted(&c, values, Target::Gold, &[1; 7]);
         for (a, b) in same.gold.iter().zip(&c.gold) {
             assert!((a - b).abs() < 1e-15);
+        }
+    }
+
+    #[test]
+    fn prompt_shortcut_equals_a_refit_with_equal_pools() {
+        let mut c = curve();
+        let values: Vec<Vec<f64>> = c
+            .prompts
+            .as_ref()
+            .unwrap()
+            .gold
+            .iter()
+            .map(|v| {
+                v.iter()
+                    .map(|x| if x.is_nan() { 0.3 } else { *x })
+                    .collect()
+            })
+            .collect();
+        c.gold = values
+            .iter()
+            .map(|v| v.iter().sum::<f64>() / v.len() as f64)
+            .collect();
+        let opts = FitOptions::default();
+        let fitted = fit_curve(
+            &c,
+            Target::Gold,
+            &FitOptions {
+                bootstrap: 0,
+                ..opts.clone()
+            },
+        )
+        .unwrap();
+        let base = fitted.baseline.unwrap().value;
+        let fitted = fitted.outcome.unwrap();
+        let r = Refitter::new(&c, Target::Gold, &opts, &fitted);
+        let s = PromptShortcut::new(&r, &values).expect("equal pools, linear form");
+        let mut all: Vec<Vec<u32>> = (0..20).map(|b| resample(7, 3, 4, b)).collect();
+        all.push(vec![1, 1, 0, 1, 1, 1, 1]);
+        for counts in all {
+            let fast = s.fit(&r, base, &counts).unwrap();
+            let slow = refit(
+                &reweighted(&c, &values, Target::Gold, &counts),
+                Target::Gold,
+                &r.opts,
+                2,
+            )
+            .unwrap();
+            for (f, s) in fast.iter().zip(&slow) {
+                assert!(
+                    (f - s).abs() < 1e-12 * (1.0 + s.abs()),
+                    "{counts:?}: {f} vs {s}"
+                );
+            }
         }
     }
 
