@@ -109,7 +109,7 @@ type Intervals = ([(f64, f64); 2], Vec<f64>);
 /// default) cover α in 93.0% and β in 93.5%; BCa (`--ci bca`, first 100 repetitions) 92.0% and
 /// 94.0%. (The weighted and unweighted population fits differ by 0.0013 in α and 0.0009 in β,
 /// about a tenth of a standard error.) Runtime in a debug build on the 2-core machine: about
-/// 31 s.
+/// 7 s.
 #[test]
 fn coverage_with_shared_pools() {
     const REPS: usize = 200;
@@ -233,7 +233,7 @@ fn demo_samples() -> std::path::PathBuf {
 /// subtracted, and refitted by the 2x2 weighted normal equations (weights 1/se² of the point
 /// estimate, as goodhart's fit). Every α and β standard error of the 36 fits (18 RMs, gold and
 /// proxy) must lie within 0.7-1.5x of the independent bootstrap's standard deviation. Measured:
-/// ratios 0.942-1.087 (median 0.998) over the 72 standard errors. Runtime (debug): about 10 s.
+/// ratios 0.942-1.087 (median 0.998) over the 72 standard errors. Runtime (debug): about 4 s.
 #[test]
 fn demo_ses_match_an_independent_prompt_bootstrap() {
     let t = TestDir::new();
