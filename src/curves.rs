@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::ingest::{ColumnData, ColumnMap, LogOptions, Table, read_table};
+use crate::ingest::{ColumnData, ColumnMap, LogOptions, Table, check_equal_lengths, read_table};
 use crate::schema::{CURVES, CurveKey, Method};
 
 /// A validated Curves table (README.md, "The Curves table"; ARCHITECTURE.md), one entry per row.
@@ -254,6 +254,13 @@ impl CurvesTable {
         .into_iter()
         .map(|c| (c, table.take(c)))
         .collect();
+        // Rows are indexed across columns (a curve's key, its points): one length for all.
+        let sources: Vec<(String, usize)> = cols
+            .iter()
+            .filter_map(|(c, d)| d.as_ref().map(|d| (table.source_name(c), d.len())))
+            .collect();
+        let lengths: Vec<(&str, usize)> = sources.iter().map(|(c, n)| (c.as_str(), *n)).collect();
+        check_equal_lengths(&path, None, &lengths)?;
         let mut cols = cols.into_iter();
         // Cannot fail: the list above has one name for each call of next() below.
         let mut next = || cols.next().expect("one entry per name above").1;

@@ -66,6 +66,22 @@ pub enum Error {
         found: String,
     },
 
+    /// Columns read together whose lengths differ: a corrupt table (a Parquet column chunk that
+    /// decodes to fewer values than its row group has rows), or a dump record whose score
+    /// arrays differ in length. Raised by [`crate::ingest::check_equal_lengths`].
+    #[error("{path}: {}", unequal_lengths(.record, .column, *.len, .reference, *.reference_len))]
+    UnequalLengths {
+        path: PathBuf,
+        /// The record of a dump (`prompt index 0 (prompt 'a')`); `None` for a table's columns.
+        record: Option<String>,
+        /// The first column whose length differs from the others'.
+        column: String,
+        len: usize,
+        /// A column of the length most columns have.
+        reference: String,
+        reference_len: usize,
+    },
+
     #[error("{path}: column '{column}', row {row}: {problem} (value: '{value}')")]
     BadValue {
         path: PathBuf,
@@ -153,3 +169,22 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The message of [`Error::UnequalLengths`] after the path.
+fn unequal_lengths(
+    record: &Option<String>,
+    column: &str,
+    len: usize,
+    reference: &str,
+    reference_len: usize,
+) -> String {
+    match record {
+        None => format!(
+            "column '{column}' has {len} values but column '{reference}' has {reference_len}: every column of a table needs one value per row (the file is corrupt or was cut short)"
+        ),
+        // Two score arrays: named in their order (a tie makes the first the reference).
+        Some(record) => format!(
+            "{record}: '{reference}' has {reference_len} values but '{column}' has {len}: every sample needs both scores"
+        ),
+    }
+}

@@ -19,24 +19,31 @@ pub enum FuzzTarget {
     TidyNdjson,
     TidyParquet,
     SamplesCsv,
+    SamplesNdjson,
+    SamplesParquet,
     Trl,
     Wandb,
     Tensorboard,
     Verl,
     BonJson,
+    /// A gold-evaluation file (`--gold-from`, CSV) joined to a fixed, valid TRL log.
+    GoldFromCsv,
 }
 
 impl FuzzTarget {
-    pub const ALL: [FuzzTarget; 9] = [
+    pub const ALL: [FuzzTarget; 12] = [
         FuzzTarget::TidyCsv,
         FuzzTarget::TidyNdjson,
         FuzzTarget::TidyParquet,
         FuzzTarget::SamplesCsv,
+        FuzzTarget::SamplesNdjson,
+        FuzzTarget::SamplesParquet,
         FuzzTarget::Trl,
         FuzzTarget::Wandb,
         FuzzTarget::Tensorboard,
         FuzzTarget::Verl,
         FuzzTarget::BonJson,
+        FuzzTarget::GoldFromCsv,
     ];
 
     /// The fuzz target's name (`fuzz/fuzz_targets/NAME.rs`, corpus `fuzz/corpus/NAME/`).
@@ -46,11 +53,14 @@ impl FuzzTarget {
             FuzzTarget::TidyNdjson => "tidy_ndjson",
             FuzzTarget::TidyParquet => "tidy_parquet",
             FuzzTarget::SamplesCsv => "samples_csv",
+            FuzzTarget::SamplesNdjson => "samples_ndjson",
+            FuzzTarget::SamplesParquet => "samples_parquet",
             FuzzTarget::Trl => "trl_json",
             FuzzTarget::Wandb => "wandb_csv",
             FuzzTarget::Tensorboard => "tensorboard_csv",
             FuzzTarget::Verl => "verl_jsonl",
             FuzzTarget::BonJson => "bon_json",
+            FuzzTarget::GoldFromCsv => "gold_from_csv",
         }
     }
 
@@ -60,8 +70,8 @@ impl FuzzTarget {
     fn file_names(self) -> &'static [&'static str] {
         match self {
             FuzzTarget::TidyCsv | FuzzTarget::SamplesCsv => &["input.csv"],
-            FuzzTarget::TidyNdjson => &["input.ndjson"],
-            FuzzTarget::TidyParquet => &["input.parquet"],
+            FuzzTarget::TidyNdjson | FuzzTarget::SamplesNdjson => &["input.ndjson"],
+            FuzzTarget::TidyParquet | FuzzTarget::SamplesParquet => &["input.parquet"],
             FuzzTarget::Trl => &["trainer_state.json"],
             FuzzTarget::Wandb => &["wandb_export.csv"],
             FuzzTarget::Tensorboard => &[
@@ -70,6 +80,7 @@ impl FuzzTarget {
             ],
             FuzzTarget::Verl => &["verl_log.jsonl"],
             FuzzTarget::BonJson => &["bon_dump.json"],
+            FuzzTarget::GoldFromCsv => &["gold.csv"],
         }
     }
 
@@ -88,22 +99,30 @@ impl FuzzTarget {
             FuzzTarget::TidyCsv
             | FuzzTarget::TidyNdjson
             | FuzzTarget::TidyParquet
-            | FuzzTarget::SamplesCsv => LogFormat::Tidy,
-            FuzzTarget::Trl => LogFormat::Trl,
+            | FuzzTarget::SamplesCsv
+            | FuzzTarget::SamplesNdjson
+            | FuzzTarget::SamplesParquet => LogFormat::Tidy,
+            FuzzTarget::Trl | FuzzTarget::GoldFromCsv => LogFormat::Trl,
             FuzzTarget::Wandb => LogFormat::Wandb,
             FuzzTarget::Tensorboard => LogFormat::Tensorboard,
             FuzzTarget::Verl => LogFormat::Verl,
             FuzzTarget::BonJson => LogFormat::BonJson,
         };
-        // Trainer logs and samples rarely carry the RM size; give it so reading goes deep.
-        let tidy_curves = matches!(
+        // Trainer logs and samples rarely carry the RM size; give it so reading goes deep. The
+        // NDJSON and Parquet samples targets read files with an rm_params column instead (as
+        // `goodhart generate sim` writes them), so both paths of the samples reader are fuzzed.
+        let rm_in_file = matches!(
             self,
-            FuzzTarget::TidyCsv | FuzzTarget::TidyNdjson | FuzzTarget::TidyParquet
+            FuzzTarget::TidyCsv
+                | FuzzTarget::TidyNdjson
+                | FuzzTarget::TidyParquet
+                | FuzzTarget::SamplesNdjson
+                | FuzzTarget::SamplesParquet
         );
         LogOptions {
             format: Some(format),
             meta: RunMeta {
-                rm_params: (!tidy_curves).then_some(1e8),
+                rm_params: (!rm_in_file).then_some(1e8),
                 ..RunMeta::default()
             },
             keys: KeyOptions {
@@ -113,6 +132,25 @@ impl FuzzTarget {
             ..LogOptions::default()
         }
     }
+}
+
+/// The fixed TRL log the gold files of [`FuzzTarget::GoldFromCsv`] are joined to: steps 0, 10,
+/// .., 200 with KL and proxy score, and no gold score of its own.
+fn gold_join_log() -> String {
+    let points: Vec<String> = (0..=20)
+        .map(|i| {
+            let kl = 0.5 * f64::from(i);
+            let score = 0.8 * kl.sqrt() - 0.05 * kl;
+            format!(
+                r#"{{"step": {}, "objective/kl": {kl}, "objective/scores": {score}}}"#,
+                i * 10
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"global_step": 200, "log_history": [{}]}}"#,
+        points.join(", ")
+    )
 }
 
 /// Feeds `data` to the target's reader (through a file, as users do) and, when it reads, to
@@ -132,9 +170,21 @@ pub fn run(target: FuzzTarget, data: &[u8]) -> Result<usize> {
         })?;
         paths.push(path);
     }
-    let opts = target.options();
+    let mut opts = target.options();
+    if target == FuzzTarget::GoldFromCsv {
+        let log = dir.path().join("trainer_state.json");
+        std::fs::write(&log, gold_join_log()).map_err(|source| crate::Error::Write {
+            path: log.clone(),
+            source,
+        })?;
+        opts.gold_from = paths.pop();
+        paths.push(log);
+    }
     match target {
-        FuzzTarget::SamplesCsv | FuzzTarget::BonJson => {
+        FuzzTarget::SamplesCsv
+        | FuzzTarget::SamplesNdjson
+        | FuzzTarget::SamplesParquet
+        | FuzzTarget::BonJson => {
             let (pools, _warnings) = crate::bon::read_samples(&paths, &[], &opts)?;
             let curves = bon_curves(&pools, &BonOptions::default())?;
             Ok(curves.len())

@@ -70,8 +70,19 @@ pub enum Command {
 pub enum KlArg {
     /// ln n - (n-1)/n, the paper's formula (an upper bound)
     Analytic,
-    /// the exact KL of best-of-n over each empirical pool, averaged over prompts
+    /// the plug-in KL of best-of-n (drawn with replacement) under each empirical pool, averaged
+    /// over prompts
     Pool,
+}
+
+/// `--common-prompts` of `goodhart bon`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CommonPromptsArg {
+    /// cut every pool of a curve to its smallest pool size, by a uniformly random subset of its
+    /// samples (seeded by --seed): all prompts, n up to the smallest pool
+    Truncate,
+    /// keep only the prompts whose pool has N >= the largest n (--n, or the largest pool)
+    Complete,
 }
 
 #[derive(Debug, Args)]
@@ -95,9 +106,13 @@ pub struct BonArgs {
     /// `goodhart fit` bootstraps prompts from; its intervals are then Student-t.
     #[arg(long)]
     pub no_prompt_values: bool,
-    /// Seed of the bootstrap.
+    /// Seed of the bootstrap and of `--common-prompts truncate`.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Give every n of a curve the same prompts when its pools have unequal sizes (by default
+    /// each n averages the prompts whose pool has N >= n, with a warning).
+    #[arg(long, value_enum, value_name = "HOW")]
+    pub common_prompts: Option<CommonPromptsArg>,
     /// Which KL is written as `kl` (both are written: `kl` and `kl_pool`).
     #[arg(long, value_enum, default_value_t = KlArg::Analytic)]
     pub kl: KlArg,
@@ -658,6 +673,14 @@ pub struct FitArgs {
     /// ("form_comparison") and on stdout.
     #[arg(long)]
     pub compare_forms: bool,
+    /// What the Goodhart decomposition standardises proxy and gold by (repeatable): a best-of-n
+    /// Samples table of the initial policy (each RM's samples for that RM's curves; the
+    /// standard deviations over all its samples, the proxy-gold correlation and the oracle
+    /// best-of-n curve), `proxy_sd=X,gold_sd=Y` (for every curve), or `none` (raw units only,
+    /// for a proxy already on the gold scale). The raw-unit decomposition is always kept.
+    /// Default: raw units only, with a warning.
+    #[arg(long, value_name = "SAMPLES|proxy_sd=X,gold_sd=Y|none")]
+    pub reference: Vec<String>,
     /// Rename a column: --map source=canonical (repeatable).
     #[arg(long = "map", value_name = "SOURCE=CANONICAL")]
     pub map: Vec<String>,
@@ -764,6 +787,14 @@ pub struct ReportArgs {
     /// The scaling JSON of `goodhart scale` (default: computed here from the fits).
     #[arg(long, value_name = "S")]
     pub scaling: Option<PathBuf>,
+    /// What the Goodhart decomposition standardises proxy and gold by (repeatable): a best-of-n
+    /// Samples table of the initial policy (each RM's samples for that RM's curves; the
+    /// standard deviations over all its samples, the proxy-gold correlation and the oracle
+    /// best-of-n curve), `proxy_sd=X,gold_sd=Y` (for every curve), or `none` (raw units only,
+    /// for a proxy already on the gold scale). The raw-unit decomposition is always kept.
+    /// Default: the --samples given (raw units only without them).
+    #[arg(long, value_name = "SAMPLES|proxy_sd=X,gold_sd=Y|none")]
+    pub reference: Vec<String>,
     /// Existing folder that receives the figures (PNG, SVG), report.html and report.md.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,

@@ -1,8 +1,10 @@
 //! The data commands: `inspect`, `bon`, `convert`, `generate law` and `generate sim`.
 
-use super::cli::{BonArgs, ConvertArgs, InspectArgs, KlArg, LawArgs, MethodArg, SimArgs};
+use super::cli::{
+    BonArgs, CommonPromptsArg, ConvertArgs, InspectArgs, KlArg, LawArgs, MethodArg, SimArgs,
+};
 use super::{print_all, print_out};
-use crate::bon::{BonOptions, KlChoice};
+use crate::bon::{BonOptions, CommonPrompts, KlChoice};
 use crate::error::{Error, Result};
 use crate::generate::law::{Coefficient, LawSpec};
 use crate::ingest::{ColumnMap, LogFormat};
@@ -41,12 +43,17 @@ pub fn bon(a: &BonArgs, quiet: bool) -> Result<()> {
             KlArg::Pool => KlChoice::Pool,
         },
     };
+    let common = a.common_prompts.map(|c| match c {
+        CommonPromptsArg::Truncate => CommonPrompts::Truncate,
+        CommonPromptsArg::Complete => CommonPrompts::Complete,
+    });
     let summary = crate::bon::run(
         &a.samples,
         &a.out,
         &a.map,
         &a.log.options()?,
         &opts,
+        common,
         !a.no_prompt_values,
     )?;
     print_all(quiet, "warning", &summary.notes);

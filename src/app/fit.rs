@@ -11,6 +11,7 @@ use crate::fit::{
     shared_alpha, summarize_warnings,
 };
 use crate::forms::FormId;
+use crate::goodhart::{Reference, ReferenceChoice, references_from_samples};
 use crate::ingest::ColumnMap;
 use crate::output::{Sink, ensure_not_input};
 use crate::schema::CURVES;
@@ -72,6 +73,67 @@ pub fn fit_options(a: &FitArgs) -> Result<FitOptions> {
     })
 }
 
+/// The `--reference` values of a command line: `none`, `proxy_sd=X,gold_sd=Y`, or Samples
+/// tables (read as `goodhart bon` reads them). No value: [`ReferenceChoice::Default`].
+pub fn reference_choice(
+    values: &[String],
+    logs: &crate::ingest::LogOptions,
+) -> Result<(ReferenceChoice, Vec<String>)> {
+    if values.is_empty() {
+        return Ok((ReferenceChoice::Default, Vec::new()));
+    }
+    if values.iter().any(|v| v.trim().eq_ignore_ascii_case("none")) {
+        if values.len() > 1 {
+            return Err(Error::Usage(
+                "--reference none cannot be combined with another --reference".to_string(),
+            ));
+        }
+        return Ok((ReferenceChoice::RawOnly, Vec::new()));
+    }
+    let mut refs = Vec::new();
+    let mut paths = Vec::new();
+    for v in values {
+        if v.contains("_sd=") {
+            let (mut proxy, mut gold) = (None, None);
+            for part in v.split(',') {
+                let (name, value) = part.split_once('=').ok_or_else(|| {
+                    Error::Usage(format!("--reference {v}: expected proxy_sd=X,gold_sd=Y"))
+                })?;
+                let x: f64 = value.trim().parse().map_err(|_| {
+                    Error::Usage(format!("--reference {v}: {value} is not a number"))
+                })?;
+                match name.trim() {
+                    "proxy_sd" => proxy = Some(x),
+                    "gold_sd" => gold = Some(x),
+                    other => {
+                        return Err(Error::Usage(format!(
+                            "--reference {v}: unknown name {other} (expected proxy_sd and gold_sd)"
+                        )));
+                    }
+                }
+            }
+            let (Some(p), Some(g)) = (proxy, gold) else {
+                return Err(Error::Usage(format!(
+                    "--reference {v}: give both proxy_sd and gold_sd"
+                )));
+            };
+            refs.push(Reference::given(p, g)?);
+        } else {
+            paths.push(std::path::PathBuf::from(v));
+        }
+    }
+    let mut notes = Vec::new();
+    if !paths.is_empty() {
+        let (pools, n) = crate::bon::read_samples(&paths, &[], logs)?;
+        notes = n;
+        // Samples references first: find_reference prefers a reference of the curve's RM.
+        let mut from = references_from_samples(&pools)?;
+        from.append(&mut refs);
+        refs = from;
+    }
+    Ok((ReferenceChoice::These(refs), notes))
+}
+
 /// Runs a parsed `goodhart fit` command line.
 pub fn command(a: &FitArgs, quiet: bool) -> Result<()> {
     let map = ColumnMap::parse(&a.map, CURVES)?;
@@ -83,8 +145,11 @@ pub fn command(a: &FitArgs, quiet: bool) -> Result<()> {
     // Create the outputs first, so that a bad path fails before any work.
     let out = Sink::create(&a.out)?;
     let csv = a.csv.as_deref().map(Sink::create).transpose()?;
-    let (curves, read_warnings) = read_curves(&a.curves, &map, &a.log.options()?)?;
+    let logs = a.log.options()?;
+    let (reference, ref_notes) = reference_choice(&a.reference, &logs)?;
+    let (curves, read_warnings) = read_curves(&a.curves, &map, &logs)?;
     print_all(quiet, "warning", &read_warnings);
+    print_all(quiet, "warning", &ref_notes);
     let mut fits = fit_curves(&curves, &opts)?;
     let shared = if a.share_alpha_rl {
         shared_alpha::share_alpha_rl(&curves, &opts, &mut fits)?
@@ -98,7 +163,11 @@ pub fn command(a: &FitArgs, quiet: bool) -> Result<()> {
     };
     print_all(quiet, "warning", &summarize_warnings(&fits));
     let mut doc = fit_document(&fits, shared, comparison);
-    let decomposition = crate::goodhart::decompose(&mut doc, &curves);
+    let refs = reference.resolve(&[])?;
+    let (decomposition, dec_warnings) = crate::goodhart::decompose(&mut doc, &curves, &refs);
+    if reference != ReferenceChoice::RawOnly {
+        print_all(quiet, "warning", &dec_warnings);
+    }
     let to_stdout = out.path().is_none();
     // Both outputs or neither: a failure writing one leaves no other in place.
     let json = doc.to_json();

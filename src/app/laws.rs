@@ -74,21 +74,26 @@ pub fn predict(a: &PredictArgs, quiet: bool) -> Result<()> {
         },
     };
     let pred = predict_laws(&doc, &opts)?;
-    let warnings: Vec<String> = pred
+    let mut warnings: Vec<String> = pred
         .predictions
         .iter()
-        .filter_map(|p| {
-            p.warning
-                .as_ref()
-                .map(|w| format!("{} {}: {w}", p.method, p.target))
-        })
+        .flat_map(|p| p.warnings.iter().map(|w| w.message.clone()))
         .collect();
+    warnings.extend(
+        pred.failed
+            .iter()
+            .map(|f| format!("not predicted: {}", f.reason)),
+    );
     print_all(quiet, "warning", &warnings);
     let bytes = if json {
         pred.to_json()
     } else {
         crate::scaling::predict::table(&pred).to_bytes_for(&a.out)?
     };
+    let to_stdout = out.path().is_none();
     out.commit(&bytes)?;
+    if !to_stdout {
+        print_out(quiet, &crate::scaling::predict::summary(&pred))?;
+    }
     Ok(())
 }

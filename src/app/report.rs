@@ -7,7 +7,8 @@ use super::{print_all, print_out};
 use crate::bon::Pool;
 use crate::document::{FitsDocument, ScalingDoc};
 use crate::error::{Error, Result};
-use crate::report::{Provenance, REPORT_FILES, analyse, write_report};
+use crate::report::analysis::analyse_with;
+use crate::report::{Provenance, REPORT_FILES, write_report};
 
 /// Fails unless `dir` is an existing folder (checked before any work).
 pub fn ensure_folder(dir: &std::path::Path) -> Result<()> {
@@ -30,6 +31,8 @@ pub fn command(a: &ReportArgs, quiet: bool) -> Result<()> {
     ensure_folder(&a.out)?;
     let map = crate::ingest::ColumnMap::parse(&a.map, crate::schema::CURVES)?;
     let logs = a.log.options()?;
+    let (reference, ref_notes) = super::fit::reference_choice(&a.reference, &logs)?;
+    print_all(quiet, "warning", &ref_notes);
     let (curves, warnings) = crate::curves::read_curves(&a.curves, &map, &logs)?;
     print_all(quiet, "warning", &warnings);
     let pools: Vec<Pool> = if a.samples.is_empty() {
@@ -51,7 +54,7 @@ pub fn command(a: &ReportArgs, quiet: bool) -> Result<()> {
         .collect::<Vec<_>>()
         .join(" ");
     let provenance = Provenance::for_paths(command, None, &files)?;
-    let analysis = analyse(&curves, &pools, fits, scaling)?;
+    let analysis = analyse_with(&curves, &pools, fits, scaling, &reference)?;
     let written = write_report(&a.out, "goodhart report", &curves, &analysis, provenance)?;
     print_all(quiet, "note", &analysis.notes);
     print_out(

@@ -1,5 +1,5 @@
 //! The unbiased best-of-n estimator (Nakano et al. 2021, App. I) over pools of scored samples:
-//! per-prompt BoN gold and proxy scores and the exact pool KL, their means and standard errors
+//! per-prompt BoN gold and proxy scores and the plug-in pool KL, their means and standard errors
 //! over prompts, and prompt-bootstrap replicate curves.
 //!
 //! Results are byte-identical whatever the thread count: per-prompt work runs in parallel but
@@ -13,7 +13,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use super::samples::Pool;
-use super::weights::{analytic_kl, bon_weights, pool_kl};
+use super::weights::{PoolKl, analytic_kl, bon_weights};
 use crate::error::{Error, Result};
 use crate::schema::CurveKey;
 
@@ -22,7 +22,8 @@ use crate::schema::CurveKey;
 pub enum KlChoice {
     /// ln n - (n - 1)/n, the paper's formula (an upper bound).
     Analytic,
-    /// The exact KL over each empirical pool, averaged over prompts.
+    /// The plug-in KL of best-of-n (drawn with replacement) over each empirical pool,
+    /// averaged over prompts ([`super::weights::pool_kl`]).
     Pool,
 }
 
@@ -63,7 +64,7 @@ pub struct CurvePoint {
     pub n: usize,
     /// ln n - (n - 1)/n
     pub kl_analytic: f64,
-    /// Mean over prompts of the exact pool KL.
+    /// Mean over prompts of the plug-in pool KL ([`super::weights::pool_kl`]).
     pub kl_pool: f64,
     pub gold: f64,
     pub proxy: f64,
@@ -111,7 +112,7 @@ pub fn default_n_grid(max_pool: usize) -> Vec<usize> {
     }
 }
 
-/// The weights of every requested n <= N for pools of N samples, and their KL without ties.
+/// The weights of every requested n <= N for pools of N samples, and the pool KL without ties.
 struct WeightSet {
     ns: Vec<usize>,
     weights: Vec<Vec<f64>>,
@@ -122,7 +123,8 @@ impl WeightSet {
     fn new(pool_size: usize, all_ns: &[usize]) -> WeightSet {
         let ns: Vec<usize> = all_ns.iter().copied().filter(|&n| n <= pool_size).collect();
         let weights: Vec<Vec<f64>> = ns.iter().map(|&n| bon_weights(pool_size, n)).collect();
-        let kl_untied = weights.iter().map(|w| pool_kl(w, None)).collect();
+        let untied = PoolKl::new(pool_size, None);
+        let kl_untied = ns.iter().map(|&n| untied.kl(n)).collect();
         WeightSet {
             ns,
             weights,
@@ -178,6 +180,7 @@ fn estimate_sorted(sorted: &[(f64, f64)], ws: &WeightSet) -> PoolEstimate {
             start = end;
         }
     }
+    let tied_kl = tied.then(|| PoolKl::new(big_n, Some(&group_ends)));
     let k = ws.ns.len();
     let mut est = PoolEstimate {
         gold: Vec::with_capacity(k),
@@ -188,10 +191,9 @@ fn estimate_sorted(sorted: &[(f64, f64)], ws: &WeightSet) -> PoolEstimate {
         let (g, p) = dot2(&ws.weights[j][n - 1..], &gold[n - 1..], &proxy[n - 1..]);
         est.gold.push(g);
         est.proxy.push(p);
-        est.kl_pool.push(if tied {
-            pool_kl(&ws.weights[j], Some(&group_ends))
-        } else {
-            ws.kl_untied[j]
+        est.kl_pool.push(match &tied_kl {
+            Some(t) => t.kl(n),
+            None => ws.kl_untied[j],
         });
     }
     est

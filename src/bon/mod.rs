@@ -1,10 +1,12 @@
 //! `goodhart bon`: best-of-n curves from raw scored samples, by the unbiased estimator, with the
-//! exact pool KL, ties shared fairly, per-prompt standard errors and a prompt bootstrap.
+//! plug-in pool KL, ties shared fairly, per-prompt standard errors and a prompt bootstrap.
 //!
 //! [`samples`] reads Samples tables and array dumps into pools, [`weights`] holds the estimator's
-//! weights and KL, [`estimate`] turns pools into curves; this module writes the Curves table.
+//! weights and KL, [`estimate`] turns pools into curves, [`prompts`] warns about and evens out
+//! the prompt sets of unequal pools; this module writes the Curves table.
 
 pub mod estimate;
+pub mod prompts;
 pub mod samples;
 pub mod weights;
 
@@ -14,6 +16,7 @@ use std::time::Instant;
 pub use estimate::{
     BonCurve, BonOptions, CurvePoint, KlChoice, bon_curves, default_n_grid, estimate_pool,
 };
+pub use prompts::{CommonPrompts, common_prompts, prompt_count_notes};
 pub use samples::{Pool, read_samples};
 
 use crate::error::Result;
@@ -157,21 +160,30 @@ pub struct BonSummary {
 }
 
 /// `goodhart bon`: reads the samples, estimates the curves and writes the Curves table to `out`
-/// (created before any work; nothing is written when anything fails), with the per-prompt
-/// estimates when `prompt_values` (the default of the command).
+/// (created before any work; nothing is written when anything fails). `common` is
+/// `--common-prompts` ([`common_prompts`], seeded by `opts.seed`). The notes include a warning
+/// for every curve whose n values average different prompt sets ([`prompt_count_notes`]). With `prompt_values` (the default of the command) the table has
+/// the per-prompt estimates.
 pub fn run(
     inputs: &[PathBuf],
     out: &Path,
     map_args: &[String],
     logs: &crate::ingest::LogOptions,
     opts: &BonOptions,
+    common: Option<CommonPrompts>,
     prompt_values: bool,
 ) -> Result<BonSummary> {
     let sink = Sink::create(out)?;
     let start = Instant::now();
-    let (pools, mut notes) = read_samples(inputs, map_args, logs)?;
+    let (mut pools, mut notes) = read_samples(inputs, map_args, logs)?;
+    if let Some(mode) = common {
+        let (kept, common_notes) = common_prompts(pools, mode, opts.n.as_deref(), opts.seed)?;
+        pools = kept;
+        notes.extend(common_notes);
+    }
     let read = start.elapsed().as_secs_f64();
     let curves = bon_curves(&pools, opts)?;
+    notes.extend(prompt_count_notes(&curves));
     let estimate = start.elapsed().as_secs_f64() - read;
     let (table, table_notes) = curves_table_with(&curves, opts.kl, prompt_values);
     notes.extend(table_notes);

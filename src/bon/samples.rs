@@ -15,7 +15,9 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::ingest::adapters::{self, bon_json};
-use crate::ingest::{ColumnData, ColumnMap, LabelColumn, LogFormat, LogOptions, read_table};
+use crate::ingest::{
+    ColumnData, ColumnMap, LabelColumn, LogFormat, LogOptions, check_equal_lengths, read_table,
+};
 use crate::schema::{CurveKey, Method, SAMPLES};
 
 /// The samples of one prompt under one reward model.
@@ -254,6 +256,25 @@ fn read_tidy(
     let rm = numbers(table.take("rm_params"));
     let policy = numbers(table.take("policy_params"));
     let rm_data = numbers(table.take("rm_data"));
+    // Every column is indexed by the rows of the others below.
+    let prompt_col = source(&table, "prompt");
+    let policy_col = source(&table, "policy_params");
+    let rm_data_col = source(&table, "rm_data");
+    let mut lengths = vec![
+        (prompt_col.as_str(), labels.codes.len()),
+        (proxy_col.as_str(), proxy.len()),
+        (gold_col.as_str(), gold.len()),
+    ];
+    for (col, name) in [
+        (&rm, &rm_col),
+        (&policy, &policy_col),
+        (&rm_data, &rm_data_col),
+    ] {
+        if let Some(c) = col {
+            lengths.push((name.as_str(), c.len()));
+        }
+    }
+    let n_rows = check_equal_lengths(path, None, &lengths)?;
     let bad = |column: &str, row: usize, value: String, problem: &str| Error::BadValue {
         path: path.to_path_buf(),
         column: column.to_string(),
@@ -301,8 +322,8 @@ fn read_tidy(
     let mut keys: Vec<CurveKey> = Vec::new();
     let mut pool_of_code: Vec<Vec<u32>> = Vec::new();
     let mut last_key = 0usize;
-    let mut row_pool: Vec<u32> = Vec::with_capacity(table.n_rows);
-    for i in 0..table.n_rows {
+    let mut row_pool: Vec<u32> = Vec::with_capacity(n_rows);
+    for i in 0..n_rows {
         let row = i + 1;
         let code = labels.codes[i].unwrap_or(0) as usize;
         if !constant_key || keys.is_empty() {
@@ -502,18 +523,11 @@ fn read_dump(
         };
         let proxy = array(&names.proxy)?;
         let gold = array(&names.gold)?;
-        if proxy.len() != gold.len() {
-            return Err(bad_samples(
-                path,
-                format!(
-                    "{at}: '{}' has {} values but '{}' has {}: every sample needs both scores",
-                    names.proxy,
-                    proxy.len(),
-                    names.gold,
-                    gold.len()
-                ),
-            ));
-        }
+        check_equal_lengths(
+            path,
+            Some(&at),
+            &[(&names.proxy, proxy.len()), (&names.gold, gold.len())],
+        )?;
         if proxy.is_empty() {
             return Err(bad_samples(
                 path,

@@ -314,6 +314,13 @@ pub struct GapPoint {
     pub residual: f64,
     pub regressional_se: Option<f64>,
     pub extremal_se: Option<f64>,
+    /// The oracle: the best-of-n gold score when the best of n is chosen by gold from the same
+    /// initial-policy pools, at this KL, from the same baseline and in the same units (best-of-n
+    /// curves with a samples reference only). `oracle - gold` is the total cost of the proxy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oracle: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oracle_se: Option<f64>,
 }
 
 impl GapPoint {
@@ -334,8 +341,87 @@ pub struct DecompositionRecord {
     pub kl_penalty: Option<f64>,
     pub source: DecompositionSource,
     pub form: FormId,
+    /// The units of every score and part of this record; files written before the field
+    /// existed are raw.
+    #[serde(default)]
+    pub units: Units,
     pub at_peak: Option<GapPoint>,
     pub at_max_kl: Option<GapPoint>,
+    /// The initial-policy distribution the scores are standardised by (standardised records;
+    /// raw records carry it too when one was available, for its correlation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<ReferenceRecord>,
+    /// The oracle best-of-n curve (best of n chosen by gold from the reference pools), in the
+    /// record's units, measured from the initial policy's mean gold score.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub oracle: Vec<OraclePoint>,
+}
+
+/// The units of a decomposition.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Units {
+    /// The scores as given (proxy in the proxy's units, gold in gold's).
+    #[default]
+    Raw,
+    /// Proxy and gold each divided by its standard deviation under the initial policy.
+    Standardised,
+}
+
+impl Units {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Units::Raw => "raw",
+            Units::Standardised => "standardised",
+        }
+    }
+}
+
+/// Where a standardisation reference comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReferenceSource {
+    /// Samples of the initial policy (best-of-n pools): every sample of the RM's pools.
+    Samples,
+    /// Standard deviations given on the command line.
+    Given,
+}
+
+/// The initial-policy distribution of proxy and gold scores a decomposition is standardised by.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReferenceRecord {
+    pub source: ReferenceSource,
+    /// Standard deviation of the proxy score under the initial policy (prompt-pooled: over every
+    /// sample of every prompt).
+    pub proxy_sd: f64,
+    /// Standard deviation of the gold score under the initial policy (prompt-pooled).
+    pub gold_sd: f64,
+    /// Proxy-gold correlation under the initial policy, prompt-pooled (every sample of the RM's
+    /// pools, across prompts): the slope of standardised gold on standardised proxy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rho: Option<f64>,
+    /// Proxy-gold correlation within prompts (scores centred on their prompt's means), the
+    /// variation best-of-n selects on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rho_within_prompt: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n_samples: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n_prompts: Option<usize>,
+}
+
+/// One point of the oracle best-of-n curve.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct OraclePoint {
+    pub n: usize,
+    /// The analytic KL of best-of-n, ln n - (n - 1)/n.
+    pub kl: f64,
+    /// Mean over prompts of the best-of-n gold score with the best chosen by gold, minus the
+    /// initial policy's mean gold score.
+    pub gold: f64,
+    /// Jackknife over prompts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gold_se: Option<f64>,
 }
 
 /// The extrapolation test of one curve (the paper's Fig. 26): its gold points at or below the

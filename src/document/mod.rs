@@ -20,12 +20,14 @@ pub use crate::forms::{FormId, Peak};
 pub use crate::schema::Method;
 pub use fits::{
     BaselineRecord, DecompositionRecord, DecompositionSource, ExtrapolationTest, FitRecord,
-    FitsDocument, FormComparison, FormScore, GapPoint, HoldoutRecord, ParamRecord, SharedFit,
+    FitsDocument, FormComparison, FormScore, GapPoint, HoldoutRecord, OraclePoint, ParamRecord,
+    ReferenceRecord, ReferenceSource, SharedFit, Units,
 };
 pub use predictions::{
-    CurvePoint, Interval, IteratedPrediction, PeakPrediction, PredictDoc, Prediction,
+    CurvePoint, FailedPrediction, Interval, IteratedPrediction, PeakPrediction, PredictDoc,
+    Prediction, PredictionWarning, WarningKind,
 };
-pub use scaling::{JointFit, Law, LawModelKind, ScalingDoc, SizeKey};
+pub use scaling::{JointFit, Law, LawCovariance, LawModelKind, ScalingDoc, SizeKey};
 
 /// The version written into every output file.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -13,8 +13,15 @@ use crate::schema::Method;
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
 pub struct Interval {
     pub value: f64,
+    /// The 95% interval of the mean law (where the mean coefficient of RMs of this size lies).
     pub low: Option<f64>,
     pub high: Option<f64>,
+    /// The 95% prediction interval for a new RM of this size: the law's uncertainty plus the
+    /// scatter of RMs about the law (tau²). Absent when the laws carry no scatter (joint).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_rm_low: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_rm_high: Option<f64>,
 }
 
 /// The predicted peak: its KL and score.
@@ -31,6 +38,10 @@ pub struct CurvePoint {
     pub gold: f64,
     pub low: Option<f64>,
     pub high: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_rm_low: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_rm_high: Option<f64>,
 }
 
 /// The iterated-RLHF prediction R_k(d) = d (alpha - beta ln d + beta ln k).
@@ -39,6 +50,9 @@ pub struct IteratedPrediction {
     pub k: u32,
     pub formula: String,
     pub peak: Option<PeakPrediction>,
+    /// Why `peak` is null, or why a bound of its intervals is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_reason: Option<String>,
     pub curve: Vec<CurvePoint>,
 }
 
@@ -56,12 +70,63 @@ pub struct Prediction {
     #[serde(flatten)]
     pub params: BTreeMap<String, Interval>,
     pub peak: Option<PeakPrediction>,
+    /// Why `peak` is null (no peak, or a peak beyond 10x the largest observed KL), or why a
+    /// bound of its intervals is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_reason: Option<String>,
     pub curve: Vec<CurvePoint>,
     pub iterated: Option<IteratedPrediction>,
     pub extrapolation_decades: f64,
+    /// The largest KL observed for this method among the fits (from the scaling file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_kl_max: Option<f64>,
+    /// Every warning's message, joined by "; " (null when there is none).
     pub warning: Option<String>,
+    /// The warnings, each named by its group.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<PredictionWarning>,
     pub ci_method: CiMethod,
     pub ci_level: f64,
+}
+
+/// What a prediction warning is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningKind {
+    /// A coefficient has the wrong sign (<= 0) or its 95% interval contains 0.
+    CoefficientSign,
+    /// A law crosses zero between the fitted sizes and the requested size (`size`).
+    LawCrossesZero,
+    /// The predicted peak KL lies beyond the largest KL observed for the method.
+    BeyondObservedKl,
+    /// The requested size is more than one decade outside the fitted sizes.
+    Extrapolation,
+    /// Anything else (e.g. `--iterations` on a form without an iterated prediction).
+    Other,
+}
+
+/// One warning of a prediction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PredictionWarning {
+    pub kind: WarningKind,
+    /// The group it concerns: method, target, form and the other keys, e.g.
+    /// `rl gold (rl) kl_penalty=0 policy_params=32 rm_data=1000`.
+    pub group: String,
+    pub message: String,
+    /// The size where a law crosses zero (`law_crosses_zero`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<f64>,
+}
+
+/// A group that could not be predicted (e.g. its power law did not converge).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FailedPrediction {
+    pub method: Method,
+    pub target: Target,
+    pub form: FormId,
+    pub group: BTreeMap<String, Option<f64>>,
+    pub rm_params: f64,
+    pub reason: String,
 }
 
 /// The predictions JSON.
@@ -70,6 +135,9 @@ pub struct PredictDoc {
     #[serde(default)]
     pub goodhart_version: String,
     pub predictions: Vec<Prediction>,
+    /// The groups that could not be predicted, with their reasons.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed: Vec<FailedPrediction>,
 }
 
 impl Versioned for PredictDoc {

@@ -88,9 +88,45 @@ pub struct Law {
     pub weighted: bool,
     pub converged: bool,
     pub message: Option<String>,
+    /// The scatter of the coefficients about the law beyond their per-fit standard errors: the
+    /// random-effects variance tau² (DerSimonian-Laird method of moments; the residual variance
+    /// when the regression is unweighted). The law is fitted with weights 1/(se² + tau²).
+    /// Absent for constant and joint laws (and in files of older versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tau2: Option<f64>,
+    /// The root mean square of the per-fit standard errors regressed, to compare with
+    /// sqrt(tau2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fit_se_rms: Option<f64>,
 }
 
 impl Law {
+    /// The gradient of the law's value at a size with respect to (a, b).
+    pub fn gradient(&self, size: f64) -> [f64; 2] {
+        match self.model {
+            LawModelKind::Power => {
+                let v = self.a * size.powf(self.b);
+                [size.powf(self.b), v * size.ln()]
+            }
+            LawModelKind::Constant => [1.0, 0.0],
+            _ => [1.0, size.log10()],
+        }
+    }
+
+    /// The size at which a log-linear (or joint) law crosses zero, a + b log10 N = 0
+    /// (None for power and constant laws, or b = 0).
+    pub fn zero_crossing(&self) -> Option<f64> {
+        match self.model {
+            LawModelKind::LogLinear | LawModelKind::Joint
+                if self.b != 0.0 && self.a.is_finite() && self.b.is_finite() =>
+            {
+                let n = 10f64.powf(-self.a / self.b);
+                (n.is_finite() && n > 0.0).then_some(n)
+            }
+            _ => None,
+        }
+    }
+
     /// The law's value at a size, and its standard error (from the covariance of (a, b)).
     pub fn at(&self, size: f64) -> (f64, Option<f64>) {
         match self.model {
@@ -134,6 +170,25 @@ pub struct JointFit {
     pub weighted: bool,
 }
 
+/// The covariance between the laws of two coefficients of one group (method, target, form, other
+/// keys) and model, where both are fitted from the same curves: `cov[i][j]` = Cov(p_i, q_j) with
+/// p = (a, b) of the first law and q = (a, b) of the second; `tau12` is the covariance of the two
+/// coefficients' scatter about their laws (the off-diagonal of the random-effects matrix).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LawCovariance {
+    pub method: Method,
+    pub target: Target,
+    pub form: FormId,
+    pub group: BTreeMap<String, Option<f64>>,
+    pub model: LawModelKind,
+    /// The two coefficients, e.g. `["alpha", "beta"]`.
+    pub coefficients: [String; 2],
+    pub cov: [[f64; 2]; 2],
+    pub tau12: f64,
+    /// Where the per-curve covariance came from ("per-fit covariance" or what was assumed).
+    pub source: String,
+}
+
 /// The scaling JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScalingDoc {
@@ -145,6 +200,13 @@ pub struct ScalingDoc {
     pub joint: Vec<JointFit>,
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// Covariances between the two-stage laws of the coefficients fitted from the same curves.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub law_covariances: Vec<LawCovariance>,
+    /// The largest KL observed per method (`bon`, `rl`) among the fits (their `kl_max`): how
+    /// far the data reach, for the warnings of `predict`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub observed_kl_max: BTreeMap<String, f64>,
 }
 
 impl Versioned for ScalingDoc {

@@ -123,6 +123,60 @@ pub enum ColumnData {
     Label(LabelColumn),
 }
 
+impl ColumnData {
+    /// The number of values (rows) of the column.
+    pub fn len(&self) -> usize {
+        match self {
+            ColumnData::Number(v) => v.len(),
+            ColumnData::Text(v) => v.len(),
+            ColumnData::Label(l) => l.codes.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Checks that columns read together have the same length, before any reader indexes one by
+/// the rows of another, and returns that length (0 for no column). Every reader that indexes
+/// several columns calls it: tidy tables ([`read_table`]), the Curves and Samples tables built
+/// from them, and the score arrays of a best-of-n dump record (`record` names the record; `None`
+/// for a table).
+///
+/// A well-formed file always passes. A corrupt Parquet file may not: polars can decode a column
+/// chunk to fewer values than its row group has rows (found by mutating valid files, issue #18).
+/// The error names the file and the first column whose length differs from the length most
+/// columns have (the earliest such length on a tie), with both lengths.
+pub fn check_equal_lengths(
+    path: &Path,
+    record: Option<&str>,
+    columns: &[(&str, usize)],
+) -> Result<usize> {
+    // The length most columns have (the earliest on a tie), and the first column of it.
+    let count = |n: usize| columns.iter().filter(|c| c.1 == n).count();
+    let mut best: Option<(&str, usize)> = None;
+    for &(name, n) in columns {
+        if best.is_none_or(|(_, b)| count(n) > count(b)) {
+            best = Some((name, n));
+        }
+    }
+    let Some((reference, reference_len)) = best else {
+        return Ok(0);
+    };
+    match columns.iter().find(|c| c.1 != reference_len) {
+        None => Ok(reference_len),
+        Some(&(column, len)) => Err(Error::UnequalLengths {
+            path: path.to_path_buf(),
+            record: record.map(str::to_string),
+            column: column.to_string(),
+            len,
+            reference: reference.to_string(),
+            reference_len,
+        }),
+    }
+}
+
 /// A dictionary-encoded column of labels ([`ColumnKind::Label`]): each distinct label is
 /// stored once, rows hold its index. A number is labelled by its shortest text (`7`, `0.5`),
 /// so the number 7 and the text `7` are the same label.
@@ -450,6 +504,20 @@ pub fn read_table(path: &Path, schema: &[ColumnSpec], map: &ColumnMap) -> Result
         Format::Ndjson => ndjson_reader::read(path, schema, map)?,
         Format::Parquet => parquet_reader::read(path, schema, map)?,
     };
+    // Each reader yields one value per row in every column, unless the file is corrupt (a
+    // Parquet column chunk may decode short): check before anything indexes them by row.
+    let lengths: Vec<(&str, usize)> = builders
+        .iter()
+        .map(|b| (b.source.as_str(), b.data.len()))
+        .collect();
+    let column_rows = check_equal_lengths(path, None, &lengths)?;
+    if !builders.is_empty() && column_rows != n_rows {
+        return Err(Error::Corrupt {
+            path: path.to_path_buf(),
+            format: format.name(),
+            detail: format!("the file has {n_rows} rows but its columns have {column_rows} values"),
+        });
+    }
     if n_rows == 0 {
         return Err(Error::NoRows {
             path: path.to_path_buf(),
@@ -477,4 +545,59 @@ pub(crate) fn builders_for(plan: &Plan, header: &[String]) -> Vec<ColumnBuilder>
         .iter()
         .map(|(idx, spec)| ColumnBuilder::new(*spec, header[*idx].clone()))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_lengths_give_the_length() {
+        let path = Path::new("t.parquet");
+        assert_eq!(check_equal_lengths(path, None, &[]).unwrap(), 0);
+        let same = [("prompt", 160), ("proxy", 160), ("gold", 160)];
+        assert_eq!(check_equal_lengths(path, None, &same).unwrap(), 160);
+    }
+
+    #[test]
+    fn the_odd_column_is_named_against_the_most_common_length() {
+        let path = Path::new("t.parquet");
+        // The first column is the odd one: it is named, not the three that agree.
+        let lengths = [
+            ("prompt", 0),
+            ("rm_params", 160),
+            ("proxy", 160),
+            ("gold", 160),
+        ];
+        let e = check_equal_lengths(path, None, &lengths).unwrap_err();
+        assert_eq!(e.exit_code(), 1);
+        assert_eq!(
+            e.to_string(),
+            "t.parquet: column 'prompt' has 0 values but column 'rm_params' has 160: every column of a table needs one value per row (the file is corrupt or was cut short)"
+        );
+        let lengths = [
+            ("prompt", 160),
+            ("rm_params", 160),
+            ("proxy", 118),
+            ("gold", 160),
+        ];
+        let e = check_equal_lengths(path, None, &lengths).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("column 'proxy' has 118 values but column 'prompt' has 160"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn on_a_tie_the_first_column_is_the_reference() {
+        let path = Path::new("dump.json");
+        let lengths = [("proxy_scores", 3), ("gold_scores", 2)];
+        let e =
+            check_equal_lengths(path, Some("prompt index 0 (prompt 'a')"), &lengths).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "dump.json: prompt index 0 (prompt 'a'): 'proxy_scores' has 3 values but 'gold_scores' has 2: every sample needs both scores"
+        );
+    }
 }

@@ -24,6 +24,11 @@ pub(crate) fn read(path: &Path, schema: &[ColumnSpec], map: &ColumnMap) -> Resul
             source,
         })
     };
+    let bytes = std::fs::read(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    check_footer(path, &bytes)?;
     // polars may panic on some malformed files; a corrupt file must be a message, not a crash.
     let header: Vec<String> = guarded(|| -> Result<Vec<String>> {
         let mut reader = ParquetReader::new(open()?);
@@ -31,17 +36,34 @@ pub(crate) fn read(path: &Path, schema: &[ColumnSpec], map: &ColumnMap) -> Resul
         Ok(s.iter_names().map(|n| n.to_string()).collect())
     })
     .map_err(|_| corrupt(path, "the reader failed on this file"))??;
-    check_pages(path)?;
+    check_pages(path, bytes)?;
     let plan = plan_columns(path, &header, schema, map)?;
     let mut builders = builders_for(&plan, &header);
     let wanted: Vec<String> = builders.iter().map(|b| b.source.clone()).collect();
-    let df = guarded(|| -> Result<DataFrame> {
-        ParquetReader::new(open()?)
-            .with_columns(Some(wanted))
-            .finish()
-            .map_err(|e| corrupt(path, e))
-    })
-    .map_err(|_| corrupt(path, "the reader failed on this file"))??;
+    let read_columns = |columns: Vec<String>| {
+        guarded(|| -> Result<DataFrame> {
+            ParquetReader::new(open()?)
+                .with_columns(Some(columns))
+                .finish()
+                .map_err(|e| corrupt(path, e))
+        })
+    };
+    let df = match read_columns(wanted.clone()) {
+        Ok(df) => df?,
+        // Name the column polars failed on: read them one at a time.
+        Err(()) => {
+            let failed = wanted
+                .iter()
+                .find(|c| read_columns(vec![c.to_string()]).is_err());
+            return Err(corrupt(
+                path,
+                match failed {
+                    Some(c) => format!("the reader failed on column '{c}'"),
+                    None => "the reader failed on this file".to_string(),
+                },
+            ));
+        }
+    };
     let n_rows = df.height();
     for b in builders.iter_mut() {
         let column = df
@@ -106,18 +128,18 @@ fn fill(path: &Path, b: &mut ColumnBuilder, series: &Series) -> Result<()> {
     Ok(())
 }
 
-/// Checks every data page header before polars decodes the pages. polars 0.55 reads a page's
-/// value count (an i32 in the file) as usize, so a corrupted negative count makes it reserve
-/// about 2^61 bytes, and the failed allocation aborts the process (found by fuzzing,
-/// `fuzz/regressions/tidy_parquet/`). In a flat column a page's count lies in 0..=rows of its
-/// row group.
-fn check_pages(path: &Path) -> Result<()> {
+/// Checks every column chunk's value count and data page header before polars decodes the
+/// pages. polars 0.55 reads a page's value count (an i32 in the file) as usize, so a corrupted
+/// negative count makes it reserve about 2^61 bytes, and the failed allocation aborts the
+/// process (found by fuzzing, `fuzz/regressions/tidy_parquet/`). And a column chunk that claims
+/// fewer values than its row group has rows decodes to a short column (found by mutating
+/// samples files, issue #18, `fuzz/regressions/samples_parquet/`). In a flat column a page's
+/// count lies in 0..=rows of its row group, and the chunk's count and its pages' counts add up
+/// to those rows. (A chunk whose pages decode to fewer values than they claim is caught after
+/// decoding, by `ingest::check_equal_lengths`.)
+fn check_pages(path: &Path, bytes: Vec<u8>) -> Result<()> {
     use polars_parquet::parquet::page::CompressedPage;
     use polars_parquet::parquet::read::{get_page_iterator, read_metadata};
-    let bytes = std::fs::read(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
     let max_page_size = bytes.len().max(1);
     let buffer = polars_buffer::Buffer::from(bytes);
     guarded(|| -> Result<()> {
@@ -131,6 +153,20 @@ fn check_pages(path: &Path) -> Result<()> {
                 .iter()
                 .filter(|c| c.descriptor().descriptor.max_rep_level == 0)
             {
+                let name = column.descriptor().path_in_schema.join(".");
+                let short = |what: String| {
+                    corrupt(
+                        path,
+                        format!(
+                            "column '{name}' in row group {} has {what}, but the row group has {rows} rows",
+                            g + 1
+                        ),
+                    )
+                };
+                if usize::try_from(column.num_values()) != Ok(rows) {
+                    return Err(short(format!("{} values", column.num_values())));
+                }
+                let mut page_values = 0usize;
                 let pages = get_page_iterator(
                     column,
                     std::io::Cursor::new(buffer.clone()),
@@ -139,23 +175,76 @@ fn check_pages(path: &Path) -> Result<()> {
                 )
                 .map_err(|e| corrupt(path, e))?;
                 for page in pages {
-                    if let CompressedPage::Data(page) = page.map_err(|e| corrupt(path, e))?
-                        && page.num_values() > rows
-                    {
-                        return Err(corrupt(
-                            path,
-                            format!(
-                                "a data page of column '{}' in row group {} claims {} values, but the row group has {rows} rows",
-                                column.descriptor().path_in_schema.join("."),
-                                g + 1,
-                                page.num_values() as i64 as i32,
-                            ),
-                        ));
+                    if let CompressedPage::Data(page) = page.map_err(|e| corrupt(path, e))? {
+                        if page.num_values() > rows {
+                            return Err(corrupt(
+                                path,
+                                format!(
+                                    "a data page of column '{name}' in row group {} claims {} values, but the row group has {rows} rows",
+                                    g + 1,
+                                    page.num_values() as i64 as i32,
+                                ),
+                            ));
+                        }
+                        page_values += page.num_values();
                     }
+                }
+                if page_values != rows {
+                    return Err(short(format!("{page_values} values in its data pages")));
                 }
             }
         }
         Ok(())
     })
     .map_err(|_| corrupt(path, "the reader failed on this file"))?
+}
+
+/// Checks the lists of the file metadata (the footer) before polars reads it. polars 0.55
+/// reserves room for each list at the length the file declares, before reading any entry, so a
+/// corrupted length makes it ask for gigabytes and the failed allocation aborts the process
+/// (found by fuzzing `samples_parquet`). The footer is read first by the generated Thrift reader
+/// of polars-parquet-format, which counts what its lists would take against a budget: every
+/// entry takes at least one byte of the footer, so a valid footer stays far below 16 budget
+/// bytes per footer byte. A length polars would read is refused when it is over the budget, or
+/// longer than a list length can be (polars keeps the low 32 bits of any varint). Other
+/// problems of the footer are left to polars, which reports them.
+fn check_footer(path: &Path, bytes: &[u8]) -> Result<()> {
+    use polars_parquet_format::FileMetaData;
+    use polars_parquet_format::thrift::protocol::TCompactInputProtocol;
+    use polars_parquet_format::thrift::{
+        Error as ThriftError, ProtocolErrorKind, TransportErrorKind,
+    };
+    let n = bytes.len();
+    if n < 12 || &bytes[n - 4..] != b"PAR1" {
+        return Ok(());
+    }
+    let declared = u32::from_le_bytes([bytes[n - 8], bytes[n - 7], bytes[n - 6], bytes[n - 5]]);
+    let Some(start) = (n - 8).checked_sub(declared as usize) else {
+        return Ok(());
+    };
+    let footer = &bytes[start..n - 8];
+    let budget = 16 * footer.len() + 4096;
+    match FileMetaData::read_from_in_protocol(&mut TCompactInputProtocol::new(footer, budget)) {
+        Err(ThriftError::Protocol(e))
+            if matches!(
+                e.kind,
+                ProtocolErrorKind::SizeLimit | ProtocolErrorKind::NegativeSize
+            ) =>
+        {
+            Err(corrupt(
+                path,
+                format!(
+                    "its metadata declares more entries than its {} bytes can hold",
+                    footer.len()
+                ),
+            ))
+        }
+        // Reading from memory, the only transport error other than the end of the footer is a
+        // varint longer than its type allows.
+        Err(ThriftError::Transport(e)) if e.kind != TransportErrorKind::EndOfFile => Err(corrupt(
+            path,
+            format!("its metadata holds a malformed number ({})", e.message),
+        )),
+        _ => Ok(()),
+    }
 }

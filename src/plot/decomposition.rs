@@ -1,7 +1,11 @@
 //! The Goodhart decomposition figures (paper section 4, Fig. 24): the proxy-gold gap along
-//! each curve and its regressional and extremal parts, one panel per RM size.
+//! each curve, its regressional and extremal parts and the cost of the proxy against the oracle
+//! (best of n by gold), one panel per RM size, standardised where there is a reference.
 
-use crate::goodhart::{Decomposition, DecompositionSource, GapPoint};
+use crate::goodhart::{
+    Decomposition, DecompositionSource, GapPoint, Units, agreement, agreement_words, preferred,
+    residual_words,
+};
 use crate::schema::Method;
 
 use super::data::{self, Group};
@@ -17,6 +21,10 @@ fn reg_color() -> plotters::style::RGBColor {
 
 fn ext_color() -> plotters::style::RGBColor {
     theme::category(1)
+}
+
+fn oracle_color() -> plotters::style::RGBColor {
+    theme::category(2)
 }
 
 fn series(points: &[GapPoint], f: impl Fn(&GapPoint) -> f64) -> Vec<(f64, f64)> {
@@ -41,9 +49,9 @@ fn band(points: &[GapPoint], f: impl Fn(&GapPoint) -> (f64, Option<f64>)) -> Vec
 
 /// Small multiples of the decomposition of one method's curves.
 pub fn decomposition(inp: &PlotInputs, method: Method) -> Option<Draft> {
-    let of: Vec<&Decomposition> = inp
-        .decompositions
-        .iter()
+    // Standardised where there is a reference, else raw (one per curve and source).
+    let of: Vec<&Decomposition> = preferred(inp.decompositions)
+        .into_iter()
         .filter(|d| d.key.method == method && !series(&d.points, |p| p.proxy - p.gold).is_empty())
         .collect();
     let groups = data::distinct(of.iter().map(|d| Group::of(&d.key)));
@@ -76,10 +84,15 @@ pub fn decomposition(inp: &PlotInputs, method: Method) -> Option<Draft> {
     let mut any_peak = false;
     let mut any_band = false;
     let mut any_observed = false;
+    let mut any_oracle = false;
     let mut sources = Vec::new();
+    let mut units = Vec::new();
     for d in &chosen {
         if !sources.contains(&d.source) {
             sources.push(d.source);
+        }
+        if !units.contains(&d.units) {
+            units.push(d.units);
         }
         let mut items = vec![Item::HLine {
             y: 0.0,
@@ -129,6 +142,16 @@ pub fn decomposition(inp: &PlotInputs, method: Method) -> Option<Draft> {
             2.4,
             Dash::Solid,
         ));
+        // The total cost of the proxy: the oracle (best of n by gold) minus the gold score.
+        let cost: Vec<(f64, f64)> = parts
+            .iter()
+            .filter_map(|p| Some((p.kl, p.oracle? - p.gold)))
+            .filter(|(k, v)| k.is_finite() && v.is_finite())
+            .collect();
+        if !cost.is_empty() {
+            any_oracle = true;
+            items.push(Item::line(cost, oracle_color(), 2.0, Dash::Dashed));
+        }
         if smooth {
             any_observed = true;
             items.push(Item::points(
@@ -157,7 +180,14 @@ pub fn decomposition(inp: &PlotInputs, method: Method) -> Option<Draft> {
                 format!("RM {} parameters", theme::si(d.key.rm_params))
             },
             x: Axis::kl(),
-            y: Axis::new("proxy − gold (RM units)", Scale::Linear).with_zero(),
+            y: Axis::new(
+                match d.units {
+                    Units::Standardised => "proxy − gold (initial-policy sds)",
+                    Units::Raw => "proxy − gold (raw units)",
+                },
+                Scale::Linear,
+            )
+            .with_zero(),
             items,
         });
     }
@@ -196,6 +226,12 @@ pub fn decomposition(inp: &PlotInputs, method: Method) -> Option<Draft> {
             data::style_entry("proxy − gold, observed", Swatch::Marker(GAP, Marker::Dot)),
         );
     }
+    if any_oracle {
+        scene.legend.push(data::style_entry(
+            "oracle − gold (cost of the proxy)",
+            Swatch::Line(oracle_color(), Dash::Dashed),
+        ));
+    }
     if any_band {
         scene
             .legend
@@ -209,6 +245,7 @@ pub fn decomposition(inp: &PlotInputs, method: Method) -> Option<Draft> {
     }
     let from_coef = sources.contains(&DecompositionSource::Coefficients);
     let from_samples = sources.contains(&DecompositionSource::Samples);
+    let standardised = units.contains(&Units::Standardised);
     let mut how = Vec::new();
     if from_coef {
         how.push(format!(
@@ -217,14 +254,44 @@ pub fn decomposition(inp: &PlotInputs, method: Method) -> Option<Draft> {
     }
     if from_samples {
         how.push(
-            "from best-of-n samples, with gold regressed on proxy under the initial policy (gold ≈ a + b proxy), regressional = proxy_bon(n) − (a + b proxy_bon(n)) and extremal = (a + b proxy_bon(n)) − gold_bon(n)"
+            "from best-of-n samples, with gold regressed on proxy under the initial policy (gold ≈ a + b proxy; standardised a = 0 and b = ρ), regressional = proxy_bon(n) − (a + b proxy_bon(n)) and extremal = (a + b proxy_bon(n)) − gold_bon(n)"
                 .to_string(),
         );
     }
+    let units_text = match (standardised, units.contains(&Units::Raw)) {
+        (true, false) => "Units: standard deviations under the initial policy (proxy and gold each measured from its initial-policy mean and divided by its own standard deviation there), so that a proxy's scale does not pass for a Goodhart effect".to_string(),
+        (true, true) => "Units: standard deviations under the initial policy where a reference was given (panels without one are in raw units)".to_string(),
+        _ => "Units: the raw scores; when proxy and gold are on different scales the regressional part mixes the Goodhart effect with the ratio of the scales (give a reference to standardise)".to_string(),
+    };
+    let rhos: Vec<f64> = chosen
+        .iter()
+        .filter_map(|d| d.reference.as_ref()?.rho)
+        .collect();
+    let rho_text = if rhos.is_empty() {
+        String::new()
+    } else {
+        let lo = rhos.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = rhos.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        format!(
+            " Proxy-gold correlation under the initial policy (prompt-pooled): ρ = {} to {}.",
+            crate::format::sig(lo, 3),
+            crate::format::sig(hi, 3)
+        )
+    };
+    let oracle_text = if any_oracle {
+        " Dashed: oracle − gold, where the oracle is best-of-n with the best chosen by gold from the same pools (the ceiling of selection at that KL): the total cost of selecting on the proxy."
+    } else {
+        ""
+    };
+    let shown: Vec<Decomposition> = chosen.iter().map(|d| (*d).clone()).collect();
+    let agree = agreement_words(&agreement(&shown))
+        .map(|w| format!(" {w}."))
+        .unwrap_or_default();
     let d = g.describe();
     let caption = format!(
-        "The gap between proxy and gold score along each curve (black; dots are the observed gap where the parts come from fitted curves), split as proxy − gold = regressional + extremal + residual: {}. Regressional Goodhart (a noisy proxy) grows linearly in d = sqrt(KL); extremal Goodhart (the proxy failing far from the initial policy) is the β term that bends gold down. One panel per RM size{}{}.",
+        "The gap between proxy and gold score along each curve (black; dots are the observed gap where the parts come from fitted curves), split as proxy − gold = regressional + extremal + residual: {}. Regressional Goodhart (a noisy proxy: selection on it regresses to the mean in gold) grows linearly in d = sqrt(KL); extremal Goodhart (the proxy failing far from the initial policy) is the β term that bends gold down. {units_text}.{rho_text}{oracle_text} {}.{agree} One panel per RM size{}{}.",
         how.join("; "),
+        residual_words(&chosen),
         if total > chosen.len() {
             format!(" ({} of {total} shown)", chosen.len())
         } else {

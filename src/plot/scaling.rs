@@ -278,6 +278,7 @@ pub fn peaks(inp: &PlotInputs) -> Option<Draft> {
     let mut off_scale = 0usize;
     let mut max_obs: f64 = 0.0;
     let mut any_pred = false;
+    let mut any_new_rm = false;
     let mut notes = Vec::new();
     for m in [Method::Bon, Method::Rl] {
         let Some((g, _)) = main_fit_group(inp.fits, m) else {
@@ -364,6 +365,19 @@ pub fn peaks(inp: &PlotInputs) -> Option<Draft> {
         }
         // predicted points, with their intervals; absurd ones are off scale
         let (mut ps, mut pk, mut bs, mut bk) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        // the 95% intervals for a new RM (the scatter about the laws added): dashed segments,
+        // just right of the mean-law bars (x 1.15 on the log axis)
+        let new_rm = |i: &crate::document::Interval, x: f64| -> Option<Item> {
+            let (l, h) = (i.new_rm_low?, i.new_rm_high?);
+            let x = 1.15 * x;
+            Some(Item::Line {
+                pts: vec![(x, l), (x, h)],
+                color: col,
+                width: 1.0,
+                dash: Dash::Dashed,
+                ranged: false,
+            })
+        };
         for p in &preds {
             let Some(peak) = &p.peak else {
                 continue;
@@ -372,6 +386,8 @@ pub fn peaks(inp: &PlotInputs) -> Option<Draft> {
             let ok_s = smax <= 0.0 || peak.score.value.abs() <= 5.0 * smax;
             let ok_k = kmax <= 0.0 || peak.kl.value <= 25.0 * kmax;
             if ok_s {
+                any_new_rm |= peak.score.new_rm_low.is_some();
+                score_items.extend(new_rm(&peak.score, p.rm_params));
                 ps.push((p.rm_params, peak.score.value));
                 if let (Some(l), Some(h)) = (peak.score.low, peak.score.high) {
                     bs.push((p.rm_params, l, h));
@@ -380,6 +396,7 @@ pub fn peaks(inp: &PlotInputs) -> Option<Draft> {
                 off_scale += 1;
             }
             if ok_k {
+                kl_items.extend(new_rm(&peak.kl, p.rm_params));
                 pk.push((p.rm_params, peak.kl.value));
                 if let (Some(l), Some(h)) = (peak.kl.low, peak.kl.high) {
                     bk.push((p.rm_params, l, h));
@@ -478,7 +495,11 @@ pub fn peaks(inp: &PlotInputs) -> Option<Draft> {
             ""
         },
         if any_pred {
-            ", and predictions for untrained sizes (diamonds, bars = 95% intervals); the grey region lies beyond the largest fitted RM, where the laws are extrapolated"
+            if any_new_rm {
+                ", and predictions for untrained sizes (diamonds; solid bars = 95% interval of the mean law, dashed = 95% interval for a new RM, which adds the scatter of RMs about the laws; a peak beyond 10x the largest observed KL is not predicted); the grey region lies beyond the largest fitted RM, where the laws are extrapolated"
+            } else {
+                ", and predictions for untrained sizes (diamonds, bars = 95% intervals); the grey region lies beyond the largest fitted RM, where the laws are extrapolated"
+            }
         } else {
             ""
         },

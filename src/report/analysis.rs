@@ -9,7 +9,9 @@ use crate::document::{FitsDocument, PredictDoc, ScalingDoc, SizeKey};
 use crate::error::Result;
 use crate::fit::extrapolation::extrapolation_tests;
 use crate::fit::{CurveFit, FitOptions, fit_curves, fit_document};
-use crate::goodhart::{Decomposition, decompose, from_fits, from_samples};
+use crate::goodhart::{
+    Decomposition, Reference, ReferenceChoice, Units, decompose, from_fits, from_samples,
+};
 use crate::scaling::predict::{LawModel, PredictOptions, predict};
 use crate::scaling::{ScaleOptions, scale};
 
@@ -25,7 +27,9 @@ pub struct Analysis {
     pub predictions: Option<PredictDoc>,
     /// The RM size predicted (10x the largest fitted one).
     pub predict_size: Option<f64>,
-    /// From coefficients first (in curve order), then from samples.
+    /// From coefficients first (in curve order), then from samples; each raw, followed by
+    /// the standardised one when there is a reference ([`crate::goodhart::preferred`] picks the
+    /// one to show).
     pub decompositions: Vec<Decomposition>,
     /// What was computed here, for the provenance.
     pub computed: Vec<String>,
@@ -37,9 +41,14 @@ pub struct Analysis {
 /// for best-of-n curves, `rl` for RL curves; gold and proxy when the curves have proxy scores),
 /// and returns the fits and their document with the decomposition.
 pub fn fit_all(curves: &[Curve]) -> Result<(Vec<CurveFit>, FitsDocument)> {
+    fit_all_with(curves, &[])
+}
+
+/// [`fit_all`] with the decomposition standardised by `refs` where they have a reference.
+pub fn fit_all_with(curves: &[Curve], refs: &[Reference]) -> Result<(Vec<CurveFit>, FitsDocument)> {
     let fits = fit_curves(curves, &FitOptions::default())?;
     let mut doc = fit_document(&fits, Vec::new(), None);
-    decompose(&mut doc, curves);
+    decompose(&mut doc, curves, refs);
     Ok((fits, doc))
 }
 
@@ -63,14 +72,27 @@ pub fn predict_10x(doc: &ScalingDoc, fits: &FitsDocument) -> Result<(f64, Predic
 
 /// Computes what is not given. A scaling or prediction that cannot be made (one RM size, no
 /// converged fit) is a note of the report, not an error; a given file that is wrong is an error.
+/// The decompositions are standardised by the samples given ([`ReferenceChoice::Default`]).
 pub fn analyse(
     curves: &[Curve],
     pools: &[Pool],
     fits: Option<FitsDocument>,
     scaling: Option<ScalingDoc>,
 ) -> Result<Analysis> {
+    analyse_with(curves, pools, fits, scaling, &ReferenceChoice::Default)
+}
+
+/// [`analyse`] with the decompositions standardised by the `reference` chosen.
+pub fn analyse_with(
+    curves: &[Curve],
+    pools: &[Pool],
+    fits: Option<FitsDocument>,
+    scaling: Option<ScalingDoc>,
+    reference: &ReferenceChoice,
+) -> Result<Analysis> {
     let mut computed = Vec::new();
     let mut notes = Vec::new();
+    let refs = reference.resolve(pools)?;
     let (curve_fits, mut fits) = match fits {
         Some(f) => {
             let keys: std::collections::BTreeSet<_> = curves.iter().map(|c| c.key).collect();
@@ -84,7 +106,7 @@ pub fn analyse(
             (None, f)
         }
         None => {
-            let (cf, doc) = fit_all(curves)?;
+            let (cf, doc) = fit_all_with(curves, &refs)?;
             computed.push(
                 "fits: computed in-process (goodhart fit defaults: form bon for best-of-n curves, rl for RL curves; gold and proxy)"
                     .to_string(),
@@ -132,17 +154,26 @@ pub fn analyse(
         },
         None => (None, None),
     };
-    let mut decompositions = from_fits(curves, &fits.fits);
+    let mut decompositions = from_fits(curves, &fits.fits, &refs);
     if decompositions.is_empty() {
         notes.push(
             "no decomposition from coefficients: no curve has converged gold and proxy fits of the same form"
                 .to_string(),
         );
+    } else if !refs.is_empty() {
+        computed.push(
+            "decomposition from coefficients: raw and standardised (proxy and gold divided by their standard deviations under the initial policy: every sample of the RM's pools, or the sds given)"
+                .to_string(),
+        );
     }
     if !pools.is_empty() {
-        decompositions.extend(from_samples(pools, None)?);
+        let mut from = from_samples(pools, None)?;
+        if *reference == ReferenceChoice::RawOnly {
+            from.retain(|d| d.units == Units::Raw);
+        }
+        decompositions.extend(from);
         computed.push(
-            "decomposition from samples: gold regressed on proxy over each RM's samples, best-of-n by the unbiased estimator, jackknife over prompts"
+            "decomposition from samples: gold regressed on proxy over each RM's samples (raw and standardised), best-of-n and the oracle (best of n by gold) by the unbiased estimator, jackknife over prompts"
                 .to_string(),
         );
     }

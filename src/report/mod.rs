@@ -65,6 +65,9 @@ pub fn content(
         tables.push(tables::predictions_table(p));
     }
     tables.push(tables::decomposition_table(&a.decompositions));
+    if let Some(t) = tables::agreement_table(&a.decompositions) {
+        tables.push(t);
+    }
     Content {
         title: title.to_string(),
         summary: summary(curves, a),

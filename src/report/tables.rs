@@ -3,7 +3,7 @@
 
 use crate::document::{FitRecord, Interval, PredictDoc, ScalingDoc};
 use crate::format::{fmt_num, g6, pm};
-use crate::goodhart::{Decomposition, GapPoint, key_label, kl_label};
+use crate::goodhart::{Decomposition, GapPoint, agreement, key_label, kl_label, preferred};
 
 /// One row: its cells, and attributes the HTML writer puts on the `<tr>` (machine-readable
 /// values for scripts and tests; the Markdown writer ignores them).
@@ -216,10 +216,19 @@ pub fn scaling_table(doc: &ScalingDoc) -> Table {
 }
 
 fn interval(i: &Interval) -> String {
-    match (i.low, i.high) {
-        (Some(lo), Some(hi)) => format!("{} [{}, {}]", g6(i.value), g6(lo), g6(hi)),
-        _ => g6(i.value),
+    let bound = |b: Option<f64>| b.map_or("?".to_string(), g6);
+    let mut s = match (i.low, i.high) {
+        (None, None) => g6(i.value),
+        (lo, hi) => format!("{} [{}, {}]", g6(i.value), bound(lo), bound(hi)),
+    };
+    if i.new_rm_low.is_some() || i.new_rm_high.is_some() {
+        s.push_str(&format!(
+            " {{new RM {}, {}}}",
+            bound(i.new_rm_low),
+            bound(i.new_rm_high)
+        ));
     }
+    s
 }
 
 /// Predicted coefficients and peaks with their 95% intervals.
@@ -244,7 +253,10 @@ pub fn predictions_table(doc: &PredictDoc) -> Table {
                     p.model.clone(),
                     group_label(&p.group),
                     params.join("; "),
-                    p.peak.as_ref().map_or("none".into(), |k| interval(&k.kl)),
+                    p.peak.as_ref().map_or_else(
+                        || format!("none: {}", p.peak_reason.as_deref().unwrap_or("no peak")),
+                        |k| interval(&k.kl),
+                    ),
                     p.peak
                         .as_ref()
                         .map_or("none".into(), |k| interval(&k.score)),
@@ -258,7 +270,7 @@ pub fn predictions_table(doc: &PredictDoc) -> Table {
     Table {
         id: "predictions",
         title: "Predictions".to_string(),
-        note: "Coefficients, peak KL and peak score predicted by the log-linear laws for an RM size not trained, with 95% intervals; extrapolation is in decades of size beyond the largest fitted one.".to_string(),
+        note: "Coefficients, peak KL and peak score predicted by the log-linear laws for an RM size not trained, with the 95% interval of the mean law [low, high] and the 95% prediction interval for a new RM {new RM low, high} (which adds the scatter of RMs about the laws; ? = a bound beyond 10x the largest observed KL); extrapolation is in decades of size beyond the largest fitted one. A peak beyond 10x the largest observed KL is not given.".to_string(),
         header: [
             "method",
             "target",
@@ -280,32 +292,40 @@ pub fn predictions_table(doc: &PredictDoc) -> Table {
 
 fn gap_cells(p: Option<GapPoint>, max_kl: Option<f64>) -> Vec<String> {
     match p {
-        None => vec![
-            "no peak".into(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-        ],
+        None => {
+            let mut v = vec!["no peak".to_string()];
+            v.extend(std::iter::repeat_n(String::new(), 5));
+            v
+        }
         Some(p) => vec![
             kl_label(p.kl, max_kl),
             g6(p.gap()),
             pm(p.regressional, p.regressional_se),
             pm(p.extremal, p.extremal_se),
             g6(p.residual),
+            p.oracle
+                .map(|o| pm(o - p.gold, p.oracle_se))
+                .unwrap_or_default(),
         ],
     }
 }
 
-/// The decomposition at the gold peak and at the largest KL of each curve.
+/// The decomposition at the gold peak and at the largest KL of each curve, standardised where
+/// there is a reference (raw otherwise: the `units` column says which).
 pub fn decomposition_table(decs: &[Decomposition]) -> Table {
-    let rows = decs
-        .iter()
+    let rows = preferred(decs)
+        .into_iter()
         .map(|d| {
             let mut cells = vec![
                 key_label(&d.key),
                 d.source.as_str().to_string(),
                 d.form.to_string(),
+                d.units.as_str().to_string(),
+                d.reference
+                    .as_ref()
+                    .and_then(|r| r.rho)
+                    .map(|r| crate::format::sig(r, 3))
+                    .unwrap_or_default(),
             ];
             let max_kl = d.at_max_kl.map(|m| m.kl);
             cells.extend(gap_cells(d.at_peak, max_kl));
@@ -319,7 +339,7 @@ pub fn decomposition_table(decs: &[Decomposition]) -> Table {
             }
         })
         .collect();
-    let mut header: Vec<String> = ["curve", "source", "form"]
+    let mut header: Vec<String> = ["curve", "source", "form", "units", "ρ (initial policy)"]
         .iter()
         .map(|s| s.to_string())
         .collect();
@@ -330,6 +350,7 @@ pub fn decomposition_table(decs: &[Decomposition]) -> Table {
             "regressional ± se",
             "extremal ± se",
             "residual",
+            "oracle − gold ± se",
         ] {
             header.push(format!("{c} ({at})"));
         }
@@ -337,8 +358,66 @@ pub fn decomposition_table(decs: &[Decomposition]) -> Table {
     Table {
         id: "decomposition",
         title: "Goodhart decomposition".to_string(),
-        note: "proxy − gold = regressional + extremal + residual, scores measured from their initial-policy baselines; at the gold fit's peak KL and at the curve's largest KL. A peak KL marked (extrapolated) lies right of the curve's data: there the parts are those of the fitted forms, not a measurement.".to_string(),
+        note: "proxy − gold = regressional + extremal + residual, scores measured from their initial-policy baselines; at the gold fit's peak KL and at the curve's largest KL. Units: standardised = each score divided by its standard deviation under the initial policy (every sample of the RM's best-of-n pools, or the sds given with --reference); raw = the scores as given (the fits JSON has both, \"units\" field). ρ: proxy-gold correlation under the initial policy, prompt-pooled. oracle − gold: the best-of-n gold score with the best chosen by gold from the same pools, minus the gold score: the total cost of the proxy (best-of-n curves with samples). A peak KL marked (extrapolated) lies right of the curve's data: there the parts are those of the fitted forms, not a measurement.".to_string(),
         header,
         rows,
     }
+}
+
+/// The two decompositions (from fits, from samples) of each best-of-n curve compared at the
+/// samples' largest n, in the units shown (None when no curve has both).
+pub fn agreement_table(decs: &[Decomposition]) -> Option<Table> {
+    let shown: Vec<Decomposition> = preferred(decs).into_iter().cloned().collect();
+    let rows: Vec<Row> = agreement(&shown)
+        .iter()
+        .map(|a| {
+            let [(dr, zr), (de, ze)] = a.z();
+            let z = |z: Option<f64>| z.map(|z| crate::format::sig(z, 2)).unwrap_or_default();
+            Row {
+                cells: vec![
+                    key_label(&a.key),
+                    a.units.as_str().to_string(),
+                    g6(a.kl),
+                    pm(a.regressional[0].0, a.regressional[0].1),
+                    pm(a.regressional[1].0, a.regressional[1].1),
+                    g6(dr),
+                    z(zr),
+                    a.expected_difference.map(g6).unwrap_or_default(),
+                    z(a.z_regressional_adjusted()),
+                    pm(a.extremal[0].0, a.extremal[0].1),
+                    pm(a.extremal[1].0, a.extremal[1].1),
+                    g6(de),
+                    z(ze),
+                ],
+                attrs: Vec::new(),
+            }
+        })
+        .collect();
+    if rows.is_empty() {
+        return None;
+    }
+    Some(Table {
+        id: "decomposition-agreement",
+        title: "Goodhart decomposition: from fits against from samples".to_string(),
+        note: "Both estimates at the same KL (the samples' largest n, analytic KL) and in the same units. z: the difference over the two standard errors combined as if independent; the fits' errors are t-intervals, which ignore that the points of a best-of-n curve share their pools, so |z| is overstated. The estimates differ by definition as well as by noise: for a proxy whose best-of-n gold is exactly a + b·proxy_bon, from samples everything is regressional, (1 − b)·proxy_bon(d), while from fits the regressional part is (1 − b)·α_proxy·d; 'by definition' is the difference (1 − b)(α_proxy·d − proxy_bon(d)) and the z after it removes that amount.".to_string(),
+        header: [
+            "curve",
+            "units",
+            "KL",
+            "regressional, fits",
+            "regressional, samples",
+            "difference",
+            "z",
+            "by definition",
+            "z after",
+            "extremal, fits",
+            "extremal, samples",
+            "difference",
+            "z",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
+        rows,
+    })
 }

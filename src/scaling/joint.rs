@@ -210,6 +210,8 @@ pub fn joint_fits(curves: &[Curve], by: SizeKey) -> Result<(Vec<JointFit>, Vec<L
                 weighted,
                 converged: true,
                 message: Some("from the joint four-parameter fit (see \"joint\")".to_string()),
+                tau2: None,
+                fit_se_rms: None,
             });
         }
         fits.push(JointFit {

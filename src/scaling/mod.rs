@@ -41,19 +41,78 @@ fn weights(s: &Series) -> Option<Vec<f64>> {
         .map(|se| se.iter().map(|e| 1.0 / (e * e)).collect())
 }
 
+/// The weights 1/(se² + tau²) of the random-effects fit.
+fn re_weights(s: &Series, tau2: f64) -> Option<Vec<f64>> {
+    s.se.as_ref()
+        .map(|se| se.iter().map(|e| 1.0 / (e * e + tau2)).collect())
+}
+
 fn aic_of(chisqr: f64, n: usize, p: usize) -> f64 {
     let n = n as f64;
     n * (chisqr.max(1e-250 * n) / n).ln() + 2.0 * p as f64
 }
 
-/// Fills a, b, their errors, intervals and statistics from a 2-parameter solution.
-fn finish(
-    law: &mut Law,
-    coef: [f64; 2],
-    cov_unscaled: Option<&DMatrix<f64>>,
-    chisqr: f64,
-    sst: f64,
-) {
+/// DerSimonian-Laird (method of moments) estimate of the between-RM variance tau² of a
+/// weighted regression with design (or Jacobian) X, fixed-effect weights w = 1/se² and the
+/// fixed-effect weighted residual sum of squares q (Cochran's Q):
+/// tau² = max(0, (q - (n - p)) / (Σw - tr[(XᵀWX)⁻¹ XᵀW²X])).
+pub fn dersimonian_laird(x: &DMatrix<f64>, w: &[f64], q: f64) -> f64 {
+    let (n, p) = x.shape();
+    if n <= p {
+        return 0.0;
+    }
+    let mut xtwx = DMatrix::<f64>::zeros(p, p);
+    let mut xtw2x = DMatrix::<f64>::zeros(p, p);
+    for i in 0..n {
+        for j in 0..p {
+            for k in 0..p {
+                let v = x[(i, j)] * x[(i, k)];
+                xtwx[(j, k)] += w[i] * v;
+                xtw2x[(j, k)] += w[i] * w[i] * v;
+            }
+        }
+    }
+    let Some(inv) = xtwx.try_inverse() else {
+        return 0.0;
+    };
+    let tr = w.iter().sum::<f64>() - (inv * xtw2x).trace();
+    if tr <= 0.0 || tr.is_nan() {
+        return 0.0;
+    }
+    ((q - (n - p) as f64) / tr).max(0.0)
+}
+
+/// (XᵀWX)⁻¹XᵀW: how the law's (a, b) move with the coefficients regressed (linearised).
+fn influence(x: &DMatrix<f64>, w: Option<&[f64]>) -> Option<DMatrix<f64>> {
+    let n = x.nrows();
+    let wt = DMatrix::from_fn(
+        n,
+        n,
+        |i, j| {
+            if i == j { w.map_or(1.0, |w| w[i]) } else { 0.0 }
+        },
+    );
+    let xtw = x.transpose() * wt;
+    let inv = (&xtw * x).try_inverse()?;
+    Some(inv * xtw)
+}
+
+/// A regression with what the cross-covariances between laws need.
+#[derive(Debug, Clone)]
+pub struct Regression {
+    pub law: Law,
+    /// (XᵀW*X)⁻¹XᵀW* with the random-effects weights (2 x n), linearised for the power law.
+    pub influence: Option<DMatrix<f64>>,
+    /// The factor the covariance was scaled by (max(1, reduced chi-square of the random-effects
+    /// fit), the Knapp-Hartung adjustment; the reduced chi-square when unweighted).
+    pub factor: f64,
+    /// The residuals (unweighted) of the final fit.
+    pub residuals: Vec<f64>,
+}
+
+/// Fills a, b, their errors, intervals and statistics from a 2-parameter solution; `cov` is the
+/// final covariance of (a, b), `chisqr` and `sst` those of the fixed-effect fit.
+fn finish(law: &mut Law, coef: [f64; 2], cov: Option<&DMatrix<f64>>, chisqr: f64, sst: f64) {
     law.a = coef[0];
     law.b = coef[1];
     law.chisqr = Some(chisqr);
@@ -61,10 +120,9 @@ fn finish(
     law.aic = Some(aic_of(chisqr, law.n, 2));
     law.r2 = (sst > 0.0).then(|| 1.0 - chisqr / sst);
     if law.dof > 0
-        && let Some(c) = cov_unscaled
+        && let Some(c) = cov
     {
-        let redchi = chisqr / law.dof as f64;
-        let (va, vb, cab) = (c[(0, 0)] * redchi, c[(1, 1)] * redchi, c[(0, 1)] * redchi);
+        let (va, vb, cab) = (c[(0, 0)], c[(1, 1)], c[(0, 1)]);
         let t = t95(law.dof);
         law.a_se = Some(va.max(0.0).sqrt());
         law.b_se = Some(vb.max(0.0).sqrt());
@@ -88,30 +146,84 @@ fn weighted_sst(values: &[f64], w: Option<&[f64]>) -> f64 {
         .sum()
 }
 
+fn rms(se: Option<&Vec<f64>>) -> Option<f64> {
+    se.map(|se| (se.iter().map(|e| e * e).sum::<f64>() / se.len() as f64).sqrt())
+}
+
 /// Weighted least squares c = a + b log10(size).
-pub fn log_linear(s: &Series, mut law: Law) -> Law {
+pub fn log_linear(s: &Series, law: Law) -> Law {
+    log_linear_regression(s, law).law
+}
+
+/// [`log_linear`] with the random-effects weights and the influence matrix.
+///
+/// Weighted (every fit has a standard error): the fixed-effect fit (weights 1/se²) gives
+/// Cochran's Q, tau² by [`dersimonian_laird`], then the law is refitted with weights
+/// 1/(se² + tau²); its covariance (XᵀW*X)⁻¹ is multiplied by max(1, q*/(n - 2)), q* the
+/// random-effects weighted residual sum of squares (Knapp-Hartung, truncated). Unweighted:
+/// ordinary least squares, tau² = the residual variance, covariance s²(XᵀX)⁻¹.
+pub fn log_linear_regression(s: &Series, mut law: Law) -> Regression {
     let n = s.sizes.len();
     law.model = LawModelKind::LogLinear;
+    law.fit_se_rms = rms(s.se.as_ref());
     let x = DMatrix::from_fn(n, 2, |i, j| if j == 0 { 1.0 } else { s.sizes[i].log10() });
     let w = weights(s);
-    match solve_linear(&x, &s.values, w.as_deref()) {
-        Ok(sol) => {
-            let sst = weighted_sst(&s.values, w.as_deref());
-            finish(
-                &mut law,
-                [sol.coef[0], sol.coef[1]],
-                Some(&sol.cov_unscaled),
-                sol.chisqr,
-                sst,
-            );
-            law.converged = true;
-        }
+    let fixed = match solve_linear(&x, &s.values, w.as_deref()) {
+        Ok(sol) => sol,
         Err(e) => {
             law.converged = false;
             law.message = Some(format!("no unique regression: {e}"));
+            return Regression {
+                law,
+                influence: None,
+                factor: 1.0,
+                residuals: Vec::new(),
+            };
         }
+    };
+    let sst = weighted_sst(&s.values, w.as_deref());
+    let dof = n.saturating_sub(2);
+    let (sol, wfinal, tau2, factor) = match &w {
+        Some(w0) => {
+            let tau2 = dersimonian_laird(&x, w0, fixed.chisqr);
+            let wre = re_weights(s, tau2).unwrap_or_default();
+            let sol = if tau2 > 0.0 {
+                solve_linear(&x, &s.values, Some(&wre)).unwrap_or_else(|_| fixed.clone())
+            } else {
+                fixed.clone()
+            };
+            let factor = if dof > 0 {
+                (sol.chisqr / dof as f64).max(1.0)
+            } else {
+                1.0
+            };
+            (sol, Some(wre), tau2, factor)
+        }
+        None => {
+            let s2 = if dof > 0 {
+                fixed.chisqr / dof as f64
+            } else {
+                0.0
+            };
+            (fixed.clone(), None, s2, s2)
+        }
+    };
+    let cov = &sol.cov_unscaled * factor;
+    finish(
+        &mut law,
+        [sol.coef[0], sol.coef[1]],
+        Some(&cov),
+        fixed.chisqr,
+        sst,
+    );
+    law.tau2 = (dof > 0).then_some(tau2);
+    law.converged = true;
+    Regression {
+        influence: influence(&x, wfinal.as_deref()),
+        law,
+        factor,
+        residuals: sol.residuals,
     }
-    law
 }
 
 /// c = a' (size/ref)^b with residuals weighted by sqrt(w); ref = the geometric mean of the sizes
@@ -146,10 +258,26 @@ impl LeastSquares for PowerLaw<'_> {
     }
 }
 
+/// The unweighted Jacobian of a' (size/ref)^b with respect to (a', b).
+fn power_jacobian(s: &Series, reference: f64, p: &[f64]) -> DMatrix<f64> {
+    DMatrix::from_fn(s.sizes.len(), 2, |i, j| {
+        let z = s.sizes[i] / reference;
+        let zb = z.powf(p[1]);
+        if j == 0 { zb } else { p[0] * zb * z.ln() }
+    })
+}
+
 /// Weighted nonlinear least squares c = a size^b.
-pub fn power_law(s: &Series, mut law: Law) -> Law {
+pub fn power_law(s: &Series, law: Law) -> Law {
+    power_law_regression(s, law).law
+}
+
+/// [`power_law`] with random effects as [`log_linear_regression`] (tau² from the Jacobian at
+/// the fixed-effect solution, then a refit with weights 1/(se² + tau²) started there).
+pub fn power_law_regression(s: &Series, mut law: Law) -> Regression {
     let n = s.sizes.len();
     law.model = LawModelKind::Power;
+    law.fit_se_rms = rms(s.se.as_ref());
     let reference = (s.sizes.iter().map(|x| x.ln()).sum::<f64>() / n as f64).exp();
     let w = weights(s);
     let mut starts = Vec::new();
@@ -171,30 +299,91 @@ pub fn power_law(s: &Series, mut law: Law) -> Law {
     }
     let mean = s.values.iter().sum::<f64>() / n as f64;
     starts.push(vec![mean, 0.0]);
+    let failed = |mut law: Law, why: String| {
+        law.converged = false;
+        law.message = Some(why);
+        Regression {
+            law,
+            influence: None,
+            factor: 1.0,
+            residuals: Vec::new(),
+        }
+    };
     let problem = PowerLaw { s, w, reference };
-    match solve(&problem, &starts, &SolverOptions::default()) {
-        Ok(sol) => {
-            let (a_ref, b) = (sol.params[0], sol.params[1]);
-            let a = a_ref * reference.powf(-b);
-            // c = a' (N/ref)^b = a N^b with a = a' ref^-b: transform the covariance.
-            let t =
-                DMatrix::from_row_slice(2, 2, &[reference.powf(-b), -a * reference.ln(), 0.0, 1.0]);
-            let cov = sol.cov_unscaled.as_ref().map(|c| &t * c * t.transpose());
-            let sst = weighted_sst(&s.values, problem.w.as_deref());
-            finish(&mut law, [a, b], cov.as_ref(), sol.ssr, sst);
-            law.converged = sol.converged;
-            let note = format!("nonlinear least squares: {}", sol.termination);
-            law.message = Some(match law.message.take() {
-                Some(m) => format!("{note}; {m}"),
-                None => note,
-            });
+    let fixed = match solve(&problem, &starts, &SolverOptions::default()) {
+        Ok(sol) => sol,
+        Err(e) => return failed(law, format!("no fit: {e}")),
+    };
+    let sst = weighted_sst(&s.values, problem.w.as_deref());
+    let dof = n.saturating_sub(2);
+    let (sol, wfinal, tau2, factor) = match &problem.w {
+        Some(w0) => {
+            let j = power_jacobian(s, reference, &fixed.params);
+            let tau2 = if fixed.converged {
+                dersimonian_laird(&j, w0, fixed.ssr)
+            } else {
+                0.0
+            };
+            let wre = re_weights(s, tau2).unwrap_or_default();
+            let sol = if tau2 > 0.0 {
+                let re = PowerLaw {
+                    s,
+                    w: Some(wre.clone()),
+                    reference,
+                };
+                match solve(
+                    &re,
+                    std::slice::from_ref(&fixed.params),
+                    &SolverOptions::default(),
+                ) {
+                    Ok(sol) => sol,
+                    Err(e) => {
+                        return failed(law, format!("no random-effects fit: {e}"));
+                    }
+                }
+            } else {
+                fixed.clone()
+            };
+            let factor = if dof > 0 {
+                (sol.ssr / dof as f64).max(1.0)
+            } else {
+                1.0
+            };
+            (sol, Some(wre), tau2, factor)
         }
-        Err(e) => {
-            law.converged = false;
-            law.message = Some(format!("no fit: {e}"));
+        None => {
+            let s2 = if dof > 0 { fixed.ssr / dof as f64 } else { 0.0 };
+            (fixed.clone(), None, s2, s2)
         }
+    };
+    let (a_ref, b) = (sol.params[0], sol.params[1]);
+    let a = a_ref * reference.powf(-b);
+    // c = a' (N/ref)^b = a N^b with a = a' ref^-b: transform the covariance.
+    let t = DMatrix::from_row_slice(2, 2, &[reference.powf(-b), -a * reference.ln(), 0.0, 1.0]);
+    let cov = sol
+        .cov_unscaled
+        .as_ref()
+        .map(|c| &t * c * t.transpose() * factor);
+    finish(&mut law, [a, b], cov.as_ref(), fixed.ssr, sst);
+    law.tau2 = (dof > 0).then_some(tau2);
+    law.converged = sol.converged;
+    let note = format!("nonlinear least squares: {}", sol.termination);
+    law.message = Some(match law.message.take() {
+        Some(m) => format!("{note}; {m}"),
+        None => note,
+    });
+    let j = power_jacobian(s, reference, &sol.params);
+    let infl = influence(&j, wfinal.as_deref()).map(|m| &t * m);
+    // unweighted residuals of the final fit
+    let residuals = (0..n)
+        .map(|i| s.values[i] - a_ref * (s.sizes[i] / reference).powf(b))
+        .collect();
+    Regression {
+        law,
+        influence: infl,
+        factor,
+        residuals,
     }
-    law
 }
 
 /// Options of `goodhart scale`.
@@ -272,7 +461,17 @@ pub fn scale(doc: &FitsDocument, opts: &ScaleOptions) -> Result<ScalingDoc> {
             .push(f);
     }
     let mut laws = Vec::new();
+    let mut law_covariances = Vec::new();
     let mut single = Vec::new();
+    let mut observed_kl_max: BTreeMap<String, f64> = BTreeMap::new();
+    for f in &usable {
+        if let Some(k) = f.kl_max.filter(|k| k.is_finite()) {
+            let e = observed_kl_max
+                .entry(f.method.as_str().to_string())
+                .or_insert(k);
+            *e = e.max(k);
+        }
+    }
     for ((method, target, _, others), members) in &groups {
         let form = &members[0].form;
         let mut members = members.clone();
@@ -310,6 +509,8 @@ pub fn scale(doc: &FitsDocument, opts: &ScaleOptions) -> Result<ScalingDoc> {
             )));
         }
         let names: Vec<String> = members[0].params.keys().cloned().collect();
+        // per coefficient: its regressions (log-linear, power) or its constant law
+        let mut fitted: Vec<(String, Option<Regression>, Option<Regression>, bool)> = Vec::new();
         for name in names {
             let Some(values) = members
                 .iter()
@@ -353,6 +554,8 @@ pub fn scale(doc: &FitsDocument, opts: &ScaleOptions) -> Result<ScalingDoc> {
                 message: se
                     .is_none()
                     .then(|| "unweighted: some fits have no standard error".to_string()),
+                tau2: None,
+                fit_se_rms: None,
             };
             let shared = members
                 .iter()
@@ -360,6 +563,7 @@ pub fn scale(doc: &FitsDocument, opts: &ScaleOptions) -> Result<ScalingDoc> {
             if shared {
                 let p = &members[0].params[&name];
                 let t = t95(0);
+                fitted.push((name.clone(), None, None, true));
                 laws.push(Law {
                     model: LawModelKind::Constant,
                     a: p.value,
@@ -381,9 +585,17 @@ pub fn scale(doc: &FitsDocument, opts: &ScaleOptions) -> Result<ScalingDoc> {
                 values,
                 se,
             };
-            laws.push(log_linear(&series, template.clone()));
-            laws.push(power_law(&series, template));
+            let ll = log_linear_regression(&series, template.clone());
+            let pw = power_law_regression(&series, template);
+            laws.push(ll.law.clone());
+            laws.push(pw.law.clone());
+            fitted.push((name.clone(), Some(ll), Some(pw), false));
         }
+        law_covariances.extend(cross_covariances(
+            &members,
+            &fitted,
+            &laws_meta(*method, *target, *form, &group),
+        ));
     }
     if laws.is_empty() {
         return Err(Error::Analysis(format!(
@@ -398,7 +610,148 @@ pub fn scale(doc: &FitsDocument, opts: &ScaleOptions) -> Result<ScalingDoc> {
         laws,
         joint: Vec::new(),
         warnings,
+        law_covariances,
+        observed_kl_max,
     })
+}
+
+/// The keys of a group, to label its law covariances.
+struct GroupMeta {
+    method: Method,
+    target: Target,
+    form: crate::forms::FormId,
+    group: BTreeMap<String, Option<f64>>,
+}
+
+fn laws_meta(
+    method: Method,
+    target: Target,
+    form: crate::forms::FormId,
+    group: &BTreeMap<String, Option<f64>>,
+) -> GroupMeta {
+    GroupMeta {
+        method,
+        target,
+        form,
+        group: group.clone(),
+    }
+}
+
+/// The covariance of two coefficients p, q of one fit (from its `correlations` and standard
+/// errors, else its `covariance`); None when the fit carries neither.
+fn fit_cov(f: &FitRecord, p: &str, q: &str) -> Option<f64> {
+    let (sp, sq) = (f.params.get(p)?.se?, f.params.get(q)?.se?);
+    if let Some(r) = f
+        .correlations
+        .get(&format!("{p},{q}"))
+        .or_else(|| f.correlations.get(&format!("{q},{p}")))
+    {
+        return Some(r * sp * sq);
+    }
+    let names = f.form.form().param_names();
+    let (i, j) = (
+        names.iter().position(|n| *n == p)?,
+        names.iter().position(|n| *n == q)?,
+    );
+    f.covariance.as_ref()?.get(i)?.get(j).copied()
+}
+
+/// Cov((a, b) of the law of p, (a, b) of the law of q) = A_p S A_qᵀ, A the influence matrices,
+/// S = diag(c_i + tau_pq): c_i the per-fit covariance of p and q of curve i, tau_pq the
+/// covariance of their scatter about the laws (moment estimate: the mean cross-product of the
+/// residuals minus the mean c_i, clamped to |correlation| <= 1). A shared (constant) coefficient
+/// has no scatter: Cov(p, (a, b)_q) = Σ c_i A_q[:, i].
+fn cross_covariances(
+    members: &[&FitRecord],
+    fitted: &[(String, Option<Regression>, Option<Regression>, bool)],
+    meta: &GroupMeta,
+) -> Vec<crate::document::LawCovariance> {
+    let n = members.len();
+    let mut out = Vec::new();
+    for i in 0..fitted.len() {
+        for j in (i + 1)..fitted.len() {
+            let (p, q) = (&fitted[i].0, &fitted[j].0);
+            let c: Vec<Option<f64>> = members.iter().map(|f| fit_cov(f, p, q)).collect();
+            let known = c.iter().all(Option::is_some);
+            let c: Vec<f64> = c.into_iter().map(|v| v.unwrap_or(0.0)).collect();
+            let source = if known {
+                "per-fit covariance of the curves".to_string()
+            } else {
+                "assumed 0 within a curve: some fits carry no covariance".to_string()
+            };
+            for model in [LawModelKind::LogLinear, LawModelKind::Power] {
+                let pick = |k: usize| match model {
+                    LawModelKind::LogLinear => fitted[k].1.as_ref(),
+                    _ => fitted[k].2.as_ref(),
+                };
+                let (ri, rj) = (pick(i), pick(j));
+                let (ci, cj) = (fitted[i].3, fitted[j].3);
+                let cov = match (ri, rj, ci, cj) {
+                    (Some(ri), Some(rj), false, false) => {
+                        let (Some(ai), Some(aj)) = (&ri.influence, &rj.influence) else {
+                            continue;
+                        };
+                        if !(ri.law.converged && rj.law.converged) {
+                            continue;
+                        }
+                        let tau12 = match (ri.law.tau2, rj.law.tau2) {
+                            (Some(t1), Some(t2)) if t1 > 0.0 && t2 > 0.0 && n > 2 => {
+                                let cross = (0..n)
+                                    .map(|k| ri.residuals[k] * rj.residuals[k])
+                                    .sum::<f64>()
+                                    / (n - 2) as f64;
+                                let mean_c = c.iter().sum::<f64>() / n as f64;
+                                let lim = (t1 * t2).sqrt();
+                                (cross - mean_c).clamp(-lim, lim)
+                            }
+                            _ => 0.0,
+                        };
+                        let f = (ri.factor * rj.factor).sqrt();
+                        let mut m = [[0.0; 2]; 2];
+                        for (r, row) in m.iter_mut().enumerate() {
+                            for (s, cell) in row.iter_mut().enumerate() {
+                                *cell = f
+                                    * (0..n)
+                                        .map(|k| ai[(r, k)] * (c[k] + tau12) * aj[(s, k)])
+                                        .sum::<f64>();
+                            }
+                        }
+                        (m, tau12, ri.law.model)
+                    }
+                    (None, Some(r), true, false) | (Some(r), None, false, true) => {
+                        let Some(a) = &r.influence else { continue };
+                        if !r.law.converged {
+                            continue;
+                        }
+                        let f = r.factor.sqrt();
+                        let v: Vec<f64> = (0..2)
+                            .map(|s| f * (0..n).map(|k| c[k] * a[(s, k)]).sum::<f64>())
+                            .collect();
+                        // rows: (a, b) of the first law; a constant law's b is 0
+                        let m = if ci {
+                            [[v[0], v[1]], [0.0, 0.0]]
+                        } else {
+                            [[v[0], 0.0], [v[1], 0.0]]
+                        };
+                        (m, 0.0, r.law.model)
+                    }
+                    _ => continue,
+                };
+                out.push(crate::document::LawCovariance {
+                    method: meta.method,
+                    target: meta.target,
+                    form: meta.form,
+                    group: meta.group.clone(),
+                    model: cov.2,
+                    coefficients: [p.clone(), q.clone()],
+                    cov: cov.0,
+                    tau12: cov.1,
+                    source: source.clone(),
+                });
+            }
+        }
+    }
+    out
 }
 
 /// A short text summary of the laws, for stdout.
@@ -420,7 +773,7 @@ pub fn report(doc: &ScalingDoc) -> String {
         };
         let _ = writeln!(
             s,
-            "{} {} {}{} {:<10} {:<10} {}  (a ± {}, b ± {}, R² {}, AIC {}, {} sizes){}",
+            "{} {} {}{} {:<10} {:<10} {}  (a ± {}, b ± {}, R² {}, AIC {}, {} sizes{}){}",
             l.method,
             l.target,
             l.form,
@@ -437,6 +790,12 @@ pub fn report(doc: &ScalingDoc) -> String {
             opt(l.r2),
             opt(l.aic),
             l.sizes.len(),
+            match (l.tau2, l.fit_se_rms) {
+                (Some(t), Some(se)) =>
+                    format!(", scatter tau {} vs fit se {}", g6(t.sqrt()), g6(se)),
+                (Some(t), None) => format!(", scatter tau {}", g6(t.sqrt())),
+                _ => String::new(),
+            },
             if l.converged {
                 String::new()
             } else {

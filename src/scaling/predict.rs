@@ -17,9 +17,11 @@ use nalgebra::DMatrix;
 
 use crate::document::{CiMethod, Law, LawModelKind, ScalingDoc, SizeKey, Target, VERSION};
 pub use crate::document::{
-    CurvePoint, Interval, IteratedPrediction, PeakPrediction, PredictDoc, Prediction,
+    CurvePoint, FailedPrediction, Interval, IteratedPrediction, PeakPrediction, PredictDoc,
+    Prediction, PredictionWarning, WarningKind,
 };
 use crate::error::{Error, Result};
+use crate::format::{fmt_num, g6};
 use crate::forms::{Form, FormId};
 use crate::output::{OutColumn, OutTable};
 use crate::schema::Method;
@@ -94,13 +96,18 @@ pub struct PredictOptions {
     pub model: LawModel,
 }
 
-/// Coefficient values and covariance for one size from the chosen laws.
-struct Coefficients {
+/// Coefficient values and covariances for one size from the chosen laws.
+struct Coefficients<'a> {
     values: Vec<f64>,
+    /// The covariance of the mean law's values at this size.
     cov: Option<DMatrix<f64>>,
+    /// `cov` plus the scatter of RMs about the laws (tau² and the scatter covariances): the
+    /// covariance for a new RM. None when a law carries no scatter (joint).
+    cov_new: Option<DMatrix<f64>>,
     dof: usize,
     sizes: Vec<f64>,
     model: String,
+    laws: Vec<&'a Law>,
 }
 
 fn find<'a>(laws: &'a [&'a Law], name: &str, model: LawModelKind) -> Option<&'a Law> {
@@ -109,29 +116,67 @@ fn find<'a>(laws: &'a [&'a Law], name: &str, model: LawModelKind) -> Option<&'a 
         .find(|l| l.coefficient == name && l.model == model && l.converged)
 }
 
-fn coefficients(
+/// The covariance entry between the laws of coefficients p and q (oriented so that its rows
+/// belong to p), for the model of the non-constant law.
+fn law_covariance(doc: &ScalingDoc, lp: &Law, lq: &Law) -> Option<([[f64; 2]; 2], f64)> {
+    let model = if lp.model == LawModelKind::Constant {
+        lq.model
+    } else {
+        lp.model
+    };
+    doc.law_covariances.iter().find_map(|c| {
+        if c.method != lp.method
+            || c.target != lp.target
+            || c.form != lp.form
+            || c.group != lp.group
+            || c.model != model
+        {
+            return None;
+        }
+        if c.coefficients[0] == lp.coefficient && c.coefficients[1] == lq.coefficient {
+            Some((c.cov, c.tau12))
+        } else if c.coefficients[0] == lq.coefficient && c.coefficients[1] == lp.coefficient {
+            let m = c.cov;
+            Some(([[m[0][0], m[1][0]], [m[0][1], m[1][1]]], c.tau12))
+        } else {
+            None
+        }
+    })
+}
+
+fn coefficients<'a>(
     doc: &ScalingDoc,
-    laws: &[&Law],
+    laws: &'a [&'a Law],
     form: &dyn Form,
     size: f64,
     model: LawModel,
-) -> Result<Coefficients> {
+) -> Result<Coefficients<'a>> {
     let names = form.param_names();
     let mut chosen = Vec::new();
     for name in names {
         let law = find(laws, name, model.kind())
             .or_else(|| find(laws, name, LawModelKind::Constant))
             .ok_or_else(|| {
-                Error::Analysis(format!(
-                    "the scaling file has no converged {} law for {name} of the {} form{}",
-                    model.as_str(),
-                    form.id(),
-                    if model == LawModel::Joint {
-                        " (run goodhart scale --joint --curves ...)"
-                    } else {
-                        ""
-                    }
-                ))
+                let unconverged = laws
+                    .iter()
+                    .find(|l| l.coefficient == *name && l.model == model.kind());
+                Error::Analysis(match unconverged {
+                    Some(l) => format!(
+                        "the {} law of {name} did not converge ({})",
+                        model.as_str(),
+                        l.message.as_deref().unwrap_or("no message")
+                    ),
+                    None => format!(
+                        "the scaling file has no converged {} law for {name} of the {} form{}",
+                        model.as_str(),
+                        form.id(),
+                        if model == LawModel::Joint {
+                            " (run goodhart scale --joint --curves ...)"
+                        } else {
+                            ""
+                        }
+                    ),
+                })
             })?;
         chosen.push(law);
     }
@@ -143,6 +188,7 @@ fn coefficients(
         values.push(v);
         ses.push(se);
     }
+    let grads: Vec<[f64; 2]> = chosen.iter().map(|l| l.gradient(size)).collect();
     let mut cov = ses.iter().all(Option::is_some).then(|| {
         DMatrix::from_fn(k, k, |i, j| {
             if i == j {
@@ -152,6 +198,46 @@ fn coefficients(
             }
         })
     });
+    // scatter about the laws: tau² on the diagonal (0 for a shared, constant coefficient)
+    let mut scatter = chosen
+        .iter()
+        .all(|l| l.model == LawModelKind::Constant || l.tau2.is_some())
+        .then(|| {
+            DMatrix::from_fn(k, k, |i, j| {
+                if i == j {
+                    chosen[i].tau2.unwrap_or(0.0)
+                } else {
+                    0.0
+                }
+            })
+        });
+    // The two-stage laws of one group come from the same curves: their cross-covariances.
+    for i in 0..k {
+        for j in 0..k {
+            if i == j {
+                continue;
+            }
+            let (li, lj) = (chosen[i], chosen[j]);
+            if li.model == LawModelKind::Joint || lj.model == LawModelKind::Joint {
+                continue;
+            }
+            if let Some((m, tau12)) = law_covariance(doc, li, lj) {
+                let (gi, gj) = (grads[i], grads[j]);
+                let mut v = 0.0;
+                for (r, gr) in gi.iter().enumerate() {
+                    for (s, gs) in gj.iter().enumerate() {
+                        v += gr * m[r][s] * gs;
+                    }
+                }
+                if let Some(c) = cov.as_mut() {
+                    c[(i, j)] = v;
+                }
+                if let Some(sc) = scatter.as_mut() {
+                    sc[(i, j)] = tau12;
+                }
+            }
+        }
+    }
     // The joint laws are correlated with each other: use the joint fit's full covariance.
     if model == LawModel::Joint
         && let (Some(c), Some(jf)) = (
@@ -170,6 +256,13 @@ fn coefficients(
         let f = DMatrix::from_fn(4, 4, |i, j| full[i][j]);
         *c = &g * f * g.transpose();
     }
+    if chosen.iter().any(|l| l.model == LawModelKind::Joint) {
+        scatter = None;
+    }
+    let cov_new = match (&cov, &scatter) {
+        (Some(c), Some(s)) => Some(c + s),
+        _ => None,
+    };
     let dof = chosen
         .iter()
         .filter(|l| l.model != LawModelKind::Constant)
@@ -192,6 +285,7 @@ fn coefficients(
     Ok(Coefficients {
         values,
         cov,
+        cov_new,
         dof,
         sizes,
         model: chosen
@@ -199,6 +293,7 @@ fn coefficients(
             .map(|l| l.model.as_str())
             .collect::<Vec<_>>()
             .join("+"),
+        laws: chosen,
     })
 }
 
@@ -212,38 +307,50 @@ fn quad(g: &[f64], c: &DMatrix<f64>) -> f64 {
     v.max(0.0)
 }
 
-fn interval(value: f64, se: Option<f64>, t: f64) -> Interval {
+fn interval(value: f64, se: Option<f64>, se_new: Option<f64>, t: f64) -> Interval {
     Interval {
         value,
         low: se.map(|s| value - t * s),
         high: se.map(|s| value + t * s),
+        new_rm_low: se_new.map(|s| value - t * s),
+        new_rm_high: se_new.map(|s| value + t * s),
     }
 }
 
-/// Peak with log-scale delta-method intervals.
+/// Peak with log-scale delta-method intervals (for the mean law and for a new RM).
 fn peak_prediction(
     form: &dyn Form,
     p: &[f64],
     cov: Option<&DMatrix<f64>>,
+    cov_new: Option<&DMatrix<f64>>,
     t: f64,
 ) -> Option<PeakPrediction> {
     let peak = form.peak(p)?;
     let log_interval = |value: f64, f: &dyn Fn(&[f64]) -> Option<f64>| -> Interval {
-        let se_log = cov.and_then(|c| {
-            let mut g = vec![0.0; p.len()];
-            for j in 0..p.len() {
-                let h = 1e-6 * p[j].abs().max(1e-8);
-                let (mut up, mut down) = (p.to_vec(), p.to_vec());
-                up[j] += h;
-                down[j] -= h;
-                g[j] = (f(&up)?.ln() - f(&down)?.ln()) / (2.0 * h);
+        let mut g = vec![0.0; p.len()];
+        let ok = (0..p.len()).all(|j| {
+            let h = 1e-6 * p[j].abs().max(1e-8);
+            let (mut up, mut down) = (p.to_vec(), p.to_vec());
+            up[j] += h;
+            down[j] -= h;
+            match (f(&up), f(&down)) {
+                (Some(u), Some(d)) => {
+                    g[j] = (u.ln() - d.ln()) / (2.0 * h);
+                    true
+                }
+                _ => false,
             }
-            Some(quad(&g, c).sqrt())
         });
+        let se_of = |c: Option<&DMatrix<f64>>| c.filter(|_| ok).map(|c| quad(&g, c).sqrt());
+        let (se, se_new) = (se_of(cov), se_of(cov_new));
+        let lo = |s: f64| (value.ln() - t * s).exp();
+        let hi = |s: f64| (value.ln() + t * s).exp();
         Interval {
             value,
-            low: se_log.map(|s| (value.ln() - t * s).exp()),
-            high: se_log.map(|s| (value.ln() + t * s).exp()),
+            low: se.map(lo),
+            high: se.map(hi),
+            new_rm_low: se_new.map(lo),
+            new_rm_high: se_new.map(hi),
         }
     };
     Some(PeakPrediction {
@@ -252,10 +359,78 @@ fn peak_prediction(
     })
 }
 
+/// How far a predicted peak KL may lie beyond the largest observed KL and still be written as
+/// a number: 10x.
+pub const PEAK_KL_CAP: f64 = 10.0;
+
+/// The peak, or null with a reason: none when the form has no peak (beta <= 0), none when its
+/// KL is beyond [`PEAK_KL_CAP`] times the largest observed KL; interval bounds beyond that cap
+/// are null too (with the score's bound on the same side), and the reason says so.
+fn checked_peak(
+    peak: Option<PeakPrediction>,
+    form: &dyn Form,
+    p: &[f64],
+    cap: Option<f64>,
+) -> (Option<PeakPrediction>, Option<String>) {
+    let names = form.param_names();
+    let Some(mut peak) = peak else {
+        let coefs: Vec<String> = names
+            .iter()
+            .zip(p)
+            .map(|(n, v)| format!("{n} = {}", g6(*v)))
+            .collect();
+        return (
+            None,
+            Some(format!(
+                "no peak: the {} curve with {} has no maximum at d > 0 (beta <= 0 means no peak)",
+                form.id(),
+                coefs.join(", ")
+            )),
+        );
+    };
+    if !peak.kl.value.is_finite() || !peak.score.value.is_finite() {
+        return (
+            None,
+            Some("no peak: the predicted peak is not a finite number".to_string()),
+        );
+    }
+    let Some(cap) = cap else {
+        return (Some(peak), None);
+    };
+    if peak.kl.value > cap {
+        return (
+            None,
+            Some(format!(
+                "no valid peak: the predicted peak KL lies beyond {} nats, {PEAK_KL_CAP}x the largest KL observed for the method; the laws cannot place it",
+                g6(cap)
+            )),
+        );
+    }
+    let mut capped = false;
+    if peak.kl.high.is_some_and(|h| h > cap || h.is_nan()) {
+        peak.kl.high = None;
+        peak.score.high = None;
+        capped = true;
+    }
+    if peak.kl.new_rm_high.is_some_and(|h| h > cap || h.is_nan()) {
+        peak.kl.new_rm_high = None;
+        peak.score.new_rm_high = None;
+        capped = true;
+    }
+    let reason = capped.then(|| {
+        format!(
+            "an upper bound of the peak's interval lies beyond {} nats ({PEAK_KL_CAP}x the largest observed KL) and is null: unbounded within what the data support",
+            g6(cap)
+        )
+    });
+    (Some(peak), reason)
+}
+
 fn curve(
     form: &dyn Form,
     p: &[f64],
     cov: Option<&DMatrix<f64>>,
+    cov_new: Option<&DMatrix<f64>>,
     t: f64,
     grid: &[f64],
 ) -> Vec<CurvePoint> {
@@ -266,26 +441,287 @@ fn curve(
             form.gradient(p, d, &mut g);
             let gold = form.eval(p, d);
             let se = cov.map(|c| quad(&g, c).sqrt());
+            let se_new = cov_new.map(|c| quad(&g, c).sqrt());
             CurvePoint {
                 kl,
                 gold,
                 low: se.map(|s| gold - t * s),
                 high: se.map(|s| gold + t * s),
+                new_rm_low: se_new.map(|s| gold - t * s),
+                new_rm_high: se_new.map(|s| gold + t * s),
             }
         })
         .collect()
 }
 
-/// The default grid: 101 points evenly spaced in d = sqrt(KL) up to twice the peak KL (10 nats
-/// without a peak; at most 10,000).
-fn default_grid(peak_kl: Option<f64>) -> Vec<f64> {
-    let max = peak_kl.map_or(10.0, |k| (2.0 * k).clamp(1.0, 1e4));
+/// The default grid: 101 points evenly spaced in d = sqrt(KL) up to twice the peak KL (without
+/// a peak: twice the largest observed KL, else 10 nats; at most 10,000).
+fn default_grid(peak_kl: Option<f64>, observed: Option<f64>) -> Vec<f64> {
+    let max = match (peak_kl, observed) {
+        (Some(k), _) => (2.0 * k).clamp(1.0, 1e4),
+        (None, Some(o)) => (2.0 * o).clamp(1.0, 1e4),
+        (None, None) => 10.0,
+    };
     (0..=100)
         .map(|i| max * (i as f64 / 100.0).powi(2))
         .collect()
 }
 
-/// Predictions for every method, target, form and group of the scaling file.
+/// The label of a group in warnings: `rl gold (rl) kl_penalty=0 policy_params=32 rm_data=1000`.
+pub fn group_label(
+    method: Method,
+    target: Target,
+    form: FormId,
+    group: &BTreeMap<String, Option<f64>>,
+) -> String {
+    let mut s = format!("{method} {target} ({})", form.form().id());
+    for (k, v) in group {
+        if let Some(v) = v {
+            s.push_str(&format!(" {k}={}", fmt_num(*v)));
+        }
+    }
+    s
+}
+
+/// The warnings of one prediction (kinds a-d of the README's "Predictions that warn").
+#[allow(clippy::too_many_arguments)]
+fn warnings_for(
+    label: &str,
+    form: &dyn Form,
+    c: &Coefficients,
+    params: &BTreeMap<String, Interval>,
+    size: f64,
+    decades: f64,
+    peak_value: Option<f64>,
+    observed: Option<f64>,
+) -> Vec<PredictionWarning> {
+    let mut out = Vec::new();
+    let w = |kind, message: String, size: Option<f64>| PredictionWarning {
+        kind,
+        group: label.to_string(),
+        message,
+        size,
+    };
+    let at = fmt_num(size);
+    // (a) a coefficient <= 0, or its interval (for a new RM when known) contains 0
+    for name in form.param_names() {
+        let Some(i) = params.get(*name) else { continue };
+        let extra = if *name == "beta" {
+            " (beta <= 0 means no peak)"
+        } else {
+            ""
+        };
+        if i.value <= 0.0 || i.value.is_nan() {
+            out.push(w(
+                WarningKind::CoefficientSign,
+                format!(
+                    "{label}: {name} = {} at rm_params {at} has the wrong sign (expected > 0){extra}",
+                    g6(i.value)
+                ),
+                None,
+            ));
+        } else {
+            let (lo, which) = match (i.new_rm_low, i.low) {
+                (Some(l), _) => (Some(l), "for a new RM"),
+                (None, l) => (l, "of the mean law"),
+            };
+            if let Some(lo) = lo.filter(|l| *l <= 0.0) {
+                out.push(w(
+                    WarningKind::CoefficientSign,
+                    format!(
+                        "{label}: the 95% interval {which} of {name} at rm_params {at} contains 0 (low {}){extra}",
+                        g6(lo)
+                    ),
+                    None,
+                ));
+            }
+        }
+    }
+    // (b) a law crosses zero between the fitted sizes and the requested size
+    let (lo, hi) = (c.sizes[0], c.sizes[c.sizes.len() - 1]);
+    for l in &c.laws {
+        let Some(z) = l.zero_crossing() else { continue };
+        let crosses = (size > hi && z > hi && z <= size) || (size < lo && z < lo && z >= size);
+        if crosses {
+            out.push(w(
+                WarningKind::LawCrossesZero,
+                format!(
+                    "{label}: the {} law of {} ({} + {}*log10 N) crosses zero at rm_params {}, between the fitted sizes ({}..{}) and {at}",
+                    l.model.as_str(),
+                    l.coefficient,
+                    g6(l.a),
+                    g6(l.b),
+                    g6(z),
+                    fmt_num(lo),
+                    fmt_num(hi)
+                ),
+                Some(z),
+            ));
+        }
+    }
+    // (c) the peak beyond the largest observed KL
+    if let (Some(o), Some(k)) = (observed, peak_value)
+        && k > o
+    {
+        out.push(w(
+            WarningKind::BeyondObservedKl,
+            if k > PEAK_KL_CAP * o {
+                format!(
+                    "{label}: the predicted peak KL at rm_params {at} lies beyond {PEAK_KL_CAP}x the largest KL observed for {} ({} nats): not given",
+                    c.laws[0].method,
+                    g6(o)
+                )
+            } else {
+                format!(
+                    "{label}: the predicted peak KL at rm_params {at}, {} nats, lies beyond the largest KL observed for {} ({} nats)",
+                    g6(k),
+                    c.laws[0].method,
+                    g6(o)
+                )
+            },
+            None,
+        ));
+    }
+    if observed.is_none() {
+        out.push(w(
+            WarningKind::Other,
+            format!(
+                "{label}: the scaling file holds no observed KL range for {} (\"observed_kl_max\"): the peak is not checked against the data (run goodhart scale again)",
+                c.laws[0].method
+            ),
+            None,
+        ));
+    }
+    // (d) beyond a decade (a tolerance, so that exactly one decade, e.g. 3e9 -> 3e10, is not
+    // flagged by rounding)
+    if decades > 1.0 + 1e-9 {
+        out.push(w(
+            WarningKind::Extrapolation,
+            format!(
+                "{label}: rm_params {at} is {decades:.2} decades outside the fitted sizes {}..{}: an extrapolation beyond one decade",
+                fmt_num(lo),
+                fmt_num(hi)
+            ),
+            None,
+        ));
+    }
+    out
+}
+
+/// The predictions of one group at one size.
+#[allow(clippy::too_many_arguments)]
+fn predict_one(
+    doc: &ScalingDoc,
+    opts: &PredictOptions,
+    method: Method,
+    target: Target,
+    form_id: FormId,
+    laws: &[&Law],
+    size: f64,
+) -> Result<Prediction> {
+    let form = form_id.form();
+    let group = laws[0].group.clone();
+    let label = group_label(method, target, form_id, &group);
+    let observed = doc.observed_kl_max.get(method.as_str()).copied();
+    let cap = observed.map(|o| PEAK_KL_CAP * o);
+    let c = coefficients(doc, laws, form, size, opts.model)?;
+    let t = t95(c.dof);
+    let (cov, cov_new) = (c.cov.as_ref(), c.cov_new.as_ref());
+    let params: BTreeMap<String, Interval> = form
+        .param_names()
+        .iter()
+        .enumerate()
+        .map(|(j, n)| {
+            (
+                n.to_string(),
+                interval(
+                    c.values[j],
+                    cov.map(|m| m[(j, j)].sqrt()),
+                    cov_new.map(|m| m[(j, j)].sqrt()),
+                    t,
+                ),
+            )
+        })
+        .collect();
+    let raw_peak = peak_prediction(form, &c.values, cov, cov_new, t);
+    let raw_kl = raw_peak.as_ref().map(|p| p.kl.value);
+    let (peak, peak_reason) = checked_peak(raw_peak, form, &c.values, cap);
+    let grid = opts
+        .kl
+        .clone()
+        .unwrap_or_else(|| default_grid(peak.as_ref().map(|p| p.kl.value), observed));
+    let (lo, hi) = (c.sizes[0].log10(), c.sizes[c.sizes.len() - 1].log10());
+    let x = size.log10();
+    let decades = (x - hi).max(lo - x).max(0.0);
+    let mut warnings = warnings_for(&label, form, &c, &params, size, decades, raw_kl, observed);
+    let iterated = match (opts.iterations, form_id) {
+        (None, _) => None,
+        (Some(k), FormId::Rl) => {
+            // R_k(d) = d((alpha + beta ln k) - beta ln d): the RL form with alpha shifted.
+            let lk = (k as f64).ln();
+            let shifted = [c.values[0] + c.values[1] * lk, c.values[1]];
+            let tm = DMatrix::from_row_slice(2, 2, &[1.0, lk, 0.0, 1.0]);
+            let cov_k = cov.map(|m| &tm * m * tm.transpose());
+            let cov_k_new = cov_new.map(|m| &tm * m * tm.transpose());
+            let raw_k = peak_prediction(form, &shifted, cov_k.as_ref(), cov_k_new.as_ref(), t);
+            let (peak_k, reason_k) = checked_peak(raw_k, form, &shifted, cap);
+            let grid_k = opts
+                .kl
+                .clone()
+                .unwrap_or_else(|| default_grid(peak_k.as_ref().map(|p| p.kl.value), observed));
+            Some(IteratedPrediction {
+                k,
+                formula: "d*(alpha - beta*ln(d) + beta*ln(k))".to_string(),
+                peak: peak_k,
+                peak_reason: reason_k,
+                curve: curve(
+                    form,
+                    &shifted,
+                    cov_k.as_ref(),
+                    cov_k_new.as_ref(),
+                    t,
+                    &grid_k,
+                ),
+            })
+        }
+        (Some(_), _) => {
+            warnings.push(PredictionWarning {
+                kind: WarningKind::Other,
+                group: label.clone(),
+                message: format!(
+                    "{label}: --iterations applies to the RL form d*(alpha - beta*ln(d)); the {} form has no iterated prediction",
+                    form.id()
+                ),
+                size: None,
+            });
+            None
+        }
+    };
+    let joined: Vec<&str> = warnings.iter().map(|w| w.message.as_str()).collect();
+    Ok(Prediction {
+        method,
+        target,
+        rm_params: size,
+        form: form_id,
+        model: c.model.clone(),
+        group,
+        params,
+        curve: curve(form, &c.values, cov, cov_new, t, &grid),
+        peak,
+        peak_reason,
+        iterated,
+        extrapolation_decades: decades,
+        observed_kl_max: observed,
+        warning: (!joined.is_empty()).then(|| joined.join("; ")),
+        warnings,
+        ci_method: CiMethod::Delta,
+        ci_level: 0.95,
+    })
+}
+
+/// Predictions for every method, target, form and group of the scaling file. A group that
+/// cannot be predicted (no converged law, ...) is listed under `failed` with its reason; the
+/// others are still predicted. An error when every group fails.
 pub fn predict(doc: &ScalingDoc, opts: &PredictOptions) -> Result<PredictDoc> {
     if doc.by != SizeKey::RmParams {
         return Err(Error::Analysis(format!(
@@ -330,6 +766,7 @@ pub fn predict(doc: &ScalingDoc, opts: &PredictOptions) -> Result<PredictDoc> {
         }));
     }
     let mut predictions = Vec::new();
+    let mut failed = Vec::new();
     for ((method, target, form_name, _), laws) in &groups {
         let Some(form_id) = FormId::ALL
             .into_iter()
@@ -339,89 +776,34 @@ pub fn predict(doc: &ScalingDoc, opts: &PredictOptions) -> Result<PredictDoc> {
                 "the scaling file names an unknown form '{form_name}'"
             )));
         };
-        let form = form_id.form();
         for &size in &opts.sizes {
-            let c = coefficients(doc, laws, form, size, opts.model)?;
-            let t = t95(c.dof);
-            let cov = c.cov.as_ref();
-            let params: BTreeMap<String, Interval> = form
-                .param_names()
-                .iter()
-                .enumerate()
-                .map(|(j, n)| {
-                    (
-                        n.to_string(),
-                        interval(c.values[j], cov.map(|m| m[(j, j)].sqrt()), t),
-                    )
-                })
-                .collect();
-            let peak = peak_prediction(form, &c.values, cov, t);
-            let grid = opts
-                .kl
-                .clone()
-                .unwrap_or_else(|| default_grid(peak.as_ref().map(|p| p.kl.value)));
-            let (lo, hi) = (c.sizes[0].log10(), c.sizes[c.sizes.len() - 1].log10());
-            let x = size.log10();
-            let decades = (x - hi).max(lo - x).max(0.0);
-            let mut warnings = Vec::new();
-            // (a tolerance, so that exactly one decade, e.g. 3e9 -> 3e10, is not flagged by rounding)
-            if decades > 1.0 + 1e-9 {
-                warnings.push(format!(
-                    "rm_params {} is {decades:.2} decades outside the fitted sizes {}..{}: an extrapolation beyond one decade",
-                    crate::format::fmt_num(size),
-                    crate::format::fmt_num(c.sizes[0]),
-                    crate::format::fmt_num(c.sizes[c.sizes.len() - 1])
-                ));
+            match predict_one(doc, opts, *method, *target, form_id, laws, size) {
+                Ok(p) => predictions.push(p),
+                Err(e) => failed.push(FailedPrediction {
+                    method: *method,
+                    target: *target,
+                    form: form_id,
+                    group: laws[0].group.clone(),
+                    rm_params: size,
+                    reason: format!(
+                        "{}: {e}",
+                        group_label(*method, *target, form_id, &laws[0].group)
+                    ),
+                }),
             }
-            let iterated = match (opts.iterations, form_id) {
-                (None, _) => None,
-                (Some(k), FormId::Rl) => {
-                    // R_k(d) = d((alpha + beta ln k) - beta ln d): the RL form with alpha shifted.
-                    let lk = (k as f64).ln();
-                    let shifted = [c.values[0] + c.values[1] * lk, c.values[1]];
-                    let tm = DMatrix::from_row_slice(2, 2, &[1.0, lk, 0.0, 1.0]);
-                    let cov_k = cov.map(|m| &tm * m * tm.transpose());
-                    let peak_k = peak_prediction(form, &shifted, cov_k.as_ref(), t);
-                    let grid_k = opts
-                        .kl
-                        .clone()
-                        .unwrap_or_else(|| default_grid(peak_k.as_ref().map(|p| p.kl.value)));
-                    Some(IteratedPrediction {
-                        k,
-                        formula: "d*(alpha - beta*ln(d) + beta*ln(k))".to_string(),
-                        peak: peak_k,
-                        curve: curve(form, &shifted, cov_k.as_ref(), t, &grid_k),
-                    })
-                }
-                (Some(_), _) => {
-                    warnings.push(format!(
-                        "--iterations applies to the RL form d*(alpha - beta*ln(d)); the {} form has no iterated prediction",
-                        form.id()
-                    ));
-                    None
-                }
-            };
-            predictions.push(Prediction {
-                method: *method,
-                target: *target,
-                rm_params: size,
-                form: form_id,
-                model: c.model.clone(),
-                group: laws[0].group.clone(),
-                params,
-                curve: curve(form, &c.values, cov, t, &grid),
-                peak,
-                iterated,
-                extrapolation_decades: decades,
-                warning: (!warnings.is_empty()).then(|| warnings.join("; ")),
-                ci_method: CiMethod::Delta,
-                ci_level: 0.95,
-            });
         }
+    }
+    if predictions.is_empty() {
+        let reasons: Vec<String> = failed.iter().map(|f| f.reason.clone()).collect();
+        return Err(Error::Analysis(format!(
+            "no group could be predicted: {}",
+            reasons.join("; ")
+        )));
     }
     Ok(PredictDoc {
         goodhart_version: VERSION.to_string(),
         predictions,
+        failed,
     })
 }
 
@@ -473,6 +855,8 @@ pub fn table(doc: &PredictDoc) -> OutTable {
     t.push("gold", num(&|r| Some(r.point.gold)));
     t.push("low", num(&|r| r.point.low));
     t.push("high", num(&|r| r.point.high));
+    t.push("new_rm_low", num(&|r| r.point.new_rm_low));
+    t.push("new_rm_high", num(&|r| r.point.new_rm_high));
     let mut names: Vec<String> = Vec::new();
     for p in &doc.predictions {
         for n in p.params.keys() {
@@ -495,6 +879,14 @@ pub fn table(doc: &PredictDoc) -> OutTable {
     t.push("peak_kl", num(&|r| r.peak.map(|p| p.kl.value)));
     t.push("peak_kl_low", num(&|r| r.peak.and_then(|p| p.kl.low)));
     t.push("peak_kl_high", num(&|r| r.peak.and_then(|p| p.kl.high)));
+    t.push(
+        "peak_kl_new_rm_low",
+        num(&|r| r.peak.and_then(|p| p.kl.new_rm_low)),
+    );
+    t.push(
+        "peak_kl_new_rm_high",
+        num(&|r| r.peak.and_then(|p| p.kl.new_rm_high)),
+    );
     t.push("peak_score", num(&|r| r.peak.map(|p| p.score.value)));
     t.push("peak_score_low", num(&|r| r.peak.and_then(|p| p.score.low)));
     t.push(
@@ -502,9 +894,82 @@ pub fn table(doc: &PredictDoc) -> OutTable {
         num(&|r| r.peak.and_then(|p| p.score.high)),
     );
     t.push(
+        "peak_score_new_rm_low",
+        num(&|r| r.peak.and_then(|p| p.score.new_rm_low)),
+    );
+    t.push(
+        "peak_score_new_rm_high",
+        num(&|r| r.peak.and_then(|p| p.score.new_rm_high)),
+    );
+    t.push(
         "extrapolation_decades",
         num(&|r| Some(r.p.extrapolation_decades)),
     );
     t.push("warning", text(&|r| r.p.warning.clone()));
     t
+}
+
+/// The short summary table of `goodhart predict` for stdout: one row per prediction (group,
+/// size, peak KL and peak score with the mean-law and new-RM intervals, warning flags), then the
+/// failed groups.
+pub fn summary(doc: &PredictDoc) -> String {
+    use std::fmt::Write as _;
+    let iv = |i: &Interval| {
+        let pair = |lo: Option<f64>, hi: Option<f64>| match (lo, hi) {
+            (None, None) => "-".to_string(),
+            (lo, hi) => format!(
+                "{}..{}",
+                lo.map_or("?".to_string(), g6),
+                hi.map_or("?".to_string(), g6)
+            ),
+        };
+        format!(
+            "{} [{}] {{{}}}",
+            g6(i.value),
+            pair(i.low, i.high),
+            pair(i.new_rm_low, i.new_rm_high)
+        )
+    };
+    let flag = |k: WarningKind| match k {
+        WarningKind::CoefficientSign => "sign",
+        WarningKind::LawCrossesZero => "zero",
+        WarningKind::BeyondObservedKl => "beyond-kl",
+        WarningKind::Extrapolation => "decade",
+        WarningKind::Other => "other",
+    };
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "group | rm_params | peak KL (nats) [mean 95%] {{new RM 95%}} | peak score [mean 95%] {{new RM 95%}} | warnings"
+    );
+    for p in &doc.predictions {
+        let (kl, score) = match &p.peak {
+            Some(pk) => (iv(&pk.kl), iv(&pk.score)),
+            None => ("null".to_string(), "null".to_string()),
+        };
+        let mut flags: Vec<&str> = Vec::new();
+        for w in &p.warnings {
+            let f = flag(w.kind);
+            if !flags.contains(&f) {
+                flags.push(f);
+            }
+        }
+        let _ = writeln!(
+            s,
+            "{} | {} | {} | {} | {}",
+            group_label(p.method, p.target, p.form, &p.group),
+            fmt_num(p.rm_params),
+            kl,
+            score,
+            if flags.is_empty() {
+                "-".to_string()
+            } else {
+                flags.join(",")
+            }
+        );
+    }
+    for f in &doc.failed {
+        let _ = writeln!(s, "FAILED {} | {}", fmt_num(f.rm_params), f.reason);
+    }
+    s
 }

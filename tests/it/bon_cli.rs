@@ -350,3 +350,207 @@ fn map_renames_columns_and_dump_keys() {
     );
     assert_eq!(std::fs::read_to_string(t.path("d.csv")).unwrap(), reference);
 }
+
+/// 12 prompts with pools of 8, 6 and 4 samples (4 prompts each), or all of 8 (`equal`).
+fn unequal_rows(seed: u64, equal: bool) -> Vec<(String, f64, f64)> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut rows = Vec::new();
+    for p in 0..12 {
+        let size = if equal { 8 } else { [8, 6, 4][p % 3] };
+        for _ in 0..size {
+            let gold: f64 = rng.random::<f64>() * 2.0 - 1.0;
+            rows.push((format!("prompt-{p:02}"), gold + rng.random::<f64>(), gold));
+        }
+    }
+    rows
+}
+
+/// The (n, n_prompts) of every row of a bon output without replicates.
+fn n_and_prompts(t: &TestDir, name: &str) -> Vec<(u64, u64)> {
+    let text = std::fs::read_to_string(t.path(name)).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |c: &str| header.iter().position(|h| *h == c).unwrap();
+    let (n, m) = (col("n"), col("n_prompts"));
+    lines
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            (cells[n].parse().unwrap(), cells[m].parse().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn unequal_pools_warn_with_the_prompt_count_of_each_n() {
+    let t = TestDir::new();
+    t.write("s.csv", csv_of(&unequal_rows(1, false)));
+    let stderr = run_ok(&t, &["bon", "s.csv", "--out", "c.csv"]);
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("warning:") && l.contains("unequal size"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{stderr}");
+    assert!(
+        warnings[0].contains("curve bon rm_params=3e7")
+            && warnings[0]
+                .contains("n = 1..4: 12 prompts, n = 5..6: 8 prompts, n = 7..8: 4 prompts")
+            && warnings[0].contains("--common-prompts"),
+        "{stderr}"
+    );
+    let counts = n_and_prompts(&t, "c.csv");
+    assert_eq!(counts.len(), 8);
+    let expected = |n: u64| match n {
+        1..=4 => 12,
+        5..=6 => 8,
+        _ => 4,
+    };
+    assert!(counts.iter().all(|&(n, m)| m == expected(n)), "{counts:?}");
+
+    // equal pools: no such warning
+    t.write("e.csv", csv_of(&unequal_rows(1, true)));
+    let stderr = run_ok(&t, &["bon", "e.csv", "--out", "e_out.csv"]);
+    assert!(!stderr.contains("unequal"), "{stderr}");
+    assert!(n_and_prompts(&t, "e_out.csv").iter().all(|&(_, m)| m == 12));
+}
+
+#[test]
+fn common_prompts_truncate_is_seeded_and_thread_independent() {
+    let t = TestDir::new();
+    t.write("s.csv", csv_of(&unequal_rows(2, false)));
+    let run = |out: &str, seed: &str, threads: &str| {
+        let o = t
+            .cmd()
+            .env("RAYON_NUM_THREADS", threads)
+            .args([
+                "bon",
+                "s.csv",
+                "--out",
+                out,
+                "--common-prompts",
+                "truncate",
+                "--seed",
+                seed,
+                "--bootstrap",
+                "20",
+            ])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert!(o.status.success(), "{stderr}");
+        (std::fs::read(t.path(out)).unwrap(), stderr)
+    };
+    let (one, stderr) = run("t1.csv", "5", "1");
+    assert!(!stderr.contains("unequal size"), "{stderr}");
+    assert!(
+        stderr.contains("--common-prompts truncate cut 8 of 12 pools to 4 samples"),
+        "{stderr}"
+    );
+    let (two, _) = run("t2.csv", "5", "2");
+    assert_eq!(one, two, "RAYON_NUM_THREADS=1 and 2 give the same bytes");
+    let (other, _) = run("t3.csv", "6", "2");
+    assert_ne!(one, other, "another seed draws other subsets");
+    // rows in another order: the same subsets
+    let mut rows = unequal_rows(2, false);
+    rows.reverse();
+    t.write("s.csv", csv_of(&rows));
+    let (reversed, _) = run("t4.csv", "5", "2");
+    assert_eq!(one, reversed, "row order");
+    // the point estimate: n = 1..4, every n from all 12 prompts
+    let text = String::from_utf8(one).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let col = |c: &str| header.iter().position(|h| *h == c).unwrap();
+    let points: Vec<Vec<&str>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|c| c[col("replicate")].is_empty())
+        .collect();
+    let ns: Vec<&str> = points.iter().map(|c| c[col("n")]).collect();
+    assert_eq!(ns, ["1", "2", "3", "4"]);
+    assert!(points.iter().all(|c| c[col("n_prompts")] == "12"));
+}
+
+#[test]
+fn common_prompts_complete_keeps_the_full_pools() {
+    let t = TestDir::new();
+    t.write("s.csv", csv_of(&unequal_rows(3, false)));
+    let stderr = run_ok(
+        &t,
+        &[
+            "bon",
+            "s.csv",
+            "--out",
+            "c.csv",
+            "--common-prompts",
+            "complete",
+        ],
+    );
+    assert!(!stderr.contains("unequal size"), "{stderr}");
+    assert!(
+        stderr
+            .contains("--common-prompts complete keeps the 4 of 12 prompts whose pool has N >= 8"),
+        "{stderr}"
+    );
+    let counts = n_and_prompts(&t, "c.csv");
+    assert_eq!(
+        counts.iter().map(|c| c.0).collect::<Vec<_>>(),
+        (1..=8).collect::<Vec<_>>()
+    );
+    assert!(counts.iter().all(|&(_, m)| m == 4), "{counts:?}");
+    // with --n, the largest n decides: pools of 6 and 8 samples
+    run_ok(
+        &t,
+        &[
+            "bon",
+            "s.csv",
+            "--out",
+            "c6.csv",
+            "--common-prompts",
+            "complete",
+            "--n",
+            "1,2,6",
+        ],
+    );
+    assert_eq!(n_and_prompts(&t, "c6.csv"), [(1, 8), (2, 8), (6, 8)]);
+    // the same bytes as the prompts kept by hand, with one thread or two
+    let kept: Vec<_> = unequal_rows(3, false)
+        .into_iter()
+        .filter(|r| {
+            let p: usize = r.0["prompt-".len()..].parse().unwrap();
+            p.is_multiple_of(3)
+        })
+        .collect();
+    t.write("kept.csv", csv_of(&kept));
+    run_ok(&t, &["bon", "kept.csv", "--out", "k.csv"]);
+    assert_eq!(
+        std::fs::read(t.path("c.csv")).unwrap(),
+        std::fs::read(t.path("k.csv")).unwrap()
+    );
+}
+
+#[test]
+fn common_prompts_bad_input_and_usage() {
+    let t = TestDir::new();
+    t.write("s.csv", csv_of(&unequal_rows(4, false)));
+    common::assert_input_error(
+        &t,
+        &[
+            "bon",
+            "s.csv",
+            "--out",
+            "c.csv",
+            "--common-prompts",
+            "truncate",
+            "--n",
+            "1,6",
+        ],
+        &["--n 6", "smallest pool", "bon rm_params=3e7", "(4 samples)"],
+    );
+    let out = t
+        .cmd()
+        .args(["bon", "s.csv", "--out", "c.csv", "--common-prompts", "all"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "usage error");
+    assert!(!t.path("c.csv").exists());
+}

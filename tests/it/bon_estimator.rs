@@ -1,8 +1,11 @@
 //! The best-of-n estimator against independent references: brute force over every n-subset of
 //! small pools (with and without ties, unequal pool sizes), exact rational weights, and the
-//! closed form of regressional Goodhart for Gaussian scores.
+//! closed form of regressional Goodhart for Gaussian scores; the pool KL against every ordered
+//! draw with replacement of pools of 5-8 samples with ties, a draw-by-draw recursion for larger
+//! ones, and the analytic KL at n = N = 1000.
 
-use goodhart::bon::weights::{bon_weights, compensated_sum};
+use goodhart::bon::estimate::estimate_pool;
+use goodhart::bon::weights::{analytic_kl, bon_weights, compensated_sum, pool_kl};
 use goodhart::bon::{BonOptions, KlChoice, Pool, bon_curves, curves_table};
 use goodhart::schema::{CurveKey, Method};
 use num_bigint::BigInt;
@@ -60,8 +63,8 @@ fn subsets(n: usize, k: usize) -> Vec<Vec<usize>> {
 }
 
 /// Brute force for one pool: over all n-subsets, the best sample by proxy with ties broken
-/// uniformly at random. Returns (E gold, E proxy, KL of the chosen sample's distribution from
-/// uniform over the pool).
+/// uniformly at random. Returns (E gold, E proxy, KL of best-of-n drawn with replacement from
+/// the pool, by [`by_draws`]).
 fn brute(pool: &[(f64, f64)], n: usize) -> (f64, f64, f64) {
     let big_n = pool.len();
     let subs = subsets(big_n, n);
@@ -78,12 +81,109 @@ fn brute(pool: &[(f64, f64)], n: usize) -> (f64, f64, f64) {
     }
     let gold = (0..big_n).map(|i| prob[i] * pool[i].1).sum();
     let proxy = (0..big_n).map(|i| prob[i] * pool[i].0).sum();
-    let kl = prob
-        .iter()
+    let proxies: Vec<f64> = pool.iter().map(|s| s.0).collect();
+    (gold, proxy, kl_from_uniform(&by_draws(&proxies, n)))
+}
+
+/// KL (nats) of a distribution over a pool from the uniform one.
+fn kl_from_uniform(prob: &[f64]) -> f64 {
+    let big_n = prob.len() as f64;
+    prob.iter()
         .filter(|&&p| p > 0.0)
-        .map(|&p| p * (big_n as f64 * p).ln())
-        .sum();
-    (gold, proxy, kl)
+        .map(|&p| p * (big_n * p).ln())
+        .sum()
+}
+
+/// The distribution over the pool's samples of best-of-n drawn with replacement, draw by draw:
+/// the state is (the sample kept, how many draws so far tie with its proxy score); a draw with a
+/// higher score replaces it, a tied draw replaces it with probability 1/(ties + 1) (so the kept
+/// draw is uniform among the tied draws, as in [`enumerate_draws`]).
+fn by_draws(proxy: &[f64], n: usize) -> Vec<f64> {
+    let big_n = proxy.len();
+    let u = 1.0 / big_n as f64;
+    // state[s][t - 1]: probability that sample s is kept with t tied draws
+    let mut state = vec![vec![0.0; n]; big_n];
+    for s in state.iter_mut() {
+        s[0] = u;
+    }
+    for _ in 1..n {
+        let mut next = vec![vec![0.0; n]; big_n];
+        for s in 0..big_n {
+            for t in 1..n {
+                let p = state[s][t - 1];
+                if p == 0.0 {
+                    continue;
+                }
+                for j in 0..big_n {
+                    if proxy[j] > proxy[s] {
+                        next[j][0] += p * u;
+                    } else if proxy[j] == proxy[s] {
+                        let switch = 1.0 / (t + 1) as f64;
+                        next[j][t] += p * u * switch;
+                        next[s][t] += p * u * (1.0 - switch);
+                    } else {
+                        next[s][t - 1] += p * u;
+                    }
+                }
+            }
+        }
+        state = next;
+    }
+    state.iter().map(|s| s.iter().sum()).collect()
+}
+
+/// Every one of the Nⁿ ordered draws with replacement of n samples from the pool, the best by
+/// proxy kept, ties broken uniformly at random among the tied draws: the probability of each
+/// sample, in exact integer counts (over Nⁿ · lcm(1..=n)).
+fn enumerate_draws(proxy: &[f64], n: usize) -> Vec<f64> {
+    fn gcd(a: u64, b: u64) -> u64 {
+        if b == 0 { a } else { gcd(b, a % b) }
+    }
+    let lcm = (1..=n as u64).fold(1, |l, k| l / gcd(l, k) * k);
+    let big_n = proxy.len();
+    let mut counts = vec![0u64; big_n];
+    // depth-first over the draws, carrying the best score so far and how often each sample was
+    // drawn with it
+    fn walk(
+        proxy: &[f64],
+        left: usize,
+        best: f64,
+        at_best: &mut Vec<u64>,
+        lcm: u64,
+        counts: &mut [u64],
+    ) {
+        if left == 0 {
+            let k: u64 = at_best.iter().sum();
+            for (c, &a) in counts.iter_mut().zip(at_best.iter()) {
+                *c += a * (lcm / k);
+            }
+            return;
+        }
+        for j in 0..proxy.len() {
+            if proxy[j] > best {
+                let mut fresh = vec![0u64; proxy.len()];
+                fresh[j] = 1;
+                walk(proxy, left - 1, proxy[j], &mut fresh, lcm, counts);
+            } else if proxy[j] == best {
+                at_best[j] += 1;
+                walk(proxy, left - 1, best, at_best, lcm, counts);
+                at_best[j] -= 1;
+            } else {
+                walk(proxy, left - 1, best, at_best, lcm, counts);
+            }
+        }
+    }
+    walk(
+        proxy,
+        n,
+        f64::NEG_INFINITY,
+        &mut vec![0; big_n],
+        lcm,
+        &mut counts,
+    );
+    let total = (big_n as u64).pow(n as u32) * lcm;
+    assert_eq!(counts.iter().sum::<u64>(), total);
+    counts.iter().map(|&c| c as f64 / total as f64).collect()
 }
 
 fn check_against_brute_force(raw: Vec<Vec<(f64, f64)>>) {
@@ -171,6 +271,158 @@ fn brute_force_unequal_pool_sizes() {
     for seed in 20..23 {
         check_against_brute_force(random_pools(seed, &[2, 3, 5, 9, 4, 7, 9, 6], None));
         check_against_brute_force(random_pools(seed + 100, &[2, 3, 5, 9, 4, 7, 8, 6], Some(4)));
+    }
+}
+
+/// Pools of 5 to 8 samples with ties: the pool KL equals the KL of the distribution found by
+/// enumerating every ordered draw with replacement (exact integer counts), and tied samples are
+/// equally likely (the tie rule that `pool_kl` assumes).
+#[test]
+fn kl_pool_equals_enumeration_of_draws_with_replacement() {
+    let mut pools: Vec<Vec<(f64, f64)>> = random_pools(40, &[5, 6, 7, 8], Some(3));
+    pools.extend(random_pools(41, &[7, 6], Some(5)));
+    pools.push(random_pools(42, &[6], None).remove(0)); // no ties
+    pools.push(vec![
+        (1.0, 0.0),
+        (2.0, 0.1),
+        (2.0, 0.2),
+        (2.0, 0.3),
+        (2.0, 0.4),
+    ]); // top group tied
+    for pool in &pools {
+        let big_n = pool.len();
+        let proxy: Vec<f64> = pool.iter().map(|s| s.0).collect();
+        for n in 1..=big_n {
+            let prob = enumerate_draws(&proxy, n);
+            for i in 0..big_n {
+                for j in 0..big_n {
+                    if proxy[i] == proxy[j] {
+                        assert!((prob[i] - prob[j]).abs() < 1e-15, "tied samples");
+                    }
+                }
+            }
+            let recursion = by_draws(&proxy, n);
+            for (a, b) in prob.iter().zip(&recursion) {
+                assert!((a - b).abs() < 1e-14, "N={big_n} n={n}: {a} vs {b}");
+            }
+            let reference = kl_from_uniform(&prob);
+            let kl = estimate_pool(pool, &[n]).kl_pool[0];
+            assert!(
+                (kl - reference).abs() < 1e-12,
+                "N={big_n} n={n} proxy={proxy:?}: kl_pool {kl} vs enumeration {reference}"
+            );
+        }
+    }
+}
+
+/// Distinct scores, n = N = 1000: the plug-in KL is within 0.05 nats of ln n - (n-1)/n, below it
+/// (it is the KL of best-of-n quantised into N bins), and the same for every prompt.
+#[test]
+fn kl_pool_near_analytic_at_n_equal_pool_size() {
+    let n = 1000;
+    let raw = random_pools(43, &[n; 3], None);
+    let pools = pools_of(raw);
+    let opts = BonOptions {
+        n: Some(vec![1, 10, 100, n]),
+        ..BonOptions::default()
+    };
+    let curve = &bon_curves(&pools, &opts).unwrap()[0];
+    for p in &curve.points {
+        let bias = p.kl_pool - analytic_kl(p.n);
+        assert!(
+            bias <= 0.0 && bias > -0.05,
+            "n={}: kl_pool {} bias {bias}",
+            p.n,
+            p.kl_pool
+        );
+    }
+    let last = curve.points.last().unwrap();
+    assert!((last.kl_pool - 5.868_1).abs() < 1e-4, "{}", last.kl_pool);
+    let single = estimate_pool(&pools[0].scores, &[n]).kl_pool[0];
+    assert!(
+        (single - last.kl_pool).abs() < 1e-12,
+        "a function of n and N only"
+    );
+}
+
+/// The README's bias table of `kl_pool` for distinct scores (a function of n and N only): every
+/// value, and the bias below ln n - (n-1)/n, about n²/(24 N²). Prints the table with
+/// `--nocapture`.
+#[test]
+fn kl_pool_bias_table_of_the_readme() {
+    // (N, [(n, kl_pool)]) as printed in the README, to 4 decimals
+    let table: [(usize, &[(usize, f64)]); 5] = [
+        (
+            100,
+            &[
+                (16, 1.8340),
+                (10, 1.4022),
+                (25, 2.2563),
+                (50, 2.9217),
+                (100, 3.5745),
+            ],
+        ),
+        (
+            256,
+            &[
+                (16, 1.8349),
+                (25, 2.2585),
+                (64, 3.1719),
+                (128, 3.8495),
+                (256, 4.5084),
+            ],
+        ),
+        (
+            1000,
+            &[
+                (16, 1.8351),
+                (10, 1.4026),
+                (100, 3.6148),
+                (250, 4.5229),
+                (500, 5.2063),
+                (1000, 5.8681),
+            ],
+        ),
+        (
+            10_000,
+            &[
+                (16, 1.8351),
+                (100, 3.6152),
+                (1000, 5.9083),
+                (2500, 6.8218),
+                (5000, 7.5070),
+                (10_000, 8.1698),
+            ],
+        ),
+        (
+            100_000,
+            &[
+                (16, 1.8351),
+                (1000, 5.9088),
+                (10_000, 8.2100),
+                (25_000, 9.1241),
+                (50_000, 9.8094),
+                (100_000, 10.4723),
+            ],
+        ),
+    ];
+    for (big_n, row) in table {
+        let mut line = format!("N = {big_n}:");
+        for &(n, readme) in row {
+            let kl = pool_kl(big_n, n, None);
+            let bias = kl - analytic_kl(n);
+            line.push_str(&format!(" n={n}: {kl:.4} ({bias:+.2e})"));
+            assert!(
+                (kl - readme).abs() < 6e-5,
+                "N={big_n} n={n}: {kl} vs README {readme}"
+            );
+            let approx = (n * n) as f64 / (24 * big_n * big_n) as f64;
+            assert!(
+                bias < 0.0 && (-bias / approx - 1.0).abs() < 0.05,
+                "N={big_n} n={n}: bias {bias} vs {approx}"
+            );
+        }
+        println!("{line}");
     }
 }
 

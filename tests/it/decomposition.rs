@@ -51,7 +51,7 @@ fn decompositions(csv: &str) -> Vec<goodhart::goodhart::Decomposition> {
     )
     .unwrap();
     let (_, doc) = fit_all(&curves).unwrap();
-    from_fits(&curves, &doc.fits)
+    from_fits(&curves, &doc.fits, &[])
 }
 
 fn identity(p: &GapPoint) {
@@ -186,7 +186,10 @@ fn gaussian_noise_proxy_is_purely_regressional() {
         (g + s * z, g)
     });
     let decs = from_samples(&p, None).unwrap();
-    assert_eq!(decs.len(), 1);
+    // raw, then standardised
+    assert_eq!(decs.len(), 2);
+    assert_eq!(decs[0].units, goodhart::goodhart::Units::Raw);
+    assert_eq!(decs[1].units, goodhart::goodhart::Units::Standardised);
     let d = &decs[0];
     assert_eq!(d.source, DecompositionSource::Samples);
     assert_eq!(d.points.len(), 64);

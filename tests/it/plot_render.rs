@@ -192,6 +192,8 @@ fn decompositions(curves: &[Curve], data: f64) -> Vec<Decomposition> {
                             residual: proxy - gold - reg - ext,
                             regressional_se: Some(0.01 + 0.005 * d),
                             extremal_se: Some(0.01 + 0.01 * d),
+                            oracle: None,
+                            oracle_se: None,
                         }
                     })
                     .collect();
@@ -223,6 +225,10 @@ fn decompositions(curves: &[Curve], data: f64) -> Vec<Decomposition> {
                         .collect()
                 },
                 points,
+                units: goodhart::goodhart::Units::Raw,
+                reference: None,
+                oracle: Vec::new(),
+                law: None,
             }
         })
         .collect()
@@ -419,7 +425,7 @@ fn axes_are_titled_with_units() {
         ),
         (
             "goodhart_decomposition_rl",
-            vec![kl, "proxy − gold (RM units)"],
+            vec![kl, "proxy − gold (raw units)"],
         ),
     ]);
     for f in &figs {
@@ -601,6 +607,10 @@ fn degenerate_input_does_not_panic() {
         grid: Vec::new(),
         at_peak: None,
         at_max_kl: None,
+        units: goodhart::goodhart::Units::Raw,
+        reference: None,
+        oracle: Vec::new(),
+        law: None,
     });
     for curves in &cases {
         for (fits, dec) in [(&fx.fits[..], &bad_dec[..]), (&bad_fits[..], &[][..])] {

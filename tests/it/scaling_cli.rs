@@ -557,3 +557,124 @@ fn kl_grid_syntax() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["predictions"].as_array().unwrap().len(), 2);
 }
+
+/// `predict --model power` where one group's power law did not converge: that group is reported
+/// as failed with its reason, the others are predicted; the summary table respects --quiet;
+/// the outputs do not depend on the thread count.
+#[test]
+fn predict_reports_a_failed_group_and_predicts_the_others() {
+    let t = TestDir::new();
+    let fits = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fits/fits.json");
+    t.cmd()
+        .args([
+            "scale",
+            fits.to_str().unwrap(),
+            "--out",
+            "scaling.json",
+            "--quiet",
+        ])
+        .assert()
+        .success();
+    // make sure one power law has not converged (the demo's rl beta of one group does not)
+    let mut scaling = read(&t, "scaling.json");
+    let laws = scaling["laws"].as_array_mut().unwrap();
+    let failing = laws
+        .iter_mut()
+        .filter(|l| l["model"] == "power" && l["coefficient"] == "beta" && l["method"] == "rl")
+        .last()
+        .unwrap();
+    failing["converged"] = Value::Bool(false);
+    failing["message"] = Value::String("nonlinear least squares: stopped (planted)".into());
+    let failing_group = failing["group"].clone();
+    t.write("scaling.json", serde_json::to_vec_pretty(&scaling).unwrap());
+    let mut outputs = Vec::new();
+    for threads in ["1", "2"] {
+        let out = t
+            .cmd()
+            .env("RAYON_NUM_THREADS", threads)
+            .args([
+                "predict",
+                "--scaling",
+                "scaling.json",
+                "--rm-params",
+                "23200",
+                "--model",
+                "power",
+                "--out",
+                &format!("pred{threads}.json"),
+            ])
+            .assert()
+            .success()
+            .stderr(contains("not predicted: rl gold (rl)"))
+            .stderr(contains("did not converge"))
+            .stdout(contains("group | rm_params | peak KL"))
+            .stdout(contains("FAILED 23200"))
+            .get_output()
+            .stdout
+            .clone();
+        outputs.push((
+            out,
+            std::fs::read(t.path(&format!("pred{threads}.json"))).unwrap(),
+        ));
+    }
+    assert_eq!(outputs[0], outputs[1], "output depends on the thread count");
+    let pred = read(&t, "pred1.json");
+    let failed = pred["failed"].as_array().unwrap();
+    assert!(failed.iter().any(|f| {
+        f["group"] == failing_group
+            && f["reason"]
+                .as_str()
+                .unwrap()
+                .contains("power law of beta did not converge")
+    }));
+    let n = pred["predictions"].as_array().unwrap().len();
+    assert!(n >= 20, "the other groups are predicted: {n}");
+    assert!(
+        pred["predictions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["model"] == "power+power")
+    );
+    // --quiet: nothing on stdout or stderr
+    t.cmd()
+        .args([
+            "--quiet",
+            "predict",
+            "--scaling",
+            "scaling.json",
+            "--rm-params",
+            "23200",
+            "--model",
+            "power",
+            "--out",
+            "pred_q.json",
+        ])
+        .assert()
+        .success()
+        .stdout("")
+        .stderr("");
+    // every group failing is an error: exit 1, one message
+    for l in scaling["laws"].as_array_mut().unwrap() {
+        if l["model"] == "power" {
+            l["converged"] = Value::Bool(false);
+        }
+    }
+    t.write("none.json", serde_json::to_vec_pretty(&scaling).unwrap());
+    t.cmd()
+        .args([
+            "predict",
+            "--scaling",
+            "none.json",
+            "--rm-params",
+            "23200",
+            "--model",
+            "power",
+            "--out",
+            "pred_none.json",
+        ])
+        .assert()
+        .code(1)
+        .stderr(contains("no group could be predicted"));
+    assert_no_output(&t, "pred_none.json");
+}

@@ -94,6 +94,20 @@ fn predict_matches_closed_form_peaks_and_propagated_intervals() {
             law(&scaling, method, "beta"),
         );
         let ((alpha, va), (beta, vb)) = (at(la, n), at(lb, n));
+        // Cov(alpha(N), beta(N)) = g_alphaᵀ C g_beta, C from "law_covariances"
+        let lc = scaling["law_covariances"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| {
+                c["method"] == method
+                    && c["model"] == "log-linear"
+                    && c["coefficients"] == serde_json::json!(["alpha", "beta"])
+            })
+            .unwrap();
+        let cm = |i: usize, j: usize| lc["cov"][i][j].as_f64().unwrap();
+        let x = n.log10();
+        let cab = cm(0, 0) + x * cm(0, 1) + x * cm(1, 0) + x * x * cm(1, 1);
         let dof = la["dof"].as_u64().unwrap().min(lb["dof"].as_u64().unwrap());
         let tq = StudentsT::new(0.0, 1.0, dof as f64)
             .unwrap()
@@ -121,9 +135,23 @@ fn predict_matches_closed_form_peaks_and_propagated_intervals() {
             rel(peak_score, score) < 1e-9,
             "{method} {n}: peak score {peak_score} vs {score}"
         );
-        let (lo, hi) = (g(&p["peak"]["kl"]["low"]), g(&p["peak"]["kl"]["high"]));
-        assert!(lo < peak_kl && peak_kl < hi && lo > 0.0);
-        // The curve and its band: R(d) linear in (alpha, beta), taken as independent.
+        let lo = g(&p["peak"]["kl"]["low"]);
+        assert!(lo < peak_kl && lo > 0.0);
+        // An upper bound beyond 10x the largest observed KL is null, with the reason.
+        let cap = 10.0 * scaling["observed_kl_max"][method].as_f64().unwrap();
+        match p["peak"]["kl"]["high"].as_f64() {
+            Some(hi) => assert!(peak_kl < hi && hi <= cap),
+            None => {
+                assert!(p["peak"]["score"]["high"].is_null());
+                assert!(
+                    p["peak_reason"]
+                        .as_str()
+                        .unwrap()
+                        .contains("10x the largest observed KL")
+                );
+            }
+        }
+        // The curve and its band: R(d) linear in (alpha, beta), with their covariance.
         for point in p["curve"].as_array().unwrap() {
             let kl = g(&point["kl"]);
             let d = kl.sqrt();
@@ -132,7 +160,7 @@ fn predict_matches_closed_form_peaks_and_propagated_intervals() {
                 _ => (d, -d * d.ln()),
             };
             let gold = alpha * f1 + beta * f2;
-            let se = (f1 * f1 * va + f2 * f2 * vb).sqrt();
+            let se = (f1 * f1 * va + f2 * f2 * vb + 2.0 * f1 * f2 * cab).sqrt();
             assert!(rel(g(&point["gold"]), gold) < 1e-9, "{method} kl {kl}");
             assert!(rel(g(&point["high"]) - gold, tq * se) < 1e-9);
         }
@@ -141,8 +169,19 @@ fn predict_matches_closed_form_peaks_and_propagated_intervals() {
             "rl" => {
                 let it = &p["iterated"];
                 assert_eq!(it["k"], 3);
-                assert!(rel(g(&it["peak"]["kl"]["value"]), 9.0 * d * d) < 1e-9);
-                assert!(rel(g(&it["peak"]["score"]["value"]), 3.0 * score) < 1e-9);
+                if 9.0 * d * d <= cap {
+                    assert!(rel(g(&it["peak"]["kl"]["value"]), 9.0 * d * d) < 1e-9);
+                    assert!(rel(g(&it["peak"]["score"]["value"]), 3.0 * score) < 1e-9);
+                } else {
+                    // beyond 10x the largest observed KL: no number, a reason
+                    assert!(it["peak"].is_null());
+                    assert!(
+                        it["peak_reason"]
+                            .as_str()
+                            .unwrap()
+                            .contains("no valid peak")
+                    );
+                }
                 for point in it["curve"].as_array().unwrap() {
                     let d = g(&point["kl"]).sqrt();
                     let want = d * (alpha - beta * d.ln() + beta * 3f64.ln());
@@ -157,8 +196,13 @@ fn predict_matches_closed_form_peaks_and_propagated_intervals() {
             (decades - expected).abs() < 1e-12,
             "decades {decades} vs {expected}"
         );
+        let observed = scaling["observed_kl_max"][method].as_f64().unwrap();
+        let beyond = p["warnings"]
+            .as_array()
+            .is_some_and(|w| w.iter().any(|w| w["kind"] == "beyond_observed_kl"));
+        assert_eq!(beyond, peak_kl > observed, "{method} {n}: {}", p["warning"]);
         match method {
-            "rl" => assert!(p["warning"].is_null()),
+            "rl" => assert_eq!(p["warning"].is_null(), peak_kl <= observed),
             _ => assert!(
                 p["warning"]
                     .as_str()
@@ -262,4 +306,154 @@ fn power_model_predictions_use_the_power_laws() {
         ) < 1e-12
     );
     assert_eq!(pred["predictions"][0]["model"], "power+power");
+}
+
+/// The demo world at 10x its largest RM (issue 13, items 2-3): from the committed fits JSON,
+/// `scale` then `predict --rm-params 10x`, as library calls.
+fn demo_at_10x(
+    model: goodhart::scaling::predict::LawModel,
+) -> (
+    goodhart::document::ScalingDoc,
+    goodhart::document::PredictDoc,
+    f64,
+) {
+    use goodhart::document::FitsDocument;
+    use goodhart::scaling::predict::{PredictOptions, predict};
+    use goodhart::scaling::{ScaleOptions, SizeKey, scale};
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fits/fits.json");
+    let fits = FitsDocument::read(&path).unwrap();
+    let largest = fits.fits.iter().map(|f| f.rm_params).fold(0.0, f64::max);
+    let scaling = scale(
+        &fits,
+        &ScaleOptions {
+            by: SizeKey::RmParams,
+        },
+    )
+    .unwrap();
+    let size = 10.0 * largest;
+    let pred = predict(
+        &scaling,
+        &PredictOptions {
+            sizes: vec![size],
+            method: None,
+            kl: None,
+            iterations: Some(2),
+            model,
+        },
+    )
+    .unwrap();
+    (scaling, pred, size)
+}
+
+#[test]
+fn demo_at_10x_warns_for_every_crossing_law_and_never_prints_an_absurd_peak() {
+    use goodhart::document::{LawModelKind, WarningKind};
+    use goodhart::scaling::predict::{LawModel, group_label, summary};
+    let (scaling, pred, size) = demo_at_10x(LawModel::LogLinear);
+    assert!(pred.failed.is_empty(), "{:?}", pred.failed);
+    eprintln!("{}", summary(&pred));
+    let largest_fitted = scaling
+        .laws
+        .iter()
+        .flat_map(|l| l.sizes.iter().copied())
+        .fold(0.0, f64::max);
+    let (mut crossing, mut beyond) = (0, 0);
+    for p in &pred.predictions {
+        let label = group_label(p.method, p.target, p.form, &p.group);
+        let observed = scaling.observed_kl_max[p.method.as_str()];
+        assert_eq!(p.observed_kl_max, Some(observed));
+        assert!(p.warnings.iter().all(|w| w.group == label));
+        assert!(p.warnings.iter().all(|w| w.message.starts_with(&label)));
+        // (b) every beta (or alpha) law that crosses zero between the largest fitted size and
+        // the requested one: a named warning with the closed-form size 10^(-a/b)
+        for l in scaling.laws.iter().filter(|l| {
+            l.model == LawModelKind::LogLinear
+                && l.method == p.method
+                && l.target == p.target
+                && l.group == p.group
+        }) {
+            let z = 10f64.powf(-l.a / l.b);
+            if z > largest_fitted && z <= size {
+                crossing += 1;
+                let w = p
+                    .warnings
+                    .iter()
+                    .find(|w| {
+                        w.kind == WarningKind::LawCrossesZero
+                            && w.message.contains(&format!("law of {}", l.coefficient))
+                    })
+                    .unwrap_or_else(|| {
+                        panic!("{label}: no crossing warning for {}", l.coefficient)
+                    });
+                assert!((w.size.unwrap() / z - 1.0).abs() < 1e-9);
+            }
+        }
+        // (c) a peak beyond the observed KL (the closed form from the predicted coefficients)
+        let (alpha, beta) = (p.params["alpha"].value, p.params["beta"].value);
+        let raw = match p.method {
+            goodhart::schema::Method::Bon if alpha > 0.0 && beta > 0.0 => {
+                Some((alpha / (2.0 * beta)).powi(2))
+            }
+            goodhart::schema::Method::Rl if beta > 0.0 => Some((alpha / beta - 1.0).exp().powi(2)),
+            _ => None,
+        };
+        if let Some(k) = raw.filter(|k| *k > observed) {
+            beyond += 1;
+            assert!(
+                p.warnings
+                    .iter()
+                    .any(|w| w.kind == WarningKind::BeyondObservedKl),
+                "{label}: peak KL {k} beyond {observed} without a warning"
+            );
+        }
+        // beta <= 0: no peak, with a reason and a sign warning
+        if beta <= 0.0 {
+            assert!(p.peak.is_none());
+            assert!(p.peak_reason.as_deref().unwrap().contains("no peak"));
+            assert!(
+                p.warnings
+                    .iter()
+                    .any(|w| w.kind == WarningKind::CoefficientSign)
+            );
+        }
+        // no peak KL above 10x the largest observed KL as a plain number, anywhere
+        let cap = 10.0 * observed;
+        let peaks = [
+            p.peak.as_ref(),
+            p.iterated.as_ref().and_then(|i| i.peak.as_ref()),
+        ];
+        for pk in peaks.into_iter().flatten() {
+            for v in [
+                Some(pk.kl.value),
+                pk.kl.low,
+                pk.kl.high,
+                pk.kl.new_rm_low,
+                pk.kl.new_rm_high,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                assert!(v <= cap, "{label}: peak KL {v} beyond {cap}");
+            }
+        }
+        if p.peak.is_none() {
+            assert!(p.peak_reason.is_some(), "{label}: a null peak has a reason");
+        }
+    }
+    // the JSON never holds a number like 5e112
+    fn largest(v: &Value) -> f64 {
+        match v {
+            Value::Number(n) => n.as_f64().unwrap().abs(),
+            Value::Array(a) => a.iter().map(largest).fold(0.0, f64::max),
+            Value::Object(o) => o.values().map(largest).fold(0.0, f64::max),
+            _ => 0.0,
+        }
+    }
+    let json: Value = serde_json::from_slice(&pred.to_json()).unwrap();
+    assert!(largest(&json) <= size, "a number above {size} in the JSON");
+    eprintln!(
+        "{} predictions, {crossing} crossing laws, {beyond} peaks beyond the observed KL",
+        pred.predictions.len()
+    );
+    assert!(crossing >= 1 && beyond >= 1);
 }

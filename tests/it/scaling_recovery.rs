@@ -1,6 +1,7 @@
 //! `scale` on families whose coefficients are exactly log-linear in RM size: the generating a and
 //! b lie inside the 95% intervals in at least 90 of 100 seeded repetitions, and the two-stage
-//! regression equals an exact rational-arithmetic weighted least-squares solution to 1e-9.
+//! regression (DerSimonian-Laird tau², then weights 1/(se² + tau²)) equals an exact
+//! rational-arithmetic solution to 1e-9.
 
 use num_bigint::BigInt;
 use num_rational::BigRational;
@@ -114,7 +115,7 @@ fn q(x: f64) -> BigRational {
 }
 
 /// Exact weighted least squares of y on (1, x) in rationals: (a, b, Var a, Var b, Cov ab) with
-/// the covariance scaled by chisqr/(n-2).
+/// the covariance scaled by max(1, chisqr/(n-2)) (Knapp-Hartung, truncated).
 fn exact_line(x: &[f64], y: &[f64], w: &[f64]) -> [f64; 5] {
     let (mut s, mut sx, mut sxx, mut sy, mut sxy) = (
         BigRational::zero(),
@@ -139,11 +140,48 @@ fn exact_line(x: &[f64], y: &[f64], w: &[f64]) -> [f64; 5] {
         let r = q(y[i]) - &a - &b * q(x[i]);
         chi += q(w[i]) * &r * &r;
     }
-    let s2 = chi / BigRational::from_integer(BigInt::from(x.len() - 2));
+    let mut s2 = chi / BigRational::from_integer(BigInt::from(x.len() - 2));
+    if s2 < BigRational::from_integer(BigInt::from(1)) {
+        s2 = BigRational::from_integer(BigInt::from(1));
+    }
     let va = &s2 * &sxx / &det;
     let vb = &s2 * &s / &det;
     let cab = -(&s2 * &sx / &det);
     [a, b, va, vb, cab].map(|v| v.to_f64().unwrap())
+}
+
+/// The DerSimonian-Laird tau² of the weighted line, exactly: Q of the fixed-effect fit (weights
+/// w = 1/se²), tau² = max(0, (Q - (n - 2)) / (Σw - tr[(XᵀWX)⁻¹ XᵀW²X])).
+fn exact_dl(x: &[f64], y: &[f64], w: &[f64]) -> f64 {
+    let z = BigRational::zero;
+    let (mut s, mut sx, mut sxx, mut sy, mut sxy) = (z(), z(), z(), z(), z());
+    let (mut s_2, mut sx_2, mut sxx_2) = (z(), z(), z());
+    for i in 0..x.len() {
+        let (xi, yi, wi) = (q(x[i]), q(y[i]), q(w[i]));
+        s += &wi;
+        sx += &wi * &xi;
+        sxx += &wi * &xi * &xi;
+        sy += &wi * &yi;
+        sxy += &wi * &xi * &yi;
+        let w2 = &wi * &wi;
+        s_2 += &w2;
+        sx_2 += &w2 * &xi;
+        sxx_2 += &w2 * &xi * &xi;
+    }
+    let det = &s * &sxx - &sx * &sx;
+    let a = (&sxx * &sy - &sx * &sxy) / &det;
+    let b = (&s * &sxy - &sx * &sy) / &det;
+    let mut chi = z();
+    for i in 0..x.len() {
+        let r = q(y[i]) - &a - &b * q(x[i]);
+        chi += q(w[i]) * &r * &r;
+    }
+    let tr_part = (&sxx * &s_2 - BigRational::from_integer(BigInt::from(2)) * &sx * &sx_2
+        + &s * &sxx_2)
+        / &det;
+    let tr = &s - tr_part;
+    let tau2 = (chi - BigRational::from_integer(BigInt::from(x.len() - 2))) / tr;
+    tau2.to_f64().unwrap().max(0.0)
 }
 
 fn rel(a: f64, b: f64) -> f64 {
@@ -175,6 +213,16 @@ fn two_stage_regression_matches_exact_rational_weighted_least_squares() {
                     1.0 / (se * se)
                 })
                 .collect();
+            // tau² by DerSimonian-Laird, then the line with weights 1/(se² + tau²)
+            let tau2 = exact_dl(&x, &y, &w);
+            let got_tau2 = law.tau2.unwrap();
+            assert!(
+                (got_tau2 - tau2).abs() <= 1e-9 * tau2.max(1e-12),
+                "seed {seed} {:?} {}: tau2 {got_tau2} vs exact {tau2}",
+                law.method,
+                law.coefficient
+            );
+            let w: Vec<f64> = w.iter().map(|w| 1.0 / (1.0 / w + tau2)).collect();
             let [a, b, va, vb, cab] = exact_line(&x, &y, &w);
             let got = [
                 law.a,
@@ -234,6 +282,8 @@ fn power_law_recovers_exact_power_data_and_loses_aic_on_log_linear_data() {
         weighted: true,
         converged: true,
         message: None,
+        tau2: None,
+        fit_se_rms: None,
     };
     let sizes = vec![3e6, 1e7, 1e8, 3e8, 1e9, 3e9];
     // exact power law c = 0.2 N^0.08
@@ -271,4 +321,71 @@ fn power_law_recovers_exact_power_data_and_loses_aic_on_log_linear_data() {
         l.aic,
         p.aic
     );
+}
+
+/// The covariance between the alpha and beta laws (`"law_covariances"`, propagated from the
+/// per-curve alpha-beta covariance) matches the covariance of the laws' (a, b) across 300
+/// seeded repetitions of the same family.
+#[test]
+fn law_cross_covariance_matches_the_spread_over_repetitions() {
+    let dir = tempfile::tempdir().unwrap();
+    let reps = 300;
+    // per rep: (a_alpha, b_alpha, a_beta, b_beta), and the reported cross-covariance
+    let mut draws: Vec<[f64; 4]> = Vec::new();
+    let mut reported = [[0.0; 2]; 2];
+    for seed in 0..reps {
+        let (_, doc) = run(&log_linear_spec(1000 + seed), dir.path());
+        let ll = |c: &str| {
+            doc.laws
+                .iter()
+                .find(|l| {
+                    l.method == Method::Bon
+                        && l.coefficient == c
+                        && l.model == goodhart::document::LawModelKind::LogLinear
+                })
+                .unwrap()
+        };
+        let (la, lb) = (ll("alpha"), ll("beta"));
+        draws.push([la.a, la.b, lb.a, lb.b]);
+        let c = doc
+            .law_covariances
+            .iter()
+            .find(|c| {
+                c.method == Method::Bon
+                    && c.model == goodhart::document::LawModelKind::LogLinear
+                    && c.coefficients == ["alpha".to_string(), "beta".to_string()]
+            })
+            .unwrap();
+        assert_eq!(c.source, "per-fit covariance of the curves");
+        for (i, row) in reported.iter_mut().enumerate() {
+            for (j, cell) in row.iter_mut().enumerate() {
+                *cell += c.cov[i][j] / reps as f64;
+            }
+        }
+    }
+    let mean: Vec<f64> = (0..4)
+        .map(|k| draws.iter().map(|d| d[k]).sum::<f64>() / reps as f64)
+        .collect();
+    let cov = |p: usize, q: usize| {
+        draws
+            .iter()
+            .map(|d| (d[p] - mean[p]) * (d[q] - mean[q]))
+            .sum::<f64>()
+            / (reps - 1) as f64
+    };
+    for (i, j) in [(0, 0), (1, 1), (0, 1)] {
+        let empirical = cov(i, 2 + j);
+        let ratio = reported[i][j] / empirical;
+        eprintln!(
+            "Cov({} alpha, {} beta): reported {:.3e}, over repetitions {empirical:.3e} (ratio {ratio:.3})",
+            ["a", "b"][i],
+            ["a", "b"][j],
+            reported[i][j]
+        );
+        assert!(
+            (0.7..=1.5).contains(&ratio),
+            "cross-covariance ({i}, {j}): reported {} vs empirical {empirical}",
+            reported[i][j]
+        );
+    }
 }

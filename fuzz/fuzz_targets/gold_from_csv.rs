@@ -1,0 +1,11 @@
+//! Fuzz target: arbitrary bytes as the gold-evaluation CSV of `--gold-from`, joined to a fixed
+//! TRL log, and the fits after it.
+#![no_main]
+
+use goodhart::fuzzing::{FuzzTarget, run};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    // Errors are fine (bad input gets a message); a panic or crash is a bug.
+    let _ = run(FuzzTarget::GoldFromCsv, data);
+});
