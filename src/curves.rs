@@ -26,6 +26,20 @@ pub struct CurvesTable {
     pub entropy: Option<Vec<Option<f64>>>,
     /// Bootstrap replicate number (1..B) of each row; `None` on point-estimate rows.
     pub replicate: Option<Vec<Option<f64>>>,
+    /// Per-prompt estimates of each row (`gold_prompts`, `proxy_prompts`; NaN where the
+    /// prompt's pool is smaller than n); `None` on rows without them.
+    pub gold_prompts: Option<Vec<Option<Vec<f64>>>>,
+    pub proxy_prompts: Option<Vec<Option<Vec<f64>>>>,
+}
+
+/// The per-prompt estimates of every point of a best-of-n curve, as `goodhart bon` writes them
+/// (`gold_prompts`, `proxy_prompts`): the material of the prompt bootstrap of `goodhart fit`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PromptValues {
+    /// `gold[i][p]`: prompt p's estimate at point i of the curve (NaN where the prompt's pool
+    /// is smaller than the point's n). Every point lists the same prompts in the same order.
+    pub gold: Vec<Vec<f64>>,
+    pub proxy: Option<Vec<Vec<f64>>>,
 }
 
 /// One curve: the points that share a [`CurveKey`], sorted by KL (then by score), so that
@@ -43,6 +57,8 @@ pub struct Curve {
     /// Bootstrap replicates of this curve (rows with a `replicate` number), in replicate order;
     /// each is a curve of its own without replicates. Empty for most tables.
     pub replicates: Vec<Curve>,
+    /// Per-prompt estimates of every point (`goodhart bon` writes them), in point order.
+    pub prompts: Option<PromptValues>,
 }
 
 struct Check<'a> {
@@ -86,6 +102,103 @@ impl Check<'_> {
                 None => Err(self.bad(column, i + 1, String::new(), "missing value")),
             })
             .collect()
+    }
+
+    /// An optional column of per-prompt values: space-separated numbers, `nan` allowed.
+    fn prompt_lists(
+        &self,
+        column: &str,
+        data: Option<ColumnData>,
+    ) -> Result<Option<Vec<Option<Vec<f64>>>>> {
+        let cells: Vec<Option<String>> = match data {
+            None => return Ok(None),
+            Some(ColumnData::Text(v)) => v,
+            Some(ColumnData::Number(v)) => v
+                .into_iter()
+                .map(|x| x.map(crate::format::fmt_num))
+                .collect(),
+            Some(ColumnData::Label(l)) => l
+                .codes
+                .iter()
+                .map(|c| c.map(|c| l.labels[c as usize].clone()))
+                .collect(),
+        };
+        cells
+            .iter()
+            .enumerate()
+            .map(|(i, cell)| {
+                let Some(text) = cell.as_deref().filter(|t| !t.trim().is_empty()) else {
+                    return Ok(None);
+                };
+                let values = text
+                    .split_ascii_whitespace()
+                    .map(|tok| match tok.parse::<f64>() {
+                        Ok(x) if x.is_finite() || x.is_nan() => Ok(x),
+                        _ => Err(self.bad(
+                            column,
+                            i + 1,
+                            tok.to_string(),
+                            "per-prompt values must be numbers separated by spaces (nan where the prompt's pool is smaller than n)",
+                        )),
+                    })
+                    .collect::<Result<Vec<f64>>>()?;
+                if values.iter().all(|x| x.is_nan()) {
+                    return Err(self.bad(
+                        column,
+                        i + 1,
+                        text.chars().take(40).collect(),
+                        "per-prompt values: no prompt has a value",
+                    ));
+                }
+                Ok(Some(values))
+            })
+            .collect::<Result<Vec<_>>>()
+            .map(Some)
+    }
+
+    /// Every point row of a curve lists per-prompt values for the same number of prompts, or
+    /// none does (replicate rows are not checked).
+    fn prompt_rows_agree(
+        &self,
+        column: &str,
+        lists: &Option<Vec<Option<Vec<f64>>>>,
+        keys: &[CurveKey],
+        replicate: &Option<Vec<Option<f64>>>,
+    ) -> Result<()> {
+        let Some(lists) = lists else {
+            return Ok(());
+        };
+        let mut first: std::collections::HashMap<CurveKey, (usize, Option<usize>)> =
+            Default::default();
+        for (i, l) in lists.iter().enumerate() {
+            if replicate.as_ref().is_some_and(|r| r[i].is_some()) {
+                continue;
+            }
+            let count = l.as_ref().map(Vec::len);
+            let (row, expected) = *first.entry(keys[i]).or_insert((i, count));
+            if expected != count {
+                let problem = match (expected, count) {
+                    (Some(e), None) => format!(
+                        "missing value: row {} of the same curve has {e} per-prompt values, and every point of a curve needs them",
+                        row + 1
+                    ),
+                    (None, Some(_)) => format!(
+                        "row {} of the same curve has no per-prompt values: give them on every point of a curve or on none",
+                        row + 1
+                    ),
+                    (Some(e), Some(c)) => format!(
+                        "{c} per-prompt values, but row {} of the same curve has {e}: every point of a curve lists the same prompts",
+                        row + 1
+                    ),
+                    (None, None) => unreachable!("equal counts"),
+                };
+                let shown = l
+                    .as_ref()
+                    .map_or(String::new(), |v| format!("{} values", v.len()));
+                return Err(self.bad(column, i + 1, shown, &problem));
+            }
+        }
+        Ok(())
     }
 
     /// An optional numeric column: present values must satisfy `ok`; empty cells allowed.
@@ -135,6 +248,8 @@ impl CurvesTable {
             "n",
             "replicate",
             "entropy",
+            "gold_prompts",
+            "proxy_prompts",
         ]
         .into_iter()
         .map(|c| (c, table.take(c)))
@@ -243,8 +358,10 @@ impl CurvesTable {
             f64::is_finite,
             "entropy must be a finite number (leave the cell empty when unknown)",
         )?;
-        Ok(CurvesTable {
-            path,
+        let gold_prompts = check.prompt_lists("gold_prompts", next())?;
+        let proxy_prompts = check.prompt_lists("proxy_prompts", next())?;
+        let out = CurvesTable {
+            path: path.clone(),
             method,
             rm_params,
             kl,
@@ -257,7 +374,15 @@ impl CurvesTable {
             kl_penalty,
             entropy,
             replicate,
-        })
+            gold_prompts,
+            proxy_prompts,
+        };
+        if out.gold_prompts.is_some() || out.proxy_prompts.is_some() {
+            let keys: Vec<CurveKey> = (0..out.len()).map(|i| out.key(i)).collect();
+            check.prompt_rows_agree("gold_prompts", &out.gold_prompts, &keys, &out.replicate)?;
+            check.prompt_rows_agree("proxy_prompts", &out.proxy_prompts, &keys, &out.replicate)?;
+        }
+        Ok(out)
     }
 
     pub fn len(&self) -> usize {
@@ -319,11 +444,14 @@ impl CurvesTable {
             proxy_se: self.proxy_se.as_ref().map(|_| Vec::new()),
             entropy: self.entropy.as_ref().map(|_| Vec::new()),
             replicates: Vec::new(),
+            prompts: None,
         };
         let build = |rows: &[usize]| {
             let mut curve = empty(keys[rows[0]]);
             // The replicate number of the last replicate curve started.
             let mut last_replicate: Option<f64> = None;
+            let mut gold_prompts: Vec<Vec<f64>> = Vec::new();
+            let mut proxy_prompts: Vec<Vec<f64>> = Vec::new();
             for &i in rows {
                 let mut c = &mut curve;
                 if let Some(r) = replicate_of(i) {
@@ -333,6 +461,12 @@ impl CurvesTable {
                     }
                     // Cannot fail: a replicate curve is pushed above before its first point.
                     c = c.replicates.last_mut().expect("pushed above");
+                } else {
+                    let list = |col: &Option<Vec<Option<Vec<f64>>>>| {
+                        col.as_ref().and_then(|v| v[i].clone())
+                    };
+                    gold_prompts.extend(list(&self.gold_prompts));
+                    proxy_prompts.extend(list(&self.proxy_prompts));
                 }
                 c.kl.push(self.kl[i]);
                 c.gold.push(self.gold[i]);
@@ -348,6 +482,13 @@ impl CurvesTable {
                 if let (Some(p), Some(src)) = (c.entropy.as_mut(), self.entropy.as_ref()) {
                     p.push(src[i]);
                 }
+            }
+            // Validated in `from_table`: a curve's point rows all have the lists, or none do.
+            if gold_prompts.len() == curve.kl.len() && !gold_prompts.is_empty() {
+                curve.prompts = Some(PromptValues {
+                    gold: gold_prompts,
+                    proxy: (proxy_prompts.len() == curve.kl.len()).then_some(proxy_prompts),
+                });
             }
             curve
         };

@@ -184,9 +184,22 @@ impl Exporter for TextReport {
             let _ = writeln!(s, "    Bayesian info crit = {}", g6(st.bic));
             let _ = writeln!(s, "[[Variables]]");
             if let Some(b) = fit.bootstrap_replicates {
+                let (of, interval) = match fit.bootstrap {
+                    Some(k) => (
+                        match k.source {
+                            crate::document::BootstrapSource::Prompts => "prompt-bootstrap",
+                            crate::document::BootstrapSource::Replicates => "bootstrap",
+                        },
+                        match k.interval {
+                            crate::document::BootstrapInterval::Percentile => "percentile",
+                            crate::document::BootstrapInterval::Bca => "BCa",
+                        },
+                    ),
+                    None => ("bootstrap", "percentile"),
+                };
                 let _ = writeln!(
                     s,
-                    "    (95% CI: percentiles of {b} bootstrap replicate fits)"
+                    "    (± and 95% CI from {b} {of} replicate fits: standard deviations, {interval} intervals)"
                 );
             }
             for p in &f.params {
@@ -259,6 +272,12 @@ impl Exporter for TextReport {
                 let _ = writeln!(s, "[[Notes]]");
                 for n in &f.notes {
                     let _ = writeln!(s, "    {n}");
+                }
+            }
+            if !fit.warnings.is_empty() {
+                let _ = writeln!(s, "[[Warnings]]");
+                for w in &fit.warnings {
+                    let _ = writeln!(s, "    {w}");
                 }
             }
             s.push('\n');

@@ -92,6 +92,11 @@ pub const CURVES: &[ColumnSpec] = &[
     // Bootstrap replicate curves (1..B) written by `goodhart bon --bootstrap`; empty on the
     // point estimate.
     col("replicate", ColumnKind::Number, false),
+    // Per-prompt estimates of a best-of-n point (`goodhart bon`): space-separated numbers in
+    // prompt order, `nan` where the prompt's pool is smaller than n; `goodhart fit` bootstraps
+    // prompts from them.
+    col("gold_prompts", ColumnKind::Text, false),
+    col("proxy_prompts", ColumnKind::Text, false),
 ];
 
 /// The Samples table (ARCHITECTURE.md, "Tables"): one row per scored sample; the samples of one prompt and
@@ -127,6 +132,8 @@ pub const RM_DATA: &str = "rm_data";
 pub const KL_PENALTY: &str = "kl_penalty";
 pub const KL: &str = "kl";
 pub const GOLD: &str = "gold";
+pub const GOLD_PROMPTS: &str = "gold_prompts";
+pub const PROXY_PROMPTS: &str = "proxy_prompts";
 pub const PROXY: &str = "proxy";
 
 /// The keys that identify a curve, besides the method.

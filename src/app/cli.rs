@@ -38,7 +38,7 @@ pub enum Command {
     Fit(FitArgs),
     /// Best-of-n curves from scored samples (prompt, proxy, gold) by the unbiased estimator.
     #[command(
-        after_help = "Examples:\n  goodhart bon samples.parquet --out curves.csv\n  goodhart bon proxy_labelled_sorted.json --rm-params 3e8 --out curves.csv --bootstrap 1000 --seed 1\n  goodhart bon a.csv b.csv --out curves.parquet --n 1,2,4,8,16 --kl pool\n  goodhart fit curves.csv --out fits.json   # uses the replicates for bootstrap intervals"
+        after_help = "Examples:\n  goodhart bon samples.parquet --out curves.csv\n  goodhart bon proxy_labelled_sorted.json --rm-params 3e8 --out curves.csv\n  goodhart bon a.csv b.csv --out curves.parquet --n 1,2,4,8,16 --kl pool\n  goodhart fit curves.csv --out fits.json   # prompt-bootstrap intervals from the per-prompt values"
     )]
     Bon(BonArgs),
     /// Convert logs (TRL, W&B, TensorBoard, veRL, best-of-n dumps) to the canonical Curves or
@@ -98,9 +98,14 @@ pub struct BonArgs {
     /// samples, else about 60 log-spaced values from 1 to N.
     #[arg(long, value_delimiter = ',')]
     pub n: Vec<usize>,
-    /// Add B prompt-resampled replicate curves (column `replicate`, 1..B).
+    /// Add B prompt-resampled replicate curves (column `replicate`, 1..B). Not needed for
+    /// bootstrap intervals: `goodhart fit` resamples the per-prompt values itself.
     #[arg(long, value_name = "B", default_value_t = 0)]
     pub bootstrap: usize,
+    /// Leave out the per-prompt estimates (columns `gold_prompts`, `proxy_prompts`) that
+    /// `goodhart fit` bootstraps prompts from; its intervals are then Student-t.
+    #[arg(long)]
+    pub no_prompt_values: bool,
     /// Seed of the bootstrap and of `--common-prompts truncate`.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -591,8 +596,28 @@ pub enum TargetArg {
 pub enum BaselineArg {
     /// subtract the mean score at kl = 0 and leave those points out of the fit
     Auto,
-    /// use scores as they are
+    /// use scores as they are (kl = 0 points still left out of the fit)
     None,
+}
+
+/// `--ci`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CiArg {
+    /// 2.5th and 97.5th percentiles of the replicate fits
+    Percentile,
+    /// bias-corrected and accelerated percentiles
+    Bca,
+}
+
+/// `--weights`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WeightsArg {
+    /// 1/se² when the standard-error column is there, else unweighted
+    Auto,
+    /// unweighted, whatever the columns
+    None,
+    /// 1/se², the standard-error column required
+    Se,
 }
 
 #[derive(Debug, Args)]
@@ -612,9 +637,24 @@ pub struct FitArgs {
     /// Which score to fit. Default: both when the input has proxy scores, else gold.
     #[arg(long, value_enum)]
     pub target: Option<TargetArg>,
-    /// How R(0) = 0 is enforced.
+    /// How R(0) = 0 is enforced (kl = 0 points are never fitted: every form is 0 there).
     #[arg(long, value_enum, default_value_t = BaselineArg::Auto)]
     pub baseline: BaselineArg,
+    /// Fit weights: auto = 1/se² when the target's standard-error column (gold_se, proxy_se)
+    /// is there; none = unweighted; se = 1/se², and an error when the column is missing.
+    #[arg(long, value_enum, default_value_t = WeightsArg::Auto)]
+    pub weights: WeightsArg,
+    /// Prompt-bootstrap replicates for curves with per-prompt values (goodhart bon writes
+    /// them): intervals and standard errors from B refits; 0 = Student-t intervals.
+    #[arg(long, value_name = "B", default_value_t = 1000)]
+    pub bootstrap: usize,
+    /// Seed of the prompt bootstrap.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// The bootstrap interval: percentile, or bca (bias-corrected and accelerated, with the
+    /// acceleration from leave-one-prompt-out fits; per-prompt values only).
+    #[arg(long, value_enum, default_value_t = CiArg::Percentile)]
+    pub ci: CiArg,
     /// Leave out points with kl below this (nats).
     #[arg(long, allow_negative_numbers = true)]
     pub min_kl: Option<f64>,

@@ -47,7 +47,15 @@ pub fn bon(a: &BonArgs, quiet: bool) -> Result<()> {
         CommonPromptsArg::Truncate => CommonPrompts::Truncate,
         CommonPromptsArg::Complete => CommonPrompts::Complete,
     });
-    let summary = crate::bon::run(&a.samples, &a.out, &a.map, &a.log.options()?, &opts, common)?;
+    let summary = crate::bon::run(
+        &a.samples,
+        &a.out,
+        &a.map,
+        &a.log.options()?,
+        &opts,
+        common,
+        !a.no_prompt_values,
+    )?;
     print_all(quiet, "warning", &summary.notes);
     if !quiet && a.out.as_os_str() != "-" {
         let [read, estimate, write] = summary.seconds;

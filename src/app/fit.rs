@@ -1,13 +1,14 @@
 //! `goodhart fit`: arguments to [`FitOptions`], the fits document, its files and report.
 
-use super::cli::{BaselineArg, FitArgs, FormArg, TargetArg};
+use super::cli::{BaselineArg, CiArg, FitArgs, FormArg, TargetArg, WeightsArg};
 use super::{print_all, print_out};
 use crate::curves::read_curves;
 use crate::error::{Error, Result};
 use crate::export::{CsvExporter, Exporter, TextReport};
+use crate::fit::bootstrap::BootstrapInterval;
 use crate::fit::{
-    BaselineMode, FitOptions, TargetChoice, compare_forms, fit_curves, fit_document, shared_alpha,
-    summarize_warnings,
+    BaselineMode, FitOptions, TargetChoice, WeightsMode, compare_forms, fit_curves, fit_document,
+    shared_alpha, summarize_warnings,
 };
 use crate::forms::FormId;
 use crate::goodhart::{Reference, ReferenceChoice, references_from_samples};
@@ -58,6 +59,17 @@ pub fn fit_options(a: &FitArgs) -> Result<FitOptions> {
         min_kl: a.min_kl,
         max_kl: a.max_kl,
         holdout_above: a.holdout_above,
+        weights: match a.weights {
+            WeightsArg::Auto => WeightsMode::Auto,
+            WeightsArg::None => WeightsMode::None,
+            WeightsArg::Se => WeightsMode::Se,
+        },
+        bootstrap: a.bootstrap,
+        seed: a.seed,
+        interval: match a.ci {
+            CiArg::Percentile => BootstrapInterval::Percentile,
+            CiArg::Bca => BootstrapInterval::Bca,
+        },
     })
 }
 

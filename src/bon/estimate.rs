@@ -82,6 +82,9 @@ pub struct BonCurve {
     pub key: CurveKey,
     pub points: Vec<CurvePoint>,
     pub replicates: Vec<Vec<CurvePoint>>,
+    /// Each prompt's estimates, in pool (prompt) order: the material of a prompt bootstrap
+    /// (`goodhart fit` resamples them), written as the `gold_prompts`/`proxy_prompts` columns.
+    pub prompts: Vec<PoolEstimate>,
 }
 
 /// The default n values for a largest pool of `max_pool` samples: all of 1..=N when N <= 64,
@@ -392,7 +395,6 @@ pub fn bon_curves(pools: &[Pool], opts: &BonOptions) -> Result<Vec<BonCurve>> {
         let points = point_curve(&ests, &ns);
         let replicates: Vec<Vec<CurvePoint>> = if opts.bootstrap > 0 {
             let rows = EstimateRows::new(&ests, ns.len());
-            drop(ests);
             (0..opts.bootstrap as u64)
                 .into_par_iter()
                 .map(|b| replicate_curve(&rows, &points, opts.seed, ((ci as u64) << 32) | b))
@@ -404,6 +406,7 @@ pub fn bon_curves(pools: &[Pool], opts: &BonOptions) -> Result<Vec<BonCurve>> {
             key: *key,
             points,
             replicates,
+            prompts: ests,
         });
     }
     Ok(curves)

@@ -22,13 +22,41 @@ pub use samples::{Pool, read_samples};
 use crate::error::Result;
 use crate::output::{OutColumn, OutTable, Sink};
 
+/// The Curves table of best-of-n curves without per-prompt values (see [`curves_table_with`]).
+pub fn curves_table(curves: &[BonCurve], kl: KlChoice) -> (OutTable, Vec<String>) {
+    curves_table_with(curves, kl, false)
+}
+
+/// One point's per-prompt estimates as text: the prompts' values in pool (prompt) order with 6
+/// significant digits, separated by spaces, `nan` for a prompt whose pool is smaller than n.
+fn prompt_cell(prompts: &[estimate::PoolEstimate], k: usize, gold: bool) -> String {
+    let mut s = String::with_capacity(prompts.len() * 10);
+    for (i, e) in prompts.iter().enumerate() {
+        if i > 0 {
+            s.push(' ');
+        }
+        let v = if gold { &e.gold } else { &e.proxy };
+        match v.get(k) {
+            Some(&x) => s.push_str(&crate::format::g6(x)),
+            None => s.push_str("nan"),
+        }
+    }
+    s
+}
+
 /// The Curves table of best-of-n curves: `method`, `rm_params`, (`policy_params`, `rm_data`
 /// when any pool has them), `n`, `kl`, `kl_pool`, `gold`, `proxy`, `gold_se`, `proxy_se`,
-/// `n_prompts`, and `replicate` (1..=B, empty on the point estimate) when there are replicates.
+/// `n_prompts`, `replicate` (1..=B, empty on the point estimate) when there are replicates, and
+/// with `prompt_values` the per-prompt estimates `gold_prompts` and `proxy_prompts` (on the
+/// point-estimate rows; see [`prompt_cell`]) from which `goodhart fit` bootstraps prompts.
 ///
 /// A standard-error column is left out when some point has none (fewer than 2 prompts, or no
 /// spread), since `goodhart fit` needs every weight; the returned notes say so.
-pub fn curves_table(curves: &[BonCurve], kl: KlChoice) -> (OutTable, Vec<String>) {
+pub fn curves_table_with(
+    curves: &[BonCurve],
+    kl: KlChoice,
+    prompt_values: bool,
+) -> (OutTable, Vec<String>) {
     let mut notes = Vec::new();
     let rows: Vec<(&BonCurve, Option<usize>, &CurvePoint)> = curves
         .iter()
@@ -99,6 +127,23 @@ pub fn curves_table(curves: &[BonCurve], kl: KlChoice) -> (OutTable, Vec<String>
             OutColumn::Integer(rows.iter().map(|(_, r, _)| r.map(|b| b as i64)).collect()),
         );
     }
+    if prompt_values {
+        for (name, gold) in [
+            (crate::schema::GOLD_PROMPTS, true),
+            (crate::schema::PROXY_PROMPTS, false),
+        ] {
+            let cells: Vec<Option<String>> = curves
+                .iter()
+                .flat_map(|c| {
+                    let point =
+                        (0..c.points.len()).map(move |k| Some(prompt_cell(&c.prompts, k, gold)));
+                    let reps = c.replicates.iter().flat_map(|r| r.iter().map(|_| None));
+                    point.chain(reps)
+                })
+                .collect();
+            t.push(name, OutColumn::Text(cells));
+        }
+    }
     (t, notes)
 }
 
@@ -117,7 +162,8 @@ pub struct BonSummary {
 /// `goodhart bon`: reads the samples, estimates the curves and writes the Curves table to `out`
 /// (created before any work; nothing is written when anything fails). `common` is
 /// `--common-prompts` ([`common_prompts`], seeded by `opts.seed`). The notes include a warning
-/// for every curve whose n values average different prompt sets ([`prompt_count_notes`]).
+/// for every curve whose n values average different prompt sets ([`prompt_count_notes`]). With `prompt_values` (the default of the command) the table has
+/// the per-prompt estimates.
 pub fn run(
     inputs: &[PathBuf],
     out: &Path,
@@ -125,6 +171,7 @@ pub fn run(
     logs: &crate::ingest::LogOptions,
     opts: &BonOptions,
     common: Option<CommonPrompts>,
+    prompt_values: bool,
 ) -> Result<BonSummary> {
     let sink = Sink::create(out)?;
     let start = Instant::now();
@@ -138,7 +185,7 @@ pub fn run(
     let curves = bon_curves(&pools, opts)?;
     notes.extend(prompt_count_notes(&curves));
     let estimate = start.elapsed().as_secs_f64() - read;
-    let (table, table_notes) = curves_table(&curves, opts.kl);
+    let (table, table_notes) = curves_table_with(&curves, opts.kl, prompt_values);
     notes.extend(table_notes);
     let bytes = table.to_bytes_for(out)?;
     sink.commit(&bytes)?;

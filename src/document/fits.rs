@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{CiMethod, Target, Versioned};
+use super::{BootstrapInterval, BootstrapSource, CiMethod, Target, Versioned};
 use crate::error::Result;
 use crate::forms::{FormId, Peak};
 use crate::schema::{CurveKey, Method};
@@ -152,9 +152,17 @@ pub struct FitRecord {
     pub condition_number: Option<f64>,
     #[serde(default)]
     pub ci_method: CiMethod,
-    /// Replicate fits behind percentile intervals (`ci_method` "bootstrap"); absent otherwise.
+    /// Replicate fits behind the standard errors, covariance and intervals (`ci_method`
+    /// "bootstrap"); absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bootstrap_replicates: Option<usize>,
+    /// `percentile` or `bca` (`ci_method` "bootstrap"); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bootstrap_interval: Option<BootstrapInterval>,
+    /// `prompts` (per-prompt values resampled by `goodhart fit`) or `replicates` (replicate
+    /// rows of the table); absent without a bootstrap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bootstrap_resampled: Option<BootstrapSource>,
     #[serde(default = "default_ci_level")]
     pub ci_level: f64,
     #[serde(default)]
@@ -172,6 +180,10 @@ pub struct FitRecord {
     /// Index of the block in `"shared_fits"` this fit belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shared_fit: Option<usize>,
+    /// What the user should know about this fit (e.g. points from shared pools with Student-t
+    /// intervals); absent when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 fn default_ci_level() -> f64 {

@@ -67,10 +67,31 @@ pub enum CiMethod {
     /// Student's t with the fit's degrees of freedom, from the covariance.
     #[default]
     T,
-    /// Percentiles of bootstrap replicate fits.
+    /// Bootstrap replicate fits: their standard deviations and covariance, and percentile or
+    /// BCa intervals.
     Bootstrap,
     /// First-order propagation of the laws' covariance (the delta method; `goodhart predict`).
     Delta,
+}
+
+/// Which bootstrap interval a fit reports (`"bootstrap_interval"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BootstrapInterval {
+    /// The 2.5th and 97.5th percentiles of the replicate fits.
+    Percentile,
+    /// Bias-corrected and accelerated percentiles (acceleration from leave-one-prompt-out fits).
+    Bca,
+}
+
+/// What a bootstrap resampled (`"bootstrap_resampled"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BootstrapSource {
+    /// The prompts of the curve's per-prompt values (`gold_prompts`, `proxy_prompts`).
+    Prompts,
+    /// Replicate curves given in the table (`replicate` column).
+    Replicates,
 }
 
 /// A document as pretty-printed JSON bytes with a final newline: the one way documents are

@@ -24,8 +24,10 @@ pub fn compare_forms(
         };
         let mut scores = Vec::new();
         for form in FormId::ALL {
+            // The comparison needs the fits' statistics only: no bootstrap.
             let o = FitOptions {
                 form: Some(form),
+                bootstrap: 0,
                 ..opts.clone()
             };
             let (fitted, message) = match fit_curve(curve, f.target, &o) {

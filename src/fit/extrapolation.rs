@@ -25,6 +25,7 @@ pub fn extrapolation_test(c: &Curve) -> Option<ExtrapolationTest> {
         form: Some(form),
         target: TargetChoice::Gold,
         holdout_above: Some(cut),
+        bootstrap: 0,
         ..FitOptions::default()
     };
     // Bootstrap replicates would be refitted too: the test needs the point estimate only.
@@ -37,6 +38,7 @@ pub fn extrapolation_test(c: &Curve) -> Option<ExtrapolationTest> {
         proxy_se: None,
         entropy: None,
         replicates: Vec::new(),
+        prompts: None,
     };
     let fit = fit_curve(&point_estimate, Target::Gold, &opts).ok()?;
     let fitted = fit.fitted()?;

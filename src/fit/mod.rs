@@ -2,7 +2,7 @@
 //! KL filters, holdout), the fit itself (exact linear least squares from [`crate::solve`]),
 //! the baseline's uncertainty, bootstrap intervals, and the typed fits document.
 
-mod bootstrap;
+pub mod bootstrap;
 pub mod compare_forms;
 pub mod extrapolation;
 mod record;
@@ -33,13 +33,26 @@ pub enum TargetChoice {
     Auto,
 }
 
-/// How R(0) = 0 is enforced (`--baseline`).
+/// How R(0) = 0 is enforced (`--baseline`). In both modes the kl = 0 points are left out of
+/// the fit: every form is 0 at d = 0 whatever its parameters, so they carry no information on
+/// them and would only change the degrees of freedom and the chi-square.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BaselineMode {
-    /// Subtract the mean score of the kl = 0 points, and leave them out of the fit.
+    /// Subtract the mean score of the kl = 0 points.
     Auto,
-    /// Use scores as they are, kl = 0 points included.
+    /// Use scores as they are (assumes they are already 0 at kl = 0).
     None,
+}
+
+/// The fit weights (`--weights`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WeightsMode {
+    /// 1/se² when the target's standard-error column is there, else unweighted.
+    Auto,
+    /// Unweighted, whatever the columns.
+    None,
+    /// 1/se², and an error when the target's standard-error column is missing.
+    Se,
 }
 
 /// Options of `goodhart fit`.
@@ -52,7 +65,18 @@ pub struct FitOptions {
     pub min_kl: Option<f64>,
     pub max_kl: Option<f64>,
     pub holdout_above: Option<f64>,
+    pub weights: WeightsMode,
+    /// Prompt-bootstrap replicates for curves with per-prompt values (and the use of replicate
+    /// rows); 0: Student-t intervals everywhere.
+    pub bootstrap: usize,
+    /// Seed of the prompt bootstrap.
+    pub seed: u64,
+    /// The bootstrap interval (BCa needs per-prompt values; replicate rows give percentile).
+    pub interval: bootstrap::BootstrapInterval,
 }
+
+/// The default number of prompt-bootstrap replicates (`goodhart fit --bootstrap`).
+pub const DEFAULT_BOOTSTRAP: usize = 1000;
 
 impl Default for FitOptions {
     fn default() -> Self {
@@ -63,6 +87,10 @@ impl Default for FitOptions {
             min_kl: None,
             max_kl: None,
             holdout_above: None,
+            weights: WeightsMode::Auto,
+            bootstrap: DEFAULT_BOOTSTRAP,
+            seed: 0,
+            interval: bootstrap::BootstrapInterval::Percentile,
         }
     }
 }
@@ -100,9 +128,11 @@ pub struct CurveFit {
     pub holdout: Option<Holdout>,
     /// Things the user should know (printed on stderr, grouped).
     pub warnings: Vec<String>,
-    /// With bootstrap replicates in the input: how many replicate fits gave the parameters'
-    /// percentile intervals (`"ci_method": "bootstrap"`); `None`: Student-t intervals.
+    /// With a bootstrap: how many replicate fits gave the parameters' standard errors,
+    /// covariance and intervals (`"ci_method": "bootstrap"`); `None`: Student-t intervals.
     pub bootstrap_replicates: Option<usize>,
+    /// What the bootstrap resampled and which interval it gives (with `bootstrap_replicates`).
+    pub bootstrap: Option<bootstrap::BootstrapKind>,
 }
 
 impl CurveFit {
@@ -133,6 +163,29 @@ pub fn fit_curves(curves: &[Curve], opts: &FitOptions) -> Result<Vec<CurveFit>> 
         TargetChoice::Auto => vec![Target::Gold],
     };
     let explicit_proxy = matches!(opts.target, TargetChoice::Proxy);
+    if opts.weights == WeightsMode::Se {
+        for c in curves {
+            for &t in &targets {
+                let (has_scores, has_se) = match t {
+                    Target::Gold => (true, c.gold_se.is_some()),
+                    Target::Proxy => (
+                        c.proxy
+                            .as_ref()
+                            .is_some_and(|p| p.iter().any(Option::is_some)),
+                        c.proxy_se.is_some(),
+                    ),
+                };
+                if (has_scores || explicit_proxy) && !has_se {
+                    return Err(Error::Analysis(format!(
+                        "--weights se: curve {} has no '{}_se' column (standard errors of its {} scores); give the column, or use --weights auto or none",
+                        c.key,
+                        t.as_str(),
+                        t.as_str()
+                    )));
+                }
+            }
+        }
+    }
     let results: Vec<Result<Vec<CurveFit>>> = curves
         .par_iter()
         .map(|c| {
@@ -157,8 +210,8 @@ pub fn fit_curves(curves: &[Curve], opts: &FitOptions) -> Result<Vec<CurveFit>> 
     Ok(fits)
 }
 
-/// A curve's points as every fit selects them: with `--baseline auto` the kl = 0 points give the
-/// subtracted baseline and are left out, `--min-kl`/`--max-kl` filter, points above
+/// A curve's points as every fit selects them: the kl = 0 points are left out (with
+/// `--baseline auto` their mean is the subtracted baseline), `--min-kl`/`--max-kl` filter, points above
 /// `--holdout-above` are held out; also the squared standard errors of the baseline points
 /// (1 each when unweighted), whose mean's uncertainty the fit adds to its covariance.
 pub struct CurvePoints {
@@ -167,7 +220,8 @@ pub struct CurvePoints {
     /// The subtracted kl = 0 mean (its `se` is filled in by the fit).
     pub baseline: Option<Baseline>,
     pub baseline_se2: Vec<f64>,
-    /// Whether the target has standard errors (weights 1/se²).
+    /// Whether the fit is weighted by 1/se² (the target has standard errors and `--weights`
+    /// is not `none`).
     pub weighted: bool,
 }
 
@@ -185,6 +239,7 @@ pub fn curve_points(curve: &Curve, target: Target, opts: &FitOptions) -> CurvePo
             curve.proxy_se.as_ref(),
         ),
     };
+    let se = se.filter(|_| opts.weights != WeightsMode::None);
     let zeros: Vec<(f64, f64)> = (0..curve.kl.len())
         .filter(|&i| curve.kl[i] == 0.0)
         .filter_map(|i| scores[i].map(|y| (y, se.map_or(1.0, |s| s[i] * s[i]))))
@@ -205,10 +260,7 @@ pub fn curve_points(curve: &Curve, target: Target, opts: &FitOptions) -> CurvePo
         let (kl, Some(y)) = (curve.kl[i], scores[i]) else {
             continue;
         };
-        if (subtract && kl == 0.0)
-            || opts.min_kl.is_some_and(|m| kl < m)
-            || opts.max_kl.is_some_and(|m| kl > m)
-        {
+        if kl == 0.0 || opts.min_kl.is_some_and(|m| kl < m) || opts.max_kl.is_some_and(|m| kl > m) {
             continue;
         }
         let dest = if opts.holdout_above.is_some_and(|k| kl > k) {
@@ -301,8 +353,22 @@ pub fn fit_curve(curve: &Curve, target: Target, opts: &FitOptions) -> Result<Cur
                 .map(|e| e.iter().fold(0.0_f64, |a, x| a.max(x.abs()))),
         }
     });
-    let bootstrap_replicates =
-        bootstrap::bootstrap_intervals(curve, target, opts, &mut outcome, &mut warnings);
+    let boot = bootstrap::bootstrap_intervals(
+        curve,
+        target,
+        opts,
+        &mut outcome,
+        &mut baseline,
+        &mut warnings,
+    );
+    if boot.is_none()
+        && curve.key.method == crate::schema::Method::Bon
+        && weighted
+        && let Ok(f) = &outcome
+        && bootstrap::shared_pools_suspected(&f.stats)
+    {
+        warnings.push(SHARED_POOLS_WARNING.to_string());
+    }
     Ok(CurveFit {
         key: curve.key,
         target,
@@ -313,9 +379,14 @@ pub fn fit_curve(curve: &Curve, target: Target, opts: &FitOptions) -> Result<Cur
         outcome,
         holdout,
         warnings,
-        bootstrap_replicates,
+        bootstrap_replicates: boot.map(|b| b.0),
+        bootstrap: boot.map(|b| b.1),
     })
 }
+
+/// The warning on a best-of-n fit with Student-t intervals whose reduced chi-square is far
+/// below 1 ([`bootstrap::shared_pools_suspected`]).
+pub const SHARED_POOLS_WARNING: &str = "reduced chi-square far below 1 (below its 0.1% quantile for independent points): the points of this best-of-n curve come from shared sample pools and are correlated, so the Student-t intervals and standard errors are too narrow; write the curves with goodhart bon (it adds per-prompt values by default) and fit without --bootstrap 0 for prompt-bootstrap intervals";
 
 /// The subtracted baseline b shifts every fitted score by the same amount, so its error moves
 /// the coefficients by u·δb with u = (XᵀWX)⁻¹XᵀW·1, an error the residuals cannot reveal. With

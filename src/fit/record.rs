@@ -97,6 +97,8 @@ impl CurveFit {
                 CiMethod::T
             },
             bootstrap_replicates: self.bootstrap_replicates,
+            bootstrap_interval: self.bootstrap.map(|b| b.interval),
+            bootstrap_resampled: self.bootstrap.map(|b| b.source),
             ci_level: 0.95,
             weighted: self.weighted,
             baseline: self.baseline.map(|b| BaselineRecord {
@@ -108,6 +110,7 @@ impl CurveFit {
             kl_max: Some(self.kl_range.1),
             shared: None,
             shared_fit: None,
+            warnings: self.warnings.clone(),
         }
     }
 }

@@ -192,6 +192,7 @@ pub fn share_alpha_rl(
             // The shared fit's intervals are Student-t ones from the joint covariance, whatever
             // replicate intervals the single-curve fit had.
             fit.bootstrap_replicates = None;
+            fit.bootstrap = None;
             fit.outcome = Ok(fitted);
         }
         let f0 = &fits[members[0]];

@@ -162,7 +162,7 @@ fn output_columns_and_default_n_grid() {
     let mut lines = text.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "method,rm_params,n,kl,kl_pool,gold,proxy,gold_se,proxy_se,n_prompts"
+        "method,rm_params,n,kl,kl_pool,gold,proxy,gold_se,proxy_se,n_prompts,gold_prompts,proxy_prompts"
     );
     let ns: Vec<u64> = lines
         .map(|l| l.split(',').nth(2).unwrap().parse().unwrap())
@@ -231,7 +231,11 @@ fn kl_choice_picks_the_fitted_column() {
 fn fit_reads_bon_output_and_uses_replicates_for_intervals() {
     let t = TestDir::new();
     t.write("s.csv", csv_of(&sample_rows(5)));
-    run_ok(&t, &["bon", "s.csv", "--out", "plain.csv"]);
+    // Without per-prompt values: Student-t intervals, or those of the replicate rows.
+    run_ok(
+        &t,
+        &["bon", "s.csv", "--out", "plain.csv", "--no-prompt-values"],
+    );
     run_ok(
         &t,
         &[
@@ -243,6 +247,7 @@ fn fit_reads_bon_output_and_uses_replicates_for_intervals() {
             "200",
             "--seed",
             "1",
+            "--no-prompt-values",
         ],
     );
     let boot = std::fs::read_to_string(t.path("boot.csv")).unwrap();
@@ -272,6 +277,8 @@ fn fit_reads_bon_output_and_uses_replicates_for_intervals() {
         assert_eq!(p["ci_method"], "t");
         assert_eq!(b["ci_method"], "bootstrap");
         assert_eq!(b["bootstrap_replicates"], 200);
+        assert_eq!(b["bootstrap_resampled"], "replicates");
+        assert_eq!(b["bootstrap_interval"], "percentile");
         // the point estimate is the same fit; only the intervals change
         for param in ["alpha", "beta"] {
             let (pv, bv) = (&p["params"][param], &b["params"][param]);

@@ -301,7 +301,9 @@ fn baseline_none_and_missing_baseline_warning() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("warning: no kl = 0 points"), "{stderr}");
     assert!(json(&t, "f.json")["fits"][0]["baseline"].is_null());
-    // --baseline none keeps kl = 0 points in the fit.
+    // --baseline none subtracts nothing, and leaves the kl = 0 points out of the fit as
+    // --baseline auto does (every form is 0 at d = 0: they carry no information on the
+    // parameters), so n_points counts the 12 points with kl > 0 in both modes.
     t.write("c.csv", common::small_curves_csv());
     t.cmd()
         .args([
@@ -315,7 +317,23 @@ fn baseline_none_and_missing_baseline_warning() {
         ])
         .assert()
         .success();
-    assert_eq!(json(&t, "n.json")["fits"][0]["n_points"], 14);
+    let none = json(&t, "n.json");
+    assert_eq!(none["fits"][0]["n_points"], 12);
+    assert!(none["fits"][0]["baseline"].is_null());
+    t.cmd()
+        .args(["fit", "c.csv", "--out", "a.json", "--quiet"])
+        .assert()
+        .success();
+    let auto = json(&t, "a.json");
+    assert_eq!(auto["fits"][0]["n_points"], 12);
+    // The kl = 0 points average 0 here, so both modes give the same parameters.
+    for p in ["alpha", "beta"] {
+        let (a, n) = (
+            auto["fits"][0]["params"][p]["value"].as_f64().unwrap(),
+            none["fits"][0]["params"][p]["value"].as_f64().unwrap(),
+        );
+        assert!((a - n).abs() < 1e-12, "{p}: {a} vs {n}");
+    }
 }
 
 #[test]

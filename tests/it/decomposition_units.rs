@@ -67,6 +67,7 @@ fn curves_of(p: &[Pool]) -> Vec<Curve> {
             proxy_se: Some(c.points.iter().map(|q| q.proxy_se.unwrap()).collect()),
             entropy: None,
             replicates: Vec::new(),
+            prompts: None,
         })
         .collect()
 }

@@ -73,6 +73,7 @@ fn curve(
         gold_se: Some(vec![0.01; n]),
         proxy_se: Some(vec![0.01; n]),
         replicates: Vec::new(),
+        prompts: None,
     }
 }
 
@@ -565,6 +566,7 @@ fn degenerate_input_does_not_panic() {
             proxy_se: None,
             entropy: Some(vec![None; n]),
             replicates: Vec::new(),
+            prompts: None,
         }
     };
     let cases = vec![
