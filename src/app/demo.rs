@@ -3,15 +3,17 @@
 //!
 //! The bundled default is the small synthetic RLHF world of `generate sim` (seconds): its
 //! best-of-n samples go through `bon`, the best-of-n and RL curves are fitted (gold and proxy,
-//! the paper's form for each method), the coefficients are regressed on RM size, the laws
-//! predict an RM 10x larger than the largest trained, and `report` draws the figures with the
-//! Goodhart decomposition (from coefficients and from the samples).
+//! the paper's form for each method; prompt-bootstrap intervals for best-of-n from the per-prompt
+//! values `bon` writes; one alpha per RL family as the paper does), the coefficients are
+//! regressed on RM size (with their scatter), the laws predict an RM 10x larger than the
+//! largest trained (with the warnings of every group), and `report` draws the figures with the
+//! Goodhart decomposition (standardised by the initial policy's spread, with the oracle curve).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::bon::{BonOptions, KlChoice, bon_curves, curves_table, read_samples};
+use crate::bon::{BonOptions, KlChoice, bon_curves, curves_table_with, read_samples};
 use crate::curves::read_curves;
 use crate::document::{LawModelKind, Target};
 use crate::error::{Error, Result};
@@ -21,9 +23,11 @@ use crate::format::g6;
 use crate::format::pm;
 use crate::generate::sim::{Preset, Progress, SIM_FILES, SimSpec, write_world};
 use crate::goodhart::DecompositionSource;
+use crate::goodhart::ReferenceChoice;
 use crate::ingest::{ColumnMap, LogOptions};
 use crate::output::write_atomic;
-use crate::report::{Provenance, analyse, write_report};
+use crate::report::analysis::analyse_with;
+use crate::report::{Provenance, write_report};
 use crate::schema::{CURVES, Method};
 
 /// The data files the demo writes (the world of `generate sim`, then the best-of-n curves).
@@ -57,9 +61,15 @@ pub struct DemoSummary {
     /// (law label, a, a_se, b, b_se) of the headline log-linear laws.
     pub laws: Vec<LawLine>,
     /// (label, peak KL, peak score) of the gold predictions.
-    pub predictions: Vec<(String, Option<(f64, f64)>)>,
+    /// (group, peak (KL, score) or the reason there is none, the group's warnings).
+    pub predictions: Vec<(String, std::result::Result<(f64, f64), String>, Vec<String>)>,
+    /// How many predicted groups (all targets) carry warnings, of how many; failed groups.
+    pub prediction_warnings: (usize, usize, usize),
+    /// Fits with warnings (of all fits), and the distinct warning texts, first few.
+    pub fit_warnings: (usize, Vec<String>),
     pub predict_size: Option<f64>,
-    /// (curve, source, regressional ± se, extremal ± se) at the largest KL of the largest RM.
+    /// (curve, source and units, regressional ± se, extremal ± se) at the largest KL of the
+    /// largest RM; standardised where there is a reference.
     pub decompositions: Vec<(String, String, String)>,
     /// Every file written, relative to `out`.
     pub files: Vec<String>,
@@ -112,7 +122,8 @@ pub fn run_demo(out: &Path, seed: u64, progress: Progress) -> Result<DemoSummary
             kl: KlChoice::Analytic,
         },
     )?;
-    let (table, _) = curves_table(&bon, KlChoice::Analytic);
+    // With the per-prompt values, so that `fit` (and the analysis below) bootstraps prompts.
+    let (table, _) = curves_table_with(&bon, KlChoice::Analytic, true);
     write_atomic(&curves_path, &table.to_bytes_for(&curves_path)?)?;
     let t2 = Instant::now();
 
@@ -122,7 +133,7 @@ pub fn run_demo(out: &Path, seed: u64, progress: Progress) -> Result<DemoSummary
         &ColumnMap::parse(&[], CURVES)?,
         &LogOptions::default(),
     )?;
-    let analysis = analyse(&curves, &pools, None, None)?;
+    let analysis = analyse_with(&curves, &pools, None, None, &ReferenceChoice::Default, true)?;
     let missing = |what: &str| {
         Error::Analysis(format!(
             "demo: the {what} could not be computed: {}",
@@ -167,7 +178,7 @@ pub fn run_demo(out: &Path, seed: u64, progress: Progress) -> Result<DemoSummary
         f.label = rel(out, p);
     }
     provenance.computed.push(format!(
-        "data: goodhart generate sim --preset small --seed {seed}, then goodhart bon (default n grid, analytic KL)"
+        "data: goodhart generate sim --preset small --seed {seed}, then goodhart bon (default n grid, analytic KL, per-prompt values); fits as goodhart fit --share-alpha-rl --reference data/bon_samples.parquet"
     ));
     let written = write_report(
         &out.join("plots"),
@@ -242,31 +253,63 @@ pub fn run_demo(out: &Path, seed: u64, progress: Progress) -> Result<DemoSummary
                     }
                     _ => format!("beta {}", g6(b.value)),
                 });
+            let peak = match &p.peak {
+                Some(k) => Ok((k.kl.value, k.score.value)),
+                None => Err(p
+                    .peak_reason
+                    .clone()
+                    .unwrap_or_else(|| "no peak".to_string())),
+            };
             (
                 format!("{} ({beta})", label(p.method, &p.group)),
-                p.peak.as_ref().map(|k| (k.kl.value, k.score.value)),
+                peak,
+                p.warnings.iter().map(|w| w.message.clone()).collect(),
             )
         })
         .collect();
+    let prediction_warnings = (
+        predictions
+            .predictions
+            .iter()
+            .filter(|p| !p.warnings.is_empty())
+            .count(),
+        predictions.predictions.len(),
+        predictions.failed.len(),
+    );
+    let mut fit_texts: Vec<String> = Vec::new();
+    for w in analysis.fits.fits.iter().flat_map(|f| &f.warnings) {
+        if !fit_texts.contains(w) {
+            fit_texts.push(w.clone());
+        }
+    }
+    let fit_warnings = (
+        analysis
+            .fits
+            .fits
+            .iter()
+            .filter(|f| !f.warnings.is_empty())
+            .count(),
+        fit_texts,
+    );
     let largest = curves
         .iter()
         .filter(|c| c.key.method == Method::Bon)
         .map(|c| c.key.rm_params)
         .fold(f64::NEG_INFINITY, f64::max);
-    let decompositions = analysis
-        .decompositions
-        .iter()
+    let decompositions = crate::goodhart::preferred(&analysis.decompositions)
+        .into_iter()
         .filter(|d| d.key.method == Method::Bon && d.key.rm_params == largest)
         .filter_map(|d| {
             let p = d.at_max_kl?;
             Some((
                 format!(
-                    "{} ({})",
+                    "{} ({}, {})",
                     crate::goodhart::key_label(&d.key),
                     match d.source {
                         DecompositionSource::Coefficients => "coefficients",
                         DecompositionSource::Samples => "samples",
-                    }
+                    },
+                    d.units.as_str()
                 ),
                 pm(p.regressional, p.regressional_se),
                 pm(p.extremal, p.extremal_se),
@@ -282,6 +325,8 @@ pub fn run_demo(out: &Path, seed: u64, progress: Progress) -> Result<DemoSummary
         converged: analysis.fits.fits.iter().filter(|f| f.converged).count(),
         laws,
         predictions: preds,
+        prediction_warnings,
+        fit_warnings,
         predict_size: analysis.predict_size,
         decompositions,
         files,
@@ -319,24 +364,48 @@ impl fmt::Display for DemoSummary {
                 "predicted gold peak at rm_params = {} (10x the largest RM):",
                 fmt_num(size)
             )?;
-            for (label, peak) in &self.predictions {
+            for (label, peak, warnings) in &self.predictions {
                 match peak {
-                    Some((kl, score)) => writeln!(
+                    Ok((kl, score)) => writeln!(
                         f,
                         "  {label:<50} peak KL {:<10} peak gold {}",
                         g6(*kl),
                         g6(*score)
                     )?,
-                    None => writeln!(f, "  {label:<58} no peak")?,
+                    Err(reason) => writeln!(f, "  {label:<50} peak: none ({reason})")?,
                 }
+                for w in warnings {
+                    writeln!(f, "    warning: {w}")?;
+                }
+            }
+            let (warned, total, failed) = self.prediction_warnings;
+            writeln!(
+                f,
+                "  {warned} of the {total} predicted groups carry warnings{}; each is named in fits/predictions.json",
+                if failed > 0 {
+                    format!(", {failed} group(s) failed")
+                } else {
+                    String::new()
+                }
+            )?;
+        }
+        let (warned, texts) = &self.fit_warnings;
+        if *warned > 0 {
+            writeln!(
+                f,
+                "{warned} of the {} fits carry warnings (listed per fit in fits/fits.json), e.g.:",
+                self.fits
+            )?;
+            for t in texts.iter().take(3) {
+                writeln!(f, "  {t}")?;
             }
         }
         writeln!(
             f,
-            "Goodhart decomposition at the largest KL, largest best-of-n RM:"
+            "Goodhart decomposition at the largest KL, largest best-of-n RM (standardised: units of the initial policy's sd):"
         )?;
         for (label, reg, ext) in &self.decompositions {
-            writeln!(f, "  {label:<44} regressional {reg:<24} extremal {ext}")?;
+            writeln!(f, "  {label:<58} regressional {reg:<24} extremal {ext}")?;
         }
         let [w, b, a, r] = self.seconds;
         writeln!(

@@ -54,7 +54,7 @@ pub fn command(a: &ReportArgs, quiet: bool) -> Result<()> {
         .collect::<Vec<_>>()
         .join(" ");
     let provenance = Provenance::for_paths(command, None, &files)?;
-    let analysis = analyse_with(&curves, &pools, fits, scaling, &reference)?;
+    let analysis = analyse_with(&curves, &pools, fits, scaling, &reference, false)?;
     let written = write_report(&a.out, "goodhart report", &curves, &analysis, provenance)?;
     print_all(quiet, "note", &analysis.notes);
     print_out(

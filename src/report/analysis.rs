@@ -8,12 +8,13 @@ use crate::curves::Curve;
 use crate::document::{FitsDocument, PredictDoc, ScalingDoc, SizeKey};
 use crate::error::Result;
 use crate::fit::extrapolation::extrapolation_tests;
-use crate::fit::{CurveFit, FitOptions, fit_curves, fit_document};
+use crate::fit::{CurveFit, FitOptions, fit_curves, fit_document, shared_alpha as share_alpha};
 use crate::goodhart::{
     Decomposition, Reference, ReferenceChoice, Units, decompose, from_fits, from_samples,
 };
 use crate::scaling::predict::{LawModel, PredictOptions, predict};
 use crate::scaling::{ScaleOptions, scale};
+use crate::schema::Method;
 
 /// The analysis behind a report.
 #[derive(Debug)]
@@ -41,13 +42,25 @@ pub struct Analysis {
 /// for best-of-n curves, `rl` for RL curves; gold and proxy when the curves have proxy scores),
 /// and returns the fits and their document with the decomposition.
 pub fn fit_all(curves: &[Curve]) -> Result<(Vec<CurveFit>, FitsDocument)> {
-    fit_all_with(curves, &[])
+    fit_all_with(curves, &[], false)
 }
 
-/// [`fit_all`] with the decomposition standardised by `refs` where they have a reference.
-pub fn fit_all_with(curves: &[Curve], refs: &[Reference]) -> Result<(Vec<CurveFit>, FitsDocument)> {
-    let fits = fit_curves(curves, &FitOptions::default())?;
-    let mut doc = fit_document(&fits, Vec::new(), None);
+/// [`fit_all`] with the decomposition standardised by `refs` where they have a reference, and,
+/// with `share_alpha_rl` (`goodhart fit --share-alpha-rl`, the paper's practice), one alpha for
+/// the RL curves of each family; without RL curves it has no effect.
+pub fn fit_all_with(
+    curves: &[Curve],
+    refs: &[Reference],
+    share_alpha_rl: bool,
+) -> Result<(Vec<CurveFit>, FitsDocument)> {
+    let opts = FitOptions::default();
+    let mut fits = fit_curves(curves, &opts)?;
+    let shared = if share_alpha_rl && curves.iter().any(|c| c.key.method == Method::Rl) {
+        share_alpha::share_alpha_rl(curves, &opts, &mut fits)?
+    } else {
+        Vec::new()
+    };
+    let mut doc = fit_document(&fits, shared, None);
     decompose(&mut doc, curves, refs);
     Ok((fits, doc))
 }
@@ -79,7 +92,14 @@ pub fn analyse(
     fits: Option<FitsDocument>,
     scaling: Option<ScalingDoc>,
 ) -> Result<Analysis> {
-    analyse_with(curves, pools, fits, scaling, &ReferenceChoice::Default)
+    analyse_with(
+        curves,
+        pools,
+        fits,
+        scaling,
+        &ReferenceChoice::Default,
+        false,
+    )
 }
 
 /// [`analyse`] with the decompositions standardised by the `reference` chosen.
@@ -89,6 +109,7 @@ pub fn analyse_with(
     fits: Option<FitsDocument>,
     scaling: Option<ScalingDoc>,
     reference: &ReferenceChoice,
+    share_alpha_rl: bool,
 ) -> Result<Analysis> {
     let mut computed = Vec::new();
     let mut notes = Vec::new();
@@ -106,11 +127,15 @@ pub fn analyse_with(
             (None, f)
         }
         None => {
-            let (cf, doc) = fit_all_with(curves, &refs)?;
-            computed.push(
-                "fits: computed in-process (goodhart fit defaults: form bon for best-of-n curves, rl for RL curves; gold and proxy)"
-                    .to_string(),
-            );
+            let (cf, doc) = fit_all_with(curves, &refs, share_alpha_rl)?;
+            computed.push(format!(
+                "fits: computed in-process (goodhart fit defaults: form bon for best-of-n curves, rl for RL curves; gold and proxy; prompt-bootstrap intervals where the curves carry per-prompt values{})",
+                if share_alpha_rl {
+                    "; --share-alpha-rl: one alpha per RL family"
+                } else {
+                    ""
+                }
+            ));
             (Some(cf), doc)
         }
     };

@@ -122,7 +122,7 @@ fn noise_proxy_has_a_positive_significant_regressional_part_in_both_estimates_an
     let rho = refs[0].record.rho.unwrap();
     assert!((rho - 0.5f64.sqrt()).abs() < 0.02, "rho {rho}");
     let curves = curves_of(&p);
-    let (_, doc) = fit_all_with(&curves, &refs).unwrap();
+    let (_, doc) = fit_all_with(&curves, &refs, false).unwrap();
     // The fits JSON carries both units, with the reference and the oracle.
     assert_eq!(doc.decomposition.len(), 2);
     let json: serde_json::Value = serde_json::from_slice(&doc.to_json()).unwrap();
@@ -184,7 +184,7 @@ fn noise_proxy_has_a_positive_significant_regressional_part_in_both_estimates_an
             q.sort_by(|a, b| a.prompt.cmp(&b.prompt));
             let refs = references_from_samples(&q).unwrap();
             let curves = curves_of(&q);
-            let (_, doc) = fit_all_with(&curves, &refs).unwrap();
+            let (_, doc) = fit_all_with(&curves, &refs, false).unwrap();
             let mut decs = from_fits(&curves, &doc.fits, &refs);
             decs.extend(from_samples(&q, None).unwrap());
             rest(&decs)
@@ -290,7 +290,7 @@ fn demo_world_regressional_is_positive_for_every_rm_in_standardised_units() {
     for c in &curves {
         assert!(find_reference(&refs, &c.key).and_then(|r| r.key) == Some(c.key));
     }
-    let (_, doc) = fit_all_with(&curves, &refs).unwrap();
+    let (_, doc) = fit_all_with(&curves, &refs, false).unwrap();
     let mut decs = from_fits(&curves, &doc.fits, &refs);
     decs.extend(from_samples(&pools, None).unwrap());
     let std: Vec<&Decomposition> = decs

@@ -119,3 +119,73 @@ fn demo_prints_a_summary_and_quiet_silences_it() {
         assert_eq!(a, b, "{f}");
     }
 }
+
+/// Issue 13, item 8: the demo uses the honest defaults. Every best-of-n fit has prompt-bootstrap
+/// intervals (from the per-prompt values `bon` wrote), every RL fit shares its family's alpha,
+/// every best-of-n decomposition is there in standardised units with its reference and the
+/// oracle curve, and the predictions at 10x carry named warnings where the laws say so.
+#[test]
+fn the_committed_demo_uses_bootstrap_shared_alpha_and_standardised_decomposition() {
+    use goodhart::document::{BootstrapSource, CiMethod, FitsDocument, PredictDoc, Units};
+    use goodhart::schema::Method;
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let header = std::fs::read_to_string(repo.join("data/bon_curves.csv")).unwrap();
+    let header = header.lines().next().unwrap();
+    assert!(header.ends_with("gold_prompts,proxy_prompts"), "{header}");
+
+    let fits = FitsDocument::read(&repo.join("fits/fits.json")).unwrap();
+    let bon: Vec<_> = fits
+        .fits
+        .iter()
+        .filter(|f| f.method == Method::Bon)
+        .collect();
+    let rl: Vec<_> = fits
+        .fits
+        .iter()
+        .filter(|f| f.method == Method::Rl)
+        .collect();
+    assert!(!bon.is_empty() && !rl.is_empty());
+    for f in &bon {
+        assert_eq!(f.ci_method, CiMethod::Bootstrap, "{:?}", f.key());
+        assert_eq!(f.bootstrap_resampled, Some(BootstrapSource::Prompts));
+        assert!(f.bootstrap_replicates.unwrap_or(0) >= 1000);
+    }
+    for f in &rl {
+        assert_eq!(
+            f.shared.as_deref(),
+            Some(&["alpha".to_string()][..]),
+            "{:?}",
+            f.key()
+        );
+    }
+    assert!(!fits.shared_fits.is_empty());
+    let std_bon: Vec<_> = fits
+        .decomposition
+        .iter()
+        .filter(|d| d.method == Method::Bon && d.units == Units::Standardised)
+        .collect();
+    // one from the coefficients per best-of-n curve (gold and proxy fits of each)
+    let curves = bon.len() / 2;
+    assert_eq!(std_bon.len(), curves);
+    for d in &std_bon {
+        assert!(d.reference.is_some());
+        let reg = d.at_max_kl.as_ref().unwrap().regressional;
+        assert!(reg > 0.0, "regressional {reg} at the largest KL");
+    }
+    assert!(std_bon.iter().any(|d| !d.oracle.is_empty()));
+
+    let pred = PredictDoc::read(&repo.join("fits/predictions.json")).unwrap();
+    for p in &pred.predictions {
+        if let Some(peak) = &p.peak {
+            let max = p.observed_kl_max.unwrap();
+            assert!(
+                peak.kl.value <= 10.0 * max,
+                "{} > 10 x {max}",
+                peak.kl.value
+            );
+        } else {
+            assert!(p.peak_reason.is_some());
+        }
+    }
+    assert!(pred.predictions.iter().any(|p| !p.warnings.is_empty()));
+}
