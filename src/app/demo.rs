@@ -50,6 +50,9 @@ pub const FITS_FILES: [&str; 4] = [
 /// One headline scaling law: (label, a, se of a, b, se of b).
 pub type LawLine = (String, f64, Option<f64>, f64, Option<f64>);
 
+/// One headline prediction: (group, peak (KL, score) or the reason there is none, warnings).
+pub type PredictionLine = (String, std::result::Result<(f64, f64), String>, Vec<String>);
+
 /// What the demo did, for printing.
 pub struct DemoSummary {
     pub out: PathBuf,
@@ -62,7 +65,7 @@ pub struct DemoSummary {
     pub laws: Vec<LawLine>,
     /// (label, peak KL, peak score) of the gold predictions.
     /// (group, peak (KL, score) or the reason there is none, the group's warnings).
-    pub predictions: Vec<(String, std::result::Result<(f64, f64), String>, Vec<String>)>,
+    pub predictions: Vec<PredictionLine>,
     /// How many predicted groups (all targets) carry warnings, of how many; failed groups.
     pub prediction_warnings: (usize, usize, usize),
     /// Fits with warnings (of all fits), and the distinct warning texts, first few.

@@ -580,7 +580,12 @@ fn predict_reports_a_failed_group_and_predicts_the_others() {
     let laws = scaling["laws"].as_array_mut().unwrap();
     let failing = laws
         .iter_mut()
-        .filter(|l| l["model"] == "power" && l["coefficient"] == "beta" && l["method"] == "rl")
+        .filter(|l| {
+            l["model"] == "power"
+                && l["coefficient"] == "beta"
+                && l["method"] == "rl"
+                && l["target"] == "gold"
+        })
         .last()
         .unwrap();
     failing["converged"] = Value::Bool(false);
