@@ -639,7 +639,8 @@ fn predict_reports_a_failed_group_and_predicts_the_others() {
             .as_array()
             .unwrap()
             .iter()
-            .all(|p| p["model"] == "power+power")
+            // a shared RL alpha (--share-alpha-rl in the demo) is one constant
+            .all(|p| p["model"] == "power+power" || p["model"] == "constant+power")
     );
     // --quiet: nothing on stdout or stderr
     t.cmd()
