@@ -66,6 +66,12 @@ pub struct Decomposition {
     /// At the fitted gold peak's KL (None when the gold fit has no peak); from samples, at the
     /// n with the highest best-of-n gold score when that is not the largest n.
     pub at_peak: Option<GapPoint>,
+    /// Why `at_peak` is None although the gold fit has a peak (a peak beyond
+    /// [`PEAK_LIMIT`] times the curve's largest KL is not evaluated, as `predict` does).
+    pub at_peak_reason: Option<String>,
+    /// How the from-coefficients standard errors were computed ([`SE_JOINT_BOOTSTRAP`] or
+    /// [`SE_INDEPENDENT`]); None from samples (a jackknife over prompts).
+    pub se_method: Option<String>,
     /// At the largest KL of the curve.
     pub at_max_kl: Option<GapPoint>,
     /// Raw or standardised (every score and part of this decomposition).
@@ -79,6 +85,18 @@ pub struct Decomposition {
     /// From coefficients: the coefficient differences, to evaluate the parts at any KL.
     pub law: Option<PartsLaw>,
 }
+
+/// A fitted peak beyond this multiple of the curve's largest KL is not evaluated (the rule
+/// `predict` uses for peaks beyond the observed range).
+pub const PEAK_LIMIT: f64 = 10.0;
+
+/// The reason given for a peak beyond [`PEAK_LIMIT`] times the fitted KL.
+pub const PEAK_BEYOND: &str = "peak beyond 10x the fitted KL: not evaluated";
+
+/// `se_method` of from-coefficients errors from a joint bootstrap over prompts.
+pub const SE_JOINT_BOOTSTRAP: &str = "joint prompt bootstrap";
+/// `se_method` of from-coefficients errors that treat the two fits as independent.
+pub const SE_INDEPENDENT: &str = "independent fits";
 
 /// The parts from coefficients as functions of KL: `regressional(d) = d_alpha d`,
 /// `extremal(d) = d_beta f(d)`, with the variances of the two differences.
@@ -360,7 +378,17 @@ fn fits_decomposition(
         ),
         &oracle,
     );
-    let at_peak = peak_kl.map(|kl| with_oracle(fitted_point(form, &g, &p, kl), &oracle));
+    let beyond = peak_kl.filter(|&kl| kl > PEAK_LIMIT * max_kl);
+    let at_peak_reason = beyond.map(|kl| {
+        format!(
+            "{PEAK_BEYOND} (peak KL {}, largest fitted KL {})",
+            g6(kl),
+            g6(max_kl)
+        )
+    });
+    let at_peak = peak_kl
+        .filter(|_| beyond.is_none())
+        .map(|kl| with_oracle(fitted_point(form, &g, &p, kl), &oracle));
     const GRID: usize = 64;
     let d_max = max_kl.sqrt();
     let grid = (0..=GRID)
@@ -384,6 +412,8 @@ fn fits_decomposition(
         points,
         grid,
         at_peak,
+        at_peak_reason,
+        se_method: Some(SE_INDEPENDENT.to_string()),
         at_max_kl: Some(at_max_kl),
         units,
         reference,
@@ -841,6 +871,8 @@ pub fn from_samples(pools: &[Pool], ns: Option<&[usize]>) -> Result<Vec<Decompos
                 form: FormId::Bon,
                 at_max_kl: points.last().copied(),
                 at_peak,
+                at_peak_reason: None,
+                se_method: None,
                 points,
                 grid: Vec::new(),
                 units,
@@ -865,6 +897,8 @@ impl Decomposition {
             source: self.source,
             form: self.form,
             at_peak: self.at_peak,
+            at_peak_reason: self.at_peak_reason.clone(),
+            se_method: self.se_method.clone(),
             at_max_kl: self.at_max_kl,
             units: self.units,
             reference: self.reference.clone(),
@@ -1117,7 +1151,11 @@ pub fn report_text(decs: &[Decomposition]) -> String {
         for (label, p) in [("at peak", d.at_peak), ("at max KL", d.at_max_kl)] {
             match p {
                 None => {
-                    let _ = writeln!(s, "    {label:<10} no peak");
+                    let why = match (label, &d.at_peak_reason) {
+                        ("at peak", Some(r)) => r.as_str(),
+                        _ => "no peak",
+                    };
+                    let _ = writeln!(s, "    {label:<10} {why}");
                 }
                 Some(p) => {
                     let oracle = p

@@ -290,10 +290,10 @@ pub fn predictions_table(doc: &PredictDoc) -> Table {
     }
 }
 
-fn gap_cells(p: Option<GapPoint>, max_kl: Option<f64>) -> Vec<String> {
+fn gap_cells(p: Option<GapPoint>, max_kl: Option<f64>, reason: Option<&str>) -> Vec<String> {
     match p {
         None => {
-            let mut v = vec!["no peak".to_string()];
+            let mut v = vec![reason.unwrap_or("no peak").to_string()];
             v.extend(std::iter::repeat_n(String::new(), 5));
             v
         }
@@ -328,8 +328,8 @@ pub fn decomposition_table(decs: &[Decomposition]) -> Table {
                     .unwrap_or_default(),
             ];
             let max_kl = d.at_max_kl.map(|m| m.kl);
-            cells.extend(gap_cells(d.at_peak, max_kl));
-            cells.extend(gap_cells(d.at_max_kl, None));
+            cells.extend(gap_cells(d.at_peak, max_kl, d.at_peak_reason.as_deref()));
+            cells.extend(gap_cells(d.at_max_kl, None, None));
             Row {
                 cells,
                 attrs: vec![(

@@ -260,3 +260,58 @@ fn extremal_standard_errors_are_calibrated() {
     let share = inside as f64 / reps as f64;
     assert!((0.85..=1.0).contains(&share), "coverage {share}");
 }
+
+/// A gold fit whose peak lies beyond 10x the curve's largest KL is not evaluated there: the
+/// fits JSON has `at_peak: null` with a reason and the text says so (issue 13 review: at_peak
+/// values like 3.5e106 were printed).
+#[test]
+fn a_peak_beyond_ten_times_the_fitted_kl_is_not_evaluated() {
+    let mut csv = String::from("method,rm_params,kl,gold,proxy\nbon,1e8,0,0,0\nbon,1e8,0,0,0\n");
+    for k in 1..=16 {
+        let d = k as f64 * 0.25;
+        // gold peaks at d = 0.6 / (2 * 0.001) = 300, KL 9e4 >> 10 * 16
+        let e = if k % 2 == 0 { 0.001 } else { -0.001 };
+        csv.push_str(&format!(
+            "bon,1e8,{},{},{}\n",
+            d * d,
+            0.6 * d - 0.001 * d * d + e,
+            0.8 * d - 0.0005 * d * d - e
+        ));
+    }
+    let decs = decompositions(&csv);
+    assert_eq!(decs.len(), 1);
+    assert!(decs[0].at_peak.is_none(), "{:?}", decs[0].at_peak);
+    let why = decs[0].at_peak_reason.as_deref().unwrap();
+    assert!(why.starts_with(goodhart::goodhart::PEAK_BEYOND), "{why}");
+    // a peak inside the limit is still evaluated
+    assert!(
+        decompositions(&curves_csv(0.01))
+            .iter()
+            .all(|d| d.at_peak.is_some() && d.at_peak_reason.is_none())
+    );
+
+    let t = common::TestDir::new();
+    t.write("c.csv", csv);
+    let out = t
+        .cmd()
+        .args(["fit", "c.csv", "--out", "f.json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("peak beyond 10x the fitted KL: not evaluated"),
+        "{text}"
+    );
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(t.path("f.json")).unwrap()).unwrap();
+    let d = &doc["decomposition"][0];
+    assert!(d["at_peak"].is_null(), "{d}");
+    assert!(
+        d["at_peak_reason"]
+            .as_str()
+            .unwrap()
+            .contains("not evaluated")
+    );
+    assert_eq!(d["se_method"], "independent fits");
+}
