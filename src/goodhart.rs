@@ -41,7 +41,7 @@ use crate::bon::Pool;
 use crate::bon::estimate::{default_n_grid, estimate_pool};
 use crate::bon::weights::analytic_kl;
 use crate::curves::Curve;
-use crate::document::{DecompositionRecord, FitRecord, FitsDocument, Target};
+use crate::document::{CiMethod, DecompositionRecord, FitRecord, FitsDocument, Target};
 pub use crate::document::{
     DecompositionSource, GapPoint, OraclePoint, ReferenceRecord, ReferenceSource, Units,
 };
@@ -72,6 +72,9 @@ pub struct Decomposition {
     /// How the from-coefficients standard errors were computed ([`SE_JOINT_BOOTSTRAP`] or
     /// [`SE_INDEPENDENT`]); None from samples (a jackknife over prompts).
     pub se_method: Option<String>,
+    /// From coefficients: how the gold and proxy fits' errors were computed (`Bootstrap` when
+    /// both were bootstrapped, else the one that was not); None from samples.
+    pub fits_ci: Option<CiMethod>,
     /// At the largest KL of the curve.
     pub at_max_kl: Option<GapPoint>,
     /// Raw or standardised (every score and part of this decomposition).
@@ -353,6 +356,7 @@ fn fits_decomposition(
     units: Units,
     reference: Option<ReferenceRecord>,
     oracle: Vec<OraclePoint>,
+    fits_ci: CiMethod,
 ) -> Option<Decomposition> {
     let points: Vec<GapPoint> = observed
         .iter()
@@ -414,6 +418,7 @@ fn fits_decomposition(
         at_peak,
         at_peak_reason,
         se_method: Some(SE_INDEPENDENT.to_string()),
+        fits_ci: Some(fits_ci),
         at_max_kl: Some(at_max_kl),
         units,
         reference,
@@ -470,6 +475,11 @@ pub fn from_fits(curves: &[Curve], fits: &[FitRecord], refs: &[Reference]) -> Ve
             .filter_map(|i| Some((c.kl[i], proxy[i]?, c.gold[i])))
             .collect();
         let peak_kl = gold_fit.peak.map(|pk| pk.kl).filter(|k| k.is_finite());
+        let fits_ci = if gold_fit.ci_method == CiMethod::Bootstrap {
+            proxy_fit.ci_method
+        } else {
+            gold_fit.ci_method
+        };
         let reference = find_reference(refs, &c.key);
         let oracle_raw: &[OraclePoint] = match reference {
             Some(r) if c.key.method == Method::Bon => &r.oracle,
@@ -485,6 +495,7 @@ pub fn from_fits(curves: &[Curve], fits: &[FitRecord], refs: &[Reference]) -> Ve
             Units::Raw,
             reference.map(|r| r.record.clone()),
             oracle_raw.to_vec(),
+            fits_ci,
         );
         let Some(raw) = raw else {
             continue;
@@ -506,6 +517,7 @@ pub fn from_fits(curves: &[Curve], fits: &[FitRecord], refs: &[Reference]) -> Ve
                 Units::Standardised,
                 Some(r.record.clone()),
                 scaled_oracle(oracle_raw, sg),
+                fits_ci,
             ));
         }
     }
@@ -873,6 +885,7 @@ pub fn from_samples(pools: &[Pool], ns: Option<&[usize]>) -> Result<Vec<Decompos
                 at_peak,
                 at_peak_reason: None,
                 se_method: None,
+                fits_ci: None,
                 points,
                 grid: Vec::new(),
                 units,
@@ -960,6 +973,8 @@ pub struct Agreement {
     /// coefficients minus from samples for a purely regressional proxy; None without a
     /// correlation.
     pub expected_difference: Option<f64>,
+    /// How the from-coefficients fits' errors were computed.
+    pub fits_ci: Option<CiMethod>,
 }
 
 impl Agreement {
@@ -1011,6 +1026,7 @@ pub fn agreement(decs: &[Decomposition]) -> Vec<Agreement> {
             regressional: [(r, rse), (last.regressional, last.regressional_se)],
             extremal: [(e, ese), (last.extremal, last.extremal_se)],
             expected_difference: b.map(|b| (1.0 - b) * (law.alpha_proxy * d - last.proxy)),
+            fits_ci: c.fits_ci,
         });
     }
     out
@@ -1031,7 +1047,7 @@ pub fn decompose(
     }
     let decs = from_fits(curves, &doc.fits, refs);
     doc.decomposition = decs.iter().map(Decomposition::record).collect();
-    let raw_only: Vec<String> = decs
+    let raw_only: Vec<CurveKey> = decs
         .iter()
         .filter(|d| {
             d.units == Units::Raw
@@ -1039,17 +1055,41 @@ pub fn decompose(
                     .iter()
                     .any(|o| o.units == Units::Standardised && o.key == d.key)
         })
-        .map(|d| key_label(&d.key))
+        .map(|d| d.key)
         .collect();
     let mut warnings = Vec::new();
     if !raw_only.is_empty() {
         warnings.push(format!(
-            "Goodhart decomposition of {} curve(s) ({}) in raw units only: no initial-policy reference to standardise proxy and gold by, so 'regressional' mixes the Goodhart effect with the ratio of the two scales (give --reference SAMPLES or --reference proxy_sd=X,gold_sd=Y; --reference none if the proxy is already on the gold scale)",
-            raw_only.len(),
-            raw_only.join(", ")
+            "Goodhart decomposition of {} in raw units only: no initial-policy reference to standardise proxy and gold by, so 'regressional' mixes the Goodhart effect with the ratio of the two scales (give --reference SAMPLES or --reference proxy_sd=X,gold_sd=Y; --reference none if the proxy is already on the gold scale)",
+            curve_list(&raw_only)
         ));
     }
     (decs, warnings)
+}
+
+/// A short list of curves for a warning: the count by method, the first few and "and N more".
+pub fn curve_list(keys: &[CurveKey]) -> String {
+    const FIRST: usize = 3;
+    let mut methods: Vec<(Method, usize)> = Vec::new();
+    for k in keys {
+        match methods.iter_mut().find(|(m, _)| *m == k.method) {
+            Some((_, n)) => *n += 1,
+            None => methods.push((k.method, 1)),
+        }
+    }
+    let counts: Vec<String> = methods.iter().map(|(m, n)| format!("{n} {m}")).collect();
+    let first: Vec<String> = keys.iter().take(FIRST).map(key_label).collect();
+    let more = if keys.len() > FIRST {
+        format!(" and {} more", keys.len() - FIRST)
+    } else {
+        String::new()
+    };
+    format!(
+        "{} curve(s) ({}: {}{more})",
+        keys.len(),
+        counts.join(", "),
+        first.join(", ")
+    )
 }
 
 /// How big the residual is next to the gap, from the numbers: for each curve decomposed from
@@ -1113,13 +1153,50 @@ pub fn agreement_words(agreements: &[Agreement]) -> Option<String> {
         .fold(0.0, f64::max);
     let [(fits, _), (samples, _)] = worst.regressional;
     Some(format!(
-        "At the largest n the regressional parts from fits and from samples differ by up to {} ({}: {} from fits, {} from samples; |z| up to {} with the two errors combined as if independent, and the fits' t-interval errors ignore that a best-of-n curve's points share their pools): the two estimates split the gap differently (by functional form, by the initial-policy regression) and are not interchangeable",
+        "At the largest n the regressional parts from fits and from samples differ by up to {} ({}: {} from fits, {} from samples; |z| up to {} with the two errors combined as if independent, though both estimates come from the same samples{}): the two estimates split the gap differently (by functional form, by the initial-policy regression) and are not interchangeable",
         g6((fits - samples).abs()),
         key_label(&worst.key),
         g6(fits),
         g6(samples),
-        crate::format::sig(z_max, 2)
+        crate::format::sig(z_max, 2),
+        fits_error_words(agreements.iter().map(|a| a.fits_ci))
     ))
+}
+
+/// What the from-coefficients errors rest on, from the fits' `ci_method` (for captions and
+/// table notes): "" when every fit was bootstrapped over prompts, else a warning that the
+/// t-interval errors ignore the shared pools of best-of-n points.
+pub fn fits_error_words(cis: impl IntoIterator<Item = Option<CiMethod>>) -> &'static str {
+    let cis: Vec<CiMethod> = cis.into_iter().flatten().collect();
+    let boot = cis.iter().filter(|c| **c == CiMethod::Bootstrap).count();
+    if boot == cis.len() {
+        "; the fits' errors are bootstrapped over prompts"
+    } else if boot == 0 {
+        "; the fits' errors are t-intervals, which ignore that a best-of-n curve's points share their pools, so |z| is overstated"
+    } else {
+        "; some fits' errors are t-intervals, which ignore that a best-of-n curve's points share their pools (|z| overstated there), the others are bootstrapped over prompts"
+    }
+}
+
+/// The panel count of a decomposition figure in words: `panels` panels for `shown_sizes` of
+/// `all_sizes` RM sizes, `n_estimates` estimates (from fits, from samples) side by side.
+pub fn panel_words(
+    panels: usize,
+    shown_sizes: usize,
+    all_sizes: usize,
+    n_estimates: usize,
+) -> String {
+    let per = if n_estimates > 1 {
+        format!("One panel per RM size and estimate ({n_estimates} estimates side by side)")
+    } else {
+        "One panel per RM size".to_string()
+    };
+    let sizes = if shown_sizes < all_sizes {
+        format!("{shown_sizes} of {all_sizes} RM sizes shown")
+    } else {
+        format!("all {all_sizes} RM sizes shown")
+    };
+    format!("{per}: {panels} panels, {sizes}")
 }
 
 /// The text table `goodhart fit` prints: the gap and its parts at the peak and at the largest

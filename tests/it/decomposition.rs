@@ -315,3 +315,40 @@ fn a_peak_beyond_ten_times_the_fitted_kl_is_not_evaluated() {
     );
     assert_eq!(d["se_method"], "independent fits");
 }
+
+/// Review items 2, 6, 7: the wording of the fits' errors follows their `ci_method`, the
+/// figure's panel count counts RM sizes (not records), and the raw-units warning is short.
+#[test]
+fn wording_follows_the_fits_ci_method_panel_counts_and_short_lists() {
+    use goodhart::document::CiMethod;
+    use goodhart::goodhart::{curve_list, fits_error_words, panel_words};
+    let decs = decompositions(&curves_csv(0.01));
+    assert!(decs.iter().all(|d| d.fits_ci == Some(CiMethod::T)));
+    let t = fits_error_words(decs.iter().map(|d| d.fits_ci));
+    assert!(t.contains("t-intervals"), "{t}");
+    let b = fits_error_words([Some(CiMethod::Bootstrap); 3]);
+    assert!(
+        b.contains("bootstrapped") && !b.contains("t-interval"),
+        "{b}"
+    );
+
+    let w = panel_words(12, 6, 9, 2);
+    assert!(w.contains("6 of 9 RM sizes shown"), "{w}");
+    assert!(w.contains("12 panels") && w.contains("estimate"), "{w}");
+    assert!(!w.contains("of 18"), "{w}");
+    assert!(panel_words(4, 4, 4, 1).contains("all 4 RM sizes"));
+
+    let keys: Vec<CurveKey> = (0..126)
+        .map(|i| CurveKey {
+            method: if i < 54 { Method::Bon } else { Method::Rl },
+            rm_params: 1e6 * (1 + i) as f64,
+            policy_params: None,
+            rm_data: None,
+            kl_penalty: None,
+        })
+        .collect();
+    let l = curve_list(&keys);
+    assert!(l.len() < 200, "{l}");
+    assert!(l.contains("126 curve(s)") && l.contains("54 bon") && l.contains("72 rl"));
+    assert!(l.contains("and 123 more"), "{l}");
+}

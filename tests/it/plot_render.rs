@@ -213,6 +213,7 @@ fn decompositions(curves: &[Curve], data: f64) -> Vec<Decomposition> {
                 at_peak: Some(mid),
                 at_peak_reason: None,
                 se_method: None,
+                fits_ci: None,
                 at_max_kl: points.last().copied(),
                 grid: if bon {
                     Vec::new()
@@ -610,6 +611,7 @@ fn degenerate_input_does_not_panic() {
         at_peak: None,
         at_peak_reason: None,
         se_method: None,
+        fits_ci: None,
         at_max_kl: None,
         units: goodhart::goodhart::Units::Raw,
         reference: None,
