@@ -1067,6 +1067,36 @@ pub fn decompose(
     (decs, warnings)
 }
 
+/// The count of from-coefficients decompositions among `decs` whose regressional part at the
+/// largest KL is negative (and of those more than 1.96 standard errors below 0), in words for a
+/// caption; None when there is none.
+pub fn negative_regressional_words(decs: &[&Decomposition]) -> Option<String> {
+    let coef: Vec<&&Decomposition> = decs
+        .iter()
+        .filter(|d| d.source == DecompositionSource::Coefficients)
+        .collect();
+    let neg: Vec<GapPoint> = coef
+        .iter()
+        .filter_map(|d| d.at_max_kl)
+        .filter(|p| p.regressional < 0.0)
+        .collect();
+    if neg.is_empty() {
+        return None;
+    }
+    let sig = neg
+        .iter()
+        .filter(|p| {
+            p.regressional_se
+                .is_some_and(|se| p.regressional + 1.96 * se < 0.0)
+        })
+        .count();
+    Some(format!(
+        "The regressional part from fits is negative at the largest KL on {} of {} curves ({sig} by more than 1.96 standard errors): for the RL form α·d − β·d·ln d, whose slope is infinite at d → 0, α trades off against β and is poorly determined (and shared by an RM's runs with a shared α), so read it as unreliable",
+        neg.len(),
+        coef.len()
+    ))
+}
+
 /// A short list of curves for a warning: the count by method, the first few and "and N more".
 pub fn curve_list(keys: &[CurveKey]) -> String {
     const FIRST: usize = 3;

@@ -3,8 +3,8 @@
 //! (best of n by gold), one panel per RM size, standardised where there is a reference.
 
 use crate::goodhart::{
-    Decomposition, DecompositionSource, GapPoint, Units, agreement, agreement_words, panel_words,
-    preferred, residual_words,
+    Decomposition, DecompositionSource, GapPoint, Units, agreement, agreement_words,
+    negative_regressional_words, panel_words, preferred, residual_words,
 };
 use crate::schema::Method;
 
@@ -56,7 +56,8 @@ pub fn decomposition(inp: &PlotInputs, method: Method) -> Option<Draft> {
         .collect();
     let groups = data::distinct(of.iter().map(|d| Group::of(&d.key)));
     let g = data::main_group(groups.iter().copied())?;
-    let mut chosen: Vec<&Decomposition> = of.into_iter().filter(|d| g.matches(&d.key)).collect();
+    let mut chosen: Vec<&Decomposition> =
+        of.iter().copied().filter(|d| g.matches(&d.key)).collect();
     let source_rank = |s: DecompositionSource| match s {
         DecompositionSource::Coefficients => 0,
         DecompositionSource::Samples => 1,
@@ -287,9 +288,16 @@ pub fn decomposition(inp: &PlotInputs, method: Method) -> Option<Draft> {
     let agree = agreement_words(&agreement(&shown))
         .map(|w| format!(" {w}."))
         .unwrap_or_default();
+    let negative = if method == Method::Rl {
+        negative_regressional_words(&of)
+            .map(|w| format!(" {w}."))
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
     let d = g.describe();
     let caption = format!(
-        "The gap between proxy and gold score along each curve (black; dots are the observed gap where the parts come from fitted curves), split as proxy − gold = regressional + extremal + residual: {}. Regressional Goodhart (a noisy proxy: selection on it regresses to the mean in gold) grows linearly in d = sqrt(KL); extremal Goodhart (the proxy failing far from the initial policy) is the β term that bends gold down. {units_text}.{rho_text}{oracle_text} {}.{agree} {}{}.",
+        "The gap between proxy and gold score along each curve (black; dots are the observed gap where the parts come from fitted curves), split as proxy − gold = regressional + extremal + residual: {}. Regressional Goodhart (a noisy proxy: selection on it regresses to the mean in gold) grows linearly in d = sqrt(KL); extremal Goodhart (the proxy failing far from the initial policy) is the β term that bends gold down. {units_text}.{rho_text}{oracle_text} {}.{agree}{negative} {}{}.",
         how.join("; "),
         residual_words(&chosen),
         panel_words(chosen.len(), shown_sizes.len(), all_sizes, n_sources),

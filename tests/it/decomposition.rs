@@ -352,3 +352,25 @@ fn wording_follows_the_fits_ci_method_panel_counts_and_short_lists() {
     assert!(l.contains("126 curve(s)") && l.contains("54 bon") && l.contains("72 rl"));
     assert!(l.contains("and 123 more"), "{l}");
 }
+
+/// Review item 4: the RL caption counts the curves with a negative regressional part from the
+/// numbers, not a hard-coded phrase.
+#[test]
+fn negative_regressional_parts_are_counted_from_the_numbers() {
+    use goodhart::goodhart::negative_regressional_words;
+    let decs = decompositions(&curves_csv(0.01));
+    let refs: Vec<&goodhart::goodhart::Decomposition> = decs.iter().collect();
+    assert_eq!(negative_regressional_words(&refs), None);
+    // proxy alpha below gold's: negative regressional part
+    let csv = curves_csv(0.0);
+    let mut flipped = String::from("method,rm_params,kl,gold,proxy\n");
+    for line in csv.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        // swap gold and proxy (baselines too): regressional = -(0.7 - 0.5) d etc.
+        flipped.push_str(&format!("{},{},{},{},{}\n", f[0], f[1], f[2], f[4], f[3]));
+    }
+    let decs = decompositions(&flipped);
+    let refs: Vec<&goodhart::goodhart::Decomposition> = decs.iter().collect();
+    let w = negative_regressional_words(&refs).expect("negative parts");
+    assert!(w.contains("on 2 of 2 curves"), "{w}");
+}
