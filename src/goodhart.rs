@@ -41,7 +41,7 @@ use crate::bon::Pool;
 use crate::bon::estimate::{default_n_grid, estimate_pool};
 use crate::bon::weights::analytic_kl;
 use crate::curves::Curve;
-use crate::document::{DecompositionRecord, FitRecord, FitsDocument, Target};
+use crate::document::{CiMethod, DecompositionRecord, FitRecord, FitsDocument, Target};
 pub use crate::document::{
     DecompositionSource, GapPoint, OraclePoint, ReferenceRecord, ReferenceSource, Units,
 };
@@ -66,6 +66,15 @@ pub struct Decomposition {
     /// At the fitted gold peak's KL (None when the gold fit has no peak); from samples, at the
     /// n with the highest best-of-n gold score when that is not the largest n.
     pub at_peak: Option<GapPoint>,
+    /// Why `at_peak` is None although the gold fit has a peak (a peak beyond
+    /// [`PEAK_LIMIT`] times the curve's largest KL is not evaluated, as `predict` does).
+    pub at_peak_reason: Option<String>,
+    /// How the from-coefficients standard errors were computed ([`SE_JOINT_BOOTSTRAP`] or
+    /// [`SE_INDEPENDENT`]); None from samples (a jackknife over prompts).
+    pub se_method: Option<String>,
+    /// From coefficients: how the gold and proxy fits' errors were computed (`Bootstrap` when
+    /// both were bootstrapped, else the one that was not); None from samples.
+    pub fits_ci: Option<CiMethod>,
     /// At the largest KL of the curve.
     pub at_max_kl: Option<GapPoint>,
     /// Raw or standardised (every score and part of this decomposition).
@@ -79,6 +88,18 @@ pub struct Decomposition {
     /// From coefficients: the coefficient differences, to evaluate the parts at any KL.
     pub law: Option<PartsLaw>,
 }
+
+/// A fitted peak beyond this multiple of the curve's largest KL is not evaluated (the rule
+/// `predict` uses for peaks beyond the observed range).
+pub const PEAK_LIMIT: f64 = 10.0;
+
+/// The reason given for a peak beyond [`PEAK_LIMIT`] times the fitted KL.
+pub const PEAK_BEYOND: &str = "peak beyond 10x the fitted KL: not evaluated";
+
+/// `se_method` of from-coefficients errors from a joint bootstrap over prompts.
+pub const SE_JOINT_BOOTSTRAP: &str = "joint prompt bootstrap";
+/// `se_method` of from-coefficients errors that treat the two fits as independent.
+pub const SE_INDEPENDENT: &str = "independent fits";
 
 /// The parts from coefficients as functions of KL: `regressional(d) = d_alpha d`,
 /// `extremal(d) = d_beta f(d)`, with the variances of the two differences.
@@ -335,6 +356,7 @@ fn fits_decomposition(
     units: Units,
     reference: Option<ReferenceRecord>,
     oracle: Vec<OraclePoint>,
+    fits_ci: CiMethod,
 ) -> Option<Decomposition> {
     let points: Vec<GapPoint> = observed
         .iter()
@@ -360,7 +382,17 @@ fn fits_decomposition(
         ),
         &oracle,
     );
-    let at_peak = peak_kl.map(|kl| with_oracle(fitted_point(form, &g, &p, kl), &oracle));
+    let beyond = peak_kl.filter(|&kl| kl > PEAK_LIMIT * max_kl);
+    let at_peak_reason = beyond.map(|kl| {
+        format!(
+            "{PEAK_BEYOND} (peak KL {}, largest fitted KL {})",
+            g6(kl),
+            g6(max_kl)
+        )
+    });
+    let at_peak = peak_kl
+        .filter(|_| beyond.is_none())
+        .map(|kl| with_oracle(fitted_point(form, &g, &p, kl), &oracle));
     const GRID: usize = 64;
     let d_max = max_kl.sqrt();
     let grid = (0..=GRID)
@@ -384,6 +416,9 @@ fn fits_decomposition(
         points,
         grid,
         at_peak,
+        at_peak_reason,
+        se_method: Some(SE_INDEPENDENT.to_string()),
+        fits_ci: Some(fits_ci),
         at_max_kl: Some(at_max_kl),
         units,
         reference,
@@ -440,6 +475,11 @@ pub fn from_fits(curves: &[Curve], fits: &[FitRecord], refs: &[Reference]) -> Ve
             .filter_map(|i| Some((c.kl[i], proxy[i]?, c.gold[i])))
             .collect();
         let peak_kl = gold_fit.peak.map(|pk| pk.kl).filter(|k| k.is_finite());
+        let fits_ci = if gold_fit.ci_method == CiMethod::Bootstrap {
+            proxy_fit.ci_method
+        } else {
+            gold_fit.ci_method
+        };
         let reference = find_reference(refs, &c.key);
         let oracle_raw: &[OraclePoint] = match reference {
             Some(r) if c.key.method == Method::Bon => &r.oracle,
@@ -455,6 +495,7 @@ pub fn from_fits(curves: &[Curve], fits: &[FitRecord], refs: &[Reference]) -> Ve
             Units::Raw,
             reference.map(|r| r.record.clone()),
             oracle_raw.to_vec(),
+            fits_ci,
         );
         let Some(raw) = raw else {
             continue;
@@ -476,6 +517,7 @@ pub fn from_fits(curves: &[Curve], fits: &[FitRecord], refs: &[Reference]) -> Ve
                 Units::Standardised,
                 Some(r.record.clone()),
                 scaled_oracle(oracle_raw, sg),
+                fits_ci,
             ));
         }
     }
@@ -841,6 +883,9 @@ pub fn from_samples(pools: &[Pool], ns: Option<&[usize]>) -> Result<Vec<Decompos
                 form: FormId::Bon,
                 at_max_kl: points.last().copied(),
                 at_peak,
+                at_peak_reason: None,
+                se_method: None,
+                fits_ci: None,
                 points,
                 grid: Vec::new(),
                 units,
@@ -865,6 +910,8 @@ impl Decomposition {
             source: self.source,
             form: self.form,
             at_peak: self.at_peak,
+            at_peak_reason: self.at_peak_reason.clone(),
+            se_method: self.se_method.clone(),
             at_max_kl: self.at_max_kl,
             units: self.units,
             reference: self.reference.clone(),
@@ -926,6 +973,8 @@ pub struct Agreement {
     /// coefficients minus from samples for a purely regressional proxy; None without a
     /// correlation.
     pub expected_difference: Option<f64>,
+    /// How the from-coefficients fits' errors were computed.
+    pub fits_ci: Option<CiMethod>,
 }
 
 impl Agreement {
@@ -977,6 +1026,7 @@ pub fn agreement(decs: &[Decomposition]) -> Vec<Agreement> {
             regressional: [(r, rse), (last.regressional, last.regressional_se)],
             extremal: [(e, ese), (last.extremal, last.extremal_se)],
             expected_difference: b.map(|b| (1.0 - b) * (law.alpha_proxy * d - last.proxy)),
+            fits_ci: c.fits_ci,
         });
     }
     out
@@ -997,7 +1047,7 @@ pub fn decompose(
     }
     let decs = from_fits(curves, &doc.fits, refs);
     doc.decomposition = decs.iter().map(Decomposition::record).collect();
-    let raw_only: Vec<String> = decs
+    let raw_only: Vec<CurveKey> = decs
         .iter()
         .filter(|d| {
             d.units == Units::Raw
@@ -1005,17 +1055,71 @@ pub fn decompose(
                     .iter()
                     .any(|o| o.units == Units::Standardised && o.key == d.key)
         })
-        .map(|d| key_label(&d.key))
+        .map(|d| d.key)
         .collect();
     let mut warnings = Vec::new();
     if !raw_only.is_empty() {
         warnings.push(format!(
-            "Goodhart decomposition of {} curve(s) ({}) in raw units only: no initial-policy reference to standardise proxy and gold by, so 'regressional' mixes the Goodhart effect with the ratio of the two scales (give --reference SAMPLES or --reference proxy_sd=X,gold_sd=Y; --reference none if the proxy is already on the gold scale)",
-            raw_only.len(),
-            raw_only.join(", ")
+            "Goodhart decomposition of {} in raw units only: no initial-policy reference to standardise proxy and gold by, so 'regressional' mixes the Goodhart effect with the ratio of the two scales (give --reference SAMPLES or --reference proxy_sd=X,gold_sd=Y; --reference none if the proxy is already on the gold scale)",
+            curve_list(&raw_only)
         ));
     }
     (decs, warnings)
+}
+
+/// The count of from-coefficients decompositions among `decs` whose regressional part at the
+/// largest KL is negative (and of those more than 1.96 standard errors below 0), in words for a
+/// caption; None when there is none.
+pub fn negative_regressional_words(decs: &[&Decomposition]) -> Option<String> {
+    let coef: Vec<&&Decomposition> = decs
+        .iter()
+        .filter(|d| d.source == DecompositionSource::Coefficients)
+        .collect();
+    let neg: Vec<GapPoint> = coef
+        .iter()
+        .filter_map(|d| d.at_max_kl)
+        .filter(|p| p.regressional < 0.0)
+        .collect();
+    if neg.is_empty() {
+        return None;
+    }
+    let sig = neg
+        .iter()
+        .filter(|p| {
+            p.regressional_se
+                .is_some_and(|se| p.regressional + 1.96 * se < 0.0)
+        })
+        .count();
+    Some(format!(
+        "The regressional part from fits is negative at the largest KL on {} of {} curves ({sig} by more than 1.96 standard errors): for the RL form α·d − β·d·ln d, whose slope is infinite at d → 0, α trades off against β and is poorly determined (and shared by an RM's runs with a shared α), so read it as unreliable",
+        neg.len(),
+        coef.len()
+    ))
+}
+
+/// A short list of curves for a warning: the count by method, the first few and "and N more".
+pub fn curve_list(keys: &[CurveKey]) -> String {
+    const FIRST: usize = 3;
+    let mut methods: Vec<(Method, usize)> = Vec::new();
+    for k in keys {
+        match methods.iter_mut().find(|(m, _)| *m == k.method) {
+            Some((_, n)) => *n += 1,
+            None => methods.push((k.method, 1)),
+        }
+    }
+    let counts: Vec<String> = methods.iter().map(|(m, n)| format!("{n} {m}")).collect();
+    let first: Vec<String> = keys.iter().take(FIRST).map(key_label).collect();
+    let more = if keys.len() > FIRST {
+        format!(" and {} more", keys.len() - FIRST)
+    } else {
+        String::new()
+    };
+    format!(
+        "{} curve(s) ({}: {}{more})",
+        keys.len(),
+        counts.join(", "),
+        first.join(", ")
+    )
 }
 
 /// How big the residual is next to the gap, from the numbers: for each curve decomposed from
@@ -1079,13 +1183,50 @@ pub fn agreement_words(agreements: &[Agreement]) -> Option<String> {
         .fold(0.0, f64::max);
     let [(fits, _), (samples, _)] = worst.regressional;
     Some(format!(
-        "At the largest n the regressional parts from fits and from samples differ by up to {} ({}: {} from fits, {} from samples; |z| up to {} with the two errors combined as if independent, and the fits' t-interval errors ignore that a best-of-n curve's points share their pools): the two estimates split the gap differently (by functional form, by the initial-policy regression) and are not interchangeable",
+        "At the largest n the regressional parts from fits and from samples differ by up to {} ({}: {} from fits, {} from samples; |z| up to {} with the two errors combined as if independent, though both estimates come from the same samples{}): the two estimates split the gap differently (by functional form, by the initial-policy regression) and are not interchangeable",
         g6((fits - samples).abs()),
         key_label(&worst.key),
         g6(fits),
         g6(samples),
-        crate::format::sig(z_max, 2)
+        crate::format::sig(z_max, 2),
+        fits_error_words(agreements.iter().map(|a| a.fits_ci))
     ))
+}
+
+/// What the from-coefficients errors rest on, from the fits' `ci_method` (for captions and
+/// table notes): "" when every fit was bootstrapped over prompts, else a warning that the
+/// t-interval errors ignore the shared pools of best-of-n points.
+pub fn fits_error_words(cis: impl IntoIterator<Item = Option<CiMethod>>) -> &'static str {
+    let cis: Vec<CiMethod> = cis.into_iter().flatten().collect();
+    let boot = cis.iter().filter(|c| **c == CiMethod::Bootstrap).count();
+    if boot == cis.len() {
+        "; the fits' errors are bootstrapped over prompts"
+    } else if boot == 0 {
+        "; the fits' errors are t-intervals, which ignore that a best-of-n curve's points share their pools, so |z| is overstated"
+    } else {
+        "; some fits' errors are t-intervals, which ignore that a best-of-n curve's points share their pools (|z| overstated there), the others are bootstrapped over prompts"
+    }
+}
+
+/// The panel count of a decomposition figure in words: `panels` panels for `shown_sizes` of
+/// `all_sizes` RM sizes, `n_estimates` estimates (from fits, from samples) side by side.
+pub fn panel_words(
+    panels: usize,
+    shown_sizes: usize,
+    all_sizes: usize,
+    n_estimates: usize,
+) -> String {
+    let per = if n_estimates > 1 {
+        format!("One panel per RM size and estimate ({n_estimates} estimates side by side)")
+    } else {
+        "One panel per RM size".to_string()
+    };
+    let sizes = if shown_sizes < all_sizes {
+        format!("{shown_sizes} of {all_sizes} RM sizes shown")
+    } else {
+        format!("all {all_sizes} RM sizes shown")
+    };
+    format!("{per}: {panels} panels, {sizes}")
 }
 
 /// The text table `goodhart fit` prints: the gap and its parts at the peak and at the largest
@@ -1117,7 +1258,11 @@ pub fn report_text(decs: &[Decomposition]) -> String {
         for (label, p) in [("at peak", d.at_peak), ("at max KL", d.at_max_kl)] {
             match p {
                 None => {
-                    let _ = writeln!(s, "    {label:<10} no peak");
+                    let why = match (label, &d.at_peak_reason) {
+                        ("at peak", Some(r)) => r.as_str(),
+                        _ => "no peak",
+                    };
+                    let _ = writeln!(s, "    {label:<10} {why}");
                 }
                 Some(p) => {
                     let oracle = p

@@ -124,6 +124,14 @@ pub fn reference_choice(
     }
     let mut notes = Vec::new();
     if !paths.is_empty() {
+        for p in &paths {
+            if looks_like_curves(p) {
+                return Err(Error::BadSamples {
+                    path: p.clone(),
+                    detail: "--reference expects a Samples table (prompt, proxy, gold); this looks like a Curves table".to_string(),
+                });
+            }
+        }
         let (pools, n) = crate::bon::read_samples(&paths, &[], logs)?;
         notes = n;
         // Samples references first: find_reference prefers a reference of the curve's RM.
@@ -132,6 +140,88 @@ pub fn reference_choice(
         refs = from;
     }
     Ok((ReferenceChoice::These(refs), notes))
+}
+
+/// Whether a CSV file's header names `kl` but no `prompt` column (a Curves table).
+fn looks_like_curves(path: &std::path::Path) -> bool {
+    use std::io::BufRead as _;
+    if path.extension().and_then(|e| e.to_str()) != Some("csv") {
+        return false;
+    }
+    let Ok(f) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut header = String::new();
+    if std::io::BufReader::new(f).read_line(&mut header).is_err() {
+        return false;
+    }
+    let cols: Vec<String> = header
+        .trim()
+        .split(',')
+        .map(|c| c.trim().trim_matches('"').to_ascii_lowercase())
+        .collect();
+    cols.iter().any(|c| c == "kl") && !cols.iter().any(|c| c == "prompt")
+}
+
+/// Checks that the samples given with `--reference` cover the curves: a warning naming the
+/// RMs without samples (and the RMs the samples have), an error naming the files when no
+/// decomposable curve has any. Ok(None) when the choice is not samples references.
+pub fn reference_coverage(
+    choice: &ReferenceChoice,
+    values: &[String],
+    curves: &[crate::curves::Curve],
+) -> Result<Option<Vec<String>>> {
+    let ReferenceChoice::These(refs) = choice else {
+        return Ok(None);
+    };
+    if refs.iter().any(|r| r.key.is_none()) {
+        return Ok(Some(Vec::new()));
+    }
+    let files: Vec<&String> = values.iter().filter(|v| !v.contains('=')).collect();
+    let mut has: Vec<f64> = refs
+        .iter()
+        .filter_map(|r| r.key.map(|k| k.rm_params))
+        .collect();
+    has.sort_by(f64::total_cmp);
+    has.dedup();
+    let mut missing: Vec<f64> = Vec::new();
+    let mut matched = 0;
+    for c in curves.iter().filter(|c| c.proxy.is_some()) {
+        if crate::goodhart::find_reference(refs, &c.key).is_some() {
+            matched += 1;
+        } else if !missing.contains(&c.key.rm_params) {
+            missing.push(c.key.rm_params);
+        }
+    }
+    if missing.is_empty() {
+        return Ok(Some(Vec::new()));
+    }
+    missing.sort_by(f64::total_cmp);
+    let list = |v: &[f64]| {
+        v.iter()
+            .map(|x| crate::format::fmt_num(*x))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let names = files
+        .iter()
+        .map(|f| f.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let detail = format!(
+        "--reference {names} has no samples for rm_params={} (it has: {})",
+        list(&missing),
+        list(&has)
+    );
+    if matched == 0 {
+        return Err(Error::BadSamples {
+            path: std::path::PathBuf::from(names),
+            detail: format!("{detail}: no curve can be standardised"),
+        });
+    }
+    Ok(Some(vec![format!(
+        "{detail}: those curves are decomposed in raw units only"
+    )]))
 }
 
 /// Runs a parsed `goodhart fit` command line.
@@ -150,6 +240,7 @@ pub fn command(a: &FitArgs, quiet: bool) -> Result<()> {
     let (curves, read_warnings) = read_curves(&a.curves, &map, &logs)?;
     print_all(quiet, "warning", &read_warnings);
     print_all(quiet, "warning", &ref_notes);
+    let coverage = reference_coverage(&reference, &a.reference, &curves)?;
     let mut fits = fit_curves(&curves, &opts)?;
     let shared = if a.share_alpha_rl {
         shared_alpha::share_alpha_rl(&curves, &opts, &mut fits)?
@@ -165,8 +256,11 @@ pub fn command(a: &FitArgs, quiet: bool) -> Result<()> {
     let mut doc = fit_document(&fits, shared, comparison);
     let refs = reference.resolve(&[])?;
     let (decomposition, dec_warnings) = crate::goodhart::decompose(&mut doc, &curves, &refs);
-    if reference != ReferenceChoice::RawOnly {
-        print_all(quiet, "warning", &dec_warnings);
+    match &coverage {
+        // --reference SAMPLES: the coverage warning names what is missing.
+        Some(w) => print_all(quiet, "warning", w),
+        None if reference != ReferenceChoice::RawOnly => print_all(quiet, "warning", &dec_warnings),
+        None => {}
     }
     let to_stdout = out.path().is_none();
     // Both outputs or neither: a failure writing one leaves no other in place.

@@ -35,6 +35,8 @@ pub fn command(a: &ReportArgs, quiet: bool) -> Result<()> {
     print_all(quiet, "warning", &ref_notes);
     let (curves, warnings) = crate::curves::read_curves(&a.curves, &map, &logs)?;
     print_all(quiet, "warning", &warnings);
+    let coverage = super::fit::reference_coverage(&reference, &a.reference, &curves)?;
+    print_all(quiet, "warning", &coverage.unwrap_or_default());
     let pools: Vec<Pool> = if a.samples.is_empty() {
         Vec::new()
     } else {

@@ -346,6 +346,14 @@ pub struct DecompositionRecord {
     #[serde(default)]
     pub units: Units,
     pub at_peak: Option<GapPoint>,
+    /// Why `at_peak` is null although the gold fit has a peak (e.g. "peak beyond 10x the
+    /// fitted KL: not evaluated").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_peak_reason: Option<String>,
+    /// How the from-coefficients standard errors were computed ("joint prompt bootstrap" or
+    /// "independent fits").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub se_method: Option<String>,
     pub at_max_kl: Option<GapPoint>,
     /// The initial-policy distribution the scores are standardised by (standardised records;
     /// raw records carry it too when one was available, for its correlation).

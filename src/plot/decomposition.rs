@@ -3,8 +3,8 @@
 //! (best of n by gold), one panel per RM size, standardised where there is a reference.
 
 use crate::goodhart::{
-    Decomposition, DecompositionSource, GapPoint, Units, agreement, agreement_words, preferred,
-    residual_words,
+    Decomposition, DecompositionSource, GapPoint, Units, agreement, agreement_words,
+    negative_regressional_words, panel_words, preferred, residual_words,
 };
 use crate::schema::Method;
 
@@ -56,7 +56,8 @@ pub fn decomposition(inp: &PlotInputs, method: Method) -> Option<Draft> {
         .collect();
     let groups = data::distinct(of.iter().map(|d| Group::of(&d.key)));
     let g = data::main_group(groups.iter().copied())?;
-    let mut chosen: Vec<&Decomposition> = of.into_iter().filter(|d| g.matches(&d.key)).collect();
+    let mut chosen: Vec<&Decomposition> =
+        of.iter().copied().filter(|d| g.matches(&d.key)).collect();
     let source_rank = |s: DecompositionSource| match s {
         DecompositionSource::Coefficients => 0,
         DecompositionSource::Samples => 1,
@@ -67,7 +68,6 @@ pub fn decomposition(inp: &PlotInputs, method: Method) -> Option<Draft> {
             .total_cmp(&b.key.rm_params)
             .then(source_rank(a.source).cmp(&source_rank(b.source)))
     });
-    let total = chosen.len();
     // Up to 12 panels: RM sizes spread over the range, every source of a chosen size side by side.
     let n_sources = [0, 1]
         .iter()
@@ -75,6 +75,7 @@ pub fn decomposition(inp: &PlotInputs, method: Method) -> Option<Draft> {
         .count();
     let mut sizes: Vec<u64> = chosen.iter().map(|d| d.key.rm_params.to_bits()).collect();
     sizes.dedup();
+    let all_sizes = sizes.len();
     let shown_sizes = data::spread(&sizes, (12 / n_sources.max(1)).max(1));
     let chosen: Vec<&Decomposition> = chosen
         .into_iter()
@@ -287,16 +288,19 @@ pub fn decomposition(inp: &PlotInputs, method: Method) -> Option<Draft> {
     let agree = agreement_words(&agreement(&shown))
         .map(|w| format!(" {w}."))
         .unwrap_or_default();
+    let negative = if method == Method::Rl {
+        negative_regressional_words(&of)
+            .map(|w| format!(" {w}."))
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
     let d = g.describe();
     let caption = format!(
-        "The gap between proxy and gold score along each curve (black; dots are the observed gap where the parts come from fitted curves), split as proxy − gold = regressional + extremal + residual: {}. Regressional Goodhart (a noisy proxy: selection on it regresses to the mean in gold) grows linearly in d = sqrt(KL); extremal Goodhart (the proxy failing far from the initial policy) is the β term that bends gold down. {units_text}.{rho_text}{oracle_text} {}.{agree} One panel per RM size{}{}.",
+        "The gap between proxy and gold score along each curve (black; dots are the observed gap where the parts come from fitted curves), split as proxy − gold = regressional + extremal + residual: {}. Regressional Goodhart (a noisy proxy: selection on it regresses to the mean in gold) grows linearly in d = sqrt(KL); extremal Goodhart (the proxy failing far from the initial policy) is the β term that bends gold down. {units_text}.{rho_text}{oracle_text} {}.{agree}{negative} {}{}.",
         how.join("; "),
         residual_words(&chosen),
-        if total > chosen.len() {
-            format!(" ({} of {total} shown)", chosen.len())
-        } else {
-            String::new()
-        },
+        panel_words(chosen.len(), shown_sizes.len(), all_sizes, n_sources),
         if d.is_empty() {
             String::new()
         } else {

@@ -185,11 +185,16 @@ pub fn analyse_with(
             "no decomposition from coefficients: no curve has converged gold and proxy fits of the same form"
                 .to_string(),
         );
-    } else if !refs.is_empty() {
+    } else if decompositions
+        .iter()
+        .any(|d| d.units == Units::Standardised)
+    {
         computed.push(
             "decomposition from coefficients: raw and standardised (proxy and gold divided by their standard deviations under the initial policy: every sample of the RM's pools, or the sds given)"
                 .to_string(),
         );
+    } else {
+        computed.push("decomposition from coefficients: raw units only (no initial-policy reference matches the curves)".to_string());
     }
     if !pools.is_empty() {
         let mut from = from_samples(pools, None)?;

@@ -290,10 +290,10 @@ pub fn predictions_table(doc: &PredictDoc) -> Table {
     }
 }
 
-fn gap_cells(p: Option<GapPoint>, max_kl: Option<f64>) -> Vec<String> {
+fn gap_cells(p: Option<GapPoint>, max_kl: Option<f64>, reason: Option<&str>) -> Vec<String> {
     match p {
         None => {
-            let mut v = vec!["no peak".to_string()];
+            let mut v = vec![reason.unwrap_or("no peak").to_string()];
             v.extend(std::iter::repeat_n(String::new(), 5));
             v
         }
@@ -328,8 +328,8 @@ pub fn decomposition_table(decs: &[Decomposition]) -> Table {
                     .unwrap_or_default(),
             ];
             let max_kl = d.at_max_kl.map(|m| m.kl);
-            cells.extend(gap_cells(d.at_peak, max_kl));
-            cells.extend(gap_cells(d.at_max_kl, None));
+            cells.extend(gap_cells(d.at_peak, max_kl, d.at_peak_reason.as_deref()));
+            cells.extend(gap_cells(d.at_max_kl, None, None));
             Row {
                 cells,
                 attrs: vec![(
@@ -399,7 +399,10 @@ pub fn agreement_table(decs: &[Decomposition]) -> Option<Table> {
     Some(Table {
         id: "decomposition-agreement",
         title: "Goodhart decomposition: from fits against from samples".to_string(),
-        note: "Both estimates at the same KL (the samples' largest n, analytic KL) and in the same units. z: the difference over the two standard errors combined as if independent; the fits' errors are t-intervals, which ignore that the points of a best-of-n curve share their pools, so |z| is overstated. The estimates differ by definition as well as by noise: for a proxy whose best-of-n gold is exactly a + b·proxy_bon, from samples everything is regressional, (1 − b)·proxy_bon(d), while from fits the regressional part is (1 − b)·α_proxy·d; 'by definition' is the difference (1 − b)(α_proxy·d − proxy_bon(d)) and the z after it removes that amount.".to_string(),
+        note: format!(
+            "Both estimates at the same KL (the samples' largest n, analytic KL) and in the same units. z: the difference over the two standard errors combined as if independent, though both estimates come from the same samples{}. The estimates differ by definition as well as by noise: for a proxy whose best-of-n gold is exactly a + b·proxy_bon, from samples everything is regressional, (1 − b)·proxy_bon(d), while from fits the regressional part is (1 − b)·α_proxy·d; 'by definition' is the difference (1 − b)(α_proxy·d − proxy_bon(d)) and the z after it removes that amount.",
+            crate::goodhart::fits_error_words(agreement(&shown).iter().map(|a| a.fits_ci))
+        ),
         header: [
             "curve",
             "units",

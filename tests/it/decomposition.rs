@@ -260,3 +260,117 @@ fn extremal_standard_errors_are_calibrated() {
     let share = inside as f64 / reps as f64;
     assert!((0.85..=1.0).contains(&share), "coverage {share}");
 }
+
+/// A gold fit whose peak lies beyond 10x the curve's largest KL is not evaluated there: the
+/// fits JSON has `at_peak: null` with a reason and the text says so (issue 13 review: at_peak
+/// values like 3.5e106 were printed).
+#[test]
+fn a_peak_beyond_ten_times_the_fitted_kl_is_not_evaluated() {
+    let mut csv = String::from("method,rm_params,kl,gold,proxy\nbon,1e8,0,0,0\nbon,1e8,0,0,0\n");
+    for k in 1..=16 {
+        let d = k as f64 * 0.25;
+        // gold peaks at d = 0.6 / (2 * 0.001) = 300, KL 9e4 >> 10 * 16
+        let e = if k % 2 == 0 { 0.001 } else { -0.001 };
+        csv.push_str(&format!(
+            "bon,1e8,{},{},{}\n",
+            d * d,
+            0.6 * d - 0.001 * d * d + e,
+            0.8 * d - 0.0005 * d * d - e
+        ));
+    }
+    let decs = decompositions(&csv);
+    assert_eq!(decs.len(), 1);
+    assert!(decs[0].at_peak.is_none(), "{:?}", decs[0].at_peak);
+    let why = decs[0].at_peak_reason.as_deref().unwrap();
+    assert!(why.starts_with(goodhart::goodhart::PEAK_BEYOND), "{why}");
+    // a peak inside the limit is still evaluated
+    assert!(
+        decompositions(&curves_csv(0.01))
+            .iter()
+            .all(|d| d.at_peak.is_some() && d.at_peak_reason.is_none())
+    );
+
+    let t = common::TestDir::new();
+    t.write("c.csv", csv);
+    let out = t
+        .cmd()
+        .args(["fit", "c.csv", "--out", "f.json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("peak beyond 10x the fitted KL: not evaluated"),
+        "{text}"
+    );
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(t.path("f.json")).unwrap()).unwrap();
+    let d = &doc["decomposition"][0];
+    assert!(d["at_peak"].is_null(), "{d}");
+    assert!(
+        d["at_peak_reason"]
+            .as_str()
+            .unwrap()
+            .contains("not evaluated")
+    );
+    assert_eq!(d["se_method"], "independent fits");
+}
+
+/// Review items 2, 6, 7: the wording of the fits' errors follows their `ci_method`, the
+/// figure's panel count counts RM sizes (not records), and the raw-units warning is short.
+#[test]
+fn wording_follows_the_fits_ci_method_panel_counts_and_short_lists() {
+    use goodhart::document::CiMethod;
+    use goodhart::goodhart::{curve_list, fits_error_words, panel_words};
+    let decs = decompositions(&curves_csv(0.01));
+    assert!(decs.iter().all(|d| d.fits_ci == Some(CiMethod::T)));
+    let t = fits_error_words(decs.iter().map(|d| d.fits_ci));
+    assert!(t.contains("t-intervals"), "{t}");
+    let b = fits_error_words([Some(CiMethod::Bootstrap); 3]);
+    assert!(
+        b.contains("bootstrapped") && !b.contains("t-interval"),
+        "{b}"
+    );
+
+    let w = panel_words(12, 6, 9, 2);
+    assert!(w.contains("6 of 9 RM sizes shown"), "{w}");
+    assert!(w.contains("12 panels") && w.contains("estimate"), "{w}");
+    assert!(!w.contains("of 18"), "{w}");
+    assert!(panel_words(4, 4, 4, 1).contains("all 4 RM sizes"));
+
+    let keys: Vec<CurveKey> = (0..126)
+        .map(|i| CurveKey {
+            method: if i < 54 { Method::Bon } else { Method::Rl },
+            rm_params: 1e6 * (1 + i) as f64,
+            policy_params: None,
+            rm_data: None,
+            kl_penalty: None,
+        })
+        .collect();
+    let l = curve_list(&keys);
+    assert!(l.len() < 200, "{l}");
+    assert!(l.contains("126 curve(s)") && l.contains("54 bon") && l.contains("72 rl"));
+    assert!(l.contains("and 123 more"), "{l}");
+}
+
+/// Review item 4: the RL caption counts the curves with a negative regressional part from the
+/// numbers, not a hard-coded phrase.
+#[test]
+fn negative_regressional_parts_are_counted_from_the_numbers() {
+    use goodhart::goodhart::negative_regressional_words;
+    let decs = decompositions(&curves_csv(0.01));
+    let refs: Vec<&goodhart::goodhart::Decomposition> = decs.iter().collect();
+    assert_eq!(negative_regressional_words(&refs), None);
+    // proxy alpha below gold's: negative regressional part
+    let csv = curves_csv(0.0);
+    let mut flipped = String::from("method,rm_params,kl,gold,proxy\n");
+    for line in csv.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        // swap gold and proxy (baselines too): regressional = -(0.7 - 0.5) d etc.
+        flipped.push_str(&format!("{},{},{},{},{}\n", f[0], f[1], f[2], f[4], f[3]));
+    }
+    let decs = decompositions(&flipped);
+    let refs: Vec<&goodhart::goodhart::Decomposition> = decs.iter().collect();
+    let w = negative_regressional_words(&refs).expect("negative parts");
+    assert!(w.contains("on 2 of 2 curves"), "{w}");
+}

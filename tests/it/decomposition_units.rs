@@ -416,3 +416,66 @@ fn fit_and_report_take_a_reference() {
     assert!(md.contains("standardised"), "{md}");
     assert!(md.contains("oracle − gold"));
 }
+
+/// Review item 8: a `--reference` that matches no curve is an error naming the file and the
+/// RMs it has; one that matches some curves warns which RMs it lacks; a Curves table given as
+/// `--reference` is named as such.
+#[test]
+fn a_reference_that_matches_no_curve_is_named() {
+    let t = common::TestDir::new();
+    let p = pools(30, 16, 7, |r| {
+        let g: f64 = StandardNormal.sample(r);
+        let z: f64 = StandardNormal.sample(r);
+        (0.5 * (g + z), g)
+    });
+    let (mut s, mut s999) = (
+        String::from("prompt,proxy,gold,rm_params\n"),
+        String::from("prompt,proxy,gold,rm_params\n"),
+    );
+    for pool in &p {
+        for (x, y) in &pool.scores {
+            s.push_str(&format!("{},{x},{y},1e8\n", pool.prompt));
+            s.push_str(&format!("{},{},{y},2e8\n", pool.prompt, x + 0.1 * y));
+            s999.push_str(&format!("{},{x},{y},999\n", pool.prompt));
+        }
+    }
+    t.write("s.csv", s);
+    t.write("s999.csv", s999);
+    let run = |args: &[&str]| t.cmd().args(args).output().unwrap();
+    let out = run(&["bon", "s.csv", "--out", "c.csv"]);
+    assert!(out.status.success());
+    let out = run(&["fit", "c.csv", "--out", "f.json", "--reference", "s999.csv"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("s999.csv") && err.contains("it has: 999"),
+        "{err}"
+    );
+    assert!(!err.contains("give --reference SAMPLES"), "{err}");
+    std::fs::create_dir(t.path("r")).unwrap();
+    let out = run(&["report", "c.csv", "--reference", "s999.csv", "--out", "r"]);
+    assert_eq!(out.status.code(), Some(1));
+
+    // samples for one of the two RMs: a warning naming the other
+    let sub: String = std::fs::read_to_string(t.path("s.csv"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.ends_with(",2e8"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    t.write("s1.csv", sub);
+    let out = run(&["fit", "c.csv", "--out", "f.json", "--reference", "s1.csv"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("--reference s1.csv has no samples for rm_params=")
+            && err.contains("(it has: "),
+        "{err}"
+    );
+    // a Curves table as --reference
+    let out = run(&["fit", "c.csv", "--out", "f.json", "--reference", "c.csv"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("this looks like a Curves table"), "{err}");
+    assert!(!err.contains("did you mean"), "{err}");
+}

@@ -211,6 +211,9 @@ fn decompositions(curves: &[Curve], data: f64) -> Vec<Decomposition> {
                     goodhart::forms::FormId::Rl
                 },
                 at_peak: Some(mid),
+                at_peak_reason: None,
+                se_method: None,
+                fits_ci: None,
                 at_max_kl: points.last().copied(),
                 grid: if bon {
                     Vec::new()
@@ -606,6 +609,9 @@ fn degenerate_input_does_not_panic() {
         points: Vec::new(),
         grid: Vec::new(),
         at_peak: None,
+        at_peak_reason: None,
+        se_method: None,
+        fits_ci: None,
         at_max_kl: None,
         units: goodhart::goodhart::Units::Raw,
         reference: None,
