@@ -509,6 +509,20 @@ pub fn scale(doc: &FitsDocument, opts: &ScaleOptions) -> Result<ScalingDoc> {
             )));
         }
         let names: Vec<String> = members[0].params.keys().cloned().collect();
+        let group_kl_max = members
+            .iter()
+            .filter_map(|f| f.kl_max.filter(|k| k.is_finite()))
+            .reduce(f64::max);
+        let no_peak_fits = members[0].params.contains_key("beta").then(|| {
+            members
+                .iter()
+                .filter(|f| {
+                    f.params
+                        .get("beta")
+                        .is_none_or(|b| b.value <= 0.0 || b.value.is_nan())
+                })
+                .count()
+        });
         // per coefficient: its regressions (log-linear, power) or its constant law
         let mut fitted: Vec<(String, Option<Regression>, Option<Regression>, bool)> = Vec::new();
         for name in names {
@@ -556,6 +570,8 @@ pub fn scale(doc: &FitsDocument, opts: &ScaleOptions) -> Result<ScalingDoc> {
                     .then(|| "unweighted: some fits have no standard error".to_string()),
                 tau2: None,
                 fit_se_rms: None,
+                group_kl_max,
+                no_peak_fits,
             };
             let shared = members
                 .iter()
@@ -769,7 +785,7 @@ pub fn report(doc: &ScalingDoc) -> String {
         let formula = match l.model {
             LawModelKind::Power => format!("{}*N^{}", g6(l.a), g6(l.b)),
             LawModelKind::Constant => g6(l.a),
-            _ => format!("{} + {}*log10(N)", g6(l.a), g6(l.b)),
+            _ => l.log_linear_formula(),
         };
         let _ = writeln!(
             s,
