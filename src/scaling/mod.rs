@@ -620,6 +620,18 @@ pub fn scale(doc: &FitsDocument, opts: &ScaleOptions) -> Result<ScalingDoc> {
         )));
     }
     warnings.extend(single);
+    // Every BoN curve of a world scores the same prompts: the fits' errors are correlated
+    // across RMs, which the laws (independent fits) do not model.
+    let shared_prompts = usable.iter().any(|f| {
+        f.method == Method::Bon
+            && f.bootstrap_resampled == Some(crate::document::BootstrapSource::Prompts)
+    });
+    if shared_prompts {
+        warnings.push(
+            "bon laws: the fits were bootstrapped from per-prompt values, so the RMs score the same prompts and their coefficient errors are correlated across RMs; the laws' standard errors assume independent fits and are understated (by ~1.2-1.5x in the demo)"
+                .to_string(),
+        );
+    }
     Ok(ScalingDoc {
         goodhart_version: VERSION.to_string(),
         by: opts.by,

@@ -507,6 +507,17 @@ fn demo_groups_whose_beta_law_crosses_zero_inside_the_fitted_sizes_warn() {
         assert!(2 * l.no_peak_fits.unwrap() > l.n);
     }
     assert_eq!(seen, 2);
+    // the demo's BoN fits bootstrap shared prompts: the laws' errors are understated, said once
+    assert_eq!(
+        scaling
+            .warnings
+            .iter()
+            .filter(|w| w.contains("understated") && w.contains("same prompts"))
+            .count(),
+        1,
+        "{:?}",
+        scaling.warnings
+    );
     // no proxy group warns about its beta's sign
     assert!(pred.predictions.iter().all(|p| {
         p.target == Target::Gold
