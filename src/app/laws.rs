@@ -74,16 +74,17 @@ pub fn predict(a: &PredictArgs, quiet: bool) -> Result<()> {
         },
     };
     let pred = predict_laws(&doc, &opts)?;
-    let mut warnings: Vec<String> = pred
-        .predictions
-        .iter()
-        .flat_map(|p| p.warnings.iter().map(|w| w.message.clone()))
-        .collect();
-    warnings.extend(
-        pred.failed
-            .iter()
-            .map(|f| format!("not predicted: {}", f.reason)),
-    );
+    let mut warnings = crate::scaling::predict::warning_lines(&pred, 5);
+    if !warnings.is_empty() {
+        warnings.push(format!(
+            "full messages: the \"warnings\" and \"failed\" of each prediction in {}",
+            if json {
+                a.out.display().to_string()
+            } else {
+                format!("{} (column warning)", a.out.display())
+            }
+        ));
+    }
     print_all(quiet, "warning", &warnings);
     let bytes = if json {
         pred.to_json()

@@ -95,12 +95,15 @@ pub struct Prediction {
 pub enum WarningKind {
     /// A coefficient has the wrong sign (<= 0) or its 95% interval contains 0.
     CoefficientSign,
-    /// A law crosses zero between the fitted sizes and the requested size (`size`).
+    /// A law crosses zero (`size`) anywhere from the smallest fitted size to the requested
+    /// size, inside the fitted range or beyond it.
     LawCrossesZero,
-    /// The predicted peak KL lies beyond the largest KL observed for the method.
+    /// The predicted peak KL lies beyond the largest KL observed for the group (or the method).
     BeyondObservedKl,
-    /// The requested size is more than one decade outside the fitted sizes.
+    /// The requested size is one decade or more outside the fitted sizes.
     Extrapolation,
+    /// Most of the group's fitted curves have no peak (beta <= 0).
+    FitsWithoutPeak,
     /// Anything else (e.g. `--iterations` on a form without an iterated prediction).
     Other,
 }

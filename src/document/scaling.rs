@@ -98,9 +98,27 @@ pub struct Law {
     /// sqrt(tau2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fit_se_rms: Option<f64>,
+    /// The largest KL observed among the fits of this law's group (their `kl_max`): how far
+    /// this group's data reach, for the warnings of `predict`. Absent in older files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_kl_max: Option<f64>,
+    /// How many of the group's fits (out of `n`) have no peak (beta <= 0), for a form with a
+    /// `beta`. Absent in older files and for forms without a beta.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_peak_fits: Option<usize>,
 }
 
 impl Law {
+    /// `a + b*log10(N)` with the sign of b folded in: `0.1 - 0.12593*log10(N)`.
+    pub fn log_linear_formula(&self) -> String {
+        use crate::format::g6;
+        if self.b < 0.0 {
+            format!("{} - {}*log10(N)", g6(self.a), g6(-self.b))
+        } else {
+            format!("{} + {}*log10(N)", g6(self.a), g6(self.b))
+        }
+    }
+
     /// The gradient of the law's value at a size with respect to (a, b).
     pub fn gradient(&self, size: f64) -> [f64; 2] {
         match self.model {

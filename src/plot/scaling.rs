@@ -844,7 +844,7 @@ pub fn prediction(inp: &PlotInputs) -> Option<Draft> {
     ];
     scene.colorbar = Some(data::size_bar(scale, &sizes));
     let caption = format!(
-        "Gold curves R(d) predicted from the scaling laws for RM sizes {} (thick dashed, shaded 95% band), over the fitted curves of the trained sizes (thin solid), all without the kl = 0 baseline. Colours follow RM size on one log scale, so the predictions continue the trend; bands that fill the panel mean the laws cannot pin the curve down at that size.",
+        "Gold curves R(d) predicted from the scaling laws for RM sizes {} (thick dashed, shaded: the 95% band of the mean law, not the wider band for a new RM, which predictions.json gives as new_rm_low/new_rm_high), over the fitted curves of the trained sizes (thin solid), all without the kl = 0 baseline. A prediction with warnings is drawn as the laws give it: see the warnings in predictions.json before reading it. Colours follow RM size on one log scale, so the predictions continue the trend; bands that fill the panel mean the laws cannot pin the curve down at that size.",
         predicted.join(", ")
     );
     Some(Draft {

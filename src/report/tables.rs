@@ -178,6 +178,11 @@ pub fn scaling_table(doc: &ScalingDoc) -> Table {
                 l.r2.map_or("–".into(), |r| format!("{r:.4}")),
                 l.n.to_string(),
                 opt(l.aic),
+                match (l.tau2, l.fit_se_rms) {
+                    (Some(t), Some(se)) => format!("{} (fit se {})", g6(t.sqrt()), g6(se)),
+                    (Some(t), None) => g6(t.sqrt()),
+                    _ => "–".to_string(),
+                },
             ],
             attrs: vec![(
                 "data-law".to_string(),
@@ -194,7 +199,7 @@ pub fn scaling_table(doc: &ScalingDoc) -> Table {
     Table {
         id: "scaling",
         title: format!("Scaling laws (by {})", doc.by.as_str()),
-        note: "Each coefficient regressed on size: log-linear c = a + b·log10(size), power c = a·size^b, weighted by the fits' 1/se²; constant = shared across sizes.".to_string(),
+        note: "Each coefficient regressed on size: log-linear c = a + b·log10(size), power c = a·size^b, weighted by 1/(se² + tau²): the fits' standard errors plus the scatter of RMs about the law (tau², DerSimonian-Laird; tau is its square root, beside the fits' root-mean-square se); constant = shared across sizes.".to_string(),
         header: [
             "method",
             "target",
@@ -207,6 +212,7 @@ pub fn scaling_table(doc: &ScalingDoc) -> Table {
             "R²",
             "sizes",
             "AIC",
+            "tau",
         ]
         .iter()
         .map(|s| s.to_string())

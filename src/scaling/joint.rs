@@ -212,6 +212,8 @@ pub fn joint_fits(curves: &[Curve], by: SizeKey) -> Result<(Vec<JointFit>, Vec<L
                 message: Some("from the joint four-parameter fit (see \"joint\")".to_string()),
                 tau2: None,
                 fit_se_rms: None,
+                group_kl_max: None,
+                no_peak_fits: None,
             });
         }
         fits.push(JointFit {

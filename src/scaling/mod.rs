@@ -509,6 +509,20 @@ pub fn scale(doc: &FitsDocument, opts: &ScaleOptions) -> Result<ScalingDoc> {
             )));
         }
         let names: Vec<String> = members[0].params.keys().cloned().collect();
+        let group_kl_max = members
+            .iter()
+            .filter_map(|f| f.kl_max.filter(|k| k.is_finite()))
+            .reduce(f64::max);
+        let no_peak_fits = members[0].params.contains_key("beta").then(|| {
+            members
+                .iter()
+                .filter(|f| {
+                    f.params
+                        .get("beta")
+                        .is_none_or(|b| b.value <= 0.0 || b.value.is_nan())
+                })
+                .count()
+        });
         // per coefficient: its regressions (log-linear, power) or its constant law
         let mut fitted: Vec<(String, Option<Regression>, Option<Regression>, bool)> = Vec::new();
         for name in names {
@@ -556,6 +570,8 @@ pub fn scale(doc: &FitsDocument, opts: &ScaleOptions) -> Result<ScalingDoc> {
                     .then(|| "unweighted: some fits have no standard error".to_string()),
                 tau2: None,
                 fit_se_rms: None,
+                group_kl_max,
+                no_peak_fits,
             };
             let shared = members
                 .iter()
@@ -604,6 +620,18 @@ pub fn scale(doc: &FitsDocument, opts: &ScaleOptions) -> Result<ScalingDoc> {
         )));
     }
     warnings.extend(single);
+    // Every BoN curve of a world scores the same prompts: the fits' errors are correlated
+    // across RMs, which the laws (independent fits) do not model.
+    let shared_prompts = usable.iter().any(|f| {
+        f.method == Method::Bon
+            && f.bootstrap_resampled == Some(crate::document::BootstrapSource::Prompts)
+    });
+    if shared_prompts {
+        warnings.push(
+            "bon laws: the fits were bootstrapped from per-prompt values, so the RMs score the same prompts and their coefficient errors are correlated across RMs; the laws' standard errors assume independent fits and are understated (by ~1.2-1.5x in the demo)"
+                .to_string(),
+        );
+    }
     Ok(ScalingDoc {
         goodhart_version: VERSION.to_string(),
         by: opts.by,
@@ -769,7 +797,7 @@ pub fn report(doc: &ScalingDoc) -> String {
         let formula = match l.model {
             LawModelKind::Power => format!("{}*N^{}", g6(l.a), g6(l.b)),
             LawModelKind::Constant => g6(l.a),
-            _ => format!("{} + {}*log10(N)", g6(l.a), g6(l.b)),
+            _ => l.log_linear_formula(),
         };
         let _ = writeln!(
             s,

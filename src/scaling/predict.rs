@@ -382,7 +382,7 @@ fn checked_peak(
         return (
             None,
             Some(format!(
-                "no peak: the {} curve with {} has no maximum at d > 0 (beta <= 0 means no peak)",
+                "no peak: the {} curve with {} has no maximum at d > 0; beta <= 0 means no peak",
                 form.id(),
                 coefs.join(", ")
             )),
@@ -503,11 +503,16 @@ fn warnings_for(
         size,
     };
     let at = fmt_num(size);
-    // (a) a coefficient <= 0, or its interval (for a new RM when known) contains 0
+    let proxy = c.laws.first().is_some_and(|l| l.target == Target::Proxy);
+    // (a) a coefficient <= 0, or its interval (for a new RM when known) contains 0. A proxy is
+    // not expected to peak: its beta is not checked (its null peak still has a reason).
     for name in form.param_names() {
+        if proxy && *name == "beta" {
+            continue;
+        }
         let Some(i) = params.get(*name) else { continue };
         let extra = if *name == "beta" {
-            " (beta <= 0 means no peak)"
+            "; beta <= 0 means no peak"
         } else {
             ""
         };
@@ -515,7 +520,7 @@ fn warnings_for(
             out.push(w(
                 WarningKind::CoefficientSign,
                 format!(
-                    "{label}: {name} = {} at rm_params {at} has the wrong sign (expected > 0){extra}",
+                    "{label}: {name} = {} at rm_params {at} has the wrong sign (expected > 0{extra})",
                     g6(i.value)
                 ),
                 None,
@@ -529,7 +534,7 @@ fn warnings_for(
                 out.push(w(
                     WarningKind::CoefficientSign,
                     format!(
-                        "{label}: the 95% interval {which} of {name} at rm_params {at} contains 0 (low {}){extra}",
+                        "{label}: the 95% interval {which} of {name} at rm_params {at} contains 0 (low {}{extra})",
                         g6(lo)
                     ),
                     None,
@@ -537,52 +542,83 @@ fn warnings_for(
             }
         }
     }
-    // (b) a law crosses zero between the fitted sizes and the requested size
+    // (b) a law crosses zero anywhere from the smallest fitted size to the requested size
+    // (inside the fitted range too: the law then changes sign among the sizes it describes)
     let (lo, hi) = (c.sizes[0], c.sizes[c.sizes.len() - 1]);
+    let (from, to) = (lo.min(size), hi.max(size));
     for l in &c.laws {
-        let Some(z) = l.zero_crossing() else { continue };
-        let crosses = (size > hi && z > hi && z <= size) || (size < lo && z < lo && z >= size);
-        if crosses {
-            out.push(w(
-                WarningKind::LawCrossesZero,
-                format!(
-                    "{label}: the {} law of {} ({} + {}*log10 N) crosses zero at rm_params {}, between the fitted sizes ({}..{}) and {at}",
-                    l.model.as_str(),
-                    l.coefficient,
-                    g6(l.a),
-                    g6(l.b),
-                    g6(z),
-                    fmt_num(lo),
-                    fmt_num(hi)
-                ),
-                Some(z),
-            ));
+        if proxy && l.coefficient == "beta" {
+            continue;
         }
+        let Some(z) = l.zero_crossing() else { continue };
+        if !(z >= from && z <= to) {
+            continue;
+        }
+        let place = if z >= lo && z <= hi {
+            format!("inside the fitted sizes ({}..{})", fmt_num(lo), fmt_num(hi))
+        } else {
+            format!(
+                "between the fitted sizes ({}..{}) and {at}",
+                fmt_num(lo),
+                fmt_num(hi)
+            )
+        };
+        let sign = if l.b > 0.0 {
+            "negative below it, positive above"
+        } else {
+            "positive below it, negative above"
+        };
+        out.push(w(
+            WarningKind::LawCrossesZero,
+            format!(
+                "{label}: the {} law of {} ({}) crosses zero at rm_params {}, {place} ({sign})",
+                l.model.as_str(),
+                l.coefficient,
+                l.log_linear_formula(),
+                g6(z),
+            ),
+            Some(z),
+        ));
     }
-    // (c) the peak beyond the largest observed KL
-    if let (Some(o), Some(k)) = (observed, peak_value)
+    // (c) the peak beyond the largest KL observed for the group (else for the method)
+    let group_kl = c
+        .laws
+        .iter()
+        .filter_map(|l| l.group_kl_max)
+        .reduce(f64::max);
+    let (reach, whose) = match (group_kl, observed) {
+        (Some(g), _) => (Some(g), "this group".to_string()),
+        (None, Some(o)) => (Some(o), c.laws[0].method.to_string()),
+        (None, None) => (None, String::new()),
+    };
+    if let (Some(o), Some(k)) = (reach, peak_value)
         && k > o
     {
+        let method_wide = match observed {
+            Some(m) if group_kl.is_some() => {
+                format!(" (the largest for {} is {} nats)", c.laws[0].method, g6(m))
+            }
+            _ => String::new(),
+        };
         out.push(w(
             WarningKind::BeyondObservedKl,
             if k > PEAK_KL_CAP * o {
                 format!(
-                    "{label}: the predicted peak KL at rm_params {at} lies beyond {PEAK_KL_CAP}x the largest KL observed for {} ({} nats): not given",
-                    c.laws[0].method,
+                    "{label}: the predicted peak KL at rm_params {at}, {} nats, lies beyond {PEAK_KL_CAP}x the largest KL observed for {whose} ({} nats){method_wide}",
+                    g6(k),
                     g6(o)
                 )
             } else {
                 format!(
-                    "{label}: the predicted peak KL at rm_params {at}, {} nats, lies beyond the largest KL observed for {} ({} nats)",
+                    "{label}: the predicted peak KL at rm_params {at}, {} nats, lies beyond the largest KL observed for {whose} ({} nats){method_wide}: the curve there is not data",
                     g6(k),
-                    c.laws[0].method,
                     g6(o)
                 )
             },
             None,
         ));
     }
-    if observed.is_none() {
+    if observed.is_none() && group_kl.is_none() {
         out.push(w(
             WarningKind::Other,
             format!(
@@ -592,15 +628,31 @@ fn warnings_for(
             None,
         ));
     }
-    // (d) beyond a decade (a tolerance, so that exactly one decade, e.g. 3e9 -> 3e10, is not
-    // flagged by rounding)
-    if decades > 1.0 + 1e-9 {
+    // (d) a decade or more outside the fitted sizes (10x the largest fitted size is already an
+    // extrapolation of a full decade; a tolerance for rounding)
+    if decades >= 1.0 - 1e-9 {
         out.push(w(
             WarningKind::Extrapolation,
             format!(
-                "{label}: rm_params {at} is {decades:.2} decades outside the fitted sizes {}..{}: an extrapolation beyond one decade",
+                "{label}: rm_params {at} is {decades:.2} decades outside the fitted sizes {}..{}: an extrapolation of a decade or more",
                 fmt_num(lo),
                 fmt_num(hi)
+            ),
+            None,
+        ));
+    }
+    // (e) most of the group's fitted curves have no peak (gold only: a proxy is not expected to
+    // peak)
+    if !proxy
+        && let Some(l) = c.laws.iter().find(|l| l.no_peak_fits.is_some())
+        && let Some(k) = l.no_peak_fits
+        && 2 * k > l.n
+    {
+        out.push(w(
+            WarningKind::FitsWithoutPeak,
+            format!(
+                "{label}: {k} of the group's {} fitted curves have no peak (beta <= 0): a predicted peak rests on a law fitted mostly to curves without one",
+                l.n
             ),
             None,
         ));
@@ -765,6 +817,17 @@ pub fn predict(doc: &ScalingDoc, opts: &PredictOptions) -> Result<PredictDoc> {
             None => "the scaling file has no laws".to_string(),
         }));
     }
+    if opts.model == LawModel::Joint
+        && !groups
+            .values()
+            .flatten()
+            .any(|l| l.model == LawModelKind::Joint)
+    {
+        return Err(Error::Analysis(
+            "--model joint: the scaling file has no joint laws (run goodhart scale --joint --curves ...)"
+                .to_string(),
+        ));
+    }
     let mut predictions = Vec::new();
     let mut failed = Vec::new();
     for ((method, target, form_name, _), laws) in &groups {
@@ -805,6 +868,52 @@ pub fn predict(doc: &ScalingDoc, opts: &PredictOptions) -> Result<PredictDoc> {
         predictions,
         failed,
     })
+}
+
+/// The stderr lines of `goodhart predict`: one per group with warnings, naming its kinds of
+/// warning (each once, over every requested size), then the failed groups (the first
+/// `max_failed`, then a count). The full messages are in the predictions document.
+pub fn warning_lines(doc: &PredictDoc, max_failed: usize) -> Vec<String> {
+    let mut order: Vec<String> = Vec::new();
+    let mut kinds: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for p in &doc.predictions {
+        for w in &p.warnings {
+            let short = match w.kind {
+                WarningKind::CoefficientSign => "coefficient sign".to_string(),
+                WarningKind::LawCrossesZero => match w.size {
+                    Some(z) => format!("law crosses zero at {}", g6(z)),
+                    None => "law crosses zero".to_string(),
+                },
+                WarningKind::BeyondObservedKl => "peak beyond observed KL".to_string(),
+                WarningKind::Extrapolation => {
+                    "a decade or more beyond the fitted sizes".to_string()
+                }
+                WarningKind::FitsWithoutPeak => "most fitted curves have no peak".to_string(),
+                WarningKind::Other => "other".to_string(),
+            };
+            let e = kinds.entry(w.group.clone()).or_insert_with(|| {
+                order.push(w.group.clone());
+                Vec::new()
+            });
+            if !e.contains(&short) {
+                e.push(short);
+            }
+        }
+    }
+    let mut out: Vec<String> = order
+        .iter()
+        .map(|g| format!("{g}: {}", kinds[g].join("; ")))
+        .collect();
+    for f in doc.failed.iter().take(max_failed) {
+        out.push(format!("not predicted: {}", f.reason));
+    }
+    if doc.failed.len() > max_failed {
+        out.push(format!(
+            "... and {} more groups not predicted",
+            doc.failed.len() - max_failed
+        ));
+    }
+    out
 }
 
 /// The flat table: one row per curve point (iterated curves as series `iterated_k<K>`).
@@ -935,17 +1044,31 @@ pub fn summary(doc: &PredictDoc) -> String {
         WarningKind::LawCrossesZero => "zero",
         WarningKind::BeyondObservedKl => "beyond-kl",
         WarningKind::Extrapolation => "decade",
+        WarningKind::FitsWithoutPeak => "fits-no-peak",
         WarningKind::Other => "other",
     };
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "group | rm_params | peak KL (nats) [mean 95%] {{new RM 95%}} | peak score [mean 95%] {{new RM 95%}} | warnings"
-    );
+    let mut rows: Vec<[String; 5]> = vec![[
+        "group".to_string(),
+        "rm_params".to_string(),
+        "peak KL (nats) [mean 95%] {new RM 95%}".to_string(),
+        "peak score [mean 95%] {new RM 95%}".to_string(),
+        "warnings".to_string(),
+    ]];
     for p in &doc.predictions {
         let (kl, score) = match &p.peak {
             Some(pk) => (iv(&pk.kl), iv(&pk.score)),
-            None => ("null".to_string(), "null".to_string()),
+            None => {
+                let why = match p.peak_reason.as_deref() {
+                    Some(r) if r.starts_with("no valid peak") => {
+                        format!("null (beyond {PEAK_KL_CAP}x KL)")
+                    }
+                    Some(r) if r.starts_with("no peak: the predicted") => {
+                        "null (not finite)".to_string()
+                    }
+                    _ => "null (no peak)".to_string(),
+                };
+                (why, "-".to_string())
+            }
         };
         let mut flags: Vec<&str> = Vec::new();
         for w in &p.warnings {
@@ -954,9 +1077,7 @@ pub fn summary(doc: &PredictDoc) -> String {
                 flags.push(f);
             }
         }
-        let _ = writeln!(
-            s,
-            "{} | {} | {} | {} | {}",
+        rows.push([
             group_label(p.method, p.target, p.form, &p.group),
             fmt_num(p.rm_params),
             kl,
@@ -965,8 +1086,30 @@ pub fn summary(doc: &PredictDoc) -> String {
                 "-".to_string()
             } else {
                 flags.join(",")
-            }
-        );
+            },
+        ]);
+    }
+    let mut width = [0usize; 5];
+    for r in &rows {
+        for (w, c) in width.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let mut s = String::new();
+    for r in &rows {
+        let cells: Vec<String> = r
+            .iter()
+            .zip(width)
+            .enumerate()
+            .map(|(i, (c, w))| {
+                if i == 4 {
+                    c.clone()
+                } else {
+                    format!("{c:<w$}")
+                }
+            })
+            .collect();
+        let _ = writeln!(s, "{}", cells.join(" | "));
     }
     for f in &doc.failed {
         let _ = writeln!(s, "FAILED {} | {}", fmt_num(f.rm_params), f.reason);

@@ -612,7 +612,7 @@ fn predict_reports_a_failed_group_and_predicts_the_others() {
             .success()
             .stderr(contains("not predicted: rl gold (rl)"))
             .stderr(contains("did not converge"))
-            .stdout(contains("group | rm_params | peak KL"))
+            .stdout(contains("| rm_params | peak KL"))
             .stdout(contains("FAILED 23200"))
             .get_output()
             .stdout
@@ -683,4 +683,70 @@ fn predict_reports_a_failed_group_and_predicts_the_others() {
         .code(1)
         .stderr(contains("no group could be predicted"));
     assert_no_output(&t, "pred_none.json");
+}
+
+/// The demo's fits at 1e4 and 1e5 params: at most one stderr line per group (its kinds of
+/// warning), a pointer to the JSON; `--model joint` without joint laws fails once.
+#[test]
+fn predict_prints_one_warning_line_per_group_and_joint_fails_once() {
+    let t = TestDir::new();
+    let fits = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fits/fits.json");
+    t.cmd()
+        .args([
+            "scale",
+            fits.to_str().unwrap(),
+            "--out",
+            "s.json",
+            "--quiet",
+        ])
+        .assert()
+        .success();
+    let out = t
+        .cmd()
+        .args([
+            "predict",
+            "--scaling",
+            "s.json",
+            "--rm-params",
+            "1e4,1e5",
+            "--out",
+            "p.json",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let pred = read(&t, "p.json");
+    let groups = pred["predictions"].as_array().unwrap().len() / 2;
+    let lines = stderr.lines().count();
+    assert!(
+        lines <= groups + 1,
+        "{lines} lines for {groups} groups:\n{stderr}"
+    );
+    assert!(stderr.contains("p.json"), "{stderr}");
+    assert!(!stderr.contains("+ -"), "{stderr}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(!stdout.contains("null | null"), "{stdout}");
+    let err = t
+        .cmd()
+        .args([
+            "predict",
+            "--scaling",
+            "s.json",
+            "--rm-params",
+            "1e4",
+            "--model",
+            "joint",
+            "--out",
+            "j.json",
+        ])
+        .assert()
+        .failure()
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8(err).unwrap();
+    assert_eq!(err.matches("no joint laws").count(), 1, "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
 }

@@ -43,6 +43,8 @@ fn template(coefficient: &str, n: usize) -> Law {
         message: None,
         tau2: None,
         fit_se_rms: None,
+        group_kl_max: None,
+        no_peak_fits: None,
     }
 }
 
