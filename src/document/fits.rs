@@ -248,6 +248,26 @@ pub struct SharedFit {
     pub chisqr: f64,
     pub redchi: Option<f64>,
     pub condition_number: f64,
+    /// The test of the shared alpha against one alpha per curve; `None` when a member fit
+    /// failed or the per-curve fits have no residual degrees of freedom.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share_test: Option<ShareTest>,
+    /// Why the shared alpha should not be trusted (the test rejects it, or a member's R² < 0).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// The extra-sum-of-squares F test of a shared-alpha block: F = ((χ²_shared − χ²_free)/(k − 1))
+/// / (χ²_free/(n − 2k)), with χ²_free the sum of the k per-curve fits' chi-squares, on
+/// (k − 1, n − 2k) degrees of freedom. A small p-value says the curves do not share one alpha.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShareTest {
+    /// Σ of the member curves' own (one alpha each) chi-squares.
+    pub chisqr_free: f64,
+    pub f: f64,
+    pub dof_num: usize,
+    pub dof_den: usize,
+    pub p_value: f64,
 }
 
 /// One form on one curve (`--compare-forms`).

@@ -1,0 +1,89 @@
+//! What `goodhart fit` must say about fits that look fine but are not: a shared RL alpha the
+//! data reject, peaks far beyond the fitted KL range, an offset baseline with `--baseline none`.
+
+use crate::common;
+
+use common::TestDir;
+use serde_json::Value;
+
+fn json(t: &TestDir, name: &str) -> Value {
+    serde_json::from_slice(&std::fs::read(t.path(name)).unwrap()).unwrap()
+}
+
+/// RL curves d·(alpha − beta·ln d), one per (rm_params, alpha), with small alternating noise.
+fn rl_curves(alphas: &[f64]) -> String {
+    let mut s = String::from("method,rm_params,kl,gold\n");
+    for (i, &alpha) in alphas.iter().enumerate() {
+        let rm = 1e8 * (i + 1) as f64;
+        s.push_str(&format!("rl,{rm},0,0.01\nrl,{rm},0,-0.01\n"));
+        for k in 1..=16 {
+            let d = k as f64 * 0.25;
+            let noise = if k % 2 == 0 { 0.01 } else { -0.01 };
+            s.push_str(&format!(
+                "rl,{rm},{},{}\n",
+                d * d,
+                d * (alpha - 0.3 * d.ln()) + noise
+            ));
+        }
+    }
+    s
+}
+
+#[test]
+fn a_shared_alpha_the_data_reject_is_tested_and_warned() {
+    let t = TestDir::new();
+    t.write("c.csv", rl_curves(&[0.6, 1.2, 1.8]));
+    let out = t
+        .cmd()
+        .args(["fit", "c.csv", "--out", "f.json", "--share-alpha-rl"])
+        .assert()
+        .success();
+    let o = out.get_output();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    let v = json(&t, "f.json");
+    let block = &v["shared_fits"][0];
+    let test = &block["share_test"];
+    assert_eq!(test["dof_num"], 2);
+    assert_eq!(test["dof_den"], 48 - 6);
+    assert!(test["p_value"].as_f64().unwrap() < 1e-3, "{test}");
+    assert!(test["f"].as_f64().unwrap() > 100.0, "{test}");
+    let warns = block["warnings"].as_array().unwrap();
+    assert!(
+        warns
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("rejected"))
+    );
+    for f in v["fits"].as_array().unwrap() {
+        assert!(
+            f["warnings"].as_array().unwrap().iter().any(|w| w
+                .as_str()
+                .unwrap()
+                .contains("shared alpha of the RL family")),
+            "{f}"
+        );
+    }
+    assert!(stdout.contains("REJECTED"), "{stdout}");
+    assert!(stderr.contains("rejected by the data"), "{stderr}");
+}
+
+#[test]
+fn a_shared_alpha_the_data_accept_has_no_warning() {
+    let t = TestDir::new();
+    t.write("c.csv", rl_curves(&[1.0, 1.0, 1.0]));
+    t.cmd()
+        .args([
+            "fit",
+            "c.csv",
+            "--out",
+            "f.json",
+            "--share-alpha-rl",
+            "--quiet",
+        ])
+        .assert()
+        .success();
+    let v = json(&t, "f.json");
+    let block = &v["shared_fits"][0];
+    assert!(block["share_test"]["p_value"].as_f64().unwrap() > 0.01);
+    assert!(block.get("warnings").is_none(), "{block}");
+}
