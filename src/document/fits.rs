@@ -126,9 +126,13 @@ pub struct FitRecord {
     pub aic: Option<f64>,
     #[serde(default)]
     pub bic: Option<f64>,
-    /// `null` when the fitted curve has no maximum for d > 0.
+    /// `null` when the fitted curve has no maximum for d > 0, or when its maximum lies beyond
+    /// 10x the largest fitted KL (then `peak_reason` says so).
     #[serde(default)]
     pub peak: Option<Peak>,
+    /// Why a fitted maximum is not given as `peak` ("beyond 10x the fitted KL range ...").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_reason: Option<String>,
     #[serde(default)]
     pub holdout: Option<HoldoutRecord>,
     #[serde(default)]

@@ -139,7 +139,31 @@ impl CurveFit {
     pub fn fitted(&self) -> Option<&FittedForm> {
         self.outcome.as_ref().ok()
     }
+
+    /// The fitted peak when it lies within [`PEAK_RANGE_FACTOR`] times the largest fitted KL
+    /// (as `goodhart predict` gives peaks); beyond, the form's maximum is an extrapolation
+    /// without support and is not given ([`CurveFit::peak_reason`]).
+    pub fn peak(&self) -> Option<crate::forms::Peak> {
+        self.fitted()
+            .and_then(FittedForm::peak)
+            .filter(|p| p.kl <= PEAK_RANGE_FACTOR * self.kl_range.1)
+    }
+
+    /// Why a fitted form's peak is not given: it lies beyond 10x the fitted KL range.
+    pub fn peak_reason(&self) -> Option<String> {
+        let p = self.fitted().and_then(FittedForm::peak)?;
+        (p.kl > PEAK_RANGE_FACTOR * self.kl_range.1).then(|| {
+            format!(
+                "beyond 10x the fitted KL range (the fitted maximum is at KL {}, the largest fitted KL {})",
+                crate::format::fmt_num(p.kl),
+                crate::format::fmt_num(self.kl_range.1)
+            )
+        })
+    }
 }
+
+/// A fit's peak beyond this many times its largest fitted KL is not given as a number.
+pub const PEAK_RANGE_FACTOR: f64 = 10.0;
 
 /// Fits every curve for every requested target, in parallel; the order of the result (and the
 /// first error reported) follows the order of the curves, whatever the thread count.

@@ -87,3 +87,46 @@ fn a_shared_alpha_the_data_accept_has_no_warning() {
     assert!(block["share_test"]["p_value"].as_f64().unwrap() > 0.01);
     assert!(block.get("warnings").is_none(), "{block}");
 }
+
+#[test]
+fn a_peak_beyond_10x_the_fitted_kl_is_not_given() {
+    let t = TestDir::new();
+    // d·(1 − 0.01·d) peaks at d = 50 (KL 2500); the points reach KL 4.
+    let mut s = String::from("method,rm_params,kl,gold\nbon,1e8,0,0.005\nbon,1e8,0,-0.005\n");
+    for k in 1..=12 {
+        let d = k as f64 / 6.0;
+        let noise = if k % 2 == 0 { 0.002 } else { -0.002 };
+        s.push_str(&format!(
+            "bon,1e8,{},{}\n",
+            d * d,
+            d * (1.0 - 0.01 * d) + noise
+        ));
+    }
+    t.write("c.csv", s);
+    let out = t
+        .cmd()
+        .args(["fit", "c.csv", "--out", "f.json", "--csv", "f.csv"])
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    let v = json(&t, "f.json");
+    let f = &v["fits"][0];
+    assert!(f["peak"].is_null(), "{f}");
+    assert!(
+        f["peak_reason"]
+            .as_str()
+            .unwrap()
+            .contains("beyond 10x the fitted KL range")
+    );
+    assert!(
+        stdout.contains("beyond 10x the fitted KL range"),
+        "{stdout}"
+    );
+    let csv = std::fs::read_to_string(t.path("f.csv")).unwrap();
+    let mut lines = csv.lines();
+    let head: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = head.iter().position(|h| *h == "peak_kl").unwrap();
+    assert_eq!(row[col], "", "{csv}");
+    assert!(csv.contains("beyond 10x the fitted KL range"), "{csv}");
+}
