@@ -333,6 +333,11 @@ pub fn fit_curve(curve: &Curve, target: Target, opts: &FitOptions) -> Result<Cur
                 .to_string(),
         );
     }
+    if opts.baseline == BaselineMode::None
+        && let Some(w) = offset_baseline_warning(curve, target)
+    {
+        warnings.push(w);
+    }
     let n = fit_pts.d.len();
     if n < n_params {
         return Err(Error::TooFewPoints {
@@ -405,6 +410,59 @@ pub fn fit_curve(curve: &Curve, target: Target, opts: &FitOptions) -> Result<Cur
         warnings,
         bootstrap_replicates: boot.map(|b| b.0),
         bootstrap: boot.map(|b| b.1),
+    })
+}
+
+/// With `--baseline none` the kl = 0 rows are left out and R(0) = 0 is assumed: a warning when
+/// their mean is away from 0 by more than 3 standard errors (the standard-error column's
+/// √Σse²/k, else the rows' sd/√k), or, with a single kl = 0 row and no standard error, by more
+/// than 5% of the largest |score| of the curve.
+fn offset_baseline_warning(curve: &Curve, target: Target) -> Option<String> {
+    let (scores, se) = match target {
+        Target::Gold => (
+            curve.gold.iter().map(|&g| Some(g)).collect::<Vec<_>>(),
+            curve.gold_se.as_ref(),
+        ),
+        Target::Proxy => (curve.proxy.clone()?, curve.proxy_se.as_ref()),
+    };
+    let zeros: Vec<(f64, Option<f64>)> = (0..curve.kl.len())
+        .filter(|&i| curve.kl[i] == 0.0)
+        .filter_map(|i| scores[i].map(|y| (y, se.map(|s| s[i]))))
+        .collect();
+    let k = zeros.len();
+    if k == 0 {
+        return None;
+    }
+    let mean = zeros.iter().map(|z| z.0).sum::<f64>() / k as f64;
+    let se = if zeros.iter().all(|z| z.1.is_some_and(f64::is_finite)) {
+        Some(
+            zeros
+                .iter()
+                .map(|z| z.1.unwrap_or(0.0).powi(2))
+                .sum::<f64>()
+                .sqrt()
+                / k as f64,
+        )
+    } else if k >= 2 {
+        let var = zeros.iter().map(|z| (z.0 - mean).powi(2)).sum::<f64>() / (k - 1) as f64;
+        Some((var / k as f64).sqrt())
+    } else {
+        None
+    };
+    let off = match se {
+        Some(se) => mean.abs() > 3.0 * se,
+        None => {
+            let scale = scores.iter().flatten().fold(0.0_f64, |a, y| a.max(y.abs()));
+            mean.abs() > 0.05 * scale
+        }
+    };
+    off.then(|| {
+        let pm = se.map_or(" (no standard error)".to_string(), |s| {
+            format!(" ± {s:.2e}")
+        });
+        format!(
+            "R(0) = 0 is assumed (--baseline none) but the kl = 0 mean is {mean:.4}{pm}; use --baseline auto"
+        )
     })
 }
 

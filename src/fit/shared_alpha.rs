@@ -125,8 +125,8 @@ pub fn share_alpha_rl_where(
         let mut block_warnings = Vec::new();
         if let Some(t) = share_test.as_ref().filter(|t| t.p_value < REJECT_P) {
             block_warnings.push(format!(
-                "the shared alpha of {group} is rejected by the data: F = {} on ({}, {}) degrees of freedom, p = {} (one alpha per curve fits much better); its curves do not share one alpha, so the shared fits' parameters and error bars are not to be trusted",
-                crate::format::fmt_num(t.f),
+                "the shared alpha of {group} is rejected by the data: F = {:.1} on ({}, {}) degrees of freedom, p = {} (one alpha per curve fits much better); its curves do not share one alpha, so the shared fits' parameters and error bars are not to be trusted",
+                t.f,
                 t.dof_num,
                 t.dof_den,
                 fmt_p(t.p_value)
@@ -390,8 +390,8 @@ pub fn report(blocks: &[SharedFit]) -> String {
         }
         let test = match &b.share_test {
             Some(t) => format!(
-                "F = {} on ({}, {}) dof, p = {}{}",
-                crate::format::fmt_num(t.f),
+                "F = {:.1} on ({}, {}) dof, p = {}{}",
+                t.f,
                 t.dof_num,
                 t.dof_den,
                 fmt_p(t.p_value),

@@ -130,3 +130,40 @@ fn a_peak_beyond_10x_the_fitted_kl_is_not_given() {
     assert_eq!(row[col], "", "{csv}");
     assert!(csv.contains("beyond 10x the fitted KL range"), "{csv}");
 }
+
+#[test]
+fn baseline_none_warns_when_the_kl0_rows_are_offset() {
+    let t = TestDir::new();
+    let offset = common::small_curves_csv()
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                return l.to_string();
+            }
+            let (head, y) = l.rsplit_once(',').unwrap();
+            format!("{head},{}", y.parse::<f64>().unwrap() + 1.0)
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    t.write("off.csv", offset);
+    t.write("ok.csv", common::small_curves_csv());
+    let o = t
+        .cmd()
+        .args(["fit", "off.csv", "--out", "f.json", "--baseline", "none"])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&o.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("R(0) = 0 is assumed (--baseline none) but the kl = 0 mean is 1.0000"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("use --baseline auto"), "{stderr}");
+    let o = t
+        .cmd()
+        .args(["fit", "ok.csv", "--out", "g.json", "--baseline", "none"])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&o.get_output().stderr).into_owned();
+    assert!(!stderr.contains("R(0) = 0 is assumed"), "{stderr}");
+}
