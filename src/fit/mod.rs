@@ -474,7 +474,8 @@ pub const SHARED_POOLS_WARNING: &str = "reduced chi-square far below 1 (below it
 /// the coefficients by u·δb with u = (XᵀWX)⁻¹XᵀW·1, an error the residuals cannot reveal. With
 /// Var(yᵢ) = s²·seᵢ² (s² the reduced chi-square, seᵢ = 1 when unweighted, as for the fit's own
 /// covariance), Var(b) = s²·Σ seᵢ²/k² over the k baseline points, and Var(b)·uuᵀ is added to the
-/// parameter covariance.
+/// parameter covariance. Weighted fits use max(1, s²): the baseline's se is never below the raw
+/// standard error of the kl = 0 mean.
 fn propagate_baseline(
     b: &mut Baseline,
     baseline_se2: &[f64],
@@ -486,7 +487,14 @@ fn propagate_baseline(
         return;
     };
     let k = baseline_se2.len() as f64;
-    let var_b = redchi * baseline_se2.iter().sum::<f64>() / (k * k);
+    // Weighted: the points' own standard errors are a floor; a reduced chi-square below 1
+    // (correlated points, e.g. best-of-n curves from shared pools) must not shrink them.
+    let s2 = if pts.w.is_some() {
+        redchi.max(1.0)
+    } else {
+        redchi
+    };
+    let var_b = s2 * baseline_se2.iter().sum::<f64>() / (k * k);
     b.se = Some(var_b.sqrt());
     let Some(cov) = fitted.covariance.as_ref().filter(|_| redchi > 0.0) else {
         return;

@@ -140,7 +140,8 @@ pub fn share_alpha_rl_where(
                     continue;
                 }
                 let kz = p.baseline_se2.len() as f64;
-                let var_b = s2 * p.baseline_se2.iter().sum::<f64>() / (kz * kz);
+                let s2b = if weighted { s2.max(1.0) } else { s2 };
+                let var_b = s2b * p.baseline_se2.iter().sum::<f64>() / (kz * kz);
                 baseline_se[m] = Some(var_b.sqrt());
                 let ind: Vec<f64> = owner
                     .iter()

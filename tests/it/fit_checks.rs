@@ -167,3 +167,40 @@ fn baseline_none_warns_when_the_kl0_rows_are_offset() {
     let stderr = String::from_utf8_lossy(&o.get_output().stderr).into_owned();
     assert!(!stderr.contains("R(0) = 0 is assumed"), "{stderr}");
 }
+
+#[test]
+fn a_weighted_baseline_se_is_not_shrunk_below_the_raw_se() {
+    let t = TestDir::new();
+    // gold_se 0.05 everywhere, noise 0.001: reduced chi-square far below 1.
+    let mut s = String::from(
+        "method,rm_params,kl,gold,gold_se\nrl,1e8,0,0.001,0.05\nrl,1e8,0,-0.001,0.05\n",
+    );
+    for k in 1..=12 {
+        let d = k as f64 * 0.25;
+        let noise = if k % 2 == 0 { 0.001 } else { -0.001 };
+        s.push_str(&format!(
+            "rl,1e8,{},{},0.05\n",
+            d * d,
+            d * (0.5 - 0.2 * d.ln()) + noise
+        ));
+    }
+    t.write("c.csv", s);
+    t.cmd()
+        .args([
+            "fit",
+            "c.csv",
+            "--out",
+            "f.json",
+            "--bootstrap",
+            "0",
+            "--quiet",
+        ])
+        .assert()
+        .success();
+    let v = json(&t, "f.json");
+    let f = &v["fits"][0];
+    assert!(f["redchi"].as_f64().unwrap() < 0.1, "{f}");
+    let raw = (2.0 * 0.05f64 * 0.05).sqrt() / 2.0;
+    let se = f["baseline"]["se"].as_f64().unwrap();
+    assert!((se - raw).abs() < 1e-12, "baseline se {se} vs raw {raw}");
+}
