@@ -398,6 +398,13 @@ pub fn fit_curve(curve: &Curve, target: Target, opts: &FitOptions) -> Result<Cur
     {
         warnings.push(SHARED_POOLS_WARNING.to_string());
     }
+    if boot.is_none()
+        && curve.key.method == crate::schema::Method::Bon
+        && !weighted
+        && outcome.is_ok()
+    {
+        warnings.push(UNWEIGHTED_SHARED_POOLS_WARNING.to_string());
+    }
     Ok(CurveFit {
         key: curve.key,
         target,
@@ -465,6 +472,10 @@ fn offset_baseline_warning(curve: &Curve, target: Target) -> Option<String> {
         )
     })
 }
+
+/// The warning on an unweighted best-of-n fit with Student-t intervals: its points share
+/// sample pools, which the residual scatter cannot show (no chi-square test in score units).
+pub const UNWEIGHTED_SHARED_POOLS_WARNING: &str = "the points of this best-of-n curve come from shared sample pools and are correlated; the Student-t intervals and standard errors of this unweighted fit ignore it and are too narrow; write the curves with goodhart bon (it adds per-prompt values by default) and fit without --bootstrap 0 for prompt-bootstrap intervals";
 
 /// The warning on a best-of-n fit with Student-t intervals whose reduced chi-square is far
 /// below 1 ([`bootstrap::shared_pools_suspected`]).

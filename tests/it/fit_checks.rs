@@ -204,3 +204,31 @@ fn a_weighted_baseline_se_is_not_shrunk_below_the_raw_se() {
     let se = f["baseline"]["se"].as_f64().unwrap();
     assert!((se - raw).abs() < 1e-12, "baseline se {se} vs raw {raw}");
 }
+
+#[test]
+fn an_unweighted_bon_fit_with_t_intervals_warns_of_shared_pools() {
+    let t = TestDir::new();
+    t.write("c.csv", common::small_curves_csv());
+    let o = t
+        .cmd()
+        .args(["fit", "c.csv", "--out", "f.json", "--weights", "none"])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&o.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("ignore it and are too narrow") && stderr.contains("bon rm_params=1e8"),
+        "{stderr}"
+    );
+    let v = json(&t, "f.json");
+    let rl = v["fits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["method"] == "rl")
+        .unwrap();
+    assert!(
+        rl.get("warnings")
+            .is_none_or(|w| w.as_array().unwrap().is_empty()),
+        "{rl}"
+    );
+}
