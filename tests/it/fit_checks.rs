@@ -232,3 +232,20 @@ fn an_unweighted_bon_fit_with_t_intervals_warns_of_shared_pools() {
         "{rl}"
     );
 }
+
+#[test]
+fn ci_bca_without_per_prompt_values_warns_once() {
+    let t = TestDir::new();
+    t.write("c.csv", common::small_curves_csv());
+    let o = t
+        .cmd()
+        .args(["fit", "c.csv", "--out", "f.json", "--ci", "bca"])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&o.get_output().stderr).into_owned();
+    assert_eq!(
+        stderr.matches("--ci bca needs per-prompt values").count(),
+        1,
+        "{stderr}"
+    );
+}
