@@ -76,9 +76,10 @@ pub fn fits_table(fits: &[CurveFit]) -> OutTable {
     t.push("aic", stat(|f| Some(f.stats.aic)));
     t.push("bic", stat(|f| Some(f.stats.bic)));
     t.push("corr_alpha_beta", stat(|f| f.correlation(0, 1)));
-    t.push("peak_d", stat(|f| f.peak().map(|p| p.d)));
-    t.push("peak_kl", stat(|f| f.peak().map(|p| p.kl)));
-    t.push("peak_score", stat(|f| f.peak().map(|p| p.score)));
+    t.push("peak_d", num(&|c| c.peak().map(|p| p.d)));
+    t.push("peak_kl", num(&|c| c.peak().map(|p| p.kl)));
+    t.push("peak_score", num(&|c| c.peak().map(|p| p.score)));
+    t.push("peak_reason", text(&CurveFit::peak_reason));
     t.push(
         "baseline_points",
         int(&|c| c.baseline.map(|b| b.points as i64)),
@@ -235,7 +236,10 @@ impl Exporter for TextReport {
                 }
             }
             let _ = writeln!(s, "[[Peak]]");
-            match f.peak() {
+            match fit.peak() {
+                _ if fit.peak_reason().is_some() => {
+                    let _ = writeln!(s, "    none: {}", fit.peak_reason().unwrap_or_default());
+                }
                 Some(p) => {
                     let _ = writeln!(
                         s,
@@ -311,7 +315,12 @@ impl Exporter for MarkdownReport {
                 }
             }
             let f = fit.fitted();
-            let peak = f.and_then(FittedForm::peak);
+            let peak = fit.peak();
+            let none = if fit.peak_reason().is_some() {
+                "none (beyond 10x the fitted KL range)"
+            } else {
+                "none"
+            };
             let _ = writeln!(
                 s,
                 "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
@@ -325,8 +334,8 @@ impl Exporter for MarkdownReport {
                 f.map_or(0, |f| f.stats.n_points),
                 f.map_or("no fit".to_string(), |f| format!("{:.4}", f.stats.r2)),
                 f.map_or(String::new(), |f| g6(f.stats.rmse)),
-                peak.map_or("none".to_string(), |p| g6(p.kl)),
-                peak.map_or("none".to_string(), |p| g6(p.score)),
+                peak.map_or(none.to_string(), |p| g6(p.kl)),
+                peak.map_or(none.to_string(), |p| g6(p.score)),
             );
         }
         s.into_bytes()

@@ -273,6 +273,7 @@ pub fn command(a: &FitArgs, quiet: bool) -> Result<()> {
     crate::output::commit_all(outputs)?;
     if !to_stdout {
         let mut text = String::from_utf8_lossy(&TextReport.render(&fits)).into_owned();
+        text.push_str(&shared_alpha::report(&doc.shared_fits));
         text.push_str(&crate::goodhart::report_text(&decomposition));
         if let Some(c) = &doc.form_comparison {
             text.push_str(&compare_forms::report(c));

@@ -126,9 +126,13 @@ pub struct FitRecord {
     pub aic: Option<f64>,
     #[serde(default)]
     pub bic: Option<f64>,
-    /// `null` when the fitted curve has no maximum for d > 0.
+    /// `null` when the fitted curve has no maximum for d > 0, or when its maximum lies beyond
+    /// 10x the largest fitted KL (then `peak_reason` says so).
     #[serde(default)]
     pub peak: Option<Peak>,
+    /// Why a fitted maximum is not given as `peak` ("beyond 10x the fitted KL range ...").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_reason: Option<String>,
     #[serde(default)]
     pub holdout: Option<HoldoutRecord>,
     #[serde(default)]
@@ -248,6 +252,26 @@ pub struct SharedFit {
     pub chisqr: f64,
     pub redchi: Option<f64>,
     pub condition_number: f64,
+    /// The test of the shared alpha against one alpha per curve; `None` when a member fit
+    /// failed or the per-curve fits have no residual degrees of freedom.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share_test: Option<ShareTest>,
+    /// Why the shared alpha should not be trusted (the test rejects it, or a member's R² < 0).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// The extra-sum-of-squares F test of a shared-alpha block: F = ((χ²_shared − χ²_free)/(k − 1))
+/// / (χ²_free/(n − 2k)), with χ²_free the sum of the k per-curve fits' chi-squares, on
+/// (k − 1, n − 2k) degrees of freedom. A small p-value says the curves do not share one alpha.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShareTest {
+    /// Σ of the member curves' own (one alpha each) chi-squares.
+    pub chisqr_free: f64,
+    pub f: f64,
+    pub dof_num: usize,
+    pub dof_den: usize,
+    pub p_value: f64,
 }
 
 /// One form on one curve (`--compare-forms`).

@@ -21,7 +21,7 @@ pub use crate::schema::Method;
 pub use fits::{
     BaselineRecord, DecompositionRecord, DecompositionSource, ExtrapolationTest, FitRecord,
     FitsDocument, FormComparison, FormScore, GapPoint, HoldoutRecord, OraclePoint, ParamRecord,
-    ReferenceRecord, ReferenceSource, SharedFit, Units,
+    ReferenceRecord, ReferenceSource, ShareTest, SharedFit, Units,
 };
 pub use predictions::{
     CurvePoint, FailedPrediction, Interval, IteratedPrediction, PeakPrediction, PredictDoc,

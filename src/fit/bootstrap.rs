@@ -394,8 +394,21 @@ pub(super) fn bootstrap_intervals(
             source: BootstrapSource::Replicates,
             interval: BootstrapInterval::Percentile,
         };
+        if opts.interval == BootstrapInterval::Bca {
+            warnings.push("--ci bca needs per-prompt values: curves with replicate rows get percentile intervals".to_string());
+        }
+        if opts.bootstrap != super::DEFAULT_BOOTSTRAP && opts.bootstrap != curve.replicates.len() {
+            warnings.push(format!(
+                "--bootstrap {} does not apply to replicate rows: the table's {} replicates are used",
+                opts.bootstrap,
+                curve.replicates.len()
+            ));
+        }
         (values, None, kind, curve.replicates.len())
     } else {
+        if opts.interval == BootstrapInterval::Bca {
+            warnings.push("--ci bca needs per-prompt values (or replicate rows): this curve has neither, so its intervals are Student-t ones".to_string());
+        }
         return None;
     };
     if values.len() < 2 {

@@ -139,7 +139,31 @@ impl CurveFit {
     pub fn fitted(&self) -> Option<&FittedForm> {
         self.outcome.as_ref().ok()
     }
+
+    /// The fitted peak when it lies within [`PEAK_RANGE_FACTOR`] times the largest fitted KL
+    /// (as `goodhart predict` gives peaks); beyond, the form's maximum is an extrapolation
+    /// without support and is not given ([`CurveFit::peak_reason`]).
+    pub fn peak(&self) -> Option<crate::forms::Peak> {
+        self.fitted()
+            .and_then(FittedForm::peak)
+            .filter(|p| p.kl <= PEAK_RANGE_FACTOR * self.kl_range.1)
+    }
+
+    /// Why a fitted form's peak is not given: it lies beyond 10x the fitted KL range.
+    pub fn peak_reason(&self) -> Option<String> {
+        let p = self.fitted().and_then(FittedForm::peak)?;
+        (p.kl > PEAK_RANGE_FACTOR * self.kl_range.1).then(|| {
+            format!(
+                "beyond 10x the fitted KL range (the fitted maximum is at KL {}, the largest fitted KL {})",
+                crate::format::fmt_num(p.kl),
+                crate::format::fmt_num(self.kl_range.1)
+            )
+        })
+    }
 }
+
+/// A fit's peak beyond this many times its largest fitted KL is not given as a number.
+pub const PEAK_RANGE_FACTOR: f64 = 10.0;
 
 /// Fits every curve for every requested target, in parallel; the order of the result (and the
 /// first error reported) follows the order of the curves, whatever the thread count.
@@ -309,6 +333,11 @@ pub fn fit_curve(curve: &Curve, target: Target, opts: &FitOptions) -> Result<Cur
                 .to_string(),
         );
     }
+    if opts.baseline == BaselineMode::None
+        && let Some(w) = offset_baseline_warning(curve, target)
+    {
+        warnings.push(w);
+    }
     let n = fit_pts.d.len();
     if n < n_params {
         return Err(Error::TooFewPoints {
@@ -369,6 +398,13 @@ pub fn fit_curve(curve: &Curve, target: Target, opts: &FitOptions) -> Result<Cur
     {
         warnings.push(SHARED_POOLS_WARNING.to_string());
     }
+    if boot.is_none()
+        && curve.key.method == crate::schema::Method::Bon
+        && !weighted
+        && outcome.is_ok()
+    {
+        warnings.push(UNWEIGHTED_SHARED_POOLS_WARNING.to_string());
+    }
     Ok(CurveFit {
         key: curve.key,
         target,
@@ -384,6 +420,63 @@ pub fn fit_curve(curve: &Curve, target: Target, opts: &FitOptions) -> Result<Cur
     })
 }
 
+/// With `--baseline none` the kl = 0 rows are left out and R(0) = 0 is assumed: a warning when
+/// their mean is away from 0 by more than 3 standard errors (the standard-error column's
+/// √Σse²/k, else the rows' sd/√k), or, with a single kl = 0 row and no standard error, by more
+/// than 5% of the largest |score| of the curve.
+fn offset_baseline_warning(curve: &Curve, target: Target) -> Option<String> {
+    let (scores, se) = match target {
+        Target::Gold => (
+            curve.gold.iter().map(|&g| Some(g)).collect::<Vec<_>>(),
+            curve.gold_se.as_ref(),
+        ),
+        Target::Proxy => (curve.proxy.clone()?, curve.proxy_se.as_ref()),
+    };
+    let zeros: Vec<(f64, Option<f64>)> = (0..curve.kl.len())
+        .filter(|&i| curve.kl[i] == 0.0)
+        .filter_map(|i| scores[i].map(|y| (y, se.map(|s| s[i]))))
+        .collect();
+    let k = zeros.len();
+    if k == 0 {
+        return None;
+    }
+    let mean = zeros.iter().map(|z| z.0).sum::<f64>() / k as f64;
+    let se = if zeros.iter().all(|z| z.1.is_some_and(f64::is_finite)) {
+        Some(
+            zeros
+                .iter()
+                .map(|z| z.1.unwrap_or(0.0).powi(2))
+                .sum::<f64>()
+                .sqrt()
+                / k as f64,
+        )
+    } else if k >= 2 {
+        let var = zeros.iter().map(|z| (z.0 - mean).powi(2)).sum::<f64>() / (k - 1) as f64;
+        Some((var / k as f64).sqrt())
+    } else {
+        None
+    };
+    let off = match se {
+        Some(se) => mean.abs() > 3.0 * se,
+        None => {
+            let scale = scores.iter().flatten().fold(0.0_f64, |a, y| a.max(y.abs()));
+            mean.abs() > 0.05 * scale
+        }
+    };
+    off.then(|| {
+        let pm = se.map_or(" (no standard error)".to_string(), |s| {
+            format!(" ± {s:.2e}")
+        });
+        format!(
+            "R(0) = 0 is assumed (--baseline none) but the kl = 0 mean is {mean:.4}{pm}; use --baseline auto"
+        )
+    })
+}
+
+/// The warning on an unweighted best-of-n fit with Student-t intervals: its points share
+/// sample pools, which the residual scatter cannot show (no chi-square test in score units).
+pub const UNWEIGHTED_SHARED_POOLS_WARNING: &str = "the points of this best-of-n curve come from shared sample pools and are correlated; the Student-t intervals and standard errors of this unweighted fit ignore it and are too narrow; write the curves with goodhart bon (it adds per-prompt values by default) and fit without --bootstrap 0 for prompt-bootstrap intervals";
+
 /// The warning on a best-of-n fit with Student-t intervals whose reduced chi-square is far
 /// below 1 ([`bootstrap::shared_pools_suspected`]).
 pub const SHARED_POOLS_WARNING: &str = "reduced chi-square far below 1 (below its 0.1% quantile for independent points): the points of this best-of-n curve come from shared sample pools and are correlated, so the Student-t intervals and standard errors are too narrow; write the curves with goodhart bon (it adds per-prompt values by default) and fit without --bootstrap 0 for prompt-bootstrap intervals";
@@ -392,7 +485,8 @@ pub const SHARED_POOLS_WARNING: &str = "reduced chi-square far below 1 (below it
 /// the coefficients by u·δb with u = (XᵀWX)⁻¹XᵀW·1, an error the residuals cannot reveal. With
 /// Var(yᵢ) = s²·seᵢ² (s² the reduced chi-square, seᵢ = 1 when unweighted, as for the fit's own
 /// covariance), Var(b) = s²·Σ seᵢ²/k² over the k baseline points, and Var(b)·uuᵀ is added to the
-/// parameter covariance.
+/// parameter covariance. Weighted fits use max(1, s²): the baseline's se is never below the raw
+/// standard error of the kl = 0 mean.
 fn propagate_baseline(
     b: &mut Baseline,
     baseline_se2: &[f64],
@@ -404,7 +498,14 @@ fn propagate_baseline(
         return;
     };
     let k = baseline_se2.len() as f64;
-    let var_b = redchi * baseline_se2.iter().sum::<f64>() / (k * k);
+    // Weighted: the points' own standard errors are a floor; a reduced chi-square below 1
+    // (correlated points, e.g. best-of-n curves from shared pools) must not shrink them.
+    let s2 = if pts.w.is_some() {
+        redchi.max(1.0)
+    } else {
+        redchi
+    };
+    let var_b = s2 * baseline_se2.iter().sum::<f64>() / (k * k);
     b.se = Some(var_b.sqrt());
     let Some(cov) = fitted.covariance.as_ref().filter(|_| redchi > 0.0) else {
         return;

@@ -70,7 +70,8 @@ impl CurveFit {
             rmse: f.map(|f| f.stats.rmse),
             aic: f.map(|f| f.stats.aic),
             bic: f.map(|f| f.stats.bic),
-            peak: f.and_then(FittedForm::peak),
+            peak: self.peak(),
+            peak_reason: self.peak_reason(),
             holdout: self.holdout.map(|h| HoldoutRecord {
                 above_kl: h.above_kl,
                 points: h.points,

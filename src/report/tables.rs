@@ -125,8 +125,13 @@ pub fn fits_table(fits: &[FitRecord]) -> Table {
                 cells.push(f.r2.map_or("–".into(), |r| format!("{r:.4}")));
                 cells.push(opt(f.aic));
                 cells.push(opt(f.bic));
-                cells.push(opt(f.peak.map(|p| p.kl)));
-                cells.push(opt(f.peak.map(|p| p.score)));
+                if f.peak.is_none() && f.peak_reason.is_some() {
+                    cells.push("beyond 10x the fitted KL range".to_string());
+                    cells.push("–".to_string());
+                } else {
+                    cells.push(opt(f.peak.map(|p| p.kl)));
+                    cells.push(opt(f.peak.map(|p| p.score)));
+                }
             }
             Row { cells, attrs }
         })
@@ -134,7 +139,7 @@ pub fn fits_table(fits: &[FitRecord]) -> Table {
     Table {
         id: "fits",
         title: format!("Fits ({})", fits.len()),
-        note: "Each curve's coefficients with their standard error and, in brackets, the relative standard error; peak is the fitted maximum (– when beta <= 0). R² is on the baseline-subtracted points.".to_string(),
+        note: "Each curve's coefficients with their standard error and, in brackets, the relative standard error; peak is the fitted maximum (– when beta <= 0; not given beyond 10x the fitted KL range). R² is on the baseline-subtracted points.".to_string(),
         header,
         rows,
     }

@@ -18,6 +18,7 @@ mod decomposition_units;
 mod demo;
 mod document;
 mod extremes;
+mod fit_checks;
 mod fit_exact;
 mod fit_weights;
 mod fuzz_corpus;

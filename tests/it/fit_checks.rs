@@ -1,0 +1,251 @@
+//! What `goodhart fit` must say about fits that look fine but are not: a shared RL alpha the
+//! data reject, peaks far beyond the fitted KL range, an offset baseline with `--baseline none`.
+
+use crate::common;
+
+use common::TestDir;
+use serde_json::Value;
+
+fn json(t: &TestDir, name: &str) -> Value {
+    serde_json::from_slice(&std::fs::read(t.path(name)).unwrap()).unwrap()
+}
+
+/// RL curves d·(alpha − beta·ln d), one per (rm_params, alpha), with small alternating noise.
+fn rl_curves(alphas: &[f64]) -> String {
+    let mut s = String::from("method,rm_params,kl,gold\n");
+    for (i, &alpha) in alphas.iter().enumerate() {
+        let rm = 1e8 * (i + 1) as f64;
+        s.push_str(&format!("rl,{rm},0,0.01\nrl,{rm},0,-0.01\n"));
+        for k in 1..=16 {
+            let d = k as f64 * 0.25;
+            let noise = if k % 2 == 0 { 0.01 } else { -0.01 };
+            s.push_str(&format!(
+                "rl,{rm},{},{}\n",
+                d * d,
+                d * (alpha - 0.3 * d.ln()) + noise
+            ));
+        }
+    }
+    s
+}
+
+#[test]
+fn a_shared_alpha_the_data_reject_is_tested_and_warned() {
+    let t = TestDir::new();
+    t.write("c.csv", rl_curves(&[0.6, 1.2, 1.8]));
+    let out = t
+        .cmd()
+        .args(["fit", "c.csv", "--out", "f.json", "--share-alpha-rl"])
+        .assert()
+        .success();
+    let o = out.get_output();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    let v = json(&t, "f.json");
+    let block = &v["shared_fits"][0];
+    let test = &block["share_test"];
+    assert_eq!(test["dof_num"], 2);
+    assert_eq!(test["dof_den"], 48 - 6);
+    assert!(test["p_value"].as_f64().unwrap() < 1e-3, "{test}");
+    assert!(test["f"].as_f64().unwrap() > 100.0, "{test}");
+    let warns = block["warnings"].as_array().unwrap();
+    assert!(
+        warns
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("rejected"))
+    );
+    for f in v["fits"].as_array().unwrap() {
+        assert!(
+            f["warnings"].as_array().unwrap().iter().any(|w| w
+                .as_str()
+                .unwrap()
+                .contains("shared alpha of the RL family")),
+            "{f}"
+        );
+    }
+    assert!(stdout.contains("REJECTED"), "{stdout}");
+    assert!(stderr.contains("rejected by the data"), "{stderr}");
+}
+
+#[test]
+fn a_shared_alpha_the_data_accept_has_no_warning() {
+    let t = TestDir::new();
+    t.write("c.csv", rl_curves(&[1.0, 1.0, 1.0]));
+    t.cmd()
+        .args([
+            "fit",
+            "c.csv",
+            "--out",
+            "f.json",
+            "--share-alpha-rl",
+            "--quiet",
+        ])
+        .assert()
+        .success();
+    let v = json(&t, "f.json");
+    let block = &v["shared_fits"][0];
+    assert!(block["share_test"]["p_value"].as_f64().unwrap() > 0.01);
+    assert!(block.get("warnings").is_none(), "{block}");
+}
+
+#[test]
+fn a_peak_beyond_10x_the_fitted_kl_is_not_given() {
+    let t = TestDir::new();
+    // d·(1 − 0.01·d) peaks at d = 50 (KL 2500); the points reach KL 4.
+    let mut s = String::from("method,rm_params,kl,gold\nbon,1e8,0,0.005\nbon,1e8,0,-0.005\n");
+    for k in 1..=12 {
+        let d = k as f64 / 6.0;
+        let noise = if k % 2 == 0 { 0.002 } else { -0.002 };
+        s.push_str(&format!(
+            "bon,1e8,{},{}\n",
+            d * d,
+            d * (1.0 - 0.01 * d) + noise
+        ));
+    }
+    t.write("c.csv", s);
+    let out = t
+        .cmd()
+        .args(["fit", "c.csv", "--out", "f.json", "--csv", "f.csv"])
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    let v = json(&t, "f.json");
+    let f = &v["fits"][0];
+    assert!(f["peak"].is_null(), "{f}");
+    assert!(
+        f["peak_reason"]
+            .as_str()
+            .unwrap()
+            .contains("beyond 10x the fitted KL range")
+    );
+    assert!(
+        stdout.contains("beyond 10x the fitted KL range"),
+        "{stdout}"
+    );
+    let csv = std::fs::read_to_string(t.path("f.csv")).unwrap();
+    let mut lines = csv.lines();
+    let head: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = head.iter().position(|h| *h == "peak_kl").unwrap();
+    assert_eq!(row[col], "", "{csv}");
+    assert!(csv.contains("beyond 10x the fitted KL range"), "{csv}");
+}
+
+#[test]
+fn baseline_none_warns_when_the_kl0_rows_are_offset() {
+    let t = TestDir::new();
+    let offset = common::small_curves_csv()
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                return l.to_string();
+            }
+            let (head, y) = l.rsplit_once(',').unwrap();
+            format!("{head},{}", y.parse::<f64>().unwrap() + 1.0)
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    t.write("off.csv", offset);
+    t.write("ok.csv", common::small_curves_csv());
+    let o = t
+        .cmd()
+        .args(["fit", "off.csv", "--out", "f.json", "--baseline", "none"])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&o.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("R(0) = 0 is assumed (--baseline none) but the kl = 0 mean is 1.0000"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("use --baseline auto"), "{stderr}");
+    let o = t
+        .cmd()
+        .args(["fit", "ok.csv", "--out", "g.json", "--baseline", "none"])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&o.get_output().stderr).into_owned();
+    assert!(!stderr.contains("R(0) = 0 is assumed"), "{stderr}");
+}
+
+#[test]
+fn a_weighted_baseline_se_is_not_shrunk_below_the_raw_se() {
+    let t = TestDir::new();
+    // gold_se 0.05 everywhere, noise 0.001: reduced chi-square far below 1.
+    let mut s = String::from(
+        "method,rm_params,kl,gold,gold_se\nrl,1e8,0,0.001,0.05\nrl,1e8,0,-0.001,0.05\n",
+    );
+    for k in 1..=12 {
+        let d = k as f64 * 0.25;
+        let noise = if k % 2 == 0 { 0.001 } else { -0.001 };
+        s.push_str(&format!(
+            "rl,1e8,{},{},0.05\n",
+            d * d,
+            d * (0.5 - 0.2 * d.ln()) + noise
+        ));
+    }
+    t.write("c.csv", s);
+    t.cmd()
+        .args([
+            "fit",
+            "c.csv",
+            "--out",
+            "f.json",
+            "--bootstrap",
+            "0",
+            "--quiet",
+        ])
+        .assert()
+        .success();
+    let v = json(&t, "f.json");
+    let f = &v["fits"][0];
+    assert!(f["redchi"].as_f64().unwrap() < 0.1, "{f}");
+    let raw = (2.0 * 0.05f64 * 0.05).sqrt() / 2.0;
+    let se = f["baseline"]["se"].as_f64().unwrap();
+    assert!((se - raw).abs() < 1e-12, "baseline se {se} vs raw {raw}");
+}
+
+#[test]
+fn an_unweighted_bon_fit_with_t_intervals_warns_of_shared_pools() {
+    let t = TestDir::new();
+    t.write("c.csv", common::small_curves_csv());
+    let o = t
+        .cmd()
+        .args(["fit", "c.csv", "--out", "f.json", "--weights", "none"])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&o.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("ignore it and are too narrow") && stderr.contains("bon rm_params=1e8"),
+        "{stderr}"
+    );
+    let v = json(&t, "f.json");
+    let rl = v["fits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["method"] == "rl")
+        .unwrap();
+    assert!(
+        rl.get("warnings")
+            .is_none_or(|w| w.as_array().unwrap().is_empty()),
+        "{rl}"
+    );
+}
+
+#[test]
+fn ci_bca_without_per_prompt_values_warns_once() {
+    let t = TestDir::new();
+    t.write("c.csv", common::small_curves_csv());
+    let o = t
+        .cmd()
+        .args(["fit", "c.csv", "--out", "f.json", "--ci", "bca"])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&o.get_output().stderr).into_owned();
+    assert_eq!(
+        stderr.matches("--ci bca needs per-prompt values").count(),
+        1,
+        "{stderr}"
+    );
+}
