@@ -474,7 +474,19 @@ pub fn from_fits(curves: &[Curve], fits: &[FitRecord], refs: &[Reference]) -> Ve
         let observed: Vec<(f64, f64, f64)> = (0..c.kl.len())
             .filter_map(|i| Some((c.kl[i], proxy[i]?, c.gold[i])))
             .collect();
-        let peak_kl = gold_fit.peak.map(|pk| pk.kl).filter(|k| k.is_finite());
+        // The fit record leaves out a peak beyond 10x its fitted KL (`peak_reason`): the form's
+        // peak of the coefficients still says where it is, so that the reason can be given.
+        let peak_kl = gold_fit
+            .peak
+            .map(|pk| pk.kl)
+            .or_else(|| {
+                gold_fit
+                    .form
+                    .form()
+                    .peak(&[g.alpha, g.beta])
+                    .map(|pk| pk.kl)
+            })
+            .filter(|k| k.is_finite());
         let fits_ci = if gold_fit.ci_method == CiMethod::Bootstrap {
             proxy_fit.ci_method
         } else {

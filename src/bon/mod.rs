@@ -48,7 +48,7 @@ fn prompt_cell(prompts: &[estimate::PoolEstimate], k: usize, gold: bool) -> Stri
 /// when any pool has them), `n`, `kl`, `kl_pool`, `gold`, `proxy`, `gold_se`, `proxy_se`,
 /// `n_prompts`, `replicate` (1..=B, empty on the point estimate) when there are replicates, and
 /// with `prompt_values` the per-prompt estimates `gold_prompts` and `proxy_prompts` (on the
-/// point-estimate rows; see [`prompt_cell`]) from which `goodhart fit` bootstraps prompts.
+/// point-estimate rows; space-separated, 6 significant digits, `nan` where a prompt does not reach n) from which `goodhart fit` bootstraps prompts.
 ///
 /// A standard-error column is left out when some point has none (fewer than 2 prompts, or no
 /// spread), since `goodhart fit` needs every weight; the returned notes say so.

@@ -317,11 +317,23 @@ fn demo_at_10x(
     goodhart::document::PredictDoc,
     f64,
 ) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fits/fits.json");
+    at_10x(&path, model)
+}
+
+/// The scaling laws of the fits JSON at `path` and their predictions at 10x the largest RM.
+fn at_10x(
+    path: &std::path::Path,
+    model: goodhart::scaling::predict::LawModel,
+) -> (
+    goodhart::document::ScalingDoc,
+    goodhart::document::PredictDoc,
+    f64,
+) {
     use goodhart::document::FitsDocument;
     use goodhart::scaling::predict::{PredictOptions, predict};
     use goodhart::scaling::{ScaleOptions, SizeKey, scale};
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fits/fits.json");
-    let fits = FitsDocument::read(&path).unwrap();
+    let fits = FitsDocument::read(path).unwrap();
     let largest = fits.fits.iter().map(|f| f.rm_params).fold(0.0, f64::max);
     let scaling = scale(
         &fits,
@@ -467,14 +479,24 @@ fn demo_at_10x_warns_for_every_crossing_law_and_never_prints_an_absurd_peak() {
     assert!(crossing >= 1 && beyond >= 1);
 }
 
-/// The demo's `rl gold kl_penalty=0.3 policy_params=32` groups at 10x the largest fitted RM:
-/// their beta law crosses zero inside the fitted sizes (~1,950 / ~1,680 params), most of their
-/// fitted curves have no peak, and 10x the largest fitted size is a full decade. Each is named.
+/// The demo's curves fitted with `goodhart fit --share-alpha-rl` (one alpha for every RL family,
+/// penalised ones too; the demo itself shares only among unpenalised runs): the
+/// `rl gold kl_penalty=0.3 policy_params=32` groups at 10x the largest fitted RM have a beta law
+/// that crosses zero inside the fitted sizes (~1,950 / ~1,680 params), most of their fitted
+/// curves have no peak, and 10x the largest fitted size is a full decade. Each is named.
 #[test]
 fn demo_groups_whose_beta_law_crosses_zero_inside_the_fitted_sizes_warn() {
     use goodhart::document::{Target, WarningKind};
     use goodhart::scaling::predict::{LawModel, warning_lines};
-    let (scaling, pred, _) = demo_at_10x(LawModel::LogLinear);
+    let t = crate::common::TestDir::new();
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    t.cmd()
+        .args(["fit", "--share-alpha-rl", "--quiet", "--out", "fits.json"])
+        .arg(repo.join("data/bon_curves.csv"))
+        .arg(repo.join("data/rl_runs.csv"))
+        .assert()
+        .success();
+    let (scaling, pred, _) = at_10x(&t.path("fits.json"), LawModel::LogLinear);
     let mut seen = 0;
     for p in &pred.predictions {
         if !(p.target == Target::Gold
