@@ -789,6 +789,7 @@ pub fn prediction(inp: &PlotInputs) -> Option<Draft> {
         };
         for p in &preds {
             let col = scale.color(p.rm_params);
+            let flagged = !p.warnings.is_empty();
             let band: Vec<(f64, f64, f64)> = p
                 .curve
                 .iter()
@@ -797,7 +798,7 @@ pub fn prediction(inp: &PlotInputs) -> Option<Draft> {
             items.push(Item::Band {
                 pts: band,
                 color: col,
-                opacity: 0.25,
+                opacity: if flagged { 0.1 } else { 0.25 },
             });
             // the central curve sets the y range only inside the shown KL range
             let line: Vec<(f64, f64)> = p
@@ -806,7 +807,12 @@ pub fn prediction(inp: &PlotInputs) -> Option<Draft> {
                 .filter(|c| c.kl <= xmax * (1.0 + 1e-9))
                 .map(|c| (c.kl, c.gold))
                 .collect();
-            items.push(Item::line(line, col, 2.4, Dash::Dashed));
+            // a prediction with warnings (see predictions.json) is dotted and thinner
+            if flagged {
+                items.push(Item::line(line, col, 1.6, Dash::Dotted));
+            } else {
+                items.push(Item::line(line, col, 2.4, Dash::Dashed));
+            }
         }
         let mut x = Axis::kl();
         if xmax > 0.0 && xmax.is_finite() {
@@ -840,11 +846,21 @@ pub fn prediction(inp: &PlotInputs) -> Option<Draft> {
     scene.legend = vec![
         data::line_entry("fitted, trained sizes", Dash::Solid),
         data::line_entry("predicted", Dash::Dashed),
-        data::style_entry("95% band", Swatch::Band(theme::INK)),
+        data::line_entry("predicted, with warnings", Dash::Dotted),
+        data::style_entry("95% band (mean law)", Swatch::Band(theme::INK)),
     ];
+    let (flagged, total) = inp.predictions.map_or((0, 0), |d| {
+        (
+            d.predictions
+                .iter()
+                .filter(|p| !p.warnings.is_empty())
+                .count(),
+            d.predictions.len(),
+        )
+    });
     scene.colorbar = Some(data::size_bar(scale, &sizes));
     let caption = format!(
-        "Gold curves R(d) predicted from the scaling laws for RM sizes {} (thick dashed, shaded: the 95% band of the mean law, not the wider band for a new RM, which predictions.json gives as new_rm_low/new_rm_high), over the fitted curves of the trained sizes (thin solid), all without the kl = 0 baseline. A prediction with warnings is drawn as the laws give it: see the warnings in predictions.json before reading it. Colours follow RM size on one log scale, so the predictions continue the trend; bands that fill the panel mean the laws cannot pin the curve down at that size.",
+        "Gold curves R(d) predicted from the scaling laws for RM sizes {} (thick dashed, shaded: the 95% band of the mean law, not the wider band for a new RM, which predictions.json gives as new_rm_low/new_rm_high), over the fitted curves of the trained sizes (thin solid), all without the kl = 0 baseline. {flagged} of the {total} predictions carry warnings (a coefficient interval containing 0, a law crossing zero, a peak beyond the observed KL, an extrapolation of a decade or more): they are drawn dotted, thinner and with a lighter band, as the laws give them; read their warnings in predictions.json before using them. Colours follow RM size on one log scale, so the predictions continue the trend; bands that fill the panel mean the laws cannot pin the curve down at that size.",
         predicted.join(", ")
     );
     Some(Draft {
