@@ -148,23 +148,19 @@ fn baseline_none_warns_when_the_kl0_rows_are_offset() {
         .join("\n");
     t.write("off.csv", offset);
     t.write("ok.csv", common::small_curves_csv());
-    let o = t
-        .cmd()
-        .args(["fit", "off.csv", "--out", "f.json", "--baseline", "none"])
-        .assert()
-        .success();
-    let stderr = String::from_utf8_lossy(&o.get_output().stderr).into_owned();
+    let stderr = fit_ok(
+        &t,
+        &["fit", "off.csv", "--out", "f.json", "--baseline", "none"],
+    );
     assert!(
         stderr.contains("R(0) = 0 is assumed (--baseline none) but the kl = 0 mean is 1.0000"),
         "{stderr}"
     );
     assert!(stderr.contains("use --baseline auto"), "{stderr}");
-    let o = t
-        .cmd()
-        .args(["fit", "ok.csv", "--out", "g.json", "--baseline", "none"])
-        .assert()
-        .success();
-    let stderr = String::from_utf8_lossy(&o.get_output().stderr).into_owned();
+    let stderr = fit_ok(
+        &t,
+        &["fit", "ok.csv", "--out", "g.json", "--baseline", "none"],
+    );
     assert!(!stderr.contains("R(0) = 0 is assumed"), "{stderr}");
 }
 
@@ -209,12 +205,10 @@ fn a_weighted_baseline_se_is_not_shrunk_below_the_raw_se() {
 fn an_unweighted_bon_fit_with_t_intervals_warns_of_shared_pools() {
     let t = TestDir::new();
     t.write("c.csv", common::small_curves_csv());
-    let o = t
-        .cmd()
-        .args(["fit", "c.csv", "--out", "f.json", "--weights", "none"])
-        .assert()
-        .success();
-    let stderr = String::from_utf8_lossy(&o.get_output().stderr).into_owned();
+    let stderr = fit_ok(
+        &t,
+        &["fit", "c.csv", "--out", "f.json", "--weights", "none"],
+    );
     assert!(
         stderr.contains("ignore it and are too narrow") && stderr.contains("bon rm_params=1e8"),
         "{stderr}"
@@ -237,15 +231,16 @@ fn an_unweighted_bon_fit_with_t_intervals_warns_of_shared_pools() {
 fn ci_bca_without_per_prompt_values_warns_once() {
     let t = TestDir::new();
     t.write("c.csv", common::small_curves_csv());
-    let o = t
-        .cmd()
-        .args(["fit", "c.csv", "--out", "f.json", "--ci", "bca"])
-        .assert()
-        .success();
-    let stderr = String::from_utf8_lossy(&o.get_output().stderr).into_owned();
+    let stderr = fit_ok(&t, &["fit", "c.csv", "--out", "f.json", "--ci", "bca"]);
     assert_eq!(
         stderr.matches("--ci bca needs per-prompt values").count(),
         1,
         "{stderr}"
     );
+}
+
+/// Runs `goodhart` with `args` in the test folder; it must succeed. Returns its stderr.
+fn fit_ok(t: &TestDir, args: &[&str]) -> String {
+    let o = t.cmd().args(args).assert().success();
+    String::from_utf8_lossy(&o.get_output().stderr).into_owned()
 }
