@@ -136,7 +136,7 @@ pub fn resolve_format(path: &Path, opts: &LogOptions) -> Result<Detection> {
         }),
         None => Ok(found),
         Some(want @ (LogFormat::Wandb | LogFormat::Tensorboard))
-            if detect::looks_like_json(path)? =>
+            if !path.is_dir() && detect::looks_like_json(path)? =>
         {
             Err(Error::WrongFormat {
                 path: path.to_path_buf(),

@@ -55,7 +55,7 @@ use crate::ingest::LogFormat;
 pub const EVENT_FILE_PREFIX: &str = "events.out.tfevents.";
 
 /// The name the format takes in messages.
-const FORMAT: &str = "TensorBoard event file";
+const FORMAT: &str = "TensorBoard event";
 
 /// The step key of the points (the same as the CSV export's column).
 const STEP: &str = "Step";
@@ -509,16 +509,22 @@ pub fn read(inputs: &[PathBuf]) -> Result<LogRecords> {
         })?;
     }
     if series.is_empty() {
-        return Err(Error::NoEvents {
-            path: inputs.first().cloned().unwrap_or_default(),
-            detail: format!(
-                "no scalar values in the event files ({})",
+        let detail = match paths.as_slice() {
+            [one] if inputs.len() == 1 && inputs[0] == *one => {
+                "the event file holds no scalar value (only other records: file version, graphs, histograms, ...)".to_string()
+            }
+            _ => format!(
+                "no scalar value in its event files ({})",
                 paths
                     .iter()
                     .map(|p| p.display().to_string())
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
+        };
+        return Err(Error::NoEvents {
+            path: inputs.first().cloned().unwrap_or_default(),
+            detail,
         });
     }
     for (_, tag) in series.keys() {

@@ -201,3 +201,45 @@ def main():
 
 if __name__ == "__main__":
     main()
+
+
+def bad_corpus():
+    """The event files of the bad-input corpus (../bad/, replayed by tests/it/bad_corpus.rs)."""
+    import struct
+    from tensorboard.summary.writer.record_writer import masked_crc32c
+
+    def record(data):
+        length = struct.pack("<Q", len(data))
+        return (length + struct.pack("<I", masked_crc32c(length)) + data
+                + struct.pack("<I", masked_crc32c(data)))
+
+    good = os.path.join(HERE, "logs", "rm125m")
+    with open(os.path.join(good, sorted(os.listdir(good))[0]), "rb") as f:
+        whole = f.read()
+    first = record(event_pb2.Event(wall_time=T0, file_version="brain.Event:2").SerializeToString())
+    scalar = event_pb2.Event(wall_time=T0 + 1, step=10)
+    scalar.summary.value.add(tag="train/kl", simple_value=0.01)
+    second = record(scalar.SerializeToString())
+    bad = os.path.join(HERE, "..", "bad")
+    files = {
+        # The good file cut in the middle of a record's data.
+        "events.out.tfevents.truncated": whole[: len(whole) // 2],
+        # The good file cut in the middle of the second record's header.
+        "events.out.tfevents.truncated_header": whole[: 16 + struct.unpack("<Q", whole[:8])[0] + 5],
+        # Record 1's length CRC changed.
+        "events.out.tfevents.bad_length_crc": first + second[:8] + bytes([second[8] ^ 0xFF]) + second[9:],
+        # Record 1's data changed (one bit), its CRC kept.
+        "events.out.tfevents.bad_data_crc": first + second[:20] + bytes([second[20] ^ 0x01]) + second[21:],
+        # Well framed, but the data is not an Event protobuf.
+        "events.out.tfevents.not_protobuf": first + record(b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"),
+        # Only the file-version record: no scalar.
+        "events.out.tfevents.no_scalars": first,
+        "events.out.tfevents.empty": b"",
+    }
+    for name, data in files.items():
+        with open(os.path.join(bad, name), "wb") as f:
+            f.write(data)
+
+
+if __name__ == "__main__":
+    bad_corpus()
