@@ -241,5 +241,35 @@ def bad_corpus():
             f.write(data)
 
 
+def fuzz_seeds():
+    """Seeds of the `tfevents` fuzz target (fuzz/corpus/tfevents/): a PPO-style run whose
+    objective/kl and objective/scores read into a curve (the target's gold key is
+    objective/scores), in TF1 and TF2 style."""
+    out = os.path.join(HERE, "..", "..", "..", "fuzz", "corpus", "tfevents")
+    os.makedirs(out, exist_ok=True)
+    tmp = os.path.join(HERE, "seed-tmp")
+    for style in ["tf1", "tf2"]:
+        shutil.rmtree(tmp, ignore_errors=True)
+        Clock.now = wall(0)
+        if style == "tf1":
+            w = event_file_writer.EventFileWriter(tmp)
+        else:
+            w = tb_summary.Writer(tmp)
+        for step in range(0, 201, 20):
+            kl = 0.05 * step
+            for tag, v in [("objective/kl", kl), ("objective/scores", 0.8 * math.sqrt(kl) - 0.05 * kl)]:
+                if style == "tf1":
+                    ev = event_pb2.Event(wall_time=wall(step), step=step)
+                    ev.summary.value.add(tag=tag, simple_value=v)
+                    w.add_event(ev)
+                else:
+                    w.add_scalar(tag, v, step, wall_time=wall(step))
+        w.close()
+        (name,) = os.listdir(tmp)
+        shutil.move(os.path.join(tmp, name), os.path.join(out, "seed_ppo_" + style))
+    shutil.rmtree(tmp)
+
+
 if __name__ == "__main__":
     bad_corpus()
+    fuzz_seeds()
