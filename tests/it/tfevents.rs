@@ -305,3 +305,118 @@ fn folders_without_events_and_wrong_formats_fail_cleanly() {
     );
     assert!(!t.path("x.csv").exists());
 }
+
+#[test]
+fn the_event_folder_fits_the_law_its_gold_was_made_from() {
+    // make.py's gold: gold = d (alpha - beta ln d), d = sqrt(per-sequence KL), rounded to 6
+    // decimals; rm125m (0.9, 0.3), rm350m (1.0, 0.25).
+    let t = TestDir::new();
+    let o = t
+        .cmd()
+        .args([
+            "fit",
+            &arg(&fixture("logs")),
+            "--gold-from",
+            &arg(&fixture("gold.csv")),
+            "--meta",
+            &arg(&fixture("meta.json")),
+            "--length-key",
+            "completions/mean_length",
+            "--target",
+            "gold",
+            "--out",
+            "fits.json",
+        ])
+        .output()
+        .expect("run");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(t.path("fits.json")).expect("fits")).expect("json");
+    let fits = v["fits"].as_array().expect("fits");
+    assert_eq!(fits.len(), 2);
+    for f in fits {
+        let (alpha, beta) = match f["rm_params"].as_f64() {
+            Some(1.25e8) => (0.9, 0.3),
+            Some(3.5e8) => (1.0, 0.25),
+            other => panic!("unexpected rm_params {other:?}"),
+        };
+        let a = f["params"]["alpha"]["value"].as_f64().expect("alpha");
+        let b = f["params"]["beta"]["value"].as_f64().expect("beta");
+        // Gold rounded to 1e-6 moves the coefficients by about that much.
+        assert!((a - alpha).abs() < 1e-5, "alpha {a} vs {alpha}");
+        assert!((b - beta).abs() < 1e-5, "beta {b} vs {beta}");
+    }
+}
+
+/// The TFRecord framing of one record (masked CRC-32C as TensorFlow writes it).
+fn frame(data: &[u8]) -> Vec<u8> {
+    let mask = |c: u32| c.rotate_right(15).wrapping_add(0xa282_ead8);
+    let len = (data.len() as u64).to_le_bytes();
+    let mut out = len.to_vec();
+    out.extend(mask(crc32c::crc32c(&len)).to_le_bytes());
+    out.extend(data);
+    out.extend(mask(crc32c::crc32c(data)).to_le_bytes());
+    out
+}
+
+/// The records' data of a well-formed event file.
+fn unframe(bytes: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let len = u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8")) as usize;
+        out.push(bytes[at + 12..at + 12 + len].to_vec());
+        at += 12 + len + 4;
+    }
+    out
+}
+
+#[test]
+fn mutated_event_files_never_panic() {
+    use goodhart::fuzzing::{FuzzTarget, run};
+    use rand::{Rng, SeedableRng};
+    let seeds = ["seed_ppo_tf1", "seed_ppo_tf2"].map(|s| {
+        std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fuzz/corpus/tfevents")
+                .join(s),
+        )
+        .expect("seed")
+    });
+    for seed in &seeds {
+        assert!(
+            matches!(run(FuzzTarget::Tfevents, seed), Ok(n) if n > 0),
+            "the seed reads into a fit"
+        );
+    }
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(15);
+    for i in 0..300 {
+        let seed = &seeds[i % 2];
+        // Mutate a record's protobuf and frame it again with good CRCs, so the decoder (not
+        // only the CRC check) sees the damage; or cut or flip the raw bytes.
+        let bytes = match i % 3 {
+            0 => {
+                let mut records = unframe(seed);
+                let r = rng.random_range(0..records.len());
+                let rec = &mut records[r];
+                for _ in 0..rng.random_range(1..4) {
+                    if rec.is_empty() {
+                        break;
+                    }
+                    let k = rng.random_range(0..rec.len());
+                    rec[k] = rng.random();
+                }
+                records.iter().flat_map(|d| frame(d)).collect()
+            }
+            1 => seed[..rng.random_range(0..seed.len())].to_vec(),
+            _ => {
+                let mut b = seed.clone();
+                let k = rng.random_range(0..b.len());
+                b[k] ^= 1 << rng.random_range(0..8);
+                b
+            }
+        };
+        let outcome = std::panic::catch_unwind(|| run(FuzzTarget::Tfevents, &bytes));
+        assert!(outcome.is_ok(), "mutation {i} panicked");
+    }
+}
