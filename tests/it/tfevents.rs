@@ -259,7 +259,10 @@ fn folders_without_events_and_wrong_formats_fail_cleanly() {
     std::fs::create_dir(t.path("empty")).expect("mkdir");
     std::fs::create_dir_all(t.path("notes/sub")).expect("mkdir");
     t.write("notes/sub/readme.txt", "not an event file");
-    for dir in ["empty", "notes"] {
+    // A link loop is searched once, not forever.
+    std::fs::create_dir(t.path("looped")).expect("mkdir");
+    std::os::unix::fs::symlink("..", t.path("looped/up")).expect("symlink");
+    for dir in ["empty", "notes", "looped"] {
         assert_input_error(
             &t,
             &["fit", dir, "--out", "out.json"],

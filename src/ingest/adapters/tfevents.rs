@@ -23,8 +23,9 @@
 //! names) and merged by step. When a (tag, step) has more than one value, the one with the
 //! later `wall_time` wins (ties: the later file, then the later record): a run restarted from
 //! a checkpoint rewrites the steps after the checkpoint, and its values replace those of the
-//! run that stopped, as TensorBoard shows the restarted run. The number of values replaced is
-//! noted.
+//! run that stopped. (TensorBoard keeps both values, and its CSV export lists the step twice;
+//! the export reader, [`super::tensorboard`], keeps the later one too, so both give one table.)
+//! The number of values replaced by a different one is noted.
 //!
 //! # Bad input
 //! A truncated record, a length or data CRC that does not match, or data that is not an
@@ -40,7 +41,7 @@
 //! `prost`, `hostname`, `num`, `itertools` and more, and has a single maintainer with no
 //! release since 2023: more weight and risk than the few fields goodhart needs.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
@@ -367,7 +368,7 @@ pub fn find_event_files(inputs: &[PathBuf]) -> Result<EventFiles> {
         })?;
         if meta.is_dir() {
             let before = files.len();
-            walk(input, &mut files)?;
+            walk(input, &mut files, &mut HashSet::new())?;
             if files.len() == before {
                 return Err(Error::NoEvents {
                     path: input.clone(),
@@ -408,12 +409,16 @@ pub fn find_event_files(inputs: &[PathBuf]) -> Result<EventFiles> {
     Ok(EventFiles { root, files: named })
 }
 
-/// Adds the event files under `dir` (recursively), in name order.
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+/// Adds the event files under `dir` (recursively, following links to folders, each folder
+/// once so that a link loop ends), in name order.
+fn walk(dir: &Path, out: &mut Vec<PathBuf>, seen: &mut HashSet<PathBuf>) -> Result<()> {
     let read_err = |source| Error::Read {
         path: dir.to_path_buf(),
         source,
     };
+    if !seen.insert(std::fs::canonicalize(dir).map_err(read_err)?) {
+        return Ok(());
+    }
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(read_err)?
         .map(|e| e.map(|e| e.path()))
@@ -422,7 +427,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     entries.sort();
     for p in entries {
         if p.is_dir() {
-            walk(&p, out)?;
+            walk(&p, out, seen)?;
         } else if is_event_file(&p) {
             out.push(p);
         }
