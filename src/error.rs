@@ -138,6 +138,10 @@ pub enum Error {
     )]
     NoGold { path: PathBuf, keys: String },
 
+    /// A TensorBoard log folder without event files, or event files without a scalar.
+    #[error("{path}: {detail}")]
+    NoEvents { path: PathBuf, detail: String },
+
     /// A gold join in which no evaluation found a logged step.
     #[error(
         "no gold evaluation of {gold} matches a logged step of {log} (exactly or up to --join-tolerance {tolerance} earlier): log {log_steps}; gold {gold_steps}"

@@ -24,6 +24,8 @@ pub enum FuzzTarget {
     Trl,
     Wandb,
     Tensorboard,
+    /// A TensorBoard event file (`events.out.tfevents.*`).
+    Tfevents,
     Verl,
     BonJson,
     /// A gold-evaluation file (`--gold-from`, CSV) joined to a fixed, valid TRL log.
@@ -31,7 +33,7 @@ pub enum FuzzTarget {
 }
 
 impl FuzzTarget {
-    pub const ALL: [FuzzTarget; 12] = [
+    pub const ALL: [FuzzTarget; 13] = [
         FuzzTarget::TidyCsv,
         FuzzTarget::TidyNdjson,
         FuzzTarget::TidyParquet,
@@ -41,6 +43,7 @@ impl FuzzTarget {
         FuzzTarget::Trl,
         FuzzTarget::Wandb,
         FuzzTarget::Tensorboard,
+        FuzzTarget::Tfevents,
         FuzzTarget::Verl,
         FuzzTarget::BonJson,
         FuzzTarget::GoldFromCsv,
@@ -58,6 +61,7 @@ impl FuzzTarget {
             FuzzTarget::Trl => "trl_json",
             FuzzTarget::Wandb => "wandb_csv",
             FuzzTarget::Tensorboard => "tensorboard_csv",
+            FuzzTarget::Tfevents => "tfevents",
             FuzzTarget::Verl => "verl_jsonl",
             FuzzTarget::BonJson => "bon_json",
             FuzzTarget::GoldFromCsv => "gold_from_csv",
@@ -78,6 +82,7 @@ impl FuzzTarget {
                 "run-ppo-tag-objective_kl.csv",
                 "run-ppo-tag-objective_scores.csv",
             ],
+            FuzzTarget::Tfevents => &["events.out.tfevents.1.fuzz"],
             FuzzTarget::Verl => &["verl_log.jsonl"],
             FuzzTarget::BonJson => &["bon_dump.json"],
             FuzzTarget::GoldFromCsv => &["gold.csv"],
@@ -87,7 +92,9 @@ impl FuzzTarget {
     /// The gold key of a trainer log (the score key of the seed logs, so reading goes deep).
     fn gold_key(self) -> Option<&'static str> {
         match self {
-            FuzzTarget::Trl | FuzzTarget::Tensorboard => Some("objective/scores"),
+            FuzzTarget::Trl | FuzzTarget::Tensorboard | FuzzTarget::Tfevents => {
+                Some("objective/scores")
+            }
             FuzzTarget::Wandb => Some("eval/gold"),
             FuzzTarget::Verl => Some("critic/score/mean"),
             _ => None,
@@ -104,7 +111,7 @@ impl FuzzTarget {
             | FuzzTarget::SamplesParquet => LogFormat::Tidy,
             FuzzTarget::Trl | FuzzTarget::GoldFromCsv => LogFormat::Trl,
             FuzzTarget::Wandb => LogFormat::Wandb,
-            FuzzTarget::Tensorboard => LogFormat::Tensorboard,
+            FuzzTarget::Tensorboard | FuzzTarget::Tfevents => LogFormat::Tensorboard,
             FuzzTarget::Verl => LogFormat::Verl,
             FuzzTarget::BonJson => LogFormat::BonJson,
         };

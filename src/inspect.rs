@@ -135,7 +135,7 @@ fn log_keys(
         LogFormat::Wandb => {
             adapters::wandb::read(&first, &adapters::keys::wanted(format, &opts.keys))?
         }
-        _ => adapters::tensorboard::read(paths)?,
+        _ => adapters::read_tensorboard(paths)?,
     };
     Ok(records.keys)
 }

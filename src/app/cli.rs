@@ -134,7 +134,7 @@ pub enum LogFormatArg {
     Trl,
     /// W&B panel CSV export
     Wandb,
-    /// TensorBoard scalar CSV export
+    /// TensorBoard event files (a log folder or events.out.tfevents.*) or scalar CSV export
     Tensorboard,
     /// veRL file-logger JSONL
     Verl,
@@ -312,7 +312,8 @@ impl LogArgs {
 /// `goodhart convert`
 #[derive(Debug, Args)]
 pub struct ConvertArgs {
-    /// Input logs (any --format; several TensorBoard files are merged by run and step).
+    /// Input logs (any --format; TensorBoard log folders, event files or CSV exports are merged
+    /// by run and step).
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
     /// The canonical table: Curves, or Samples for best-of-n dumps (.csv, .parquet,
@@ -555,8 +556,8 @@ pub struct LawArgs {
 
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// A Curves table (.csv, .parquet, .ndjson, .jsonl), a trainer log or a best-of-n dump
-    /// (several files only for the TensorBoard files of one log).
+    /// A Curves table (.csv, .parquet, .ndjson, .jsonl), a trainer log (a TensorBoard log
+    /// folder too) or a best-of-n dump (several files only for the TensorBoard files of one log).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// Rename a column: --map source=canonical (repeatable).

@@ -14,7 +14,8 @@ pub enum LogFormat {
     Trl,
     /// A W&B panel CSV export (`Step`, `<run> - <metric>`, `__MIN`, `__MAX`).
     Wandb,
-    /// A TensorBoard scalar CSV (`Wall time,Step,Value`, run and tag in the file name).
+    /// TensorBoard event files (`events.out.tfevents.*`, or a log folder of them), or the
+    /// scalar CSV export (`Wall time,Step,Value`, run and tag in the file name).
     Tensorboard,
     /// veRL's file-logger JSONL (`{"step": .., "data": {..}}`).
     Verl,

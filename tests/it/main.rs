@@ -36,3 +36,4 @@ mod scaling_recovery;
 mod scaling_scatter;
 mod sim_cli;
 mod sim_world;
+mod tfevents;

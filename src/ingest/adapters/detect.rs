@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::pyjson;
+use super::{pyjson, tfevents};
 use crate::error::{Error, Result};
 use crate::ingest::{LogFormat, lowercase_extension};
 
@@ -74,6 +74,9 @@ pub(crate) fn is_bon_record(v: &Value) -> bool {
 }
 
 /// Detects a file's format. Rules, in order:
+/// 0. A folder holding TensorBoard event files (searched recursively), a file named
+///    `events.out.tfevents.*`, or a file that starts with a TFRecord header (a length and its
+///    masked CRC-32C): tensorboard (event files).
 /// 1. `.parquet`/`.pq`: tidy.
 /// 2. CSV whose header is `Wall time,Step,Value`: tensorboard.
 /// 3. CSV whose header has `Step` and a `<run> - <metric>` column: wandb.
@@ -83,6 +86,35 @@ pub(crate) fn is_bon_record(v: &Value) -> bool {
 ///    bon-json.
 /// 7. Otherwise tidy, by extension (not sure: `--format` may say otherwise).
 pub fn detect(path: &Path) -> Result<Detection> {
+    if path.is_dir() {
+        let found = tfevents::find_event_files(&[path.to_path_buf()])?;
+        let mut runs: Vec<&Option<String>> = found.files.iter().map(|(_, r)| r).collect();
+        runs.dedup();
+        return Ok(sure(
+            LogFormat::Tensorboard,
+            format!(
+                "a folder with {} TensorBoard event file(s) ({}*) in {} run(s)",
+                found.files.len(),
+                tfevents::EVENT_FILE_PREFIX,
+                runs.len()
+            ),
+        ));
+    }
+    if tfevents::is_event_file(path) {
+        return Ok(sure(
+            LogFormat::Tensorboard,
+            format!(
+                "file name {}* (TensorBoard event file)",
+                tfevents::EVENT_FILE_PREFIX
+            ),
+        ));
+    }
+    if tfevents::has_record_header(path)? {
+        return Ok(sure(
+            LogFormat::Tensorboard,
+            "starts with a TFRecord header (TensorBoard event file)",
+        ));
+    }
     let ext = lowercase_extension(path);
     if matches!(ext.as_str(), "parquet" | "pq") {
         return Ok(sure(LogFormat::Tidy, format!("extension .{ext}")));

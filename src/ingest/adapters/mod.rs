@@ -16,6 +16,7 @@ pub mod kl_units;
 pub mod meta;
 pub(crate) mod pyjson;
 pub mod tensorboard;
+pub mod tfevents;
 pub mod to_curves;
 pub mod trl;
 pub mod verl;
@@ -52,6 +53,10 @@ pub struct LogRecords {
     pub keys: Vec<String>,
     /// Columns read but not used, and why (`__MIN`/`__MAX` of W&B).
     pub ignored: Vec<String>,
+    /// Things to know about the reading (values of a restarted TensorBoard run replaced).
+    pub notes: Vec<String>,
+    /// Where the run names come from, when the format's usual place is not it.
+    pub run_source: Option<String>,
     pub points: Vec<LogPoint>,
 }
 
@@ -62,6 +67,8 @@ impl LogRecords {
             format,
             keys: Vec::new(),
             ignored: Vec::new(),
+            notes: Vec::new(),
+            run_source: None,
             points: Vec::new(),
         }
     }
@@ -122,9 +129,14 @@ pub struct LoadedTable {
 pub fn resolve_format(path: &Path, opts: &LogOptions) -> Result<Detection> {
     let found = detect(path)?;
     match opts.format {
+        Some(LogFormat::Tensorboard) if found.format == LogFormat::Tensorboard => Ok(Detection {
+            format: LogFormat::Tensorboard,
+            reason: format!("--format tensorboard ({})", found.reason),
+            sure: true,
+        }),
         None => Ok(found),
         Some(want @ (LogFormat::Wandb | LogFormat::Tensorboard))
-            if detect::looks_like_json(path)? =>
+            if !path.is_dir() && detect::looks_like_json(path)? =>
         {
             Err(Error::WrongFormat {
                 path: path.to_path_buf(),
@@ -210,7 +222,7 @@ pub fn read_curve_tables(
             ));
         }
         let files: Vec<PathBuf> = tensorboard.iter().map(|(p, _)| p.clone()).collect();
-        let records = tensorboard::read(&files)?;
+        let records = read_tensorboard(&files)?;
         let det = Detection {
             format: LogFormat::Tensorboard,
             reason: tensorboard
@@ -224,4 +236,27 @@ pub fn read_curve_tables(
     }
     kl_units::check_same_unit(&tables)?;
     Ok(tables)
+}
+
+/// Reads TensorBoard inputs: event files and folders of them ([`tfevents`]), or scalar CSV
+/// exports ([`tensorboard`]); the two are not mixed in one log.
+pub fn read_tensorboard(paths: &[PathBuf]) -> Result<LogRecords> {
+    let mut events = Vec::new();
+    let mut csv = Vec::new();
+    for p in paths {
+        if tfevents::is_event_input(p)? {
+            events.push(p);
+        } else {
+            csv.push(p);
+        }
+    }
+    match (events.first(), csv.first()) {
+        (Some(e), Some(c)) => Err(Error::Usage(format!(
+            "give TensorBoard event files ({}) or their CSV exports ({}), not both: they hold the same scalars",
+            e.display(),
+            c.display()
+        ))),
+        (Some(_), None) => tfevents::read(paths),
+        _ => tensorboard::read(paths),
+    }
 }

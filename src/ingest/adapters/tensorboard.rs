@@ -2,24 +2,26 @@
 //! tag only in the file name `run-<run>-tag-<tag>.csv` (TensorBoard writes a tag's `/` as `_`,
 //! so `objective/kl` arrives as `objective_kl`; key matching treats `/` and `_` alike). Several
 //! files are merged into points by (run, step); a name of another shape gives tag = file stem
-//! and no run.
+//! and no run. A step listed twice for a tag (TensorBoard exports both values of a restarted
+//! run, and TRL's final summary repeats `epoch` at the last step) keeps the row with the later
+//! `Wall time`, the rule of the event-file reader ([`super::tfevents`]), so that an export and
+//! its event files give the same table.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use super::LogRecords;
 use super::detect::tensorboard_name;
+use super::tfevents::{Stamped, merge_series, replaced_note};
 use super::wandb::{cell, read_csv};
-use super::{LogPoint, LogRecords};
 use crate::error::{Error, Result};
 use crate::ingest::LogFormat;
 
 pub fn read(paths: &[PathBuf]) -> Result<LogRecords> {
     let mut records = LogRecords::new(paths.to_vec(), LogFormat::Tensorboard);
     records.see("Step");
-    let mut index: HashMap<(Option<String>, u64), usize> = HashMap::new();
-    // Which file gave each (run, step, tag), for messages about duplicates.
-    let mut origin: HashMap<(Option<String>, u64, String), PathBuf> = HashMap::new();
-    for path in paths {
+    let mut series: BTreeMap<(Option<String>, String), Vec<Stamped>> = BTreeMap::new();
+    for (file, path) in paths.iter().enumerate() {
         let (header, rows) = read_csv(path)?;
         if header != ["Wall time", "Step", "Value"] {
             return Err(Error::WrongFormat {
@@ -37,6 +39,7 @@ pub fn read(paths: &[PathBuf]) -> Result<LogRecords> {
             None => (None, stem(path)),
         };
         records.see(&tag);
+        let values = series.entry((run, tag)).or_default();
         for (r, row) in rows.iter().enumerate() {
             let row_no = r + 1;
             let Some(step) = cell(path, "Step", row_no, &row[1])? else {
@@ -51,43 +54,22 @@ pub fn read(paths: &[PathBuf]) -> Result<LogRecords> {
             let Some(value) = cell(path, "Value", row_no, &row[2])? else {
                 continue;
             };
-            let id = (run.clone(), step.to_bits());
-            if let Some(first) =
-                origin.insert((run.clone(), step.to_bits(), tag.clone()), path.clone())
-            {
-                return Err(Error::BadValue {
-                    path: path.clone(),
-                    column: "Step".to_string(),
-                    row: row_no,
-                    value: crate::format::fmt_num(step),
-                    problem: format!(
-                        "tag '{tag}' of run '{}' has this step twice (also in {})",
-                        run.as_deref().unwrap_or(""),
-                        first.display()
-                    ),
-                });
-            }
-            let next = records.points.len();
-            let i = *index.entry(id).or_insert(next);
-            if i == next {
-                let mut values = HashMap::new();
-                values.insert("Step".to_string(), step);
-                records.points.push(LogPoint {
-                    run: run.clone(),
-                    values,
-                    at: format!("step {}", crate::format::fmt_num(step)),
-                });
-            }
-            records.points[i].values.insert(tag.clone(), value);
+            let wall_time = cell(path, "Wall time", row_no, &row[0])?.unwrap_or(f64::NAN);
+            values.push(Stamped {
+                wall_time,
+                file,
+                record: r,
+                step,
+                value,
+            });
         }
     }
-    records
-        .ignored
-        .push("Wall time: not needed (points are joined on Step)".to_string());
-    let step_of = |p: &LogPoint| p.values.get("Step").copied().unwrap_or(0.0);
-    records
-        .points
-        .sort_by(|a, b| a.run.cmp(&b.run).then(step_of(a).total_cmp(&step_of(b))));
+    records.ignored.push(
+        "Wall time: not needed (points are joined on Step; it orders rewritten steps)".to_string(),
+    );
+    let (points, replaced) = merge_series(series, "Step");
+    records.notes.extend(replaced_note(replaced));
+    records.points = points;
     Ok(records)
 }
 

@@ -85,7 +85,7 @@ pub fn convert(
         ignored: records.ignored.clone(),
         picked: Vec::new(),
         warnings: Vec::new(),
-        notes: Vec::new(),
+        notes: records.notes.clone(),
     };
     let log = Log {
         path: &path,
@@ -105,7 +105,13 @@ pub fn convert(
     check_rows(&log, &lk, &rows, points.len(), &read.skipped)?;
     note_replicates(&mut info, &rows);
     let (columns, mapping) = build_columns(&log, &lk, &rows, sidecar.as_ref());
-    pick_run_and_meta(&mut info, format, &rows, &mapping);
+    pick_run_and_meta(
+        &mut info,
+        format,
+        records.run_source.as_deref(),
+        &rows,
+        &mapping,
+    );
     let table = Table {
         path,
         format: match format {

@@ -107,20 +107,25 @@ pub(super) fn build_columns(
     (columns, mapping)
 }
 
-/// Records where the run names and the metadata columns came from.
+/// Records where the run names (`run_source` when the reader says) and the metadata columns
+/// came from.
 pub(super) fn pick_run_and_meta(
     info: &mut LogInfo,
     format: LogFormat,
+    run_source: Option<&str>,
     rows: &[Row],
     mapping: &[ColumnMapping],
 ) {
     if rows.iter().any(|r| r.run.is_some()) {
         info.picked.push((
             "run",
-            match format {
-                LogFormat::Wandb => "the '<run> - ' prefix of each column".to_string(),
-                LogFormat::Tensorboard => "the file names run-<run>-tag-<tag>.csv".to_string(),
-                _ => "--run or the sidecar".to_string(),
+            match (run_source, format) {
+                (Some(s), _) => s.to_string(),
+                (None, LogFormat::Wandb) => "the '<run> - ' prefix of each column".to_string(),
+                (None, LogFormat::Tensorboard) => {
+                    "the file names run-<run>-tag-<tag>.csv".to_string()
+                }
+                (None, _) => "--run or the sidecar".to_string(),
             },
         ));
     }
