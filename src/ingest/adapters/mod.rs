@@ -53,6 +53,31 @@ pub struct LogRecords {
     /// Columns read but not used, and why (`__MIN`/`__MAX` of W&B).
     pub ignored: Vec<String>,
     pub points: Vec<LogPoint>,
+    /// Keys that have a (run, step) twice: an error only when the key is used.
+    pub repeated: Vec<RepeatedStep>,
+}
+
+/// A key logged twice at one (run, step) (a TensorBoard tag such as `train/epoch` that repeats
+/// a step): where, for the message given when the key is used.
+#[derive(Debug, Clone)]
+pub struct RepeatedStep {
+    pub key: String,
+    pub path: PathBuf,
+    pub row: usize,
+    pub value: String,
+    pub problem: String,
+}
+
+impl RepeatedStep {
+    pub fn error(&self) -> Error {
+        Error::BadValue {
+            path: self.path.clone(),
+            column: "Step".to_string(),
+            row: self.row,
+            value: self.value.clone(),
+            problem: self.problem.clone(),
+        }
+    }
 }
 
 impl LogRecords {
@@ -63,6 +88,7 @@ impl LogRecords {
             keys: Vec::new(),
             ignored: Vec::new(),
             points: Vec::new(),
+            repeated: Vec::new(),
         }
     }
 
@@ -98,13 +124,10 @@ impl LogRecords {
         }
     }
 
-    /// The paths as one string for messages.
+    /// The paths as one short string for messages: the path of one file, else the count and
+    /// their folder ("3 files in runs/ppo"), never the whole list.
     pub fn display(&self) -> String {
-        self.paths
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
+        brief_paths(&self.paths)
     }
 }
 
@@ -156,6 +179,10 @@ pub fn read_curve_tables(
 ) -> Result<Vec<LoadedTable>> {
     meta::check_flags(&opts.meta)?;
     let mut tables = Vec::new();
+    if let Some(runs) = &opts.runs {
+        let manifest = super::manifest::read(runs, opts)?;
+        tables.extend(manifest.read_tables(map)?);
+    }
     let mut tensorboard: Vec<(PathBuf, Detection)> = Vec::new();
     for path in paths {
         let det = resolve_format(path, opts)?;
@@ -213,15 +240,43 @@ pub fn read_curve_tables(
         let records = tensorboard::read(&files)?;
         let det = Detection {
             format: LogFormat::Tensorboard,
-            reason: tensorboard
-                .iter()
-                .map(|(p, d)| format!("{}: {}", p.display(), d.reason))
-                .collect::<Vec<_>>()
-                .join("; "),
+            reason: match tensorboard.as_slice() {
+                [(_, d)] => d.reason.clone(),
+                [(p, d), ..] => format!(
+                    "{}: {} (and {} more)",
+                    p.file_name().unwrap_or_default().to_string_lossy(),
+                    d.reason,
+                    tensorboard.len() - 1
+                ),
+                [] => String::new(),
+            },
             sure: true,
         };
         tables.push(to_curves::convert(records, det, opts)?);
     }
+    if tables.is_empty() {
+        return Err(Error::Usage(
+            "no input: give log or Curves files, or a runs manifest with --runs".to_string(),
+        ));
+    }
     kl_units::check_same_unit(&tables)?;
     Ok(tables)
+}
+
+/// Paths named briefly for messages: one path as it is, several as "N files" (in their common
+/// folder when they share one).
+pub fn brief_paths(paths: &[PathBuf]) -> String {
+    match paths {
+        [] => String::new(),
+        [one] => one.display().to_string(),
+        [first, rest @ ..] => {
+            let parent = first.parent().filter(|p| !p.as_os_str().is_empty());
+            match parent {
+                Some(d) if rest.iter().all(|p| p.parent() == Some(d)) => {
+                    format!("{} files in {}", paths.len(), d.display())
+                }
+                _ => format!("{} files", paths.len()),
+            }
+        }
+    }
 }

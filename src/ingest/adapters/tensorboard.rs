@@ -55,15 +55,15 @@ pub fn read(paths: &[PathBuf]) -> Result<LogRecords> {
             if let Some(first) =
                 origin.insert((run.clone(), step.to_bits(), tag.clone()), path.clone())
             {
-                return Err(Error::BadValue {
+                records.repeated.push(super::RepeatedStep {
+                    key: tag.clone(),
                     path: path.clone(),
-                    column: "Step".to_string(),
                     row: row_no,
                     value: crate::format::fmt_num(step),
                     problem: format!(
                         "tag '{tag}' of run '{}' has this step twice (also in {})",
                         run.as_deref().unwrap_or(""),
-                        first.display()
+                        first.file_name().unwrap_or_default().to_string_lossy()
                     ),
                 });
             }
