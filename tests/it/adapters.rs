@@ -379,8 +379,8 @@ fn mixed_kl_units_are_refused_naming_the_inputs() {
         ],
         &[
             "KL units differ",
-            "ppo.csv: KL per sequence",
-            "grpo.json: KL per token",
+            "ppo.csv: KL in nats per sequence",
+            "grpo.json: KL in nats per token",
         ],
     );
     // Within one log: runs declared with different units in the sidecar.

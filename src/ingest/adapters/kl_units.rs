@@ -129,7 +129,7 @@ pub fn check_same_unit(tables: &[LoadedTable]) -> Result<()> {
     }
     let list: Vec<String> = tables
         .iter()
-        .map(|t| format!("{}: KL {}", t.info.source, t.unit.describe()))
+        .map(|t| format!("{}: KL in {}", t.info.source, t.unit.describe()))
         .collect();
     Err(Error::MixedKlUnits {
         detail: list.join("; "),
