@@ -397,32 +397,69 @@ impl Manifest {
         Ok((keep, warnings))
     }
 
-    /// Reads every run's log into Curves tables (the manifest's warnings go with the first).
+    /// Reads every run's log into Curves tables. The manifest's warnings, and the warnings
+    /// the runs share (the same words after the log's name), go once with the first table.
     pub fn read_tables(&self, map: &ColumnMap) -> Result<Vec<LoadedTable>> {
-        let (rows, warnings) = self.plan_gold()?;
+        let (rows, mut warnings) = self.plan_gold()?;
         let mut tables = Vec::new();
         for r in rows {
             tables.extend(read_curve_tables(&r.logs, map, &r.opts)?);
         }
+        warnings.extend(self.shared_warnings(&mut tables));
         if let Some(first) = tables.first_mut() {
             first.info.warnings.splice(0..0, warnings);
         }
         Ok(tables)
     }
 
+    /// Takes out of `tables` the warnings that several logs give in the same words (after
+    /// their own name), and returns each once, naming how many logs gave it.
+    fn shared_warnings(&self, tables: &mut [LoadedTable]) -> Vec<String> {
+        let mut by_text: Vec<(String, usize)> = Vec::new();
+        for t in tables.iter() {
+            let prefix = format!("{}: ", t.info.source);
+            for w in &t.info.warnings {
+                if let Some(rest) = w.strip_prefix(&prefix) {
+                    match by_text.iter_mut().find(|(x, _)| x == rest) {
+                        Some((_, n)) => *n += 1,
+                        None => by_text.push((rest.to_string(), 1)),
+                    }
+                }
+            }
+        }
+        let shared: Vec<(String, usize)> = by_text.into_iter().filter(|(_, n)| *n > 1).collect();
+        for t in tables.iter_mut() {
+            let prefix = format!("{}: ", t.info.source);
+            t.info.warnings.retain(|w| {
+                !w.strip_prefix(&prefix)
+                    .is_some_and(|rest| shared.iter().any(|(x, _)| x == rest))
+            });
+        }
+        shared
+            .into_iter()
+            .map(|(w, n)| format!("{n} logs of {}: {w}", self.path.display()))
+            .collect()
+    }
+
     /// The plan `inspect --runs` prints: one line per run (file, format, run, metadata, gold
     /// source, points), then the warnings.
     pub fn plan(&self, map: &ColumnMap) -> Result<String> {
-        let (rows, warnings) = self.plan_gold()?;
+        let (rows, mut all_warnings) = self.plan_gold()?;
         let mut out = format!(
             "runs manifest {}: {} run(s)\n",
             self.path.display(),
             self.rows.len()
         );
-        let mut all_warnings = warnings;
+        let mut read: Vec<(&ManifestRow, LoadedTable)> = Vec::new();
         for r in rows {
-            let tables = read_curve_tables(&r.logs, map, &r.opts)?;
-            for t in tables {
+            for t in read_curve_tables(&r.logs, map, &r.opts)? {
+                read.push((r, t));
+            }
+        }
+        let mut tables: Vec<LoadedTable> = read.iter().map(|(_, t)| t.clone()).collect();
+        all_warnings.extend(self.shared_warnings(&mut tables));
+        for ((r, _), t) in read.iter().zip(tables) {
+            {
                 let picked = |name: &str| {
                     t.info
                         .picked

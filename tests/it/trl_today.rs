@@ -284,7 +284,10 @@ fn a_reward_function_can_be_the_proxy_and_the_weighted_sum_is_named() {
 }
 
 /// A W&B panel export of one run with the given metrics (values from `f(step)`), plus gold.
-fn wandb(t: &TestDir, name: &str, metrics: &[(&str, fn(f64) -> f64)]) {
+/// A metric of a W&B export: its key and its value at each step.
+type Metric<'a> = (&'a str, fn(f64) -> f64);
+
+fn wandb(t: &TestDir, name: &str, metrics: &[Metric]) {
     let mut s = String::from("Step");
     for (m, _) in metrics {
         s.push_str(&format!(",run-a - {m}"));

@@ -103,14 +103,14 @@ for k, pts in tags.items():
 
 # 2. Three runs, one proxy RM size each, one gold file with a run column (the natural layout),
 #    and the manifest.
-RUNS = [("rm125m", 1.25e8, 0.55, 0.25, 0.611), ("rm350m", 3.5e8, 0.5, 0.2, 0.528),
-        ("rm1b3", 1.3e9, 0.45, 0.15, 0.553)]
+RUNS = [("rm125m", "1.25e8", 0.55, 0.25, 0.611), ("rm350m", "3.5e8", 0.5, 0.2, 0.528),
+        ("rm1b3", "1.3e9", 0.45, 0.15, 0.553)]
 gold = ["run,step,gold"]
 manifest = ["log,run,rm_params,gold_from"]
 for name, size, a, b, offset in RUNS:
     write("three/%s/trainer_state.json" % name, state(grpo_history(RATE, 1.0)))
     for step in [0] + list(range(20, 201, 20)):
         gold.append("%s,%d,%r" % (name, step, offset + rl(kl_seq_at(step, RATE), a, b)))
-    manifest.append("%s/trainer_state.json,%s,%r,gold.csv" % (name, name, size))
+    manifest.append("%s/trainer_state.json,%s,%s,gold.csv" % (name, name, size))
 write("three/gold.csv", "\n".join(gold) + "\n")
 write("three/runs.csv", "\n".join(manifest) + "\n")
