@@ -223,6 +223,7 @@ pub struct LogArgs {
         long,
         value_name = "N",
         allow_negative_numbers = true,
+        value_parser = one_rm_size,
         help_heading = "Run metadata (flags win over the sidecar)"
     )]
     pub rm_params: Option<f64>,
@@ -257,6 +258,18 @@ pub struct LogArgs {
         help_heading = "Run metadata (flags win over the sidecar)"
     )]
     pub run: Option<String>,
+}
+
+/// `--rm-params` of a log: one number; a list points at the runs manifest.
+fn one_rm_size(s: &str) -> Result<f64, String> {
+    if s.contains(',') {
+        return Err(format!(
+            "'{s}' is a list: --rm-params gives the size of one log's proxy RM; for several runs, one size each, list the logs in a runs manifest (--runs runs.csv with columns log,run,rm_params)"
+        ));
+    }
+    s.trim()
+        .parse::<f64>()
+        .map_err(|e| format!("'{s}' is not a number: {e}"))
 }
 
 impl LogArgs {

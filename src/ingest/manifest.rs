@@ -17,11 +17,29 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::adapters::{LoadedTable, gold_join, read_curve_tables, wandb};
+use super::adapters::{LoadedTable, gold_join, kl_units, read_curve_tables, wandb};
 use super::{ColumnMap, KlUnit, LogFormat, LogOptions};
 use crate::error::{Error, Result};
 use crate::format::fmt_num;
 use crate::schema::Method;
+
+/// Reads Curves inputs of any format and, with `opts.runs`, every run of the runs manifest:
+/// one canonical table per input (per run), of one KL unit.
+pub fn read_all_curve_tables(
+    paths: &[PathBuf],
+    map: &ColumnMap,
+    opts: &LogOptions,
+) -> Result<Vec<LoadedTable>> {
+    let mut tables = Vec::new();
+    if let Some(runs) = &opts.runs {
+        tables.extend(read(runs, opts)?.read_tables(map)?);
+    }
+    if !paths.is_empty() || tables.is_empty() {
+        tables.extend(read_curve_tables(paths, map, opts)?);
+    }
+    kl_units::check_same_unit(&tables)?;
+    Ok(tables)
+}
 
 /// The columns a manifest may have (`log` is required).
 pub const COLUMNS: &[&str] = &[

@@ -340,3 +340,71 @@ fn an_output_may_not_replace_the_manifest_or_its_logs() {
         std::fs::read(Path::new(THREE).join("gold.csv")).unwrap()
     );
 }
+
+#[test]
+fn each_run_of_one_wandb_export_can_have_its_own_row() {
+    let t = TestDir::new();
+    std::fs::copy(
+        Path::new(THREE).join("../../wandb/export.csv"),
+        t.path("export.csv"),
+    )
+    .unwrap();
+    t.write(
+        "runs.csv",
+        "log,run,rm_params,kl_penalty,gold_key\n\
+         export.csv,ppo - seed 1,1e8,0,eval/gold\n\
+         export.csv,ppo-b,2e9,0.1,eval/gold\n",
+    );
+    ok(&t, &["convert", "--runs", "runs.csv", "--out", "c.csv"]);
+    let table = rows(&t.path("c.csv"));
+    let of = |run: &str| -> Vec<&BTreeMap<String, String>> {
+        table.iter().filter(|r| r["run"] == run).collect()
+    };
+    assert!(!of("ppo - seed 1").is_empty() && !of("ppo-b").is_empty());
+    let size = |r: &&BTreeMap<String, String>| r["rm_params"].parse::<f64>().unwrap();
+    assert!(
+        of("ppo - seed 1").iter().all(|r| size(r) == 1e8),
+        "{table:?}"
+    );
+    assert!(of("ppo-b").iter().all(|r| size(r) == 2e9), "{table:?}");
+    assert_eq!(
+        of("ppo - seed 1").len() + of("ppo-b").len(),
+        table.len(),
+        "no other rows"
+    );
+    // A run the export does not have is named.
+    t.write(
+        "runs2.csv",
+        "log,run,rm_params,gold_key\nexport.csv,ppo-c,1e8,eval/gold\n",
+    );
+    let (code, _, stderr) = run(&t, &["convert", "--runs", "runs2.csv", "--out", "d.csv"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "names run 'ppo-c', which this log does not have (its runs: ppo - seed 1, ppo-b)"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_list_of_rm_sizes_points_at_the_manifest() {
+    let t = TestDir::new();
+    three(&t);
+    let (code, _, stderr) = run(
+        &t,
+        &[
+            "fit",
+            "rm125m/trainer_state.json",
+            "--rm-params",
+            "1.25e8,3.5e8,1.3e9",
+            "--out",
+            "f.json",
+        ],
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("is a list") && stderr.contains("--runs runs.csv"),
+        "{stderr}"
+    );
+}

@@ -172,6 +172,8 @@ pub fn resolve_format(path: &Path, opts: &LogOptions) -> Result<Detection> {
 
 /// Reads Curves inputs of any format into canonical tables, one per input (TensorBoard files
 /// are merged into one). Refuses mixed KL units and best-of-n dumps (Samples, not Curves).
+/// `opts.runs` (the runs manifest) is read by [`crate::ingest::manifest::read_curve_tables`],
+/// which calls this for each of its rows.
 pub fn read_curve_tables(
     paths: &[PathBuf],
     map: &ColumnMap,
@@ -179,10 +181,6 @@ pub fn read_curve_tables(
 ) -> Result<Vec<LoadedTable>> {
     meta::check_flags(&opts.meta)?;
     let mut tables = Vec::new();
-    if let Some(runs) = &opts.runs {
-        let manifest = super::manifest::read(runs, opts)?;
-        tables.extend(manifest.read_tables(map)?);
-    }
     let mut tensorboard: Vec<(PathBuf, Detection)> = Vec::new();
     for path in paths {
         let det = resolve_format(path, opts)?;

@@ -110,7 +110,8 @@ pub fn convert(
     }
     pick_keys(&mut info, &log, &lk);
     note_proxy_candidates(&mut info, &log, &lk);
-    let points = merge_steps(records.points, lk.step.as_deref(), &mut info);
+    let points = manifest_run(records.points, &log)?;
+    let points = merge_steps(points, lk.step.as_deref(), &mut info);
     let sidecar = load_sidecar(&log, &mut info)?;
     let mut unit_reason = None;
     let read = read_rows(&log, &lk, &points, sidecar.as_ref(), &mut unit_reason)?;
@@ -310,4 +311,35 @@ fn note_proxy_candidates(info: &mut LogInfo, log: &Log, lk: &LogKeys) {
             funcs[0]
         ));
     }
+}
+
+/// In a runs manifest, a row that names a run of a log holding several named runs (a W&B or
+/// TensorBoard export) takes only that run's points, so that each run of one export can have
+/// its own row and metadata.
+fn manifest_run(points: Vec<super::LogPoint>, log: &Log) -> Result<Vec<super::LogPoint>> {
+    let Some(run) = log.opts.meta.run.as_deref() else {
+        return Ok(points);
+    };
+    if !log.opts.from_manifest || points.iter().all(|p| p.run.is_none()) {
+        return Ok(points);
+    }
+    let mut runs: Vec<&str> = Vec::new();
+    for p in &points {
+        if let Some(r) = p.run.as_deref()
+            && !runs.contains(&r)
+        {
+            runs.push(r);
+        }
+    }
+    if !runs.contains(&run) {
+        return Err(Error::Usage(format!(
+            "{}: the runs manifest names run '{run}', which this log does not have (its runs: {})",
+            log.source,
+            runs.join(", ")
+        )));
+    }
+    Ok(points
+        .into_iter()
+        .filter(|p| p.run.as_deref() == Some(run))
+        .collect())
 }
