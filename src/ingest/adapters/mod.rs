@@ -172,7 +172,7 @@ pub fn resolve_format(path: &Path, opts: &LogOptions) -> Result<Detection> {
 
 /// Reads Curves inputs of any format into canonical tables, one per input (TensorBoard files
 /// are merged into one). Refuses mixed KL units and best-of-n dumps (Samples, not Curves).
-/// `opts.runs` (the runs manifest) is read by [`crate::ingest::manifest::read_curve_tables`],
+/// `opts.runs` (the runs manifest) is read by `ingest::manifest::read_all_curve_tables`,
 /// which calls this for each of its rows.
 pub fn read_curve_tables(
     paths: &[PathBuf],
