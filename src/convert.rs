@@ -190,7 +190,7 @@ pub fn convert(
         }
     } else {
         let map = ColumnMap::parse(map_args, CURVES)?;
-        let tables = adapters::read_curve_tables(inputs, &map, opts)?;
+        let tables = crate::ingest::manifest::read_all_curve_tables(inputs, &map, opts)?;
         let mut warnings = Vec::new();
         let mut notes = Vec::new();
         for t in &tables {

@@ -560,7 +560,7 @@ pub fn read_curves(
     map: &ColumnMap,
     logs: &LogOptions,
 ) -> Result<(Vec<Curve>, Vec<String>)> {
-    let tables = crate::ingest::adapters::read_curve_tables(paths, map, logs)?;
+    let tables = crate::ingest::manifest::read_all_curve_tables(paths, map, logs)?;
     let mut warnings = Vec::new();
     let mut all: Vec<Curve> = Vec::new();
     let mut origin: std::collections::BTreeMap<CurveKey, String> = Default::default();

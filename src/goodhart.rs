@@ -427,6 +427,17 @@ fn fits_decomposition(
     })
 }
 
+/// Whether a curve has a KL = 0 point with a gold and one with a proxy score: the baseline that
+/// both gains are measured from. Without it the decomposition is not computed.
+pub fn has_baseline(c: &Curve) -> bool {
+    let zero = |i: &usize| c.kl[*i] == 0.0;
+    let proxy_zero = c
+        .proxy
+        .as_ref()
+        .is_some_and(|p| (0..c.kl.len()).filter(zero).any(|i| p[i].is_some()));
+    proxy_zero && (0..c.kl.len()).any(|i| zero(&i))
+}
+
 /// The decomposition of every curve that has converged gold and proxy fits of the same
 /// two-parameter linear form (`bon`, `rl`, `rl-log1p`), in the order of `curves`: for each
 /// curve the raw decomposition, followed by the standardised one when `refs` has a reference
@@ -443,7 +454,8 @@ fn fits_decomposition(
 /// errors are conservative (but no wider than the fits' own intervals allow).
 ///
 /// The oracle (best-of-n curves whose reference has samples) is the reference's oracle curve,
-/// linear in d between its n values, at each KL up to its largest.
+/// linear in d between its n values, at each KL up to its largest. A curve without a KL = 0
+/// point that has a proxy score ([`has_baseline`]) is not decomposed.
 pub fn from_fits(curves: &[Curve], fits: &[FitRecord], refs: &[Reference]) -> Vec<Decomposition> {
     let mut out = Vec::new();
     for c in curves {
@@ -471,6 +483,9 @@ pub fn from_fits(curves: &[Curve], fits: &[FitRecord], refs: &[Reference]) -> Ve
         let Some(proxy) = c.proxy.as_ref() else {
             continue;
         };
+        if !has_baseline(c) {
+            continue;
+        }
         let observed: Vec<(f64, f64, f64)> = (0..c.kl.len())
             .filter_map(|i| Some((c.kl[i], proxy[i]?, c.gold[i])))
             .collect();
@@ -1070,6 +1085,22 @@ pub fn decompose(
         .map(|d| d.key)
         .collect();
     let mut warnings = Vec::new();
+    let no_baseline: Vec<CurveKey> = curves
+        .iter()
+        .filter(|c| c.proxy.is_some() && !has_baseline(c))
+        .filter(|c| {
+            doc.fits
+                .iter()
+                .any(|r| r.target == Target::Proxy && r.key() == c.key)
+        })
+        .map(|c| c.key)
+        .collect();
+    if !no_baseline.is_empty() {
+        warnings.push(format!(
+            "no Goodhart decomposition of {}: no KL = 0 point with both a gold and a proxy score to measure the gains from",
+            curve_list(&no_baseline)
+        ));
+    }
     if !raw_only.is_empty() {
         warnings.push(format!(
             "Goodhart decomposition of {} in raw units only: no initial-policy reference to standardise proxy and gold by, so 'regressional' mixes the Goodhart effect with the ratio of the two scales (give --reference SAMPLES or --reference proxy_sd=X,gold_sd=Y; --reference none if the proxy is already on the gold scale)",

@@ -197,6 +197,12 @@ pub struct LogArgs {
         help_heading = "Gold join"
     )]
     pub join_tolerance: f64,
+    /// A runs manifest (CSV): one row per log with its run id, rm_params and other metadata
+    /// (columns log, run, method, rm_params, kl_penalty, policy_params, rm_data, kl_unit, format,
+    /// gold_from, kl_key, proxy_key, gold_key, step_key, length_key; paths relative to the
+    /// manifest's folder). A gold file with a `run` column is joined by run and step.
+    #[arg(long, value_name = "FILE", help_heading = "Gold join")]
+    pub runs: Option<PathBuf>,
     /// Sidecar JSON with the run's metadata (default: the log file name plus .goodhart.json, when that file exists).
     #[arg(
         long,
@@ -217,6 +223,7 @@ pub struct LogArgs {
         long,
         value_name = "N",
         allow_negative_numbers = true,
+        value_parser = one_rm_size,
         help_heading = "Run metadata (flags win over the sidecar)"
     )]
     pub rm_params: Option<f64>,
@@ -251,6 +258,18 @@ pub struct LogArgs {
         help_heading = "Run metadata (flags win over the sidecar)"
     )]
     pub run: Option<String>,
+}
+
+/// `--rm-params` of a log: one number; a list points at the runs manifest.
+fn one_rm_size(s: &str) -> Result<f64, String> {
+    if s.contains(',') {
+        return Err(format!(
+            "'{s}' is a list: --rm-params gives the size of one log's proxy RM; for several runs, one size each, list the logs in a runs manifest (--runs runs.csv with columns log,run,rm_params)"
+        ));
+    }
+    s.trim()
+        .parse::<f64>()
+        .map_err(|e| format!("'{s}' is not a number: {e}"))
 }
 
 impl LogArgs {
@@ -305,6 +324,8 @@ impl LogArgs {
             meta_file: self.meta.clone(),
             gold_from: self.gold_from.clone(),
             join_tolerance: self.join_tolerance,
+            runs: self.runs.clone(),
+            from_manifest: false,
         })
     }
 }
@@ -314,7 +335,7 @@ impl LogArgs {
 pub struct ConvertArgs {
     /// Input logs (any --format; TensorBoard log folders, event files or CSV exports are merged
     /// by run and step).
-    #[arg(required = true)]
+    #[arg(required_unless_present = "runs")]
     pub inputs: Vec<PathBuf>,
     /// The canonical table: Curves, or Samples for best-of-n dumps (.csv, .parquet,
     /// .ndjson/.jsonl, or - for CSV on stdout).
@@ -558,7 +579,7 @@ pub struct LawArgs {
 pub struct InspectArgs {
     /// A Curves table (.csv, .parquet, .ndjson, .jsonl), a trainer log (a TensorBoard log
     /// folder too) or a best-of-n dump (several files only for the TensorBoard files of one log).
-    #[arg(required = true)]
+    #[arg(required_unless_present = "runs")]
     pub files: Vec<PathBuf>,
     /// Rename a column: --map source=canonical (repeatable).
     #[arg(long = "map", value_name = "SOURCE=CANONICAL")]
@@ -623,8 +644,8 @@ pub enum WeightsArg {
 
 #[derive(Debug, Args)]
 pub struct FitArgs {
-    /// Curves tables (.csv, .parquet, .ndjson, .jsonl).
-    #[arg(required = true)]
+    /// Curves tables (.csv, .parquet, .ndjson, .jsonl) or trainer logs (see --format, --runs).
+    #[arg(required_unless_present = "runs")]
     pub curves: Vec<PathBuf>,
     /// The fits JSON (- for stdout).
     #[arg(long)]
@@ -711,8 +732,8 @@ pub struct ScaleArgs {
     #[arg(long, value_enum, default_value_t = ByArg::RmParams)]
     pub by: ByArg,
     /// Also fit alpha(N) = a0 + a1*log10 N, beta(N) = b0 + b1*log10 N jointly over all curves of
-    /// a method (needs the points: --curves).
-    #[arg(long, requires = "curves")]
+    /// a method (needs the points: --curves or --runs).
+    #[arg(long)]
     pub joint: bool,
     /// The Curves tables the fits came from (for --joint).
     #[arg(long, num_args = 1..)]
@@ -775,8 +796,8 @@ pub struct PredictArgs {
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// Curves tables (.csv, .parquet, .ndjson, .jsonl, or a log format: see --format).
-    #[arg(required = true)]
+    /// Curves tables (.csv, .parquet, .ndjson, .jsonl, or a log format: see --format, --runs).
+    #[arg(required_unless_present = "runs")]
     pub curves: Vec<PathBuf>,
     /// Best-of-n Samples tables or dumps (repeatable): adds the decomposition from samples
     /// (--rm-params for files without an rm_params column).

@@ -18,6 +18,15 @@ pub fn inspect(a: &InspectArgs, quiet: bool) -> Result<()> {
         Some(LogFormat::BonJson) => ColumnMap::default(),
         _ => ColumnMap::parse(&a.map, CURVES)?,
     };
+    if let Some(runs) = &opts.runs {
+        if !a.files.is_empty() {
+            return Err(Error::Usage(
+                "inspect either files or a runs manifest (--runs), not both".to_string(),
+            ));
+        }
+        let plan = crate::ingest::manifest::read(runs, &opts)?.plan(&map)?;
+        return print_out(quiet, &plan);
+    }
     let report = crate::inspect::inspect_logs(&a.files, &map, &a.map, &opts)?;
     print_out(quiet, &report.to_string())?;
     if report.is_fittable() {
@@ -34,6 +43,11 @@ pub fn inspect(a: &InspectArgs, quiet: bool) -> Result<()> {
 /// Runs a parsed `goodhart bon` command line.
 pub fn bon(a: &BonArgs, quiet: bool) -> Result<()> {
     ensure_not_input(&a.out, &a.samples)?;
+    if a.log.runs.is_some() {
+        return Err(Error::Usage(
+            "--runs lists trainer logs (curves); goodhart bon reads best-of-n samples: give the samples files".to_string(),
+        ));
+    }
     let opts = BonOptions {
         n: (!a.n.is_empty()).then(|| a.n.clone()),
         bootstrap: a.bootstrap,
@@ -74,6 +88,7 @@ pub fn bon(a: &BonArgs, quiet: bool) -> Result<()> {
 /// Runs a parsed `goodhart convert` command line.
 pub fn convert(a: &ConvertArgs, quiet: bool) -> Result<()> {
     let opts = a.log.options()?;
+    ensure_not_input(&a.out, &super::manifest_inputs(&opts)?)?;
     let s = crate::convert::convert(&a.inputs, &a.out, &a.map, &opts)?;
     print_all(quiet, "warning", &s.warnings);
     print_all(quiet, "note", &s.notes);

@@ -228,14 +228,16 @@ pub fn reference_coverage(
 pub fn command(a: &FitArgs, quiet: bool) -> Result<()> {
     let map = ColumnMap::parse(&a.map, CURVES)?;
     let opts = fit_options(a)?;
-    ensure_not_input(&a.out, &a.curves)?;
+    let logs = a.log.options()?;
+    let mut inputs = a.curves.clone();
+    inputs.extend(super::manifest_inputs(&logs)?);
+    ensure_not_input(&a.out, &inputs)?;
     if let Some(csv) = &a.csv {
-        ensure_not_input(csv, &a.curves)?;
+        ensure_not_input(csv, &inputs)?;
     }
     // Create the outputs first, so that a bad path fails before any work.
     let out = Sink::create(&a.out)?;
     let csv = a.csv.as_deref().map(Sink::create).transpose()?;
-    let logs = a.log.options()?;
     let (reference, ref_notes) = reference_choice(&a.reference, &logs)?;
     let (curves, read_warnings) = read_curves(&a.curves, &map, &logs)?;
     print_all(quiet, "warning", &read_warnings);

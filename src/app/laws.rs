@@ -19,8 +19,21 @@ pub fn scale(a: &ScaleArgs, quiet: bool) -> Result<()> {
         ByArg::RmData => SizeKey::RmData,
         ByArg::PolicyParams => SizeKey::PolicyParams,
     };
+    let logs = a.log.options()?;
+    if a.joint && a.curves.is_empty() && logs.runs.is_none() {
+        return Err(crate::Error::Usage(
+            "--joint needs the points the fits came from: give --curves FILES or --runs MANIFEST"
+                .to_string(),
+        ));
+    }
+    if !a.joint && (!a.curves.is_empty() || logs.runs.is_some()) {
+        return Err(crate::Error::Usage(
+            "--curves and --runs give the points of --joint, which is not given".to_string(),
+        ));
+    }
     let mut inputs = vec![a.fits.clone()];
     inputs.extend(a.curves.iter().cloned());
+    inputs.extend(super::manifest_inputs(&logs)?);
     ensure_not_input(&a.out, &inputs)?;
     let map = ColumnMap::parse(&a.map, CURVES)?;
     // Create the output first, so that a bad path fails before any work.
@@ -28,7 +41,7 @@ pub fn scale(a: &ScaleArgs, quiet: bool) -> Result<()> {
     let fits = FitsDocument::read(&a.fits)?;
     let mut doc = scale_fits(&fits, &ScaleOptions { by })?;
     if a.joint {
-        let (curves, warnings) = crate::curves::read_curves(&a.curves, &map, &a.log.options()?)?;
+        let (curves, warnings) = crate::curves::read_curves(&a.curves, &map, &logs)?;
         print_all(quiet, "warning", &warnings);
         let (joint, laws) = joint::joint_fits(&curves, by)?;
         doc.joint = joint;

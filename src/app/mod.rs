@@ -59,3 +59,11 @@ fn print_out(quiet: bool, text: &str) -> Result<()> {
 
 pub use crate::output::ensure_not_input;
 pub use data::law_spec;
+
+/// The files a runs manifest (`--runs`) names, itself included: inputs no output may replace.
+fn manifest_inputs(logs: &crate::ingest::LogOptions) -> Result<Vec<std::path::PathBuf>> {
+    match &logs.runs {
+        Some(r) => Ok(crate::ingest::manifest::read(r, logs)?.inputs()),
+        None => Ok(Vec::new()),
+    }
+}

@@ -110,4 +110,9 @@ pub struct LogOptions {
     /// `--join-tolerance`: a gold evaluation at step g takes the log's nearest step s <= g
     /// with g - s <= tolerance (0: exact match only).
     pub join_tolerance: f64,
+    /// `--runs FILE`: a runs manifest, one log per row with its run and metadata.
+    pub runs: Option<PathBuf>,
+    /// Set for the logs of a runs manifest: gold rows of the manifest's other runs are
+    /// accounted for once, by the manifest, not per log.
+    pub from_manifest: bool,
 }

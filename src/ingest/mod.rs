@@ -6,6 +6,7 @@
 pub mod adapters;
 mod csv_reader;
 pub mod logs;
+pub mod manifest;
 mod ndjson_reader;
 mod panic_guard;
 mod parquet_reader;

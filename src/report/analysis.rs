@@ -183,10 +183,15 @@ pub fn analyse_with(
     };
     let mut decompositions = from_fits(curves, &fits.fits, &refs);
     if decompositions.is_empty() {
-        notes.push(
-            "no decomposition from coefficients: no curve has converged gold and proxy fits of the same form"
-                .to_string(),
-        );
+        let why = if curves
+            .iter()
+            .any(|c| c.proxy.is_some() && !crate::goodhart::has_baseline(c))
+        {
+            "no curve has converged gold and proxy fits of the same form and a KL = 0 point with both scores"
+        } else {
+            "no curve has converged gold and proxy fits of the same form"
+        };
+        notes.push(format!("no decomposition from coefficients: {why}"));
     } else if decompositions
         .iter()
         .any(|d| d.units == Units::Standardised)

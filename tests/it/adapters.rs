@@ -279,7 +279,7 @@ fn grpo_token_kl_is_converted_with_a_length_key() {
 }
 
 #[test]
-fn grpo_token_kl_without_length_stays_per_token_with_a_warning() {
+fn grpo_token_kl_is_converted_with_the_logged_length_by_default() {
     let t = TestDir::new();
     copy(&t, &["trl_grpo/trainer_state.json"]);
     let (_, stderr) = ok(
@@ -296,8 +296,46 @@ fn grpo_token_kl_without_length_stays_per_token_with_a_warning() {
         ],
     );
     assert!(
-        stderr.contains("'kl' is per-token KL and is fitted as such")
-            && stderr.contains("--length-key completions/mean_length"),
+        stderr.contains("converted to per-sequence KL as kl x 'completions/mean_length'"),
+        "{stderr}"
+    );
+    let (header, rows) = csv(&t, "c.csv");
+    let steps = nums(&col(&header, &rows, "step"));
+    let kl = nums(&col(&header, &rows, "kl"));
+    for i in 0..rows.len() {
+        // The fixture's per-sequence KL is 0.04 x step (per token: / 50 tokens).
+        assert!(close(kl[i], 0.04 * steps[i]), "{} {}", kl[i], steps[i]);
+    }
+}
+
+/// The GRPO fixture without its `completions/mean_length` key.
+fn grpo_without_length(t: &TestDir, name: &str) {
+    let text =
+        std::fs::read_to_string(Path::new(DATA).join("trl_grpo/trainer_state.json")).unwrap();
+    let cut = text.replace("\"completions/mean_length\": 50.0,", "");
+    assert_ne!(cut, text);
+    t.write(name, cut);
+}
+
+#[test]
+fn grpo_token_kl_without_length_stays_per_token_with_a_warning() {
+    let t = TestDir::new();
+    grpo_without_length(&t, "trainer_state.json");
+    let (_, stderr) = ok(
+        &t,
+        &[
+            "convert",
+            "trainer_state.json",
+            "--gold-key",
+            "eval_gold",
+            "--rm-params",
+            "1e8",
+            "--out",
+            "c.csv",
+        ],
+    );
+    assert!(
+        stderr.contains("it is fitted in nats per token (give --length-key KEY to convert)"),
         "{stderr}"
     );
     let (header, rows) = csv(&t, "c.csv");
@@ -312,11 +350,7 @@ fn grpo_token_kl_without_length_stays_per_token_with_a_warning() {
 fn mixed_kl_units_are_refused_naming_the_inputs() {
     let t = TestDir::new();
     copy(&t, &["trl_ppo/trainer_state.json", "trl_ppo/gold.csv"]);
-    std::fs::copy(
-        Path::new(DATA).join("trl_grpo/trainer_state.json"),
-        t.path("grpo.json"),
-    )
-    .unwrap();
+    grpo_without_length(&t, "grpo.json");
     ok(
         &t,
         &[
@@ -345,8 +379,8 @@ fn mixed_kl_units_are_refused_naming_the_inputs() {
         ],
         &[
             "KL units differ",
-            "ppo.csv: KL per sequence",
-            "grpo.json: KL per token",
+            "ppo.csv: KL in nats per sequence",
+            "grpo.json: KL in nats per token",
         ],
     );
     // Within one log: runs declared with different units in the sidecar.
@@ -730,7 +764,7 @@ fn inspect_explains_every_detection() {
                 "kl            <- objective/kl",
                 "proxy         <- objective/scores",
                 "gold          <- 'gold' of gold.csv (--gold-from, joined on 'step')",
-                "KL unit: per sequence",
+                "KL unit: nats per sequence",
             ],
         ),
         (
@@ -770,8 +804,8 @@ fn inspect_explains_every_detection() {
             ],
             &[
                 "format:  verl (detected: JSON Lines whose records are {\"step\": .., \"data\": {..}}",
-                "kl            <- actor/kl_loss",
-                "KL unit: per token (not converted)",
+                "kl            <- actor/kl_loss x response_length/mean",
+                "KL unit: nats per sequence (per-token KL x mean response length)",
             ],
         ),
         (

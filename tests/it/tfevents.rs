@@ -142,6 +142,13 @@ fn event_folder_gives_the_same_curves_table_as_the_ui_csv_export() {
     let mut per_run: BTreeMap<String, usize> = BTreeMap::new();
     for r in &rows {
         let (run, step) = (r[5].clone(), num(&r[6]) as i64);
+        *per_run.entry(run.clone()).or_default() += 1;
+        if step == 0 {
+            // The gold row before TRL's first log is the KL = 0 baseline: no proxy there.
+            assert_eq!((num(&r[2]), r[4].as_str()), (0.0, ""), "baseline of {run}");
+            assert_eq!(num(&r[3]), gold[&(run.clone(), 0)]);
+            continue;
+        }
         let kl_tok = latest(&run, "train_kl")[&step];
         let len = latest(&run, "train_completions_mean_length")[&step];
         assert_eq!(num(&r[2]), kl_tok * len, "kl of {run} at step {step}");
@@ -153,12 +160,11 @@ fn event_folder_gives_the_same_curves_table_as_the_ui_csv_export() {
         );
         let rm = if run == "rm125m" { 1.25e8 } else { 3.5e8 };
         assert_eq!(num(&r[1]), rm);
-        *per_run.entry(run).or_default() += 1;
     }
-    // Gold every 20 steps from 20 to 200 (step 0 is before TRL's first log).
+    // Gold every 20 steps from 20 to 200, and at step 0 (before TRL's first log: the baseline).
     assert_eq!(
         per_run,
-        BTreeMap::from([("rm125m".to_string(), 10), ("rm350m".to_string(), 10)])
+        BTreeMap::from([("rm125m".to_string(), 11), ("rm350m".to_string(), 11)])
     );
 
     // The restart: step 120 of rm350m is in two event files; the export lists both values and

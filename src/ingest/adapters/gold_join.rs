@@ -150,11 +150,15 @@ pub struct LogStep {
     pub step: f64,
 }
 
-/// The result of a join: (log point index, gold row) pairs and a warning about misses.
+/// The result of a join: (log point index, gold row) pairs, where no index marks a gold
+/// evaluation before the run's first logged step (the KL = 0 baseline); warnings about misses;
+/// and the gold rows of runs the log does not have, by run.
 #[derive(Debug, Clone)]
 pub struct Joined {
-    pub pairs: Vec<(usize, GoldRow)>,
+    pub pairs: Vec<(Option<usize>, GoldRow)>,
     pub warnings: Vec<String>,
+    pub notes: Vec<String>,
+    pub other_runs: Vec<(String, usize)>,
 }
 
 fn span(steps: &[f64]) -> String {
@@ -167,7 +171,11 @@ fn span(steps: &[f64]) -> String {
     }
 }
 
-/// Joins gold evaluations to log steps (same run when the gold file has a `run` column).
+/// Joins gold evaluations to log steps. A gold file with a `run` column is joined by run and
+/// step: each log run takes only its own evaluations (a log without run names needs one, from
+/// `--run`, the sidecar or the runs manifest, unless the gold file has a single run). A gold
+/// evaluation before the first logged step of its run (step 0: TRL never logs it) is the run's
+/// KL = 0 baseline.
 pub fn join(
     log_path: &Path,
     gold_path: &Path,
@@ -175,15 +183,12 @@ pub fn join(
     gold: &GoldFile,
     tolerance: f64,
 ) -> Result<Joined> {
-    let runs: Vec<&Option<String>> = {
-        let mut r: Vec<&Option<String>> = Vec::new();
-        for s in log {
-            if !r.contains(&&s.run) {
-                r.push(&s.run);
-            }
+    let mut runs: Vec<&Option<String>> = Vec::new();
+    for s in log {
+        if !runs.contains(&&s.run) {
+            runs.push(&s.run);
         }
-        r
-    };
+    }
     if !gold.has_run && runs.len() > 1 {
         return Err(Error::Usage(format!(
             "{}: the log has {} runs but the gold file {} has no 'run' column to tell which run each evaluation belongs to",
@@ -192,24 +197,80 @@ pub fn join(
             gold_path.display()
         )));
     }
-    // A gold file's run column only tells runs apart when the log has several.
-    let by_run = gold.has_run && runs.len() > 1;
+    let mut gold_runs: Vec<&str> = Vec::new();
+    for g in &gold.rows {
+        if let Some(r) = &g.run
+            && !gold_runs.contains(&r.as_str())
+        {
+            gold_runs.push(r);
+        }
+    }
+    let mut notes = Vec::new();
+    // The run a gold row must name to be joined to a log step of run `r`.
+    let mut alias: Option<String> = None;
+    if gold.has_run && runs.iter().any(|r| r.is_none()) {
+        match gold_runs.as_slice() {
+            [only] => {
+                alias = Some(only.to_string());
+                notes.push(format!(
+                    "{}: the log names no run; the gold file's only run '{only}' is joined to it",
+                    log_path.display()
+                ));
+            }
+            _ => {
+                let shown: Vec<&str> = gold_runs.iter().take(5).copied().collect();
+                let more = if gold_runs.len() > 5 { ", ..." } else { "" };
+                return Err(Error::Usage(format!(
+                    "{}: the gold file {} has a 'run' column with {} runs ({}{more}) but the log names no run, so its evaluations cannot be told apart: give --run NAME (or \"run\" in the sidecar, or list the log in a runs manifest, --runs) to join only that run's evaluations",
+                    log_path.display(),
+                    gold_path.display(),
+                    gold_runs.len(),
+                    shown.join(", ")
+                )));
+            }
+        }
+    }
+    let run_of = |s: &LogStep| -> Option<String> { s.run.clone().or_else(|| alias.clone()) };
+    let matches = |s: &LogStep, g: &GoldRow| !gold.has_run || g.run.is_none() || run_of(s) == g.run;
     let mut pairs = Vec::new();
     let mut missed: Vec<f64> = Vec::new();
+    let mut baselines: Vec<f64> = Vec::new();
+    let mut first_logged = f64::NAN;
+    let mut other_runs: Vec<(String, usize)> = Vec::new();
     for g in &gold.rows {
-        let best = log
+        let own: Vec<&LogStep> = log.iter().filter(|s| matches(s, g)).collect();
+        if own.is_empty() {
+            let r = g.run.clone().unwrap_or_default();
+            match other_runs.iter_mut().find(|(x, _)| *x == r) {
+                Some((_, n)) => *n += 1,
+                None => other_runs.push((r, 1)),
+            }
+            continue;
+        }
+        let first = own.iter().map(|s| s.step).fold(f64::INFINITY, f64::min);
+        if g.step < first {
+            baselines.push(g.step);
+            first_logged = first;
+            pairs.push((None, g.clone()));
+            continue;
+        }
+        let best = own
             .iter()
-            .filter(|s| !by_run || s.run == g.run)
             .filter(|s| s.step <= g.step && g.step - s.step <= tolerance)
             .max_by(|a, b| a.step.total_cmp(&b.step));
         match best {
-            Some(s) => pairs.push((s.index, g.clone())),
+            Some(s) => pairs.push((Some(s.index), g.clone())),
             None => missed.push(g.step),
         }
     }
-    if pairs.is_empty() {
+    if !pairs.iter().any(|(i, _)| i.is_some()) {
         let log_steps: Vec<f64> = log.iter().map(|s| s.step).collect();
-        let gold_steps: Vec<f64> = gold.rows.iter().map(|g| g.step).collect();
+        let gold_steps: Vec<f64> = gold
+            .rows
+            .iter()
+            .filter(|g| log.iter().any(|s| matches(s, g)))
+            .map(|g| g.step)
+            .collect();
         return Err(Error::NoJoinOverlap {
             log: log_path.to_path_buf(),
             gold: gold_path.to_path_buf(),
@@ -219,6 +280,7 @@ pub fn join(
         });
     }
     let mut warnings = Vec::new();
+    let n_own = gold.rows.len() - other_runs.iter().map(|(_, n)| n).sum::<usize>();
     if !missed.is_empty() {
         let shown: Vec<String> = missed.iter().take(8).map(|s| fmt_num(*s)).collect();
         let more = if missed.len() > 8 { ", ..." } else { "" };
@@ -226,9 +288,20 @@ pub fn join(
             "{}: {} of {} gold evaluation(s) match no usable logged step of {} (exactly or up to --join-tolerance {} earlier) and are left out: steps {}{more}",
             gold_path.display(),
             missed.len(),
-            gold.rows.len(),
+            n_own,
             log_path.display(),
             fmt_num(tolerance),
+            shown.join(", ")
+        ));
+    }
+    if !baselines.is_empty() {
+        let shown: Vec<String> = baselines.iter().take(8).map(|s| fmt_num(*s)).collect();
+        notes.push(format!(
+            "{}: {} gold evaluation(s) before the first logged step ({}) of {}, at step {}, are the KL = 0 baseline (no proxy value there)",
+            gold_path.display(),
+            baselines.len(),
+            fmt_num(first_logged),
+            log_path.display(),
             shown.join(", ")
         ));
     }
@@ -239,5 +312,10 @@ pub fn join(
             gold.dropped_non_finite
         ));
     }
-    Ok(Joined { pairs, warnings })
+    Ok(Joined {
+        pairs,
+        warnings,
+        notes,
+        other_runs,
+    })
 }

@@ -7,22 +7,53 @@ use std::path::Path;
 use crate::error::{Error, Result};
 use crate::ingest::{KeyOptions, LogFormat};
 
-/// Default KL keys: TRL PPO (`objective/kl`, per sequence), TRL GRPO (`kl`, per token), veRL
-/// (`actor/kl_loss` with a KL loss, `critic/kl` with a KL reward penalty; both per token).
+// The trainers' logging keys, read from their current source (see also the README, "Reading the
+// logs you already have"):
+// - TRL (huggingface/trl at f2cd57710ae345ea6428ae95363267fcf38a3dc8): GRPOTrainer and
+//   RLOOTrainer (trl/trainer/grpo_trainer.py, rloo_trainer.py) log `kl` (the mean over completion
+//   tokens of the per-token KL: k3 for GRPO, k1 for RLOO, so RLOO's can be negative), `reward`
+//   (the weighted sum of the reward functions), `reward_std`, `rewards/<func>/mean` and `/std`,
+//   `completions/mean_length` (tokens), `entropy`, ...; the experimental PPOTrainer
+//   (trl/experimental/ppo/ppo_trainer.py) logs `objective/kl` (summed over the response) and
+//   `objective/scores`; the classic PPOTrainer (trl < 0.12) logged `env/reward_mean`.
+// - OpenRLHF (OpenRLHF/OpenRLHF at 3c3be6234e0cb353e76bb8019947db9dfe99fca7): `kl` (per-token
+//   masked mean, openrlhf/trainer/ppo_utils/experience_maker.py), `reward`, `return`,
+//   `response_length`, logged as `train/<key>` to W&B and TensorBoard
+//   (openrlhf/utils/logging_utils.py).
+// - veRL (volcengine/verl at b178a3cd56f58b2d502255daba591e92833930a7): `actor/kl_loss` (KL loss),
+//   `actor/reward_kl_penalty` (KL in the reward, verl/trainer/ppo/ray_trainer.py; `critic/kl` in
+//   older versions), both per-token means; `critic/score/mean`, `response_length/mean`
+//   (verl/trainer/ppo/metric_utils.py).
+
+/// Default KL keys: TRL PPO (`objective/kl`, per sequence), TRL GRPO/RLOO and OpenRLHF (`kl`,
+/// per token), veRL (`actor/kl_loss` with a KL loss, `actor/reward_kl_penalty` or, in older
+/// versions, `critic/kl` with a KL reward penalty; all per token).
 pub fn default_kl(format: LogFormat) -> &'static [&'static str] {
     match format {
-        LogFormat::Verl => &["actor/kl_loss", "critic/kl"],
+        LogFormat::Verl => &["actor/kl_loss", "actor/reward_kl_penalty", "critic/kl"],
         LogFormat::Trl => &["objective/kl", "kl"],
-        _ => &["objective/kl", "kl", "actor/kl_loss", "critic/kl"],
+        _ => &[
+            "objective/kl",
+            "kl",
+            "actor/kl_loss",
+            "actor/reward_kl_penalty",
+            "critic/kl",
+        ],
     }
 }
 
-/// Default proxy-score keys: TRL PPO `objective/scores`, GRPO `reward`, veRL `critic/score/mean`.
+/// Default proxy-score keys: TRL PPO `objective/scores`, TRL's classic PPOTrainer
+/// `env/reward_mean`, GRPO/RLOO and OpenRLHF `reward`, veRL `critic/score/mean`.
 pub fn default_proxy(format: LogFormat) -> &'static [&'static str] {
     match format {
         LogFormat::Verl => &["critic/score/mean"],
-        LogFormat::Trl => &["objective/scores", "reward"],
-        _ => &["objective/scores", "reward", "critic/score/mean"],
+        LogFormat::Trl => &["objective/scores", "env/reward_mean", "reward"],
+        _ => &[
+            "objective/scores",
+            "env/reward_mean",
+            "reward",
+            "critic/score/mean",
+        ],
     }
 }
 
@@ -37,16 +68,36 @@ pub fn default_step(format: LogFormat) -> &'static [&'static str] {
 /// Default gold keys of a `--gold-from` file.
 pub const DEFAULT_GOLD: &[&str] = &["gold", "gold_score", "gold/mean"];
 
-/// Response-length keys that exist in common trainers (suggested, never used unasked).
-pub const LENGTH_HINTS: &[&str] = &[
+/// Mean response-length keys (tokens), in order of preference: TRL GRPO/RLOO, veRL, OpenRLHF,
+/// older TRL GRPO. A per-token KL is multiplied by the first one the log has, unless
+/// `--length-key` names another.
+pub const LENGTH_KEYS: &[&str] = &[
     "completions/mean_length",
-    "completion_length",
     "response_length/mean",
-    "tokens/responses_len_mean",
+    "response_length",
+    "completion_length",
 ];
 
+/// The per-reward-function means of TRL's GRPO and RLOO trainers (`rewards/<func>/mean`, with
+/// or without the `train/` prefix; TensorBoard's `rewards_<func>_mean` too), in log order.
+pub fn reward_function_means(available: &[String]) -> Vec<String> {
+    available
+        .iter()
+        .filter(|k| {
+            let k = k.trim();
+            let k = k
+                .strip_prefix("train/")
+                .or_else(|| k.strip_prefix("train_"))
+                .unwrap_or(k);
+            (k.starts_with("rewards/") && k.ends_with("/mean"))
+                || (k.starts_with("rewards_") && k.ends_with("_mean"))
+        })
+        .cloned()
+        .collect()
+}
+
 /// A key without the reporting prefix, with `/` and `_` alike, in lower case.
-fn normal(key: &str) -> String {
+pub fn normal(key: &str) -> String {
     let k = key.trim();
     let k = k
         .strip_prefix("train/")
@@ -68,7 +119,7 @@ pub fn wanted(format: LogFormat, keys: &KeyOptions) -> Vec<String> {
         .flatten()
         .cloned()
         .collect();
-    for list in [default_kl(format), default_proxy(format), LENGTH_HINTS] {
+    for list in [default_kl(format), default_proxy(format), LENGTH_KEYS] {
         v.extend(list.iter().map(|s| s.to_string()));
     }
     v

@@ -7,7 +7,7 @@
 use crate::error::{Error, Result};
 use crate::ingest::{KlUnit, LogFormat};
 
-use super::LoadedTable;
+use super::{LoadedTable, keys};
 
 /// What the `kl` column of a converted table holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,9 +23,11 @@ pub enum UnitTag {
 impl UnitTag {
     pub fn describe(self) -> &'static str {
         match self {
-            UnitTag::Sequence => "per sequence",
-            UnitTag::SequenceFromTokens => "per sequence (per-token KL x mean response length)",
-            UnitTag::Token => "per token (not converted)",
+            UnitTag::Sequence => "nats per sequence",
+            UnitTag::SequenceFromTokens => {
+                "nats per sequence (per-token KL x mean response length)"
+            }
+            UnitTag::Token => "nats per token (not converted: no response-length key)",
         }
     }
 
@@ -37,12 +39,82 @@ impl UnitTag {
     }
 }
 
-/// The unit a known KL key has, if the key says it.
-pub fn default_unit(_format: LogFormat, key: &str) -> Option<KlUnit> {
-    let k = key.strip_prefix("train/").unwrap_or(key).replace('_', "/");
-    match k.as_str() {
-        "objective/kl" => Some(KlUnit::Sequence),
-        "kl" | "actor/kl/loss" | "critic/kl" => Some(KlUnit::Token),
+/// Keys that only a PPO trainer logs (TRL's `objective/*`, the classic PPOTrainer's `env/*` and
+/// `ppo/*`): with them, a bare `kl` is taken as per-sequence KL.
+fn has_ppo_keys(available: &[String]) -> Option<String> {
+    available
+        .iter()
+        .find(|k| {
+            let n = keys::normal(k);
+            n.starts_with("objective_") || n.starts_with("env_") || n.starts_with("ppo_")
+        })
+        .cloned()
+}
+
+/// Keys that only the per-token-KL trainers log: TRL GRPO/RLOO (`completions/*`,
+/// `rewards/<func>/mean`, `reward_std`, `frac_reward_zero_std`) and OpenRLHF (`response_length`,
+/// `return`, `total_length`).
+fn has_per_token_keys(available: &[String]) -> Option<String> {
+    available
+        .iter()
+        .find(|k| {
+            let n = keys::normal(k);
+            n.starts_with("completions_")
+                || (n.starts_with("rewards_") && n.ends_with("_mean"))
+                || matches!(
+                    n.as_str(),
+                    "reward_std"
+                        | "frac_reward_zero_std"
+                        | "response_length"
+                        | "return"
+                        | "total_length"
+                )
+        })
+        .cloned()
+}
+
+/// The unit of a KL key when the key (or the keys logged beside it) tells it, and why.
+///
+/// `objective/kl` is per sequence; veRL's `actor/kl_loss`, `actor/reward_kl_penalty` and
+/// `critic/kl` are per token. A bare `kl` (`train/kl`, `train_kl`) is per token in TRL's GRPO
+/// and RLOO trainers and in OpenRLHF, per sequence beside PPO keys (`objective/*`): in a TRL
+/// `trainer_state.json` only GRPO and RLOO log it, while in a W&B or TensorBoard export the
+/// other keys decide, and None when none of them does.
+pub fn default_unit(
+    format: LogFormat,
+    key: &str,
+    available: &[String],
+) -> Option<(KlUnit, String)> {
+    match keys::normal(key).as_str() {
+        "objective_kl" => Some((
+            KlUnit::Sequence,
+            "TRL PPO's objective/kl is summed over the response".to_string(),
+        )),
+        "actor_kl_loss" | "actor_reward_kl_penalty" | "critic_kl" => Some((
+            KlUnit::Token,
+            format!("veRL's {key} is a mean over response tokens"),
+        )),
+        "kl" => {
+            if let Some(k) = has_ppo_keys(available) {
+                Some((
+                    KlUnit::Sequence,
+                    format!(
+                        "'{k}' is logged beside it: a PPO log, whose KL is summed over the response"
+                    ),
+                ))
+            } else if let Some(k) = has_per_token_keys(available) {
+                Some((
+                    KlUnit::Token,
+                    format!(
+                        "'{k}' is logged beside it: TRL GRPO/RLOO or OpenRLHF, whose kl is a mean over completion tokens"
+                    ),
+                ))
+            } else if matches!(format, LogFormat::Trl | LogFormat::Verl) {
+                Some((KlUnit::Token, "in a trainer_state.json only TRL's GRPO and RLOO trainers log 'kl', a mean over completion tokens".to_string()))
+            } else {
+                None
+            }
+        }
         _ => None,
     }
 }
@@ -57,7 +129,7 @@ pub fn check_same_unit(tables: &[LoadedTable]) -> Result<()> {
     }
     let list: Vec<String> = tables
         .iter()
-        .map(|t| format!("{}: KL {}", t.info.source, t.unit.describe()))
+        .map(|t| format!("{}: KL in {}", t.info.source, t.unit.describe()))
         .collect();
     Err(Error::MixedKlUnits {
         detail: list.join("; "),

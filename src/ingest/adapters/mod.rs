@@ -58,6 +58,31 @@ pub struct LogRecords {
     /// Where the run names come from, when the format's usual place is not it.
     pub run_source: Option<String>,
     pub points: Vec<LogPoint>,
+    /// Keys that have a (run, step) twice: an error only when the key is used.
+    pub repeated: Vec<RepeatedStep>,
+}
+
+/// A key logged twice at one (run, step) (a TensorBoard tag such as `train/epoch` that repeats
+/// a step): where, for the message given when the key is used.
+#[derive(Debug, Clone)]
+pub struct RepeatedStep {
+    pub key: String,
+    pub path: PathBuf,
+    pub row: usize,
+    pub value: String,
+    pub problem: String,
+}
+
+impl RepeatedStep {
+    pub fn error(&self) -> Error {
+        Error::BadValue {
+            path: self.path.clone(),
+            column: "Step".to_string(),
+            row: self.row,
+            value: self.value.clone(),
+            problem: self.problem.clone(),
+        }
+    }
 }
 
 impl LogRecords {
@@ -70,6 +95,7 @@ impl LogRecords {
             notes: Vec::new(),
             run_source: None,
             points: Vec::new(),
+            repeated: Vec::new(),
         }
     }
 
@@ -105,13 +131,10 @@ impl LogRecords {
         }
     }
 
-    /// The paths as one string for messages.
+    /// The paths as one short string for messages: the path of one file, else the count and
+    /// their folder ("3 files in runs/ppo"), never the whole list.
     pub fn display(&self) -> String {
-        self.paths
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
+        brief_paths(&self.paths)
     }
 }
 
@@ -161,6 +184,8 @@ pub fn resolve_format(path: &Path, opts: &LogOptions) -> Result<Detection> {
 
 /// Reads Curves inputs of any format into canonical tables, one per input (TensorBoard files
 /// are merged into one). Refuses mixed KL units and best-of-n dumps (Samples, not Curves).
+/// `opts.runs` (the runs manifest) is read by `ingest::manifest::read_all_curve_tables`,
+/// which calls this for each of its rows.
 pub fn read_curve_tables(
     paths: &[PathBuf],
     map: &ColumnMap,
@@ -225,14 +250,24 @@ pub fn read_curve_tables(
         let records = read_tensorboard(&files)?;
         let det = Detection {
             format: LogFormat::Tensorboard,
-            reason: tensorboard
-                .iter()
-                .map(|(p, d)| format!("{}: {}", p.display(), d.reason))
-                .collect::<Vec<_>>()
-                .join("; "),
+            reason: match tensorboard.as_slice() {
+                [(_, d)] => d.reason.clone(),
+                [(p, d), ..] => format!(
+                    "{}: {} (and {} more)",
+                    p.file_name().unwrap_or_default().to_string_lossy(),
+                    d.reason,
+                    tensorboard.len() - 1
+                ),
+                [] => String::new(),
+            },
             sure: true,
         };
         tables.push(to_curves::convert(records, det, opts)?);
+    }
+    if tables.is_empty() {
+        return Err(Error::Usage(
+            "no input: give log or Curves files, or a runs manifest with --runs".to_string(),
+        ));
     }
     kl_units::check_same_unit(&tables)?;
     Ok(tables)
@@ -258,5 +293,23 @@ pub fn read_tensorboard(paths: &[PathBuf]) -> Result<LogRecords> {
         ))),
         (Some(_), None) => tfevents::read(paths),
         _ => tensorboard::read(paths),
+    }
+}
+
+/// Paths named briefly for messages: one path as it is, several as "N files" (in their common
+/// folder when they share one).
+pub fn brief_paths(paths: &[PathBuf]) -> String {
+    match paths {
+        [] => String::new(),
+        [one] => one.display().to_string(),
+        [first, rest @ ..] => {
+            let parent = first.parent().filter(|p| !p.as_os_str().is_empty());
+            match parent {
+                Some(d) if rest.iter().all(|p| p.parent() == Some(d)) => {
+                    format!("{} files in {}", paths.len(), d.display())
+                }
+                _ => format!("{} files", paths.len()),
+            }
+        }
     }
 }

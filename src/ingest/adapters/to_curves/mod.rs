@@ -95,12 +95,31 @@ pub fn convert(
         opts,
     };
     let lk = resolve_keys(&log)?;
+    check_repeated(&records.repeated, &lk)?;
+    let mut unused_repeats: Vec<&str> = Vec::new();
+    for r in &records.repeated {
+        if !unused_repeats.contains(&r.key.as_str()) {
+            unused_repeats.push(&r.key);
+        }
+    }
+    if !unused_repeats.is_empty() {
+        info.notes.push(format!(
+            "{} has a step more than once: not used, so the later value stands",
+            unused_repeats.join(", ")
+        ));
+    }
     pick_keys(&mut info, &log, &lk);
-    let points = merge_steps(records.points, lk.step.as_deref(), &mut info);
+    note_proxy_candidates(&mut info, &log, &lk);
+    let points = manifest_run(records.points, &log)?;
+    let points = merge_steps(points, lk.step.as_deref(), &mut info);
     let sidecar = load_sidecar(&log, &mut info)?;
-    let read = read_rows(&log, &lk, &points, sidecar.as_ref())?;
+    let mut unit_reason = None;
+    let read = read_rows(&log, &lk, &points, sidecar.as_ref(), &mut unit_reason)?;
     note_skipped(&mut info, &log, &lk, &read.skipped);
     let unit = unit_tag(&mut info, &log, &lk, &read.units)?;
+    if let Some(why) = unit_reason {
+        info.notes.push(format!("KL unit of '{}': {why}", lk.kl));
+    }
     let rows = join_gold(&mut info, &log, &lk, read.rows)?;
     check_rows(&log, &lk, &rows, points.len(), &read.skipped)?;
     note_replicates(&mut info, &rows);
@@ -143,8 +162,11 @@ struct LogKeys {
     kl: String,
     proxy: Option<String>,
     step: Option<String>,
-    /// The mean response length (`--length-key`), to convert per-token KL.
+    /// The mean response length (`--length-key`, else the first of [`keys::LENGTH_KEYS`] the
+    /// log has), to convert per-token KL.
     length: Option<String>,
+    /// Whether `length` was given by `--length-key`.
+    length_given: bool,
     /// The gold key of the log itself; None when gold comes from `gold_file`.
     gold: Option<String>,
     /// The gold evaluations of `--gold-from`, read.
@@ -188,7 +210,7 @@ fn resolve_keys(log: &Log) -> Result<LogKeys> {
     )?;
     let length_key = match &k.length {
         Some(l) => keys::resolve(path, avail, "--length-key", Some(l), &[])?,
-        None => None,
+        None => keys::resolve(path, avail, "--length-key", None, keys::LENGTH_KEYS)?,
     };
     let gold_file = match &log.opts.gold_from {
         Some(g) => Some(gold_join::read(g, k.gold.as_deref())?),
@@ -217,6 +239,7 @@ fn resolve_keys(log: &Log) -> Result<LogKeys> {
         proxy: proxy_key,
         step: step_key,
         length: length_key,
+        length_given: k.length.is_some(),
         gold: gold_key,
         gold_file,
     })
@@ -244,4 +267,85 @@ fn pick_keys(info: &mut LogInfo, log: &Log, lk: &LogKeys) {
     if let Some(s) = &lk.step {
         info.picked.push(("step", s.clone()));
     }
+}
+
+/// Refuses a used key that has a step twice (a TensorBoard tag exported twice, or written by
+/// two runs of one directory); unused keys may repeat.
+fn check_repeated(repeated: &[super::RepeatedStep], lk: &LogKeys) -> Result<()> {
+    let used: Vec<&String> = [&lk.proxy, &lk.step, &lk.length, &lk.gold]
+        .into_iter()
+        .flatten()
+        .chain([&lk.kl])
+        .collect();
+    for r in repeated {
+        if used.iter().any(|u| **u == r.key) {
+            return Err(r.error());
+        }
+    }
+    Ok(())
+}
+
+/// Lists the proxy candidates of a log with several reward functions (TRL's
+/// `rewards/<func>/mean`), and warns when the proxy is `reward`, their weighted sum.
+fn note_proxy_candidates(info: &mut LogInfo, log: &Log, lk: &LogKeys) {
+    let funcs = keys::reward_function_means(log.avail);
+    if funcs.is_empty() {
+        return;
+    }
+    info.notes.push(format!(
+        "proxy candidates (--proxy-key): {}{}",
+        lk.proxy
+            .as_ref()
+            .map(|p| format!("{p} (used), "))
+            .unwrap_or_default(),
+        funcs
+            .iter()
+            .filter(|f| Some(*f) != lk.proxy.as_ref())
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    if funcs.len() > 1
+        && let Some(p) = &lk.proxy
+        && keys::normal(p) == "reward"
+    {
+        info.warnings.push(format!(
+            "{}: the proxy '{p}' is the weighted sum of {} reward functions ({}), not one reward model's score: give --proxy-key {} to fit one of them",
+            log.source,
+            funcs.len(),
+            funcs.join(", "),
+            funcs[0]
+        ));
+    }
+}
+
+/// In a runs manifest, a row that names a run of a log holding several named runs (a W&B or
+/// TensorBoard export) takes only that run's points, so that each run of one export can have
+/// its own row and metadata.
+fn manifest_run(points: Vec<super::LogPoint>, log: &Log) -> Result<Vec<super::LogPoint>> {
+    let Some(run) = log.opts.meta.run.as_deref() else {
+        return Ok(points);
+    };
+    if !log.opts.from_manifest || points.iter().all(|p| p.run.is_none()) {
+        return Ok(points);
+    }
+    let mut runs: Vec<&str> = Vec::new();
+    for p in &points {
+        if let Some(r) = p.run.as_deref()
+            && !runs.contains(&r)
+        {
+            runs.push(r);
+        }
+    }
+    if !runs.contains(&run) {
+        return Err(Error::Usage(format!(
+            "{}: the runs manifest names run '{run}', which this log does not have (its runs: {})",
+            log.source,
+            runs.join(", ")
+        )));
+    }
+    Ok(points
+        .into_iter()
+        .filter(|p| p.run.as_deref() == Some(run))
+        .collect())
 }

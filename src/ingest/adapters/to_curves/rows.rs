@@ -76,6 +76,8 @@ pub(super) struct Skipped {
     no_kl: usize,
     /// Points without the gold key of the log.
     no_gold: usize,
+    /// Per-token points without the response-length key that converts their KL.
+    no_length: usize,
     /// Points dropped for a non-finite value in a used key...
     non_finite: usize,
     /// ... and how often each key had one, in order of first appearance.
@@ -101,6 +103,7 @@ pub(super) fn read_rows(
     lk: &LogKeys,
     points: &[LogPoint],
     sidecar: Option<&Sidecar>,
+    unit_reason: &mut Option<String>,
 ) -> Result<ReadRows> {
     let kl_key = &lk.kl;
     let mut rows: Vec<Row> = Vec::new();
@@ -116,16 +119,44 @@ pub(super) fn read_rows(
             skipped.no_gold += 1;
             continue;
         }
+        let run = p.run.clone();
+        let m = meta::resolve(&log.opts.meta, sidecar, run.as_deref());
+        let unit = match m.kl_unit {
+            Some(u) => u,
+            None => match default_unit(log.format, kl_key, log.avail) {
+                Some((u, why)) => {
+                    if unit_reason.is_none() {
+                        *unit_reason = Some(why);
+                    }
+                    u
+                }
+                None => {
+                    return Err(Error::Usage(format!(
+                        "{}: cannot tell whether KL key '{kl_key}' is KL per sequence (summed over tokens, as TRL PPO logs it) or per token (a mean, as TRL GRPO/RLOO and OpenRLHF log it): no key logged beside it says which trainer wrote the log; give --kl-unit sequence|token (or \"kl_unit\" in the sidecar or the runs manifest)",
+                        log.source
+                    )));
+                }
+            },
+        };
         fn get<'a>(p: &LogPoint, key: &'a Option<String>) -> Option<(&'a String, f64)> {
             key.as_ref().and_then(|k| p.values.get(k).map(|v| (k, *v)))
         }
         let get = |key| get(p, key);
+        let length = if unit == KlUnit::Token {
+            &lk.length
+        } else {
+            &None
+        };
+        if length.is_some() && get(length).is_none() {
+            skipped.no_length += 1;
+            continue;
+        }
         let mut bad: Vec<&String> = Vec::new();
         for (key, v) in [
             Some((kl_key, kl)),
             get(&lk.proxy),
             get(&lk.step),
-            get(&lk.length),
+            get(length),
             get(&lk.gold),
         ]
         .into_iter()
@@ -150,24 +181,11 @@ pub(super) fn read_rows(
             skipped.negative.1 = skipped.negative.1.min(kl);
             continue;
         }
-        let run = p.run.clone();
-        let m = meta::resolve(&log.opts.meta, sidecar, run.as_deref());
-        let unit = match m.kl_unit.or_else(|| default_unit(log.format, kl_key)) {
-            Some(u) => u,
-            None => {
-                return Err(Error::Usage(format!(
-                    "{}: cannot tell whether KL key '{kl_key}' is KL per sequence (summed over tokens) or per token (mean): give --kl-unit sequence|token (or \"kl_unit\" in the sidecar)",
-                    log.source
-                )));
-            }
-        };
         if !units.iter().any(|(r, _)| *r == run) {
             units.push((run.clone(), unit));
         }
         let mut kl = kl;
-        if unit == KlUnit::Token
-            && let Some(len) = get(&lk.length)
-        {
+        if let Some(len) = get(length) {
             kl *= len.1;
         }
         rows.push(Row {
@@ -202,6 +220,13 @@ pub(super) fn note_skipped(info: &mut LogInfo, log: &Log, lk: &LogKeys, skipped:
             "{source}: {} point(s) dropped for negative KL in '{kl_key}' (estimator noise; lowest {})",
             skipped.negative.0,
             fmt_num(skipped.negative.1)
+        ));
+    }
+    if skipped.no_length > 0 {
+        info.warnings.push(format!(
+            "{source}: {} point(s) dropped: their KL is per token and they lack the response-length key '{}' that converts it",
+            skipped.no_length,
+            lk.length.as_deref().unwrap_or("")
         ));
     }
     if skipped.no_kl > 0 {
@@ -246,21 +271,25 @@ pub(super) fn unit_tag(
     }
     Ok(match (distinct.first(), &lk.length) {
         (Some(KlUnit::Token), Some(l)) => {
+            let how = if lk.length_given {
+                "--length-key".to_string()
+            } else {
+                format!(
+                    "found in the log; --length-key names another key, --kl-unit sequence if '{kl_key}' is already per sequence"
+                )
+            };
             info.warnings.push(format!(
-                "{source}: '{kl_key}' is per-token KL; converted to per-sequence KL as {kl_key} x '{l}' (approximate: the mean of a product is not the product of the means)"
+                "{source}: '{kl_key}' is per-token KL; converted to per-sequence KL as {kl_key} x '{l}' ({how}; approximate: the mean of a product is not the product of the means)"
             ));
             info.picked[0].1 = format!("{kl_key} x {l} (per-token KL x mean length)");
             UnitTag::SequenceFromTokens
         }
         (Some(KlUnit::Token), None) => {
-            let hint = keys::LENGTH_HINTS
-                .iter()
-                .find_map(|h| keys::find(log.avail, h))
-                .map(|h| format!(", e.g. --length-key {h}"))
-                .unwrap_or_default();
             info.warnings.push(format!(
-                "{source}: '{kl_key}' is per-token KL and is fitted as such (not converted: give --length-key{hint}); its coefficients are not comparable with per-sequence fits"
+                "{source}: '{kl_key}' is per-token KL and the log has no response-length key ({}) to convert it: it is fitted in nats per token (give --length-key KEY to convert); its coefficients are not comparable with per-sequence fits",
+                keys::LENGTH_KEYS.join(", ")
             ));
+            info.picked[0].1 = format!("{kl_key} (nats per token)");
             UnitTag::Token
         }
         _ => UnitTag::Sequence,
@@ -290,9 +319,38 @@ pub(super) fn join_gold(
             })
         })
         .collect();
-    let joined = gold_join::join(log.path, gpath, &steps, g, log.opts.join_tolerance)?;
+    let joined = gold_join::join(
+        std::path::Path::new(log.source),
+        gpath,
+        &steps,
+        g,
+        log.opts.join_tolerance,
+    )?;
     info.warnings.extend(joined.warnings);
-    let unused = rows.len().saturating_sub(joined.pairs.len());
+    info.notes.extend(joined.notes);
+    if !joined.other_runs.is_empty() && !log.opts.from_manifest {
+        let n: usize = joined.other_runs.iter().map(|(_, n)| n).sum();
+        let shown: Vec<&str> = joined
+            .other_runs
+            .iter()
+            .take(5)
+            .map(|(r, _)| r.as_str())
+            .collect();
+        let more = if joined.other_runs.len() > 5 {
+            ", ..."
+        } else {
+            ""
+        };
+        info.warnings.push(format!(
+            "{}: {n} gold evaluation(s) of {} other run(s) ({}{more}) are not joined to {}",
+            gpath.display(),
+            joined.other_runs.len(),
+            shown.join(", "),
+            log.source
+        ));
+    }
+    let used = joined.pairs.iter().filter(|(i, _)| i.is_some()).count();
+    let unused = rows.len().saturating_sub(used);
     if unused > 0 {
         info.notes.push(format!(
             "{unused} logged step(s) have no gold evaluation and are not points"
@@ -300,12 +358,19 @@ pub(super) fn join_gold(
     }
     let mut new_rows = Vec::with_capacity(joined.pairs.len());
     for (i, gr) in joined.pairs {
-        let r = &rows[i];
+        let r = match i {
+            Some(i) => &rows[i],
+            // A baseline: the run's metadata, KL 0, no proxy.
+            None => rows
+                .iter()
+                .find(|r| gr.run.is_none() || r.run == gr.run || r.run.is_none())
+                .unwrap_or(&rows[0]),
+        };
         new_rows.push(Row {
             run: r.run.clone(),
             step: Some(gr.step),
-            kl: r.kl,
-            proxy: r.proxy,
+            kl: if i.is_some() { r.kl } else { 0.0 },
+            proxy: if i.is_some() { r.proxy } else { None },
             gold: gr.gold,
             meta: r.meta.clone(),
         });
