@@ -19,6 +19,21 @@ pub fn scale(a: &ScaleArgs, quiet: bool) -> Result<()> {
         ByArg::RmData => SizeKey::RmData,
         ByArg::PolicyParams => SizeKey::PolicyParams,
     };
+    if !a.joint {
+        // Without --joint no Curves table is read: its flags would be ignored.
+        let mut given = a.log.given();
+        if !a.curves.is_empty() {
+            given.insert(0, "--curves");
+        }
+        if !a.map.is_empty() {
+            given.push("--map");
+        }
+        if let Some(flag) = given.first() {
+            return Err(crate::Error::Usage(format!(
+                "{flag} applies to the Curves tables that --joint reads; without --joint, scale reads only the fits JSON"
+            )));
+        }
+    }
     let mut inputs = vec![a.fits.clone()];
     inputs.extend(a.curves.iter().cloned());
     ensure_not_input(&a.out, &inputs)?;

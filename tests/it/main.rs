@@ -21,6 +21,7 @@ mod extremes;
 mod fit_checks;
 mod fit_exact;
 mod fit_weights;
+mod flag_walk;
 mod fuzz_corpus;
 mod law_recovery;
 mod nist_linear;
