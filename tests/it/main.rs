@@ -23,6 +23,7 @@ mod fit_exact;
 mod fit_weights;
 mod flag_walk;
 mod fuzz_corpus;
+mod input_errors;
 mod law_recovery;
 mod nist_linear;
 mod nist_nonlinear;
