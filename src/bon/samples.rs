@@ -256,17 +256,14 @@ fn read_tidy(
             ),
         }
     }
-    match (has_rm, rm_flag) {
-        (false, None) => {
-            return Err(Error::MissingColumn {
-                path: path.to_path_buf(),
-                columns: vec!["rm_params".to_string()],
-                hint: " (give --rm-params N when the file holds samples of one reward model)"
-                    .to_string(),
-                found: table.source_columns.join(", "),
-            });
-        }
-        _ => {}
+    if !has_rm && rm_flag.is_none() {
+        return Err(Error::MissingColumn {
+            path: path.to_path_buf(),
+            columns: vec!["rm_params".to_string()],
+            hint: " (give --rm-params N when the file holds samples of one reward model)"
+                .to_string(),
+            found: table.source_columns.join(", "),
+        });
     }
     let labels = match table.take("prompt") {
         Some(ColumnData::Label(l)) => l,

@@ -452,7 +452,7 @@ fn missing_hint(
     let mut guesses: Vec<String> = Vec::new();
     for spec in schema {
         let required_missing = missing.contains(&spec.name);
-        if !required_missing && used.iter().any(|u| *u == spec.name) {
+        if !required_missing && used.contains(&spec.name) {
             continue;
         }
         let want = normalized(spec.name);

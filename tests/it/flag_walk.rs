@@ -16,7 +16,8 @@ use crate::common::TestDir;
 
 /// What a flag must do in one invocation.
 enum Check {
-    /// These arguments (the flag and its value) change the outcome of the base invocation.
+    /// These arguments (the flag and its value) change the outcome of the base invocation
+    /// (exit status, stdout, stderr or a file written), and are not refused (exit 2).
     Effect(&'static [&'static str]),
     /// These arguments make the base invocation a usage error (exit 2) naming the flag and
     /// containing the reason fragment.
@@ -333,7 +334,8 @@ macro_rules! log_cases {
                 $cmd,
                 "--kl-key",
                 $log,
-                Effect(&["--kl-key", "objective/rlhf_reward"]),
+                // A key of unknown unit needs --kl-unit; sequence is the default key's unit.
+                Effect(&["--kl-key", "objective/rlhf_reward", "--kl-unit", "sequence"]),
             ),
             case(
                 $cmd,
@@ -371,7 +373,13 @@ macro_rules! log_cases {
                 $cmd,
                 "--length-key",
                 $log,
-                Effect(&["--length-key", "loss"]),
+                Refused(&["--length-key", "loss"], "per sequence already"),
+            ),
+            case(
+                $cmd,
+                "--length-key",
+                $grpo,
+                Effect(&["--length-key", "completions/mean_length"]),
             ),
             case(
                 $cmd,
@@ -1377,7 +1385,16 @@ fn every_flag_changes_the_outcome_or_is_refused() {
                 let without_code = without.code;
                 let with = run(&fx, &with_flag(c.base, c.flag, args));
                 let without = &bases[&base];
-                if &with == without {
+                if with.code == Some(2) {
+                    // A refusal is not an effect: such a case must say Refused, with its reason.
+                    failures.push(format!(
+                        "{} {}: {args:?} on {:?} is refused, not applied: {}",
+                        c.command,
+                        c.flag,
+                        c.base,
+                        with.stderr.trim()
+                    ));
+                } else if &with == without {
                     failures.push(format!(
                         "{} {}: no effect: {args:?} on {:?} gives the same outcome (exit {without_code:?})",
                         c.command, c.flag, c.base
@@ -1387,9 +1404,18 @@ fn every_flag_changes_the_outcome_or_is_refused() {
             Refused(args, why) => {
                 counts[1] += 1;
                 let with = run(&fx, &with_flag(c.base, c.flag, args));
-                let ok = with.code == Some(2)
-                    && with.stderr.contains(c.flag)
-                    && with.stderr.contains(why)
+                // `inspect` lists a log's refusal among the problems that stop a fit (exit 1),
+                // beside what it could read.
+                let message = if c.command == "inspect" && with.code == Some(1) {
+                    &with.stdout
+                } else {
+                    &with.stderr
+                };
+                let code_ok =
+                    with.code == Some(2) || (c.command == "inspect" && with.code == Some(1));
+                let ok = code_ok
+                    && message.contains(c.flag)
+                    && message.contains(why)
                     && with.files.is_empty()
                     && !with.stderr.contains("panicked");
                 if !ok {
