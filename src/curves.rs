@@ -588,7 +588,10 @@ pub fn read_curves(
     map: &ColumnMap,
     logs: &LogOptions,
 ) -> Result<(Vec<Curve>, Vec<String>)> {
-    crate::ingest::metadata::check_run_flag(paths, logs)?;
+    let any_log = paths.iter().any(|p| {
+        crate::ingest::adapters::resolve_format(p, logs).is_ok_and(|d| d.format.is_trainer_log())
+    });
+    crate::ingest::metadata::check_run_flag(any_log, logs)?;
     let tables = crate::ingest::adapters::read_curve_tables(paths, map, logs)?;
     let mut warnings = Vec::new();
     let mut all: Vec<Curve> = Vec::new();

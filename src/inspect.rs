@@ -70,7 +70,10 @@ pub fn inspect_logs(
     let det = adapters::resolve_format(&first, opts)?;
     match det.format {
         LogFormat::Tidy => {
-            crate::ingest::metadata::check_log_flags(paths, opts)?;
+            let any_log = (paths.iter()).any(|p| {
+                adapters::resolve_format(p, opts).is_ok_and(|d| d.format.is_trainer_log())
+            });
+            crate::ingest::metadata::check_log_flags(paths, any_log, opts)?;
             if opts.gold_from.is_some() {
                 return Err(crate::Error::Usage(format!(
                     "{}: --gold-from joins gold to a trainer log, but this is a tidy Curves table (it has a gold column already)",

@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::adapters::{self, meta};
+use super::adapters::meta;
 use super::{ColumnData, ColumnMap, KlUnit, LabelColumn, LogOptions, RunMeta, Table, read_table};
 use crate::error::{Error, Result};
 use crate::format::fmt_num;
@@ -122,16 +122,8 @@ fn fills(path: &Path, opts: &LogOptions) -> Result<Vec<Fill>> {
 /// Refuses the flags that only apply to trainer logs when none of `paths` is one (usage errors,
 /// each naming the flag and why). A tidy table's `kl` is KL per sequence in nats by definition,
 /// its columns are renamed with `--map`, and its gold is in the table.
-pub fn check_log_flags(paths: &[PathBuf], opts: &LogOptions) -> Result<()> {
-    let mut any_log = false;
-    for p in paths {
-        // A path that cannot be read is reported by the reader, with its own message.
-        if let Ok(det) = adapters::resolve_format(p, opts)
-            && det.format.is_trainer_log()
-        {
-            any_log = true;
-        }
-    }
+/// `any_log`: whether any of `paths` is a trainer log (the caller has detected their formats).
+pub fn check_log_flags(paths: &[PathBuf], any_log: bool, opts: &LogOptions) -> Result<()> {
     if any_log {
         return Ok(());
     }
@@ -172,13 +164,11 @@ pub fn check_log_flags(paths: &[PathBuf], opts: &LogOptions) -> Result<()> {
 /// curves by method and sizes, not by run, so a run name matters only to a trainer log's gold
 /// join (a `--gold-from` file with a `run` column). `convert` and `inspect` write or show the
 /// run column, and do not call this.
-pub fn check_run_flag(paths: &[PathBuf], opts: &LogOptions) -> Result<()> {
+/// `any_log`: whether any input is a trainer log.
+pub fn check_run_flag(any_log: bool, opts: &LogOptions) -> Result<()> {
     let Some(run) = &opts.meta.run else {
         return Ok(());
     };
-    let any_log = paths
-        .iter()
-        .any(|p| adapters::resolve_format(p, opts).is_ok_and(|d| d.format.is_trainer_log()));
     if !any_log || opts.gold_from.is_none() {
         return Err(Error::Usage(format!(
             "--run {run}: curves are fitted by method and sizes, not by run, so a run name only matters to a trainer log's --gold-from file with a run column (goodhart convert and inspect write and show it)"

@@ -154,7 +154,9 @@ pub fn read_curve_tables(
     opts: &LogOptions,
 ) -> Result<Vec<LoadedTable>> {
     meta::check_flags(&opts.meta)?;
-    super::metadata::check_log_flags(paths, opts)?;
+    let any_log =
+        (paths.iter()).any(|p| resolve_format(p, opts).is_ok_and(|d| d.format.is_trainer_log()));
+    super::metadata::check_log_flags(paths, any_log, opts)?;
     let mut tables = Vec::new();
     let mut tensorboard: Vec<(PathBuf, Detection)> = Vec::new();
     for path in paths {
