@@ -177,6 +177,7 @@ pub fn convert(
         ));
     }
     let summary = if dumps > 0 {
+        crate::ingest::metadata::check_samples_flags(opts)?;
         ColumnMap::parse(map_args, SAMPLES)?;
         let (pools, warnings) = crate::bon::read_samples(inputs, map_args, opts)?;
         let table = samples_out_table(&pools);

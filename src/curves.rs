@@ -551,6 +551,34 @@ fn group_rows(
     (order, start)
 }
 
+/// An RL curve whose largest KL is below this many nats, with a fitted gold peak below
+/// [`PER_TOKEN_PEAK_KL`], looks like it holds KL per token ([`per_token_note`]).
+pub const PER_TOKEN_MAX_KL: f64 = 1.0;
+
+/// The fitted peak KL (nats) below which a curve within [`PER_TOKEN_MAX_KL`] looks per token.
+pub const PER_TOKEN_PEAK_KL: f64 = 0.1;
+
+/// A plausibility note when an RL curve's `kl` looks like KL per token rather than per sequence:
+/// its largest KL is below [`PER_TOKEN_MAX_KL`] (1 nat) and the fitted gold peak (`peak_kl`)
+/// below [`PER_TOKEN_PEAK_KL`] (0.1 nat). Summed over a response's tokens, the KL of an RL run
+/// reaches several nats, and the peaks of the paper lie at tens of nats; the per-token mean KL
+/// that GRPO-style trainers log is typically 0.01 to 0.5. Best-of-n curves are not checked:
+/// their KL is computed from n. `None` when the curve looks per sequence.
+pub fn per_token_note(curve: &Curve, peak_kl: Option<f64>) -> Option<String> {
+    if curve.key.method != Method::Rl {
+        return None;
+    }
+    let max = curve.kl.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let peak = peak_kl?;
+    (max < PER_TOKEN_MAX_KL && peak < PER_TOKEN_PEAK_KL).then(|| {
+        format!(
+            "KL looks per token: the largest kl is {} nats and the fitted gold peak is at {} nats, where RL runs measured per sequence (summed over a response's tokens) reach several nats and peak later; if kl is a per-token mean, multiply it by the mean response length (for a trainer log: --length-key, or --kl-unit token; README, \"The Curves table\")",
+            crate::format::g6(max),
+            crate::format::g6(peak)
+        )
+    })
+}
+
 /// Reads several Curves files (tidy tables or, per `logs`, trainer logs) and concatenates their
 /// curves (keys must not repeat across files). Warnings of the adapters (points dropped for
 /// NaN, approximate KL units, unmatched gold evaluations) are returned beside the curves, for the
@@ -560,6 +588,13 @@ pub fn read_curves(
     map: &ColumnMap,
     logs: &LogOptions,
 ) -> Result<(Vec<Curve>, Vec<String>)> {
+    // A manifest's rows are trainer logs (their run column names each run).
+    let any_log = logs.runs.is_some()
+        || paths.iter().any(|p| {
+            crate::ingest::adapters::resolve_format(p, logs)
+                .is_ok_and(|d| d.format.is_trainer_log())
+        });
+    crate::ingest::metadata::check_run_flag(any_log, logs)?;
     let tables = crate::ingest::manifest::read_all_curve_tables(paths, map, logs)?;
     let mut warnings = Vec::new();
     let mut all: Vec<Curve> = Vec::new();

@@ -47,10 +47,12 @@ pub enum Error {
     #[error("{path}: the header names column '{column}' twice")]
     DuplicateColumn { path: PathBuf, column: String },
 
-    #[error("{path}: missing required column '{column}'{hint}; columns found: {found}")]
+    /// Every required column the file lacks, in one message.
+    #[error("{path}: {}{hint}; columns found: {found}", missing_columns(.columns))]
     MissingColumn {
         path: PathBuf,
-        column: String,
+        /// The canonical names of the missing required columns, in schema order.
+        columns: Vec<String>,
         /// e.g. ` (did you mean 'kl_nats'? use --map kl_nats=kl)`
         hint: String,
         found: String,
@@ -173,6 +175,15 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// "missing required column 'kl'", or "missing required columns 'method', 'kl'".
+fn missing_columns(columns: &[String]) -> String {
+    let names: Vec<String> = columns.iter().map(|c| format!("'{c}'")).collect();
+    match names.len() {
+        1 => format!("missing required column {}", names[0]),
+        _ => format!("missing required columns {}", names.join(", ")),
+    }
+}
 
 /// The message of [`Error::UnequalLengths`] after the path.
 fn unequal_lengths(

@@ -10,7 +10,7 @@ use crate::format::fmt_num;
 use crate::format::g6;
 use crate::ingest::adapters::{self, Detection, LogInfo};
 use crate::ingest::{ColumnMap, ColumnMapping, Format, LogFormat, LogOptions, Table, read_table};
-use crate::schema::{CURVES, CurveKey};
+use crate::schema::{CURVES, ColumnSpec, CurveKey};
 
 /// One curve as `inspect` describes it.
 #[derive(Debug, Clone)]
@@ -70,8 +70,52 @@ pub fn inspect_logs(
     let det = adapters::resolve_format(&first, opts)?;
     match det.format {
         LogFormat::Tidy => {
-            let table = read_table(&first, CURVES, map)?;
-            Ok(describe(&first, table, Some(det), None))
+            let any_log = (paths.iter()).any(|p| {
+                adapters::resolve_format(p, opts).is_ok_and(|d| d.format.is_trainer_log())
+            });
+            crate::ingest::metadata::check_log_flags(paths, any_log, opts)?;
+            if opts.gold_from.is_some() {
+                return Err(crate::Error::Usage(format!(
+                    "{}: --gold-from joins gold to a trainer log, but this is a tidy Curves table (it has a gold column already)",
+                    first.display()
+                )));
+            }
+            let mut report = match crate::ingest::metadata::read_curves_table(&first, map, opts) {
+                Ok(table) => describe(&first, table, Some(det), None),
+                Err(e @ crate::Error::MissingColumn { .. }) => {
+                    // Say what could be read: the table without its required columns.
+                    let relaxed: Vec<ColumnSpec> = CURVES
+                        .iter()
+                        .map(|s| ColumnSpec {
+                            required: false,
+                            ..*s
+                        })
+                        .collect();
+                    let Ok(table) = read_table(&first, &relaxed, map) else {
+                        return Err(e);
+                    };
+                    let mut report = empty_report(&first, table.format, Some(det));
+                    report.rows = table.n_rows;
+                    report.source_columns = table.source_columns.clone();
+                    report.mapping = table.mapping.clone();
+                    report.problems.push(e.to_string());
+                    report
+                }
+                Err(e) => return Err(e),
+            };
+            if report.format == Format::Csv {
+                let d = crate::ingest::sniff_delimiter(&first)?;
+                if d != b',' {
+                    report.notes.insert(
+                        0,
+                        format!(
+                            "{}-separated (the header has no comma): read with that separator",
+                            crate::ingest::delimiter_name(d)
+                        ),
+                    );
+                }
+            }
+            Ok(report)
         }
         LogFormat::BonJson => {
             let (pools, warnings) = crate::bon::read_samples(paths, map_args, opts)?;
@@ -286,6 +330,15 @@ impl fmt::Display for InspectReport {
                     }
                     Some(m) => writeln!(f, "  {col:<width$}  -> {}", m.canonical)?,
                     None => writeln!(f, "  {col:<width$}     ignored (not a Curves column)")?,
+                }
+            }
+            for m in &self.mapping {
+                if !self.source_columns.contains(&m.source) {
+                    writeln!(
+                        f,
+                        "  {} -> {} (the file has no such column: filled on every row)",
+                        m.source, m.canonical
+                    )?;
                 }
             }
         }

@@ -273,6 +273,37 @@ fn one_rm_size(s: &str) -> Result<f64, String> {
 }
 
 impl LogArgs {
+    /// The flags given on the command line (for commands that read no input with them).
+    pub fn given(&self) -> Vec<&'static str> {
+        let mut v = Vec::new();
+        if self.format != LogFormatArg::Auto {
+            v.push("--format");
+        }
+        for (flag, set) in [
+            ("--kl-key", self.kl_key.is_some()),
+            ("--proxy-key", self.proxy_key.is_some()),
+            ("--gold-key", self.gold_key.is_some()),
+            ("--step-key", self.step_key.is_some()),
+            ("--length-key", self.length_key.is_some()),
+            ("--kl-unit", self.kl_unit.is_some()),
+            ("--gold-from", self.gold_from.is_some()),
+            ("--join-tolerance", self.join_tolerance != 0.0),
+            ("--meta", self.meta.is_some()),
+            ("--method", self.method.is_some()),
+            ("--rm-params", self.rm_params.is_some()),
+            ("--kl-penalty", self.kl_penalty.is_some()),
+            ("--policy-params", self.policy_params.is_some()),
+            ("--rm-data", self.rm_data.is_some()),
+            ("--run", self.run.is_some()),
+            ("--runs", self.runs.is_some()),
+        ] {
+            if set {
+                v.push(flag);
+            }
+        }
+        v
+    }
+
     /// The library's reading options.
     pub fn options(&self) -> crate::Result<crate::ingest::LogOptions> {
         use crate::ingest::{KeyOptions, KlUnit, LogFormat, RunMeta};

@@ -61,11 +61,13 @@ pub fn bon(a: &BonArgs, quiet: bool) -> Result<()> {
         CommonPromptsArg::Truncate => CommonPrompts::Truncate,
         CommonPromptsArg::Complete => CommonPrompts::Complete,
     });
+    let logs = a.log.options()?;
+    crate::ingest::metadata::check_samples_flags(&logs)?;
     let summary = crate::bon::run(
         &a.samples,
         &a.out,
         &a.map,
-        &a.log.options()?,
+        &logs,
         &opts,
         common,
         !a.no_prompt_values,

@@ -26,10 +26,20 @@ pub fn scale(a: &ScaleArgs, quiet: bool) -> Result<()> {
                 .to_string(),
         ));
     }
-    if !a.joint && (!a.curves.is_empty() || logs.runs.is_some()) {
-        return Err(crate::Error::Usage(
-            "--curves and --runs give the points of --joint, which is not given".to_string(),
-        ));
+    if !a.joint {
+        // Without --joint no Curves table is read: its flags would be ignored.
+        let mut given = a.log.given();
+        if !a.curves.is_empty() {
+            given.insert(0, "--curves");
+        }
+        if !a.map.is_empty() {
+            given.push("--map");
+        }
+        if let Some(flag) = given.first() {
+            return Err(crate::Error::Usage(format!(
+                "{flag} applies to the Curves tables that --joint reads; without --joint, scale reads only the fits JSON"
+            )));
+        }
     }
     let mut inputs = vec![a.fits.clone()];
     inputs.extend(a.curves.iter().cloned());

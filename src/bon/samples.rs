@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::ingest::adapters::{self, bon_json};
+use crate::ingest::metadata;
 use crate::ingest::{
     ColumnData, ColumnMap, LabelColumn, LogFormat, LogOptions, check_equal_lengths, read_table,
 };
@@ -153,7 +154,7 @@ pub fn read_samples(
             Some(p) => Some(adapters::meta::load(&p)?),
             None => None,
         };
-        let rm_params = adapters::meta::resolve(&opts.meta, sidecar.as_ref(), None).rm_params;
+        let meta = adapters::meta::resolve(&opts.meta, sidecar.as_ref(), None);
         let kind = match opts.format {
             Some(_) => {
                 let det = adapters::resolve_format(path, opts)?;
@@ -181,8 +182,8 @@ pub fn read_samples(
             }
         };
         match kind {
-            Some(kind) => read_dump(path, kind, map_args, rm_params, &mut builder, &mut warnings)?,
-            None => read_tidy(path, &map, rm_params, &mut builder)?,
+            Some(kind) => read_dump(path, kind, map_args, &meta, &mut builder, &mut warnings)?,
+            None => read_tidy(path, &map, &meta, &mut builder)?,
         }
     }
     let pools = builder.finish();
@@ -220,7 +221,7 @@ fn numbers(data: Option<ColumnData>) -> Option<Vec<Option<f64>>> {
 fn read_tidy(
     path: &Path,
     map: &ColumnMap,
-    rm_flag: Option<f64>,
+    meta: &crate::ingest::RunMeta,
     builder: &mut PoolBuilder,
 ) -> Result<()> {
     let mut table = read_table(path, SAMPLES, map)?;
@@ -229,23 +230,40 @@ fn read_tidy(
     let gold_col = source(&table, "gold");
     let rm_col = source(&table, "rm_params");
     let has_rm = table.has("rm_params");
-    match (has_rm, rm_flag) {
-        (true, Some(_)) => {
-            return Err(Error::Usage(format!(
-                "{}: the file has an rm_params column ('{rm_col}'); --rm-params is only for files without one",
-                path.display()
-            )));
+    // A metadata flag fills a column the file lacks and must agree with one it has.
+    let mut rm_flag = meta.rm_params;
+    for (column, flag, value) in [
+        ("rm_params", "--rm-params", meta.rm_params),
+        ("policy_params", "--policy-params", meta.policy_params),
+        ("rm_data", "--rm-data", meta.rm_data),
+    ] {
+        let Some(x) = value else { continue };
+        match table.get(column) {
+            Some(ColumnData::Number(v)) => {
+                let name = source(&table, column);
+                for (i, c) in v.iter().enumerate() {
+                    metadata::agree(path, &format!("row {}", i + 1), &name, *c, Some(x), flag)?;
+                }
+                if column == "rm_params" {
+                    rm_flag = None;
+                }
+            }
+            _ if column == "rm_params" => {}
+            _ => table.fill(
+                column,
+                ColumnData::Number(vec![Some(x); table.n_rows]),
+                format!("{flag} {}", crate::format::fmt_num(x)),
+            ),
         }
-        (false, None) => {
-            return Err(Error::MissingColumn {
-                path: path.to_path_buf(),
-                column: "rm_params".to_string(),
-                hint: " (give --rm-params N when the file holds samples of one reward model)"
-                    .to_string(),
-                found: table.source_columns.join(", "),
-            });
-        }
-        _ => {}
+    }
+    if !has_rm && rm_flag.is_none() {
+        return Err(Error::MissingColumn {
+            path: path.to_path_buf(),
+            columns: vec!["rm_params".to_string()],
+            hint: " (give --rm-params N when the file holds samples of one reward model)"
+                .to_string(),
+            found: table.source_columns.join(", "),
+        });
     }
     let labels = match table.take("prompt") {
         Some(ColumnData::Label(l)) => l,
@@ -457,10 +475,11 @@ fn read_dump(
     path: &Path,
     kind: DumpKind,
     map_args: &[String],
-    rm_flag: Option<f64>,
+    meta: &crate::ingest::RunMeta,
     builder: &mut PoolBuilder,
     warnings: &mut Vec<String>,
 ) -> Result<()> {
+    let rm_flag = meta.rm_params;
     let names = DumpNames::new(map_args);
     let records = bon_json::read_records(
         path,
@@ -547,16 +566,16 @@ fn read_dump(
             }
         };
         let rm_in_file = number(&names.rm_params)?;
-        let rm_params = match (rm_in_file, rm_flag) {
-            (Some(_), Some(_)) => {
-                return Err(Error::Usage(format!(
-                    "{}: the records have '{}'; --rm-params is only for files without it",
-                    path.display(),
-                    names.rm_params
-                )));
-            }
-            (Some(r), None) | (None, Some(r)) => r,
-            (None, None) => {
+        let rm_params = match metadata::agree(
+            path,
+            &at,
+            &names.rm_params,
+            rm_in_file,
+            rm_flag,
+            "--rm-params",
+        )? {
+            Some(r) => r,
+            None => {
                 return Err(bad_samples(
                     path,
                     format!(
@@ -568,8 +587,22 @@ fn read_dump(
         };
         let key = curve_key(
             rm_params,
-            number(&names.policy_params)?,
-            number(&names.rm_data)?,
+            metadata::agree(
+                path,
+                &at,
+                &names.policy_params,
+                number(&names.policy_params)?,
+                meta.policy_params,
+                "--policy-params",
+            )?,
+            metadata::agree(
+                path,
+                &at,
+                &names.rm_data,
+                number(&names.rm_data)?,
+                meta.rm_data,
+                "--rm-data",
+            )?,
         );
         let before = proxy.len();
         let finite: Vec<(f64, f64)> = proxy

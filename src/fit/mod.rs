@@ -382,6 +382,14 @@ pub fn fit_curve(curve: &Curve, target: Target, opts: &FitOptions) -> Result<Cur
                 .map(|e| e.iter().fold(0.0_f64, |a, x| a.max(x.abs()))),
         }
     });
+    if target == Target::Gold
+        && let Some(note) = crate::curves::per_token_note(
+            curve,
+            outcome.as_ref().ok().and_then(|f| f.peak()).map(|p| p.kl),
+        )
+    {
+        warnings.push(note);
+    }
     let boot = bootstrap::bootstrap_intervals(
         curve,
         target,

@@ -1,5 +1,7 @@
-//! CSV: header row, comma-separated, every row as long as the header.
+//! CSV: header row, every row as long as the header; comma-separated, or semicolons, tabs or
+//! bars when the header has no comma but one of those ([`sniff_delimiter`]).
 
+use std::io::{BufRead, Read};
 use std::path::Path;
 
 use super::{ColumnBuilder, ColumnMap, ReadOutput, builders_for, plan_columns};
@@ -11,8 +13,10 @@ pub(crate) fn read(path: &Path, schema: &[ColumnSpec], map: &ColumnMap) -> Resul
         path: path.to_path_buf(),
         source,
     })?;
+    let delimiter = sniff_delimiter(path)?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
+        .delimiter(delimiter)
         .flexible(false)
         .from_reader(std::io::BufReader::with_capacity(1 << 20, file));
     let raw_header = reader.byte_headers().map_err(|e| csv_error(path, e))?;
@@ -67,6 +71,55 @@ pub(crate) fn read(path: &Path, schema: &[ColumnSpec], map: &ColumnMap) -> Resul
         }
     }
     Ok((header, row, plan, builders))
+}
+
+/// The field separator of a CSV file, from its first line: a comma, unless the line has no comma
+/// (outside quotes) and has semicolons, tabs or bars, then the most frequent of those (the
+/// first of `;`, tab, `|` on a tie). Spreadsheets in locales with a decimal comma write
+/// semicolon-separated "CSV".
+pub fn sniff_delimiter(path: &Path) -> Result<u8> {
+    let file = std::fs::File::open(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut line = Vec::new();
+    std::io::BufReader::new(file)
+        .take(1 << 20)
+        .read_until(b'\n', &mut line)
+        .map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    let mut counts = [0usize; 4];
+    let candidates = [b',', b';', b'\t', b'|'];
+    let mut quoted = false;
+    for &b in &line {
+        if b == b'"' {
+            quoted = !quoted;
+        } else if !quoted && let Some(i) = candidates.iter().position(|&c| c == b) {
+            counts[i] += 1;
+        }
+    }
+    if counts[0] > 0 {
+        return Ok(b',');
+    }
+    let mut best = 0;
+    for i in 1..4 {
+        if counts[i] > counts[best] {
+            best = i;
+        }
+    }
+    Ok(candidates[best])
+}
+
+/// The name of a separator, for messages ("semicolon-separated").
+pub fn delimiter_name(d: u8) -> &'static str {
+    match d {
+        b';' => "semicolon",
+        b'\t' => "tab",
+        b'|' => "bar",
+        _ => "comma",
+    }
 }
 
 fn csv_error(path: &Path, e: csv::Error) -> Error {

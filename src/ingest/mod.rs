@@ -5,8 +5,10 @@
 
 pub mod adapters;
 mod csv_reader;
+pub use csv_reader::{delimiter_name, sniff_delimiter};
 pub mod logs;
 pub mod manifest;
+pub mod metadata;
 mod ndjson_reader;
 mod panic_guard;
 mod parquet_reader;
@@ -286,6 +288,22 @@ impl Table {
         self.columns.remove(name)
     }
 
+    /// A column, if the table has it.
+    pub fn get(&self, name: &str) -> Option<&ColumnData> {
+        self.columns.get(name)
+    }
+
+    /// Adds a column the file lacks (a run's metadata given by a flag or a sidecar), with
+    /// `source` saying where it came from (`--rm-params 1e9`).
+    pub(crate) fn fill(&mut self, name: &'static str, data: ColumnData, source: String) {
+        self.columns.insert(name, data);
+        self.mapping.push(ColumnMapping {
+            source,
+            canonical: name,
+            renamed: false,
+        });
+    }
+
     /// The source name of a canonical column (for messages).
     pub fn source_name(&self, canonical: &str) -> String {
         self.mapping
@@ -343,6 +361,7 @@ pub(crate) fn plan_columns(
             renamed: true,
         });
     }
+    let mut missing: Vec<&'static str> = Vec::new();
     for spec in schema {
         if map.pairs.iter().any(|(_, c)| *c == spec.name) {
             continue;
@@ -359,27 +378,129 @@ pub(crate) fn plan_columns(
                     renamed: false,
                 });
             }
-            None if spec.required => {
-                let used: Vec<&str> = mapping.iter().map(|m| m.source.as_str()).collect();
-                let hint = nearest(spec.name, header, &used)
-                    .map(|h| format!(" (did you mean '{h}'? use --map {h}={})", spec.name))
-                    .unwrap_or_default();
-                return Err(Error::MissingColumn {
-                    path: path.to_path_buf(),
-                    column: spec.name.to_string(),
-                    hint,
-                    found: if header.is_empty() {
-                        "(none)".to_string()
-                    } else {
-                        found()
-                    },
-                });
-            }
+            None if spec.required => missing.push(spec.name),
             None => {}
         }
     }
+    if !missing.is_empty() {
+        let used: Vec<&str> = mapping.iter().map(|m| m.source.as_str()).collect();
+        return Err(Error::MissingColumn {
+            path: path.to_path_buf(),
+            columns: missing.iter().map(|c| c.to_string()).collect(),
+            hint: missing_hint(&missing, header, &used, schema),
+            found: if header.is_empty() {
+                "(none)".to_string()
+            } else {
+                found()
+            },
+        });
+    }
     taken.sort_by_key(|(idx, _)| *idx);
     Ok(Plan { taken, mapping })
+}
+
+/// A column name without case and separators: `RM_params`, `rm-params` and `RmParams` are all
+/// `rmparams`.
+fn normalized(name: &str) -> String {
+    name.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The unit a KL column's name carries that the Curves table's `kl` (nats per sequence) does
+/// not: bits, or per token. `None` for any other name.
+pub(crate) fn kl_unit_in_name(name: &str) -> Option<&'static str> {
+    let n = normalized(name);
+    if !n.contains("kl") {
+        return None;
+    }
+    if n.contains("token") || n.ends_with("tok") || n.contains("pertok") {
+        Some("per token")
+    } else if n.contains("bit") {
+        Some("bits")
+    } else {
+        None
+    }
+}
+
+/// What to say about a KL column whose name carries a unit (no plain `--map`, which would read
+/// bits as nats or per-token KL as per-sequence KL).
+fn kl_unit_hint(source: &str, unit: &str) -> String {
+    match unit {
+        "bits" => format!(
+            "'{source}' looks like KL in bits, and kl is in nats: convert it first (nats = bits x ln 2 = bits x 0.693147), then name it kl"
+        ),
+        _ => format!(
+            "'{source}' looks like KL per token, and kl is per sequence (summed over a response's tokens): multiply it by the mean response length first, or read the trainer's log with --kl-unit token --length-key KEY (README, \"Reading the logs\")"
+        ),
+    }
+}
+
+/// The hint of a missing-columns error: one `--map` line renaming every column the file has
+/// under another case or separators (`RM_params`, `Gold`), including optional columns that
+/// would otherwise be left out; a conversion note for KL columns whose name carries a unit;
+/// else the nearest name of each missing column.
+fn missing_hint(
+    missing: &[&'static str],
+    header: &[String],
+    used: &[&str],
+    schema: &[ColumnSpec],
+) -> String {
+    let free = |h: &&String| !used.contains(&h.as_str());
+    let mut maps: Vec<String> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
+    let mut guesses: Vec<String> = Vec::new();
+    for spec in schema {
+        let required_missing = missing.contains(&spec.name);
+        if !required_missing && used.contains(&spec.name) {
+            continue;
+        }
+        let want = normalized(spec.name);
+        let same = header
+            .iter()
+            .filter(free)
+            .find(|h| normalized(h) == want && kl_unit_in_name(h).is_none());
+        if let Some(h) = same {
+            maps.push(format!("--map {h}={}", spec.name));
+            continue;
+        }
+        if !required_missing {
+            continue;
+        }
+        if spec.name == crate::schema::KL
+            && let Some((h, unit)) = header
+                .iter()
+                .filter(free)
+                .find_map(|h| kl_unit_in_name(h).map(|u| (h, u)))
+        {
+            notes.push(kl_unit_hint(h, unit));
+            continue;
+        }
+        let candidates: Vec<String> = header
+            .iter()
+            .filter(|h| kl_unit_in_name(h).is_none() && !h.contains([';', '\t', '|']))
+            .cloned()
+            .collect();
+        if let Some(h) = nearest(spec.name, &candidates, used) {
+            guesses.push(format!("did you mean '{h}'? use --map {h}={}", spec.name));
+        }
+    }
+    let mut parts = Vec::new();
+    if !maps.is_empty() {
+        parts.push(format!(
+            "the file has {} under another case or separators: use {}",
+            if maps.len() == 1 { "it" } else { "them" },
+            maps.join(" ")
+        ));
+    }
+    parts.extend(guesses);
+    parts.extend(notes);
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join("; "))
+    }
 }
 
 /// The header name closest to `want`, if any is close enough to be a plausible typo or variant.

@@ -364,6 +364,9 @@ fn mixed_kl_units_are_refused_naming_the_inputs() {
             "ppo.csv",
         ],
     );
+    // The log's size in its sidecar: --rm-params would apply to the tidy ppo.csv too (and
+    // contradict its rm_params column).
+    t.write("grpo.json.goodhart.json", r#"{"rm_params": 1e8}"#);
     common::assert_input_error(
         &t,
         &[
@@ -372,8 +375,6 @@ fn mixed_kl_units_are_refused_naming_the_inputs() {
             "grpo.json",
             "--gold-key",
             "eval_gold",
-            "--rm-params",
-            "1e8",
             "--out",
             "f.json",
         ],

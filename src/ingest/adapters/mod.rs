@@ -29,9 +29,8 @@ pub use detect::{Detection, detect};
 pub use kl_units::UnitTag;
 pub use to_curves::LogInfo;
 
-use super::{ColumnMap, LogFormat, LogOptions, Table, read_table};
+use super::{ColumnMap, LogFormat, LogOptions, Table};
 use crate::error::{Error, Result};
-use crate::schema::CURVES;
 
 /// One logged point: the values of one step of one run.
 #[derive(Debug, Clone)]
@@ -192,6 +191,9 @@ pub fn read_curve_tables(
     opts: &LogOptions,
 ) -> Result<Vec<LoadedTable>> {
     meta::check_flags(&opts.meta)?;
+    let any_log =
+        (paths.iter()).any(|p| resolve_format(p, opts).is_ok_and(|d| d.format.is_trainer_log()));
+    super::metadata::check_log_flags(paths, any_log, opts)?;
     let mut tables = Vec::new();
     let mut tensorboard: Vec<(PathBuf, Detection)> = Vec::new();
     for path in paths {
@@ -204,7 +206,7 @@ pub fn read_curve_tables(
                         path.display()
                     )));
                 }
-                let table = read_table(path, CURVES, map)?;
+                let table = super::metadata::read_curves_table(path, map, opts)?;
                 tables.push(LoadedTable {
                     info: LogInfo::tidy(&table, det),
                     table,

@@ -292,6 +292,11 @@ pub(super) fn unit_tag(
             info.picked[0].1 = format!("{kl_key} (nats per token)");
             UnitTag::Token
         }
+        (Some(KlUnit::Sequence), Some(l)) => {
+            return Err(Error::Usage(format!(
+                "{source}: --length-key {l} converts per-token KL, but '{kl_key}' is KL per sequence already (its known unit, or --kl-unit sequence)"
+            )));
+        }
         _ => UnitTag::Sequence,
     })
 }
