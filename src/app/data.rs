@@ -1,7 +1,8 @@
 //! The data commands: `inspect`, `bon`, `convert`, `generate law` and `generate sim`.
 
 use super::cli::{
-    BonAction, BonArgs, CommonPromptsArg, ConvertArgs, InspectArgs, KlArg, LawArgs, MethodArg, SimArgs,
+    BonAction, BonArgs, CommonPromptsArg, ConvertArgs, InspectArgs, KlArg, LawArgs, MethodArg,
+    SimArgs,
 };
 use super::{print_all, print_out};
 use crate::bon::{BonOptions, CommonPrompts, KlChoice};
