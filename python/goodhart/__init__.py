@@ -87,14 +87,15 @@ def _arrow(obj: Any) -> pa.Table:
         return obj
     if isinstance(obj, pa.RecordBatch):
         return pa.Table.from_batches([obj])
-    if hasattr(obj, "__arrow_c_stream__"):
-        return pa.table(obj)
     try:
         import pandas
     except ImportError:
         pandas = None
     if pandas is not None and isinstance(obj, pandas.DataFrame):
+        # pandas' missing values (NaN, None) become nulls: empty cells, as in a CSV file
         return pa.Table.from_pandas(obj, preserve_index=False)
+    if hasattr(obj, "__arrow_c_stream__"):
+        return pa.table(obj)
     raise TypeError(
         f"expected a file path or a table (pyarrow, polars, pandas, DuckDB, or any object with "
         f"__arrow_c_stream__), not {type(obj).__name__}"
@@ -514,6 +515,7 @@ def read_log(
     *,
     format: Optional[str] = None,
     rm_params: Optional[float] = None,
+    gold_from: Optional[Union[str, "os.PathLike[str]"]] = None,
 ) -> Any:
     """A trainer log or dump as the canonical Curves or Samples table (``goodhart convert``).
 
@@ -522,6 +524,7 @@ def read_log(
             veRL logs, best-of-n JSON dumps, or tidy tables.
         format: auto (detect), tidy, trl, wandb, tensorboard, verl or bon-json.
         rm_params: the reward-model size, when the log does not say.
+        gold_from: gold evaluations (step, gold) joined to the log on step (``--gold-from``).
 
     Returns:
         the table (pandas DataFrame when pandas is installed, else pyarrow), ready for
@@ -529,13 +532,19 @@ def read_log(
 
     Example::
 
-        >>> curves = goodhart.read_log("trainer_state.json", format="trl", rm_params=1e9)  # doctest: +SKIP
+        >>> runs = goodhart.read_log("trainer_state.json", format="trl", gold_from="gold.csv",
+        ...                          rm_params=1e9)                           # doctest: +SKIP
     """
     paths = [os.fspath(p) for p in path] if isinstance(path, (list, tuple)) else [os.fspath(path)]
     with _Inputs() as io_:
         out = io_.out("converted.parquet")
         _kind, _rows, warnings = io_.call(
-            _goodhart.read_log, paths, out, format=format, rm_params=rm_params
+            _goodhart.read_log,
+            paths,
+            out,
+            format=format,
+            rm_params=rm_params,
+            gold_from=os.fspath(gold_from) if gold_from is not None else None,
         )
         table = pq.read_table(out)
     _warn(warnings)

@@ -78,7 +78,11 @@ def predict(
     """(predictions JSON, table as Parquet bytes, summary, warnings)."""
 
 def read_log(
-    paths_in: Sequence[str], out: str, format: Optional[str] = None, rm_params: Optional[float] = None
+    paths_in: Sequence[str],
+    out: str,
+    format: Optional[str] = None,
+    rm_params: Optional[float] = None,
+    gold_from: Optional[str] = None,
 ) -> Tuple[str, int, List[str]]:
     """(Curves or Samples, rows, warnings); the table is written to out."""
 

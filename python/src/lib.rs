@@ -504,15 +504,17 @@ fn predict(
 
 /// Converts logs to the canonical table written to `out`: (kind of table, rows, warnings).
 #[pyfunction]
-#[pyo3(signature = (paths_in, out, format=None, rm_params=None))]
+#[pyo3(signature = (paths_in, out, format=None, rm_params=None, gold_from=None))]
 fn read_log(
     py: Python<'_>,
     paths_in: Vec<String>,
     out: String,
     format: Option<&str>,
     rm_params: Option<f64>,
+    gold_from: Option<String>,
 ) -> PyResult<(String, usize, Vec<String>)> {
-    let logs = log_options(format, rm_params)?;
+    let mut logs = log_options(format, rm_params)?;
+    logs.gold_from = gold_from.map(PathBuf::from);
     let inputs = paths(paths_in);
     detached(py, move || {
         let s = goodhart::convert::convert(&inputs, Path::new(&out), &[], &logs)?;
