@@ -556,7 +556,11 @@ fn report(
             notes.extend(n);
             pools
         };
-        let fits_doc = fits.as_deref().map(Path::new).map(FitsDocument::read).transpose()?;
+        let fits_doc = fits
+            .as_deref()
+            .map(Path::new)
+            .map(FitsDocument::read)
+            .transpose()?;
         let scaling_doc = scaling
             .as_deref()
             .map(Path::new)
