@@ -6,6 +6,7 @@ import random
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
@@ -44,17 +45,13 @@ def test_fit_of_demo_dataframes_equals_the_committed_fits_json():
 def test_fit_equals_the_cli_from_paths_and_tables(tmp_path):
     run_cli(["fit", BON_CURVES, "--out", tmp_path / "f.json", "--csv", tmp_path / "f.csv", "--bootstrap", "50", "--seed", "3"])
     want = json.loads((tmp_path / "f.json").read_text())
-    want_csv = pa.csv.read_csv(tmp_path / "f.csv") if hasattr(pa, "csv") else None
-    for curves in (
-        str(BON_CURVES),
-        read_csv(BON_CURVES),
-        pl.read_csv(BON_CURVES),
-        pa.csv.read_csv(BON_CURVES) if hasattr(pa, "csv") else pl.read_csv(BON_CURVES).to_arrow(),
-    ):
+    want_csv = pacsv.read_csv(tmp_path / "f.csv")
+    # empty CSV cells are missing values, as goodhart reads them
+    arrow = pacsv.read_csv(BON_CURVES, convert_options=pacsv.ConvertOptions(strings_can_be_null=True))
+    for curves in (str(BON_CURVES), read_csv(BON_CURVES), pl.read_csv(BON_CURVES), arrow):
         got = goodhart.fit(curves, bootstrap=50, seed=3)
         assert got.document == want, type(curves)
-        if want_csv is not None:
-            assert got.arrow.equals(want_csv)
+        assert got.arrow.equals(want_csv)
 
 
 def test_bon_round_trips_pandas_polars_pyarrow(tmp_path):
@@ -122,17 +119,13 @@ def test_usage_errors_are_usage_errors(tmp_path):
         goodhart.fit(str(BON_CURVES), form="nope")
 
 
-def test_read_log_and_generate_sim(tmp_path):
+def test_read_log(tmp_path):
     trl = ROOT / "tests" / "data" / "adapters" / "trl_ppo"
     run_cli(["convert", trl / "trainer_state.json", "--format", "trl", "--gold-from", trl / "gold.csv",
              "--rm-params", "1e9", "--out", tmp_path / "c.parquet"])
     got = goodhart.read_log(trl / "trainer_state.json", format="trl", gold_from=trl / "gold.csv", rm_params=1e9)
-    assert pa.Table.from_pandas(got, preserve_index=False).equals(pq.read_table(tmp_path / "c.parquet"))
-    files = goodhart.generate_sim(tmp_path / "world", seed=3, prompts=4, samples_per_prompt=16)
-    assert set(files) >= {"bon_samples.parquet", "rl_runs.csv"}
-    run_cli(["generate", "sim", "--out", tmp_path / "cli", "--seed", "3", "--prompts", "4", "--samples-per-prompt", "16"])
-    for name in files:
-        assert (tmp_path / "world" / name).read_bytes() == (tmp_path / "cli" / name).read_bytes(), name
+    pd.testing.assert_frame_equal(got, pq.read_table(tmp_path / "c.parquet").to_pandas())
+    assert len(got) > 10 and {"kl", "gold", "proxy"} <= set(got.columns)
 
 
 def test_report_writes_the_files(tmp_path):
