@@ -3,10 +3,12 @@
 # package's tests (python/tests) against a fresh build of the package.
 #
 # Python: a virtual environment cached in target/py-venv (GOODHART_VENV to choose another; made
-# with $PYTHON, default python3, >= 3.9) gets the test dependencies and `pip install ./python[ray]`,
-# which builds the extension with maturin in release, in this repository's target/ (so that a
-# second run rebuilds nothing). pytest compares the package with target/debug/goodhart, the binary
-# `cargo test` built from the same sources.
+# with $PYTHON, default python3, >= 3.9) gets the test dependencies and `pip install ./python[ray]`.
+# maturin builds the extension in release (GOODHART_PY_PROFILE=dev for the dev profile) in this
+# repository's target/: in CI it reuses the release dependencies .ci/package compiled for
+# `cargo install` (the same dependency features), so the extension adds pyo3 and a release build
+# of the crate; alone on a fresh clone it compiles polars in release once. pytest compares the package with target/debug/goodhart, the binary `cargo test` built
+# from the same sources.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
@@ -26,9 +28,10 @@ echo "pip install of the test dependencies: $((SECONDS - start)) s"
 build=$SECONDS
 # uninstall first: a fresh build of the checked-out sources, whatever version is installed
 "$venv/bin/python" -m pip uninstall --quiet --yes goodhart 2>/dev/null || true
-CARGO_TARGET_DIR="$root/target" "$venv/bin/python" -m pip install --quiet \
+CARGO_TARGET_DIR="$root/target" MATURIN_PEP517_ARGS="--profile ${GOODHART_PY_PROFILE:-release}" \
+    "$venv/bin/python" -m pip install --quiet \
     --disable-pip-version-check './python[ray]'
-echo "pip install ./python[ray] (the extension's release build): $((SECONDS - build)) s"
+echo "pip install ./python[ray] (the extension's build): $((SECONDS - build)) s"
 tests=$SECONDS
 GOODHART_BIN="$root/target/debug/goodhart" MPLBACKEND=Agg \
     "$venv/bin/python" -m pytest python/tests -q -p no:cacheprovider
