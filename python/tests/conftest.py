@@ -23,9 +23,10 @@ def goodhart_binary() -> str:
 
 
 def run_cli(args, cwd=None, check=True):
-    """Runs the goodhart binary; returns the CompletedProcess (text)."""
+    """Runs the goodhart binary with --quiet (errors are still printed); returns the
+    CompletedProcess (text). check: fail unless it exits 0."""
     proc = subprocess.run(
-        [goodhart_binary(), "--quiet", *map(str, args)] if check else [goodhart_binary(), *map(str, args)],
+        [goodhart_binary(), "--quiet", *map(str, args)],
         cwd=cwd or ROOT,
         capture_output=True,
         text=True,
