@@ -169,8 +169,18 @@ class _Inputs:
             raise self.rename(err) from None
 
 
+def _plain(table: pa.Table) -> pa.Table:
+    """Text columns as Arrow `string`: the library's Parquet writer (polars) stores them as
+    `string_view`, which some consumers (Ray's serialiser, older libraries) cannot handle."""
+    fields = [
+        pa.field(f.name, pa.string()) if f.type == pa.string_view() else f for f in table.schema
+    ]
+    schema = pa.schema(fields)
+    return table if schema.equals(table.schema) else table.cast(schema)
+
+
 def _read_parquet(data: bytes) -> pa.Table:
-    return pq.read_table(io.BytesIO(data))
+    return _plain(pq.read_table(io.BytesIO(data)))
 
 
 @dataclass
@@ -546,7 +556,7 @@ def read_log(
             rm_params=rm_params,
             gold_from=os.fspath(gold_from) if gold_from is not None else None,
         )
-        table = pq.read_table(out)
+        table = _plain(pq.read_table(out))
     _warn(warnings)
     return _output(table)
 

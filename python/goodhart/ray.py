@@ -7,7 +7,8 @@ estimates are additive across prompts, so the curves equal :func:`goodhart.bon` 
 dump, byte for byte, bootstrap replicates and per-prompt columns included.
 
 Each prompt's samples (under one reward model) must lie in one block: split the dump into
-Parquet shards by prompt (for example ``prompt % 64``), and read them with one block per file.
+Parquet shards by prompt (for example ``prompt % 64``) and read them with :func:`read_shards`
+(one block per file, read on the workers; ``ray.data.read_parquet`` may combine or split files).
 A prompt found in two blocks is an error naming it (``goodhart.InputError``); then
 ``whole_prompts=False`` groups the rows by prompt first (a shuffle: slower, any layout).
 
@@ -15,7 +16,7 @@ Example::
 
     import ray, goodhart.ray
     ray.init()
-    ds = ray.data.read_parquet("s3://bucket/bon_dump/")   # shards split by prompt
+    ds = goodhart.ray.read_shards(shard_paths)             # Parquet shards split by prompt
     curves = goodhart.ray.bon(ds, n=[1, 2, 4, 8, 16, 32, 64], bootstrap=200, seed=1)
     fits = goodhart.fit(curves.arrow)
 """
@@ -28,10 +29,20 @@ import pyarrow as pa
 
 import goodhart
 
-__all__ = ["bon"]
+__all__ = ["bon", "read_shards"]
 
 #: The key columns of a Samples table: a pool is one (key, prompt).
 KEY_COLUMNS = ("rm_params", "policy_params", "rm_data")
+
+
+def read_shards(paths: Sequence[str]) -> Any:
+    """A ``ray.data.Dataset`` with one block per Parquet file, each read by a Ray task (where
+    the file is reachable: a shared file system or object store path pyarrow can open)."""
+    import ray
+    import pyarrow.parquet as pq
+
+    read = ray.remote(pq.read_table)
+    return ray.data.from_arrow_refs([read.remote(str(p)) for p in paths])
 
 
 def bon(
