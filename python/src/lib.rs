@@ -24,7 +24,7 @@ use goodhart::fit::{
 use goodhart::forms::FormId;
 use goodhart::goodhart::{Reference, ReferenceChoice};
 use goodhart::ingest::{ColumnMap, Format, LogFormat, LogOptions};
-use goodhart::schema::{CURVES, Method};
+use goodhart::schema::Method;
 use goodhart::{Error, Result};
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
