@@ -110,6 +110,21 @@ pub const SAMPLES: &[ColumnSpec] = &[
     col("rm_data", ColumnKind::Number, false),
 ];
 
+/// The partial table of mergeable best-of-n (`goodhart bon --partial`, README "Mergeable
+/// best-of-n"; written and checked by `bon::partial`): one row per (pool, n).
+pub const BON_PARTIAL: &[ColumnSpec] = &[
+    col("rm_params", ColumnKind::Number, true),
+    col("policy_params", ColumnKind::Number, false),
+    col("rm_data", ColumnKind::Number, false),
+    col("prompt", ColumnKind::Label, true),
+    col("pool_size", ColumnKind::Number, true),
+    col("n", ColumnKind::Number, true),
+    col("gold", ColumnKind::Number, true),
+    col("proxy", ColumnKind::Number, true),
+    col("kl_pool", ColumnKind::Number, true),
+    col("options", ColumnKind::Text, true),
+];
+
 /// Total order on `f64` keys (all key values are finite once validated).
 fn cmp_f64(a: f64, b: f64) -> Ordering {
     a.total_cmp(&b)

@@ -86,14 +86,24 @@ pub enum CommonPromptsArg {
 }
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct BonArgs {
+    /// `goodhart bon merge PARTIALS... --out curves.csv` merges partial tables.
+    #[command(subcommand)]
+    pub action: Option<BonAction>,
     /// Samples tables (.csv, .parquet, .ndjson/.jsonl with prompt, proxy, gold columns) or
     /// per-prompt dumps (.json, .jsonl records with `proxy_scores[N]` and `gold_scores[N]`).
     #[arg(required = true)]
     pub samples: Vec<PathBuf>,
-    /// Output Curves table (.csv, .parquet, .ndjson/.jsonl, or - for CSV on stdout).
+    /// Output Curves table (.csv, .parquet, .ndjson/.jsonl, or - for CSV on stdout); with
+    /// --partial, the partial table.
+    #[arg(long, required = true)]
+    pub out: Option<PathBuf>,
+    /// Write a partial table (per-prompt estimates of these samples, with the options) instead
+    /// of curves: partials of disjoint prompt sets merge with `goodhart bon merge` into the
+    /// curves of all their samples, byte for byte (README "Mergeable best-of-n").
     #[arg(long)]
-    pub out: PathBuf,
+    pub partial: bool,
     /// The n values (comma-separated). Default: every n when the largest pool has <= 64
     /// samples, else about 60 log-spaced values from 1 to N.
     #[arg(long, value_delimiter = ',')]
@@ -121,6 +131,28 @@ pub struct BonArgs {
     pub map: Vec<String>,
     #[command(flatten)]
     pub log: LogArgs,
+}
+
+/// `goodhart bon merge`
+#[derive(Debug, Subcommand)]
+pub enum BonAction {
+    /// Merge partial tables (`goodhart bon --partial`) of disjoint prompt sets into the Curves
+    /// table `goodhart bon` gives on all their samples.
+    #[command(
+        after_help = "Example:\n  goodhart bon shard1.parquet --partial --out p1.parquet   # one per shard, same options\n  goodhart bon merge p1.parquet p2.parquet --out curves.csv"
+    )]
+    Merge(BonMergeArgs),
+}
+
+/// `goodhart bon merge`
+#[derive(Debug, Args)]
+pub struct BonMergeArgs {
+    /// Partial tables (.csv, .parquet, .ndjson/.jsonl), in any order.
+    #[arg(required = true)]
+    pub partials: Vec<PathBuf>,
+    /// Output Curves table (.csv, .parquet, .ndjson/.jsonl, or - for CSV on stdout).
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 /// `--format`

@@ -1,7 +1,8 @@
 //! The data commands: `inspect`, `bon`, `convert`, `generate law` and `generate sim`.
 
 use super::cli::{
-    BonArgs, CommonPromptsArg, ConvertArgs, InspectArgs, KlArg, LawArgs, MethodArg, SimArgs,
+    BonAction, BonArgs, CommonPromptsArg, ConvertArgs, InspectArgs, KlArg, LawArgs, MethodArg,
+    SimArgs,
 };
 use super::{print_all, print_out};
 use crate::bon::{BonOptions, CommonPrompts, KlChoice};
@@ -42,7 +43,29 @@ pub fn inspect(a: &InspectArgs, quiet: bool) -> Result<()> {
 
 /// Runs a parsed `goodhart bon` command line.
 pub fn bon(a: &BonArgs, quiet: bool) -> Result<()> {
-    ensure_not_input(&a.out, &a.samples)?;
+    if let Some(BonAction::Merge(m)) = &a.action {
+        ensure_not_input(&m.out, &m.partials)?;
+        let summary = crate::bon::partial::run_merge(&m.partials, &m.out)?;
+        print_all(quiet, "warning", &summary.notes);
+        if !quiet && m.out.as_os_str() != "-" {
+            let [read, merge, write] = summary.seconds;
+            eprintln!(
+                "{} partial table(s), {} pools, {} curve(s): wrote {} rows to {} (read {read:.3} s, merge {merge:.3} s, write {write:.3} s)",
+                m.partials.len(),
+                summary.pools,
+                summary.curves,
+                summary.rows,
+                m.out.display()
+            );
+        }
+        return Ok(());
+    }
+    // clap requires --out without a subcommand
+    let out = a
+        .out
+        .as_deref()
+        .ok_or_else(|| crate::error::Error::Usage("bon: --out is required".to_string()))?;
+    ensure_not_input(out, &a.samples)?;
     if a.log.runs.is_some() {
         return Err(Error::Usage(
             "--runs lists trainer logs (curves); goodhart bon reads best-of-n samples: give the samples files".to_string(),
@@ -63,25 +86,35 @@ pub fn bon(a: &BonArgs, quiet: bool) -> Result<()> {
     });
     let logs = a.log.options()?;
     crate::ingest::metadata::check_samples_flags(&logs)?;
-    let summary = crate::bon::run(
-        &a.samples,
-        &a.out,
-        &a.map,
-        &logs,
-        &opts,
-        common,
-        !a.no_prompt_values,
-    )?;
+    let summary = if a.partial {
+        let options = crate::bon::PartialOptions {
+            bon: opts,
+            common,
+            prompt_values: !a.no_prompt_values,
+        };
+        crate::bon::partial::run_partial(&a.samples, out, &a.map, &logs, &options)?
+    } else {
+        crate::bon::run(
+            &a.samples,
+            out,
+            &a.map,
+            &logs,
+            &opts,
+            common,
+            !a.no_prompt_values,
+        )?
+    };
     print_all(quiet, "warning", &summary.notes);
-    if !quiet && a.out.as_os_str() != "-" {
+    if !quiet && out.as_os_str() != "-" {
         let [read, estimate, write] = summary.seconds;
         eprintln!(
-            "{} samples in {} pools, {} curve(s): wrote {} rows to {} (read {read:.3} s, estimate {estimate:.3} s, write {write:.3} s)",
+            "{} samples in {} pools, {} curve(s): wrote {} {}rows to {} (read {read:.3} s, estimate {estimate:.3} s, write {write:.3} s)",
             summary.samples,
             summary.pools,
             summary.curves,
             summary.rows,
-            a.out.display()
+            if a.partial { "partial-table " } else { "" },
+            out.display()
         );
     }
     Ok(())

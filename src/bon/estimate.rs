@@ -28,7 +28,7 @@ pub enum KlChoice {
 }
 
 /// Options of `goodhart bon`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct BonOptions {
     /// The n values; `None`: every n when the largest pool has <= 64 samples, else about 60
     /// log-spaced values from 1 to N.
@@ -357,16 +357,65 @@ fn replicate_curve(
         .collect()
 }
 
-/// Best-of-n curves of every reward model (key) among the pools, which must be sorted by
-/// (key, prompt) as [`super::samples::read_samples`] returns them.
-pub fn bon_curves(pools: &[Pool], opts: &BonOptions) -> Result<Vec<BonCurve>> {
-    if let Some(ns) = &opts.n
-        && ns.contains(&0)
-    {
+/// The n values of a curve whose largest pool has `max_pool` samples: `opts.n` sorted and
+/// deduplicated (an error when one is above `max_pool`), else [`default_n_grid`].
+pub(crate) fn curve_ns(key: &CurveKey, max_pool: usize, opts: &BonOptions) -> Result<Vec<usize>> {
+    match &opts.n {
+        None => Ok(default_n_grid(max_pool)),
+        Some(ns) => {
+            let ns = sorted_ns(ns)?;
+            if let Some(&big) = ns.iter().find(|&&n| n > max_pool) {
+                return Err(Error::Analysis(format!(
+                    "--n {big} is above every pool size of curve {key} (its largest pool has {max_pool} samples): best-of-{big} needs at least {big} samples of one prompt"
+                )));
+            }
+            Ok(ns)
+        }
+    }
+}
+
+/// `--n` sorted and deduplicated; an error for n = 0.
+pub(crate) fn sorted_ns(ns: &[usize]) -> Result<Vec<usize>> {
+    if ns.contains(&0) {
         return Err(Error::Usage(
             "--n: n must be a whole number >= 1".to_string(),
         ));
     }
+    let mut ns = ns.to_vec();
+    ns.sort_unstable();
+    ns.dedup();
+    Ok(ns)
+}
+
+/// The curve of the `ci`-th key (0-based, in key order) from its pools' estimates (in prompt
+/// order) at the n values `ns`: the point estimate and `opts.bootstrap` replicates.
+pub(crate) fn curve_from_estimates(
+    key: CurveKey,
+    ci: usize,
+    ests: Vec<PoolEstimate>,
+    ns: &[usize],
+    opts: &BonOptions,
+) -> BonCurve {
+    let points = point_curve(&ests, ns);
+    let replicates: Vec<Vec<CurvePoint>> = if opts.bootstrap > 0 {
+        let rows = EstimateRows::new(&ests, ns.len());
+        (0..opts.bootstrap as u64)
+            .into_par_iter()
+            .map(|b| replicate_curve(&rows, &points, opts.seed, ((ci as u64) << 32) | b))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    BonCurve {
+        key,
+        points,
+        replicates,
+        prompts: ests,
+    }
+}
+
+/// The pools grouped by key (consecutive runs of one key), in pool order.
+pub(crate) fn group_by_key(pools: &[Pool]) -> Vec<(CurveKey, Vec<&Pool>)> {
     let mut groups: Vec<(CurveKey, Vec<&Pool>)> = Vec::new();
     for p in pools {
         match groups.last_mut() {
@@ -374,40 +423,28 @@ pub fn bon_curves(pools: &[Pool], opts: &BonOptions) -> Result<Vec<BonCurve>> {
             _ => groups.push((p.key, vec![p])),
         }
     }
+    groups
+}
+
+/// Per-pool estimates of the pools of one curve at the n values `ns` (each pool: the n <= its
+/// size), in pool order.
+pub(crate) fn pool_estimates(pools: &[&Pool], ns: &[usize]) -> Vec<PoolEstimate> {
+    estimate_pools(pools, ns)
+}
+
+/// Best-of-n curves of every reward model (key) among the pools, which must be sorted by
+/// (key, prompt) as [`super::samples::read_samples`] returns them.
+pub fn bon_curves(pools: &[Pool], opts: &BonOptions) -> Result<Vec<BonCurve>> {
+    if let Some(ns) = &opts.n {
+        sorted_ns(ns)?;
+    }
+    let groups = group_by_key(pools);
     let mut curves = Vec::with_capacity(groups.len());
     for (ci, (key, list)) in groups.iter().enumerate() {
         let max_pool = list.iter().map(|p| p.scores.len()).max().unwrap_or(0);
-        let ns: Vec<usize> = match &opts.n {
-            None => default_n_grid(max_pool),
-            Some(ns) => {
-                let mut ns = ns.clone();
-                ns.sort_unstable();
-                ns.dedup();
-                if let Some(&big) = ns.iter().find(|&&n| n > max_pool) {
-                    return Err(Error::Analysis(format!(
-                        "--n {big} is above every pool size of curve {key} (its largest pool has {max_pool} samples): best-of-{big} needs at least {big} samples of one prompt"
-                    )));
-                }
-                ns
-            }
-        };
+        let ns = curve_ns(key, max_pool, opts)?;
         let ests = estimate_pools(list, &ns);
-        let points = point_curve(&ests, &ns);
-        let replicates: Vec<Vec<CurvePoint>> = if opts.bootstrap > 0 {
-            let rows = EstimateRows::new(&ests, ns.len());
-            (0..opts.bootstrap as u64)
-                .into_par_iter()
-                .map(|b| replicate_curve(&rows, &points, opts.seed, ((ci as u64) << 32) | b))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        curves.push(BonCurve {
-            key: *key,
-            points,
-            replicates,
-            prompts: ests,
-        });
+        curves.push(curve_from_estimates(*key, ci, ests, &ns, opts));
     }
     Ok(curves)
 }

@@ -3,9 +3,11 @@
 //!
 //! [`samples`] reads Samples tables and array dumps into pools, [`weights`] holds the estimator's
 //! weights and KL, [`estimate`] turns pools into curves, [`prompts`] warns about and evens out
-//! the prompt sets of unequal pools; this module writes the Curves table.
+//! the prompt sets of unequal pools, [`partial`] splits the work by prompt and merges it
+//! exactly; this module writes the Curves table.
 
 pub mod estimate;
+pub mod partial;
 pub mod prompts;
 pub mod samples;
 pub mod weights;
@@ -16,7 +18,8 @@ use std::time::Instant;
 pub use estimate::{
     BonCurve, BonOptions, CurvePoint, KlChoice, bon_curves, default_n_grid, estimate_pool,
 };
-pub use prompts::{CommonPrompts, common_prompts, prompt_count_notes};
+pub use partial::{BonPartial, Merged, PartialOptions, bon_merge, bon_partial};
+pub use prompts::{CommonPrompts, common_prompts, common_prompts_plan, prompt_count_notes};
 pub use samples::{Pool, read_samples};
 
 use crate::error::Result;

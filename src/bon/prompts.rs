@@ -117,32 +117,33 @@ pub fn prompt_count_notes(curves: &[BonCurve]) -> Vec<String> {
         .collect()
 }
 
-/// The pools with `--common-prompts` applied, curve by curve, and a note for every curve it
-/// changed. `pools` must be sorted by (key, prompt) as [`super::read_samples`] returns them;
-/// `ns` is `--n` (None: the default grid, which runs to the largest pool). Curves whose pools
-/// all have one size are left as they are.
-///
-/// Errors when `truncate` meets an `--n` above a curve's smallest pool.
-pub fn common_prompts(
-    pools: Vec<Pool>,
+/// What `--common-prompts` does to pools of the given keys and sizes (sorted by key, as
+/// [`common_prompts`] takes them): which pools are kept, the size each kept pool is cut to
+/// (`None`: used whole), and a note for every curve it changes.
+pub type CommonPlan = (Vec<bool>, Vec<Option<usize>>, Vec<String>);
+
+/// The plan of [`common_prompts`] from the pools' keys and sizes alone (the samples are not
+/// needed: `goodhart bon merge` applies it to partial tables). Errors as [`common_prompts`].
+pub fn common_prompts_plan(
+    sizes_by_pool: &[(CurveKey, usize)],
     mode: CommonPrompts,
     ns: Option<&[usize]>,
     seed: u64,
-) -> Result<(Vec<Pool>, Vec<String>)> {
+) -> Result<CommonPlan> {
     let max_n = ns.and_then(|v| v.iter().copied().max());
     // the curves as ranges of the pools
     let mut ranges: Vec<(CurveKey, usize, usize)> = Vec::new();
-    for (i, p) in pools.iter().enumerate() {
+    for (i, (key, _)) in sizes_by_pool.iter().enumerate() {
         match ranges.last_mut() {
-            Some((key, _, end)) if *key == p.key => *end = i + 1,
-            _ => ranges.push((p.key, i, i + 1)),
+            Some((k, _, end)) if k == key => *end = i + 1,
+            _ => ranges.push((*key, i, i + 1)),
         }
     }
-    let mut keep = vec![true; pools.len()];
-    let mut cut_to = vec![None; pools.len()];
+    let mut keep = vec![true; sizes_by_pool.len()];
+    let mut cut_to = vec![None; sizes_by_pool.len()];
     let mut notes = Vec::new();
     for &(key, start, end) in &ranges {
-        let sizes: Vec<usize> = pools[start..end].iter().map(|p| p.scores.len()).collect();
+        let sizes: Vec<usize> = sizes_by_pool[start..end].iter().map(|p| p.1).collect();
         let (small, large) = (
             *sizes.iter().min().unwrap_or(&0),
             *sizes.iter().max().unwrap_or(&0),
@@ -185,6 +186,23 @@ pub fn common_prompts(
             }
         }
     }
+    Ok((keep, cut_to, notes))
+}
+
+/// The pools with `--common-prompts` applied, curve by curve, and a note for every curve it
+/// changed. `pools` must be sorted by (key, prompt) as [`super::read_samples`] returns them;
+/// `ns` is `--n` (None: the default grid, which runs to the largest pool). Curves whose pools
+/// all have one size are left as they are.
+///
+/// Errors when `truncate` meets an `--n` above a curve's smallest pool.
+pub fn common_prompts(
+    pools: Vec<Pool>,
+    mode: CommonPrompts,
+    ns: Option<&[usize]>,
+    seed: u64,
+) -> Result<(Vec<Pool>, Vec<String>)> {
+    let sizes: Vec<(CurveKey, usize)> = pools.iter().map(|p| (p.key, p.scores.len())).collect();
+    let (keep, cut_to, notes) = common_prompts_plan(&sizes, mode, ns, seed)?;
     let pools: Vec<Pool> = pools
         .into_par_iter()
         .enumerate()

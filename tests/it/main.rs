@@ -12,6 +12,7 @@ mod bon_bad_input;
 mod bon_cli;
 mod bon_estimator;
 mod bon_intervals;
+mod bon_merge;
 mod cli_fit;
 mod decomposition;
 mod decomposition_units;

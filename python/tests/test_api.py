@@ -1,0 +1,153 @@
+"""The Python API against the command line: the same documents and tables, byte for byte or
+value for value, from paths and from pandas, polars and pyarrow tables; the same errors."""
+
+import json
+import random
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+
+import goodhart
+from conftest import ROOT, run_cli
+
+pd = pytest.importorskip("pandas")
+pl = pytest.importorskip("polars")
+
+BON_CURVES = ROOT / "data" / "bon_curves.csv"
+RL_RUNS = ROOT / "data" / "rl_runs.csv"
+SAMPLES = ROOT / "data" / "bon_samples.parquet"
+
+
+def read_pq(path):
+    # text columns as `string` (goodhart's results do so; polars writes `string_view`)
+    return goodhart._plain(pq.read_table(path))
+
+
+def read_csv(path):
+    # round_trip: the shortest text of each double parses back to the same double (pandas'
+    # default parser may be one ulp off)
+    return pd.read_csv(path, float_precision="round_trip")
+
+
+def test_fit_of_demo_dataframes_equals_the_committed_fits_json(tmp_path):
+    # README: the demo's fits are `goodhart fit --share-alpha-rl --reference data/bon_samples.parquet`
+    got = goodhart.fit(
+        [read_csv(BON_CURVES), read_csv(RL_RUNS)],
+        share_alpha_rl=True,
+        reference=str(SAMPLES),
+    )
+    run_cli(["fit", BON_CURVES, RL_RUNS, "--share-alpha-rl", "--reference", SAMPLES, "--out", tmp_path / "f.json"])
+    assert got.document == json.loads((tmp_path / "f.json").read_text())
+    # The committed demo file has the same keys plus the extrapolation tests the demo adds, and
+    # its best-of-n fits are these (its RL fits share alpha among unpenalised runs only).
+    want = json.loads((ROOT / "fits" / "fits.json").read_text())
+    assert set(want) - set(got.document) == {"extrapolation"}
+    bon = [f for f in got.document["fits"] if f["method"] == "bon"]
+    assert len(bon) > 10
+    assert bon == [f for f in want["fits"] if f["method"] == "bon"]
+
+
+def test_acceptance_one_liner_equals_the_committed_bon_fits():
+    # README: python -c "import goodhart, pandas; print(goodhart.fit(pandas.read_csv('data/bon_curves.csv')).table)"
+    got = goodhart.fit(pd.read_csv(BON_CURVES))
+    want = json.loads((ROOT / "fits" / "fits.json").read_text())
+    assert got.document["fits"] == [f for f in want["fits"] if f["method"] == "bon"]
+    assert set(got.table["rm_params"]) == {f["rm_params"] for f in got.document["fits"]}
+    assert "bon" in got.report()
+
+
+def test_fit_equals_the_cli_from_paths_and_tables(tmp_path):
+    run_cli(["fit", BON_CURVES, "--out", tmp_path / "f.json", "--csv", tmp_path / "f.csv", "--bootstrap", "50", "--seed", "3"])
+    want = json.loads((tmp_path / "f.json").read_text())
+    want_csv = pacsv.read_csv(tmp_path / "f.csv")
+    # empty CSV cells are missing values, as goodhart reads them
+    arrow = pacsv.read_csv(BON_CURVES, convert_options=pacsv.ConvertOptions(strings_can_be_null=True))
+    for curves in (str(BON_CURVES), read_csv(BON_CURVES), pl.read_csv(BON_CURVES), arrow):
+        got = goodhart.fit(curves, bootstrap=50, seed=3)
+        assert got.document == want, type(curves)
+        assert got.arrow.equals(want_csv)
+
+
+def test_bon_round_trips_pandas_polars_pyarrow(tmp_path):
+    run_cli(["bon", SAMPLES, "--out", tmp_path / "c.parquet", "--bootstrap", "3", "--seed", "2"])
+    want = read_pq(tmp_path / "c.parquet")
+    table = pq.read_table(SAMPLES)
+    for samples in (str(SAMPLES), table, table.to_pandas(), pl.from_arrow(table)):
+        got = goodhart.bon(samples, bootstrap=3, seed=2)
+        assert got.arrow.equals(want), type(samples)
+    # out: pandas when pandas is installed, polars through .arrow
+    assert isinstance(got.table, pd.DataFrame)
+    assert pl.from_arrow(got.arrow).height == want.num_rows
+
+
+def test_bon_merge_of_shuffled_shards_equals_bon():
+    table = pq.read_table(SAMPLES)
+    prompts = sorted(set(table.column("prompt").to_pylist()))
+    random.Random(5).shuffle(prompts)
+    shards = [
+        table.filter(pc.is_in(table["prompt"], pa.array(prompts[k::8]))) for k in range(8)
+    ]
+    options = dict(bootstrap=4, seed=9, kl="pool")
+    parts = [goodhart.bon_partial(s, **options) for s in shards]
+    random.Random(6).shuffle(parts)
+    merged = goodhart.bon_merge(parts)
+    whole = goodhart.bon(table, **options)
+    assert merged.arrow.equals(whole.arrow)
+    # a prompt in two partials
+    with pytest.raises(goodhart.InputError, match="is in both <partial table> and <partial table 2>"):
+        goodhart.bon_merge([parts[0], parts[0]])
+
+
+def test_scale_and_predict_equal_the_cli(tmp_path):
+    fits = ROOT / "fits" / "fits.json"
+    run_cli(["scale", fits, "--out", tmp_path / "s.json"])
+    run_cli(["predict", "--scaling", tmp_path / "s.json", "--rm-params", "3e3", "--out", tmp_path / "p.json"])
+    run_cli(["predict", "--scaling", tmp_path / "s.json", "--rm-params", "3e3", "--out", tmp_path / "p.parquet"])
+    laws = goodhart.scale(json.loads(fits.read_text()))
+    assert laws.document == json.loads((tmp_path / "s.json").read_text())
+    pred = goodhart.predict(laws, rm_params=[3e3])
+    assert pred.document == json.loads((tmp_path / "p.json").read_text())
+    assert pred.arrow.equals(read_pq(tmp_path / "p.parquet"))
+
+
+def test_wrong_column_gives_the_cli_message(tmp_path):
+    df = read_csv(BON_CURVES).rename(columns={"kl": "kl_nats"})
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), tmp_path / "curves.parquet")
+    cli = run_cli(["fit", "curves.parquet", "--out", "f.json"], cwd=tmp_path, check=False)
+    assert cli.returncode == 1
+    want = cli.stderr.strip().removeprefix("error: ").replace("curves.parquet", "<curves table>")
+    assert "kl" in want
+    with pytest.raises(goodhart.InputError) as err:
+        goodhart.fit(df)
+    assert str(err.value) == want
+    assert isinstance(err.value, goodhart.GoodhartError)
+
+
+def test_usage_errors_are_usage_errors(tmp_path):
+    cli = run_cli(["bon", SAMPLES, "--out", tmp_path / "c.csv", "--n", "0"], check=False)
+    assert cli.returncode == 2
+    with pytest.raises(goodhart.UsageError) as err:
+        goodhart.bon(str(SAMPLES), n=[0])
+    assert str(err.value) == cli.stderr.strip().removeprefix("error: ")
+    with pytest.raises(goodhart.UsageError, match="form: unknown value 'nope'"):
+        goodhart.fit(str(BON_CURVES), form="nope")
+
+
+def test_read_log(tmp_path):
+    trl = ROOT / "tests" / "data" / "adapters" / "trl_ppo"
+    run_cli(["convert", trl / "trainer_state.json", "--format", "trl", "--gold-from", trl / "gold.csv",
+             "--rm-params", "1e9", "--out", tmp_path / "c.parquet"])
+    got = goodhart.read_log(trl / "trainer_state.json", format="trl", gold_from=trl / "gold.csv", rm_params=1e9)
+    pd.testing.assert_frame_equal(got, read_pq(tmp_path / "c.parquet").to_pandas())
+    assert len(got) > 10 and {"kl", "gold", "proxy"} <= set(got.columns)
+
+
+def test_report_writes_the_files(tmp_path):
+    (tmp_path / "out").mkdir()
+    written = goodhart.report(read_csv(BON_CURVES), out=tmp_path / "out")
+    assert any(p.endswith("report.html") for p in written)
+    with pytest.raises(goodhart.InputError, match="not an existing folder"):
+        goodhart.report(str(BON_CURVES), out=tmp_path / "missing")
