@@ -341,3 +341,93 @@ impl Exporter for MarkdownReport {
         s.into_bytes()
     }
 }
+
+/// The summary `goodhart fit` prints: one line per fit (key, target, form, alpha ± se,
+/// beta ± se, peak KL, peak score, R², number of warnings), in aligned plain-text columns that
+/// stay readable when piped. The lmfit-style detail is [`TextReport`].
+pub struct SummaryTable;
+
+/// A number with 4 significant digits, ASCII minus (for plain-text tables).
+fn short(v: f64) -> String {
+    crate::format::sig(v, 4).replace('\u{2212}', "-")
+}
+
+fn short_pm(p: Option<&crate::fit::ParamEstimate>) -> String {
+    match p {
+        None => "-".to_string(),
+        Some(p) => match p.se {
+            Some(se) => format!("{} ± {}", short(p.value), short(se)),
+            None => short(p.value),
+        },
+    }
+}
+
+/// Rows of cells as aligned columns: each column padded to its widest cell (in characters),
+/// two spaces between columns, no trailing spaces.
+pub fn aligned(rows: &[Vec<String>]) -> String {
+    let n = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..n)
+        .map(|j| {
+            rows.iter()
+                .filter_map(|r| r.get(j))
+                .map(|c| c.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut s = String::new();
+    for r in rows {
+        let mut line = String::new();
+        for (j, cell) in r.iter().enumerate() {
+            if j > 0 {
+                line.push_str("  ");
+            }
+            let _ = write!(line, "{cell:<w$}", w = widths[j]);
+        }
+        s.push_str(line.trim_end());
+        s.push('\n');
+    }
+    s
+}
+
+impl Exporter for SummaryTable {
+    fn render(&self, fits: &[CurveFit]) -> Vec<u8> {
+        let mut rows = vec![
+            [
+                "fit",
+                "target",
+                "form",
+                "alpha ± se",
+                "beta ± se",
+                "peak KL",
+                "peak score",
+                "R²",
+                "warnings",
+            ]
+            .map(String::from)
+            .to_vec(),
+        ];
+        for fit in fits {
+            let f = fit.fitted();
+            let param = |name: &str| f.and_then(|f| f.params.iter().find(|p| p.name == name));
+            let (peak_kl, peak_score) = match (f, fit.peak(), fit.peak_reason()) {
+                (None, _, _) => ("no fit".to_string(), "-".to_string()),
+                (Some(_), _, Some(_)) => ("none (beyond 10x KL)".to_string(), "-".to_string()),
+                (Some(_), Some(p), None) => (short(p.kl), short(p.score)),
+                (Some(_), None, None) => ("none".to_string(), "-".to_string()),
+            };
+            rows.push(vec![
+                fit.key.to_string(),
+                fit.target.as_str().to_string(),
+                fit.form.form().id().to_string(),
+                short_pm(param("alpha")),
+                short_pm(param("beta")),
+                peak_kl,
+                peak_score,
+                f.map_or("-".to_string(), |f| format!("{:.4}", f.stats.r2)),
+                fit.warnings.len().to_string(),
+            ]);
+        }
+        aligned(&rows).into_bytes()
+    }
+}

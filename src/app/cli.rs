@@ -10,9 +10,14 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
-    /// Print nothing but errors (no report, no warnings, no progress).
+    /// Print nothing but errors (no report, no warnings, no progress, no "wrote ..." lines).
     #[arg(long, short, global = true)]
     pub quiet: bool,
+    /// Print the full detail: `fit` adds the lmfit-style report of every fit (parameters,
+    /// statistics, correlations, peak, notes) and the shared-alpha, decomposition and
+    /// form-comparison reports after its summary table.
+    #[arg(long, short, global = true, conflicts_with = "quiet")]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -63,6 +68,26 @@ pub enum Command {
         after_help = "Examples:\n  mkdir -p out && goodhart report data/bon_curves.csv data/rl_runs.csv --out out\n  goodhart report data/bon_curves.csv --samples data/bon_samples.parquet --fits fits/fits.json --scaling fits/scaling.json --out plots"
     )]
     Report(ReportArgs),
+    /// Print a shell completion script for bash, zsh or fish.
+    #[command(
+        after_help = "Examples:\n  goodhart completions bash > ~/.local/share/bash-completion/completions/goodhart\n  goodhart completions zsh > ~/.zfunc/_goodhart\n  goodhart completions fish > ~/.config/fish/completions/goodhart.fish"
+    )]
+    Completions(CompletionsArgs),
+}
+
+/// The shells `goodhart completions` writes a script for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShellArg {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: ShellArg,
 }
 
 /// `--kl` of `goodhart bon`
@@ -631,6 +656,10 @@ pub struct FitArgs {
     /// Also write the fits as a flat CSV.
     #[arg(long)]
     pub csv: Option<PathBuf>,
+    /// Also write the full lmfit-style report of every fit (what --verbose prints) to this
+    /// text file.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
     /// The functional form fitted to each curve.
     #[arg(long, value_enum, default_value_t = FormArg::Auto)]
     pub form: FormArg,

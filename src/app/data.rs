@@ -3,7 +3,7 @@
 use super::cli::{
     BonArgs, CommonPromptsArg, ConvertArgs, InspectArgs, KlArg, LawArgs, MethodArg, SimArgs,
 };
-use super::{print_all, print_out};
+use super::{print_all, print_out, print_wrote};
 use crate::bon::{BonOptions, CommonPrompts, KlChoice};
 use crate::error::{Error, Result};
 use crate::generate::law::{Coefficient, LawSpec};
@@ -57,15 +57,15 @@ pub fn bon(a: &BonArgs, quiet: bool) -> Result<()> {
         !a.no_prompt_values,
     )?;
     print_all(quiet, "warning", &summary.notes);
-    if !quiet && a.out.as_os_str() != "-" {
+    if a.out.as_os_str() != "-" {
         let [read, estimate, write] = summary.seconds;
-        eprintln!(
-            "{} samples in {} pools, {} curve(s): wrote {} rows to {} (read {read:.3} s, estimate {estimate:.3} s, write {write:.3} s)",
-            summary.samples,
-            summary.pools,
-            summary.curves,
-            summary.rows,
-            a.out.display()
+        print_wrote(
+            quiet,
+            &a.out,
+            &format!(
+                "{} rows: {} curve(s) from {} samples in {} pools; read {read:.3} s, estimate {estimate:.3} s, write {write:.3} s",
+                summary.rows, summary.curves, summary.samples, summary.pools
+            ),
         );
     }
     Ok(())
@@ -77,8 +77,8 @@ pub fn convert(a: &ConvertArgs, quiet: bool) -> Result<()> {
     let s = crate::convert::convert(&a.inputs, &a.out, &a.map, &opts)?;
     print_all(quiet, "warning", &s.warnings);
     print_all(quiet, "note", &s.notes);
-    if !quiet && a.out.as_os_str() != "-" {
-        eprintln!("wrote {} {} rows to {}", s.rows, s.table, a.out.display());
+    if a.out.as_os_str() != "-" {
+        print_wrote(quiet, &a.out, &format!("{} {} rows", s.rows, s.table));
     }
     Ok(())
 }
@@ -137,10 +137,10 @@ pub fn generate_law(a: &LawArgs, quiet: bool) -> Result<()> {
     let table = spec.generate()?;
     let bytes = table.to_bytes_for(&a.out)?;
     let rows = table.n_rows();
-    let target = out.path().map(|p| p.display().to_string());
+    let target = out.path().map(|p| p.to_path_buf());
     out.commit(&bytes)?;
-    if !quiet && let Some(t) = target {
-        eprintln!("wrote {rows} rows to {t}");
+    if let Some(t) = target {
+        print_wrote(quiet, &t, &format!("{rows} Curves rows"));
     }
     Ok(())
 }
@@ -219,10 +219,12 @@ pub fn generate_sim(a: &SimArgs, quiet: bool) -> Result<()> {
         &a.out,
         Progress::new(super::progress::for_terminal(quiet)),
     )?;
-    if !quiet {
-        let [rm, bon, rl] = out.seconds;
-        eprintln!(
-            "wrote {} ({} samples), {} ({} RL points), {} ({} reward models) and {} into {} (reward models {rm:.1} s, best-of-n {bon:.1} s, RL {rl:.1} s)",
+    let [rm, bon, rl] = out.seconds;
+    print_wrote(
+        quiet,
+        &a.out,
+        &format!(
+            "{} with {} samples, {} with {} RL points, {} with {} reward models, {}; reward models {rm:.1} s, best-of-n {bon:.1} s, RL {rl:.1} s",
             SIM_FILES[0],
             out.bon_samples.n_rows(),
             SIM_FILES[1],
@@ -230,8 +232,7 @@ pub fn generate_sim(a: &SimArgs, quiet: bool) -> Result<()> {
             SIM_FILES[2],
             out.reward_models.n_rows(),
             SIM_FILES[3],
-            a.out.display()
-        );
-    }
+        ),
+    );
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! documents, their files and summaries.
 
 use super::cli::{ByArg, LawModelArg, OneMethodArg, PredictArgs, ScaleArgs};
-use super::{print_all, print_out};
+use super::{print_all, print_out, print_wrote};
 use crate::document::{FitsDocument, ScalingDoc, SizeKey};
 use crate::error::Result;
 use crate::ingest::ColumnMap;
@@ -39,6 +39,7 @@ pub fn scale(a: &ScaleArgs, quiet: bool) -> Result<()> {
     out.commit(&doc.to_json())?;
     if !to_stdout {
         print_out(quiet, &report(&doc))?;
+        print_wrote(quiet, &a.out, &format!("{} laws", doc.laws.len()));
     }
     Ok(())
 }
@@ -95,6 +96,11 @@ pub fn predict(a: &PredictArgs, quiet: bool) -> Result<()> {
     out.commit(&bytes)?;
     if !to_stdout {
         print_out(quiet, &crate::scaling::predict::summary(&pred))?;
+        print_wrote(
+            quiet,
+            &a.out,
+            &format!("{} predictions", pred.predictions.len()),
+        );
     }
     Ok(())
 }

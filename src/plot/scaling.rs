@@ -749,7 +749,7 @@ pub fn prediction(inp: &PlotInputs) -> Option<Draft> {
             .filter(|p| {
                 p.curve
                     .iter()
-                    .any(|c| c.kl.is_finite() && c.gold.is_finite())
+                    .any(|c| c.kl.is_finite() && c.score().is_finite())
             })
             .collect();
         if preds.is_empty() {
@@ -805,7 +805,7 @@ pub fn prediction(inp: &PlotInputs) -> Option<Draft> {
                 .curve
                 .iter()
                 .filter(|c| c.kl <= xmax * (1.0 + 1e-9))
-                .map(|c| (c.kl, c.gold))
+                .map(|c| (c.kl, c.score()))
                 .collect();
             // a prediction with warnings (see predictions.json) is dotted and thinner
             if flagged {

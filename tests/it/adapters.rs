@@ -149,7 +149,7 @@ fn trl_ppo_converts_to_the_logged_rows_and_fits_the_same() {
     args.extend(flags);
     let (_, stderr) = ok(&t, &args);
     assert!(
-        stderr.contains("wrote 19 Curves rows to curves.csv"),
+        stderr.contains("wrote curves.csv (19 Curves rows)"),
         "{stderr}"
     );
     let (header, rows) = csv(&t, "curves.csv");
