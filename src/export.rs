@@ -347,9 +347,18 @@ impl Exporter for MarkdownReport {
 /// stay readable when piped. The lmfit-style detail is [`TextReport`].
 pub struct SummaryTable;
 
-/// A number with 4 significant digits, ASCII minus (for plain-text tables).
+/// A number with 4 significant digits, ASCII minus (for plain-text tables); an exponent below
+/// 1e-3 and from 1e6 up (`1.805e-16`).
 fn short(v: f64) -> String {
-    crate::format::sig(v, 4).replace('\u{2212}', "-")
+    let a = v.abs();
+    if v.is_finite() && v != 0.0 && !(1e-3..1e6).contains(&a) {
+        let s = format!("{v:.3e}");
+        let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
+        let mant = mant.trim_end_matches('0').trim_end_matches('.');
+        format!("{mant}e{exp}")
+    } else {
+        crate::format::sig(v, 4).replace('\u{2212}', "-")
+    }
 }
 
 fn short_pm(p: Option<&crate::fit::ParamEstimate>) -> String {

@@ -279,7 +279,11 @@ pub fn command(a: &FitArgs, quiet: bool, verbose: bool) -> Result<()> {
     // All outputs or none: a failure writing one leaves no other in place.
     let json = doc.to_json();
     let csv_bytes = csv.as_ref().map(|_| CsvExporter.render(&fits));
-    let mut written = vec![(a.out.clone(), format!("{} fits", fits.len()))];
+    let n_fits = match fits.len() {
+        1 => "1 fit".to_string(),
+        n => format!("{n} fits"),
+    };
+    let mut written = vec![(a.out.clone(), n_fits)];
     let mut outputs = vec![(out, json.as_slice())];
     if let (Some(csv), Some(bytes)) = (csv, csv_bytes.as_deref()) {
         written.extend(
