@@ -111,6 +111,7 @@ fn trl_ppo_plus_gold_csv_fits_in_one_command() {
         &t,
         &[
             "fit",
+            "--verbose",
             "trainer_state.json",
             "--gold-from",
             "gold.csv",
