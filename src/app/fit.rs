@@ -305,6 +305,12 @@ pub fn command(a: &FitArgs, quiet: bool, verbose: bool) -> Result<()> {
         if verbose && let Some(d) = &detail {
             text.push('\n');
             text.push_str(d);
+        } else {
+            // what a flag asked for is printed without --verbose too
+            text.push_str(&shared_alpha::report(&doc.shared_fits));
+            if let Some(c) = &doc.form_comparison {
+                text.push_str(&compare_forms::report(c));
+            }
         }
         print_out(quiet, &text)?;
     }
