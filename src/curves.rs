@@ -588,6 +588,16 @@ pub fn read_curves(
     map: &ColumnMap,
     logs: &LogOptions,
 ) -> Result<(Vec<Curve>, Vec<String>)> {
+    read_curves_with_unit(paths, map, logs).map(|(c, w, _)| (c, w))
+}
+
+/// [`read_curves`], and whether the KL read is per token (a trainer log's per-token KL that no
+/// response length converted: every input then has it, since units are never mixed).
+pub fn read_curves_with_unit(
+    paths: &[PathBuf],
+    map: &ColumnMap,
+    logs: &LogOptions,
+) -> Result<(Vec<Curve>, Vec<String>, bool)> {
     // A manifest's rows are trainer logs (their run column names each run).
     let any_log = logs.runs.is_some()
         || paths.iter().any(|p| {
@@ -596,6 +606,9 @@ pub fn read_curves(
         });
     crate::ingest::metadata::check_run_flag(any_log, logs)?;
     let tables = crate::ingest::manifest::read_all_curve_tables(paths, map, logs)?;
+    let per_token = tables
+        .iter()
+        .any(|t| t.unit == crate::ingest::adapters::kl_units::UnitTag::Token);
     let mut warnings = Vec::new();
     let mut all: Vec<Curve> = Vec::new();
     let mut origin: std::collections::BTreeMap<CurveKey, String> = Default::default();
@@ -615,5 +628,5 @@ pub fn read_curves(
         }
     }
     all.sort_by_key(|c| c.key);
-    Ok((all, warnings))
+    Ok((all, warnings, per_token))
 }

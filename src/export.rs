@@ -19,7 +19,17 @@ pub trait Exporter {
 /// One row per fit, parameters flattened (`alpha`, `alpha_se`, ...).
 pub struct CsvExporter;
 /// The lmfit-style report printed by `goodhart fit`.
-pub struct TextReport;
+pub struct TextReport {
+    /// The unit printed after KL values: "nats" (per sequence, the Curves table's unit) or
+    /// "nats per token" (a trainer log's per-token KL that no response length converted).
+    pub kl_unit: &'static str,
+}
+
+impl Default for TextReport {
+    fn default() -> TextReport {
+        TextReport { kl_unit: "nats" }
+    }
+}
 /// A Markdown table of all fits.
 pub struct MarkdownReport;
 
@@ -167,10 +177,11 @@ impl Exporter for TextReport {
             let _ = writeln!(s, "[[Fit Statistics]]");
             let _ = writeln!(
                 s,
-                "    data points        = {} (kl {} .. {} nats)",
+                "    data points        = {} (kl {} .. {} {})",
                 st.n_points,
                 g6(fit.kl_range.0),
-                g6(fit.kl_range.1)
+                g6(fit.kl_range.1),
+                self.kl_unit
             );
             let _ = writeln!(s, "    degrees of freedom = {}", st.dof);
             let _ = writeln!(s, "    chi-square         = {}", g6(st.chisqr));
@@ -243,9 +254,10 @@ impl Exporter for TextReport {
                 Some(p) => {
                     let _ = writeln!(
                         s,
-                        "    d* = {}, KL* = {} nats, {}* = {}",
+                        "    d* = {}, KL* = {} {}, {}* = {}",
                         g6(p.d),
                         g6(p.kl),
+                        self.kl_unit,
                         fit.target.as_str(),
                         g6(p.score)
                     );
@@ -339,5 +351,112 @@ impl Exporter for MarkdownReport {
             );
         }
         s.into_bytes()
+    }
+}
+
+/// The summary `goodhart fit` prints: one line per fit (key, target, form, alpha ± se,
+/// beta ± se, peak KL, peak score, R², number of warnings), in aligned plain-text columns that
+/// stay readable when piped. The lmfit-style detail is [`TextReport`].
+#[derive(Default)]
+pub struct SummaryTable {
+    /// Set for per-token KL (not converted): the peak KL column says so in its header.
+    pub per_token: bool,
+}
+
+/// A number with 4 significant digits, ASCII minus (for plain-text tables); an exponent below
+/// 1e-3 and from 1e6 up (`1.805e-16`).
+fn short(v: f64) -> String {
+    let a = v.abs();
+    if v.is_finite() && v != 0.0 && !(1e-3..1e6).contains(&a) {
+        let s = format!("{v:.3e}");
+        let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
+        let mant = mant.trim_end_matches('0').trim_end_matches('.');
+        format!("{mant}e{exp}")
+    } else {
+        crate::format::sig(v, 4).replace('\u{2212}', "-")
+    }
+}
+
+fn short_pm(p: Option<&crate::fit::ParamEstimate>) -> String {
+    match p {
+        None => "-".to_string(),
+        Some(p) => match p.se {
+            Some(se) => format!("{} ± {}", short(p.value), short(se)),
+            None => short(p.value),
+        },
+    }
+}
+
+/// Rows of cells as aligned columns: each column padded to its widest cell (in characters),
+/// two spaces between columns, no trailing spaces.
+pub fn aligned(rows: &[Vec<String>]) -> String {
+    let n = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..n)
+        .map(|j| {
+            rows.iter()
+                .filter_map(|r| r.get(j))
+                .map(|c| c.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut s = String::new();
+    for r in rows {
+        let mut line = String::new();
+        for (j, cell) in r.iter().enumerate() {
+            if j > 0 {
+                line.push_str("  ");
+            }
+            let _ = write!(line, "{cell:<w$}", w = widths[j]);
+        }
+        s.push_str(line.trim_end());
+        s.push('\n');
+    }
+    s
+}
+
+impl Exporter for SummaryTable {
+    fn render(&self, fits: &[CurveFit]) -> Vec<u8> {
+        let mut rows = vec![
+            [
+                "fit",
+                "target",
+                "form",
+                "alpha ± se",
+                "beta ± se",
+                if self.per_token {
+                    "peak KL (nats per token)"
+                } else {
+                    "peak KL"
+                },
+                "peak score",
+                "R²",
+                "warnings",
+            ]
+            .map(String::from)
+            .to_vec(),
+        ];
+        for fit in fits {
+            let f = fit.fitted();
+            let param = |name: &str| f.and_then(|f| f.params.iter().find(|p| p.name == name));
+            let (peak_kl, peak_score) = match (f, fit.peak(), fit.peak_reason()) {
+                (None, _, _) => ("no fit".to_string(), "-".to_string()),
+                (Some(_), _, Some(_)) => ("none (beyond 10x KL)".to_string(), "-".to_string()),
+                (Some(_), Some(p), None) => (short(p.kl), short(p.score)),
+                (Some(_), None, None) => ("none".to_string(), "-".to_string()),
+            };
+            rows.push(vec![
+                fit.key.to_string(),
+                fit.target.as_str().to_string(),
+                fit.form.form().id().to_string(),
+                short_pm(param("alpha")),
+                short_pm(param("beta")),
+                peak_kl,
+                peak_score,
+                f.map_or("-".to_string(), |f| format!("{:.4}", f.stats.r2)),
+                fit.warnings.len().to_string(),
+            ]);
+        }
+        aligned(&rows).into_bytes()
     }
 }

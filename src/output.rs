@@ -36,10 +36,17 @@ impl PendingGuard {
         prefix: &str,
     ) -> std::io::Result<(tempfile::NamedTempFile, PendingGuard)> {
         let mut list = pending();
-        let tmp = tempfile::Builder::new()
-            .prefix(prefix)
-            .suffix(".tmp")
-            .tempfile_in(parent)?;
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(prefix).suffix(".tmp");
+        // tempfile creates 0600 files; an output is an ordinary file, so it is created with mode
+        // 0666 less the process umask (0644 under umask 022), as `open(2)` applies the umask
+        // to the mode it is given. The rename keeps the mode.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(std::fs::Permissions::from_mode(0o666));
+        }
+        let tmp = builder.tempfile_in(parent)?;
         list.push(tmp.path().to_path_buf());
         let guard = PendingGuard(tmp.path().to_path_buf());
         Ok((tmp, guard))

@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
-    /// Print nothing but errors (no report, no warnings, no progress).
+    /// Print nothing but errors (no report, no warnings, no progress, no "wrote ..." lines).
     #[arg(long, short, global = true)]
     pub quiet: bool,
 }
@@ -20,7 +20,7 @@ pub enum Command {
     /// Run the whole job on the bundled default: generate sim, bon, fit, scale, predict, report
     /// into data/, fits/ and plots/.
     #[command(
-        after_help = "Example:\n  goodhart demo                 # into ./data, ./fits, ./plots\n  goodhart demo --out /tmp/demo --seed 1"
+        after_help = "Example:\n  goodhart demo                 # into ./data, ./fits, ./plots\n  goodhart demo --out demo-seed1 --seed 1"
     )]
     Demo(DemoArgs),
     /// Generate data.
@@ -28,41 +28,61 @@ pub enum Command {
     Generate(GenerateKind),
     /// Describe a Curves file: format, columns and how they map, curves, problems.
     #[command(
-        after_help = "Example:\n  goodhart inspect data/bon_curves.csv\n  goodhart inspect runs.parquet --map kl_nats=kl --map score=gold"
+        after_help = "Example:\n  goodhart inspect data/bon_curves.csv\n  goodhart inspect tests/data/adapters/trl_ppo/trainer_state.json --gold-from tests/data/adapters/trl_ppo/gold.csv --rm-params 1.2e9"
     )]
     Inspect(InspectArgs),
     /// Fit the scaling forms to every curve and write the fits JSON (and CSV).
     #[command(
-        after_help = "Examples:\n  goodhart fit data/bon_curves.csv data/rl_runs.csv --out fits.json --csv fits.csv\n  goodhart fit runs.csv --out fits.json --target gold --holdout-above 4\n  goodhart fit runs.ndjson --map kl_nats=kl --out - --quiet | jq '.fits[0].peak'"
+        after_help = "Examples:\n  goodhart fit data/bon_curves.csv data/rl_runs.csv --out fits.json --csv fits.csv\n  goodhart fit data/rl_runs.csv --out fits.json --target gold --holdout-above 4\n  goodhart fit data/bon_curves.csv --out - --quiet | jq '.fits[0].peak'"
     )]
     Fit(FitArgs),
     /// Best-of-n curves from scored samples (prompt, proxy, gold) by the unbiased estimator.
     #[command(
-        after_help = "Examples:\n  goodhart bon samples.parquet --out curves.csv\n  goodhart bon proxy_labelled_sorted.json --rm-params 3e8 --out curves.csv\n  goodhart bon a.csv b.csv --out curves.parquet --n 1,2,4,8,16 --kl pool\n  goodhart fit curves.csv --out fits.json   # prompt-bootstrap intervals from the per-prompt values"
+        after_help = "Examples:\n  goodhart bon data/bon_samples.parquet --out curves.csv\n  goodhart bon tests/data/adapters/bon/dump.json --rm-params 3e8 --out dump_curves.csv\n  goodhart bon data/bon_samples.parquet --out curves.parquet --n 1,2,4,8,16 --kl pool\n  goodhart fit curves.csv --out fits.json   # prompt-bootstrap intervals from the per-prompt values"
     )]
     Bon(BonArgs),
     /// Convert logs (TRL, W&B, TensorBoard, veRL, best-of-n dumps) to the canonical Curves or
     /// Samples table.
     #[command(
-        after_help = "Examples:\n  goodhart convert trainer_state.json --rm-params 1.2e9 --gold-from gold.csv --out curves.csv\n  goodhart convert run-ppo-tag-objective_kl.csv run-ppo-tag-objective_scores.csv --rm-params 3e8 --gold-key objective/scores --out curves.parquet\n  goodhart convert dump.jsonl --rm-params 3e8 --out samples.csv"
+        after_help = "Examples:\n  goodhart convert tests/data/adapters/trl_ppo/trainer_state.json --rm-params 1.2e9 --gold-from tests/data/adapters/trl_ppo/gold.csv --out curves.csv\n  goodhart convert tests/data/adapters/tensorboard/run-ppo-tag-objective_kl.csv tests/data/adapters/tensorboard/run-ppo-tag-objective_scores.csv --rm-params 3e8 --gold-key objective/scores --out curves.parquet\n  goodhart convert tests/data/adapters/bon/dump.jsonl --rm-params 3e8 --out samples.csv"
     )]
     Convert(ConvertArgs),
     /// Regress the fitted coefficients on RM size (or data, policy size): log-linear and power laws.
     #[command(
-        after_help = "Examples:\n  goodhart scale fits.json --out scaling.json\n  goodhart scale fits.json --out scaling.json --by rm_data\n  goodhart scale fits.json --out scaling.json --joint --curves data/bon_curves.csv data/rl_runs.csv"
+        after_help = "Examples:\n  goodhart scale fits/fits.json --out scaling.json\n  goodhart scale fits/fits.json --out scaling.json --by rm_data\n  goodhart scale fits/fits.json --out scaling.json --joint --curves data/bon_curves.csv data/rl_runs.csv"
     )]
     Scale(ScaleArgs),
     /// Predict coefficients, gold curve and peak for RM sizes not trained, with 95% intervals.
     #[command(
-        after_help = "Examples:\n  goodhart predict --scaling scaling.json --rm-params 1e10,3e10 --out pred.json\n  goodhart predict --scaling scaling.json --rm-params 3e10 --method rl --kl 0:100:1 --iterations 4 --out pred.csv"
+        after_help = "Examples:\n  goodhart predict --scaling fits/scaling.json --rm-params 1e4,3e4 --out pred.json\n  goodhart predict --scaling fits/scaling.json --rm-params 3e4 --method rl --kl 0:100:1 --iterations 4 --out pred.csv"
     )]
     Predict(PredictArgs),
     /// Figures, report.html (self-contained) and report.md of curves: fits, scaling laws,
     /// predictions and the Goodhart decomposition (each computed when not given).
     #[command(
-        after_help = "Examples:\n  mkdir -p out && goodhart report data/bon_curves.csv data/rl_runs.csv --out out\n  goodhart report data/bon_curves.csv --samples data/bon_samples.parquet --fits fits/fits.json --scaling fits/scaling.json --out plots"
+        after_help = "Examples:\n  goodhart report data/bon_curves.csv data/rl_runs.csv --out out/report      # creates out/report\n  goodhart report data/bon_curves.csv --samples data/bon_samples.parquet --fits fits/fits.json --scaling fits/scaling.json --out plots"
     )]
     Report(ReportArgs),
+    /// Print a shell completion script for bash, zsh or fish.
+    #[command(
+        after_help = "Examples:\n  mkdir -p ~/.local/share/bash-completion/completions && goodhart completions bash > ~/.local/share/bash-completion/completions/goodhart\n  mkdir -p ~/.zfunc && goodhart completions zsh > ~/.zfunc/_goodhart     # with fpath+=(~/.zfunc) before compinit\n  mkdir -p ~/.config/fish/completions && goodhart completions fish > ~/.config/fish/completions/goodhart.fish"
+    )]
+    Completions(CompletionsArgs),
+}
+
+/// The shells `goodhart completions` writes a script for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShellArg {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: ShellArg,
 }
 
 /// `--kl` of `goodhart bon`
@@ -707,6 +727,11 @@ pub enum WeightsArg {
 
 #[derive(Debug, Args)]
 pub struct FitArgs {
+    /// Print the full detail: the lmfit-style report of every fit (parameters, statistics,
+    /// correlations, peak, notes) and the shared-alpha, decomposition and form-comparison
+    /// reports after the summary table.
+    #[arg(long, short, conflicts_with = "quiet")]
+    pub verbose: bool,
     /// Curves tables (.csv, .parquet, .ndjson, .jsonl) or trainer logs (see --format, --runs).
     #[arg(required_unless_present = "runs")]
     pub curves: Vec<PathBuf>,
@@ -716,6 +741,10 @@ pub struct FitArgs {
     /// Also write the fits as a flat CSV.
     #[arg(long)]
     pub csv: Option<PathBuf>,
+    /// Also write the full lmfit-style report of every fit (what --verbose prints) to this
+    /// text file.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
     /// The functional form fitted to each curve.
     #[arg(long, value_enum, default_value_t = FormArg::Auto)]
     pub form: FormArg,

@@ -4,7 +4,7 @@ use super::cli::{
     BonAction, BonArgs, CommonPromptsArg, ConvertArgs, InspectArgs, KlArg, LawArgs, MethodArg,
     SimArgs,
 };
-use super::{print_all, print_out};
+use super::{print_all, print_out, print_wrote};
 use crate::bon::{BonOptions, CommonPrompts, KlChoice};
 use crate::error::{Error, Result};
 use crate::generate::law::{Coefficient, LawSpec};
@@ -47,15 +47,18 @@ pub fn bon(a: &BonArgs, quiet: bool) -> Result<()> {
         ensure_not_input(&m.out, &m.partials)?;
         let summary = crate::bon::partial::run_merge(&m.partials, &m.out)?;
         print_all(quiet, "warning", &summary.notes);
-        if !quiet && m.out.as_os_str() != "-" {
+        if m.out.as_os_str() != "-" {
             let [read, merge, write] = summary.seconds;
-            eprintln!(
-                "{} partial table(s), {} pools, {} curve(s): wrote {} rows to {} (read {read:.3} s, merge {merge:.3} s, write {write:.3} s)",
-                m.partials.len(),
-                summary.pools,
-                summary.curves,
-                summary.rows,
-                m.out.display()
+            print_wrote(
+                quiet,
+                &m.out,
+                &format!(
+                    "{} rows: {} curve(s) from {} partial table(s), {} pools; read {read:.3} s, merge {merge:.3} s, write {write:.3} s",
+                    summary.rows,
+                    summary.curves,
+                    m.partials.len(),
+                    summary.pools
+                ),
             );
         }
         return Ok(());
@@ -105,16 +108,19 @@ pub fn bon(a: &BonArgs, quiet: bool) -> Result<()> {
         )?
     };
     print_all(quiet, "warning", &summary.notes);
-    if !quiet && out.as_os_str() != "-" {
+    if out.as_os_str() != "-" {
         let [read, estimate, write] = summary.seconds;
-        eprintln!(
-            "{} samples in {} pools, {} curve(s): wrote {} {}rows to {} (read {read:.3} s, estimate {estimate:.3} s, write {write:.3} s)",
-            summary.samples,
-            summary.pools,
-            summary.curves,
-            summary.rows,
-            if a.partial { "partial-table " } else { "" },
-            out.display()
+        print_wrote(
+            quiet,
+            out,
+            &format!(
+                "{} {}rows: {} curve(s) from {} samples in {} pools; read {read:.3} s, estimate {estimate:.3} s, write {write:.3} s",
+                summary.rows,
+                if a.partial { "partial-table " } else { "" },
+                summary.curves,
+                summary.samples,
+                summary.pools
+            ),
         );
     }
     Ok(())
@@ -127,8 +133,8 @@ pub fn convert(a: &ConvertArgs, quiet: bool) -> Result<()> {
     let s = crate::convert::convert(&a.inputs, &a.out, &a.map, &opts)?;
     print_all(quiet, "warning", &s.warnings);
     print_all(quiet, "note", &s.notes);
-    if !quiet && a.out.as_os_str() != "-" {
-        eprintln!("wrote {} {} rows to {}", s.rows, s.table, a.out.display());
+    if a.out.as_os_str() != "-" {
+        print_wrote(quiet, &a.out, &format!("{} {} rows", s.rows, s.table));
     }
     Ok(())
 }
@@ -187,10 +193,10 @@ pub fn generate_law(a: &LawArgs, quiet: bool) -> Result<()> {
     let table = spec.generate()?;
     let bytes = table.to_bytes_for(&a.out)?;
     let rows = table.n_rows();
-    let target = out.path().map(|p| p.display().to_string());
+    let target = out.path().map(|p| p.to_path_buf());
     out.commit(&bytes)?;
-    if !quiet && let Some(t) = target {
-        eprintln!("wrote {rows} rows to {t}");
+    if let Some(t) = target {
+        print_wrote(quiet, &t, &format!("{rows} Curves rows"));
     }
     Ok(())
 }
@@ -269,10 +275,12 @@ pub fn generate_sim(a: &SimArgs, quiet: bool) -> Result<()> {
         &a.out,
         Progress::new(super::progress::for_terminal(quiet)),
     )?;
-    if !quiet {
-        let [rm, bon, rl] = out.seconds;
-        eprintln!(
-            "wrote {} ({} samples), {} ({} RL points), {} ({} reward models) and {} into {} (reward models {rm:.1} s, best-of-n {bon:.1} s, RL {rl:.1} s)",
+    let [rm, bon, rl] = out.seconds;
+    print_wrote(
+        quiet,
+        &a.out,
+        &format!(
+            "{} with {} samples, {} with {} RL points, {} with {} reward models, {}; reward models {rm:.1} s, best-of-n {bon:.1} s, RL {rl:.1} s",
             SIM_FILES[0],
             out.bon_samples.n_rows(),
             SIM_FILES[1],
@@ -280,8 +288,7 @@ pub fn generate_sim(a: &SimArgs, quiet: bool) -> Result<()> {
             SIM_FILES[2],
             out.reward_models.n_rows(),
             SIM_FILES[3],
-            a.out.display()
-        );
-    }
+        ),
+    );
     Ok(())
 }

@@ -91,7 +91,34 @@ fn rel(out: &Path, p: &Path) -> String {
 pub fn command(a: &super::cli::DemoArgs, quiet: bool) -> Result<()> {
     let progress = Progress::new(super::progress::for_terminal(quiet));
     let summary = run_demo(&a.out, a.seed, progress)?;
-    super::print_out(quiet, &summary.to_string())
+    super::print_out(quiet, &summary.to_string())?;
+    // One `wrote` line per folder, in the order the files were written.
+    let mut folders: Vec<(&str, Vec<&str>)> = Vec::new();
+    for file in &summary.files {
+        let (dir, name) = file.split_once('/').unwrap_or((".", file.as_str()));
+        match folders.iter_mut().find(|(d, _)| *d == dir) {
+            Some((_, names)) => names.push(name),
+            None => folders.push((dir, vec![name])),
+        }
+    }
+    for (dir, names) in folders {
+        let figures = names
+            .iter()
+            .filter(|n| n.ends_with(".png") || n.ends_with(".svg"))
+            .count();
+        let detail = if figures > 0 {
+            let others: Vec<&str> = names
+                .iter()
+                .copied()
+                .filter(|n| !(n.ends_with(".png") || n.ends_with(".svg")))
+                .collect();
+            format!("{} and {figures} figure files", others.join(", "))
+        } else {
+            names.join(", ")
+        };
+        super::print_wrote(quiet, &summary.out.join(dir), &detail);
+    }
+    Ok(())
 }
 
 /// Generates the bundled data, analyses it, and writes every output under `out` (its `data/`,
@@ -415,15 +442,6 @@ impl fmt::Display for DemoSummary {
             f,
             "time: world {w:.1} s, best-of-n {b:.1} s, fits/scaling/predictions {a:.1} s, report {r:.1} s"
         )?;
-        writeln!(
-            f,
-            "wrote {} files into {}:",
-            self.files.len(),
-            self.out.display()
-        )?;
-        for file in &self.files {
-            writeln!(f, "  {file}")?;
-        }
         Ok(())
     }
 }

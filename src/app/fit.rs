@@ -1,10 +1,9 @@
 //! `goodhart fit`: arguments to [`FitOptions`], the fits document, its files and report.
 
 use super::cli::{BaselineArg, CiArg, FitArgs, FormArg, TargetArg, WeightsArg};
-use super::{print_all, print_out};
-use crate::curves::read_curves;
+use super::{print_all, print_out, print_wrote};
 use crate::error::{Error, Result};
-use crate::export::{CsvExporter, Exporter, TextReport};
+use crate::export::{CsvExporter, Exporter, SummaryTable, TextReport};
 use crate::fit::bootstrap::BootstrapInterval;
 use crate::fit::{
     BaselineMode, FitOptions, TargetChoice, WeightsMode, compare_forms, fit_curves, fit_document,
@@ -224,22 +223,26 @@ pub fn reference_coverage(
     )]))
 }
 
-/// Runs a parsed `goodhart fit` command line.
-pub fn command(a: &FitArgs, quiet: bool) -> Result<()> {
+/// Runs a parsed `goodhart fit` command line. Prints the summary table (one line per fit) on
+/// stdout, the lmfit-style detail only with `verbose` (or into `--report FILE`), and one
+/// `wrote ...` line per file on stderr.
+pub fn command(a: &FitArgs, quiet: bool, verbose: bool) -> Result<()> {
     let map = ColumnMap::parse(&a.map, CURVES)?;
     let opts = fit_options(a)?;
     let logs = a.log.options()?;
     let mut inputs = a.curves.clone();
     inputs.extend(super::manifest_inputs(&logs)?);
     ensure_not_input(&a.out, &inputs)?;
-    if let Some(csv) = &a.csv {
-        ensure_not_input(csv, &inputs)?;
+    for extra in [&a.csv, &a.report].into_iter().flatten() {
+        ensure_not_input(extra, &inputs)?;
     }
     // Create the outputs first, so that a bad path fails before any work.
     let out = Sink::create(&a.out)?;
     let csv = a.csv.as_deref().map(Sink::create).transpose()?;
+    let report_file = a.report.as_deref().map(Sink::create).transpose()?;
     let (reference, ref_notes) = reference_choice(&a.reference, &logs)?;
-    let (curves, read_warnings) = read_curves(&a.curves, &map, &logs)?;
+    let (curves, read_warnings, per_token) =
+        crate::curves::read_curves_with_unit(&a.curves, &map, &logs)?;
     print_all(quiet, "warning", &read_warnings);
     print_all(quiet, "warning", &ref_notes);
     let coverage = reference_coverage(&reference, &a.reference, &curves)?;
@@ -256,6 +259,10 @@ pub fn command(a: &FitArgs, quiet: bool) -> Result<()> {
     };
     print_all(quiet, "warning", &summarize_warnings(&fits));
     let mut doc = fit_document(&fits, shared, comparison);
+    let kl_unit = if per_token { "nats per token" } else { "nats" };
+    if per_token {
+        doc.kl_unit = Some(kl_unit.to_string());
+    }
     let refs = reference.resolve(&[])?;
     let (decomposition, dec_warnings) = crate::goodhart::decompose(&mut doc, &curves, &refs);
     match &coverage {
@@ -265,22 +272,57 @@ pub fn command(a: &FitArgs, quiet: bool) -> Result<()> {
         None => {}
     }
     let to_stdout = out.path().is_none();
-    // Both outputs or neither: a failure writing one leaves no other in place.
-    let json = doc.to_json();
-    let csv_bytes = csv.as_ref().map(|_| CsvExporter.render(&fits));
-    let mut outputs = vec![(out, json.as_slice())];
-    if let (Some(csv), Some(bytes)) = (csv, csv_bytes.as_deref()) {
-        outputs.push((csv, bytes));
-    }
-    crate::output::commit_all(outputs)?;
-    if !to_stdout {
-        let mut text = String::from_utf8_lossy(&TextReport.render(&fits)).into_owned();
+    // The lmfit-style detail: printed with --verbose, written with --report.
+    let detail = (verbose || report_file.is_some()).then(|| {
+        let mut text = String::from_utf8_lossy(&TextReport { kl_unit }.render(&fits)).into_owned();
         text.push_str(&shared_alpha::report(&doc.shared_fits));
         text.push_str(&crate::goodhart::report_text(&decomposition));
         if let Some(c) = &doc.form_comparison {
             text.push_str(&compare_forms::report(c));
         }
+        text
+    });
+    // All outputs or none: a failure writing one leaves no other in place.
+    let json = doc.to_json();
+    let csv_bytes = csv.as_ref().map(|_| CsvExporter.render(&fits));
+    let n_fits = match fits.len() {
+        1 => "1 fit".to_string(),
+        n => format!("{n} fits"),
+    };
+    let mut written = vec![(a.out.clone(), n_fits)];
+    let mut outputs = vec![(out, json.as_slice())];
+    if let (Some(csv), Some(bytes)) = (csv, csv_bytes.as_deref()) {
+        written.extend(
+            csv.path()
+                .map(|p| (p.to_path_buf(), "one row per fit".to_string())),
+        );
+        outputs.push((csv, bytes));
+    }
+    if let (Some(file), Some(text)) = (report_file, detail.as_deref()) {
+        written.extend(
+            file.path()
+                .map(|p| (p.to_path_buf(), "lmfit-style detail".to_string())),
+        );
+        outputs.push((file, text.as_bytes()));
+    }
+    crate::output::commit_all(outputs)?;
+    if !to_stdout {
+        let mut text =
+            String::from_utf8_lossy(&SummaryTable { per_token }.render(&fits)).into_owned();
+        if verbose && let Some(d) = &detail {
+            text.push('\n');
+            text.push_str(d);
+        } else {
+            // what a flag asked for is printed without --verbose too
+            text.push_str(&shared_alpha::report(&doc.shared_fits));
+            if let Some(c) = &doc.form_comparison {
+                text.push_str(&compare_forms::report(c));
+            }
+        }
         print_out(quiet, &text)?;
+    }
+    for (path, what) in written.iter().filter(|(p, _)| p.as_os_str() != "-") {
+        print_wrote(quiet, path, what);
     }
     Ok(())
 }

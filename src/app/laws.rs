@@ -2,7 +2,7 @@
 //! documents, their files and summaries.
 
 use super::cli::{ByArg, LawModelArg, OneMethodArg, PredictArgs, ScaleArgs};
-use super::{print_all, print_out};
+use super::{print_all, print_out, print_wrote};
 use crate::document::{FitsDocument, ScalingDoc, SizeKey};
 use crate::error::Result;
 use crate::ingest::ColumnMap;
@@ -19,8 +19,7 @@ pub fn scale(a: &ScaleArgs, quiet: bool) -> Result<()> {
         ByArg::RmData => SizeKey::RmData,
         ByArg::PolicyParams => SizeKey::PolicyParams,
     };
-    let logs = a.log.options()?;
-    if a.joint && a.curves.is_empty() && logs.runs.is_none() {
+    if a.joint && a.curves.is_empty() && a.log.runs.is_none() {
         return Err(crate::Error::Usage(
             "--joint needs the points the fits came from: give --curves FILES or --runs MANIFEST"
                 .to_string(),
@@ -41,6 +40,7 @@ pub fn scale(a: &ScaleArgs, quiet: bool) -> Result<()> {
             )));
         }
     }
+    let logs = a.log.options()?;
     let mut inputs = vec![a.fits.clone()];
     inputs.extend(a.curves.iter().cloned());
     inputs.extend(super::manifest_inputs(&logs)?);
@@ -62,6 +62,7 @@ pub fn scale(a: &ScaleArgs, quiet: bool) -> Result<()> {
     out.commit(&doc.to_json())?;
     if !to_stdout {
         print_out(quiet, &report(&doc))?;
+        print_wrote(quiet, &a.out, &format!("{} laws", doc.laws.len()));
     }
     Ok(())
 }
@@ -118,6 +119,11 @@ pub fn predict(a: &PredictArgs, quiet: bool) -> Result<()> {
     out.commit(&bytes)?;
     if !to_stdout {
         print_out(quiet, &crate::scaling::predict::summary(&pred))?;
+        print_wrote(
+            quiet,
+            &a.out,
+            &format!("{} predictions", pred.predictions.len()),
+        );
     }
     Ok(())
 }

@@ -23,12 +23,50 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Generate(GenerateKind::Law(a)) => data::generate_law(&a, quiet),
         Command::Generate(GenerateKind::Sim(a)) => data::generate_sim(&a, quiet),
         Command::Inspect(a) => data::inspect(&a, quiet),
-        Command::Fit(a) => fit::command(&a, quiet),
+        Command::Fit(a) => fit::command(&a, quiet, a.verbose),
         Command::Bon(a) => data::bon(&a, quiet),
         Command::Convert(a) => data::convert(&a, quiet),
         Command::Scale(a) => laws::scale(&a, quiet),
         Command::Predict(a) => laws::predict(&a, quiet),
         Command::Report(a) => report::command(&a, quiet),
+        Command::Completions(a) => {
+            if quiet {
+                // The script is the output: there is nothing for --quiet to silence.
+                return Err(crate::Error::Usage(
+                    "--quiet does not apply to completions: the script on stdout is its only output"
+                        .to_string(),
+                ));
+            }
+            completions(a.shell)
+        }
+    }
+}
+
+/// Prints the completion script of `shell` on stdout (clap_complete).
+fn completions(shell: cli::ShellArg) -> Result<()> {
+    use clap::CommandFactory as _;
+    use clap_complete::Shell;
+    let shell = match shell {
+        cli::ShellArg::Bash => Shell::Bash,
+        cli::ShellArg::Zsh => Shell::Zsh,
+        cli::ShellArg::Fish => Shell::Fish,
+    };
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "goodhart", &mut script);
+    write_stdout(&script)
+}
+
+/// Prints one `wrote PATH (DETAIL)` line on stderr unless quiet: the one form every command
+/// uses to say what it wrote (stdout is kept for tables and reports, and for outputs sent to
+/// `-`).
+fn print_wrote(quiet: bool, path: &std::path::Path, detail: &str) {
+    if quiet {
+        return;
+    }
+    if detail.is_empty() {
+        eprintln!("wrote {}", path.display());
+    } else {
+        eprintln!("wrote {} ({detail})", path.display());
     }
 }
 

@@ -3,27 +3,46 @@
 use std::path::PathBuf;
 
 use super::cli::ReportArgs;
-use super::{print_all, print_out};
+use super::{print_all, print_wrote};
 use crate::bon::Pool;
 use crate::document::{FitsDocument, ScalingDoc};
 use crate::error::{Error, Result};
 use crate::report::analysis::analyse_with;
 use crate::report::{Provenance, REPORT_FILES, write_report};
 
-/// Fails unless `dir` is an existing folder (checked before any work).
+/// Fails unless `dir` is a folder or can be made one: an existing folder, or a path whose
+/// nearest existing ancestor is a folder (checked before any work; the folders are created by
+/// [`create_folder`] once the analysis is done, so a failed run leaves no empty folder).
 pub fn ensure_folder(dir: &std::path::Path) -> Result<()> {
+    let not_folder = |p: &std::path::Path| Error::Write {
+        path: p.to_path_buf(),
+        source: std::io::Error::other("not a folder"),
+    };
     if dir.is_dir() {
-        Ok(())
-    } else {
-        Err(Error::Write {
-            path: dir.to_path_buf(),
-            source: std::io::Error::other(if dir.exists() {
-                "not a folder"
-            } else {
-                "folder does not exist (create it first)"
-            }),
-        })
+        return Ok(());
     }
+    if dir.exists() {
+        return Err(not_folder(dir));
+    }
+    let mut up = dir.parent();
+    while let Some(p) = up {
+        if p.as_os_str().is_empty() || p.is_dir() {
+            return Ok(());
+        }
+        if p.exists() {
+            return Err(not_folder(p));
+        }
+        up = p.parent();
+    }
+    Ok(())
+}
+
+/// Creates `dir` and its missing parents.
+pub fn create_folder(dir: &std::path::Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|source| Error::Write {
+        path: dir.to_path_buf(),
+        source,
+    })
 }
 
 /// Runs a parsed `goodhart report` command line.
@@ -57,15 +76,17 @@ pub fn command(a: &ReportArgs, quiet: bool) -> Result<()> {
         .join(" ");
     let provenance = Provenance::for_paths(command, None, &files)?;
     let analysis = analyse_with(&curves, &pools, fits, scaling, &reference, false)?;
+    create_folder(&a.out)?;
     let written = write_report(&a.out, "goodhart report", &curves, &analysis, provenance)?;
     print_all(quiet, "note", &analysis.notes);
-    print_out(
+    print_wrote(
         quiet,
+        &a.out,
         &format!(
-            "wrote {} files into {} (report.html, report.md and {} figure files)\n",
+            "{} files: report.html, report.md and {} figure files",
             written.len(),
-            a.out.display(),
             written.len() - REPORT_FILES.len()
         ),
-    )
+    );
+    Ok(())
 }

@@ -18,6 +18,11 @@ pub struct FitsDocument {
     #[serde(default)]
     pub goodhart_version: String,
     pub fits: Vec<FitRecord>,
+    /// The unit of every KL in the document when it is not the Curves table's nats per
+    /// sequence: "nats per token" for a trainer log's per-token KL that no response length
+    /// converted (peak KL, KL ranges and alpha/beta are then per token). Absent: per sequence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kl_unit: Option<String>,
     /// `--share-alpha-rl`: the block fits whose member records say `"shared_fit": <index>`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub shared_fits: Vec<SharedFit>,

@@ -31,17 +31,42 @@ pub struct PeakPrediction {
     pub score: Interval,
 }
 
-/// One point of a predicted curve.
+/// One point of a predicted curve. The predicted score is named after the prediction's
+/// target: `gold` for a gold prediction, `proxy` for a proxy prediction (exactly one is set;
+/// [`CurvePoint::score`] reads whichever it is).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CurvePoint {
     pub kl: f64,
-    pub gold: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gold: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<f64>,
     pub low: Option<f64>,
     pub high: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub new_rm_low: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub new_rm_high: Option<f64>,
+}
+
+impl CurvePoint {
+    /// A point of a prediction of `target`: its score goes under the target's name.
+    pub fn new(target: Target, kl: f64, score: f64) -> CurvePoint {
+        CurvePoint {
+            kl,
+            gold: (target == Target::Gold).then_some(score),
+            proxy: (target == Target::Proxy).then_some(score),
+            low: None,
+            high: None,
+            new_rm_low: None,
+            new_rm_high: None,
+        }
+    }
+
+    /// The predicted score (gold or proxy, after the target); NaN when neither is present.
+    pub fn score(&self) -> f64 {
+        self.gold.or(self.proxy).unwrap_or(f64::NAN)
+    }
 }
 
 /// The iterated-RLHF prediction R_k(d) = d (alpha - beta ln d + beta ln k).

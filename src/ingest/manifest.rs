@@ -130,7 +130,7 @@ pub fn read(path: &Path, base: &LogOptions) -> Result<Manifest> {
     if !header.iter().any(|h| h == "log") {
         return Err(Error::MissingColumn {
             path: path.to_path_buf(),
-            column: "log".to_string(),
+            columns: vec!["log".to_string()],
             hint: " (a runs manifest names one log per row)".to_string(),
             found: header.join(", "),
         });

@@ -29,6 +29,32 @@ fn group_note(g: &Group, others: usize) -> String {
     }
 }
 
+/// What the fitted gold peaks do with RM size in these data (Spearman's rank correlation of
+/// peak KL and peak score with size), for the caption; empty with fewer than 3 peaks.
+fn peak_trend_words(peaks: &[(f64, f64, f64)]) -> String {
+    let kl: Vec<(f64, f64)> = peaks.iter().map(|p| (p.0, p.1)).collect();
+    let score: Vec<(f64, f64)> = peaks.iter().map(|p| (p.0, p.2)).collect();
+    let (Some((kw, kr)), Some((sw, sr))) = (data::trend(&kl), data::trend(&score)) else {
+        return String::new();
+    };
+    let kl_words = match kw {
+        "rises" => "larger RMs (lighter colours) peak at larger KL",
+        "falls" => "larger RMs (lighter colours) peak at smaller KL",
+        _ => "the peak KL shows no clear trend with RM size",
+    };
+    let score_words = match sw {
+        "rises" => "at a higher gold score",
+        "falls" => "at a lower gold score",
+        _ => "with no clear trend in the peak gold score",
+    };
+    format!(
+        " In these fits {kl_words} (Spearman ρ = {} over {} fitted peaks) and {score_words} (ρ = {}).",
+        theme::sig(kr, 2),
+        peaks.len(),
+        theme::sig(sr, 2)
+    )
+}
+
 fn score_axis() -> Axis {
     Axis::new("score (RM units)", Scale::Linear)
 }
@@ -40,6 +66,8 @@ pub fn gold_vs_kl(inp: &PlotInputs, method: Method) -> Option<Draft> {
     let scale = SizeScale::over(sizes.iter().copied())?;
     let mut items = Vec::new();
     let (mut any_proxy, mut any_gfit, mut any_pfit, mut any_se) = (false, false, false, false);
+    // (size, peak KL, peak score) of the drawn gold fits, for the caption's trend
+    let mut peaks: Vec<(f64, f64, f64)> = Vec::new();
     let many = curves.iter().map(|c| c.kl.len()).sum::<usize>() > 600;
     let msize = if many { 1.8 } else { 2.6 };
     for c in &curves {
@@ -62,6 +90,9 @@ pub fn gold_vs_kl(inp: &PlotInputs, method: Method) -> Option<Draft> {
         items.push(Item::points(data::gold_points(c), col, Marker::Dot, msize));
         if let Some(f) = data::fit_for(inp.fits, &c.key, Target::Gold) {
             any_gfit = true;
+            if let Some(p) = f.peak.filter(|p| p.kl.is_finite() && p.score.is_finite()) {
+                peaks.push((c.key.rm_params, p.kl, p.score));
+            }
             let kmax = kmax.max(f.kl_max.unwrap_or(0.0));
             items.push(Item::line(
                 data::fit_line(f, kmax, true),
@@ -135,9 +166,9 @@ pub fn gold_vs_kl(inp: &PlotInputs, method: Method) -> Option<Draft> {
         },
         group_note(&g, others),
         if any_gfit {
-            ""
+            peak_trend_words(&peaks)
         } else {
-            " No fits were given, so no fitted lines are drawn."
+            " No fits were given, so no fitted lines are drawn.".to_string()
         },
     );
     Some(Draft {

@@ -283,3 +283,19 @@ pub fn spread<T: Copy>(v: &[T], k: usize) -> Vec<T> {
     idx.dedup();
     idx.into_iter().map(|i| v[i]).collect()
 }
+
+/// How a quantity moves with size, from Spearman's rank correlation over the given
+/// (size, value) pairs: `("rises", rho)` for rho >= 0.5, `("falls", rho)` for rho <= -0.5,
+/// `("shows no clear trend", rho)` between; `None` with fewer than 3 pairs or a constant side.
+pub fn trend(pairs: &[(f64, f64)]) -> Option<(&'static str, f64)> {
+    let (x, y): (Vec<f64>, Vec<f64>) = pairs.iter().copied().unzip();
+    let rho = crate::stats::spearman(&x, &y)?;
+    let word = if rho >= 0.5 {
+        "rises"
+    } else if rho <= -0.5 {
+        "falls"
+    } else {
+        "shows no clear trend"
+    };
+    Some((word, rho))
+}

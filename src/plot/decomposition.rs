@@ -47,6 +47,23 @@ fn band(points: &[GapPoint], f: impl Fn(&GapPoint) -> (f64, Option<f64>)) -> Vec
         .collect()
 }
 
+/// The y range a panel's ±1.96 se bands may reach: the range of the point estimates drawn
+/// (gap, parts, residual, cost, 0) widened by a quarter of its span on each side.
+pub(crate) fn band_limits(d: &Decomposition, parts: &[GapPoint]) -> (f64, f64) {
+    let mut vals = vec![0.0];
+    for p in parts.iter().chain(&d.points) {
+        vals.extend([p.regressional, p.extremal, p.proxy - p.gold, p.residual]);
+        if let Some(o) = p.oracle {
+            vals.push(o - p.gold);
+        }
+    }
+    let vals: Vec<f64> = vals.into_iter().filter(|v| v.is_finite()).collect();
+    let lo = vals.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = vals.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let span = (hi - lo).max(1e-12);
+    (lo - 0.25 * span, hi + 0.25 * span)
+}
+
 /// Small multiples of the decomposition of one method's curves.
 pub fn decomposition(inp: &PlotInputs, method: Method) -> Option<Draft> {
     // Standardised where there is a reference, else raw (one per curve and source).
@@ -83,7 +100,9 @@ pub fn decomposition(inp: &PlotInputs, method: Method) -> Option<Draft> {
         .collect();
     let mut panels = Vec::new();
     let mut any_peak = false;
-    let mut any_band = false;
+    let mut any_reg_band = false;
+    let mut any_ext_band = false;
+    let mut cut_panels = 0usize;
     let mut any_observed = false;
     let mut any_oracle = false;
     let mut sources = Vec::new();
@@ -108,17 +127,35 @@ pub fn decomposition(inp: &PlotInputs, method: Method) -> Option<Draft> {
         let parts: &[GapPoint] = if smooth { &d.grid } else { &d.points };
         let rb = band(parts, |p| (p.regressional, p.regressional_se));
         let eb = band(parts, |p| (p.extremal, p.extremal_se));
-        any_band |= !rb.is_empty() || !eb.is_empty();
-        items.push(Item::Band {
-            pts: rb,
-            color: reg_color(),
-            opacity: 0.2,
-        });
-        items.push(Item::Band {
-            pts: eb,
-            color: ext_color(),
-            opacity: 0.2,
-        });
+        any_reg_band |= !rb.is_empty();
+        any_ext_band |= !eb.is_empty();
+        // The bands may reach at most a quarter of the point estimates' span beyond them (a
+        // band of a few poorly determined coefficients would otherwise fill the panel); the
+        // axis shows that much, and a band cut there is counted in the caption.
+        let (lo, hi) = band_limits(d, parts);
+        let mut cut = false;
+        for (b, color) in [(rb, reg_color()), (eb, ext_color())] {
+            let clamped: Vec<(f64, f64, f64)> = b
+                .iter()
+                .map(|&(k, a, c)| {
+                    cut |= a < lo || c > hi;
+                    (k, a.clamp(lo, hi), c.clamp(lo, hi))
+                })
+                .collect();
+            // outlines, so that where two bands overlap each still shows its own edges
+            for edge in [
+                clamped.iter().map(|p| (p.0, p.1)).collect::<Vec<_>>(),
+                clamped.iter().map(|p| (p.0, p.2)).collect(),
+            ] {
+                items.push(Item::line(edge, color, 0.8, Dash::Dashed));
+            }
+            items.push(Item::Band {
+                pts: clamped,
+                color,
+                opacity: 0.15,
+            });
+        }
+        cut_panels += usize::from(cut);
         items.push(Item::line(
             series(&d.points, |p| p.residual),
             theme::MUTED,
@@ -233,10 +270,18 @@ pub fn decomposition(inp: &PlotInputs, method: Method) -> Option<Draft> {
             Swatch::Line(oracle_color(), Dash::Dashed),
         ));
     }
-    if any_band {
-        scene
-            .legend
-            .push(data::style_entry("±1.96 se", Swatch::Band(theme::MUTED)));
+    // one patch per band, in its own colour (an overlap of the two is neither)
+    if any_reg_band {
+        scene.legend.push(data::style_entry(
+            "regressional ±1.96 se",
+            Swatch::Band(reg_color()),
+        ));
+    }
+    if any_ext_band {
+        scene.legend.push(data::style_entry(
+            "extremal ±1.96 se",
+            Swatch::Band(ext_color()),
+        ));
     }
     if any_peak {
         scene.legend.push(data::style_entry(
@@ -295,9 +340,16 @@ pub fn decomposition(inp: &PlotInputs, method: Method) -> Option<Draft> {
     } else {
         String::new()
     };
+    let cut_text = if cut_panels > 0 {
+        format!(
+            " In {cut_panels} panel(s) a ±1.96 se band reaches beyond a quarter of the plotted span past the estimates and is cut there (its flat edge marks it off scale)."
+        )
+    } else {
+        String::new()
+    };
     let d = g.describe();
     let caption = format!(
-        "The gap between proxy and gold score along each curve (black; dots are the observed gap where the parts come from fitted curves), split as proxy − gold = regressional + extremal + residual: {}. Regressional Goodhart (a noisy proxy: selection on it regresses to the mean in gold) grows linearly in d = sqrt(KL); extremal Goodhart (the proxy failing far from the initial policy) is the β term that bends gold down. {units_text}.{rho_text}{oracle_text} {}.{agree}{negative} {}{}.",
+        "The gap between proxy and gold score along each curve (black; dots are the observed gap where the parts come from fitted curves), split as proxy − gold = regressional + extremal + residual: {}. Regressional Goodhart (a noisy proxy: selection on it regresses to the mean in gold) grows linearly in d = sqrt(KL); extremal Goodhart (the proxy failing far from the initial policy) is the β term that bends gold down. {units_text}.{rho_text}{oracle_text} {}.{agree}{negative}{cut_text} {}{}.",
         how.join("; "),
         residual_words(&chosen),
         panel_words(chosen.len(), shown_sizes.len(), all_sizes, n_sources),

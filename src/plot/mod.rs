@@ -49,7 +49,8 @@ pub struct Figure {
 }
 
 /// A figure before rendering.
-pub(crate) struct Draft {
+/// A figure before rendering: its scene model (what is drawn, inspectable by tests) and caption.
+pub struct Draft {
     pub name: &'static str,
     pub caption: String,
     pub scene: Scene,
@@ -64,6 +65,11 @@ pub(crate) struct Draft {
 /// assert!(render_all(&inputs).is_ok_and(|figures| figures.is_empty()));
 /// ```
 pub fn render_all(inputs: &PlotInputs) -> Result<Vec<Figure>> {
+    drafts(inputs).into_iter().map(render).collect()
+}
+
+/// The figures' scene models, before rendering (what [`render_all`] draws).
+pub fn drafts(inputs: &PlotInputs) -> Vec<Draft> {
     use crate::schema::Method;
     let drafts: Vec<Option<Draft>> = vec![
         curves::gold_vs_kl(inputs, Method::Bon),
@@ -81,7 +87,7 @@ pub fn render_all(inputs: &PlotInputs) -> Result<Vec<Figure>> {
         decomposition::decomposition(inputs, Method::Bon),
         decomposition::decomposition(inputs, Method::Rl),
     ];
-    drafts.into_iter().flatten().map(render).collect()
+    drafts.into_iter().flatten().collect()
 }
 
 fn plot_err(name: &str, e: impl std::fmt::Display) -> Error {

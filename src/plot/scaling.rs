@@ -80,8 +80,48 @@ fn size_grid(lo: f64, hi: f64, n: usize) -> Vec<f64> {
         .collect()
 }
 
-/// The law's line and 95% band over sizes.
-fn law_items(law: &Law, lo: f64, hi: f64, color: plotters::style::RGBColor) -> Vec<Item> {
+/// What the fitted coefficients do with size in these data (Spearman's rank correlation), for
+/// the caption: " Here α rises with size for BoN (Spearman ρ = 0.93 over 9 sizes), ...".
+fn trend_words(inp: &PlotInputs) -> String {
+    let mut parts = Vec::new();
+    for m in [Method::Bon, Method::Rl] {
+        let Some((g, _)) = main_fit_group(inp.fits, m) else {
+            continue;
+        };
+        for coef in ["alpha", "beta"] {
+            let pts: Vec<(f64, f64)> = coef_points(inp.fits, m, &g, coef)
+                .into_iter()
+                .map(|p| (p.0, p.1))
+                .collect();
+            if let Some((word, rho)) = data::trend(&pts) {
+                parts.push(format!(
+                    "{} {word} with size for {} (Spearman ρ = {} over {} sizes)",
+                    greek(coef),
+                    short(m),
+                    theme::sig(rho, 2),
+                    pts.len()
+                ));
+            }
+        }
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" In these fits {}.", parts.join("; "))
+    }
+}
+
+/// The law's line and 95% band over sizes, and whether the band is off scale. `limits` is the
+/// y range the band may fill (from the point estimates): a band reaching beyond it (a law of
+/// few sizes has a large t quantile) is not filled but drawn as its dashed edges, clipped to
+/// the panel, so that it never fills the panel.
+fn law_items(
+    law: &Law,
+    lo: f64,
+    hi: f64,
+    color: plotters::style::RGBColor,
+    limits: (f64, f64),
+) -> (Vec<Item>, bool) {
     let t = t95(law.dof);
     let grid = size_grid(lo, hi, 60);
     let line: Vec<(f64, f64)> = grid.iter().map(|&s| (s, law.at(s).0)).collect();
@@ -92,8 +132,16 @@ fn law_items(law: &Law, lo: f64, hi: f64, color: plotters::style::RGBColor) -> V
             se.map(|e| (s, v - t * e, v + t * e))
         })
         .collect();
+    let off_scale = band.iter().any(|b| b.1 < limits.0 || b.2 > limits.1);
     let mut out = Vec::new();
-    if !band.is_empty() {
+    if off_scale {
+        for edge in [
+            band.iter().map(|b| (b.0, b.1)).collect::<Vec<_>>(),
+            band.iter().map(|b| (b.0, b.2)).collect(),
+        ] {
+            out.push(Item::guide(edge, color, 0.9, Dash::Dashed));
+        }
+    } else if !band.is_empty() {
         out.push(Item::Band {
             pts: band,
             color,
@@ -101,7 +149,24 @@ fn law_items(law: &Law, lo: f64, hi: f64, color: plotters::style::RGBColor) -> V
         });
     }
     out.push(Item::guide(line, color, 1.8, Dash::Solid));
-    out
+    (out, off_scale)
+}
+
+/// The y range a law's band may fill: the coefficients with their ±1.96 se bars, widened by
+/// half their span on each side.
+fn band_limits(pts: &[(f64, f64, Option<f64>)]) -> (f64, f64) {
+    let vals: Vec<f64> = pts
+        .iter()
+        .flat_map(|&(_, v, se)| {
+            let e = se.unwrap_or(0.0);
+            [v - 1.96 * e, v + 1.96 * e]
+        })
+        .filter(|v| v.is_finite())
+        .collect();
+    let lo = vals.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = vals.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let span = (hi - lo).max(1e-12);
+    (lo - 0.5 * span, hi + 0.5 * span)
 }
 
 fn law_text(law: &Law) -> String {
@@ -171,6 +236,7 @@ pub fn coefficients(inp: &PlotInputs) -> Option<Draft> {
     let mut panels = Vec::new();
     let mut groups_note = Vec::new();
     let mut any_law = false;
+    let mut off_scale: Vec<String> = Vec::new();
     for m in [Method::Bon, Method::Rl] {
         let Some((g, others)) = main_fit_group(inp.fits, m) else {
             continue;
@@ -198,8 +264,12 @@ pub fn coefficients(inp: &PlotInputs) -> Option<Draft> {
             let mut title = format!("{} ({})", greek(coef), short(m));
             if let Some(law) = law_for(inp, m, coef, &g) {
                 let (lo, hi) = size_range(&pts);
-                items.extend(law_items(law, lo, hi, col));
+                let (law_items, off) = law_items(law, lo, hi, col, band_limits(&pts));
+                items.extend(law_items);
                 title = format!("{title}: {}", law_text(law));
+                if off {
+                    off_scale.push(format!("{} ({})", greek(coef), short(m)));
+                }
                 any_law = true;
             }
             items.extend(coef_items(&pts, col));
@@ -235,14 +305,29 @@ pub fn coefficients(inp: &PlotInputs) -> Option<Draft> {
             "95% band of the law",
             Swatch::Band(theme::INK),
         ));
+        if !off_scale.is_empty() {
+            scene.legend.push(data::line_entry(
+                "95% band, off scale (edges)",
+                Dash::Dashed,
+            ));
+        }
     }
     let caption = format!(
-        "The coefficients α and β of each RM size's gold fit (dots, bars ±1.96 standard errors) against proxy RM parameters on a log axis{}. The paper finds α_bon rising and β falling with size: larger RMs are overoptimized less.{}",
+        "The coefficients α and β of each RM size's gold fit (dots, bars ±1.96 standard errors) against proxy RM parameters on a log axis{}.{} The paper finds α_bon rising and β falling with size: larger RMs are overoptimized less.{}{}",
         if any_law {
             ", with the log-linear scaling law c = a + b log₁₀N (line, its equation in each panel title) and its 95% confidence band (t quantile times the law's standard error)"
         } else {
             ""
         },
+        if off_scale.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " The band of {} reaches far beyond the fitted coefficients (few sizes: a large t quantile) and is drawn as its dashed edges only, cut at the panel.",
+                off_scale.join(", ")
+            )
+        },
+        trend_words(inp),
         if groups_note.is_empty() {
             String::new()
         } else {
@@ -280,17 +365,26 @@ pub fn peaks(inp: &PlotInputs) -> Option<Draft> {
     let mut any_pred = false;
     let mut any_new_rm = false;
     let mut notes = Vec::new();
+    let mut n_beyond = 0usize;
+    let mut no_peak = 0usize;
     for m in [Method::Bon, Method::Rl] {
         let Some((g, _)) = main_fit_group(inp.fits, m) else {
             continue;
         };
         let col = method_color(m);
-        let mut obs: Vec<(f64, f64, f64)> = gold_fits(inp.fits, m)
+        // (size, peak score, peak KL, whether the peak lies beyond the curve's largest KL)
+        let mut obs: Vec<(f64, f64, f64, bool)> = gold_fits(inp.fits, m)
             .into_iter()
             .filter(|f| Group::of_fit(f) == g)
             .filter_map(|f| {
                 let p = f.peak?;
-                (p.kl.is_finite() && p.score.is_finite()).then_some((f.rm_params, p.score, p.kl))
+                let beyond = f.kl_max.is_some_and(|k| p.kl > k);
+                (p.kl.is_finite() && p.score.is_finite()).then_some((
+                    f.rm_params,
+                    p.score,
+                    p.kl,
+                    beyond,
+                ))
             })
             .collect();
         obs.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -313,11 +407,21 @@ pub fn peaks(inp: &PlotInputs) -> Option<Draft> {
             1.0,
             Dash::Dotted,
         ));
+        // a fitted peak beyond the curve's largest KL is an extrapolation of the fit: a ring
+        let within = |o: &&(f64, f64, f64, bool)| !o.3;
+        let beyond = |o: &&(f64, f64, f64, bool)| o.3;
+        n_beyond += obs.iter().filter(beyond).count();
         score_items.push(Item::points(
-            obs.iter().map(|o| (o.0, o.1)).collect(),
+            obs.iter().filter(within).map(|o| (o.0, o.1)).collect(),
             col,
             Marker::Dot,
             3.2,
+        ));
+        score_items.push(Item::points(
+            obs.iter().filter(beyond).map(|o| (o.0, o.1)).collect(),
+            col,
+            Marker::Ring,
+            3.6,
         ));
         kl_items.push(Item::line(
             obs.iter().map(|o| (o.0, o.2)).collect(),
@@ -326,11 +430,23 @@ pub fn peaks(inp: &PlotInputs) -> Option<Draft> {
             Dash::Dotted,
         ));
         kl_items.push(Item::points(
-            obs.iter().map(|o| (o.0, o.2)).collect(),
+            obs.iter().filter(within).map(|o| (o.0, o.2)).collect(),
             col,
             Marker::Dot,
             3.2,
         ));
+        kl_items.push(Item::points(
+            obs.iter().filter(beyond).map(|o| (o.0, o.2)).collect(),
+            col,
+            Marker::Ring,
+            3.6,
+        ));
+        if obs.iter().any(|o| o.3) {
+            legend.push(data::style_entry(
+                &format!("{} fitted peak beyond the data's KL", short(m)),
+                Swatch::Marker(col, Marker::Ring),
+            ));
+        }
         // the laws' peak across sizes
         let alpha = law_for(inp, m, "alpha", &g);
         let beta = law_for(inp, m, "beta", &g);
@@ -380,6 +496,7 @@ pub fn peaks(inp: &PlotInputs) -> Option<Draft> {
         };
         for p in &preds {
             let Some(peak) = &p.peak else {
+                no_peak += 1;
                 continue;
             };
             any_pred = true;
@@ -405,7 +522,8 @@ pub fn peaks(inp: &PlotInputs) -> Option<Draft> {
                 off_scale += 1;
             }
         }
-        if !preds.is_empty() {
+        // listed only when a diamond is drawn
+        if !ps.is_empty() || !pk.is_empty() {
             legend.push(data::style_entry(
                 &format!("{} predicted (95% interval)", short(m)),
                 Swatch::Marker(col, Marker::Diamond),
@@ -503,12 +621,24 @@ pub fn peaks(inp: &PlotInputs) -> Option<Draft> {
         } else {
             ""
         },
-        if off_scale > 0 {
-            format!(
-                " {off_scale} predicted value(s) lie far beyond the observed peaks (an unreliable extrapolation) and are not drawn."
-            )
-        } else {
-            String::new()
+        {
+            let mut t = String::new();
+            if n_beyond > 0 {
+                t.push_str(&format!(
+                    " Rings: {n_beyond} fitted peak(s) lie beyond the largest KL of their curve's data, where the fit is extrapolated."
+                ));
+            }
+            if off_scale > 0 {
+                t.push_str(&format!(
+                    " {off_scale} predicted value(s) lie far beyond the observed peaks (an unreliable extrapolation) and are not drawn."
+                ));
+            }
+            if no_peak > 0 {
+                t.push_str(&format!(
+                    " {no_peak} predicted size(s) have no peak the laws can place (no maximum, or one beyond 10x the largest observed KL; see predictions.json) and are not drawn."
+                ));
+            }
+            t
         },
         if notes.is_empty() {
             String::new()
@@ -749,7 +879,7 @@ pub fn prediction(inp: &PlotInputs) -> Option<Draft> {
             .filter(|p| {
                 p.curve
                     .iter()
-                    .any(|c| c.kl.is_finite() && c.gold.is_finite())
+                    .any(|c| c.kl.is_finite() && c.score().is_finite())
             })
             .collect();
         if preds.is_empty() {
@@ -805,7 +935,7 @@ pub fn prediction(inp: &PlotInputs) -> Option<Draft> {
                 .curve
                 .iter()
                 .filter(|c| c.kl <= xmax * (1.0 + 1e-9))
-                .map(|c| (c.kl, c.gold))
+                .map(|c| (c.kl, c.score()))
                 .collect();
             // a prediction with warnings (see predictions.json) is dotted and thinner
             if flagged {

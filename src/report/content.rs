@@ -42,7 +42,7 @@ pub const DECOMPOSITION_TEXT: &[&str] = &[
 pub fn reading_guide(name: &str) -> &'static str {
     match name {
         "gold_vs_kl_bon" | "gold_vs_kl_rl" => {
-            "Follow one colour from left to right: the gold score (filled) rises, peaks and turns down while the proxy score (rings) keeps rising; the distance between them is what optimising the proxy costs. Lighter (larger) RMs peak later and higher, and their proxy and gold stay closer."
+            "Follow one colour from left to right: the gold score (filled) rises, peaks and turns down while the proxy score (rings) keeps rising; the distance between them is what optimising the proxy costs. Lighter colours are larger RMs; the caption says how their peaks move with size in these fits."
         }
         "coefficients" => {
             "Each point is one curve's fitted coefficient; the line is the log-linear law in RM size. Rising alpha and falling beta with size mean a larger RM is both a better and a more robust proxy; points far off the line are sizes the law describes badly."
@@ -57,7 +57,7 @@ pub fn reading_guide(name: &str) -> &'static str {
             "Runs with different KL penalties fall on one gold-vs-KL frontier: a penalty only stops a run earlier on the same curve (it acts like early stopping)."
         }
         "data_size" => {
-            "More comparisons for the proxy RM move its curve up and its peak to larger KL."
+            "Compare the colours at one RM size: whether more comparisons for the proxy RM move its coefficients the way a larger RM would."
         }
         "extrapolation" => {
             "The forms are fitted left of the cutoff only; the points right of it are an advance prediction. Small errors right of the cutoff mean the form extrapolates."

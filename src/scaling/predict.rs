@@ -427,6 +427,7 @@ fn checked_peak(
 }
 
 fn curve(
+    target: Target,
     form: &dyn Form,
     p: &[f64],
     cov: Option<&DMatrix<f64>>,
@@ -439,16 +440,15 @@ fn curve(
         .map(|&kl| {
             let d = kl.sqrt();
             form.gradient(p, d, &mut g);
-            let gold = form.eval(p, d);
+            let score = form.eval(p, d);
             let se = cov.map(|c| quad(&g, c).sqrt());
             let se_new = cov_new.map(|c| quad(&g, c).sqrt());
             CurvePoint {
-                kl,
-                gold,
-                low: se.map(|s| gold - t * s),
-                high: se.map(|s| gold + t * s),
-                new_rm_low: se_new.map(|s| gold - t * s),
-                new_rm_high: se_new.map(|s| gold + t * s),
+                low: se.map(|s| score - t * s),
+                high: se.map(|s| score + t * s),
+                new_rm_low: se_new.map(|s| score - t * s),
+                new_rm_high: se_new.map(|s| score + t * s),
+                ..CurvePoint::new(target, kl, score)
             }
         })
         .collect()
@@ -727,6 +727,7 @@ fn predict_one(
                 peak: peak_k,
                 peak_reason: reason_k,
                 curve: curve(
+                    target,
                     form,
                     &shifted,
                     cov_k.as_ref(),
@@ -758,7 +759,7 @@ fn predict_one(
         model: c.model.clone(),
         group,
         params,
-        curve: curve(form, &c.values, cov, cov_new, t, &grid),
+        curve: curve(target, form, &c.values, cov, cov_new, t, &grid),
         peak,
         peak_reason,
         iterated,
@@ -961,7 +962,15 @@ pub fn table(doc: &PredictDoc) -> OutTable {
     }
     t.push("series", text(&|r| Some(r.series.clone())));
     t.push("kl", num(&|r| Some(r.point.kl)));
-    t.push("gold", num(&|r| Some(r.point.gold)));
+    // The predicted score is named after the target: `gold` on gold rows, `proxy` on proxy
+    // rows (the other empty); `proxy` is left out when no row fills it.
+    let has_proxy = rows.iter().any(|r| r.point.proxy.is_some());
+    if !has_proxy || rows.iter().any(|r| r.point.gold.is_some()) {
+        t.push("gold", num(&|r| r.point.gold));
+    }
+    if has_proxy {
+        t.push("proxy", num(&|r| r.point.proxy));
+    }
     t.push("low", num(&|r| r.point.low));
     t.push("high", num(&|r| r.point.high));
     t.push("new_rm_low", num(&|r| r.point.new_rm_low));

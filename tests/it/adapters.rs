@@ -111,6 +111,7 @@ fn trl_ppo_plus_gold_csv_fits_in_one_command() {
         &t,
         &[
             "fit",
+            "--verbose",
             "trainer_state.json",
             "--gold-from",
             "gold.csv",
@@ -149,7 +150,7 @@ fn trl_ppo_converts_to_the_logged_rows_and_fits_the_same() {
     args.extend(flags);
     let (_, stderr) = ok(&t, &args);
     assert!(
-        stderr.contains("wrote 19 Curves rows to curves.csv"),
+        stderr.contains("wrote curves.csv (19 Curves rows)"),
         "{stderr}"
     );
     let (header, rows) = csv(&t, "curves.csv");

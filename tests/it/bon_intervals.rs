@@ -396,7 +396,7 @@ fn shared_pool_warning() {
         )
     };
     run(&["bon", samples, "--out", "c0.csv", "--no-prompt-values"]);
-    let (stdout, stderr) = run(&["fit", "c0.csv", "--out", "f0.json"]);
+    let (stdout, stderr) = run(&["fit", "c0.csv", "--out", "f0.json", "--verbose"]);
     let doc = json(&t, "f0.json");
     let fits = doc["fits"].as_array().unwrap();
     let warned = fits.iter().filter(|f| has_shared_warning(f)).count();

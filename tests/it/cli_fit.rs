@@ -107,7 +107,7 @@ fn report_is_lmfit_style_and_quiet_silences_it() {
     t.write("c.csv", common::small_curves_csv());
     let out = t
         .cmd()
-        .args(["fit", "c.csv", "--out", "f.json"])
+        .args(["fit", "c.csv", "--out", "f.json", "--verbose"])
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();

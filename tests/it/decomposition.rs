@@ -123,7 +123,7 @@ fn fit_writes_the_decomposition_into_the_fits_json_and_report() {
     t.write("c.csv", curves_csv(0.01));
     let out = t
         .cmd()
-        .args(["fit", "c.csv", "--out", "f.json"])
+        .args(["fit", "c.csv", "--out", "f.json", "--verbose"])
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -294,7 +294,7 @@ fn a_peak_beyond_ten_times_the_fitted_kl_is_not_evaluated() {
     t.write("c.csv", csv);
     let out = t
         .cmd()
-        .args(["fit", "c.csv", "--out", "f.json"])
+        .args(["fit", "c.csv", "--out", "f.json", "--verbose"])
         .output()
         .unwrap();
     assert!(out.status.success());

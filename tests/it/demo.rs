@@ -101,17 +101,26 @@ fn demo_prints_a_summary_and_quiet_silences_it() {
         "scaling laws",
         "predicted gold peak",
         "Goodhart decomposition",
-        "plots/report.html",
     ] {
         assert!(text.contains(part), "{part} missing: {text}");
     }
+    // what it wrote: on stderr, one line per folder
+    let err = String::from_utf8_lossy(&out.stderr);
+    for folder in ["data", "fits", "plots"] {
+        assert!(
+            err.lines()
+                .any(|l| l.starts_with(&format!("wrote d/{folder} ("))),
+            "{err}"
+        );
+    }
+    assert!(err.contains("report.html") && !text.contains("wrote "));
     assert!(t.path("d/plots/report.html").is_file());
     let q = t
         .cmd()
         .args(["demo", "--out", "q", "--quiet", "--seed", "3"])
         .output()
         .unwrap();
-    assert!(q.status.success() && q.stdout.is_empty());
+    assert!(q.status.success() && q.stdout.is_empty() && q.stderr.is_empty());
     // the same seed gives the same numbers into another folder
     for f in ["fits/fits.json", "fits/predictions.json"] {
         let a = std::fs::read_to_string(t.path("d").join(f)).unwrap();

@@ -35,7 +35,14 @@ fn a_shared_alpha_the_data_reject_is_tested_and_warned() {
     t.write("c.csv", rl_curves(&[0.6, 1.2, 1.8]));
     let out = t
         .cmd()
-        .args(["fit", "c.csv", "--out", "f.json", "--share-alpha-rl"])
+        .args([
+            "fit",
+            "c.csv",
+            "--out",
+            "f.json",
+            "--share-alpha-rl",
+            "--verbose",
+        ])
         .assert()
         .success();
     let o = out.get_output();
@@ -105,7 +112,15 @@ fn a_peak_beyond_10x_the_fitted_kl_is_not_given() {
     t.write("c.csv", s);
     let out = t
         .cmd()
-        .args(["fit", "c.csv", "--out", "f.json", "--csv", "f.csv"])
+        .args([
+            "fit",
+            "c.csv",
+            "--out",
+            "f.json",
+            "--csv",
+            "f.csv",
+            "--verbose",
+        ])
         .assert()
         .success();
     let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();

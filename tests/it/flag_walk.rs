@@ -203,6 +203,8 @@ const BON_BOOT: &[&str] = &[
     "3",
 ];
 const BON_CAPS: &[&str] = &["bon", "samples_caps.csv", "--out", "b.csv"];
+const BON_MERGE: &[&str] = &["bon", "merge", "part.csv", "--out", "m.csv"];
+const COMPLETIONS: &[&str] = &["completions", "bash"];
 
 const SCALE: &[&str] = &["scale", "fits.json", "--out", "s.json"];
 const SCALE_JOINT: &[&str] = &[
@@ -558,6 +560,42 @@ fn cases() -> Vec<Case> {
         case("bon", "--kl", BON, Effect(&["--kl", "pool"])),
         case("bon", "--map", BON_CAPS, Effect(&["--map", "Proxy=proxy"])),
         case("bon", "--quiet", BON, Effect(&["--quiet"])),
+        case("bon", "--partial", BON, Effect(&["--partial"])),
+        case(
+            "bon",
+            "--runs",
+            BON,
+            Refused(&["--runs", "runs.csv"], "reads best-of-n samples"),
+        ),
+        // bon merge: part.csv is `bon samples_rm.csv --partial` (made in the fixtures)
+        case("bon merge", "<partials>", BON_MERGE, Required),
+        case("bon merge", "--out", BON_MERGE, Required),
+        case("bon merge", "--quiet", BON_MERGE, Effect(&["--quiet"])),
+        // completions
+        case("completions", "<shell>", COMPLETIONS, Required),
+        case(
+            "completions",
+            "--quiet",
+            COMPLETIONS,
+            Refused(&["--quiet"], "does not apply to completions"),
+        ),
+        // the manifest: one more run (the TRL PPO log with its gold) beside the tidy table
+        case("fit", "--runs", FIT, Effect(&["--runs", "runs.csv"])),
+        case(
+            "convert",
+            "--runs",
+            CONVERT,
+            Effect(&["--runs", "runs.csv"]),
+        ),
+        case("report", "--runs", REPORT, Effect(&["--runs", "runs.csv"])),
+        case(
+            "inspect",
+            "--runs",
+            INSPECT,
+            Refused(&["--runs", "runs.csv"], "not both"),
+        ),
+        case("fit", "--verbose", FIT, Effect(&["--verbose"])),
+        case("fit", "--report", FIT, Effect(&["--report", "r.txt"])),
         case("bon", "--format", BON, Effect(&["--format", "trl"])),
         case(
             "bon",
@@ -1003,6 +1041,7 @@ fn cases() -> Vec<Case> {
         "--policy-params",
         "--rm-data",
         "--run",
+        "--runs",
     ] {
         v.push(case(
             "scale",
@@ -1038,6 +1077,7 @@ fn scale_flag_args(flag: &str) -> &'static [&'static str] {
         "--policy-params" => &["--policy-params", "7e9"],
         "--rm-data" => &["--rm-data", "5e4"],
         "--run" => &["--run", "r1"],
+        "--runs" => &["--runs", "runs.csv"],
         other => panic!("no scale case for {other}"),
     }
 }
@@ -1054,7 +1094,14 @@ fn clap_arguments() -> BTreeSet<(String, String)> {
             };
             if sub.has_subcommands() {
                 walk(sub, &name, out);
-                continue;
+                // A command with subcommands and arguments of its own (`bon` and `bon merge`):
+                // its own arguments are flags too. Only global ones: nothing to run.
+                let own = sub.get_arguments().any(|a| {
+                    !a.is_global_set() && !["help", "version"].contains(&a.get_id().as_str())
+                });
+                if !own {
+                    continue;
+                }
             }
             for arg in sub.get_arguments() {
                 let id = arg.get_id().as_str();
@@ -1208,6 +1255,10 @@ fn fixtures() -> TestDir {
         off.push_str(&format!("{},{g}\n", step.parse::<u64>().unwrap() + 1));
     }
     t.write("gold_off.csv", off);
+    t.write(
+        "runs.csv",
+        "log,run,rm_params,gold_from\ntrainer_state.json,r1,1.2e9,gold.csv\n",
+    );
     let r = t.root();
     run_ok(
         r,
@@ -1241,6 +1292,10 @@ fn fixtures() -> TestDir {
         ],
     );
     run_ok(r, &["bon", "samples_rm.csv", "--out", "bon.csv"]);
+    run_ok(
+        r,
+        &["bon", "samples_rm.csv", "--partial", "--out", "part.csv"],
+    );
     run_ok(r, &["fit", "law.csv", "--out", "fits.json"]);
     run_ok(
         r,
@@ -1435,7 +1490,12 @@ fn every_flag_changes_the_outcome_or_is_refused() {
                 counts[2] += 1;
                 // Without it clap refuses the command line (exit 2).
                 let without: Vec<String> = if c.flag.starts_with('<') {
-                    let first = c.base.iter().position(|a| a.contains('.')).unwrap();
+                    // the first file argument, else the last word (`completions bash`)
+                    let first = c
+                        .base
+                        .iter()
+                        .position(|a| a.contains('.'))
+                        .unwrap_or(c.base.len() - 1);
                     let mut v: Vec<String> = c.base.iter().map(|a| a.to_string()).collect();
                     v.remove(first);
                     v

@@ -742,3 +742,376 @@ fn render_sim_world() {
         eprintln!("{}: {}\n", f.name, f.caption);
     }
 }
+
+// ---- the figure fixes of issue 15, point 8: checked on the scene model ----
+
+use goodhart::plot::scene::{Item, Marker, Swatch, layout};
+use goodhart::plot::{Draft, drafts};
+
+fn draft<'a>(all: &'a [Draft], name: &str) -> &'a Draft {
+    all.iter()
+        .find(|d| d.name == name)
+        .unwrap_or_else(|| panic!("no figure {name}"))
+}
+
+/// Position of a value on an axis scale (as the scene maps it).
+fn fwd(scale: goodhart::plot::scene::Scale, v: f64) -> f64 {
+    scale.fwd(v)
+}
+
+#[test]
+fn every_drawn_point_is_inside_its_panel_and_predicted_diamonds_match_the_legend() {
+    let fx = fixture(true);
+    let all = drafts(&fx.inputs());
+    for d in &all {
+        let lay = layout(&d.scene);
+        for (panel, ((x0, x1), (y0, y1))) in d.scene.panels.iter().zip(lay.ranges()) {
+            for it in &panel.items {
+                if let Item::Points { pts, .. } = it {
+                    for &(x, y) in pts {
+                        let (u, v) = (fwd(panel.x.scale, x), fwd(panel.y.scale, y));
+                        if !(u.is_finite() && v.is_finite()) {
+                            continue;
+                        }
+                        assert!(
+                            u >= x0 - 1e-9 && u <= x1 + 1e-9 && v >= y0 - 1e-9 && v <= y1 + 1e-9,
+                            "{} / {}: point ({x}, {y}) outside the panel",
+                            d.name,
+                            panel.title
+                        );
+                    }
+                }
+            }
+        }
+    }
+    // peak_vs_rm_params: a legend entry with a diamond exactly when a diamond is drawn
+    let peaks = draft(&all, "peak_vs_rm_params");
+    let diamonds_drawn = peaks.scene.panels.iter().any(|p| {
+        p.items.iter().any(
+            |it| matches!(it, Item::Points { pts, marker: Marker::Diamond, .. } if !pts.is_empty()),
+        )
+    });
+    let diamonds_listed = peaks
+        .scene
+        .legend
+        .iter()
+        .any(|e| matches!(e.swatch, Swatch::Marker(_, Marker::Diamond)));
+    assert_eq!(diamonds_drawn, diamonds_listed);
+    // predictions whose peak is null are never listed as drawn
+    let mut no_peaks = fx.predictions.clone();
+    for p in &mut no_peaks.predictions {
+        p.peak = None;
+    }
+    let inputs = PlotInputs {
+        predictions: Some(&no_peaks),
+        ..fx.inputs()
+    };
+    let all = drafts(&inputs);
+    let peaks = draft(&all, "peak_vs_rm_params");
+    assert!(
+        !peaks
+            .scene
+            .legend
+            .iter()
+            .any(|e| matches!(e.swatch, Swatch::Marker(_, Marker::Diamond))),
+        "a predicted entry in the legend with no diamond drawn"
+    );
+    assert!(
+        peaks.caption.contains("have no peak the laws can place"),
+        "{}",
+        peaks.caption
+    );
+}
+
+#[test]
+fn fitted_peaks_beyond_the_data_are_drawn_as_rings_with_a_legend_entry() {
+    let fx = fixture(true);
+    let rings = |fits: &[FitRecord]| {
+        let inputs = PlotInputs {
+            fits,
+            ..fx.inputs()
+        };
+        let all = drafts(&inputs);
+        let d = draft(&all, "peak_vs_rm_params");
+        let drawn: usize = d.scene.panels[0]
+            .items
+            .iter()
+            .map(|it| match it {
+                Item::Points {
+                    pts,
+                    marker: Marker::Ring,
+                    ..
+                } => pts.len(),
+                _ => 0,
+            })
+            .sum();
+        let listed = d
+            .scene
+            .legend
+            .iter()
+            .any(|e| matches!(e.swatch, Swatch::Marker(_, Marker::Ring)));
+        (drawn, listed)
+    };
+    // as fitted: a ring entry in the legend exactly when a ring is drawn
+    let (drawn, listed) = rings(&fx.fits);
+    assert_eq!(drawn > 0, listed);
+    // cut every curve's KL range below its peak: each drawn peak becomes a ring
+    let mut cut = fx.fits.clone();
+    let mut expected = 0;
+    for f in &mut cut {
+        if let Some(p) = f.peak {
+            f.kl_max = Some(p.kl / 2.0);
+        }
+    }
+    let all = drafts(&PlotInputs {
+        fits: &cut,
+        ..fx.inputs()
+    });
+    for it in &draft(&all, "peak_vs_rm_params").scene.panels[0].items {
+        if let Item::Points {
+            pts,
+            marker: Marker::Dot,
+            ..
+        } = it
+        {
+            assert!(pts.is_empty(), "a peak beyond the data drawn as a dot");
+        }
+        if let Item::Points {
+            pts,
+            marker: Marker::Ring,
+            ..
+        } = it
+        {
+            expected += pts.len();
+        }
+    }
+    assert!(expected > 0);
+    assert_eq!(rings(&cut), (expected, true));
+}
+
+#[test]
+fn sqrt_tick_labels_are_squares_of_round_numbers() {
+    use goodhart::plot::scene::sqrt_ticks;
+    // every label is exactly (k * step)^2 for a step of 1, 2 or 5 times a power of ten
+    let mut hi = 0.013;
+    while hi < 2000.0 {
+        for n in [3.0, 4.0, 5.0, 6.0] {
+            let ticks = sqrt_ticks(hi, n);
+            assert!(ticks.len() >= 2, "hi {hi} n {n}: {ticks:?}");
+            let step = ticks[1].0;
+            let mant = step / 10f64.powf(step.log10().floor());
+            assert!(
+                [1.0, 2.0, 5.0].iter().any(|m| (mant - m).abs() < 1e-9),
+                "hi {hi}: step {step}"
+            );
+            for (d, label) in &ticks {
+                let value: f64 = if let Some(k) = label.strip_suffix('k') {
+                    k.parse::<f64>().unwrap() * 1000.0
+                } else {
+                    label.parse().unwrap_or_else(|_| panic!("label {label}"))
+                };
+                assert!(
+                    (value - d * d).abs() <= 1e-9 * (1.0 + d * d),
+                    "hi {hi}: label {label} at d = {d} is not d² = {}",
+                    d * d
+                );
+            }
+        }
+        hi *= 1.37;
+    }
+    // the case of the issue: a KL axis up to 60 nats has no "56.2"
+    let labels: Vec<String> = sqrt_ticks(60f64.sqrt(), 5.0)
+        .into_iter()
+        .map(|t| t.1)
+        .collect();
+    assert!(!labels.iter().any(|l| l == "56.2"), "{labels:?}");
+    // and the rendered demo-like figure: every KL axis of every figure
+    let fx = fixture(true);
+    for d in drafts(&fx.inputs()) {
+        let lay = layout(&d.scene);
+        for (panel, (xt, _)) in d.scene.panels.iter().zip(lay.tick_labels()) {
+            if panel.x.scale != goodhart::plot::scene::Scale::Sqrt {
+                continue;
+            }
+            for l in xt {
+                let v: f64 = l.parse().unwrap_or_else(|_| panic!("{}: {l}", d.name));
+                let r = v.sqrt();
+                // r is a multiple of 1, 2 or 5 times a power of ten with at most 3 digits
+                let scaled = r * 1e3;
+                assert!(
+                    (scaled - scaled.round()).abs() < 1e-6,
+                    "{}: tick {l} is not a square of a round number",
+                    d.name
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn decomposition_bands_stay_near_the_estimates_and_have_their_own_legend_colours() {
+    let mut fx = fixture(true);
+    // standard errors 100x the parts: the bands would fill every panel
+    for d in &mut fx.decompositions {
+        for p in d.points.iter_mut().chain(d.grid.iter_mut()) {
+            p.regressional_se = p.regressional_se.map(|s| s * 100.0);
+            p.extremal_se = p.extremal_se.map(|s| s * 100.0);
+        }
+    }
+    let all = drafts(&fx.inputs());
+    for name in ["goodhart_decomposition_bon", "goodhart_decomposition_rl"] {
+        let d = draft(&all, name);
+        let lay = layout(&d.scene);
+        for (panel, (_, (y0, y1))) in d.scene.panels.iter().zip(lay.ranges()) {
+            // the estimates' own range
+            let mut est: Vec<f64> = vec![0.0];
+            for it in &panel.items {
+                if let Item::Points { pts, .. } = it {
+                    est.extend(pts.iter().map(|p| p.1));
+                }
+                // every line but the dashed band edges (the fixture has no oracle line)
+                if let Item::Line { pts, dash, .. } = it
+                    && *dash != goodhart::plot::scene::Dash::Dashed
+                {
+                    est.extend(pts.iter().map(|p| p.1));
+                }
+            }
+            let lo = est.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = est.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            // the panel shows at most a quarter of the estimates' span beyond them on each
+            // side, plus the axis' 5% padding on each side
+            let span = hi - lo;
+            assert!(
+                y1 - y0 <= 1.5 * span * 1.1 + 1e-9,
+                "{name} / {}: y range {y0}..{y1} for estimates {lo}..{hi}",
+                panel.title
+            );
+            for it in &panel.items {
+                if let Item::Band { pts, .. } = it {
+                    for &(_, a, b) in pts {
+                        assert!(a >= lo - 0.25 * span - 1e-9 && b <= hi + 0.25 * span + 1e-9);
+                    }
+                }
+            }
+        }
+        assert!(d.caption.contains("is cut there"), "{}", d.caption);
+        // one legend patch per band colour, none grey
+        let bands: Vec<_> = d
+            .scene
+            .legend
+            .iter()
+            .filter_map(|e| match e.swatch {
+                Swatch::Band(c) => Some((e.label.clone(), c)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(bands.len(), 2, "{bands:?}");
+        assert_ne!(bands[0].1, bands[1].1);
+        for (label, color) in &bands {
+            let line = d.scene.legend.iter().find(|e| {
+                matches!(e.swatch, Swatch::Line(c, _) if c == *color)
+                    && label.starts_with(e.label.as_str())
+            });
+            assert!(line.is_some(), "band {label} has no part of its colour");
+        }
+    }
+}
+
+#[test]
+fn law_bands_of_three_sizes_do_not_fill_the_coefficient_panels() {
+    // three sizes: a law with 1 degree of freedom (t = 12.7)
+    let fx = fixture(true);
+    let three: Vec<FitRecord> = fx
+        .fits
+        .iter()
+        .filter(|f| f.rm_params != SIZES[1])
+        .cloned()
+        .collect();
+    let scaling = scaling_of(&three);
+    let inputs = PlotInputs {
+        fits: &three,
+        scaling: Some(&scaling),
+        predictions: None,
+        ..fx.inputs()
+    };
+    let all = drafts(&inputs);
+    let d = draft(&all, "coefficients");
+    let lay = layout(&d.scene);
+    for (panel, (_, (y0, y1))) in d.scene.panels.iter().zip(lay.ranges()) {
+        let mut est = Vec::new();
+        for it in &panel.items {
+            match it {
+                Item::Points { pts, .. } => est.extend(pts.iter().map(|p| p.1)),
+                Item::ErrorBars { bars, .. } => est.extend(bars.iter().flat_map(|b| [b.1, b.2])),
+                _ => {}
+            }
+        }
+        let lo = est.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = est.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        assert!(
+            y1 - y0 <= 1.2 * (hi - lo),
+            "{}: axis follows the band",
+            panel.title
+        );
+        for it in &panel.items {
+            if let Item::Band { pts, .. } = it {
+                let span = hi - lo;
+                for &(_, a, b) in pts {
+                    assert!(
+                        a >= lo - 0.5 * span && b <= hi + 0.5 * span,
+                        "{}: a filled band fills the panel",
+                        panel.title
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn captions_state_the_trend_of_these_data() {
+    let fx = fixture(true);
+    let caption = |fits: &[FitRecord]| {
+        let all = drafts(&PlotInputs {
+            fits,
+            ..fx.inputs()
+        });
+        draft(&all, "gold_vs_kl_bon").caption.clone()
+    };
+    let up = caption(&fx.fits);
+    // the fixture's BoN peaks rise with size (alpha up, beta down)
+    assert!(
+        up.contains("larger RMs (lighter colours) peak at larger KL"),
+        "{up}"
+    );
+    // flip the data: larger RMs get the smaller ones' peaks
+    let mut flipped = fx.fits.clone();
+    let bon: Vec<usize> = (0..flipped.len())
+        .filter(|&i| {
+            flipped[i].method == Method::Bon
+                && flipped[i].target == goodhart::document::Target::Gold
+                && flipped[i].peak.is_some()
+        })
+        .collect();
+    let peaks: Vec<_> = bon.iter().map(|&i| flipped[i].peak).collect();
+    let sizes: Vec<f64> = bon.iter().map(|&i| flipped[i].rm_params).collect();
+    for &i in &bon {
+        // the peak of the size mirrored in log space
+        let mirror = SIZES[0] * SIZES[3] / flipped[i].rm_params;
+        let j = sizes
+            .iter()
+            .enumerate()
+            .min_by(|a, b| {
+                (a.1.ln() - mirror.ln())
+                    .abs()
+                    .total_cmp(&(b.1.ln() - mirror.ln()).abs())
+            })
+            .map(|(j, _)| j)
+            .unwrap();
+        flipped[i].peak = peaks[j];
+    }
+    let down = caption(&flipped);
+    assert!(down.contains("peak at smaller KL"), "{down}");
+    assert_ne!(up, down);
+    assert!(!up.contains("peak later and higher"));
+}

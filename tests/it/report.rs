@@ -260,13 +260,15 @@ fn fits_of_other_curves_are_named_in_a_note() {
 }
 
 #[test]
-fn a_missing_output_folder_fails_before_any_work() {
+fn an_output_folder_inside_a_file_fails_before_any_work() {
+    // a missing folder is created (tests/it/outputs_cli.rs); one under a file cannot be
     let t = common::TestDir::new();
     t.write("c.csv", curves_csv());
+    t.write("nope", "a file");
     common::assert_input_error(
         &t,
-        &["report", "c.csv", "--out", "nope"],
-        &["nope", "does not exist"],
+        &["report", "c.csv", "--out", "nope/sub"],
+        &["nope", "not a folder"],
     );
 }
 

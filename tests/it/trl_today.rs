@@ -474,3 +474,46 @@ fn verl_reward_kl_penalty_is_a_default_kl_key_per_token() {
         );
     }
 }
+
+/// Per-token KL with no length key to convert it: the fit says "nats per token" wherever it
+/// prints a KL (summary header, detail) and in the fits JSON (`kl_unit`); a per-sequence fit
+/// says neither.
+#[test]
+fn unconverted_per_token_kl_is_labelled_nats_per_token() {
+    let t = TestDir::new();
+    grpo(&t);
+    let log = t.path("trainer_state.json");
+    let mut state: Value = serde_json::from_str(&std::fs::read_to_string(&log).unwrap()).unwrap();
+    for e in state["log_history"].as_array_mut().unwrap() {
+        e.as_object_mut().unwrap().remove("completions/mean_length");
+    }
+    t.write("per_token.json", serde_json::to_string(&state).unwrap());
+    let args = |log: &str, out: &str| -> Vec<String> {
+        [
+            "fit",
+            log,
+            "--gold-from",
+            "gold.csv",
+            "--rm-params",
+            "1e9",
+            "--out",
+            out,
+            "--verbose",
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let a = args("per_token.json", "tok.json");
+    let (stdout, _) = ok(&t, &a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(stdout.contains("peak KL (nats per token)"), "{stdout}");
+    assert!(stdout.contains(" nats per token)"), "{stdout}");
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(t.path("tok.json")).unwrap()).unwrap();
+    assert_eq!(doc["kl_unit"], "nats per token");
+    let a = args("trainer_state.json", "seq.json");
+    let (stdout, _) = ok(&t, &a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(!stdout.contains("per token"), "{stdout}");
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(t.path("seq.json")).unwrap()).unwrap();
+    assert!(doc.get("kl_unit").is_none());
+}

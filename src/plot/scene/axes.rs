@@ -36,8 +36,9 @@ pub fn linear_ticks(lo: f64, hi: f64, n: f64) -> Vec<(f64, String)> {
 }
 
 /// Ticks of a square-root (KL) axis over positions [0, hi] (hi = sqrt of the largest KL): evenly
-/// spaced in d = sqrt(KL) with a nice step, labelled with the KL in nats, so the labels are
-/// squares (0, 1, 4, 9, 16, ... for a step of 1).
+/// spaced in d = sqrt(KL) with a step of 1, 2 or 5 times a power of ten, labelled with the KL in
+/// nats, so every label is the exact square of a round number (0, 1, 4, 9, 16, ... for a step
+/// of 1; 0.25, 1, 2.25, ... for a step of 0.5; never a rounded 56.2).
 ///
 /// ```
 /// use goodhart::plot::scene::sqrt_ticks;
@@ -47,27 +48,47 @@ pub fn linear_ticks(lo: f64, hi: f64, n: f64) -> Vec<(f64, String)> {
 /// assert_eq!(ticks[2].0, 2.0); // KL = 4 sits at d = 2
 /// let small: Vec<String> = sqrt_ticks(2.1, 5.0).into_iter().map(|t| t.1).collect();
 /// assert_eq!(small, ["0", "0.25", "1", "2.25", "4"]);
+/// let wide: Vec<String> = sqrt_ticks(8.3, 4.0).into_iter().map(|t| t.1).collect();
+/// assert_eq!(wide, ["0", "4", "16", "36", "64"]);
 /// ```
 pub fn sqrt_ticks(hi: f64, n: f64) -> Vec<(f64, String)> {
-    let step = nice_step(hi, n);
-    if !(step.is_finite() && step > 0.0) {
+    if !(hi.is_finite() && hi > 0.0 && n > 0.0) {
         return vec![(0.0, "0".into())];
     }
+    // A step of m * 10^e with m in {1, 2, 5}: d = k * step has at most -e decimals, so d² is
+    // printed exactly with 2 * max(0, -e) decimals.
+    let raw = hi / n;
+    let e = raw.log10().floor() as i32;
+    let mag = 10f64.powi(e);
+    // the candidate nearest to the raw step (by ratio), so that a narrow axis keeps a few ticks
+    let (step, e) = [(1.0, e), (2.0, e), (5.0, e), (1.0, e + 1)]
+        .into_iter()
+        .map(|(m, e)| (m * 10f64.powi(e), e))
+        .min_by(|a, b| (a.0 / raw).ln().abs().total_cmp(&(b.0 / raw).ln().abs()))
+        .unwrap_or((mag, e));
+    let decimals = 2 * (-e).max(0) as usize;
     let last = (hi / step + 1e-9).floor() as i64;
     (0..=last)
         .map(|k| {
             let d = k as f64 * step;
-            (d, kl_label(d * d))
+            (d, kl_label(d * d, decimals))
         })
         .collect()
 }
 
-/// A KL tick label: SI suffixes from 10k up.
-fn kl_label(v: f64) -> String {
-    if v >= 1e4 {
-        theme::si(v)
+/// A KL tick label, exact: `decimals` places with trailing zeros dropped; whole thousands from
+/// 10k up as `10k`, `250k`.
+fn kl_label(v: f64, decimals: usize) -> String {
+    let s = format!("{v:.decimals$}");
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
     } else {
-        theme::sig(v, 3)
+        s
+    };
+    if v >= 1e4 && (v / 1000.0).fract() == 0.0 {
+        format!("{}k", (v / 1000.0) as i64)
+    } else {
+        s
     }
 }
 

@@ -147,6 +147,25 @@ pub fn layout(sc: &Scene) -> Layout {
 
 impl Layout {
     /// Panel `i`'s box (x, y, width, height) in the grid.
+    /// Each panel's axis ranges in positions (after the scale: sqrt(KL), log10(size)), as
+    /// drawn: `((x_lo, x_hi), (y_lo, y_hi))`. Anything outside is clipped.
+    pub fn ranges(&self) -> Vec<((f64, f64), (f64, f64))> {
+        self.plans.iter().map(|p| (p.xr, p.yr)).collect()
+    }
+
+    /// Each panel's tick labels: `(x labels, y labels)`.
+    pub fn tick_labels(&self) -> Vec<(Vec<String>, Vec<String>)> {
+        self.plans
+            .iter()
+            .map(|p| {
+                (
+                    p.xt.iter().map(|t| t.1.clone()).collect(),
+                    p.yt.iter().map(|t| t.1.clone()).collect(),
+                )
+            })
+            .collect()
+    }
+
     pub(super) fn panel_origin(&self, sc: &Scene, i: usize) -> (f64, f64, f64, f64) {
         let cols = sc.cols.clamp(1, sc.panels.len().max(1));
         let pw = self.side_x / cols as f64;
