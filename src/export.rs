@@ -254,10 +254,18 @@ impl Exporter for TextReport {
                 Some(p) => {
                     let _ = writeln!(
                         s,
-                        "    d* = {}, KL* = {} {}, {}* = {}",
+                        "    d* = {}, KL* = {} {}{}, {}* = {}",
                         g6(p.d),
                         g6(p.kl),
                         self.kl_unit,
+                        if p.kl > fit.kl_range.1 {
+                            format!(
+                                " (beyond the data's largest KL, {}: extrapolated)",
+                                g6(fit.kl_range.1)
+                            )
+                        } else {
+                            String::new()
+                        },
                         fit.target.as_str(),
                         g6(p.score)
                     );
@@ -442,6 +450,10 @@ impl Exporter for SummaryTable {
             let (peak_kl, peak_score) = match (f, fit.peak(), fit.peak_reason()) {
                 (None, _, _) => ("no fit".to_string(), "-".to_string()),
                 (Some(_), _, Some(_)) => ("none (beyond 10x KL)".to_string(), "-".to_string()),
+                // a peak right of the data is the fitted form's, not a measurement
+                (Some(_), Some(p), None) if p.kl > fit.kl_range.1 => {
+                    (format!("{} (beyond data)", short(p.kl)), short(p.score))
+                }
                 (Some(_), Some(p), None) => (short(p.kl), short(p.score)),
                 (Some(_), None, None) => ("none".to_string(), "-".to_string()),
             };

@@ -395,6 +395,133 @@ fn a_bare_kl_takes_its_unit_from_the_keys_beside_it_or_asks() {
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("--kl-unit sequence|token"), "{stderr}");
     assert!(!t.path("b.csv").exists());
+    // OpenRLHF also logs ppo_kl and ppo_clip_ratio (its PPO-clip diagnostics): its kl stays
+    // per token (a review found it taken for PPO's per-sequence KL).
+    wandb(
+        &t,
+        "openrlhf_ppo.csv",
+        &[
+            ("train/kl", |x| x / 1000.0),
+            ("train/reward", |x| x / 100.0),
+            ("train/response_length", |_| 20.0),
+            ("train/ppo_kl", |x| x / 1e4),
+            ("train/ppo_clip_ratio", |_| 0.1),
+        ],
+    );
+    let mut a = vec!["convert", "openrlhf_ppo.csv"];
+    a.extend(flags);
+    a.push("op.csv");
+    ok(&t, &a);
+    for r in rows(&t.path("op.csv")) {
+        let step: f64 = r["step"].parse().unwrap();
+        assert!(
+            close(r["kl"].parse().unwrap(), step / 1000.0 * 20.0),
+            "{r:?}"
+        );
+    }
+    // PPO keys and a per-token trainer's keys in one export (a PPO run and a GRPO run): the
+    // file cannot say, so goodhart asks.
+    wandb(
+        &t,
+        "mixed.csv",
+        &[
+            ("train/kl", |x| x / 10.0),
+            ("train/objective/scores", |x| x / 100.0),
+            ("train/completions/mean_length", |_| 20.0),
+        ],
+    );
+    let mut a = vec!["convert", "mixed.csv", "--kl-key", "train/kl"];
+    a.extend(flags);
+    a.push("m.csv");
+    let (code, _, stderr) = run(&t, &a);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("--kl-unit sequence|token"), "{stderr}");
+    // Told it is per sequence, the length key found in the log is not applied (a review found
+    // `--kl-unit sequence` refused because of a length key nobody gave).
+    let mut a = vec![
+        "convert",
+        "mixed.csv",
+        "--kl-key",
+        "train/kl",
+        "--kl-unit",
+        "sequence",
+    ];
+    a.extend(flags);
+    a.push("m.csv");
+    ok(&t, &a);
+    for r in rows(&t.path("m.csv")) {
+        let step: f64 = r["step"].parse().unwrap();
+        assert!(close(r["kl"].parse().unwrap(), step / 10.0), "{r:?}");
+    }
+}
+
+/// A gold evaluation at a logged step whose point is dropped (NaN KL) is not the KL = 0
+/// baseline: it is reported as matching no usable step. A gold evaluation after step 0 but
+/// before the first logged step is the baseline with a warning (the policy had trained).
+#[test]
+fn only_gold_before_every_logged_step_is_the_baseline() {
+    let t = TestDir::new();
+    grpo(&t);
+    let log = t.path("trainer_state.json");
+    let mut state: Value = serde_json::from_str(&std::fs::read_to_string(&log).unwrap()).unwrap();
+    let hist = state["log_history"].as_array_mut().unwrap();
+    let first = hist[0]["step"].as_f64().unwrap();
+    hist[0]["kl"] = json!(f64::NAN.to_string());
+    hist[0]
+        .as_object_mut()
+        .unwrap()
+        .insert("kl".to_string(), Value::String("NaN".to_string()));
+    let text = serde_json::to_string(&state)
+        .unwrap()
+        .replace("\"kl\":\"NaN\"", "\"kl\":NaN");
+    t.write("nan_first.json", text);
+    let gold = std::fs::read_to_string(t.path("gold.csv")).unwrap();
+    let mut lines: Vec<&str> = gold.lines().collect();
+    let extra = format!("{},1.9", first);
+    lines.push(&extra);
+    t.write("gold_first.csv", lines.join("\n") + "\n");
+    let (_, stderr) = ok(
+        &t,
+        &[
+            "convert",
+            "nan_first.json",
+            "--gold-from",
+            "gold_first.csv",
+            "--rm-params",
+            "1e9",
+            "--out",
+            "n.csv",
+        ],
+    );
+    let baseline: Vec<_> = rows(&t.path("n.csv"))
+        .into_iter()
+        .filter(|r| r["kl"] == "0")
+        .collect();
+    assert_eq!(baseline.len(), 1, "only the step-0 row: {baseline:?}");
+    assert_eq!(baseline[0]["step"], "0");
+    assert!(stderr.contains("match no usable logged step"), "{stderr}");
+    // A gold row at step 5, before the first logged step 10: the baseline, with a warning.
+    let half = format!("{},1.9", first / 2.0);
+    let mut lines: Vec<&str> = gold.lines().collect();
+    lines.push(&half);
+    t.write("gold_half.csv", lines.join("\n") + "\n");
+    let (_, stderr) = ok(
+        &t,
+        &[
+            "convert",
+            "trainer_state.json",
+            "--gold-from",
+            "gold_half.csv",
+            "--rm-params",
+            "1e9",
+            "--out",
+            "h.csv",
+        ],
+    );
+    assert!(
+        stderr.contains("although the policy had trained for that many steps"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -180,6 +180,7 @@ pub fn join(
     log_path: &Path,
     gold_path: &Path,
     log: &[LogStep],
+    first_steps: &[(Option<String>, f64)],
     gold: &GoldFile,
     tolerance: f64,
 ) -> Result<Joined> {
@@ -230,6 +231,23 @@ pub fn join(
             }
         }
     }
+    let log_runs: Vec<&str> = runs.iter().filter_map(|r| r.as_deref()).collect();
+    if gold.has_run
+        && alias.is_none()
+        && !log_runs.is_empty()
+        && !log_runs.iter().any(|r| gold_runs.contains(r))
+    {
+        // e.g. a typo in --run: say so rather than "no step matches"
+        let shown: Vec<&str> = gold_runs.iter().take(5).copied().collect();
+        let more = if gold_runs.len() > 5 { ", ..." } else { "" };
+        return Err(Error::Usage(format!(
+            "{}: no run of the log ({}) is a run of the gold file {} ({}{more}): check --run, the sidecar's \"run\" or the manifest's run column",
+            log_path.display(),
+            log_runs.join(", "),
+            gold_path.display(),
+            shown.join(", ")
+        )));
+    }
     let run_of = |s: &LogStep| -> Option<String> { s.run.clone().or_else(|| alias.clone()) };
     let matches = |s: &LogStep, g: &GoldRow| !gold.has_run || g.run.is_none() || run_of(s) == g.run;
     let mut pairs = Vec::new();
@@ -247,7 +265,16 @@ pub fn join(
             }
             continue;
         }
-        let first = own.iter().map(|s| s.step).fold(f64::INFINITY, f64::min);
+        // The run's first logged step, a point dropped later included (not only usable ones).
+        let first = own
+            .iter()
+            .map(|s| {
+                first_steps
+                    .iter()
+                    .find(|(r, _)| *r == s.run)
+                    .map_or(s.step, |(_, f)| f.min(s.step))
+            })
+            .fold(f64::INFINITY, f64::min);
         if g.step < first {
             baselines.push(g.step);
             first_logged = first;
@@ -292,6 +319,22 @@ pub fn join(
             log_path.display(),
             fmt_num(tolerance),
             shown.join(", ")
+        ));
+    }
+    let late: Vec<String> = baselines
+        .iter()
+        .filter(|s| **s > 0.0)
+        .take(8)
+        .map(|s| fmt_num(*s))
+        .collect();
+    if !late.is_empty() {
+        // Only a step-0 evaluation is surely of the initial policy.
+        warnings.push(format!(
+            "{}: gold evaluation(s) at step {} come before the first logged step ({}) of {} and are taken as the KL = 0 baseline, although the policy had trained for that many steps; drop them from the gold file if the policy had moved",
+            gold_path.display(),
+            late.join(", "),
+            fmt_num(first_logged),
+            log_path.display(),
         ));
     }
     if !baselines.is_empty() {

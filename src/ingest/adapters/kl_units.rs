@@ -46,7 +46,9 @@ fn has_ppo_keys(available: &[String]) -> Option<String> {
         .iter()
         .find(|k| {
             let n = keys::normal(k);
-            n.starts_with("objective_") || n.starts_with("env_") || n.starts_with("ppo_")
+            // not `ppo_*`: OpenRLHF logs `ppo_kl` and `ppo_clip_ratio` beside its per-token
+            // `kl`; TRL's PPO trainers always log `objective/*` (and the classic one `env/*`)
+            n.starts_with("objective_") || n.starts_with("env_")
         })
         .cloned()
 }
@@ -79,7 +81,8 @@ fn has_per_token_keys(available: &[String]) -> Option<String> {
 /// `critic/kl` are per token. A bare `kl` (`train/kl`, `train_kl`) is per token in TRL's GRPO
 /// and RLOO trainers and in OpenRLHF, per sequence beside PPO keys (`objective/*`): in a TRL
 /// `trainer_state.json` only GRPO and RLOO log it, while in a W&B or TensorBoard export the
-/// other keys decide, and None when none of them does.
+/// other keys decide, and None when none of them does or when they disagree (PPO keys and
+/// per-token trainers' keys in one export).
 pub fn default_unit(
     format: LogFormat,
     key: &str,
@@ -95,7 +98,11 @@ pub fn default_unit(
             format!("veRL's {key} is a mean over response tokens"),
         )),
         "kl" => {
-            if let Some(k) = has_ppo_keys(available) {
+            if let (Some(p), Some(t)) = (has_ppo_keys(available), has_per_token_keys(available)) {
+                // e.g. a W&B export of a PPO run and a GRPO run: the file cannot say
+                let _ = (p, t);
+                None
+            } else if let Some(k) = has_ppo_keys(available) {
                 Some((
                     KlUnit::Sequence,
                     format!(

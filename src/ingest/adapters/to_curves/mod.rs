@@ -120,7 +120,20 @@ pub fn convert(
     if let Some(why) = unit_reason {
         info.notes.push(format!("KL unit of '{}': {why}", lk.kl));
     }
-    let rows = join_gold(&mut info, &log, &lk, read.rows)?;
+    // The first step each run logged, points dropped later (NaN, negative KL) included: a gold
+    // evaluation at a logged step is never the KL = 0 baseline, even when that point is dropped.
+    let mut first_steps: Vec<(Option<String>, f64)> = Vec::new();
+    if let Some(step_key) = lk.step.as_deref() {
+        for p in &points {
+            if let Some(&s) = p.values.get(step_key).filter(|s| s.is_finite()) {
+                match first_steps.iter_mut().find(|(r, _)| *r == p.run) {
+                    Some((_, f)) => *f = f.min(s),
+                    None => first_steps.push((p.run.clone(), s)),
+                }
+            }
+        }
+    }
+    let rows = join_gold(&mut info, &log, &lk, read.rows, &first_steps)?;
     check_rows(&log, &lk, &rows, points.len(), &read.skipped)?;
     note_replicates(&mut info, &rows);
     let (columns, mapping) = build_columns(&log, &lk, &rows, sidecar.as_ref());
@@ -255,9 +268,10 @@ fn pick_keys(info: &mut LogInfo, log: &Log, lk: &LogKeys) {
         (Some(g), _) => info.picked.push((
             "gold",
             format!(
-                "'{}' of {} (--gold-from, joined on '{}')",
+                "'{}' of {} (--gold-from, joined on {}'{}')",
                 g.gold_key,
                 log.opts.gold_from.as_deref().unwrap_or(log.path).display(),
+                if g.has_run { "'run' and " } else { "" },
                 g.step_key
             ),
         )),

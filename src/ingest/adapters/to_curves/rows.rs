@@ -292,7 +292,8 @@ pub(super) fn unit_tag(
             info.picked[0].1 = format!("{kl_key} (nats per token)");
             UnitTag::Token
         }
-        (Some(KlUnit::Sequence), Some(l)) => {
+        // a length key found in the log (not given) has nothing to convert: per sequence already
+        (Some(KlUnit::Sequence), Some(l)) if lk.length_given => {
             return Err(Error::Usage(format!(
                 "{source}: --length-key {l} converts per-token KL, but '{kl_key}' is KL per sequence already (its known unit, or --kl-unit sequence)"
             )));
@@ -309,6 +310,7 @@ pub(super) fn join_gold(
     log: &Log,
     lk: &LogKeys,
     rows: Vec<Row>,
+    first_steps: &[(Option<String>, f64)],
 ) -> Result<Vec<Row>> {
     let (Some(g), Some(gpath)) = (&lk.gold_file, &log.opts.gold_from) else {
         return Ok(rows);
@@ -328,6 +330,7 @@ pub(super) fn join_gold(
         std::path::Path::new(log.source),
         gpath,
         &steps,
+        first_steps,
         g,
         log.opts.join_tolerance,
     )?;
