@@ -52,7 +52,8 @@ pub fn command(a: &ReportArgs, quiet: bool) -> Result<()> {
     let logs = a.log.options()?;
     let (reference, ref_notes) = super::fit::reference_choice(&a.reference, &logs)?;
     print_all(quiet, "warning", &ref_notes);
-    let (curves, warnings) = crate::curves::read_curves(&a.curves, &map, &logs)?;
+    let (curves, warnings, per_token) =
+        crate::curves::read_curves_with_unit(&a.curves, &map, &logs)?;
     print_all(quiet, "warning", &warnings);
     let coverage = super::fit::reference_coverage(&reference, &a.reference, &curves)?;
     print_all(quiet, "warning", &coverage.unwrap_or_default());
@@ -75,7 +76,14 @@ pub fn command(a: &ReportArgs, quiet: bool) -> Result<()> {
         .collect::<Vec<_>>()
         .join(" ");
     let provenance = Provenance::for_paths(command, None, &files)?;
-    let analysis = analyse_with(&curves, &pools, fits, scaling, &reference, false)?;
+    let mut analysis = analyse_with(&curves, &pools, fits, scaling, &reference, false)?;
+    if per_token {
+        // the figures' axes say "KL (nats)": the report says once, first, what that KL is
+        analysis.notes.insert(
+            0,
+            "KL here is per token (a trainer log's per-token KL that no response-length key converted): every KL value and axis of this report is in nats per token, not the paper's per-sequence nats; give --length-key to convert".to_string(),
+        );
+    }
     create_folder(&a.out)?;
     let written = write_report(&a.out, "goodhart report", &curves, &analysis, provenance)?;
     print_all(quiet, "note", &analysis.notes);

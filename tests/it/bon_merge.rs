@@ -234,7 +234,10 @@ fn bad_partials_are_refused_with_one_message() {
     // a Samples table is not a partial table
     merge(
         &["a.csv", &shards[2]],
-        &[&shards[2], "missing required columns 'pool_size', 'n', 'kl_pool', 'options'"],
+        &[
+            &shards[2],
+            "missing required columns 'pool_size', 'n', 'kl_pool', 'options'",
+        ],
     );
     // shards of different largest pools with the default n grid (pools of 50..=100 samples)
     let sizes = |name: &str| -> usize {

@@ -644,3 +644,34 @@ fn unconverted_per_token_kl_is_labelled_nats_per_token() {
         serde_json::from_str(&std::fs::read_to_string(t.path("seq.json")).unwrap()).unwrap();
     assert!(doc.get("kl_unit").is_none());
 }
+
+/// `report` on per-token KL says so in report.md's notes (its axes say "KL (nats)").
+#[test]
+fn a_report_of_per_token_kl_says_so() {
+    let t = TestDir::new();
+    grpo(&t);
+    let log = t.path("trainer_state.json");
+    let mut state: Value = serde_json::from_str(&std::fs::read_to_string(&log).unwrap()).unwrap();
+    for e in state["log_history"].as_array_mut().unwrap() {
+        e.as_object_mut().unwrap().remove("completions/mean_length");
+    }
+    t.write("per_token.json", serde_json::to_string(&state).unwrap());
+    for (log, out) in [("per_token.json", "tok"), ("trainer_state.json", "seq")] {
+        ok(
+            &t,
+            &[
+                "report",
+                log,
+                "--gold-from",
+                "gold.csv",
+                "--rm-params",
+                "1e9",
+                "--out",
+                out,
+            ],
+        );
+    }
+    let md = |d: &str| std::fs::read_to_string(t.path(&format!("{d}/report.md"))).unwrap();
+    assert!(md("tok").contains("nats per token"));
+    assert!(!md("seq").contains("nats per token"));
+}
