@@ -446,7 +446,9 @@ pub(super) fn note_replicates(info: &mut LogInfo, rows: &[Row]) {
         }
     }
     for (_, runs) in by_key.iter().filter(|(_, r)| r.len() > 1) {
-        info.notes.push(format!(
+        // a warning, not a note: pooling runs of different RMs under one --rm-params would
+        // otherwise fit two laws as one without a word
+        info.warnings.push(format!(
             "runs {} share method, rm_params, kl_penalty, policy_params and rm_data: they are replicates of one curve and are fitted together (give them different values in the sidecar's \"runs\" to fit them apart)",
             runs.join(", ")
         ));
