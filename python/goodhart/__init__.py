@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import io
 import json
+import numbers
 import os
 import tempfile
 import warnings as _warnings
@@ -92,6 +93,10 @@ def _arrow(obj: Any) -> pa.Table:
     except ImportError:
         pandas = None
     if pandas is not None and isinstance(obj, pandas.DataFrame):
+        # categoricals as their values (Arrow dictionaries are not read as text)
+        cats = [c for c in obj.columns if isinstance(obj[c].dtype, pandas.CategoricalDtype)]
+        if cats:
+            obj = obj.assign(**{str(c): obj[c].astype(object) for c in cats})
         # pandas' missing values (NaN, None) become nulls: empty cells, as in a CSV file
         return pa.Table.from_pandas(obj, preserve_index=False)
     if hasattr(obj, "__arrow_c_stream__"):
@@ -183,7 +188,58 @@ def _read_parquet(data: bytes) -> pa.Table:
     return _plain(pq.read_table(io.BytesIO(data)))
 
 
-@dataclass
+#: The log options: the keyword ``x_y`` is the command-line flag ``--x-y``.
+LOG_OPTIONS = (
+    "kl_key",
+    "proxy_key",
+    "gold_key",
+    "step_key",
+    "length_key",
+    "kl_unit",
+    "gold_from",
+    "join_tolerance",
+    "meta",
+    "method",
+    "rm_params",
+    "kl_penalty",
+    "policy_params",
+    "rm_data",
+    "run",
+    "runs",
+)
+
+_LOG_PATHS = ("gold_from", "meta", "runs")
+
+_LOG_DOC = """
+    Log options (keywords, for trainer logs; each is the command-line flag of the same name,
+    ``x_y`` for ``--x-y``, and messages name the flag): ``kl_key``, ``proxy_key``, ``gold_key``,
+    ``step_key``, ``length_key`` (log keys); ``kl_unit`` ("sequence" or "token");
+    ``gold_from`` (a file of gold evaluations joined on step), ``join_tolerance``, ``runs`` (a
+    runs manifest); ``meta`` (a metadata sidecar), ``method`` ("rl" or "bon"), ``rm_params``,
+    ``kl_penalty``, ``policy_params``, ``rm_data``, ``run``. ``None`` is not given.
+"""
+
+
+def _log(options: dict) -> dict:
+    """The log options for the library (paths as text); unknown names are a TypeError."""
+    unknown = sorted(set(options) - set(LOG_OPTIONS))
+    if unknown:
+        raise TypeError(
+            f"unexpected keyword argument(s) {', '.join(unknown)} (the log options are "
+            f"{', '.join(LOG_OPTIONS)})"
+        )
+    return {
+        k: (os.fspath(v) if k in _LOG_PATHS and v is not None else v)
+        for k, v in options.items()
+        if v is not None
+    }
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+@dataclass(repr=False)
 class FitResult:
     """The fits of :func:`fit`.
 
@@ -208,8 +264,14 @@ class FitResult:
         """The text report ``goodhart fit`` prints."""
         return self._report
 
+    def __repr__(self) -> str:
+        return (
+            f"<FitResult: {len(self.document.get('fits', []))} fits, "
+            f"{_count(len(self.warnings), 'warning')}>"
+        )
 
-@dataclass
+
+@dataclass(repr=False)
 class BonResult:
     """The best-of-n curves of :func:`bon` or :func:`bon_merge` (a Curves table).
 
@@ -226,8 +288,11 @@ class BonResult:
     def table(self) -> Any:
         return _output(self.arrow)
 
+    def __repr__(self) -> str:
+        return f"<BonResult: {_count(self.arrow.num_rows, 'row')}, {_count(len(self.notes), 'note')}>"
 
-@dataclass
+
+@dataclass(repr=False)
 class ScalingResult:
     """The scaling laws of :func:`scale`: ``document`` is the scaling JSON as a dict."""
 
@@ -239,8 +304,14 @@ class ScalingResult:
         """The text report ``goodhart scale`` prints."""
         return self._report
 
+    def __repr__(self) -> str:
+        return (
+            f"<ScalingResult: {_count(len(self.document.get('laws', [])), 'law')}, "
+            f"{_count(len(self.warnings), 'warning')}>"
+        )
 
-@dataclass
+
+@dataclass(repr=False)
 class PredictResult:
     """The predictions of :func:`predict`.
 
@@ -264,6 +335,12 @@ class PredictResult:
         """The summary ``goodhart predict`` prints."""
         return self._summary
 
+    def __repr__(self) -> str:
+        return (
+            f"<PredictResult: {_count(len(self.document.get('predictions', [])), 'prediction')}, "
+            f"{_count(self.arrow.num_rows, 'row')}, {_count(len(self.warnings), 'warning')}>"
+        )
+
 
 def fit(
     curves: Union[PathOrTable, Sequence[PathOrTable]],
@@ -283,7 +360,7 @@ def fit(
     reference: Optional[Union[str, PathOrTable, Sequence[PathOrTable]]] = None,
     reference_sd: Optional[tuple] = None,
     format: Optional[str] = None,
-    rm_params: Optional[float] = None,
+    **log: Any,
 ) -> FitResult:
     """Fits the functional forms to Curves tables (``goodhart fit``).
 
@@ -296,8 +373,8 @@ def fit(
             ``"none"`` for raw units only.
         reference_sd: ``(proxy_sd, gold_sd)`` (``--reference proxy_sd=X,gold_sd=Y``).
         format: the log format (``--format``: auto, tidy, trl, wandb, tensorboard, verl).
-        rm_params: the reward-model size of a trainer log (``--rm-params``).
-
+        **log: the log options (below), e.g. ``rm_params=1e9`` for ``--rm-params 1e9``.
+    {log}
     Returns:
         :class:`FitResult`, whose ``document`` equals ``goodhart fit``'s JSON.
 
@@ -338,7 +415,7 @@ def fit(
             reference=ref,
             reference_sd=reference_sd,
             format=format,
-            rm_params=rm_params,
+            log=_log(log),
         )
     _warn(warnings)
     from pyarrow import csv as pacsv
@@ -355,7 +432,7 @@ def _bon_kwargs(
     common_prompts: Optional[str],
     prompt_values: bool,
     format: Optional[str],
-    rm_params: Optional[float],
+    log: dict,
 ) -> dict:
     return dict(
         n=list(n) if n is not None else None,
@@ -365,7 +442,7 @@ def _bon_kwargs(
         common_prompts=common_prompts,
         prompt_values=prompt_values,
         format=format,
-        rm_params=rm_params,
+        log=_log(log),
     )
 
 
@@ -379,7 +456,7 @@ def bon(
     common_prompts: Optional[str] = None,
     prompt_values: bool = True,
     format: Optional[str] = None,
-    rm_params: Optional[float] = None,
+    **log: Any,
 ) -> BonResult:
     """Best-of-n curves from scored samples (``goodhart bon``).
 
@@ -389,6 +466,7 @@ def bon(
         n, bootstrap, seed, kl, common_prompts: as ``--n``, ``--bootstrap``, ``--seed``,
             ``--kl`` (analytic or pool), ``--common-prompts`` (truncate or complete).
         prompt_values: False for ``--no-prompt-values``.
+        format, **log: the log format and log options, as for :func:`fit` (e.g. ``rm_params``).
 
     Example::
 
@@ -400,7 +478,7 @@ def bon(
         data, notes = io_.call(
             _goodhart.bon,
             io_.paths(samples, "samples"),
-            **_bon_kwargs(n, bootstrap, seed, kl, common_prompts, prompt_values, format, rm_params),
+            **_bon_kwargs(n, bootstrap, seed, kl, common_prompts, prompt_values, format, log),
         )
     _warn(notes)
     return BonResult(_read_parquet(data), list(notes))
@@ -416,7 +494,7 @@ def bon_partial(
     common_prompts: Optional[str] = None,
     prompt_values: bool = True,
     format: Optional[str] = None,
-    rm_params: Optional[float] = None,
+    **log: Any,
 ) -> pa.Table:
     """The partial table of a shard of samples (``goodhart bon --partial``), as a pyarrow Table.
 
@@ -433,7 +511,7 @@ def bon_partial(
         data, notes = io_.call(
             _goodhart.bon_partial,
             io_.paths(samples, "samples"),
-            **_bon_kwargs(n, bootstrap, seed, kl, common_prompts, prompt_values, format, rm_params),
+            **_bon_kwargs(n, bootstrap, seed, kl, common_prompts, prompt_values, format, log),
         )
     _warn(notes)
     return _read_parquet(data)
@@ -462,6 +540,8 @@ def scale(
     *,
     by: str = "rm_params",
     joint_curves: Optional[Union[PathOrTable, Sequence[PathOrTable]]] = None,
+    format: Optional[str] = None,
+    **log: Any,
 ) -> ScalingResult:
     """Scaling laws of the fitted coefficients (``goodhart scale``).
 
@@ -469,6 +549,7 @@ def scale(
         fits: a :class:`FitResult`, its ``document``, or a fits JSON file.
         by: the size the laws run over: rm_params, rm_data or policy_params (``--by``).
         joint_curves: Curves tables for the joint fits (``--joint --curves``).
+        format, **log: the log format and log options of ``joint_curves``, as for :func:`fit`.
 
     Example::
 
@@ -478,7 +559,12 @@ def scale(
     with _Inputs() as io_:
         joint = io_.paths(joint_curves, "curves") if joint_curves is not None else None
         doc, text, warnings = io_.call(
-            _goodhart.scale, io_.json(fits, "fits"), by=by, joint_curves=joint
+            _goodhart.scale,
+            io_.json(fits, "fits"),
+            by=by,
+            joint_curves=joint,
+            format=format,
+            log=_log(log),
         )
     _warn(warnings)
     return ScalingResult(json.loads(doc), list(warnings), text)
@@ -486,10 +572,10 @@ def scale(
 
 def predict(
     scaling: Union[ScalingResult, dict, str, "os.PathLike[str]"],
-    rm_params: Sequence[float],
+    rm_params: Union[float, Sequence[float]],
     *,
     method: Optional[str] = None,
-    kl: Optional[str] = None,
+    kl: Optional[Union[str, Sequence[float]]] = None,
     iterations: Optional[int] = None,
     model: str = "log-linear",
 ) -> PredictResult:
@@ -497,15 +583,27 @@ def predict(
 
     Args:
         scaling: a :class:`ScalingResult`, its ``document``, or a scaling JSON file.
-        rm_params: the reward-model sizes to predict (``--rm-params``).
-        method: bon or rl (``--method``); kl: the KL grid (``--kl``, e.g. ``"0:10:0.5"``);
-            iterations: RL iterations; model: log-linear, power or joint (``--model``).
+        rm_params: the reward-model size(s) to predict (``--rm-params``): a number or a list.
+        method: bon or rl (``--method``); kl: the KL grid (``--kl``): ``"start:stop:step"``
+            (e.g. ``"0:10:0.5"``) or a list/array of numbers; iterations: RL iterations;
+            model: log-linear, power or joint (``--model``).
+
+    The table has one curve per (method, target, rm_params, rm_data, ...): select one before
+    plotting it.
 
     Example::
 
-        >>> p = goodhart.predict(laws, rm_params=[3e9])   # doctest: +SKIP
-        >>> p.table.plot(x="kl", y="gold")                # doctest: +SKIP
+        >>> p = goodhart.predict(laws, rm_params=3e9, method="bon", kl="0:10:0.5")  # doctest: +SKIP
+        >>> t = p.table                                                            # doctest: +SKIP
+        >>> one = t[(t.target == "gold") & (t.rm_data == t.rm_data.iloc[0])]       # doctest: +SKIP
+        >>> one.sort_values("kl").plot(x="kl", y="gold")                           # doctest: +SKIP
     """
+    if isinstance(rm_params, numbers.Real):
+        rm_params = [rm_params]
+    if isinstance(kl, numbers.Real):
+        kl = [kl]
+    if kl is not None and not isinstance(kl, str):
+        kl = ",".join(repr(float(x)) for x in kl)
     with _Inputs() as io_:
         doc, data, summary, warnings = io_.call(
             _goodhart.predict,
@@ -524,8 +622,7 @@ def read_log(
     path: Union[str, "os.PathLike[str]", Sequence[Union[str, "os.PathLike[str]"]]],
     *,
     format: Optional[str] = None,
-    rm_params: Optional[float] = None,
-    gold_from: Optional[Union[str, "os.PathLike[str]"]] = None,
+    **log: Any,
 ) -> Any:
     """A trainer log or dump as the canonical Curves or Samples table (``goodhart convert``).
 
@@ -533,8 +630,11 @@ def read_log(
         path: the log file(s): TRL ``trainer_state.json``, W&B history, TensorBoard event files,
             veRL logs, best-of-n JSON dumps, or tidy tables.
         format: auto (detect), tidy, trl, wandb, tensorboard, verl or bon-json.
-        rm_params: the reward-model size, when the log does not say.
-        gold_from: gold evaluations (step, gold) joined to the log on step (``--gold-from``).
+        **log: the log options (below): e.g. ``rm_params``, the reward-model size when the log
+            does not say; ``gold_from``, gold evaluations (step, gold) joined to the log on step;
+            ``length_key`` or ``kl_unit`` when a warning asks for ``--length-key`` or
+            ``--kl-unit``.
+    {log}
 
     Returns:
         the table (pandas DataFrame when pandas is installed, else pyarrow), ready for
@@ -553,8 +653,7 @@ def read_log(
             paths,
             out,
             format=format,
-            rm_params=rm_params,
-            gold_from=os.fspath(gold_from) if gold_from is not None else None,
+            log=_log(log),
         )
         table = _plain(pq.read_table(out))
     _warn(warnings)
@@ -568,9 +667,12 @@ def report(
     samples: Optional[Union[PathOrTable, Sequence[PathOrTable]]] = None,
     fits: Optional[Union[FitResult, dict, str, "os.PathLike[str]"]] = None,
     scaling: Optional[Union[ScalingResult, dict, str, "os.PathLike[str]"]] = None,
+    format: Optional[str] = None,
+    **log: Any,
 ) -> list:
     """Writes the report (report.html, report.md and the figures) into the folder ``out``
-    (``goodhart report``), which must exist; returns the paths written.
+    (``goodhart report``), which must exist; returns the paths written. ``format`` and the
+    log options (``**log``) apply to the curves and samples read, as for :func:`fit`.
 
     Example::
 
@@ -584,6 +686,8 @@ def report(
             samples=io_.paths(samples, "samples") if samples is not None else None,
             fits=io_.json(fits, "fits") if fits is not None else None,
             scaling=io_.json(scaling, "scaling") if scaling is not None else None,
+            format=format,
+            log=_log(log),
         )
     _warn(notes)
     return list(written)
@@ -613,3 +717,9 @@ def generate_sim(
         samples_per_prompt=samples_per_prompt,
     )
     return {os.path.basename(p): p for p in written}
+
+
+for _f in (fit, read_log):
+    if _f.__doc__:
+        _f.__doc__ = _f.__doc__.replace("    {log}\n", _LOG_DOC)
+

@@ -1,7 +1,12 @@
 """Type stubs of the compiled module goodhart._goodhart (python/src/lib.rs). Use the wrappers
-of the package goodhart, which take tables as well as paths and return typed results."""
+of the package goodhart, which take tables as well as paths and return typed results.
 
-from typing import List, Optional, Sequence, Tuple
+``log`` is a dict of the log options, one per command-line flag: the key ``x_y`` is the flag
+``--x-y`` (kl_key, proxy_key, gold_key, step_key, length_key, kl_unit, gold_from,
+join_tolerance, meta, method, rm_params, kl_penalty, policy_params, rm_data, run, runs);
+``None`` values are not given, and messages name the flags."""
+
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 class GoodhartError(Exception):
     """An error of goodhart, with the message the command line prints."""
@@ -29,7 +34,7 @@ def fit(
     reference: Optional[Sequence[str]] = None,
     reference_sd: Optional[Tuple[float, float]] = None,
     format: Optional[str] = None,
-    rm_params: Optional[float] = None,
+    log: Optional[Dict[str, Any]] = None,
 ) -> Tuple[str, bytes, str, List[str]]:
     """(fits JSON, fits CSV bytes, text report, warnings)."""
 
@@ -42,7 +47,7 @@ def bon(
     common_prompts: Optional[str] = None,
     prompt_values: bool = True,
     format: Optional[str] = None,
-    rm_params: Optional[float] = None,
+    log: Optional[Dict[str, Any]] = None,
 ) -> Tuple[bytes, List[str]]:
     """(Curves table as Parquet bytes, notes)."""
 
@@ -55,7 +60,7 @@ def bon_partial(
     common_prompts: Optional[str] = None,
     prompt_values: bool = True,
     format: Optional[str] = None,
-    rm_params: Optional[float] = None,
+    log: Optional[Dict[str, Any]] = None,
 ) -> Tuple[bytes, List[str]]:
     """(partial table as Parquet bytes, notes)."""
 
@@ -63,7 +68,11 @@ def bon_merge(partials: Sequence[str]) -> Tuple[bytes, List[str]]:
     """(Curves table as Parquet bytes, notes)."""
 
 def scale(
-    fits: str, by: str = "rm_params", joint_curves: Optional[Sequence[str]] = None
+    fits: str,
+    by: str = "rm_params",
+    joint_curves: Optional[Sequence[str]] = None,
+    format: Optional[str] = None,
+    log: Optional[Dict[str, Any]] = None,
 ) -> Tuple[str, str, List[str]]:
     """(scaling JSON, text report, warnings)."""
 
@@ -81,8 +90,7 @@ def read_log(
     paths_in: Sequence[str],
     out: str,
     format: Optional[str] = None,
-    rm_params: Optional[float] = None,
-    gold_from: Optional[str] = None,
+    log: Optional[Dict[str, Any]] = None,
 ) -> Tuple[str, int, List[str]]:
     """(Curves or Samples, rows, warnings); the table is written to out."""
 
@@ -92,6 +100,8 @@ def report(
     samples: Optional[Sequence[str]] = None,
     fits: Optional[str] = None,
     scaling: Optional[str] = None,
+    format: Optional[str] = None,
+    log: Optional[Dict[str, Any]] = None,
 ) -> Tuple[List[str], List[str]]:
     """(files written, notes)."""
 

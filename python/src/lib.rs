@@ -23,13 +23,13 @@ use goodhart::fit::{
 };
 use goodhart::forms::FormId;
 use goodhart::goodhart::{Reference, ReferenceChoice};
-use goodhart::ingest::{ColumnMap, Format, LogFormat, LogOptions};
+use goodhart::ingest::{ColumnMap, Format, KlUnit, LogFormat, LogOptions};
 use goodhart::schema::Method;
 use goodhart::{Error, Result};
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
+use pyo3::types::{PyBytes, PyDict};
 
 create_exception!(
     _goodhart,
@@ -88,7 +88,10 @@ fn detached<T: Send>(py: Python<'_>, work: impl FnOnce() -> Result<T> + Send) ->
     py.detach(work).map_err(to_py)
 }
 
-fn log_options(format: Option<&str>, rm_params: Option<f64>) -> PyResult<LogOptions> {
+/// Log options of a Python call, as the command line's `LogArgs::options` builds them: `format`,
+/// and `log`, a dict of the log flags (`--kl-key` is the key `kl_key`, ...; `None` values are
+/// not given). Messages name the command-line flags.
+fn log_options(format: Option<&str>, log: Option<&Bound<'_, PyDict>>) -> PyResult<LogOptions> {
     let format = match format.unwrap_or("auto") {
         "auto" => None,
         "tidy" => Some(LogFormat::Tidy),
@@ -107,7 +110,80 @@ fn log_options(format: Option<&str>, rm_params: Option<f64>) -> PyResult<LogOpti
         format,
         ..LogOptions::default()
     };
-    opts.meta.rm_params = rm_params;
+    let Some(log) = log else {
+        return Ok(opts);
+    };
+    let number = |key: &str, v: &Bound<'_, PyAny>| -> PyResult<f64> {
+        v.extract::<f64>().map_err(|_| {
+            usage(format!(
+                "--{}: '{v}' is not a number",
+                key.replace('_', "-")
+            ))
+        })
+    };
+    let text = |key: &str, v: &Bound<'_, PyAny>| -> PyResult<String> {
+        v.extract::<String>().map_err(|_| {
+            usage(format!(
+                "--{}: '{v}' is not a string",
+                key.replace('_', "-")
+            ))
+        })
+    };
+    for (k, v) in log.iter() {
+        let key: String = k.extract()?;
+        if v.is_none() {
+            continue;
+        }
+        match key.as_str() {
+            "kl_key" => opts.keys.kl = Some(text(&key, &v)?),
+            "proxy_key" => opts.keys.proxy = Some(text(&key, &v)?),
+            "gold_key" => opts.keys.gold = Some(text(&key, &v)?),
+            "step_key" => opts.keys.step = Some(text(&key, &v)?),
+            "length_key" => opts.keys.length = Some(text(&key, &v)?),
+            "kl_unit" => {
+                opts.meta.kl_unit = Some(choice(
+                    "--kl-unit",
+                    &text(&key, &v)?,
+                    &[("sequence", KlUnit::Sequence), ("token", KlUnit::Token)],
+                )?)
+            }
+            "gold_from" => opts.gold_from = Some(PathBuf::from(text(&key, &v)?)),
+            "join_tolerance" => opts.join_tolerance = number(&key, &v)?,
+            "runs" => opts.runs = Some(PathBuf::from(text(&key, &v)?)),
+            "meta" => opts.meta_file = Some(PathBuf::from(text(&key, &v)?)),
+            "method" => {
+                opts.meta.method = Some(choice(
+                    "--method",
+                    &text(&key, &v)?,
+                    &[("rl", Method::Rl), ("bon", Method::Bon)],
+                )?)
+            }
+            "rm_params" => {
+                if v.extract::<Vec<f64>>().is_ok() {
+                    return Err(usage(format!(
+                        "--rm-params: '{v}' is a list: --rm-params gives the size of one log's proxy RM; for several runs, one size each, list the logs in a runs manifest (--runs runs.csv with columns log,run,rm_params)"
+                    )));
+                }
+                opts.meta.rm_params = Some(number(&key, &v)?)
+            }
+            "kl_penalty" => opts.meta.kl_penalty = Some(number(&key, &v)?),
+            "policy_params" => opts.meta.policy_params = Some(number(&key, &v)?),
+            "rm_data" => opts.meta.rm_data = Some(number(&key, &v)?),
+            "run" => opts.meta.run = Some(text(&key, &v)?),
+            other => return Err(usage(format!("unknown log option '{other}'"))),
+        }
+    }
+    if !(opts.join_tolerance.is_finite() && opts.join_tolerance >= 0.0) {
+        return Err(usage(format!(
+            "--join-tolerance must be a number of steps >= 0, not {}",
+            opts.join_tolerance
+        )));
+    }
+    if opts.gold_from.is_none() && opts.join_tolerance > 0.0 {
+        return Err(usage(
+            "--join-tolerance applies to --gold-from, which is not given".to_string(),
+        ));
+    }
     Ok(opts)
 }
 
@@ -140,7 +216,7 @@ fn choice<T: Copy>(name: &str, value: &str, options: &[(&str, T)]) -> PyResult<T
 #[pyo3(signature = (curves, form="auto", target=None, baseline="auto", weights="auto",
     bootstrap=1000, seed=0, ci="percentile", min_kl=None, max_kl=None, holdout_above=None,
     share_alpha_rl=false, compare_forms=false, reference=None, reference_sd=None,
-    format=None, rm_params=None))]
+    format=None, log=None))]
 #[allow(clippy::too_many_arguments)]
 fn fit(
     py: Python<'_>,
@@ -160,7 +236,7 @@ fn fit(
     reference: Option<Vec<String>>,
     reference_sd: Option<(f64, f64)>,
     format: Option<&str>,
-    rm_params: Option<f64>,
+    log: Option<Bound<'_, PyDict>>,
 ) -> PyResult<(String, Py<PyBytes>, String, Vec<String>)> {
     for (name, v) in [
         ("min_kl", min_kl),
@@ -230,7 +306,7 @@ fn fit(
             ],
         )?,
     };
-    let logs = log_options(format, rm_params)?;
+    let logs = log_options(format, log.as_ref())?;
     let curves = paths(curves);
     let reference_paths = reference.map(paths);
     let (json, csv, text, warnings) = detached(py, move || {
@@ -251,8 +327,8 @@ fn fit(
             }
             (None, None) => ReferenceChoice::Default,
         };
-        let (curves, read_warnings) =
-            goodhart::curves::read_curves(&curves, &ColumnMap::default(), &logs)?;
+        let (curves, read_warnings, per_token) =
+            goodhart::curves::read_curves_with_unit(&curves, &ColumnMap::default(), &logs)?;
         warnings.extend(read_warnings);
         let mut fits = fit_curves(&curves, &opts)?;
         let shared = if share_alpha_rl {
@@ -267,12 +343,16 @@ fn fit(
         };
         warnings.extend(summarize_warnings(&fits));
         let mut doc = fit_document(&fits, shared, comparison);
+        let kl_unit = if per_token { "nats per token" } else { "nats" };
+        if per_token {
+            doc.kl_unit = Some(kl_unit.to_string());
+        }
         let refs = choice.resolve(&[])?;
         let (decomposition, dec_warnings) = goodhart::goodhart::decompose(&mut doc, &curves, &refs);
         if choice != ReferenceChoice::RawOnly {
             warnings.extend(dec_warnings);
         }
-        let mut text = String::from_utf8_lossy(&TextReport.render(&fits)).into_owned();
+        let mut text = String::from_utf8_lossy(&TextReport { kl_unit }.render(&fits)).into_owned();
         text.push_str(&shared_alpha::report(&doc.shared_fits));
         text.push_str(&goodhart::goodhart::report_text(&decomposition));
         if let Some(c) = &doc.form_comparison {
@@ -322,7 +402,7 @@ fn bon_options(
 /// Best-of-n curves of Samples tables: (Curves table as Parquet bytes, notes).
 #[pyfunction]
 #[pyo3(signature = (samples, n=None, bootstrap=0, seed=0, kl="analytic", common_prompts=None,
-    prompt_values=true, format=None, rm_params=None))]
+    prompt_values=true, format=None, log=None))]
 #[allow(clippy::too_many_arguments)]
 fn bon(
     py: Python<'_>,
@@ -334,10 +414,10 @@ fn bon(
     common_prompts: Option<&str>,
     prompt_values: bool,
     format: Option<&str>,
-    rm_params: Option<f64>,
+    log: Option<Bound<'_, PyDict>>,
 ) -> PyResult<(Py<PyBytes>, Vec<String>)> {
     let o = bon_options(n, bootstrap, seed, kl, common_prompts, prompt_values)?;
-    let logs = log_options(format, rm_params)?;
+    let logs = log_options(format, log.as_ref())?;
     let samples = paths(samples);
     let (table, notes) = detached(py, move || {
         let (mut pools, mut notes) = goodhart::bon::read_samples(&samples, &[], &logs)?;
@@ -360,7 +440,7 @@ fn bon(
 /// The partial table of Samples tables (mergeable best-of-n), as Parquet bytes, and notes.
 #[pyfunction]
 #[pyo3(signature = (samples, n=None, bootstrap=0, seed=0, kl="analytic", common_prompts=None,
-    prompt_values=true, format=None, rm_params=None))]
+    prompt_values=true, format=None, log=None))]
 #[allow(clippy::too_many_arguments)]
 fn bon_partial(
     py: Python<'_>,
@@ -372,10 +452,10 @@ fn bon_partial(
     common_prompts: Option<&str>,
     prompt_values: bool,
     format: Option<&str>,
-    rm_params: Option<f64>,
+    log: Option<Bound<'_, PyDict>>,
 ) -> PyResult<(Py<PyBytes>, Vec<String>)> {
     let o = bon_options(n, bootstrap, seed, kl, common_prompts, prompt_values)?;
-    let logs = log_options(format, rm_params)?;
+    let logs = log_options(format, log.as_ref())?;
     let samples = paths(samples);
     let (table, notes) = detached(py, move || {
         let (pools, notes) = goodhart::bon::read_samples(&samples, &[], &logs)?;
@@ -409,13 +489,16 @@ fn bon_merge(py: Python<'_>, partials: Vec<String>) -> PyResult<(Py<PyBytes>, Ve
 
 /// Scaling laws of a fits JSON file: (scaling JSON, text report, warnings).
 #[pyfunction]
-#[pyo3(signature = (fits, by="rm_params", joint_curves=None))]
+#[pyo3(signature = (fits, by="rm_params", joint_curves=None, format=None, log=None))]
 fn scale(
     py: Python<'_>,
     fits: String,
     by: &str,
     joint_curves: Option<Vec<String>>,
+    format: Option<&str>,
+    log: Option<Bound<'_, PyDict>>,
 ) -> PyResult<(String, String, Vec<String>)> {
+    let logs = log_options(format, log.as_ref())?;
     let by = choice(
         "by",
         by,
@@ -431,11 +514,7 @@ fn scale(
         let mut doc = goodhart::scaling::scale(&fits, &goodhart::scaling::ScaleOptions { by })?;
         let mut warnings = Vec::new();
         if let Some(curves) = joint_curves {
-            let (curves, w) = goodhart::curves::read_curves(
-                &curves,
-                &ColumnMap::default(),
-                &LogOptions::default(),
-            )?;
+            let (curves, w) = goodhart::curves::read_curves(&curves, &ColumnMap::default(), &logs)?;
             warnings.extend(w);
             let (joint, laws) = goodhart::scaling::joint::joint_fits(&curves, by)?;
             doc.joint = joint;
@@ -504,17 +583,15 @@ fn predict(
 
 /// Converts logs to the canonical table written to `out`: (kind of table, rows, warnings).
 #[pyfunction]
-#[pyo3(signature = (paths_in, out, format=None, rm_params=None, gold_from=None))]
+#[pyo3(signature = (paths_in, out, format=None, log=None))]
 fn read_log(
     py: Python<'_>,
     paths_in: Vec<String>,
     out: String,
     format: Option<&str>,
-    rm_params: Option<f64>,
-    gold_from: Option<String>,
+    log: Option<Bound<'_, PyDict>>,
 ) -> PyResult<(String, usize, Vec<String>)> {
-    let mut logs = log_options(format, rm_params)?;
-    logs.gold_from = gold_from.map(PathBuf::from);
+    let logs = log_options(format, log.as_ref())?;
     let inputs = paths(paths_in);
     detached(py, move || {
         let s = goodhart::convert::convert(&inputs, Path::new(&out), &[], &logs)?;
@@ -527,7 +604,8 @@ fn read_log(
 /// Writes the report (report.html, report.md, figures) into the existing folder `out`:
 /// (files written, notes).
 #[pyfunction]
-#[pyo3(signature = (curves, out, samples=None, fits=None, scaling=None))]
+#[pyo3(signature = (curves, out, samples=None, fits=None, scaling=None, format=None, log=None))]
+#[allow(clippy::too_many_arguments)]
 fn report(
     py: Python<'_>,
     curves: Vec<String>,
@@ -535,7 +613,10 @@ fn report(
     samples: Option<Vec<String>>,
     fits: Option<String>,
     scaling: Option<String>,
+    format: Option<&str>,
+    log: Option<Bound<'_, PyDict>>,
 ) -> PyResult<(Vec<String>, Vec<String>)> {
+    let logs = log_options(format, log.as_ref())?;
     let curves = paths(curves);
     let samples = paths(samples.unwrap_or_default());
     detached(py, move || {
@@ -546,7 +627,6 @@ fn report(
                 source: std::io::Error::other("not an existing folder (create it first)"),
             });
         }
-        let logs = LogOptions::default();
         let (curve_list, mut notes) =
             goodhart::curves::read_curves(&curves, &ColumnMap::default(), &logs)?;
         let pools = if samples.is_empty() {

@@ -151,3 +151,94 @@ def test_report_writes_the_files(tmp_path):
     assert any(p.endswith("report.html") for p in written)
     with pytest.raises(goodhart.InputError, match="not an existing folder"):
         goodhart.report(str(BON_CURVES), out=tmp_path / "missing")
+
+
+GRPO = ROOT / "tests" / "data" / "adapters" / "trl_today" / "grpo"
+
+
+def test_read_log_takes_the_log_flags_of_the_cli(tmp_path):
+    # the GRPO log: per-token KL converted by completions/mean_length, the step-0 baseline row
+    run_cli(["convert", GRPO / "trainer_state.json", "--gold-from", GRPO / "gold.csv",
+             "--rm-params", "1e9", "--out", tmp_path / "c.parquet"])
+    want = read_pq(tmp_path / "c.parquet").to_pandas()
+    got = goodhart.read_log(GRPO / "trainer_state.json", gold_from=GRPO / "gold.csv", rm_params=1e9)
+    pd.testing.assert_frame_equal(got, want)
+    assert 0 in set(got["step"]), "the step-0 baseline row"
+    state = json.loads((GRPO / "trainer_state.json").read_text())
+    logged = {e["step"]: e for e in state["log_history"] if "kl" in e}
+    for step, kl in zip(got["step"], got["kl"]):
+        if step in logged:
+            e = logged[step]
+            assert kl == pytest.approx(e["kl"] * e["completions/mean_length"])
+    # the flags a warning asks for are keywords: --length-key is length_key, --kl-unit kl_unit
+    run_cli(["convert", GRPO / "trainer_state.json", "--gold-from", GRPO / "gold.csv",
+             "--rm-params", "1e9", "--length-key", "completions/mean_length",
+             "--out", tmp_path / "l.parquet"])
+    got = goodhart.read_log(GRPO / "trainer_state.json", gold_from=str(GRPO / "gold.csv"),
+                            rm_params=1e9, length_key="completions/mean_length")
+    pd.testing.assert_frame_equal(got, read_pq(tmp_path / "l.parquet").to_pandas())
+    # kl_unit: the CLI and Python agree (here both refuse: this log's kl is per token)
+    cli = run_cli(["convert", GRPO / "trainer_state.json", "--gold-from", GRPO / "gold.csv",
+                   "--rm-params", "1e9", "--kl-unit", "sequence", "--out", tmp_path / "s.parquet"],
+                  check=False)
+    if cli.returncode == 0:
+        got = goodhart.read_log(GRPO / "trainer_state.json", gold_from=GRPO / "gold.csv",
+                                rm_params=1e9, kl_unit="sequence")
+        pd.testing.assert_frame_equal(got, read_pq(tmp_path / "s.parquet").to_pandas())
+    else:
+        with pytest.raises(goodhart.GoodhartError) as err:
+            goodhart.read_log(GRPO / "trainer_state.json", gold_from=GRPO / "gold.csv",
+                              rm_params=1e9, kl_unit="sequence")
+        assert str(err.value) == cli.stderr.strip().removeprefix("error: ")
+        assert "--kl-unit" in str(err.value)
+    run_cli(["convert", GRPO / "trainer_state.json", "--gold-from", GRPO / "gold.csv",
+             "--rm-params", "1e9", "--kl-unit", "token", "--out", tmp_path / "t.parquet"])
+    got = goodhart.read_log(GRPO / "trainer_state.json", gold_from=GRPO / "gold.csv",
+                            rm_params=1e9, kl_unit="token")
+    pd.testing.assert_frame_equal(got, read_pq(tmp_path / "t.parquet").to_pandas())
+    # fit takes them too
+    fits = goodhart.fit(GRPO / "trainer_state.json", gold_from=GRPO / "gold.csv", rm_params=1e9,
+                        bootstrap=20)
+    assert fits.document["fits"]
+
+
+def test_log_option_errors_name_the_cli_flags(tmp_path):
+    with pytest.raises(goodhart.UsageError, match="--join-tolerance applies to --gold-from"):
+        goodhart.read_log(GRPO / "trainer_state.json", join_tolerance=2)
+    with pytest.raises(goodhart.UsageError, match="--kl-unit: unknown value 'nats'"):
+        goodhart.read_log(GRPO / "trainer_state.json", kl_unit="nats")
+    with pytest.raises(goodhart.UsageError, match="runs manifest"):
+        goodhart.read_log(GRPO / "trainer_state.json", rm_params=[1e9, 2e9])
+    with pytest.raises(TypeError, match="length_kye"):
+        goodhart.read_log(GRPO / "trainer_state.json", length_kye="x")
+
+
+def test_predict_takes_a_kl_list_and_one_size(tmp_path):
+    laws = goodhart.scale(json.loads((ROOT / "fits" / "fits.json").read_text()))
+    a = goodhart.predict(laws, rm_params=[3e3], kl="0:4:0.5")
+    b = goodhart.predict(laws, rm_params=3e3, kl=[0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0])
+    assert a.document == b.document
+    import numpy as np
+
+    c = goodhart.predict(laws, rm_params=np.array([3e3]), kl=np.arange(0, 4.25, 0.5))
+    assert a.document == c.document
+
+
+def test_pandas_categoricals_are_their_values():
+    df = read_csv(BON_CURVES)
+    cat = df.assign(method=df["method"].astype("category"))
+    a = goodhart.fit(df, bootstrap=20)
+    b = goodhart.fit(cat, bootstrap=20)
+    assert a.document == b.document
+
+
+def test_reprs_are_short():
+    fits = goodhart.fit(str(BON_CURVES), bootstrap=20)
+    r = repr(fits)
+    assert r.startswith("<FitResult: ") and "fits" in r and "warning" in r and len(r) < 100
+    bon = goodhart.bon(str(SAMPLES))
+    assert repr(bon).startswith("<BonResult: ") and len(repr(bon)) < 100
+    laws = goodhart.scale(fits)
+    assert repr(laws).startswith("<ScalingResult: ") and len(repr(laws)) < 100
+    pred = goodhart.predict(laws, rm_params=3e3)
+    assert repr(pred).startswith("<PredictResult: ") and len(repr(pred)) < 100
