@@ -485,3 +485,84 @@ pub fn flat_table(doc: &AnalysesDoc) -> OutTable {
     );
     t
 }
+
+/// One line per analysis: its headline number, or why it was skipped (the demo prints these).
+pub fn headlines(doc: &AnalysesDoc) -> Vec<String> {
+    let sd = doc.gold_sd_source == "samples";
+    let unit = if sd { "gold sd" } else { "gold units" };
+    let line = |name: &str, skipped: &Option<String>, text: String| match skipped {
+        Some(why) => format!("{name}: skipped ({why})"),
+        None => format!("{name}: {text}"),
+    };
+    let (e, g, m, k, it) = (
+        &doc.kl_efficiency,
+        &doc.gold_vs_proxy,
+        &doc.reward_models,
+        &doc.kl_penalty,
+        &doc.iterated_rlhf,
+    );
+    vec![
+        line(
+            "KL efficiency",
+            &e.skipped,
+            format!(
+                "median KL_RL/KL_BoN {} over {} RMs (at the largest proxy gain best-of-n reaches)",
+                o(e.median_ratio),
+                e.n_ratios
+            ),
+        ),
+        line(
+            "gold at equal proxy",
+            &g.skipped,
+            format!(
+                "median RL − best-of-n {} {unit} over {} RMs",
+                o(if sd {
+                    g.median_mean_diff_sd
+                } else {
+                    g.median_mean_diff
+                }),
+                g.records.iter().filter(|r| r.mean_diff.is_some()).count()
+            ),
+        ),
+        line(
+            "reward models",
+            &m.skipped,
+            m.groups
+                .iter()
+                .map(|g| {
+                    format!(
+                        "rm_data {}: Spearman(size, val loss) {}, (val loss, best-of-n peak) {}",
+                        okey(g.rm_data),
+                        o(g.size_val_loss),
+                        o(g.val_loss_bon_peak_gain)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        line(
+            "KL-penalty frontier",
+            &k.skipped,
+            format!(
+                "median distance {} {unit}; {} of {} penalised runs end at a smaller KL",
+                o(if sd {
+                    k.median_mean_diff_sd
+                } else {
+                    k.median_mean_diff
+                }),
+                k.n_end_lower,
+                k.n_runs
+            ),
+        ),
+        line(
+            "iterated RLHF",
+            &it.skipped,
+            format!(
+                "k > 1: median RMSE {} against the formula; {} of {} end above one round",
+                o(it.median_rmse),
+                it.n_above_one_round,
+                it.n_multi_round
+            ),
+        ),
+    ]
+}

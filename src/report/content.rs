@@ -65,6 +65,12 @@ pub fn reading_guide(name: &str) -> &'static str {
         "residuals" => {
             "Residuals of the fits against KL: a systematic bend (rather than scatter around 0) means the form misses the curve's shape there."
         }
+        "kl_efficiency" => {
+            "Read along the grey line: the dotted verticals mark the KL each method needs for best-of-n's largest proxy gain; the further right RL's, the more KL RL spends for the same optimisation. The paper found RL far less KL-efficient than best-of-n, so KL does not compare methods."
+        }
+        "rm_validation" => {
+            "A better reward model (lower validation loss, higher accuracy) should both come with size and give a higher gold peak; a peak that does not follow validation loss means the held-out comparisons miss what optimisation exploits."
+        }
         "iterated_rlhf" => {
             "The paper's iterated-RLHF prediction R_k(d) = d(alpha - beta ln d + beta ln k): splitting the same KL into k rounds gains beta d ln k, because only the extremal (beta) term shrinks."
         }
