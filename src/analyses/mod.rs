@@ -599,7 +599,7 @@ fn gold_vs_proxy(inp: &Inputs, pairs: &[(&Curve, Option<&Curve>)]) -> GoldVsProx
         };
         let lo = a0.0.max(b0.0);
         let hi = a[a.len() - 1].0.min(b[b.len() - 1].0);
-        if !(hi > lo) {
+        if hi.is_nan() || lo.is_nan() || hi <= lo {
             r.reason = Some("the two curves' proxy ranges do not overlap".into());
             out.records.push(r);
             continue;
@@ -636,7 +636,7 @@ fn gold_vs_proxy(inp: &Inputs, pairs: &[(&Curve, Option<&Curve>)]) -> GoldVsProx
 }
 
 /// The gold fit of the paper's form for a method (any converged form else) of a curve key.
-fn gold_fit<'a>(fits: &'a [FitRecord], keep: impl Fn(&FitRecord) -> bool) -> Option<&'a FitRecord> {
+fn gold_fit(fits: &[FitRecord], keep: impl Fn(&FitRecord) -> bool) -> Option<&FitRecord> {
     let all: Vec<&FitRecord> = fits
         .iter()
         .filter(|f| f.target == Target::Gold && keep(f))

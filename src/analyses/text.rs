@@ -48,7 +48,8 @@ fn block(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
 /// One row per (rm_data, policy_params) group of records: the group, how many RMs, how many
 /// have a value, the median value and its range.
 fn by_group(records: impl Iterator<Item = (super::RmKey, Option<f64>)>) -> Vec<Vec<String>> {
-    let mut groups: Vec<((Option<f64>, Option<f64>), Vec<Option<f64>>)> = Vec::new();
+    type Group = ((Option<f64>, Option<f64>), Vec<Option<f64>>);
+    let mut groups: Vec<Group> = Vec::new();
     for (k, v) in records {
         let id = (k.rm_data, k.policy_params);
         match groups.iter_mut().find(|(g, _)| *g == id) {
