@@ -579,3 +579,40 @@ fn the_demo_analyses_file_exists_and_parses() {
     assert!(doc.kl_penalty.skipped.is_none());
     assert_eq!(doc.gold_sd_source, "samples");
 }
+
+#[test]
+fn report_draws_the_analyses_figures_only_when_computed() {
+    let t = TestDir::new();
+    // best-of-n and RL without proxy scores, and a formula-generated iterated table
+    t.write("c.csv", crate::common::small_curves_csv());
+    t.write("it.csv", iterated_csv(1.0, 0.3, 0.0, 0.0));
+    let out = t
+        .cmd()
+        .args(["report", "c.csv", "--iterated", "it.csv", "--out", "rep"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // the iterated figure shows the simulated rounds, not the formula alone
+    let svg = std::fs::read_to_string(t.path("rep/iterated_rlhf.svg")).unwrap();
+    assert!(svg.contains("simulated rounds vs the formula"), "title");
+    // no proxy scores: no KL-efficiency figure; no reward-models table: no validation figure
+    for absent in ["kl_efficiency.svg", "rm_validation.svg"] {
+        assert!(!t.path("rep").join(absent).exists(), "{absent}");
+    }
+    // the report says why, and gives the iterated numbers
+    let md = std::fs::read_to_string(t.path("rep/report.md")).unwrap();
+    assert!(md.contains("Analyses (goodhart analyze)"));
+    assert!(
+        md.contains("skipped: the curves have no proxy column"),
+        "reason"
+    );
+    assert!(
+        md.contains("skipped: no reward-models table given"),
+        "reason"
+    );
+    assert!(md.contains("Iterated RLHF: simulated rounds vs the formula"));
+}
