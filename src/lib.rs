@@ -8,6 +8,7 @@
 //! documents of [`document`] in memory; [`app`] is the command line on top. [`generate`] makes
 //! data with known truth.
 
+pub mod analyses;
 pub mod app;
 pub mod bon;
 pub mod convert;

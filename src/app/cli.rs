@@ -57,6 +57,13 @@ pub enum Command {
         after_help = "Examples:\n  goodhart predict --scaling fits/scaling.json --rm-params 1e4,3e4 --out pred.json\n  goodhart predict --scaling fits/scaling.json --rm-params 3e4 --method rl --kl 0:100:1 --iterations 4 --out pred.csv"
     )]
     Predict(PredictArgs),
+    /// The paper's comparisons of methods and runs: RL vs best-of-n KL efficiency, gold at equal
+    /// proxy score, reward models' validation metrics against size and gold peaks, the
+    /// KL-penalty frontier, and simulated iterated RLHF against the formula.
+    #[command(
+        after_help = "Examples:\n  goodhart analyze data/bon_curves.csv data/rl_runs.csv --samples data/bon_samples.parquet --reward-models data/reward_models.csv --fits fits/fits.json --out analyses.json\n  goodhart analyze data/bon_curves.csv data/rl_runs.csv --fits fits/fits.json --out analyses.json --csv analyses.csv --quiet"
+    )]
+    Analyze(AnalyzeArgs),
     /// Figures, report.html (self-contained) and report.md of curves: fits, scaling laws,
     /// predictions and the Goodhart decomposition (each computed when not given).
     #[command(
@@ -887,6 +894,34 @@ pub struct PredictArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Curves tables (.csv, .parquet, .ndjson, .jsonl): the best-of-n curves and the RL runs.
+    #[arg(required = true)]
+    pub curves: Vec<PathBuf>,
+    /// Best-of-n Samples tables of the initial policy (repeatable): their gold standard
+    /// deviation is the unit of the gold differences (`*_sd`); without them, gold units only.
+    #[arg(long, value_name = "S")]
+    pub samples: Vec<PathBuf>,
+    /// The reward-models table (rm_params, rm_data, val_loss, val_accuracy): validation
+    /// metrics against RM size and the fitted gold peaks.
+    #[arg(long, value_name = "FILE")]
+    pub reward_models: Option<PathBuf>,
+    /// The iterated-RLHF table (rm_params, rounds, round, step, kl, d_sum, gold, ...):
+    /// simulated k-round runs against the paper's formula.
+    #[arg(long, value_name = "FILE")]
+    pub iterated: Option<PathBuf>,
+    /// The fits JSON of `goodhart fit` (default: fitted here, as `goodhart report` does).
+    #[arg(long, value_name = "F")]
+    pub fits: Option<PathBuf>,
+    /// The analyses JSON (- for stdout).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Also write the analyses as a flat table (one row per record and quantity).
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 pub struct ReportArgs {
     /// Curves tables (.csv, .parquet, .ndjson, .jsonl, or a log format: see --format, --runs).
     #[arg(required_unless_present = "runs")]
@@ -909,6 +944,14 @@ pub struct ReportArgs {
     /// Default: the --samples given (raw units only without them).
     #[arg(long, value_name = "SAMPLES|proxy_sd=X,gold_sd=Y|none")]
     pub reference: Vec<String>,
+    /// The reward-models table (as `goodhart analyze --reward-models`): adds the validation
+    /// figure and table.
+    #[arg(long, value_name = "FILE")]
+    pub reward_models: Option<PathBuf>,
+    /// The iterated-RLHF table (as `goodhart analyze --iterated`): the simulated rounds in the
+    /// iterated-RLHF figure.
+    #[arg(long, value_name = "FILE")]
+    pub iterated: Option<PathBuf>,
     /// Existing folder that receives the figures (PNG, SVG), report.html and report.md.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,

@@ -40,11 +40,12 @@ pub const DATA_FILES: [&str; 5] = [
 ];
 
 /// The analysis files the demo writes.
-pub const FITS_FILES: [&str; 4] = [
+pub const FITS_FILES: [&str; 5] = [
     "fits/fits.json",
     "fits/fits.csv",
     "fits/scaling.json",
     "fits/predictions.json",
+    "fits/analyses.json",
 ];
 
 /// One headline scaling law: (label, a, se of a, b, se of b).
@@ -74,6 +75,8 @@ pub struct DemoSummary {
     /// (curve, source and units, regressional ± se, extremal ± se) at the largest KL of the
     /// largest RM; standardised where there is a reference.
     pub decompositions: Vec<(String, String, String)>,
+    /// One headline per analysis of `goodhart analyze` (fits/analyses.json).
+    pub analyses: Vec<String>,
     /// Every file written, relative to `out`.
     pub files: Vec<String>,
     /// Wall-clock seconds: world, best-of-n, fits+scaling+predictions, report.
@@ -163,7 +166,25 @@ pub fn run_demo(out: &Path, seed: u64, progress: Progress) -> Result<DemoSummary
         &ColumnMap::parse(&[], CURVES)?,
         &LogOptions::default(),
     )?;
-    let analysis = analyse_with(&curves, &pools, None, None, &ReferenceChoice::Default, true)?;
+    let mut analysis = analyse_with(&curves, &pools, None, None, &ReferenceChoice::Default, true)?;
+    // goodhart analyze: the reward models' table, and the iterated-RLHF runs when the world
+    // has them
+    let optional = |name: &str| {
+        let p = out.join("data").join(name);
+        p.is_file().then_some(p)
+    };
+    let (rm_path, iterated_path) = (optional("reward_models.csv"), optional("iterated_rlhf.csv"));
+    let analyses = crate::analyses::run(
+        &curves,
+        &analysis.fits.fits,
+        &pools,
+        rm_path.as_deref(),
+        iterated_path.as_deref(),
+    )?;
+    analysis
+        .computed
+        .push(super::report::ANALYSES_COMPUTED.to_string());
+    analysis.analyses = Some(analyses);
     let missing = |what: &str| {
         Error::Analysis(format!(
             "demo: the {what} could not be computed: {}",
@@ -186,6 +207,11 @@ pub fn run_demo(out: &Path, seed: u64, progress: Progress) -> Result<DemoSummary
         CsvExporter.render(curve_fits),
         scaling.to_json(),
         predictions.to_json(),
+        analysis
+            .analyses
+            .as_ref()
+            .map(|a| a.doc.to_json())
+            .unwrap_or_default(),
     ];
     for (name, bytes) in FITS_FILES.iter().zip(&fits_bytes) {
         write_atomic(&out.join(name), bytes)?;
@@ -359,6 +385,11 @@ pub fn run_demo(out: &Path, seed: u64, progress: Progress) -> Result<DemoSummary
         fit_warnings,
         predict_size: analysis.predict_size,
         decompositions,
+        analyses: analysis
+            .analyses
+            .as_ref()
+            .map(|a| crate::analyses::text::headlines(&a.doc))
+            .unwrap_or_default(),
         files,
         seconds: [
             (t1 - t0).as_secs_f64(),
@@ -436,6 +467,12 @@ impl fmt::Display for DemoSummary {
         )?;
         for (label, reg, ext) in &self.decompositions {
             writeln!(f, "  {label:<58} regressional {reg:<24} extremal {ext}")?;
+        }
+        if !self.analyses.is_empty() {
+            writeln!(f, "analyses (fits/analyses.json):")?;
+            for line in &self.analyses {
+                writeln!(f, "  {line}")?;
+            }
         }
         let [w, b, a, r] = self.seconds;
         writeln!(

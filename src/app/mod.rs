@@ -3,6 +3,7 @@
 //! user should see. The only layer that knows about the command line or writes to the terminal
 //! (ARCHITECTURE.md, "Layers").
 
+mod analyze;
 pub mod cli;
 mod data;
 pub mod demo;
@@ -28,6 +29,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Convert(a) => data::convert(&a, quiet),
         Command::Scale(a) => laws::scale(&a, quiet),
         Command::Predict(a) => laws::predict(&a, quiet),
+        Command::Analyze(a) => analyze::command(&a, quiet),
         Command::Report(a) => report::command(&a, quiet),
         Command::Completions(a) => {
             if quiet {

@@ -45,6 +45,9 @@ pub fn create_folder(dir: &std::path::Path) -> Result<()> {
     })
 }
 
+/// The provenance line of the analyses (`report`, `demo`).
+pub const ANALYSES_COMPUTED: &str = "analyses: computed in-process (goodhart analyze: RL vs best-of-n KL efficiency, gold at equal proxy, reward models, KL-penalty frontier, iterated RLHF; each skipped with its reason when its input is missing)";
+
 /// Runs a parsed `goodhart report` command line.
 pub fn command(a: &ReportArgs, quiet: bool) -> Result<()> {
     ensure_folder(&a.out)?;
@@ -71,6 +74,8 @@ pub fn command(a: &ReportArgs, quiet: bool) -> Result<()> {
     files.extend(a.samples.iter().map(|p| ("samples", p.clone())));
     files.extend(a.fits.iter().map(|p| ("fits", p.clone())));
     files.extend(a.scaling.iter().map(|p| ("scaling", p.clone())));
+    files.extend(a.reward_models.iter().map(|p| ("reward models", p.clone())));
+    files.extend(a.iterated.iter().map(|p| ("iterated RLHF", p.clone())));
     let command = std::iter::once("goodhart".to_string())
         .chain(std::env::args().skip(1))
         .collect::<Vec<_>>()
@@ -84,6 +89,16 @@ pub fn command(a: &ReportArgs, quiet: bool) -> Result<()> {
             "KL here is per token (a trainer log's per-token KL that no response-length key converted): every KL value and axis of this report is in nats per token, not the paper's per-sequence nats; give --length-key to convert".to_string(),
         );
     }
+    let analyses = crate::analyses::run(
+        &curves,
+        &analysis.fits.fits,
+        &pools,
+        a.reward_models.as_deref(),
+        a.iterated.as_deref(),
+    )?;
+    print_all(quiet, "warning", &crate::analyses::warnings(&analyses.doc));
+    analysis.computed.push(ANALYSES_COMPUTED.to_string());
+    analysis.analyses = Some(analyses);
     create_folder(&a.out)?;
     let written = write_report(&a.out, "goodhart report", &curves, &analysis, provenance)?;
     print_all(quiet, "note", &analysis.notes);

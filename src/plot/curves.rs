@@ -259,6 +259,80 @@ pub fn gold_vs_proxy(inp: &PlotInputs) -> Option<Draft> {
             ));
         }
     }
+    // Both methods on one panel, from `goodhart analyze` (RL gold − best-of-n gold at equal
+    // proxy), for up to three RMs of its main group.
+    let mut both_words = String::new();
+    if let Some(a) = inp.analyses
+        && a.doc.gold_vs_proxy.skipped.is_none()
+    {
+        let gp = &a.doc.gold_vs_proxy;
+        let recs: Vec<&crate::analyses::GoldVsProxyRecord> = gp
+            .records
+            .iter()
+            .filter(|r| r.mean_diff.is_some())
+            .collect();
+        if let Some(g) = super::analyses::main_key(recs.iter().map(|r| r.key)) {
+            let mut main: Vec<_> = recs
+                .into_iter()
+                .filter(|r| (r.key.rm_data, r.key.policy_params) == g)
+                .collect();
+            main.sort_by(|a, b| a.key.rm_params.total_cmp(&b.key.rm_params));
+            let mut items = Vec::new();
+            let mut shown = Vec::new();
+            for r in data::spread(&main, 3) {
+                let (Some(rl), Some(bon)) = super::analyses::curves_of(inp.curves, &r.key) else {
+                    continue;
+                };
+                let col = scale.color(r.key.rm_params);
+                for (c, dash, marker) in [
+                    (bon, Dash::Dashed, Marker::Ring),
+                    (rl, Dash::Solid, Marker::Dot),
+                ] {
+                    // the proxy range both methods cover: what is compared
+                    let (lo, hi) = (
+                        r.proxy_low.unwrap_or(f64::NEG_INFINITY),
+                        r.proxy_high.unwrap_or(f64::INFINITY),
+                    );
+                    let pts: Vec<(f64, f64)> = crate::analyses::proxy_gold(c)
+                        .into_iter()
+                        .filter(|p| p.0 >= lo && p.0 <= hi)
+                        .collect();
+                    items.push(Item::line(pts.clone(), col, 1.2, dash));
+                    items.push(Item::points(pts, col, marker, 2.0));
+                }
+                shown.push(format!(
+                    "{} ({})",
+                    theme::si(r.key.rm_params),
+                    r.mean_diff_sd
+                        .map(|d| format!("{} sd", theme::sig(d, 2)))
+                        .or_else(|| r
+                            .mean_diff
+                            .map(|d| format!("{} gold units", theme::sig(d, 2))))
+                        .unwrap_or_default()
+                ));
+            }
+            if !items.is_empty() {
+                panels.push(Panel {
+                    title: "Both methods, common proxy range".into(),
+                    x: Axis::new("proxy score (RM units)", Scale::Linear),
+                    y: Axis::new("gold score (RM units)", Scale::Linear),
+                    items,
+                });
+                let median = match (gp.median_mean_diff_sd, gp.median_mean_diff) {
+                    (Some(s), _) => format!("{} gold sd of the initial policy", theme::sig(s, 2)),
+                    (None, Some(m)) => {
+                        format!("{} gold units (no samples: no sd)", theme::sig(m, 2))
+                    }
+                    _ => "–".into(),
+                };
+                both_words = format!(
+                    " The last panel overlays best-of-n (rings, dashed) and unpenalised RL (dots, solid) over the proxy range both reach, for RM sizes {} (mean RL − best-of-n gold at equal proxy in brackets). At equal proxy score, RL gold minus best-of-n gold (linear interpolation over the proxy range both cover) has median {median} over {} RMs; the paper finds the two alike.",
+                    shown.join(", "),
+                    gp.records.iter().filter(|r| r.mean_diff.is_some()).count()
+                );
+            }
+        }
+    }
     let mut scene = Scene::new("Gold vs proxy score", panels);
     scene.legend = vec![
         data::style_entry(
@@ -269,7 +343,7 @@ pub fn gold_vs_proxy(inp: &PlotInputs) -> Option<Draft> {
     ];
     scene.colorbar = Some(data::size_bar(scale, &all_sizes));
     let caption = format!(
-        "Gold score against proxy score along each optimisation curve, coloured by proxy RM size; the dashed diagonal is gold = proxy, and the vertical distance below it is the proxy-gold gap. Plotted this way best-of-n and RL curves look alike (the paper's Fig. 8): gold rises with proxy at first and turns down when the proxy is overoptimized.{}",
+        "Gold score against proxy score along each optimisation curve, coloured by proxy RM size; the dashed diagonal is gold = proxy, and the vertical distance below it is the proxy-gold gap. The paper (Fig. 8) finds best-of-n and RL alike plotted this way: gold rises with proxy at first and turns down when the proxy is overoptimized.{}{both_words}",
         if notes.is_empty() {
             String::new()
         } else {
@@ -382,7 +456,7 @@ pub fn kl_penalty(inp: &PlotInputs) -> Option<Draft> {
         ..main
     }
     .describe();
-    let caption = format!(
+    let mut caption = format!(
         "Gold score of RL runs against KL, one colour per KL-penalty coefficient, for {} RM size(s){}; the dashed line is the fitted gold curve of the smallest penalty, extended. A penalty that acts like early stopping moves runs along that same frontier and stops them at a smaller KL (the paper's Fig. 9).",
         shown.len(),
         if rest.is_empty() {
@@ -391,6 +465,43 @@ pub fn kl_penalty(inp: &PlotInputs) -> Option<Draft> {
             format!(" ({rest})")
         }
     );
+    if let Some(a) = inp.analyses
+        && a.doc.kl_penalty.skipped.is_none()
+    {
+        let k = &a.doc.kl_penalty;
+        let unit = if k.median_mean_diff_sd.is_some() {
+            " sd"
+        } else {
+            ""
+        };
+        let per: Vec<String> = k
+            .per_penalty
+            .iter()
+            .map(|p| {
+                format!(
+                    "penalty {}: median {}{unit}, final KL {}× the frontier's, {} of {} end lower",
+                    theme::sig(p.kl_penalty, 3),
+                    p.median_mean_diff_sd
+                        .or(p.median_mean_diff)
+                        .map_or("–".to_string(), |x| theme::sig(x, 2)),
+                    p.median_final_kl_ratio
+                        .map_or("–".to_string(), |x| theme::sig(x, 2)),
+                    p.n_end_lower,
+                    p.n_runs
+                )
+            })
+            .collect();
+        caption.push_str(&format!(
+            " Distance to the frontier over all {} penalised runs (goodhart analyze: penalised gold − unpenalised gold at equal KL, linearly interpolated, mean over the penalised run's points inside the unpenalised run's KL range{}): {}.",
+            k.n_runs,
+            if unit.is_empty() {
+                ", gold units"
+            } else {
+                ", in gold sd of the initial policy"
+            },
+            per.join("; ")
+        ));
+    }
     Some(Draft {
         name: crate::schema::KL_PENALTY,
         caption,

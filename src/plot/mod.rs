@@ -10,6 +10,7 @@
 //! tick labels in nats (the paper's d = sqrt(KL)). The SVG is drawn at logical size and the PNG
 //! at twice that, from the same scene; the same inputs give byte-identical files.
 
+mod analyses;
 mod curves;
 mod data;
 mod decomposition;
@@ -35,6 +36,8 @@ pub struct PlotInputs<'a> {
     pub scaling: Option<&'a crate::document::ScalingDoc>,
     pub predictions: Option<&'a crate::document::PredictDoc>,
     pub decompositions: &'a [crate::goodhart::Decomposition],
+    /// The comparisons of `goodhart analyze`, when computed.
+    pub analyses: Option<&'a crate::analyses::Analyses>,
 }
 
 /// One rendered figure.
@@ -61,7 +64,7 @@ pub struct Draft {
 /// ```
 /// use goodhart::plot::{PlotInputs, render_all};
 /// let inputs = PlotInputs { curves: &[], fits: &[], extrapolation: &[], scaling: None, predictions: None,
-///                           decompositions: &[] };
+///                           decompositions: &[], analyses: None };
 /// assert!(render_all(&inputs).is_ok_and(|figures| figures.is_empty()));
 /// ```
 pub fn render_all(inputs: &PlotInputs) -> Result<Vec<Figure>> {
@@ -77,11 +80,13 @@ pub fn drafts(inputs: &PlotInputs) -> Vec<Draft> {
         scaling::coefficients(inputs),
         scaling::peaks(inputs),
         curves::gold_vs_proxy(inputs),
+        analyses::kl_efficiency(inputs),
         curves::kl_penalty(inputs),
+        analyses::rm_validation(inputs),
         scaling::data_size(inputs),
         curves::extrapolation(inputs),
         curves::residuals(inputs),
-        scaling::iterated(inputs),
+        analyses::iterated_simulated(inputs).or_else(|| scaling::iterated(inputs)),
         scaling::prediction(inputs),
         curves::gold_vs_entropy(inputs),
         decomposition::decomposition(inputs, Method::Bon),

@@ -36,6 +36,8 @@ pub struct Analysis {
     pub computed: Vec<String>,
     /// What could not be computed, and why.
     pub notes: Vec<String>,
+    /// The comparisons of `goodhart analyze` (set by the caller: `report`, `demo`).
+    pub analyses: Option<crate::analyses::Analyses>,
 }
 
 /// Fits every curve as `goodhart fit` does by default (the paper's form for each method: `bon`
@@ -223,5 +225,6 @@ pub fn analyse_with(
         decompositions,
         computed,
         notes,
+        analyses: None,
     })
 }

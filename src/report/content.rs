@@ -51,7 +51,7 @@ pub fn reading_guide(name: &str) -> &'static str {
             "How far a policy can be optimised (peak KL) and how good it gets (peak gold score) as the proxy RM grows: the quantities a practitioner would pick an early-stopping KL from."
         }
         "gold_vs_proxy" => {
-            "The diagonal is a perfect proxy. Curves leave it as optimisation proceeds; the point where a curve turns back is where the proxy keeps improving but the gold score falls."
+            "The diagonal is a perfect proxy. Curves leave it as optimisation proceeds; the point where a curve turns back is where the proxy keeps improving but the gold score falls. In the both-methods panel, RL dots above the best-of-n rings mean RL reaches more gold at the same proxy score."
         }
         crate::schema::KL_PENALTY => {
             "Runs with different KL penalties fall on one gold-vs-KL frontier: a penalty only stops a run earlier on the same curve (it acts like early stopping)."
@@ -65,8 +65,14 @@ pub fn reading_guide(name: &str) -> &'static str {
         "residuals" => {
             "Residuals of the fits against KL: a systematic bend (rather than scatter around 0) means the form misses the curve's shape there."
         }
+        "kl_efficiency" => {
+            "Read along the grey line: the dotted verticals mark the KL each method needs for best-of-n's largest proxy gain; the further right RL's, the more KL RL spends for the same optimisation. The paper found RL far less KL-efficient than best-of-n, so KL does not compare methods."
+        }
+        "rm_validation" => {
+            "A better reward model (lower validation loss, higher accuracy) should both come with size and give a higher gold peak; a peak that does not follow validation loss means the held-out comparisons miss what optimisation exploits."
+        }
         "iterated_rlhf" => {
-            "The paper's iterated-RLHF prediction R_k(d) = d(alpha - beta ln d + beta ln k): splitting the same KL into k rounds gains beta d ln k, because only the extremal (beta) term shrinks."
+            "The paper's iterated-RLHF prediction R_k(d) = d(alpha - beta ln d + beta ln k): splitting the same KL into k rounds gains beta d ln k, because only the extremal (beta) term shrinks. Where simulated rounds are drawn (dots), dots on their own k's line mean the formula holds."
         }
         "prediction" => {
             "The curve predicted for an RM 10x larger than the largest fitted one, with its 95% band. A wide band, or a peak far beyond the observed KL, means the law is extrapolated beyond what the data support."

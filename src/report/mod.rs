@@ -7,6 +7,7 @@
 //! figures (PNG and SVG), `report.html` and `report.md` all go into the output folder, which
 //! must exist (the demo uses `plots/`).
 
+pub mod analyses;
 pub mod analysis;
 pub mod content;
 pub mod html;
@@ -68,6 +69,9 @@ pub fn content(
     if let Some(t) = tables::agreement_table(&a.decompositions) {
         tables.push(t);
     }
+    if let Some(x) = &a.analyses {
+        tables.extend(analyses::tables(&x.doc));
+    }
     Content {
         title: title.to_string(),
         summary: summary(curves, a),
@@ -94,6 +98,7 @@ pub fn write_report(
         scaling: a.scaling.as_ref(),
         predictions: a.predictions.as_ref(),
         decompositions: &a.decompositions,
+        analyses: a.analyses.as_ref(),
     })?;
     let refs: Vec<FigureRef> = figures
         .iter()

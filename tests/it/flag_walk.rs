@@ -227,6 +227,15 @@ const PREDICT: &[&str] = &[
     "p.json",
 ];
 
+const ANALYZE: &[&str] = &["analyze", "law.csv", "--out", "a.json"];
+const ANALYZE_RM: &[&str] = &[
+    "analyze",
+    "law.csv",
+    "--reward-models",
+    "rm.csv",
+    "--out",
+    "a.json",
+];
 const REPORT: &[&str] = &["report", "rl.csv", "--out", "rep"];
 const REPORT_LAW: &[&str] = &["report", "law.csv", "--out", "rep"];
 const REPORT_BON: &[&str] = &["report", "bon.csv", "--out", "rep"];
@@ -778,6 +787,48 @@ fn cases() -> Vec<Case> {
             Effect(&["--map", "kl_nats=kl"]),
         ),
         case("report", "--quiet", REPORT, Effect(&["--quiet"])),
+        case(
+            "report",
+            "--reward-models",
+            REPORT_LAW,
+            Effect(&["--reward-models", "rm.csv"]),
+        ),
+        case(
+            "report",
+            "--iterated",
+            REPORT,
+            Effect(&["--iterated", "iter.csv"]),
+        ),
+        // analyze
+        case("analyze", "<curves>", ANALYZE, Required),
+        case("analyze", "--out", ANALYZE, Required),
+        case(
+            "analyze",
+            "--samples",
+            ANALYZE,
+            Effect(&["--samples", "samples_rm.csv"]),
+        ),
+        case(
+            "analyze",
+            "--reward-models",
+            ANALYZE,
+            Effect(&["--reward-models", "rm.csv"]),
+        ),
+        case(
+            "analyze",
+            "--iterated",
+            ANALYZE,
+            Effect(&["--iterated", "iter.csv"]),
+        ),
+        // the fits are read only for the reward models' gold peaks
+        case(
+            "analyze",
+            "--fits",
+            ANALYZE_RM,
+            Effect(&["--fits", "fits_alt.json"]),
+        ),
+        case("analyze", "--csv", ANALYZE, Effect(&["--csv", "a.csv"])),
+        case("analyze", "--quiet", ANALYZE, Effect(&["--quiet"])),
         // generate law
         case("generate law", "--out", LAW, Required),
         case("generate law", "--seed", LAW, Effect(&["--seed", "3"])),
@@ -1232,6 +1283,11 @@ fn fixtures() -> TestDir {
         rl_table(&["method", "rm_params", "kl", "gold", "proxy"], "kl_nats"),
     );
     t.write("side.json", r#"{"kl_penalty": 0.05}"#);
+    t.write("rm.csv", "rm_params,val_loss\n1e7,0.6\n1e8,0.5\n1e9,0.4\n");
+    t.write(
+        "iter.csv",
+        "rm_params,rounds,d_sum,kl,gold\n1e8,1,0,0,0\n1e8,1,1,1,0.5\n1e8,1,2,4,0.8\n1e8,1,3,9,0.9\n",
+    );
     t.write("side_s.json", r#"{"policy_params": 3e7}"#);
     t.write(
         "samples_rm.csv",

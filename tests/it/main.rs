@@ -5,6 +5,7 @@
 mod common;
 
 mod adapters;
+mod analyses;
 mod architecture;
 mod bad_corpus;
 mod bad_input;

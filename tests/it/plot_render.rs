@@ -271,6 +271,7 @@ impl Fixture {
             scaling: Some(&self.scaling),
             predictions: Some(&self.predictions),
             decompositions: &self.decompositions,
+            analyses: None,
         }
     }
 }
@@ -511,6 +512,7 @@ fn figures_without_data_are_skipped() {
         scaling: None,
         predictions: None,
         decompositions: &[],
+        analyses: None,
     };
     let figs = render_all(&bare).expect("render");
     assert_eq!(
@@ -541,6 +543,7 @@ fn figures_without_data_are_skipped() {
         scaling: None,
         predictions: None,
         decompositions: &[],
+        analyses: None,
     };
     let figs = render_all(&inp).expect("render");
     assert_eq!(
@@ -627,6 +630,7 @@ fn degenerate_input_does_not_panic() {
                 scaling: Some(&fx.scaling),
                 predictions: Some(&fx.predictions),
                 decompositions: dec,
+                analyses: None,
             };
             let t = std::time::Instant::now();
             let figs = render_all(&inp).expect("degenerate input renders or skips");
@@ -649,6 +653,7 @@ fn degenerate_input_does_not_panic() {
         scaling: Some(&fx.scaling),
         predictions: Some(&fx.predictions),
         decompositions: &bad_dec,
+        analyses: None,
     };
     let t0 = std::time::Instant::now();
     let figs = render_all(&inp).expect("render");
@@ -727,6 +732,7 @@ fn render_sim_world() {
         scaling: Some(&scaling),
         predictions: Some(&predictions),
         decompositions: &decompositions,
+        analyses: None,
     };
     let t = std::time::Instant::now();
     let figs = render_all(&inp).unwrap();

@@ -1,0 +1,1119 @@
+//! The paper's comparisons between methods and runs, beyond one curve's fit (README, "goodhart
+//! analyze"): how much more KL RL spends than best-of-n for the same proxy gain, whether the
+//! two methods reach the same gold at the same proxy score, how reward models' validation
+//! metrics track their size and their fitted gold peaks (the paper's Fig. 5), how far
+//! KL-penalised RL runs lie from the unpenalised frontier at equal KL (Fig. 9), and simulated
+//! iterated RLHF against the paper's formula R_k(d) = d(α − β ln d + β ln k).
+//!
+//! Each analysis is a section of [`AnalysesDoc`]; one that cannot be computed (an input or a
+//! column missing) carries `skipped` with the reason and no records. Gold differences are
+//! given in the gold column's units and, where the initial policy's samples give its gold
+//! standard deviation ([`crate::goodhart::Reference`]), in those standard deviations (`*_sd`).
+
+pub mod read;
+pub mod text;
+
+use serde::{Deserialize, Serialize};
+
+use crate::curves::Curve;
+use crate::document::{FitRecord, Target};
+use crate::forms::FormId;
+use crate::goodhart::{Reference, find_reference};
+use crate::schema::{CurveKey, Method};
+use crate::stats::{finite, median, spearman};
+
+pub use read::{
+    Iterated, IteratedKey, IteratedRun, RewardModels, read_iterated, read_reward_models,
+};
+
+/// The number of proxy values at which the gold-vs-proxy curves are compared.
+pub const PROXY_GRID: usize = 51;
+
+/// Everything the analyses read.
+pub struct Inputs<'a> {
+    /// Best-of-n and RL curves.
+    pub curves: &'a [Curve],
+    /// The fits of those curves (their gold peaks join the reward-models table).
+    pub fits: &'a [FitRecord],
+    /// Initial-policy references (from samples): their gold sd is the unit of gold differences.
+    pub refs: &'a [Reference],
+    pub reward_models: Option<&'a RewardModels>,
+    pub iterated: Option<&'a Iterated>,
+}
+
+/// The analyses document (`goodhart analyze --out`, `fits/analyses.json` of the demo).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AnalysesDoc {
+    pub goodhart_version: String,
+    /// Where the gold standard deviation of `*_sd` values comes from: `"samples"` (the
+    /// initial policy's samples of each RM) or `"none"` (no samples: only gold-column units).
+    pub gold_sd_source: String,
+    pub kl_efficiency: KlEfficiency,
+    pub gold_vs_proxy: GoldVsProxy,
+    pub reward_models: RewardModelsAnalysis,
+    pub kl_penalty: KlPenaltyFrontier,
+    pub iterated_rlhf: IteratedRlhf,
+}
+
+impl AnalysesDoc {
+    /// The document as pretty JSON with a final newline.
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::document::to_json_bytes(self)
+    }
+
+    /// The sections that were skipped, with their reasons: `(name, reason)`.
+    pub fn skipped(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("kl_efficiency", &self.kl_efficiency.skipped),
+            ("gold_vs_proxy", &self.gold_vs_proxy.skipped),
+            ("reward_models", &self.reward_models.skipped),
+            ("kl_penalty", &self.kl_penalty.skipped),
+            ("iterated_rlhf", &self.iterated_rlhf.skipped),
+        ]
+        .into_iter()
+        .filter_map(|(n, s)| s.as_deref().map(|s| (n, s)))
+        .collect()
+    }
+}
+
+/// The RM a record is about (RL's policy, when there is one).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RmKey {
+    pub rm_params: f64,
+    pub rm_data: Option<f64>,
+    pub policy_params: Option<f64>,
+}
+
+impl RmKey {
+    fn of(k: &CurveKey) -> RmKey {
+        RmKey {
+            rm_params: k.rm_params,
+            rm_data: k.rm_data,
+            policy_params: k.policy_params,
+        }
+    }
+
+    /// `rm_params=1e8 rm_data=4000 policy_params=32`, for warnings and tables.
+    pub fn label(&self) -> String {
+        use crate::format::fmt_num;
+        let mut s = format!("rm_params={}", fmt_num(self.rm_params));
+        for (n, v) in [
+            ("rm_data", self.rm_data),
+            ("policy_params", self.policy_params),
+        ] {
+            if let Some(v) = v {
+                s.push_str(&format!(" {n}={}", fmt_num(v)));
+            }
+        }
+        s
+    }
+}
+
+/// RL vs best-of-n KL efficiency: the KL each method needs for the same proxy gain.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct KlEfficiency {
+    pub skipped: Option<String>,
+    /// How the KLs were found (the same text for every record).
+    pub method: String,
+    pub records: Vec<KlEfficiencyRecord>,
+    /// Median of `ratio` over the records that have one.
+    pub median_ratio: Option<f64>,
+    pub n_ratios: usize,
+}
+
+/// One unpenalised RL curve against the best-of-n curve of its RM.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KlEfficiencyRecord {
+    #[serde(flatten)]
+    pub key: RmKey,
+    /// The largest proxy gain (over the kl = 0 score) best-of-n reaches: the target.
+    pub bon_max_proxy_gain: Option<f64>,
+    /// The largest proxy gain RL reaches.
+    pub rl_max_proxy_gain: Option<f64>,
+    pub kl_bon: Option<f64>,
+    pub kl_rl: Option<f64>,
+    /// kl_rl / kl_bon; null when RL never reaches the target (`reason` says why).
+    pub ratio: Option<f64>,
+    pub reason: Option<String>,
+}
+
+/// Gold as a function of proxy, RL against best-of-n, on their common proxy range.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct GoldVsProxy {
+    pub skipped: Option<String>,
+    pub method: String,
+    pub records: Vec<GoldVsProxyRecord>,
+    /// Median over records of `mean_diff` (gold units) and of `mean_diff_sd` (gold sd of the
+    /// initial policy; over the records that have it).
+    pub median_mean_diff: Option<f64>,
+    pub median_mean_diff_sd: Option<f64>,
+}
+
+/// RL gold minus best-of-n gold at equal proxy score, for one RM.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GoldVsProxyRecord {
+    #[serde(flatten)]
+    pub key: RmKey,
+    /// The common proxy range compared.
+    pub proxy_low: Option<f64>,
+    pub proxy_high: Option<f64>,
+    /// Mean over the range of RL gold − best-of-n gold (gold units).
+    pub mean_diff: Option<f64>,
+    /// The difference of largest magnitude over the range (signed).
+    pub max_abs_diff: Option<f64>,
+    /// The difference at the top of the range.
+    pub diff_at_high: Option<f64>,
+    /// The initial policy's gold sd for this RM (null without samples).
+    pub gold_sd: Option<f64>,
+    pub mean_diff_sd: Option<f64>,
+    pub max_abs_diff_sd: Option<f64>,
+    pub reason: Option<String>,
+}
+
+/// Validation metrics of the reward models against their size and fitted gold peaks.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RewardModelsAnalysis {
+    pub skipped: Option<String>,
+    pub records: Vec<RewardModelRecord>,
+    /// Spearman correlations within each rm_data group.
+    pub groups: Vec<RewardModelGroup>,
+}
+
+/// One reward model with its gold peaks (gain over the kl = 0 score, and its KL).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RewardModelRecord {
+    pub rm_params: f64,
+    pub rm_data: Option<f64>,
+    pub val_loss: Option<f64>,
+    pub val_accuracy: Option<f64>,
+    pub bon_peak_gain: Option<f64>,
+    pub bon_peak_kl: Option<f64>,
+    /// Why there is no best-of-n peak (no fit, not converged, no maximum).
+    pub bon_peak_reason: Option<String>,
+    /// The RL fit used: unpenalised, the largest policy.
+    pub rl_policy_params: Option<f64>,
+    pub rl_peak_gain: Option<f64>,
+    pub rl_peak_kl: Option<f64>,
+    pub rl_peak_reason: Option<String>,
+}
+
+/// Spearman rank correlations over the reward models of one rm_data value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RewardModelGroup {
+    pub rm_data: Option<f64>,
+    pub n_rms: usize,
+    pub size_val_loss: Option<f64>,
+    pub size_val_accuracy: Option<f64>,
+    pub val_loss_bon_peak_gain: Option<f64>,
+    pub val_accuracy_bon_peak_gain: Option<f64>,
+    pub val_loss_rl_peak_gain: Option<f64>,
+    pub val_accuracy_rl_peak_gain: Option<f64>,
+}
+
+/// KL-penalised RL runs against the unpenalised run of the same RM and policy at equal KL.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct KlPenaltyFrontier {
+    pub skipped: Option<String>,
+    pub method: String,
+    pub records: Vec<KlPenaltyRecord>,
+    pub per_penalty: Vec<KlPenaltySummary>,
+    pub median_mean_diff: Option<f64>,
+    pub median_mean_diff_sd: Option<f64>,
+    /// How many penalised runs end at a smaller KL than their frontier, of how many.
+    pub n_end_lower: usize,
+    pub n_runs: usize,
+}
+
+/// One penalised run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KlPenaltyRecord {
+    #[serde(flatten)]
+    pub key: RmKey,
+    pub kl_penalty: f64,
+    /// The run's points, and those inside the frontier's KL range (compared).
+    pub n_points: usize,
+    pub n_compared: usize,
+    /// Mean and largest-magnitude (signed) of gold_penalised(kl) − gold_frontier(kl).
+    pub mean_diff: Option<f64>,
+    pub max_abs_diff: Option<f64>,
+    pub gold_sd: Option<f64>,
+    pub mean_diff_sd: Option<f64>,
+    pub max_abs_diff_sd: Option<f64>,
+    /// The largest KL of the run and of its frontier.
+    pub final_kl: Option<f64>,
+    pub frontier_final_kl: Option<f64>,
+    pub ends_lower: Option<bool>,
+    pub reason: Option<String>,
+}
+
+/// The records of one penalty value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KlPenaltySummary {
+    pub kl_penalty: f64,
+    pub n_runs: usize,
+    pub median_mean_diff: Option<f64>,
+    pub median_mean_diff_sd: Option<f64>,
+    pub median_final_kl_ratio: Option<f64>,
+    pub n_end_lower: usize,
+}
+
+/// Simulated iterated RLHF against the paper's formula.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct IteratedRlhf {
+    pub skipped: Option<String>,
+    pub method: String,
+    /// The RL-form fit of each group's rounds = 1 run.
+    pub fits: Vec<IteratedFit>,
+    /// One per group and number of rounds k (k = 1: the fit's own error).
+    pub records: Vec<IteratedRecord>,
+    /// How many k > 1 runs end above their rounds = 1 run's final gold, of how many.
+    pub n_above_one_round: usize,
+    pub n_multi_round: usize,
+    /// Median over k > 1 records of `rmse` and of `final_error`.
+    pub median_rmse: Option<f64>,
+    pub median_final_error: Option<f64>,
+}
+
+/// The group of an iterated run.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct IteratedGroup {
+    #[serde(flatten)]
+    pub key: RmKey,
+    pub kl_penalty: Option<f64>,
+}
+
+/// gold = baseline + d(α − β ln d), d = sqrt(kl), fitted to the rounds = 1 run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IteratedFit {
+    #[serde(flatten)]
+    pub group: IteratedGroup,
+    pub alpha: Option<f64>,
+    pub beta: Option<f64>,
+    pub baseline: Option<f64>,
+    pub n_points: usize,
+    pub reason: Option<String>,
+}
+
+/// One k-round run against R_k(d_sum).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IteratedRecord {
+    #[serde(flatten)]
+    pub group: IteratedGroup,
+    pub rounds: u32,
+    pub n_points: usize,
+    pub final_d_sum: Option<f64>,
+    pub final_gold: Option<f64>,
+    pub final_predicted: Option<f64>,
+    /// Simulated − predicted at the final point, and the RMSE over the run's points.
+    pub final_error: Option<f64>,
+    pub rmse: Option<f64>,
+    /// Final gold of this run − final gold of the rounds = 1 run.
+    pub gain_over_one_round: Option<f64>,
+    pub reason: Option<String>,
+}
+
+/// Runs every analysis the inputs allow.
+pub fn analyze(inp: &Inputs) -> AnalysesDoc {
+    let pairs = pairs(inp.curves);
+    AnalysesDoc {
+        goodhart_version: crate::document::VERSION.to_string(),
+        gold_sd_source: if inp.refs.is_empty() {
+            "none".into()
+        } else {
+            "samples".into()
+        },
+        kl_efficiency: kl_efficiency(inp.curves, &pairs),
+        gold_vs_proxy: gold_vs_proxy(inp, &pairs),
+        reward_models: reward_models(inp),
+        kl_penalty: kl_penalty(inp),
+        iterated_rlhf: iterated(inp.iterated),
+    }
+}
+
+fn unpenalised(k: &CurveKey) -> bool {
+    k.kl_penalty.is_none_or(|p| p == 0.0)
+}
+
+/// Finite (x, y) pairs of two columns.
+fn finite_pairs(x: &[f64], y: impl Iterator<Item = Option<f64>>) -> Vec<(f64, f64)> {
+    x.iter()
+        .zip(y)
+        .filter_map(|(&a, b)| b.map(|b| (a, b)))
+        .filter(|(a, b)| a.is_finite() && b.is_finite())
+        .collect()
+}
+
+/// (kl, proxy) in KL order.
+pub fn kl_proxy(c: &Curve) -> Vec<(f64, f64)> {
+    match &c.proxy {
+        Some(p) => finite_pairs(&c.kl, p.iter().copied()),
+        None => Vec::new(),
+    }
+}
+
+/// (kl, gold) in KL order.
+pub fn kl_gold(c: &Curve) -> Vec<(f64, f64)> {
+    finite_pairs(&c.kl, c.gold.iter().map(|&g| Some(g)))
+}
+
+/// The mean y of the points at the smallest x (the baseline of a curve sorted by x).
+fn baseline(pts: &[(f64, f64)]) -> Option<f64> {
+    let x0 = pts.first()?.0;
+    let at: Vec<f64> = pts.iter().filter(|p| p.0 == x0).map(|p| p.1).collect();
+    Some(at.iter().sum::<f64>() / at.len() as f64)
+}
+
+/// Gain over the baseline: (x, y − baseline).
+pub fn gains(pts: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let Some(b) = baseline(pts) else {
+        return Vec::new();
+    };
+    pts.iter().map(|&(x, y)| (x, y - b)).collect()
+}
+
+/// Linear interpolation of points sorted by x, inside their x range (`None` outside).
+///
+/// ```
+/// use goodhart::analyses::interpolate;
+/// let pts = [(0.0, 0.0), (1.0, 2.0), (3.0, 4.0)];
+/// assert_eq!(interpolate(&pts, 0.5), Some(1.0));
+/// assert_eq!(interpolate(&pts, 2.0), Some(3.0));
+/// assert_eq!(interpolate(&pts, 3.5), None);
+/// ```
+pub fn interpolate(pts: &[(f64, f64)], x: f64) -> Option<f64> {
+    let (first, last) = (pts.first()?.0, pts.last()?.0);
+    if !(x >= first && x <= last) {
+        return None;
+    }
+    let i = pts.partition_point(|p| p.0 < x);
+    if pts[i].0 == x {
+        return Some(pts[i].1);
+    }
+    let (a, b) = (pts[i - 1], pts[i]);
+    Some(a.1 + (b.1 - a.1) * (x - a.0) / (b.0 - a.0))
+}
+
+/// The smallest x at which the running maximum of y (points in x order) reaches `target`,
+/// linearly interpolated between the last point below it and the first at or above it.
+///
+/// ```
+/// use goodhart::analyses::first_reach;
+/// // the dip at x = 2 is ignored: the running max stays 2 until x = 3
+/// let pts = [(0.0, 0.0), (1.0, 2.0), (2.0, 1.0), (3.0, 4.0)];
+/// assert_eq!(first_reach(&pts, 3.0), Some(2.5));
+/// assert_eq!(first_reach(&pts, 5.0), None);
+/// ```
+pub fn first_reach(pts: &[(f64, f64)], target: f64) -> Option<f64> {
+    let mut prev: Option<(f64, f64)> = None;
+    for &(x, y) in pts {
+        let m = prev.map_or(y, |p| p.1.max(y));
+        if m >= target {
+            return Some(match prev {
+                Some((px, pm)) if m > pm && pm < target => px + (target - pm) / (m - pm) * (x - px),
+                _ => x,
+            });
+        }
+        prev = Some((x, m));
+    }
+    None
+}
+
+/// Each unpenalised RL curve with the best-of-n curve of its RM (same rm_params and rm_data;
+/// the same policy_params when best-of-n curves carry one), in curve order.
+fn pairs(curves: &[Curve]) -> Vec<(&Curve, Option<&Curve>)> {
+    let bon: Vec<&Curve> = curves
+        .iter()
+        .filter(|c| c.key.method == Method::Bon)
+        .collect();
+    curves
+        .iter()
+        .filter(|c| c.key.method == Method::Rl && unpenalised(&c.key))
+        .map(|rl| {
+            let same: Vec<&Curve> = bon
+                .iter()
+                .copied()
+                .filter(|b| b.key.rm_params == rl.key.rm_params && b.key.rm_data == rl.key.rm_data)
+                .collect();
+            let m = same
+                .iter()
+                .copied()
+                .find(|b| b.key.policy_params == rl.key.policy_params)
+                .or_else(|| same.iter().copied().find(|b| b.key.policy_params.is_none()));
+            (rl, m)
+        })
+        .collect()
+}
+
+/// Why a comparison of RL with best-of-n cannot be made at all, if so.
+fn pair_skip(
+    curves: &[Curve],
+    pairs: &[(&Curve, Option<&Curve>)],
+    need_proxy: bool,
+) -> Option<String> {
+    let has = |m: Method| curves.iter().any(|c| c.key.method == m);
+    if !has(Method::Rl) {
+        return Some("no RL curves given".into());
+    }
+    if !has(Method::Bon) {
+        return Some("no best-of-n curves given".into());
+    }
+    if pairs.is_empty() {
+        return Some("no unpenalised RL curve (kl_penalty 0 or absent)".into());
+    }
+    if pairs.iter().all(|(_, b)| b.is_none()) {
+        return Some(
+            "no unpenalised RL curve has a best-of-n curve of the same RM (rm_params, rm_data)"
+                .into(),
+        );
+    }
+    if need_proxy && !curves.iter().any(|c| !kl_proxy(c).is_empty()) {
+        return Some("the curves have no proxy column (or no proxy values)".into());
+    }
+    None
+}
+
+fn gold_sd(refs: &[Reference], k: &CurveKey) -> Option<f64> {
+    find_reference(refs, k)
+        .map(|r| r.record.gold_sd)
+        .filter(|s| s.is_finite() && *s > 0.0)
+}
+
+/// The KL-efficiency method text.
+pub const KL_EFFICIENCY_METHOD: &str = "proxy gain = proxy − proxy at each curve's smallest KL; target = the largest gain best-of-n reaches; each method's KL to reach it from its gain-vs-KL points made monotone by a running maximum, linearly interpolated in KL; ratio = KL_RL / KL_BoN";
+
+fn kl_efficiency(curves: &[Curve], pairs: &[(&Curve, Option<&Curve>)]) -> KlEfficiency {
+    let mut out = KlEfficiency {
+        method: KL_EFFICIENCY_METHOD.into(),
+        ..KlEfficiency::default()
+    };
+    if let Some(why) = pair_skip(curves, pairs, true) {
+        out.skipped = Some(why);
+        return out;
+    }
+    for (rl, bon) in pairs {
+        let mut r = KlEfficiencyRecord {
+            key: RmKey::of(&rl.key),
+            bon_max_proxy_gain: None,
+            rl_max_proxy_gain: None,
+            kl_bon: None,
+            kl_rl: None,
+            ratio: None,
+            reason: None,
+        };
+        let Some(bon) = bon else {
+            r.reason = Some("no best-of-n curve of this RM".into());
+            out.records.push(r);
+            continue;
+        };
+        let (gb, gr) = (gains(&kl_proxy(bon)), gains(&kl_proxy(rl)));
+        let max = |g: &[(f64, f64)]| g.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
+        if gb.len() < 2 || gr.len() < 2 {
+            r.reason = Some(format!(
+                "too few proxy points ({} best-of-n, {} RL; 2 needed)",
+                gb.len(),
+                gr.len()
+            ));
+            out.records.push(r);
+            continue;
+        }
+        let (target, rl_max) = (max(&gb), max(&gr));
+        r.bon_max_proxy_gain = finite(target);
+        r.rl_max_proxy_gain = finite(rl_max);
+        if target <= 0.0 {
+            r.reason = Some("best-of-n never raises the proxy score".into());
+            out.records.push(r);
+            continue;
+        }
+        r.kl_bon = first_reach(&gb, target);
+        r.kl_rl = first_reach(&gr, target);
+        match (r.kl_bon, r.kl_rl) {
+            (Some(b), Some(k)) if b > 0.0 => r.ratio = finite(k / b),
+            (Some(_), None) => {
+                r.reason = Some(format!(
+                    "RL's largest proxy gain {} is below best-of-n's {}",
+                    crate::format::g6(rl_max),
+                    crate::format::g6(target)
+                ))
+            }
+            _ => r.reason = Some("best-of-n reaches its largest gain at KL 0".into()),
+        }
+        out.records.push(r);
+    }
+    let ratios: Vec<f64> = out.records.iter().filter_map(|r| r.ratio).collect();
+    out.n_ratios = ratios.len();
+    out.median_ratio = median(&ratios);
+    out
+}
+
+/// The gold-vs-proxy method text.
+pub const GOLD_VS_PROXY_METHOD: &str = "each curve's (proxy, gold) points sorted by proxy and linearly interpolated; RL gold − best-of-n gold at PROXY_GRID evenly spaced proxy values over the range both curves cover; _sd values divide by the initial policy's gold sd";
+
+/// (proxy, gold) of a curve sorted by proxy (then gold).
+pub fn proxy_gold(c: &Curve) -> Vec<(f64, f64)> {
+    let Some(p) = &c.proxy else {
+        return Vec::new();
+    };
+    let mut pts: Vec<(f64, f64)> = p
+        .iter()
+        .zip(&c.gold)
+        .filter_map(|(p, &g)| p.map(|p| (p, g)))
+        .filter(|(p, g)| p.is_finite() && g.is_finite())
+        .collect();
+    pts.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    pts
+}
+
+fn gold_vs_proxy(inp: &Inputs, pairs: &[(&Curve, Option<&Curve>)]) -> GoldVsProxy {
+    let mut out = GoldVsProxy {
+        method: GOLD_VS_PROXY_METHOD.replace("PROXY_GRID", &PROXY_GRID.to_string()),
+        ..GoldVsProxy::default()
+    };
+    if let Some(why) = pair_skip(inp.curves, pairs, true) {
+        out.skipped = Some(why);
+        return out;
+    }
+    for (rl, bon) in pairs {
+        let sd = gold_sd(inp.refs, &rl.key);
+        let mut r = GoldVsProxyRecord {
+            key: RmKey::of(&rl.key),
+            proxy_low: None,
+            proxy_high: None,
+            mean_diff: None,
+            max_abs_diff: None,
+            diff_at_high: None,
+            gold_sd: sd,
+            mean_diff_sd: None,
+            max_abs_diff_sd: None,
+            reason: None,
+        };
+        let Some(bon) = bon else {
+            r.reason = Some("no best-of-n curve of this RM".into());
+            out.records.push(r);
+            continue;
+        };
+        let (a, b) = (proxy_gold(rl), proxy_gold(bon));
+        let (Some(a0), Some(b0)) = (a.first(), b.first()) else {
+            r.reason = Some("a curve has no proxy values".into());
+            out.records.push(r);
+            continue;
+        };
+        let lo = a0.0.max(b0.0);
+        let hi = a[a.len() - 1].0.min(b[b.len() - 1].0);
+        if hi.is_nan() || lo.is_nan() || hi <= lo {
+            r.reason = Some("the two curves' proxy ranges do not overlap".into());
+            out.records.push(r);
+            continue;
+        }
+        let diffs: Vec<f64> = (0..PROXY_GRID)
+            .filter_map(|i| {
+                let x = if i + 1 == PROXY_GRID {
+                    hi
+                } else {
+                    lo + (hi - lo) * i as f64 / (PROXY_GRID - 1) as f64
+                };
+                Some(interpolate(&a, x)? - interpolate(&b, x)?)
+            })
+            .collect();
+        r.proxy_low = Some(lo);
+        r.proxy_high = Some(hi);
+        r.mean_diff = finite(diffs.iter().sum::<f64>() / diffs.len() as f64);
+        r.max_abs_diff = diffs
+            .iter()
+            .copied()
+            .max_by(|x, y| x.abs().total_cmp(&y.abs()));
+        r.diff_at_high = diffs.last().copied();
+        if let Some(s) = sd {
+            r.mean_diff_sd = r.mean_diff.map(|d| d / s);
+            r.max_abs_diff_sd = r.max_abs_diff.map(|d| d / s);
+        }
+        out.records.push(r);
+    }
+    let m: Vec<f64> = out.records.iter().filter_map(|r| r.mean_diff).collect();
+    let s: Vec<f64> = out.records.iter().filter_map(|r| r.mean_diff_sd).collect();
+    out.median_mean_diff = median(&m);
+    out.median_mean_diff_sd = median(&s);
+    out
+}
+
+/// The gold fit of the paper's form for a method (any converged form else) of a curve key.
+fn gold_fit(fits: &[FitRecord], keep: impl Fn(&FitRecord) -> bool) -> Option<&FitRecord> {
+    let all: Vec<&FitRecord> = fits
+        .iter()
+        .filter(|f| f.target == Target::Gold && keep(f))
+        .collect();
+    all.iter()
+        .find(|f| f.form == FormId::for_method(f.method))
+        .or_else(|| all.first())
+        .copied()
+}
+
+/// (peak gain, peak KL, reason when there is no peak).
+fn peak_of(f: Option<&FitRecord>) -> (Option<f64>, Option<f64>, Option<String>) {
+    match f {
+        None => (None, None, Some("no gold fit of this RM".into())),
+        Some(f) if !f.converged => (None, None, Some("the gold fit did not converge".into())),
+        Some(f) => match &f.peak {
+            Some(p) => (finite(p.score), finite(p.kl), None),
+            None => (
+                None,
+                None,
+                Some(
+                    f.peak_reason
+                        .clone()
+                        .unwrap_or_else(|| "the fitted curve has no maximum (beta <= 0)".into()),
+                ),
+            ),
+        },
+    }
+}
+
+fn reward_models(inp: &Inputs) -> RewardModelsAnalysis {
+    let mut out = RewardModelsAnalysis::default();
+    let Some(t) = inp.reward_models else {
+        out.skipped = Some("no reward-models table given (--reward-models)".into());
+        return out;
+    };
+    if t.missing.contains(&"val_loss") && t.missing.contains(&"val_accuracy") {
+        out.skipped = Some(format!(
+            "{} has no column 'val_loss' or 'val_accuracy'",
+            t.path.display()
+        ));
+        return out;
+    }
+    for row in &t.rows {
+        let same = |f: &FitRecord| {
+            f.rm_params == row.rm_params && (row.rm_data.is_none() || f.rm_data == row.rm_data)
+        };
+        let bon = gold_fit(inp.fits, |f| f.method == Method::Bon && same(f));
+        // the unpenalised RL fits of this RM; the largest policy
+        let rl_policy = inp
+            .fits
+            .iter()
+            .filter(|f| {
+                f.method == Method::Rl
+                    && f.target == Target::Gold
+                    && same(f)
+                    && f.kl_penalty.is_none_or(|p| p == 0.0)
+            })
+            .map(|f| f.policy_params)
+            .max_by(|a, b| {
+                a.unwrap_or(f64::NEG_INFINITY)
+                    .total_cmp(&b.unwrap_or(f64::NEG_INFINITY))
+            });
+        let rl = rl_policy.and_then(|pp| {
+            gold_fit(inp.fits, |f| {
+                f.method == Method::Rl
+                    && same(f)
+                    && f.policy_params == pp
+                    && f.kl_penalty.is_none_or(|p| p == 0.0)
+            })
+        });
+        let (bg, bk, br) = peak_of(bon);
+        let (rg, rk, rr) = peak_of(rl);
+        out.records.push(RewardModelRecord {
+            rm_params: row.rm_params,
+            rm_data: row.rm_data,
+            val_loss: row.val_loss,
+            val_accuracy: row.val_accuracy,
+            bon_peak_gain: bg,
+            bon_peak_kl: bk,
+            bon_peak_reason: br,
+            rl_policy_params: rl_policy.flatten(),
+            rl_peak_gain: rg,
+            rl_peak_kl: rk,
+            rl_peak_reason: rr,
+        });
+    }
+    let mut datas: Vec<Option<f64>> = out.records.iter().map(|r| r.rm_data).collect();
+    datas.sort_by(|a, b| {
+        a.unwrap_or(f64::NEG_INFINITY)
+            .total_cmp(&b.unwrap_or(f64::NEG_INFINITY))
+    });
+    datas.dedup();
+    for d in datas {
+        let rows: Vec<&RewardModelRecord> = out.records.iter().filter(|r| r.rm_data == d).collect();
+        let col = |f: fn(&RewardModelRecord) -> Option<f64>| -> Vec<f64> {
+            rows.iter().map(|r| f(r).unwrap_or(f64::NAN)).collect()
+        };
+        let size = col(|r| Some(r.rm_params));
+        let (loss, acc) = (col(|r| r.val_loss), col(|r| r.val_accuracy));
+        let (bon, rl) = (col(|r| r.bon_peak_gain), col(|r| r.rl_peak_gain));
+        out.groups.push(RewardModelGroup {
+            rm_data: d,
+            n_rms: rows.len(),
+            size_val_loss: spearman(&size, &loss),
+            size_val_accuracy: spearman(&size, &acc),
+            val_loss_bon_peak_gain: spearman(&loss, &bon),
+            val_accuracy_bon_peak_gain: spearman(&acc, &bon),
+            val_loss_rl_peak_gain: spearman(&loss, &rl),
+            val_accuracy_rl_peak_gain: spearman(&acc, &rl),
+        });
+    }
+    out
+}
+
+/// The KL-penalty method text.
+pub const KL_PENALTY_METHOD: &str = "frontier = the unpenalised RL run of the same RM, RM data and policy, its gold linearly interpolated in KL; each penalised point inside the frontier's KL range is compared: gold_penalised(kl) − gold_frontier(kl), mean and largest magnitude; ends_lower: the penalised run's largest KL is below the frontier's";
+
+fn kl_penalty(inp: &Inputs) -> KlPenaltyFrontier {
+    let mut out = KlPenaltyFrontier {
+        method: KL_PENALTY_METHOD.into(),
+        ..KlPenaltyFrontier::default()
+    };
+    let rl: Vec<&Curve> = inp
+        .curves
+        .iter()
+        .filter(|c| c.key.method == Method::Rl)
+        .collect();
+    if rl.is_empty() {
+        out.skipped = Some("no RL curves given".into());
+        return out;
+    }
+    let penalised: Vec<&Curve> = rl
+        .iter()
+        .copied()
+        .filter(|c| c.key.kl_penalty.is_some_and(|p| p > 0.0))
+        .collect();
+    if penalised.is_empty() {
+        out.skipped = Some("no RL curve has a KL penalty > 0 (column kl_penalty)".into());
+        return out;
+    }
+    for c in penalised {
+        let frontier = rl.iter().find(|f| {
+            unpenalised(&f.key)
+                && f.key.rm_params == c.key.rm_params
+                && f.key.rm_data == c.key.rm_data
+                && f.key.policy_params == c.key.policy_params
+        });
+        let pts = kl_gold(c);
+        let sd = gold_sd(inp.refs, &c.key);
+        let mut r = KlPenaltyRecord {
+            key: RmKey::of(&c.key),
+            kl_penalty: c.key.kl_penalty.unwrap_or(0.0),
+            n_points: pts.len(),
+            n_compared: 0,
+            mean_diff: None,
+            max_abs_diff: None,
+            gold_sd: sd,
+            mean_diff_sd: None,
+            max_abs_diff_sd: None,
+            final_kl: pts.last().map(|p| p.0),
+            frontier_final_kl: None,
+            ends_lower: None,
+            reason: None,
+        };
+        let Some(f) = frontier else {
+            r.reason = Some("no unpenalised run of the same RM and policy".into());
+            out.records.push(r);
+            continue;
+        };
+        let fp = kl_gold(f);
+        r.frontier_final_kl = fp.last().map(|p| p.0);
+        if let (Some(a), Some(b)) = (r.final_kl, r.frontier_final_kl) {
+            r.ends_lower = Some(a < b);
+        }
+        let diffs: Vec<f64> = pts
+            .iter()
+            .filter_map(|&(k, g)| Some(g - interpolate(&fp, k)?))
+            .collect();
+        r.n_compared = diffs.len();
+        if diffs.is_empty() {
+            r.reason = Some("no point of the run lies inside the frontier's KL range".into());
+        } else {
+            r.mean_diff = finite(diffs.iter().sum::<f64>() / diffs.len() as f64);
+            r.max_abs_diff = diffs
+                .iter()
+                .copied()
+                .max_by(|x, y| x.abs().total_cmp(&y.abs()));
+            if let Some(s) = sd {
+                r.mean_diff_sd = r.mean_diff.map(|d| d / s);
+                r.max_abs_diff_sd = r.max_abs_diff.map(|d| d / s);
+            }
+        }
+        out.records.push(r);
+    }
+    out.records.sort_by(|a, b| {
+        a.kl_penalty
+            .total_cmp(&b.kl_penalty)
+            .then(a.key.rm_params.total_cmp(&b.key.rm_params))
+    });
+    let mut penalties: Vec<f64> = out.records.iter().map(|r| r.kl_penalty).collect();
+    penalties.dedup();
+    for p in penalties {
+        let rs: Vec<&KlPenaltyRecord> = out.records.iter().filter(|r| r.kl_penalty == p).collect();
+        let m = |f: fn(&KlPenaltyRecord) -> Option<f64>| {
+            median(&rs.iter().filter_map(|r| f(r)).collect::<Vec<_>>())
+        };
+        out.per_penalty.push(KlPenaltySummary {
+            kl_penalty: p,
+            n_runs: rs.len(),
+            median_mean_diff: m(|r| r.mean_diff),
+            median_mean_diff_sd: m(|r| r.mean_diff_sd),
+            median_final_kl_ratio: m(|r| match (r.final_kl, r.frontier_final_kl) {
+                (Some(a), Some(b)) if b > 0.0 => Some(a / b),
+                _ => None,
+            }),
+            n_end_lower: rs.iter().filter(|r| r.ends_lower == Some(true)).count(),
+        });
+    }
+    let m = |f: fn(&KlPenaltyRecord) -> Option<f64>| {
+        median(&out.records.iter().filter_map(f).collect::<Vec<_>>())
+    };
+    out.median_mean_diff = m(|r| r.mean_diff);
+    out.median_mean_diff_sd = m(|r| r.mean_diff_sd);
+    out.n_end_lower = out
+        .records
+        .iter()
+        .filter(|r| r.ends_lower == Some(true))
+        .count();
+    out.n_runs = out.records.len();
+    out
+}
+
+/// The iterated-RLHF method text.
+pub const ITERATED_METHOD: &str = "the RL form gold = baseline + d(α − β ln d), d = sqrt(kl), fitted (as goodhart fit does) to each group's rounds = 1 run; a k-round run's gold at its additive distance d_sum is predicted as baseline + d_sum(α − β ln d_sum + β ln k) (paper, section 4.3); error = simulated − predicted";
+
+/// The formula's prediction: baseline + d(α − β ln d + β ln k) (baseline at d = 0).
+pub fn iterated_prediction(alpha: f64, beta: f64, baseline: f64, k: f64, d: f64) -> f64 {
+    if d > 0.0 {
+        baseline + d * (alpha - beta * d.ln() + beta * k.ln())
+    } else {
+        baseline
+    }
+}
+
+fn iterated(it: Option<&Iterated>) -> IteratedRlhf {
+    let mut out = IteratedRlhf {
+        method: ITERATED_METHOD.into(),
+        ..IteratedRlhf::default()
+    };
+    let Some(it) = it else {
+        out.skipped = Some("no iterated-RLHF table given (--iterated)".into());
+        return out;
+    };
+    let runs = match &it.runs {
+        Ok(r) => r,
+        Err(why) => {
+            out.skipped = Some(why.clone());
+            return out;
+        }
+    };
+    if runs.is_empty() {
+        out.skipped = Some(format!(
+            "{} has no run with rounds and d_sum",
+            it.path.display()
+        ));
+        return out;
+    }
+    let mut keys: Vec<IteratedKey> = runs.iter().map(|r| r.key).collect();
+    keys.dedup();
+    for key in keys {
+        let group = IteratedGroup {
+            key: RmKey {
+                rm_params: key.rm_params,
+                rm_data: key.rm_data,
+                policy_params: key.policy_params,
+            },
+            kl_penalty: key.kl_penalty,
+        };
+        let of: Vec<&IteratedRun> = runs.iter().filter(|r| r.key == key).collect();
+        let one = of.iter().find(|r| r.rounds == 1);
+        let (fit, one_final) = match one {
+            Some(one) => (fit_one_round(one, group), one.gold.last().copied()),
+            None => (
+                IteratedFit {
+                    group,
+                    alpha: None,
+                    beta: None,
+                    baseline: None,
+                    n_points: 0,
+                    reason: Some("no rounds = 1 run in this group".into()),
+                },
+                None,
+            ),
+        };
+        for run in of {
+            let mut r = IteratedRecord {
+                group,
+                rounds: run.rounds,
+                n_points: run.gold.len(),
+                final_d_sum: run.d_sum.last().copied(),
+                final_gold: run.gold.last().copied(),
+                final_predicted: None,
+                final_error: None,
+                rmse: None,
+                gain_over_one_round: match (run.rounds, run.gold.last(), one_final) {
+                    (k, Some(g), Some(o)) if k > 1 => finite(g - o),
+                    _ => None,
+                },
+                reason: None,
+            };
+            match (fit.alpha, fit.beta, fit.baseline) {
+                (Some(a), Some(b), Some(base)) => {
+                    let k = f64::from(run.rounds);
+                    let errs: Vec<f64> = run
+                        .d_sum
+                        .iter()
+                        .zip(&run.gold)
+                        .filter(|(d, g)| d.is_finite() && g.is_finite())
+                        .map(|(&d, &g)| g - iterated_prediction(a, b, base, k, d))
+                        .collect();
+                    if let (Some(&d), Some(&g)) = (run.d_sum.last(), run.gold.last()) {
+                        let p = iterated_prediction(a, b, base, k, d);
+                        r.final_predicted = finite(p);
+                        r.final_error = finite(g - p);
+                    }
+                    if !errs.is_empty() {
+                        r.rmse = finite(
+                            (errs.iter().map(|e| e * e).sum::<f64>() / errs.len() as f64).sqrt(),
+                        );
+                    }
+                }
+                _ => r.reason = fit.reason.clone().or(Some("no fit".into())),
+            }
+            out.records.push(r);
+        }
+        out.fits.push(fit);
+    }
+    let multi: Vec<&IteratedRecord> = out.records.iter().filter(|r| r.rounds > 1).collect();
+    out.n_multi_round = multi.len();
+    out.n_above_one_round = multi
+        .iter()
+        .filter(|r| r.gain_over_one_round.is_some_and(|g| g > 0.0))
+        .count();
+    out.median_rmse = median(&multi.iter().filter_map(|r| r.rmse).collect::<Vec<_>>());
+    out.median_final_error = median(
+        &multi
+            .iter()
+            .filter_map(|r| r.final_error)
+            .collect::<Vec<_>>(),
+    );
+    out
+}
+
+/// Fits the RL form to a rounds = 1 run as `goodhart fit` does (baseline: the kl = 0 points).
+fn fit_one_round(run: &IteratedRun, group: IteratedGroup) -> IteratedFit {
+    let mut pts: Vec<(f64, f64)> = run
+        .kl
+        .iter()
+        .zip(&run.gold)
+        .map(|(&k, &g)| (k, g))
+        .filter(|(k, g)| k.is_finite() && g.is_finite())
+        .collect();
+    pts.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    let key = CurveKey {
+        method: Method::Rl,
+        rm_params: group.key.rm_params,
+        policy_params: group.key.policy_params,
+        rm_data: group.key.rm_data,
+        kl_penalty: group.kl_penalty,
+    };
+    let curve = Curve {
+        key,
+        kl: pts.iter().map(|p| p.0).collect(),
+        gold: pts.iter().map(|p| p.1).collect(),
+        proxy: None,
+        gold_se: None,
+        proxy_se: None,
+        entropy: None,
+        replicates: Vec::new(),
+        prompts: None,
+    };
+    let mut fit = IteratedFit {
+        group,
+        alpha: None,
+        beta: None,
+        baseline: None,
+        n_points: pts.len(),
+        reason: None,
+    };
+    let opts = crate::fit::FitOptions {
+        form: Some(FormId::Rl),
+        ..crate::fit::FitOptions::default()
+    };
+    match crate::fit::fit_curves(std::slice::from_ref(&curve), &opts) {
+        Err(e) => fit.reason = Some(format!("the rounds = 1 run cannot be fitted: {e}")),
+        Ok(fits) => {
+            let Some(f) = fits.iter().find(|f| f.target == Target::Gold) else {
+                fit.reason = Some("the rounds = 1 run has no gold fit".into());
+                return fit;
+            };
+            match &f.outcome {
+                Err(why) => fit.reason = Some(format!("the rounds = 1 fit failed: {why}")),
+                Ok(ff) => {
+                    let rec = f.record();
+                    fit.alpha = rec.params.get("alpha").and_then(|p| finite(p.value));
+                    fit.beta = rec.params.get("beta").and_then(|p| finite(p.value));
+                    fit.baseline = Some(rec.baseline.map_or(0.0, |b| b.value));
+                    let _ = ff;
+                }
+            }
+        }
+    }
+    fit
+}
+
+/// The analyses with what their figures draw besides the curves and fits: the simulated
+/// iterated-RLHF runs.
+#[derive(Debug, Clone)]
+pub struct Analyses {
+    pub doc: AnalysesDoc,
+    pub iterated_runs: Vec<IteratedRun>,
+}
+
+/// Reads the optional tables and runs every analysis: `samples` (the initial policy's
+/// best-of-n pools) give the gold sd, `reward_models` and `iterated` the tables of those two
+/// analyses. A file that cannot be read, or a required column that is missing or not numeric,
+/// is an error naming the file and column; a missing optional input or column skips the
+/// analysis that needs it, with the reason in the document.
+pub fn run(
+    curves: &[Curve],
+    fits: &[FitRecord],
+    pools: &[crate::bon::Pool],
+    reward_models: Option<&std::path::Path>,
+    iterated: Option<&std::path::Path>,
+) -> crate::error::Result<Analyses> {
+    let refs = crate::goodhart::references_from_samples(pools)?;
+    let rm = reward_models.map(read_reward_models).transpose()?;
+    let it = iterated.map(read_iterated).transpose()?;
+    let doc = analyze(&Inputs {
+        curves,
+        fits,
+        refs: &refs,
+        reward_models: rm.as_ref(),
+        iterated: it.as_ref(),
+    });
+    let iterated_runs = it.and_then(|i| i.runs.ok()).unwrap_or_default();
+    Ok(Analyses { doc, iterated_runs })
+}
+
+/// One line per record that has no result, naming the analysis and the group, and one per
+/// skipped analysis: what a command prints as warnings.
+pub fn warnings(doc: &AnalysesDoc) -> Vec<String> {
+    let mut w = Vec::new();
+    for r in &doc.kl_efficiency.records {
+        if let Some(why) = &r.reason {
+            w.push(format!("kl_efficiency: rl {}: {why}", r.key.label()));
+        }
+    }
+    for r in &doc.gold_vs_proxy.records {
+        if let Some(why) = &r.reason {
+            w.push(format!("gold_vs_proxy: rl {}: {why}", r.key.label()));
+        }
+    }
+    for r in &doc.kl_penalty.records {
+        if let Some(why) = &r.reason {
+            w.push(format!(
+                "kl_penalty: rl {} kl_penalty={}: {why}",
+                r.key.label(),
+                crate::format::fmt_num(r.kl_penalty)
+            ));
+        }
+    }
+    for f in &doc.iterated_rlhf.fits {
+        if let Some(why) = &f.reason {
+            w.push(format!("iterated_rlhf: {}: {why}", f.group.key.label()));
+        }
+    }
+    w
+}

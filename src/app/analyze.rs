@@ -1,0 +1,91 @@
+//! `goodhart analyze`: the paper's comparisons of methods and runs ([`crate::analyses`]) as a
+//! JSON document, an optional flat table, and a summary on stdout.
+
+use super::cli::AnalyzeArgs;
+use super::{print_all, print_out, print_wrote};
+use crate::analyses::{self, Analyses};
+use crate::bon::Pool;
+use crate::curves::Curve;
+use crate::document::FitsDocument;
+use crate::error::Result;
+use crate::ingest::{ColumnMap, LogOptions};
+use crate::output::{Sink, commit_all, ensure_not_input};
+use crate::schema::CURVES;
+
+/// The fits the analyses read: the file given, else fitted here as `goodhart report` does.
+pub fn fits_for(curves: &[Curve], given: Option<&std::path::Path>) -> Result<FitsDocument> {
+    match given {
+        Some(p) => FitsDocument::read(p),
+        None => Ok(crate::report::analysis::fit_all(curves)?.1),
+    }
+}
+
+/// Reads the Samples tables given (none: no pools).
+pub fn read_pools(samples: &[std::path::PathBuf], quiet: bool) -> Result<Vec<Pool>> {
+    if samples.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (pools, notes) = crate::bon::read_samples(samples, &[], &LogOptions::default())?;
+    print_all(quiet, "warning", &notes);
+    Ok(pools)
+}
+
+/// Runs a parsed `goodhart analyze` command line.
+pub fn command(a: &AnalyzeArgs, quiet: bool) -> Result<()> {
+    let mut inputs = a.curves.clone();
+    inputs.extend(a.samples.iter().cloned());
+    inputs.extend(
+        [&a.reward_models, &a.iterated, &a.fits]
+            .into_iter()
+            .flatten()
+            .cloned(),
+    );
+    ensure_not_input(&a.out, &inputs)?;
+    if let Some(c) = &a.csv {
+        ensure_not_input(c, &inputs)?;
+    }
+    let out = Sink::create(&a.out)?;
+    let csv = a.csv.as_deref().map(Sink::create).transpose()?;
+    let (curves, warnings) = crate::curves::read_curves(
+        &a.curves,
+        &ColumnMap::parse(&[], CURVES)?,
+        &LogOptions::default(),
+    )?;
+    print_all(quiet, "warning", &warnings);
+    let pools = read_pools(&a.samples, quiet)?;
+    let fits = fits_for(&curves, a.fits.as_deref())?;
+    let Analyses { doc, .. } = analyses::run(
+        &curves,
+        &fits.fits,
+        &pools,
+        a.reward_models.as_deref(),
+        a.iterated.as_deref(),
+    )?;
+    print_all(quiet, "warning", &analyses::warnings(&doc));
+    let json = doc.to_json();
+    let table = analyses::text::flat_table(&doc);
+    let csv_bytes = match (&csv, &a.csv) {
+        (Some(_), Some(p)) => Some(table.to_bytes_for(p)?),
+        _ => None,
+    };
+    let to_stdout = out.path().is_none();
+    let mut written = Vec::new();
+    if !to_stdout {
+        written.push((a.out.clone(), "5 analyses".to_string()));
+    }
+    let mut outputs = vec![(out, json.as_slice())];
+    if let (Some(csv), Some(bytes)) = (csv, csv_bytes.as_deref()) {
+        if let Some(p) = csv.path() {
+            written.push((p.to_path_buf(), format!("{} rows", table.n_rows())));
+        }
+        outputs.push((csv, bytes));
+    }
+    commit_all(outputs)?;
+    if !to_stdout {
+        print_out(quiet, &analyses::text::summary(&doc))?;
+    }
+    for (path, what) in &written {
+        print_wrote(quiet, path, what);
+    }
+    Ok(())
+}

@@ -1,0 +1,272 @@
+//! The report's sections on `goodhart analyze` ([`crate::analyses`]): one summary table of
+//! the five analyses (a skipped one with its reason), then a table per analysis.
+
+use super::tables::{Row, Table};
+use crate::analyses::AnalysesDoc;
+use crate::format::{fmt_num, g6};
+
+fn o(x: Option<f64>) -> String {
+    x.map_or("–".to_string(), g6)
+}
+
+fn okey(x: Option<f64>) -> String {
+    x.map_or("–".to_string(), fmt_num)
+}
+
+fn row(cells: Vec<String>) -> Row {
+    Row {
+        cells,
+        attrs: Vec::new(),
+    }
+}
+
+fn header(h: &[&str]) -> Vec<String> {
+    h.iter().map(|s| s.to_string()).collect()
+}
+
+/// The analyses' tables, in the order of the summary.
+pub fn tables(doc: &AnalysesDoc) -> Vec<Table> {
+    let sd = doc.gold_sd_source == "samples";
+    let unit = if sd {
+        "gold sd of the initial policy"
+    } else {
+        "gold units (no samples given: no sd)"
+    };
+    let head = |skipped: &Option<String>, text: String| match skipped {
+        Some(why) => format!("skipped: {why}"),
+        None => text,
+    };
+    let e = &doc.kl_efficiency;
+    let g = &doc.gold_vs_proxy;
+    let m = &doc.reward_models;
+    let k = &doc.kl_penalty;
+    let it = &doc.iterated_rlhf;
+    let mut out = vec![Table {
+        id: "analyses",
+        title: "Analyses (goodhart analyze)".into(),
+        note: "The paper's comparisons of methods and runs; each row's numbers are detailed in the tables below and in the analyses JSON (goodhart analyze --out).".into(),
+        header: header(&["analysis", "result"]),
+        rows: vec![
+            row(vec![
+                "RL vs best-of-n KL efficiency".into(),
+                head(
+                    &e.skipped,
+                    format!(
+                        "median KL_RL / KL_BoN at the largest proxy gain best-of-n reaches: {} over {} RMs",
+                        o(e.median_ratio),
+                        e.n_ratios
+                    ),
+                ),
+            ]),
+            row(vec![
+                "Gold at equal proxy, RL − best-of-n".into(),
+                head(
+                    &g.skipped,
+                    format!(
+                        "median over RMs: {} ({unit})",
+                        o(if sd {
+                            g.median_mean_diff_sd
+                        } else {
+                            g.median_mean_diff
+                        })
+                    ),
+                ),
+            ]),
+            row(vec![
+                "Reward models: validation vs size and gold peak".into(),
+                head(
+                    &m.skipped,
+                    m.groups
+                        .iter()
+                        .map(|g| {
+                            format!(
+                                "rm_data {}: ρ(size, val loss) = {}, ρ(val loss, best-of-n peak) = {}",
+                                okey(g.rm_data),
+                                o(g.size_val_loss),
+                                o(g.val_loss_bon_peak_gain)
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
+            ]),
+            row(vec![
+                "KL-penalty frontier".into(),
+                head(
+                    &k.skipped,
+                    format!(
+                        "median distance to the frontier {} ({unit}); {} of {} penalised runs end at a smaller KL",
+                        o(if sd {
+                            k.median_mean_diff_sd
+                        } else {
+                            k.median_mean_diff
+                        }),
+                        k.n_end_lower,
+                        k.n_runs
+                    ),
+                ),
+            ]),
+            row(vec![
+                "Iterated RLHF vs the formula".into(),
+                head(
+                    &it.skipped,
+                    format!(
+                        "k > 1: median RMSE {}, median final error {}; {} of {} end above one round",
+                        o(it.median_rmse),
+                        o(it.median_final_error),
+                        it.n_above_one_round,
+                        it.n_multi_round
+                    ),
+                ),
+            ]),
+        ],
+    }];
+    if e.skipped.is_none() || g.skipped.is_none() {
+        let rows = e
+            .records
+            .iter()
+            .map(|r| {
+                let gp = g.records.iter().find(|x| x.key == r.key);
+                row(vec![
+                    fmt_num(r.key.rm_params),
+                    okey(r.key.rm_data),
+                    okey(r.key.policy_params),
+                    o(r.bon_max_proxy_gain),
+                    o(r.kl_bon),
+                    o(r.kl_rl),
+                    r.ratio.map_or_else(
+                        || format!("– ({})", r.reason.clone().unwrap_or_default()),
+                        g6,
+                    ),
+                    o(gp.and_then(|x| x.mean_diff)),
+                    o(gp.and_then(|x| x.mean_diff_sd)),
+                ])
+            })
+            .collect();
+        out.push(Table {
+            id: "rl-vs-bon",
+            title: "RL vs best-of-n per RM".into(),
+            note: format!("{} Gold difference: {}", e.method, g.method),
+            header: header(&[
+                "rm_params",
+                "rm_data",
+                "policy_params",
+                "best-of-n largest proxy gain",
+                "KL best-of-n",
+                "KL RL",
+                "KL_RL / KL_BoN",
+                "RL − BoN gold at equal proxy",
+                "(gold sd)",
+            ]),
+            rows,
+        });
+    }
+    if m.skipped.is_none() {
+        out.push(Table {
+            id: "reward-models",
+            title: "Reward models: validation metrics and fitted gold peaks".into(),
+            note: "Peak: the fitted gold curve's maximum gain over the kl = 0 score (best-of-n; RL unpenalised, the largest policy); – with the reason when there is none.".into(),
+            header: header(&[
+                "rm_params",
+                "rm_data",
+                "val loss",
+                "val accuracy",
+                "best-of-n peak gain",
+                "best-of-n peak KL",
+                "RL peak gain",
+                "RL peak KL",
+            ]),
+            rows: m
+                .records
+                .iter()
+                .map(|r| {
+                    let peak = |v: Option<f64>, why: &Option<String>| match v {
+                        Some(v) => g6(v),
+                        None => format!("– ({})", why.clone().unwrap_or_default()),
+                    };
+                    row(vec![
+                        fmt_num(r.rm_params),
+                        okey(r.rm_data),
+                        o(r.val_loss),
+                        o(r.val_accuracy),
+                        peak(r.bon_peak_gain, &r.bon_peak_reason),
+                        o(r.bon_peak_kl),
+                        peak(r.rl_peak_gain, &r.rl_peak_reason),
+                        o(r.rl_peak_kl),
+                    ])
+                })
+                .collect(),
+        });
+    }
+    if k.skipped.is_none() {
+        out.push(Table {
+            id: "kl-penalty-frontier",
+            title: "KL-penalty frontier per penalty".into(),
+            note: format!(
+                "{} Medians over the RMs and policies of each penalty.",
+                k.method
+            ),
+            header: header(&[
+                "kl_penalty",
+                "runs",
+                "median distance (gold)",
+                "median distance (sd)",
+                "final KL / frontier's",
+                "end at a smaller KL",
+            ]),
+            rows: k
+                .per_penalty
+                .iter()
+                .map(|p| {
+                    row(vec![
+                        g6(p.kl_penalty),
+                        p.n_runs.to_string(),
+                        o(p.median_mean_diff),
+                        o(p.median_mean_diff_sd),
+                        o(p.median_final_kl_ratio),
+                        format!("{} of {}", p.n_end_lower, p.n_runs),
+                    ])
+                })
+                .collect(),
+        });
+    }
+    if it.skipped.is_none() {
+        out.push(Table {
+            id: "iterated-rlhf",
+            title: "Iterated RLHF: simulated rounds vs the formula".into(),
+            note: it.method.clone(),
+            header: header(&[
+                "rm_params",
+                "rm_data",
+                "policy_params",
+                "k",
+                "final gold",
+                "predicted",
+                "error",
+                "RMSE",
+                "gain over k = 1",
+            ]),
+            rows: it
+                .records
+                .iter()
+                .map(|r| {
+                    row(vec![
+                        fmt_num(r.group.key.rm_params),
+                        okey(r.group.key.rm_data),
+                        okey(r.group.key.policy_params),
+                        r.rounds.to_string(),
+                        o(r.final_gold),
+                        r.final_predicted.map_or_else(
+                            || format!("– ({})", r.reason.clone().unwrap_or_default()),
+                            g6,
+                        ),
+                        o(r.final_error),
+                        o(r.rmse),
+                        o(r.gain_over_one_round),
+                    ])
+                })
+                .collect(),
+        });
+    }
+    out
+}
