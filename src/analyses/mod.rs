@@ -147,6 +147,11 @@ pub struct GoldVsProxy {
     /// initial policy; over the records that have it).
     pub median_mean_diff: Option<f64>,
     pub median_mean_diff_sd: Option<f64>,
+    /// Median over records of `mean_abs_diff` (gold units) and of `mean_abs_diff_sd`: how far
+    /// apart the two methods' gold is at equal proxy, whatever the sign (signed means of curves
+    /// that cross, or of RMs on either side, cancel; these do not).
+    pub median_mean_abs_diff: Option<f64>,
+    pub median_mean_abs_diff_sd: Option<f64>,
 }
 
 /// RL gold minus best-of-n gold at equal proxy score, for one RM.
@@ -159,6 +164,8 @@ pub struct GoldVsProxyRecord {
     pub proxy_high: Option<f64>,
     /// Mean over the range of RL gold − best-of-n gold (gold units).
     pub mean_diff: Option<f64>,
+    /// Mean over the range of |RL gold − best-of-n gold| (gold units).
+    pub mean_abs_diff: Option<f64>,
     /// The difference of largest magnitude over the range (signed).
     pub max_abs_diff: Option<f64>,
     /// The difference at the top of the range.
@@ -166,6 +173,7 @@ pub struct GoldVsProxyRecord {
     /// The initial policy's gold sd for this RM (null without samples).
     pub gold_sd: Option<f64>,
     pub mean_diff_sd: Option<f64>,
+    pub mean_abs_diff_sd: Option<f64>,
     pub max_abs_diff_sd: Option<f64>,
     pub reason: Option<String>,
 }
@@ -579,10 +587,12 @@ fn gold_vs_proxy(inp: &Inputs, pairs: &[(&Curve, Option<&Curve>)]) -> GoldVsProx
             proxy_low: None,
             proxy_high: None,
             mean_diff: None,
+            mean_abs_diff: None,
             max_abs_diff: None,
             diff_at_high: None,
             gold_sd: sd,
             mean_diff_sd: None,
+            mean_abs_diff_sd: None,
             max_abs_diff_sd: None,
             reason: None,
         };
@@ -617,6 +627,7 @@ fn gold_vs_proxy(inp: &Inputs, pairs: &[(&Curve, Option<&Curve>)]) -> GoldVsProx
         r.proxy_low = Some(lo);
         r.proxy_high = Some(hi);
         r.mean_diff = finite(diffs.iter().sum::<f64>() / diffs.len() as f64);
+        r.mean_abs_diff = finite(diffs.iter().map(|d| d.abs()).sum::<f64>() / diffs.len() as f64);
         r.max_abs_diff = diffs
             .iter()
             .copied()
@@ -624,6 +635,7 @@ fn gold_vs_proxy(inp: &Inputs, pairs: &[(&Curve, Option<&Curve>)]) -> GoldVsProx
         r.diff_at_high = diffs.last().copied();
         if let Some(s) = sd {
             r.mean_diff_sd = r.mean_diff.map(|d| d / s);
+            r.mean_abs_diff_sd = r.mean_abs_diff.map(|d| d / s);
             r.max_abs_diff_sd = r.max_abs_diff.map(|d| d / s);
         }
         out.records.push(r);
@@ -632,6 +644,14 @@ fn gold_vs_proxy(inp: &Inputs, pairs: &[(&Curve, Option<&Curve>)]) -> GoldVsProx
     let s: Vec<f64> = out.records.iter().filter_map(|r| r.mean_diff_sd).collect();
     out.median_mean_diff = median(&m);
     out.median_mean_diff_sd = median(&s);
+    let m: Vec<f64> = out.records.iter().filter_map(|r| r.mean_abs_diff).collect();
+    let s: Vec<f64> = out
+        .records
+        .iter()
+        .filter_map(|r| r.mean_abs_diff_sd)
+        .collect();
+    out.median_mean_abs_diff = median(&m);
+    out.median_mean_abs_diff_sd = median(&s);
     out
 }
 

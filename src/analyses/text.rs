@@ -147,9 +147,11 @@ pub fn summary(doc: &AnalysesDoc) -> String {
             );
             let _ = writeln!(
                 s,
-                "  median mean diff: {} gold units, {} sd",
+                "  median mean diff: {} gold units, {} sd; median mean |diff|: {} gold units, {} sd",
                 o(g.median_mean_diff),
-                o(g.median_mean_diff_sd)
+                o(g.median_mean_diff_sd),
+                o(g.median_mean_abs_diff),
+                o(g.median_mean_abs_diff_sd)
             );
         }
     }
@@ -384,8 +386,10 @@ pub fn flat_table(doc: &AnalysesDoc) -> OutTable {
             k,
             &[
                 ("mean_diff", r.mean_diff),
+                ("mean_abs_diff", r.mean_abs_diff),
                 ("max_abs_diff", r.max_abs_diff),
                 ("mean_diff_sd", r.mean_diff_sd),
+                ("mean_abs_diff_sd", r.mean_abs_diff_sd),
             ],
             &r.reason,
         );
@@ -516,11 +520,16 @@ pub fn headlines(doc: &AnalysesDoc) -> Vec<String> {
             "gold at equal proxy",
             &g.skipped,
             format!(
-                "median RL − best-of-n {} {unit} over {} RMs",
+                "median RL − best-of-n {} {unit} (apart by {} whatever the sign) over {} RMs",
                 o(if sd {
                     g.median_mean_diff_sd
                 } else {
                     g.median_mean_diff
+                }),
+                o(if sd {
+                    g.median_mean_abs_diff_sd
+                } else {
+                    g.median_mean_abs_diff
                 }),
                 g.records.iter().filter(|r| r.mean_diff.is_some()).count()
             ),

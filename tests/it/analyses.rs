@@ -179,6 +179,33 @@ fn rl_gold_shifted_by_a_third_of_an_sd_is_measured_in_sd() {
     assert_eq!(doc.gold_sd_source, "samples");
 }
 
+#[test]
+fn curves_that_cross_are_apart_by_their_mean_magnitude_not_by_a_cancelled_mean() {
+    // RL gold = BoN gold + 0.4 (proxy - 1.5) on [0, 3]: above best-of-n on one half, below on
+    // the other. The signed mean is 0; the methods are still apart by 0.4 * mean |x - 1.5| over
+    // the 51 compared proxy values, which must be what "differ by" reports.
+    let mut curves = gold_of_proxy(|p| 0.5 * p, 0.0, true);
+    let rl = curves
+        .iter_mut()
+        .find(|c| c.key.method == Method::Rl)
+        .unwrap();
+    let proxy = rl.proxy.clone().unwrap();
+    for (g, p) in rl.gold.iter_mut().zip(&proxy) {
+        *g += 0.4 * (p.unwrap() - 1.5);
+    }
+    let doc = run(&curves, &[]);
+    let g = &doc.gold_vs_proxy;
+    let r = &g.records[0];
+    let expected: f64 = (0..=50)
+        .map(|i| (0.4 * (3.0 * i as f64 / 50.0 - 1.5)).abs())
+        .sum::<f64>()
+        / 51.0;
+    assert!(r.mean_diff.unwrap().abs() < 1e-12, "{r:?}");
+    assert!((r.mean_abs_diff.unwrap() - expected).abs() < 1e-12, "{r:?}");
+    assert!((g.median_mean_abs_diff.unwrap() - expected).abs() < 1e-12);
+    assert!(expected > 0.29, "{expected}");
+}
+
 /// An unpenalised run with gold F(kl) and two penalised runs at its grid points: one on the
 /// frontier, one `below` under it; both stop at a smaller KL.
 fn penalty_world(below: f64) -> Vec<Curve> {
