@@ -5,7 +5,7 @@ use super::{print_all, print_out, print_wrote};
 use crate::error::{Error, Result};
 use crate::export::{CsvExporter, Exporter, SummaryTable, TextReport};
 use crate::fit::bootstrap::BootstrapInterval;
-use crate::fit::stream::{fit_streamed, streamable};
+use crate::fit::stream::{StreamOutputs, fit_streamed, streamable};
 use crate::fit::{
     BaselineMode, FitOptions, FitPlan, TargetChoice, WeightsMode, compare_forms, fit_curves,
     fit_document, shared_alpha, summarize_warnings,
@@ -381,8 +381,11 @@ impl Streamed<'_> {
             opts,
             plan,
             &frame,
-            &mut json,
-            csv.as_mut().map(|c| c as &mut dyn ByteSink),
+            StreamOutputs {
+                json: &mut json,
+                csv: csv.as_mut().map(|c| c as &mut dyn ByteSink),
+            },
+            crate::fit::stream::CHUNK_CURVES,
             |fits| {
                 if let Some(t) = table.as_mut() {
                     use rayon::prelude::*;

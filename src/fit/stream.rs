@@ -30,6 +30,12 @@ pub struct StreamedFits {
     pub warnings: WarningSummary,
 }
 
+/// Where [`fit_streamed`] writes: the fits JSON, and the fits CSV when one is asked for.
+pub struct StreamOutputs<'a> {
+    pub json: &'a mut dyn ByteSink,
+    pub csv: Option<&'a mut dyn ByteSink>,
+}
+
 /// Whether the fits of these options can be written as they are made: no stage that needs
 /// every fit (`--share-alpha-rl`, `--compare-forms`, the Goodhart decomposition of proxy fits).
 /// `plan` is the one [`FitPlan::new`] made for the curves.
@@ -38,19 +44,21 @@ pub fn streamable(plan: &FitPlan, share_alpha: bool, compare_forms: bool) -> boo
 }
 
 /// Fits `curves` (sorted as [`crate::curves::read_curves`] returns them) a chunk at a time and
-/// writes the fits JSON to `json`, with `frame`'s other fields around the records (its
-/// `"fits"` are ignored), and the fits CSV to `csv`. `each` sees every chunk's fits in order
-/// (for the printed summary table). On an error (the first in curve order, as
+/// writes the fits JSON to `outputs.json`, with `frame`'s other fields around the records (its
+/// `"fits"` are ignored), and the fits CSV to `outputs.csv`. `each` sees every chunk's fits in order
+/// (for the printed summary table). `chunk_curves` curves are fitted at a time
+/// ([`CHUNK_CURVES`] for the command line); the bytes do not depend on it. On an error (the first in curve order, as
 /// [`super::fit_curves`] reports it) the outputs are partial: the caller does not commit them.
 pub fn fit_streamed(
     curves: &[Curve],
     opts: &FitOptions,
     plan: &FitPlan,
     frame: &FitsDocument,
-    json: &mut dyn ByteSink,
-    mut csv: Option<&mut dyn ByteSink>,
+    outputs: StreamOutputs<'_>,
+    chunk_curves: usize,
     mut each: impl FnMut(&[CurveFit]),
 ) -> Result<StreamedFits> {
+    let StreamOutputs { json, mut csv } = outputs;
     let (head, tail) = frame.json_frame();
     json.write_bytes(&head)?;
     let csv_chunks = CsvChunks {
@@ -62,7 +70,7 @@ pub fn fit_streamed(
     let mut stream = FitsJsonStream::default();
     let mut out = StreamedFits::default();
     let mut bytes = Vec::new();
-    for chunk in curves.chunks(CHUNK_CURVES) {
+    for chunk in curves.chunks(chunk_curves.max(1)) {
         let fits = plan.fit(chunk, opts)?;
         let want_csv = csv.is_some();
         let rendered: Vec<(Vec<u8>, Vec<u8>)> = fits
