@@ -90,18 +90,18 @@ impl Check<'_> {
         &self,
         column: &str,
         data: Option<ColumnData>,
-        ok: impl Fn(f64) -> bool,
+        ok: impl Fn(f64) -> bool + Sync,
         problem: &str,
     ) -> Result<Vec<f64>> {
         let v = self.numbers(column, data).unwrap_or_default();
-        v.iter()
-            .enumerate()
-            .map(|(i, x)| match x {
-                Some(x) if ok(*x) => Ok(*x),
-                Some(x) => Err(self.bad(column, i + 1, format!("{x}"), problem)),
-                None => Err(self.bad(column, i + 1, String::new(), "missing value")),
-            })
-            .collect()
+        // Checked first (the first bad row in file order), then copied in one pass.
+        if let Some(i) = v.par_iter().position_first(|x| !x.is_some_and(&ok)) {
+            return Err(match v[i] {
+                Some(x) => self.bad(column, i + 1, format!("{x}"), problem),
+                None => self.bad(column, i + 1, String::new(), "missing value"),
+            });
+        }
+        Ok(v.par_iter().map(|x| x.unwrap_or_default()).collect())
     }
 
     /// An optional column of per-prompt values: space-separated numbers, `nan` allowed.
@@ -273,16 +273,15 @@ impl CurvesTable {
             Some(ColumnData::Label(l)) => {
                 let parsed: Vec<Option<Method>> =
                     l.labels.iter().map(|t| Method::parse(t)).collect();
+                let method_of = |code: &Option<u32>| code.and_then(|c| parsed[c as usize]);
+                if let Some(i) = l.codes.iter().position(|c| method_of(c).is_none()) {
+                    let text = l.codes[i].map_or(String::new(), |c| l.labels[c as usize].clone());
+                    return Err(check.bad("method", i + 1, text, "method must be 'bon' or 'rl'"));
+                }
                 l.codes
                     .iter()
-                    .enumerate()
-                    .map(|(i, code)| {
-                        code.and_then(|c| parsed[c as usize]).ok_or_else(|| {
-                            let text = code.map_or(String::new(), |c| l.labels[c as usize].clone());
-                            check.bad("method", i + 1, text, "method must be 'bon' or 'rl'")
-                        })
-                    })
-                    .collect::<Result<Vec<_>>>()?
+                    .map(|c| method_of(c).unwrap_or(Method::Bon))
+                    .collect::<Vec<_>>()
             }
             _ => unreachable!("method is a required label column"),
         };
@@ -414,10 +413,6 @@ impl CurvesTable {
     /// (kl, gold, proxy), so the result does not depend on the order of rows. Rows with a
     /// `replicate` number go to the curve's [`Curve::replicates`].
     pub fn curves(&self) -> Vec<Curve> {
-        let keys: Vec<CurveKey> = (0..self.len())
-            .into_par_iter()
-            .map(|i| self.key(i))
-            .collect();
         let proxy_of = |i: usize| self.proxy.as_ref().and_then(|p| p[i]).unwrap_or(f64::NAN);
         let replicate_of = |i: usize| self.replicate.as_ref().and_then(|r| r[i]);
         let point_order = |&a: &usize, &b: &usize| {
@@ -434,7 +429,7 @@ impl CurvesTable {
                         .then(se(&self.proxy_se, a).total_cmp(&se(&self.proxy_se, b)))
                 })
         };
-        let (order, start) = group_rows(&keys, point_order);
+        let (order, start) = group_rows(self.len(), |i| self.key(i), point_order);
         let empty = |key| Curve {
             key,
             kl: Vec::new(),
@@ -447,7 +442,22 @@ impl CurvesTable {
             prompts: None,
         };
         let build = |rows: &[usize]| {
-            let mut curve = empty(keys[rows[0]]);
+            let mut curve = empty(self.key(rows[0]));
+            let n = rows.len();
+            curve.kl.reserve_exact(n);
+            curve.gold.reserve_exact(n);
+            for v in [curve.gold_se.as_mut(), curve.proxy_se.as_mut()]
+                .into_iter()
+                .flatten()
+            {
+                v.reserve_exact(n);
+            }
+            for v in [curve.proxy.as_mut(), curve.entropy.as_mut()]
+                .into_iter()
+                .flatten()
+            {
+                v.reserve_exact(n);
+            }
             // The replicate number of the last replicate curve started.
             let mut last_replicate: Option<f64> = None;
             let mut gold_prompts: Vec<Vec<f64>> = Vec::new();
@@ -456,7 +466,7 @@ impl CurvesTable {
                 let mut c = &mut curve;
                 if let Some(r) = replicate_of(i) {
                     if last_replicate != Some(r) {
-                        c.replicates.push(empty(keys[i]));
+                        c.replicates.push(empty(self.key(i)));
                         last_replicate = Some(r);
                     }
                     // Cannot fail: a replicate curve is pushed above before its first point.
@@ -500,23 +510,31 @@ impl CurvesTable {
 }
 
 /// Row indices ordered by curve key, then by `point_order` within each curve: rows get a curve
-/// id by hashing their key (the previous row's id is reused while the key repeats), the distinct
-/// keys are sorted, rows are bucketed by key rank, and only the points of each curve are sorted.
+/// id by hashing their key (the previous row's id is reused while the key repeats, so a file
+/// whose rows come curve by curve hashes once per curve), the distinct keys are sorted, rows are
+/// bucketed by key rank, and only the points of each curve are sorted (in linear time when they
+/// come sorted). `key(i)` is row i's key; no key is stored per row.
 fn group_rows(
-    keys: &[CurveKey],
+    n: usize,
+    key: impl Fn(usize) -> CurveKey,
     point_order: impl Fn(&usize, &usize) -> std::cmp::Ordering + Sync,
 ) -> (Vec<usize>, Vec<usize>) {
-    let mut id_of: std::collections::HashMap<CurveKey, usize> = Default::default();
+    let mut id_of: std::collections::HashMap<CurveKey, u32> = Default::default();
     let mut distinct: Vec<CurveKey> = Vec::new();
-    let mut ids = Vec::with_capacity(keys.len());
-    for (i, key) in keys.iter().enumerate() {
-        let id = if i > 0 && keys[i - 1] == *key {
-            ids[i - 1]
-        } else {
-            *id_of.entry(*key).or_insert_with(|| {
-                distinct.push(*key);
-                distinct.len() - 1
-            })
+    let mut ids: Vec<u32> = Vec::with_capacity(n);
+    let mut previous: Option<(CurveKey, u32)> = None;
+    for i in 0..n {
+        let k = key(i);
+        let id = match previous {
+            Some((p, id)) if p == k => id,
+            _ => {
+                let id = *id_of.entry(k).or_insert_with(|| {
+                    distinct.push(k);
+                    (distinct.len() - 1) as u32
+                });
+                previous = Some((k, id));
+                id
+            }
         };
         ids.push(id);
     }
@@ -528,18 +546,19 @@ fn group_rows(
     }
     let mut start = vec![0usize; distinct.len() + 1];
     for &id in &ids {
-        start[rank[id] + 1] += 1;
+        start[rank[id as usize] + 1] += 1;
     }
     for r in 0..distinct.len() {
         start[r + 1] += start[r];
     }
     let mut next = start.clone();
-    let mut order = vec![0usize; keys.len()];
+    let mut order = vec![0usize; n];
     for (i, &id) in ids.iter().enumerate() {
-        let r = rank[id];
+        let r = rank[id as usize];
         order[next[r]] = i;
         next[r] += 1;
     }
+    drop(ids);
     let mut groups: Vec<&mut [usize]> = Vec::with_capacity(distinct.len());
     let mut rest = order.as_mut_slice();
     for r in 0..distinct.len() {

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use crate::fit::{CurveFit, FittedForm};
 use crate::format::{fmt_num, g6};
+use crate::forms::FormId;
 use crate::output::{OutColumn, OutTable};
 use crate::stats::finite;
 
@@ -35,14 +36,66 @@ pub struct MarkdownReport;
 
 /// The flat fits table (one row per fit), shared by the CSV exporter and tests.
 pub fn fits_table(fits: &[CurveFit]) -> OutTable {
+    let forms: Vec<FormId> = fits.iter().map(|f| f.form).collect();
+    fits_table_with(fits, &param_columns(&forms))
+}
+
+/// The parameter names of the fits table of fits of these forms (in order of first appearance).
+pub fn param_columns(forms: &[FormId]) -> Vec<&'static str> {
     let mut names: Vec<&'static str> = Vec::new();
-    for f in fits {
-        for &n in f.form.form().param_names() {
+    let mut seen: Vec<FormId> = Vec::new();
+    for &form in forms {
+        if seen.contains(&form) {
+            continue;
+        }
+        seen.push(form);
+        for &n in form.form().param_names() {
             if !names.contains(&n) {
                 names.push(n);
             }
         }
     }
+    names
+}
+
+/// The CSV of [`fits_table`] in pieces, for fits made a chunk at a time: `header` once, then
+/// `rows` of each chunk, with the parameter columns `names` of all fits ([`param_columns`]).
+/// Concatenated, the bytes are [`CsvExporter`]'s of all fits.
+pub struct CsvChunks {
+    pub names: Vec<&'static str>,
+}
+
+impl CsvChunks {
+    /// The CSV of these fits without its header line.
+    pub fn rows(&self, fits: &[CurveFit]) -> Vec<u8> {
+        let mut bytes = self.render(fits);
+        // The header is plain names (no quotes, no newline): its line ends at the first newline.
+        let end = bytes.iter().position(|&b| b == b'\n').map_or(0, |i| i + 1);
+        bytes.drain(..end);
+        bytes
+    }
+
+    /// The header line.
+    pub fn header(&self) -> Vec<u8> {
+        let mut bytes = self.render(&[]);
+        // no rows: the header alone
+        if !bytes.ends_with(b"\n") {
+            bytes.push(b'\n');
+        }
+        bytes
+    }
+
+    fn render(&self, fits: &[CurveFit]) -> Vec<u8> {
+        fits_table_with(fits, &self.names)
+            .to_bytes(crate::ingest::Format::Csv, std::path::Path::new("fits.csv"))
+            // Cannot fail: a CSV of plain cells into a Vec in memory has no I/O error and no bad cell.
+            .expect("CSV of plain cells renders in memory")
+    }
+}
+
+/// [`fits_table`] with the given parameter columns.
+pub fn fits_table_with(fits: &[CurveFit], names: &[&'static str]) -> OutTable {
+    let names = names.to_vec();
     let num =
         |g: &dyn Fn(&CurveFit) -> Option<f64>| OutColumn::Number(fits.iter().map(g).collect());
     let text =
@@ -425,26 +478,37 @@ pub fn aligned(rows: &[Vec<String>]) -> String {
 
 impl Exporter for SummaryTable {
     fn render(&self, fits: &[CurveFit]) -> Vec<u8> {
-        let mut rows = vec![
-            [
-                "fit",
-                "target",
-                "form",
-                "alpha ± se",
-                "beta ± se",
-                if self.per_token {
-                    "peak KL (nats per token)"
-                } else {
-                    "peak KL"
-                },
-                "peak score",
-                "R²",
-                "warnings",
-            ]
-            .map(String::from)
-            .to_vec(),
-        ];
-        for fit in fits {
+        let mut rows = vec![self.header()];
+        rows.extend(fits.iter().map(SummaryTable::row));
+        aligned(&rows).into_bytes()
+    }
+}
+
+impl SummaryTable {
+    /// The header row of the table.
+    pub fn header(&self) -> Vec<String> {
+        [
+            "fit",
+            "target",
+            "form",
+            "alpha ± se",
+            "beta ± se",
+            if self.per_token {
+                "peak KL (nats per token)"
+            } else {
+                "peak KL"
+            },
+            "peak score",
+            "R²",
+            "warnings",
+        ]
+        .map(String::from)
+        .to_vec()
+    }
+
+    /// The cells of one fit's row.
+    pub fn row(fit: &CurveFit) -> Vec<String> {
+        {
             let f = fit.fitted();
             let param = |name: &str| f.and_then(|f| f.params.iter().find(|p| p.name == name));
             let (peak_kl, peak_score) = match (f, fit.peak(), fit.peak_reason()) {
@@ -457,7 +521,7 @@ impl Exporter for SummaryTable {
                 (Some(_), Some(p), None) => (short(p.kl), short(p.score)),
                 (Some(_), None, None) => ("none".to_string(), "-".to_string()),
             };
-            rows.push(vec![
+            vec![
                 fit.key.to_string(),
                 fit.target.as_str().to_string(),
                 fit.form.form().id().to_string(),
@@ -467,8 +531,7 @@ impl Exporter for SummaryTable {
                 peak_score,
                 f.map_or("-".to_string(), |f| format!("{:.4}", f.stats.r2)),
                 fit.warnings.len().to_string(),
-            ]);
+            ]
         }
-        aligned(&rows).into_bytes()
     }
 }

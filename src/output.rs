@@ -242,6 +242,89 @@ pub fn commit_all(outputs: Vec<(Sink, &[u8])>) -> Result<()> {
     Ok(())
 }
 
+/// An output written piece by piece while a command works (the fits JSON of many curves),
+/// still all or nothing: a file is written to its temporary file and put in place by
+/// [`commit_streams`]; stdout and devices get the bytes only then (kept in memory until
+/// then), so that a failure part way leaves no half-written output anywhere.
+#[derive(Debug)]
+pub struct StreamSink {
+    sink: Sink,
+    /// Bytes not yet written to the temporary file (all of them for stdout and devices).
+    buffer: Vec<u8>,
+}
+
+/// Bytes a [`StreamSink`] to a file collects before writing them out.
+const STREAM_BUFFER: usize = 1 << 20;
+
+/// Where bytes written piece by piece go: a [`StreamSink`], or memory.
+pub trait ByteSink {
+    fn write_bytes(&mut self, bytes: &[u8]) -> Result<()>;
+}
+
+impl ByteSink for Vec<u8> {
+    fn write_bytes(&mut self, bytes: &[u8]) -> Result<()> {
+        self.extend_from_slice(bytes);
+        Ok(())
+    }
+}
+
+impl ByteSink for StreamSink {
+    fn write_bytes(&mut self, bytes: &[u8]) -> Result<()> {
+        self.write(bytes)
+    }
+}
+
+impl StreamSink {
+    pub fn new(sink: Sink) -> StreamSink {
+        StreamSink {
+            sink,
+            buffer: Vec::new(),
+        }
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        self.sink.path()
+    }
+
+    /// Appends bytes to the output.
+    pub fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        self.buffer.extend_from_slice(bytes);
+        if self.buffer.len() >= STREAM_BUFFER {
+            self.flush_file()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the buffer to the temporary file (files only).
+    fn flush_file(&mut self) -> Result<()> {
+        if let Sink::File { path, tmp, .. } = &mut self.sink {
+            tmp.write_all(&self.buffer).map_err(|source| Error::Write {
+                path: path.clone(),
+                source,
+            })?;
+            self.buffer.clear();
+        }
+        Ok(())
+    }
+}
+
+/// [`commit_all`] for outputs written piece by piece: every file's remaining bytes are written
+/// and flushed, and only then are the files renamed into place (and stdout or devices
+/// written).
+pub fn commit_streams(streams: Vec<StreamSink>) -> Result<()> {
+    let mut outputs = Vec::with_capacity(streams.len());
+    for mut s in streams {
+        s.flush_file()?;
+        outputs.push((s.sink, s.buffer));
+    }
+    commit_all(
+        outputs
+            .iter_mut()
+            .map(|(sink, bytes)| (std::mem::replace(sink, Sink::Stdout), bytes.as_slice()))
+            .collect(),
+    )
+}
+
 /// Writes to stdout; a reader that went away (`| head`) is not an error.
 pub fn write_stdout(bytes: &[u8]) -> Result<()> {
     let mut out = std::io::stdout().lock();

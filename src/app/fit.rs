@@ -5,14 +5,15 @@ use super::{print_all, print_out, print_wrote};
 use crate::error::{Error, Result};
 use crate::export::{CsvExporter, Exporter, SummaryTable, TextReport};
 use crate::fit::bootstrap::BootstrapInterval;
+use crate::fit::stream::{StreamOutputs, fit_streamed, streamable};
 use crate::fit::{
-    BaselineMode, FitOptions, TargetChoice, WeightsMode, compare_forms, fit_curves, fit_document,
-    shared_alpha, summarize_warnings,
+    BaselineMode, FitOptions, FitPlan, TargetChoice, WeightsMode, compare_forms, fit_curves,
+    fit_document, shared_alpha, summarize_warnings,
 };
 use crate::forms::FormId;
 use crate::goodhart::{Reference, ReferenceChoice, references_from_samples};
 use crate::ingest::ColumnMap;
-use crate::output::{Sink, ensure_not_input};
+use crate::output::{ByteSink, Sink, StreamSink, ensure_not_input};
 use crate::schema::CURVES;
 
 /// The library's fit options a command line describes.
@@ -246,6 +247,16 @@ pub fn command(a: &FitArgs, quiet: bool, verbose: bool) -> Result<()> {
     print_all(quiet, "warning", &read_warnings);
     print_all(quiet, "warning", &ref_notes);
     let coverage = reference_coverage(&reference, &a.reference, &curves)?;
+    let plan = FitPlan::new(&curves, &opts)?;
+    if streamable(&plan, a.share_alpha_rl, a.compare_forms) && !verbose && report_file.is_none() {
+        let streamed = Streamed {
+            a,
+            quiet,
+            per_token,
+            coverage,
+        };
+        return streamed.run(&curves, &opts, &plan, &reference, out, csv);
+    }
     let mut fits = fit_curves(&curves, &opts)?;
     let shared = if a.share_alpha_rl {
         shared_alpha::share_alpha_rl(&curves, &opts, &mut fits)?
@@ -325,4 +336,138 @@ pub fn command(a: &FitArgs, quiet: bool, verbose: bool) -> Result<()> {
         print_wrote(quiet, path, what);
     }
     Ok(())
+}
+
+/// `goodhart fit` writing its outputs as the fits are made (no stage needs every fit: see
+/// [`streamable`]); the files and what is printed are those of the in-memory path, byte for
+/// byte.
+struct Streamed<'a> {
+    a: &'a FitArgs,
+    quiet: bool,
+    per_token: bool,
+    coverage: Option<Vec<String>>,
+}
+
+impl Streamed<'_> {
+    fn run(
+        self,
+        curves: &[crate::curves::Curve],
+        opts: &FitOptions,
+        plan: &FitPlan,
+        reference: &ReferenceChoice,
+        out: Sink,
+        csv: Option<Sink>,
+    ) -> Result<()> {
+        let Streamed {
+            a,
+            quiet,
+            per_token,
+            coverage,
+        } = self;
+        let mut frame = crate::document::FitsDocument::new(Vec::new());
+        if per_token {
+            frame.kl_unit = Some("nats per token".to_string());
+        }
+        // As the in-memory path: the references are resolved (and refused) the same way; no
+        // proxy fit means no decomposition and no decomposition warning.
+        reference.resolve(&[])?;
+        let to_stdout = out.path().is_none();
+        let mut json = StreamSink::new(out);
+        let mut csv = csv.map(StreamSink::new);
+        let mut table =
+            (!quiet && !to_stdout).then(|| Aligned::new(SummaryTable { per_token }.header()));
+        let streamed = fit_streamed(
+            curves,
+            opts,
+            plan,
+            &frame,
+            StreamOutputs {
+                json: &mut json,
+                csv: csv.as_mut().map(|c| c as &mut dyn ByteSink),
+            },
+            crate::fit::stream::CHUNK_CURVES,
+            |fits| {
+                if let Some(t) = table.as_mut() {
+                    use rayon::prelude::*;
+                    let rows: Vec<Vec<String>> = fits.par_iter().map(SummaryTable::row).collect();
+                    t.extend(rows);
+                }
+            },
+        )?;
+        print_all(quiet, "warning", &streamed.warnings.lines());
+        if let Some(w) = &coverage {
+            print_all(quiet, "warning", w);
+        }
+        let n_fits = match streamed.n_fits {
+            1 => "1 fit".to_string(),
+            n => format!("{n} fits"),
+        };
+        let mut written = vec![(a.out.clone(), n_fits)];
+        if let Some(p) = csv.as_ref().and_then(StreamSink::path) {
+            written.push((p.to_path_buf(), "one row per fit".to_string()));
+        }
+        let mut streams = vec![json];
+        streams.extend(csv);
+        crate::output::commit_streams(streams)?;
+        if let Some(t) = table {
+            t.print(quiet)?;
+        }
+        for (path, what) in written.iter().filter(|(p, _)| p.as_os_str() != "-") {
+            print_wrote(quiet, path, what);
+        }
+        Ok(())
+    }
+}
+
+/// The rows of [`crate::export::aligned`] kept compactly (one string per row, cells separated
+/// by U+001F) with the column widths so far; printed as `aligned` prints them.
+struct Aligned {
+    rows: Vec<String>,
+    widths: Vec<usize>,
+}
+
+impl Aligned {
+    fn new(header: Vec<String>) -> Aligned {
+        let mut t = Aligned {
+            rows: Vec::new(),
+            widths: Vec::new(),
+        };
+        t.extend(vec![header]);
+        t
+    }
+
+    fn extend(&mut self, rows: Vec<Vec<String>>) {
+        for r in rows {
+            if self.widths.len() < r.len() {
+                self.widths.resize(r.len(), 0);
+            }
+            for (w, c) in self.widths.iter_mut().zip(&r) {
+                *w = (*w).max(c.chars().count());
+            }
+            self.rows.push(r.join("\u{1f}"));
+        }
+    }
+
+    /// Prints the table on stdout, a block of rows at a time.
+    fn print(self, quiet: bool) -> Result<()> {
+        use std::fmt::Write as _;
+        let mut text = String::new();
+        let mut line = String::new();
+        for r in &self.rows {
+            line.clear();
+            for (j, cell) in r.split('\u{1f}').enumerate() {
+                if j > 0 {
+                    line.push_str("  ");
+                }
+                let _ = write!(line, "{cell:<w$}", w = self.widths[j]);
+            }
+            text.push_str(line.trim_end());
+            text.push('\n');
+            if text.len() >= 1 << 20 {
+                print_out(quiet, &text)?;
+                text.clear();
+            }
+        }
+        print_out(quiet, &text)
+    }
 }

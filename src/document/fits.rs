@@ -68,6 +68,93 @@ impl FitsDocument {
     pub fn to_json(&self) -> Vec<u8> {
         super::to_json_bytes(self)
     }
+
+    /// The document's JSON around its `"fits"` array, for writing the records as they are
+    /// made ([`FitsJsonStream`]): the bytes up to and including the array's `[`, and the bytes
+    /// after its `]`. `self.fits` is ignored. Streamed, the file is byte for byte
+    /// [`FitsDocument::to_json`] of the whole document.
+    pub fn json_frame(&self) -> (Vec<u8>, Vec<u8>) {
+        let empty = FitsDocument {
+            goodhart_version: self.goodhart_version.clone(),
+            fits: Vec::new(),
+            kl_unit: self.kl_unit.clone(),
+            shared_fits: self.shared_fits.clone(),
+            form_comparison: self.form_comparison.clone(),
+            decomposition: self.decomposition.clone(),
+            extrapolation: self.extrapolation.clone(),
+        };
+        let bytes = empty.to_json();
+        // The top-level key is the only one indented by exactly two spaces after a newline (a
+        // string never holds a raw newline), and an empty array is written `[]`.
+        const KEY: &[u8] = b"\n  \"fits\": []";
+        // Cannot fail: "fits" is always serialised, at the top level of the document.
+        let at = bytes
+            .windows(KEY.len())
+            .position(|w| w == KEY)
+            .expect("the fits document has a top-level fits array");
+        let open = at + KEY.len() - 1;
+        (bytes[..open].to_vec(), bytes[open + 1..].to_vec())
+    }
+}
+
+/// Writes the `"fits"` array of a fits JSON record by record, with the bytes of
+/// `serde_json::to_vec_pretty` of the whole document ([`FitsDocument::json_frame`] gives what
+/// goes before and after). Records can be rendered in parallel ([`FitsJsonStream::render`]) and
+/// written in order ([`FitsJsonStream::push`]).
+#[derive(Debug, Default)]
+pub struct FitsJsonStream {
+    written: usize,
+}
+
+impl FitsJsonStream {
+    /// One record as it appears inside the document's array (indented by four spaces, no
+    /// separator).
+    pub fn render(record: &FitRecord, out: &mut Vec<u8>) {
+        // Cannot fail: a record holds numbers, strings, vectors and string-keyed maps only.
+        let bytes = serde_json::to_vec_pretty(record).expect("a fit record serialises to JSON");
+        out.reserve(bytes.len() + bytes.len() / 8 + 8);
+        out.extend_from_slice(b"\n    ");
+        // Pretty JSON has raw newlines only between tokens (inside strings they are escaped):
+        // each one starts a line that is four spaces deeper inside the document.
+        let mut start = 0;
+        for (i, &b) in bytes.iter().enumerate() {
+            if b == b'\n' {
+                out.extend_from_slice(&bytes[start..=i]);
+                out.extend_from_slice(b"    ");
+                start = i + 1;
+            }
+        }
+        out.extend_from_slice(&bytes[start..]);
+    }
+
+    /// The separator before the next rendered record, into `out`.
+    pub fn push(&mut self, rendered: &[u8], out: &mut Vec<u8>) {
+        if self.written > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(rendered);
+        self.written += 1;
+    }
+
+    /// Notes that records rendered elsewhere (a batch of [`FitsJsonStream::push`] into
+    /// another stream) were written, with a `,` before them when records came before.
+    pub fn mark_written(&mut self) {
+        self.written += 1;
+    }
+
+    /// Records (or batches) written so far.
+    pub fn len(&self) -> usize {
+        self.written
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.written == 0
+    }
+
+    /// The end of the array (before the frame's tail).
+    pub fn close(&self) -> &'static [u8] {
+        if self.written == 0 { b"]" } else { b"\n  ]" }
+    }
 }
 
 /// One parameter of a fit.

@@ -335,12 +335,21 @@ pub(super) fn bootstrap_intervals(
     }
     let fitted = outcome.as_mut().ok()?;
     let n_params = fitted.params.len();
-    let refitter = Refitter::new(curve, target, opts, fitted);
+    let has_replicates = !curve.replicates.is_empty();
     let prompt_values = curve
         .prompts
         .as_ref()
         .and_then(|p| target_values(p, target))
         .filter(|v| v.len() == curve.kl.len() && !v.is_empty());
+    if prompt_values.is_none() && !has_replicates {
+        if opts.interval == BootstrapInterval::Bca {
+            warnings.push("--ci bca needs per-prompt values (or replicate rows): this curve has neither, so its intervals are Student-t ones".to_string());
+        }
+        return None;
+    }
+    // Built only for a curve that has something to resample: it refits the curve once per
+    // point (the linear shortcut's columns).
+    let refitter = Refitter::new(curve, target, opts, fitted);
     let (values, jackknife, kind, total) = if let Some(values) = prompt_values {
         let m = values[0].len();
         let hash = curve_hash(curve, target);
@@ -381,7 +390,7 @@ pub(super) fn bootstrap_intervals(
         let total = reps.len();
         let values: Vec<Vec<f64>> = reps.into_iter().flatten().collect();
         (values, jackknife.flatten(), kind, total)
-    } else if !curve.replicates.is_empty() {
+    } else {
         let values: Vec<Vec<f64>> = curve
             .replicates
             .par_iter()
@@ -405,11 +414,6 @@ pub(super) fn bootstrap_intervals(
             ));
         }
         (values, None, kind, curve.replicates.len())
-    } else {
-        if opts.interval == BootstrapInterval::Bca {
-            warnings.push("--ci bca needs per-prompt values (or replicate rows): this curve has neither, so its intervals are Student-t ones".to_string());
-        }
-        return None;
     };
     if values.len() < 2 {
         warnings.push(format!(

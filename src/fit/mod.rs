@@ -7,6 +7,7 @@ pub mod compare_forms;
 pub mod extrapolation;
 mod record;
 pub mod shared_alpha;
+pub mod stream;
 
 use nalgebra::DVector;
 use rayon::prelude::*;
@@ -168,70 +169,103 @@ pub const PEAK_RANGE_FACTOR: f64 = 10.0;
 /// Fits every curve for every requested target, in parallel; the order of the result (and the
 /// first error reported) follows the order of the curves, whatever the thread count.
 pub fn fit_curves(curves: &[Curve], opts: &FitOptions) -> Result<Vec<CurveFit>> {
-    let any_proxy = curves.iter().any(|c| {
-        c.proxy
-            .as_ref()
-            .is_some_and(|p| p.iter().any(Option::is_some))
-    });
-    let targets: Vec<Target> = match opts.target {
-        TargetChoice::Gold => vec![Target::Gold],
-        TargetChoice::Proxy | TargetChoice::Both if !any_proxy => {
-            return Err(Error::Analysis(
+    let plan = FitPlan::new(curves, opts)?;
+    plan.fit(curves, opts)
+}
+
+/// The targets fitted on a set of curves ([`FitPlan::new`]), checked against all of them
+/// before any fit: [`fit_curves`] is `FitPlan::new` then [`FitPlan::fit`] of all curves, and
+/// [`stream::fit_streamed`] fits them a chunk at a time with the same plan.
+#[derive(Debug, Clone)]
+pub struct FitPlan {
+    pub targets: Vec<Target>,
+    /// `--target proxy`: curves without proxy scores are fitted (and fail) too.
+    pub explicit_proxy: bool,
+}
+
+impl FitPlan {
+    /// The fits of each curve, in curve order then target order.
+    pub fn fit(&self, curves: &[Curve], opts: &FitOptions) -> Result<Vec<CurveFit>> {
+        let results: Vec<Result<Vec<CurveFit>>> = curves
+            .par_iter()
+            .map(|c| {
+                let mut out = Vec::with_capacity(self.targets.len());
+                for &t in &self.targets {
+                    if !self.fits(c, t) {
+                        continue;
+                    }
+                    out.push(fit_curve(c, t, opts)?);
+                }
+                Ok(out)
+            })
+            .collect();
+        let mut fits = Vec::with_capacity(curves.len() * self.targets.len());
+        for r in results {
+            fits.extend(r?);
+        }
+        Ok(fits)
+    }
+
+    /// Whether `curve` gets a fit of `target`.
+    pub fn fits(&self, curve: &Curve, target: Target) -> bool {
+        let has = target == Target::Gold
+            || curve
+                .proxy
+                .as_ref()
+                .is_some_and(|p| p.iter().any(Option::is_some));
+        has || self.explicit_proxy
+    }
+
+    /// The targets to fit, after checking the options against all curves (no proxy scores
+    /// for `--target proxy`, no standard errors for `--weights se`).
+    pub fn new(curves: &[Curve], opts: &FitOptions) -> Result<FitPlan> {
+        let any_proxy = curves.iter().any(|c| {
+            c.proxy
+                .as_ref()
+                .is_some_and(|p| p.iter().any(Option::is_some))
+        });
+        let targets: Vec<Target> = match opts.target {
+            TargetChoice::Gold => vec![Target::Gold],
+            TargetChoice::Proxy | TargetChoice::Both if !any_proxy => {
+                return Err(Error::Analysis(
                 "--target asks for proxy fits, but the input has no proxy scores (no 'proxy' column, or it is empty)"
                     .to_string(),
             ));
-        }
-        TargetChoice::Proxy => vec![Target::Proxy],
-        TargetChoice::Both => vec![Target::Gold, Target::Proxy],
-        TargetChoice::Auto if any_proxy => vec![Target::Gold, Target::Proxy],
-        TargetChoice::Auto => vec![Target::Gold],
-    };
-    let explicit_proxy = matches!(opts.target, TargetChoice::Proxy);
-    if opts.weights == WeightsMode::Se {
-        for c in curves {
-            for &t in &targets {
-                let (has_scores, has_se) = match t {
-                    Target::Gold => (true, c.gold_se.is_some()),
-                    Target::Proxy => (
-                        c.proxy
-                            .as_ref()
-                            .is_some_and(|p| p.iter().any(Option::is_some)),
-                        c.proxy_se.is_some(),
-                    ),
-                };
-                if (has_scores || explicit_proxy) && !has_se {
-                    return Err(Error::Analysis(format!(
-                        "--weights se: curve {} has no '{}_se' column (standard errors of its {} scores); give the column, or use --weights auto or none",
-                        c.key,
-                        t.as_str(),
-                        t.as_str()
-                    )));
+            }
+            TargetChoice::Proxy => vec![Target::Proxy],
+            TargetChoice::Both => vec![Target::Gold, Target::Proxy],
+            TargetChoice::Auto if any_proxy => vec![Target::Gold, Target::Proxy],
+            TargetChoice::Auto => vec![Target::Gold],
+        };
+        let explicit_proxy = matches!(opts.target, TargetChoice::Proxy);
+        if opts.weights == WeightsMode::Se {
+            for c in curves {
+                for &t in &targets {
+                    let (has_scores, has_se) = match t {
+                        Target::Gold => (true, c.gold_se.is_some()),
+                        Target::Proxy => (
+                            c.proxy
+                                .as_ref()
+                                .is_some_and(|p| p.iter().any(Option::is_some)),
+                            c.proxy_se.is_some(),
+                        ),
+                    };
+                    if (has_scores || explicit_proxy) && !has_se {
+                        return Err(Error::Analysis(format!(
+                            "--weights se: curve {} has no '{}_se' column (standard errors of its {} scores); give the column, or use --weights auto or none",
+                            c.key,
+                            t.as_str(),
+                            t.as_str()
+                        )));
+                    }
                 }
             }
         }
-    }
-    let results: Vec<Result<Vec<CurveFit>>> = curves
-        .par_iter()
-        .map(|c| {
-            let mut out = Vec::new();
-            for &t in &targets {
-                let has = t == Target::Gold
-                    || c.proxy
-                        .as_ref()
-                        .is_some_and(|p| p.iter().any(Option::is_some));
-                if !has && !explicit_proxy {
-                    continue;
-                }
-                out.push(fit_curve(c, t, opts)?);
-            }
-            Ok(out)
+        Ok(FitPlan {
+            targets,
+            explicit_proxy,
         })
-        .collect();
-    let mut fits = Vec::new();
-    for r in results {
-        fits.extend(r?);
     }
-    Ok(fits)
 }
 
 /// A curve's points as every fit selects them: the kl = 0 points are left out (with
@@ -536,26 +570,52 @@ fn propagate_baseline(
 
 /// Groups identical warnings across fits: one line per warning with the curves it concerns.
 pub fn summarize_warnings(fits: &[CurveFit]) -> Vec<String> {
-    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
-    for f in fits {
-        for w in &f.warnings {
-            let who = format!("{} ({})", f.key, f.target.as_str());
-            match groups.iter_mut().find(|(text, _)| text == w) {
-                Some((_, list)) => list.push(who),
-                None => groups.push((w.clone(), vec![who])),
+    let mut summary = WarningSummary::default();
+    summary.add(fits);
+    summary.lines()
+}
+
+/// [`summarize_warnings`] of fits seen a chunk at a time: per distinct warning, its first
+/// three fits and a count (not every fit).
+#[derive(Debug, Default, Clone)]
+pub struct WarningSummary {
+    /// (warning, the first three fits it concerns, how many fits it concerns)
+    groups: Vec<(String, Vec<String>, usize)>,
+}
+
+impl WarningSummary {
+    /// Counts the warnings of more fits (in order after those already added).
+    pub fn add(&mut self, fits: &[CurveFit]) {
+        for f in fits {
+            for w in &f.warnings {
+                let i = match self.groups.iter().position(|(text, _, _)| text == w) {
+                    Some(i) => i,
+                    None => {
+                        self.groups.push((w.clone(), Vec::new(), 0));
+                        self.groups.len() - 1
+                    }
+                };
+                let (_, shown, count) = &mut self.groups[i];
+                if shown.len() < 3 {
+                    shown.push(format!("{} ({})", f.key, f.target.as_str()));
+                }
+                *count += 1;
             }
         }
     }
-    groups
-        .into_iter()
-        .map(|(text, list)| {
-            let shown: Vec<&str> = list.iter().take(3).map(String::as_str).collect();
-            let more = if list.len() > 3 {
-                format!(" and {} more", list.len() - 3)
-            } else {
-                String::new()
-            };
-            format!("{text}: {}{more}", shown.join("; "))
-        })
-        .collect()
+
+    /// One line per warning with the fits it concerns (three named, then a count).
+    pub fn lines(&self) -> Vec<String> {
+        self.groups
+            .iter()
+            .map(|(text, shown, count)| {
+                let more = if *count > 3 {
+                    format!(" and {} more", count - 3)
+                } else {
+                    String::new()
+                };
+                format!("{text}: {}{more}", shown.join("; "))
+            })
+            .collect()
+    }
 }

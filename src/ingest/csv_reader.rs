@@ -47,8 +47,12 @@ pub(crate) fn read(path: &Path, schema: &[ColumnSpec], map: &ColumnMap) -> Resul
         });
     }
     let plan = plan_columns(path, &header, schema, map)?;
-    let mut builders: Vec<ColumnBuilder> = builders_for(&plan, &header);
     let indices: Vec<usize> = plan.taken.iter().map(|(i, _)| *i).collect();
+    let start = reader.position().byte();
+    if let Some((row, builders)) = read_parallel(path, delimiter, start, &plan, &header, &indices) {
+        return Ok((header, row, plan, builders));
+    }
+    let mut builders: Vec<ColumnBuilder> = builders_for(&plan, &header);
     let mut record = csv::ByteRecord::new();
     let mut row = 0usize;
     loop {
@@ -71,6 +75,107 @@ pub(crate) fn read(path: &Path, schema: &[ColumnSpec], map: &ColumnMap) -> Resul
         }
     }
     Ok((header, row, plan, builders))
+}
+
+/// Files at least this large are parsed in parallel ([`read_parallel`]).
+const PARALLEL_BYTES: u64 = 8 << 20;
+
+/// Parses the rows after the header (from byte `start`) in as many byte ranges as there are
+/// threads, each cut at a line end, and joins the columns in file order. `None` (the caller
+/// then parses the file from the start, row by row) when the file is small, when any range
+/// holds a quote character (a quoted field may span lines, so a cut at a line end may fall
+/// inside it), or when any range fails to parse (the sequential reader gives the message, with
+/// the row and line of the first bad row).
+fn read_parallel(
+    path: &Path,
+    delimiter: u8,
+    start: u64,
+    plan: &super::Plan,
+    header: &[String],
+    indices: &[usize],
+) -> Option<(usize, Vec<ColumnBuilder>)> {
+    use rayon::prelude::*;
+    use std::io::{Seek, SeekFrom};
+    let len = std::fs::metadata(path).ok()?.len();
+    let threads = rayon::current_num_threads().min(16) as u64;
+    if len < PARALLEL_BYTES || threads < 2 || start >= len {
+        return None;
+    }
+    // Cut points: the first byte after a newline at or after each even share of the body.
+    let mut cuts = vec![start];
+    let mut file = std::fs::File::open(path).ok()?;
+    for k in 1..threads {
+        let at = start + (len - start) * k / threads;
+        if at <= *cuts.last()? {
+            continue;
+        }
+        file.seek(SeekFrom::Start(at - 1)).ok()?;
+        let mut line = Vec::new();
+        std::io::BufReader::new(&mut file)
+            .read_until(b'\n', &mut line)
+            .ok()?;
+        let cut = at - 1 + line.len() as u64;
+        if cut < len && cut > *cuts.last()? {
+            cuts.push(cut);
+        }
+    }
+    cuts.push(len);
+    let parts: Vec<Option<(usize, Vec<ColumnBuilder>)>> = cuts
+        .par_windows(2)
+        .map(|w| {
+            let mut file = std::fs::File::open(path).ok()?;
+            file.seek(SeekFrom::Start(w[0])).ok()?;
+            let body = QuoteWatch {
+                inner: std::io::BufReader::with_capacity(1 << 20, file.take(w[1] - w[0])),
+                quote: false,
+            };
+            let mut reader = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .delimiter(delimiter)
+                .flexible(false)
+                .from_reader(body);
+            let mut builders = builders_for(plan, header);
+            let mut record = csv::ByteRecord::new();
+            let mut row = 0usize;
+            while reader.read_byte_record(&mut record).ok()? {
+                row += 1;
+                if record.len() != header.len() {
+                    return None;
+                }
+                for (b, &idx) in builders.iter_mut().zip(indices) {
+                    let text = std::str::from_utf8(&record[idx]).ok()?;
+                    b.push_text(path, row, text).ok()?;
+                }
+            }
+            (!reader.get_ref().quote).then_some((row, builders))
+        })
+        .collect();
+    let mut parts = parts.into_iter();
+    let (mut rows, mut builders) = parts.next()??;
+    for part in parts {
+        let (n, more) = part?;
+        rows += n;
+        for (b, m) in builders.iter_mut().zip(more) {
+            b.append(m);
+        }
+    }
+    Some((rows, builders))
+}
+
+/// A reader that notes whether a quote character went through it.
+struct QuoteWatch<R> {
+    inner: R,
+    quote: bool,
+}
+
+impl<R: Read> Read for QuoteWatch<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if !self.quote && buf[..n].contains(&b'"') {
+            self.quote = true;
+        }
+        Ok(n)
+    }
 }
 
 /// The field separator of a CSV file, from its first line: a comma, unless the line has no comma

@@ -217,6 +217,28 @@ impl LabelColumn {
         c
     }
 
+    /// Appends the rows of `other` (labels read from later rows): its labels are looked up or
+    /// added here, in its order of first appearance, so that the result is the column of all
+    /// rows read in one pass.
+    pub(crate) fn append(&mut self, other: LabelColumn) {
+        let remap: Vec<u32> = other
+            .labels
+            .iter()
+            .map(|text| match self.by_text.get(text) {
+                Some(&c) => c,
+                None => {
+                    let c = self.labels.len() as u32;
+                    self.labels.push(text.clone());
+                    self.by_text.insert(text.clone(), c);
+                    c
+                }
+            })
+            .collect();
+        self.codes.reserve(other.codes.len());
+        self.codes
+            .extend(other.codes.iter().map(|c| c.map(|c| remap[c as usize])));
+    }
+
     /// Adds a label given as text (already trimmed; empty is a missing value).
     pub(crate) fn push_text(&mut self, text: &str) {
         let code = (!text.is_empty()).then(|| self.code_of_text(text));
@@ -579,6 +601,17 @@ impl ColumnBuilder {
             ColumnData::Number(v) => v.push(x),
             ColumnData::Text(v) => v.push(x.map(crate::format::fmt_num)),
             ColumnData::Label(l) => l.push_number(x),
+        }
+    }
+
+    /// Appends the cells of `other`, a builder of the same column for the rows that follow.
+    pub(crate) fn append(&mut self, other: ColumnBuilder) {
+        match (&mut self.data, other.data) {
+            (ColumnData::Number(a), ColumnData::Number(b)) => a.extend(b),
+            (ColumnData::Text(a), ColumnData::Text(b)) => a.extend(b),
+            (ColumnData::Label(a), ColumnData::Label(b)) => a.append(b),
+            // Cannot happen: both builders come from one spec.
+            _ => unreachable!("builders of one column have one kind"),
         }
     }
 

@@ -23,6 +23,7 @@ mod examples;
 mod extremes;
 mod fit_checks;
 mod fit_exact;
+mod fit_stream;
 mod fit_weights;
 mod flag_walk;
 mod fuzz_corpus;
