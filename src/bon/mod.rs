@@ -6,6 +6,7 @@
 //! the prompt sets of unequal pools, [`partial`] splits the work by prompt and merges it
 //! exactly; this module writes the Curves table.
 
+mod columnar;
 pub mod estimate;
 pub mod partial;
 pub mod prompts;
@@ -21,6 +22,8 @@ pub use estimate::{
 pub use partial::{BonPartial, Merged, PartialOptions, bon_merge, bon_partial};
 pub use prompts::{CommonPrompts, common_prompts, common_prompts_plan, prompt_count_notes};
 pub use samples::{Pool, read_samples};
+
+use rayon::prelude::*;
 
 use crate::error::Result;
 use crate::output::{OutColumn, OutTable, Sink};
@@ -138,10 +141,13 @@ pub fn curves_table_with(
             let cells: Vec<Option<String>> = curves
                 .iter()
                 .flat_map(|c| {
-                    let point =
-                        (0..c.points.len()).map(move |k| Some(prompt_cell(&c.prompts, k, gold)));
+                    // 10^4 prompts x 60 n values are 600,000 numbers to format per column
+                    let point: Vec<Option<String>> = (0..c.points.len())
+                        .into_par_iter()
+                        .map(|k| Some(prompt_cell(&c.prompts, k, gold)))
+                        .collect();
                     let reps = c.replicates.iter().flat_map(|r| r.iter().map(|_| None));
-                    point.chain(reps)
+                    point.into_iter().chain(reps)
                 })
                 .collect();
             t.push(name, OutColumn::Text(cells));

@@ -42,8 +42,8 @@ struct PoolId {
 }
 
 /// Collects samples into pools, identified by (key, prompt) across all files.
-struct PoolBuilder {
-    pools: Vec<Pool>,
+pub(super) struct PoolBuilder {
+    pub(super) pools: Vec<Pool>,
     index: HashMap<PoolId, usize>,
 }
 
@@ -56,7 +56,7 @@ impl PoolBuilder {
     }
 
     /// The index of the pool of `prompt` under `key`, created empty if new.
-    fn pool_index(&mut self, key: CurveKey, prompt: &str, path: &Path) -> usize {
+    pub(super) fn pool_index(&mut self, key: CurveKey, prompt: &str, path: &Path) -> usize {
         let id = PoolId {
             rm_params: key.rm_params.to_bits(),
             policy_params: key.policy_params.map(f64::to_bits),
@@ -93,19 +93,20 @@ fn total_order_key(x: f64) -> i64 {
     bits ^ ((((bits >> 63) as u64) >> 1) as i64)
 }
 
-/// Sorts (proxy, gold) pairs by proxy, then gold, in `f64::total_cmp` order: as integer pairs,
-/// which compare faster than floats.
+/// Sorts (proxy, gold) pairs by proxy, then gold, in `f64::total_cmp` order: as one unsigned
+/// 128-bit integer per pair (the order-preserving bits of proxy above those of gold), which
+/// compare faster than floats or pairs. Pairs that compare equal are equal bit for bit.
 pub(crate) fn sort_scores(scores: &mut [(f64, f64)]) {
-    let mut keys: Vec<(i64, i64)> = scores
+    // unsigned keys in total_cmp order: the sign bit flipped
+    let key = |x: f64| ((total_order_key(x) as u64) ^ (1 << 63)) as u128;
+    let mut keys: Vec<u128> = scores
         .iter()
-        .map(|&(p, g)| (total_order_key(p), total_order_key(g)))
+        .map(|&(p, g)| (key(p) << 64) | key(g))
         .collect();
     keys.sort_unstable();
-    for (s, (p, g)) in scores.iter_mut().zip(keys) {
-        *s = (
-            f64::from_bits(total_order_key_inverse(p)),
-            f64::from_bits(total_order_key_inverse(g)),
-        );
+    let back = |k: u128| f64::from_bits(total_order_key_inverse(((k as u64) ^ (1 << 63)) as i64));
+    for (s, k) in scores.iter_mut().zip(keys) {
+        *s = (back(k >> 64), back(k));
     }
 }
 
@@ -120,7 +121,11 @@ fn bad_samples(path: &Path, detail: String) -> Error {
     }
 }
 
-fn curve_key(rm_params: f64, policy_params: Option<f64>, rm_data: Option<f64>) -> CurveKey {
+pub(super) fn curve_key(
+    rm_params: f64,
+    policy_params: Option<f64>,
+    rm_data: Option<f64>,
+) -> CurveKey {
     CurveKey {
         method: Method::Bon,
         rm_params,
@@ -183,7 +188,11 @@ pub fn read_samples(
         };
         match kind {
             Some(kind) => read_dump(path, kind, map_args, &meta, &mut builder, &mut warnings)?,
-            None => read_tidy(path, &map, &meta, &mut builder)?,
+            None => {
+                if !super::columnar::read_parquet_samples(path, &map, &meta, &mut builder)? {
+                    read_tidy(path, &map, &meta, &mut builder)?
+                }
+            }
         }
     }
     let pools = builder.finish();
@@ -662,5 +671,34 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(bits(&pairs), bits(&expected));
+    }
+
+    #[test]
+    fn radix_sort_matches_total_cmp_with_ties_and_signs() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        for size in [63usize, 64, 65, 200, 1000, 4097] {
+            // few distinct proxies (ties), signed zeros, tiny and huge magnitudes
+            let pick = |rng: &mut rand_chacha::ChaCha8Rng| match rng.random_range(0..6) {
+                0 => -0.0,
+                1 => 0.0,
+                2 => rng.random_range(-3..3) as f64,
+                3 => rng.random_range(-1.0..1.0) * 1e-300,
+                4 => rng.random_range(-1.0..1.0) * 1e300,
+                _ => rng.random_range(-1.0..1.0),
+            };
+            let mut pairs: Vec<(f64, f64)> = (0..size)
+                .map(|_| (pick(&mut rng), pick(&mut rng)))
+                .collect();
+            let mut expected = pairs.clone();
+            expected.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+            sort_scores(&mut pairs);
+            let bits = |v: &[(f64, f64)]| {
+                v.iter()
+                    .map(|(a, b)| (a.to_bits(), b.to_bits()))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(bits(&pairs), bits(&expected), "size {size}");
+        }
     }
 }
