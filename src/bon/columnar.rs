@@ -188,26 +188,33 @@ impl<'a> Prompts<'a> {
     }
 }
 
-/// Reads a Parquet Samples table into `builder` and returns true, or returns false (having
-/// added nothing) when the file needs the general reader.
-pub(super) fn read_parquet_samples(
-    path: &Path,
-    map: &ColumnMap,
-    meta: &RunMeta,
-    builder: &mut PoolBuilder,
-) -> Result<bool> {
+/// What the fast path needs of a file: the source names of its columns, its keys, and the key
+/// of each run of rows.
+pub(super) struct FilePlan {
+    prompt_col: String,
+    proxy_col: String,
+    gold_col: String,
+    keys: Vec<CurveKey>,
+    /// (first row, index into `keys`), in row order
+    key_runs: Vec<(usize, usize)>,
+    /// known when a key column was read
+    n_rows: Option<usize>,
+}
+
+/// The plan of a Parquet Samples table the fast path takes (`None`: the general reader's).
+fn plan_file(path: &Path, map: &ColumnMap, meta: &RunMeta) -> Option<FilePlan> {
     if !matches!(Format::from_path(path), Ok(Format::Parquet)) {
-        return Ok(false);
+        return None;
     }
     if std::fs::metadata(path).map_or(true, |m| m.is_dir() || m.len() == 0) {
-        return Ok(false);
+        return None;
     }
     let Ok(schema) = parquet_reader::checked_schema(path) else {
-        return Ok(false);
+        return None;
     };
     let header: Vec<String> = schema.iter().map(|(n, _)| n.clone()).collect();
     let Ok(plan) = plan_columns(path, &header, SAMPLES, map) else {
-        return Ok(false);
+        return None;
     };
     let source = |canonical: &str| {
         plan.mapping
@@ -219,7 +226,7 @@ pub(super) fn read_parquet_samples(
     let (Some(prompt_col), Some(proxy_col), Some(gold_col)) =
         (source("prompt"), source("proxy"), source("gold"))
     else {
-        return Ok(false);
+        return None;
     };
     let prompt_type = dtype(&prompt_col);
     if !prompt_type.is_some_and(|d| d.is_integer() || d.is_string())
@@ -227,7 +234,7 @@ pub(super) fn read_parquet_samples(
             .iter()
             .all(|c| dtype(c).is_some_and(|d| d.is_primitive_numeric()))
     {
-        return Ok(false);
+        return None;
     }
     // The key of each run of rows: from columns (never also given by a flag, which the general
     // reader checks row by row), or from the flags.
@@ -241,26 +248,26 @@ pub(super) fn read_parquet_samples(
             continue;
         };
         if constant[slot].is_some() {
-            return Ok(false);
+            return None;
         }
-        let Ok(series) = parquet_reader::read_column(path, &col) else {
-            return Ok(false);
+        let Ok(series) = parquet_reader::read_column(path, &col, None) else {
+            return None;
         };
         let Some(ca) = f64_column(&series) else {
-            return Ok(false);
+            return None;
         };
         if *n_rows.get_or_insert(ca.len()) != ca.len() {
-            return Ok(false);
+            return None;
         }
         let Some(ch) = changes(&ca) else {
-            return Ok(false);
+            return None;
         };
         key_changes.push(ch);
         has_column[slot] = true;
         constant[slot] = None;
     }
     if !has_column[0] && constant[0].is_none() {
-        return Ok(false);
+        return None;
     }
     // Key runs: (first row, key), merged from the columns' change points.
     let mut starts: Vec<usize> = key_changes.iter().flatten().map(|&(r, _)| r).collect();
@@ -283,7 +290,7 @@ pub(super) fn read_parquet_samples(
             value[slot] = Some(ch[cursor[slot]].1);
         }
         let Some(rm) = value[0] else {
-            return Ok(false);
+            return None;
         };
         let key = curve_key(rm, value[1], value[2]);
         let k = match keys.iter().position(|x| *x == key) {
@@ -295,16 +302,102 @@ pub(super) fn read_parquet_samples(
         };
         key_runs.push((row, k));
     }
-    drop(key_changes);
+    Some(FilePlan {
+        prompt_col,
+        proxy_col,
+        gold_col,
+        keys,
+        key_runs,
+        n_rows,
+    })
+}
+
+/// Reads a Parquet Samples table into `builder` and returns true, or returns false (having
+/// added nothing) when the file needs the general reader.
+pub(super) fn read_parquet_samples(
+    path: &Path,
+    map: &ColumnMap,
+    meta: &RunMeta,
+    builder: &mut PoolBuilder,
+) -> Result<bool> {
+    match plan_file(path, map, meta) {
+        Some(plan) => read_rows(path, &plan, &plan.key_runs, None, builder),
+        None => Ok(false),
+    }
+}
+
+/// The reward models (keys) of a Parquet Samples table whose rows hold one key after another,
+/// each key's rows one contiguous range (offset, count), in key order; `None` when the rows of
+/// the keys are interleaved, or the fast path does not take the file. With them the pools of
+/// one reward model at a time can be read ([`read_key`]).
+pub(super) fn key_ranges(
+    path: &Path,
+    map: &ColumnMap,
+    meta: &RunMeta,
+) -> Option<(FilePlan, Vec<(CurveKey, usize, usize)>)> {
+    let plan = plan_file(path, map, meta)?;
+    let n_rows = plan.n_rows?;
+    if plan.key_runs.len() != plan.keys.len() {
+        return None;
+    }
+    let mut ranges: Vec<(CurveKey, usize, usize)> = plan
+        .key_runs
+        .iter()
+        .enumerate()
+        .map(|(i, &(start, k))| {
+            let end = plan.key_runs.get(i + 1).map_or(n_rows, |r| r.0);
+            (plan.keys[k], start, end - start)
+        })
+        .collect();
+    ranges.sort_by(|a, b| a.0.cmp(&b.0));
+    Some((plan, ranges))
+}
+
+/// Reads the rows (offset, count) of a file planned by [`key_ranges`], all of one key, into
+/// `builder`; false (nothing added) when the general reader must read the file.
+pub(super) fn read_key(
+    path: &Path,
+    plan: &FilePlan,
+    key: CurveKey,
+    rows: (usize, usize),
+    builder: &mut PoolBuilder,
+) -> Result<bool> {
+    let Some(k) = plan.keys.iter().position(|x| *x == key) else {
+        return Ok(false);
+    };
+    read_rows(path, plan, &[(0, k)], Some(rows), builder)
+}
+
+/// Reads the rows of a planned file (all of them, or `slice` = (offset, count), whose key runs,
+/// relative to the offset, are `key_runs`) into `builder`; false (nothing added) when the general
+/// reader must read the file.
+fn read_rows(
+    path: &Path,
+    plan: &FilePlan,
+    key_runs: &[(usize, usize)],
+    slice: Option<(usize, usize)>,
+    builder: &mut PoolBuilder,
+) -> Result<bool> {
+    let FilePlan {
+        prompt_col,
+        proxy_col,
+        gold_col,
+        keys,
+        ..
+    } = plan;
+    let n_rows = match slice {
+        Some((_, count)) => Some(count),
+        None => plan.n_rows,
+    };
     // Pools of the rows, from the prompts.
-    let Ok(prompt_series) = parquet_reader::read_column(path, &prompt_col) else {
+    let Ok(prompt_series) = parquet_reader::read_column(path, prompt_col, slice) else {
         return Ok(false);
     };
     if prompt_series.null_count() > 0 {
         return Ok(false);
     }
     let rows = prompt_series.len();
-    if rows == 0 || *n_rows.get_or_insert(rows) != rows || u32::try_from(rows).is_err() {
+    if rows == 0 || n_rows.is_some_and(|n| n != rows) || u32::try_from(rows).is_err() {
         return Ok(false);
     }
     let mut prompts = Prompts {
@@ -377,7 +470,7 @@ pub(super) fn read_parquet_samples(
     let counts = assignment.counts(local.len());
     let mut pools: Vec<Vec<(f64, f64)>> = counts.iter().map(|&c| Vec::with_capacity(c)).collect();
     {
-        let Ok(series) = parquet_reader::read_column(path, &proxy_col) else {
+        let Ok(series) = parquet_reader::read_column(path, proxy_col, slice) else {
             return Ok(false);
         };
         let Some(ca) = f64_column(&series) else {
@@ -397,7 +490,7 @@ pub(super) fn read_parquet_samples(
         }
     }
     {
-        let Ok(series) = parquet_reader::read_column(path, &gold_col) else {
+        let Ok(series) = parquet_reader::read_column(path, gold_col, slice) else {
             return Ok(false);
         };
         let Some(ca) = f64_column(&series) else {

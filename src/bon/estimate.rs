@@ -564,10 +564,21 @@ pub fn bon_curves(pools: &[Pool], opts: &BonOptions) -> Result<Vec<BonCurve>> {
     let groups = group_by_key(pools);
     let mut curves = Vec::with_capacity(groups.len());
     for (ci, (key, list)) in groups.iter().enumerate() {
-        let max_pool = list.iter().map(|p| p.scores.len()).max().unwrap_or(0);
-        let ns = curve_ns(key, max_pool, opts)?;
-        let ests = estimate_pools(list, &ns);
-        curves.push(curve_from_estimates(*key, ci, ests, &ns, opts));
+        curves.push(curve_of(*key, ci, list, opts)?);
     }
     Ok(curves)
+}
+
+/// The curve of the `ci`-th key (0-based, in key order) from its pools (in prompt order), as
+/// [`bon_curves`] makes it: for reading the pools of one reward model at a time.
+pub(crate) fn curve_of(
+    key: CurveKey,
+    ci: usize,
+    pools: &[&Pool],
+    opts: &BonOptions,
+) -> Result<BonCurve> {
+    let max_pool = pools.iter().map(|p| p.scores.len()).max().unwrap_or(0);
+    let ns = curve_ns(&key, max_pool, opts)?;
+    let ests = estimate_pools(pools, &ns);
+    Ok(curve_from_estimates(key, ci, ests, &ns, opts))
 }

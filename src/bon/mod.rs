@@ -156,6 +156,59 @@ pub fn curves_table_with(
     (t, notes)
 }
 
+/// Curves, notes, (pools, samples), read and estimate seconds.
+type Done = (Vec<BonCurve>, Vec<String>, (usize, usize), f64, f64);
+
+/// The curves of one Parquet file whose reward models' rows are contiguous, read and estimated
+/// one reward model at a time ([`samples::ByKey`]), so that memory holds one model's samples;
+/// `None` for any other input (or when the file needs the general reader), which is read whole.
+/// The curves, notes and replicate streams are those of reading the whole file.
+fn by_key_curves(
+    inputs: &[PathBuf],
+    map_args: &[String],
+    logs: &crate::ingest::LogOptions,
+    opts: &BonOptions,
+    common: Option<CommonPrompts>,
+) -> Result<Option<Done>> {
+    let Some(by_key) = samples::ByKey::new(inputs, map_args, logs)? else {
+        return Ok(None);
+    };
+    if let Some(ns) = &opts.n {
+        estimate::sorted_ns(ns)?;
+    }
+    let (mut read, mut estimate) = (0.0, 0.0);
+    let mut curves = Vec::with_capacity(by_key.keys());
+    let mut notes = Vec::new();
+    let (mut pools_seen, mut samples_seen) = (0, 0);
+    for ci in 0..by_key.keys() {
+        let start = Instant::now();
+        let Some(mut pools) = by_key.pools(ci)? else {
+            return Ok(None);
+        };
+        if let Some(mode) = common {
+            let (kept, common_notes) = common_prompts(pools, mode, opts.n.as_deref(), opts.seed)?;
+            pools = kept;
+            notes.extend(common_notes);
+        }
+        let lap = start.elapsed().as_secs_f64();
+        read += lap;
+        pools_seen += pools.len();
+        samples_seen += pools.iter().map(|p| p.scores.len()).sum::<usize>();
+        let list: Vec<&Pool> = pools.iter().collect();
+        if let Some(first) = list.first() {
+            curves.push(estimate::curve_of(first.key, ci, &list, opts)?);
+        }
+        estimate += start.elapsed().as_secs_f64() - lap;
+    }
+    Ok(Some((
+        curves,
+        notes,
+        (pools_seen, samples_seen),
+        read,
+        estimate,
+    )))
+}
+
 /// What `goodhart bon` did, for its report.
 #[derive(Debug, Clone)]
 pub struct BonSummary {
@@ -184,16 +237,26 @@ pub fn run(
 ) -> Result<BonSummary> {
     let sink = Sink::create(out)?;
     let start = Instant::now();
-    let (mut pools, mut notes) = read_samples(inputs, map_args, logs)?;
-    if let Some(mode) = common {
-        let (kept, common_notes) = common_prompts(pools, mode, opts.n.as_deref(), opts.seed)?;
-        pools = kept;
-        notes.extend(common_notes);
-    }
-    let read = start.elapsed().as_secs_f64();
-    let curves = bon_curves(&pools, opts)?;
+    let (curves, mut notes, counts, read, estimate) =
+        match by_key_curves(inputs, map_args, logs, opts, common)? {
+            Some(done) => done,
+            None => {
+                let (mut pools, mut notes) = read_samples(inputs, map_args, logs)?;
+                if let Some(mode) = common {
+                    let (kept, common_notes) =
+                        common_prompts(pools, mode, opts.n.as_deref(), opts.seed)?;
+                    pools = kept;
+                    notes.extend(common_notes);
+                }
+                let read = start.elapsed().as_secs_f64();
+                let curves = bon_curves(&pools, opts)?;
+                let counts = (pools.len(), pools.iter().map(|p| p.scores.len()).sum());
+                drop(pools);
+                let estimate = start.elapsed().as_secs_f64() - read;
+                (curves, notes, counts, read, estimate)
+            }
+        };
     notes.extend(prompt_count_notes(&curves));
-    let estimate = start.elapsed().as_secs_f64() - read;
     let (table, table_notes) = curves_table_with(&curves, opts.kl, prompt_values);
     notes.extend(table_notes);
     let bytes = table.to_bytes_for(out)?;
@@ -201,8 +264,8 @@ pub fn run(
     let write = start.elapsed().as_secs_f64() - read - estimate;
     Ok(BonSummary {
         seconds: [read, estimate, write],
-        pools: pools.len(),
-        samples: pools.iter().map(|p| p.scores.len()).sum(),
+        pools: counts.0,
+        samples: counts.1,
         curves: curves.len(),
         rows: table.n_rows(),
         notes,

@@ -144,48 +144,11 @@ pub fn read_samples(
     map_args: &[String],
     opts: &LogOptions,
 ) -> Result<(Vec<Pool>, Vec<String>)> {
-    let map = ColumnMap::parse(map_args, SAMPLES)?;
-    if let Some(r) = opts.meta.rm_params
-        && !(r.is_finite() && r > 0.0)
-    {
-        return Err(Error::Usage(format!(
-            "--rm-params must be a number > 0, not {r}"
-        )));
-    }
+    let map = parse_options(map_args, opts)?;
     let mut builder = PoolBuilder::new();
     let mut warnings = Vec::new();
     for path in paths {
-        let sidecar = match adapters::meta::sidecar_path(path, opts) {
-            Some(p) => Some(adapters::meta::load(&p)?),
-            None => None,
-        };
-        let meta = adapters::meta::resolve(&opts.meta, sidecar.as_ref(), None);
-        let kind = match opts.format {
-            Some(_) => {
-                let det = adapters::resolve_format(path, opts)?;
-                match det.format {
-                    LogFormat::BonJson => Some(
-                        if matches!(
-                            crate::ingest::lowercase_extension(path).as_str(),
-                            "jsonl" | "ndjson"
-                        ) {
-                            DumpKind::Lines
-                        } else {
-                            DumpKind::Json
-                        },
-                    ),
-                    LogFormat::Tidy => None,
-                    f => return Err(not_samples(path, f.name())),
-                }
-            }
-            None => {
-                let det = adapters::detect(path)?;
-                if det.format.is_trainer_log() {
-                    return Err(not_samples(path, det.format.name()));
-                }
-                dump_kind(path)?
-            }
-        };
+        let (kind, meta) = file_kind(path, opts)?;
         match kind {
             Some(kind) => read_dump(path, kind, map_args, &meta, &mut builder, &mut warnings)?,
             None => {
@@ -196,7 +159,116 @@ pub fn read_samples(
         }
     }
     let pools = builder.finish();
-    for p in &pools {
+    no_pool_of_one(&pools)?;
+    Ok((pools, warnings))
+}
+
+/// `--map` parsed and `--rm-params` checked.
+fn parse_options(map_args: &[String], opts: &LogOptions) -> Result<ColumnMap> {
+    let map = ColumnMap::parse(map_args, SAMPLES)?;
+    if let Some(r) = opts.meta.rm_params
+        && !(r.is_finite() && r > 0.0)
+    {
+        return Err(Error::Usage(format!(
+            "--rm-params must be a number > 0, not {r}"
+        )));
+    }
+    Ok(map)
+}
+
+/// What a file is (a dump of which layout, or a tidy table: `None`) and its run metadata (flags
+/// and sidecar).
+fn file_kind(path: &Path, opts: &LogOptions) -> Result<(Option<DumpKind>, crate::ingest::RunMeta)> {
+    let sidecar = match adapters::meta::sidecar_path(path, opts) {
+        Some(p) => Some(adapters::meta::load(&p)?),
+        None => None,
+    };
+    let meta = adapters::meta::resolve(&opts.meta, sidecar.as_ref(), None);
+    let kind = match opts.format {
+        Some(_) => {
+            let det = adapters::resolve_format(path, opts)?;
+            match det.format {
+                LogFormat::BonJson => Some(
+                    if matches!(
+                        crate::ingest::lowercase_extension(path).as_str(),
+                        "jsonl" | "ndjson"
+                    ) {
+                        DumpKind::Lines
+                    } else {
+                        DumpKind::Json
+                    },
+                ),
+                LogFormat::Tidy => None,
+                f => return Err(not_samples(path, f.name())),
+            }
+        }
+        None => {
+            let det = adapters::detect(path)?;
+            if det.format.is_trainer_log() {
+                return Err(not_samples(path, det.format.name()));
+            }
+            dump_kind(path)?
+        }
+    };
+    Ok((kind, meta))
+}
+
+/// A single Parquet Samples table whose reward models (keys) each hold one contiguous range of
+/// rows: its pools can be read one reward model at a time, so that memory holds one model's
+/// samples, not the file's (issue 16).
+pub(crate) struct ByKey {
+    path: PathBuf,
+    plan: super::columnar::FilePlan,
+    /// (key, first row, rows), in key order
+    ranges: Vec<(CurveKey, usize, usize)>,
+}
+
+impl ByKey {
+    /// `Some` when `paths` is one such file with at least two keys (the options checked as
+    /// [`read_samples`] checks them).
+    pub(crate) fn new(
+        paths: &[PathBuf],
+        map_args: &[String],
+        opts: &LogOptions,
+    ) -> Result<Option<ByKey>> {
+        let [path] = paths else {
+            return Ok(None);
+        };
+        let map = parse_options(map_args, opts)?;
+        let (kind, meta) = file_kind(path, opts)?;
+        if kind.is_some() {
+            return Ok(None);
+        }
+        Ok(super::columnar::key_ranges(path, &map, &meta)
+            .filter(|(_, ranges)| ranges.len() >= 2)
+            .map(|(plan, ranges)| ByKey {
+                path: path.clone(),
+                plan,
+                ranges,
+            }))
+    }
+
+    pub(crate) fn keys(&self) -> usize {
+        self.ranges.len()
+    }
+
+    /// The pools of the `i`-th key (in key order), sorted as [`read_samples`] sorts them;
+    /// `None` when the general reader must read the file (which then reports its problem).
+    pub(crate) fn pools(&self, i: usize) -> Result<Option<Vec<Pool>>> {
+        let (key, start, count) = self.ranges[i];
+        let mut builder = PoolBuilder::new();
+        if !super::columnar::read_key(&self.path, &self.plan, key, (start, count), &mut builder)? {
+            return Ok(None);
+        }
+        let pools = builder.finish();
+        no_pool_of_one(&pools)?;
+        Ok(Some(pools))
+    }
+}
+
+/// Best-of-n needs two samples per prompt.
+fn no_pool_of_one(pools: &[Pool]) -> Result<()> {
+    for p in pools {
         if p.scores.len() == 1 {
             return Err(bad_samples(
                 &p.path,
@@ -207,7 +279,7 @@ pub fn read_samples(
             ));
         }
     }
-    Ok((pools, warnings))
+    Ok(())
 }
 
 fn not_samples(path: &Path, format: &'static str) -> Error {

@@ -114,8 +114,8 @@ pub(crate) fn checked_schema(path: &Path) -> Result<Vec<(String, DataType)>> {
 }
 
 /// One column of a Parquet file checked by [`checked_schema`], as polars decodes it (one chunk
-/// per row group, no copy into one array).
-pub(crate) fn read_column(path: &Path, name: &str) -> Result<Series> {
+/// per row group, no copy into one array); `rows`: only (offset, count) rows of it.
+pub(crate) fn read_column(path: &Path, name: &str, rows: Option<(usize, usize)>) -> Result<Series> {
     let df = guarded(|| -> Result<DataFrame> {
         let file = std::fs::File::open(path).map_err(|source| Error::Read {
             path: path.to_path_buf(),
@@ -123,6 +123,7 @@ pub(crate) fn read_column(path: &Path, name: &str) -> Result<Series> {
         })?;
         ParquetReader::new(file)
             .with_columns(Some(vec![name.to_string()]))
+            .with_slice(rows)
             .finish()
             .map_err(|e| corrupt(path, e))
     })
