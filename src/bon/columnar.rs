@@ -253,15 +253,11 @@ fn plan_file(path: &Path, map: &ColumnMap, meta: &RunMeta) -> Option<FilePlan> {
         let Ok(series) = parquet_reader::read_column(path, &col, None) else {
             return None;
         };
-        let Some(ca) = f64_column(&series) else {
-            return None;
-        };
+        let ca = f64_column(&series)?;
         if *n_rows.get_or_insert(ca.len()) != ca.len() {
             return None;
         }
-        let Some(ch) = changes(&ca) else {
-            return None;
-        };
+        let ch = changes(&ca)?;
         key_changes.push(ch);
         has_column[slot] = true;
         constant[slot] = None;
@@ -289,9 +285,7 @@ fn plan_file(path: &Path, map: &ColumnMap, meta: &RunMeta) -> Option<FilePlan> {
             }
             value[slot] = Some(ch[cursor[slot]].1);
         }
-        let Some(rm) = value[0] else {
-            return None;
-        };
+        let rm = value[0]?;
         let key = curve_key(rm, value[1], value[2]);
         let k = match keys.iter().position(|x| *x == key) {
             Some(k) => k,
@@ -326,6 +320,9 @@ pub(super) fn read_parquet_samples(
     }
 }
 
+/// A key's rows: (key, first row, rows).
+pub(super) type KeyRange = (CurveKey, usize, usize);
+
 /// The reward models (keys) of a Parquet Samples table whose rows hold one key after another,
 /// each key's rows one contiguous range (offset, count), in key order; `None` when the rows of
 /// the keys are interleaved, or the fast path does not take the file. With them the pools of
@@ -334,13 +331,13 @@ pub(super) fn key_ranges(
     path: &Path,
     map: &ColumnMap,
     meta: &RunMeta,
-) -> Option<(FilePlan, Vec<(CurveKey, usize, usize)>)> {
+) -> Option<(FilePlan, Vec<KeyRange>)> {
     let plan = plan_file(path, map, meta)?;
     let n_rows = plan.n_rows?;
     if plan.key_runs.len() != plan.keys.len() {
         return None;
     }
-    let mut ranges: Vec<(CurveKey, usize, usize)> = plan
+    let mut ranges: Vec<KeyRange> = plan
         .key_runs
         .iter()
         .enumerate()
@@ -349,7 +346,7 @@ pub(super) fn key_ranges(
             (plan.keys[k], start, end - start)
         })
         .collect();
-    ranges.sort_by(|a, b| a.0.cmp(&b.0));
+    ranges.sort_by_key(|r| r.0);
     Some((plan, ranges))
 }
 
