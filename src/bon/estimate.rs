@@ -582,3 +582,77 @@ pub(crate) fn curve_of(
     let ests = estimate_pools(pools, &ns);
     Ok(curve_from_estimates(key, ci, ests, &ns, opts))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paired_sums_are_the_single_sums_bit_for_bit() {
+        use rand::Rng;
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        for (len_u, len_v) in [
+            (0, 0),
+            (3, 1),
+            (9, 9),
+            (17, 4),
+            (64, 61),
+            (1000, 997),
+            (8, 0),
+        ] {
+            let mut v = |len: usize| -> Vec<f64> {
+                (0..len).map(|_| rng.random_range(-1e3..1e3)).collect()
+            };
+            let (uw, ua, ub) = (v(len_u), v(len_u), v(len_u));
+            let (vw, va, vb) = (v(len_v), v(len_v), v(len_v));
+            let (first, second) = dot2_pair((&uw, &ua, &ub), (&vw, &va, &vb));
+            let bits = |(a, b): (f64, f64)| (a.to_bits(), b.to_bits());
+            assert_eq!(bits(first), bits(dot2(&uw, &ua, &ub)), "{len_u}");
+            assert_eq!(bits(second), bits(dot2(&vw, &va, &vb)), "{len_v}");
+        }
+    }
+
+    #[test]
+    fn blocks_of_unequal_pools_are_each_pool_alone() {
+        use rand::Rng;
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        let ns = [1usize, 2, 3, 5, 8, 13, 40];
+        let pools: Vec<Vec<(f64, f64)>> = [40usize, 13, 2, 40, 7]
+            .iter()
+            .map(|&n| {
+                let mut p: Vec<(f64, f64)> = (0..n)
+                    .map(|_| {
+                        let x = rng.random_range(0..6) as f64;
+                        (x, x + rng.random_range(-1.0..1.0))
+                    })
+                    .collect();
+                crate::bon::samples::sort_scores(&mut p);
+                p
+            })
+            .collect();
+        let sets: Vec<WeightSet> = pools.iter().map(|p| WeightSet::new(p.len(), &ns)).collect();
+        let block = estimate_block(
+            &pools.iter().map(|p| &p[..]).collect::<Vec<_>>(),
+            &sets.iter().collect::<Vec<_>>(),
+        );
+        for ((p, ws), e) in pools.iter().zip(&sets).zip(&block) {
+            // one pool alone, with the plain single sums
+            let pr = prepare(p);
+            let single: Vec<(f64, f64)> = ws
+                .ns
+                .iter()
+                .enumerate()
+                .map(|(j, &n)| {
+                    dot2(
+                        &ws.weights[j][n - 1..],
+                        &pr.gold[n - 1..],
+                        &pr.proxy[n - 1..],
+                    )
+                })
+                .collect();
+            assert_eq!(e.gold, single.iter().map(|s| s.0).collect::<Vec<_>>());
+            assert_eq!(e.proxy, single.iter().map(|s| s.1).collect::<Vec<_>>());
+            assert_eq!(e.kl_pool.len(), ws.ns.len());
+        }
+    }
+}
