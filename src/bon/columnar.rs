@@ -19,10 +19,9 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use super::samples::{PoolBuilder, curve_key};
 use crate::error::Result;
 use crate::ingest::{ColumnMap, Format, RunMeta, parquet_reader, plan_columns};
-use crate::schema::{CurveKey, SAMPLES};
+use crate::schema::{CurveKey, Method, SAMPLES};
 
 /// Rows are kept as runs until the runs average fewer rows than this; then one pool number per
 /// row takes less memory.
@@ -188,6 +187,25 @@ impl<'a> Prompts<'a> {
     }
 }
 
+/// The key of a best-of-n curve.
+pub(super) fn curve_key(
+    rm_params: f64,
+    policy_params: Option<f64>,
+    rm_data: Option<f64>,
+) -> CurveKey {
+    CurveKey {
+        method: Method::Bon,
+        rm_params,
+        policy_params,
+        rm_data,
+        kl_penalty: None,
+    }
+}
+
+/// The pools read from a file: (key, prompt, (proxy, gold) samples in row order), for
+/// `samples::PoolBuilder` to add.
+pub(super) type PoolsRead = Vec<(CurveKey, String, Vec<(f64, f64)>)>;
+
 /// What the fast path needs of a file: the source names of its columns, its keys, and the key
 /// of each run of rows.
 pub(super) struct FilePlan {
@@ -306,17 +324,15 @@ fn plan_file(path: &Path, map: &ColumnMap, meta: &RunMeta) -> Option<FilePlan> {
     })
 }
 
-/// Reads a Parquet Samples table into `builder` and returns true, or returns false (having
-/// added nothing) when the file needs the general reader.
+/// The pools of a Parquet Samples table, or `None` when the file needs the general reader.
 pub(super) fn read_parquet_samples(
     path: &Path,
     map: &ColumnMap,
     meta: &RunMeta,
-    builder: &mut PoolBuilder,
-) -> Result<bool> {
+) -> Result<Option<PoolsRead>> {
     match plan_file(path, map, meta) {
-        Some(plan) => read_rows(path, &plan, &plan.key_runs, None, builder),
-        None => Ok(false),
+        Some(plan) => read_rows(path, &plan, &plan.key_runs, None),
+        None => Ok(None),
     }
 }
 
@@ -350,31 +366,29 @@ pub(super) fn key_ranges(
     Some((plan, ranges))
 }
 
-/// Reads the rows (offset, count) of a file planned by [`key_ranges`], all of one key, into
-/// `builder`; false (nothing added) when the general reader must read the file.
+/// The pools of the rows (offset, count) of a file planned by [`key_ranges`], all of one key;
+/// `None` when the general reader must read the file.
 pub(super) fn read_key(
     path: &Path,
     plan: &FilePlan,
     key: CurveKey,
     rows: (usize, usize),
-    builder: &mut PoolBuilder,
-) -> Result<bool> {
+) -> Result<Option<PoolsRead>> {
     let Some(k) = plan.keys.iter().position(|x| *x == key) else {
-        return Ok(false);
+        return Ok(None);
     };
-    read_rows(path, plan, &[(0, k)], Some(rows), builder)
+    read_rows(path, plan, &[(0, k)], Some(rows))
 }
 
-/// Reads the rows of a planned file (all of them, or `slice` = (offset, count), whose key runs,
-/// relative to the offset, are `key_runs`) into `builder`; false (nothing added) when the general
-/// reader must read the file.
+/// The pools of the rows of a planned file (all of them, or `slice` = (offset, count), whose key
+/// runs, relative to the offset, are `key_runs`); `None` when the general reader must read the
+/// file.
 fn read_rows(
     path: &Path,
     plan: &FilePlan,
     key_runs: &[(usize, usize)],
     slice: Option<(usize, usize)>,
-    builder: &mut PoolBuilder,
-) -> Result<bool> {
+) -> Result<Option<PoolsRead>> {
     let FilePlan {
         prompt_col,
         proxy_col,
@@ -388,14 +402,14 @@ fn read_rows(
     };
     // Pools of the rows, from the prompts.
     let Ok(prompt_series) = parquet_reader::read_column(path, prompt_col, slice) else {
-        return Ok(false);
+        return Ok(None);
     };
     if prompt_series.null_count() > 0 {
-        return Ok(false);
+        return Ok(None);
     }
     let rows = prompt_series.len();
     if rows == 0 || n_rows.is_some_and(|n| n != rows) || u32::try_from(rows).is_err() {
-        return Ok(false);
+        return Ok(None);
     }
     let mut prompts = Prompts {
         dense: Vec::new(),
@@ -415,11 +429,11 @@ fn read_rows(
     };
     if prompt_series.dtype().is_integer() {
         let Ok(cast) = prompt_series.cast(&DataType::Int64) else {
-            return Ok(false);
+            return Ok(None);
         };
         drop(prompt_series);
         let Ok(ca) = cast.i64() else {
-            return Ok(false);
+            return Ok(None);
         };
         let mut last: Option<(usize, i64, u32)> = None;
         let mut row = 0;
@@ -438,12 +452,12 @@ fn read_rows(
         }
     } else {
         let Ok(ca) = prompt_series.str() else {
-            return Ok(false);
+            return Ok(None);
         };
         let mut last: Option<(usize, &str, u32)> = None;
         for (row, s) in ca.iter().enumerate() {
             let Some(s) = s else {
-                return Ok(false);
+                return Ok(None);
             };
             advance(row, &mut run, &mut next_start);
             let k = key_at(run);
@@ -452,7 +466,7 @@ fn read_rows(
                 _ => {
                     // the general reader trims labels and refuses empty ones
                     if s.is_empty() || s.trim().len() != s.len() {
-                        return Ok(false);
+                        return Ok(None);
                     }
                     prompts.text(k, s)
                 }
@@ -468,14 +482,14 @@ fn read_rows(
     let mut pools: Vec<Vec<(f64, f64)>> = counts.iter().map(|&c| Vec::with_capacity(c)).collect();
     {
         let Ok(series) = parquet_reader::read_column(path, proxy_col, slice) else {
-            return Ok(false);
+            return Ok(None);
         };
         let Some(ca) = f64_column(&series) else {
-            return Ok(false);
+            return Ok(None);
         };
         drop(series);
         if ca.len() != rows {
-            return Ok(false);
+            return Ok(None);
         }
         let mut finite = true;
         assignment.for_each_run(&chunks(&ca), |p, xs| {
@@ -483,19 +497,19 @@ fn read_rows(
             pools[p].extend(xs.iter().map(|&x| (x, 0.0)));
         });
         if !finite {
-            return Ok(false);
+            return Ok(None);
         }
     }
     {
         let Ok(series) = parquet_reader::read_column(path, gold_col, slice) else {
-            return Ok(false);
+            return Ok(None);
         };
         let Some(ca) = f64_column(&series) else {
-            return Ok(false);
+            return Ok(None);
         };
         drop(series);
         if ca.len() != rows {
-            return Ok(false);
+            return Ok(None);
         }
         let mut finite = true;
         let mut filled = vec![0usize; pools.len()];
@@ -508,18 +522,15 @@ fn read_rows(
             filled[p] = at + gs.len();
         });
         if !finite {
-            return Ok(false);
+            return Ok(None);
         }
     }
     drop(assignment);
-    for ((k, prompt), scores) in local.into_iter().zip(pools) {
-        let i = builder.pool_index(keys[k], &prompt, path);
-        let pool = &mut builder.pools[i].scores;
-        if pool.is_empty() {
-            *pool = scores;
-        } else {
-            pool.extend(scores);
-        }
-    }
-    Ok(true)
+    Ok(Some(
+        local
+            .into_iter()
+            .zip(pools)
+            .map(|((k, prompt), scores)| (keys[k], prompt, scores))
+            .collect(),
+    ))
 }

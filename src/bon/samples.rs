@@ -19,7 +19,9 @@ use crate::ingest::metadata;
 use crate::ingest::{
     ColumnData, ColumnMap, LabelColumn, LogFormat, LogOptions, check_equal_lengths, read_table,
 };
-use crate::schema::{CurveKey, Method, SAMPLES};
+use crate::schema::{CurveKey, SAMPLES};
+
+use super::columnar::curve_key;
 
 /// The samples of one prompt under one reward model.
 #[derive(Debug, Clone)]
@@ -42,8 +44,8 @@ struct PoolId {
 }
 
 /// Collects samples into pools, identified by (key, prompt) across all files.
-pub(super) struct PoolBuilder {
-    pub(super) pools: Vec<Pool>,
+struct PoolBuilder {
+    pools: Vec<Pool>,
     index: HashMap<PoolId, usize>,
 }
 
@@ -56,7 +58,7 @@ impl PoolBuilder {
     }
 
     /// The index of the pool of `prompt` under `key`, created empty if new.
-    pub(super) fn pool_index(&mut self, key: CurveKey, prompt: &str, path: &Path) -> usize {
+    fn pool_index(&mut self, key: CurveKey, prompt: &str, path: &Path) -> usize {
         let id = PoolId {
             rm_params: key.rm_params.to_bits(),
             policy_params: key.policy_params.map(f64::to_bits),
@@ -74,6 +76,19 @@ impl PoolBuilder {
             });
         }
         i
+    }
+
+    /// Adds pools read by [`super::columnar`].
+    fn add(&mut self, read: super::columnar::PoolsRead, path: &Path) {
+        for (key, prompt, scores) in read {
+            let i = self.pool_index(key, &prompt, path);
+            let pool = &mut self.pools[i].scores;
+            if pool.is_empty() {
+                *pool = scores;
+            } else {
+                pool.extend(scores);
+            }
+        }
     }
 
     /// The pools sorted by (key, prompt), each pool's samples sorted by (proxy, gold).
@@ -121,20 +136,6 @@ fn bad_samples(path: &Path, detail: String) -> Error {
     }
 }
 
-pub(super) fn curve_key(
-    rm_params: f64,
-    policy_params: Option<f64>,
-    rm_data: Option<f64>,
-) -> CurveKey {
-    CurveKey {
-        method: Method::Bon,
-        rm_params,
-        policy_params,
-        rm_data,
-        kl_penalty: None,
-    }
-}
-
 /// Reads Samples tables and array dumps into pools, sorted by (key, prompt). Files may hold
 /// rows in any order, and one prompt's samples may be spread over several rows or files.
 /// `opts` gives `--format` (tidy or bon-json; detected when absent) and `--rm-params` (also
@@ -151,11 +152,10 @@ pub fn read_samples(
         let (kind, meta) = file_kind(path, opts)?;
         match kind {
             Some(kind) => read_dump(path, kind, map_args, &meta, &mut builder, &mut warnings)?,
-            None => {
-                if !super::columnar::read_parquet_samples(path, &map, &meta, &mut builder)? {
-                    read_tidy(path, &map, &meta, &mut builder)?
-                }
-            }
+            None => match super::columnar::read_parquet_samples(path, &map, &meta)? {
+                Some(read) => builder.add(read, path),
+                None => read_tidy(path, &map, &meta, &mut builder)?,
+            },
         }
     }
     let pools = builder.finish();
@@ -257,8 +257,9 @@ impl ByKey {
     pub(crate) fn pools(&self, i: usize) -> Result<Option<Vec<Pool>>> {
         let (key, start, count) = self.ranges[i];
         let mut builder = PoolBuilder::new();
-        if !super::columnar::read_key(&self.path, &self.plan, key, (start, count), &mut builder)? {
-            return Ok(None);
+        match super::columnar::read_key(&self.path, &self.plan, key, (start, count))? {
+            Some(read) => builder.add(read, &self.path),
+            None => return Ok(None),
         }
         let pools = builder.finish();
         no_pool_of_one(&pools)?;
