@@ -141,10 +141,8 @@ fn dot2(w: &[f64], a: &[f64], b: &[f64]) -> (f64, f64) {
     let (cw, ca, cb) = (w.chunks_exact(4), a.chunks_exact(4), b.chunks_exact(4));
     let (rw, ra, rb) = (cw.remainder(), ca.remainder(), cb.remainder());
     for ((w, x), y) in cw.zip(ca).zip(cb) {
-        for j in 0..4 {
-            acc_a[j] += w[j] * x[j];
-            acc_b[j] += w[j] * y[j];
-        }
+        acc4(&mut acc_a, w, x);
+        acc4(&mut acc_b, w, y);
     }
     let mut sa = (acc_a[0] + acc_a[1]) + (acc_a[2] + acc_a[3]);
     let mut sb = (acc_b[0] + acc_b[1]) + (acc_b[2] + acc_b[3]);
@@ -155,11 +153,19 @@ fn dot2(w: &[f64], a: &[f64], b: &[f64]) -> (f64, f64) {
     (sa, sb)
 }
 
-/// The estimates of one pool whose samples are sorted by (proxy, gold).
+/// A pool's scores ready for the weights: gold and proxy in rank order, tied gold averaged, and
+/// the pool KL of its tie groups when it has ties.
+struct Prepared {
+    gold: Vec<f64>,
+    proxy: Vec<f64>,
+    tied_kl: Option<PoolKl>,
+}
+
+/// Prepares one pool whose samples are sorted by (proxy, gold).
 ///
 /// Tied proxy scores share their group's total weight equally, which is the same as replacing
 /// each tied sample's scores by the group's mean score and using the untied weights.
-fn estimate_sorted(sorted: &[(f64, f64)], ws: &WeightSet) -> PoolEstimate {
+fn prepare(sorted: &[(f64, f64)]) -> Prepared {
     let big_n = sorted.len();
     let mut group_ends: Vec<usize> = Vec::new();
     let mut gold: Vec<f64> = sorted.iter().map(|s| s.1).collect();
@@ -181,22 +187,131 @@ fn estimate_sorted(sorted: &[(f64, f64)], ws: &WeightSet) -> PoolEstimate {
         }
     }
     let tied_kl = tied.then(|| PoolKl::new(big_n, Some(&group_ends)));
-    let k = ws.ns.len();
-    let mut est = PoolEstimate {
-        gold: Vec::with_capacity(k),
-        proxy: Vec::with_capacity(k),
-        kl_pool: Vec::with_capacity(k),
-    };
-    for (j, &n) in ws.ns.iter().enumerate() {
-        let (g, p) = dot2(&ws.weights[j][n - 1..], &gold[n - 1..], &proxy[n - 1..]);
-        est.gold.push(g);
-        est.proxy.push(p);
-        est.kl_pool.push(match &tied_kl {
-            Some(t) => t.kl(n),
-            None => ws.kl_untied[j],
-        });
+    Prepared {
+        gold,
+        proxy,
+        tied_kl,
     }
-    est
+}
+
+/// Pools estimated together: each n's weights are used for every pool of the block while they
+/// are in cache (pools of one size share them), instead of streaming all the weights once per
+/// pool.
+const BLOCK: usize = 8;
+
+/// The estimates of a block of pools sorted by (proxy, gold), each with the weights of its size.
+/// Every number is computed as for a pool alone (same sums, same order).
+fn estimate_block(sorted: &[&[(f64, f64)]], sets: &[&WeightSet]) -> Vec<PoolEstimate> {
+    let prepared: Vec<Prepared> = sorted.iter().map(|s| prepare(s)).collect();
+    let mut ests: Vec<PoolEstimate> = sets
+        .iter()
+        .map(|ws| PoolEstimate {
+            gold: Vec::with_capacity(ws.ns.len()),
+            proxy: Vec::with_capacity(ws.ns.len()),
+            kl_pool: Vec::with_capacity(ws.ns.len()),
+        })
+        .collect();
+    let k_max = sets.iter().map(|ws| ws.ns.len()).max().unwrap_or(0);
+    let mut j = 0;
+    while j < k_max {
+        for ((pr, ws), est) in prepared.iter().zip(sets).zip(&mut ests) {
+            let k = ws.ns.len();
+            if j >= k {
+                continue;
+            }
+            let term = |j: usize| {
+                let n = ws.ns[j];
+                (
+                    &ws.weights[j][n - 1..],
+                    &pr.gold[n - 1..],
+                    &pr.proxy[n - 1..],
+                )
+            };
+            // two n values at a time: twice the independent sums in flight, each summed
+            // exactly as dot2 sums it
+            if j + 1 < k && term(j + 1).0.len() <= term(j).0.len() {
+                let (first, second) = dot2_pair(term(j), term(j + 1));
+                est.gold.extend([first.0, second.0]);
+                est.proxy.extend([first.1, second.1]);
+            } else {
+                for j in j..(j + 2).min(k) {
+                    let (w, a, b) = term(j);
+                    let (g, p) = dot2(w, a, b);
+                    est.gold.push(g);
+                    est.proxy.push(p);
+                }
+            }
+        }
+        j += 2;
+    }
+    for ((pr, ws), est) in prepared.iter().zip(sets).zip(&mut ests) {
+        for (j, &n) in ws.ns.iter().enumerate() {
+            est.kl_pool.push(match &pr.tied_kl {
+                Some(t) => t.kl(n),
+                None => ws.kl_untied[j],
+            });
+        }
+    }
+    ests
+}
+
+/// acc[j] += w[j] x[j] for the four lanes of a chunk (a separate function, so that the lanes
+/// are vectorised together rather than across the sums).
+#[inline(always)]
+fn acc4(acc: &mut [f64; 4], w: &[f64], x: &[f64]) {
+    let (w, x): (&[f64; 4], &[f64; 4]) = (
+        w.try_into().unwrap_or(&[0.0; 4]),
+        x.try_into().unwrap_or(&[0.0; 4]),
+    );
+    for j in 0..4 {
+        acc[j] += w[j] * x[j];
+    }
+}
+
+/// [`dot2`] of two (weights, a, b) triples at once, `v`'s no longer than `u`'s; each result is
+/// bit for bit [`dot2`]'s.
+fn dot2_pair(u: (&[f64], &[f64], &[f64]), v: (&[f64], &[f64], &[f64])) -> ((f64, f64), (f64, f64)) {
+    let (uw, ua, ub) = (
+        u.0.chunks_exact(4),
+        u.1.chunks_exact(4),
+        u.2.chunks_exact(4),
+    );
+    let (vw, va, vb) = (
+        v.0.chunks_exact(4),
+        v.1.chunks_exact(4),
+        v.2.chunks_exact(4),
+    );
+    let (urw, ura, urb) = (uw.remainder(), ua.remainder(), ub.remainder());
+    let (vrw, vra, vrb) = (vw.remainder(), va.remainder(), vb.remainder());
+    let shared = vw.len();
+    let mut u_chunks = uw.zip(ua).zip(ub);
+    let mut acc = [[0.0_f64; 4]; 4];
+    for (((w1, x1), y1), ((w2, x2), y2)) in u_chunks.by_ref().take(shared).zip(vw.zip(va).zip(vb)) {
+        acc4(&mut acc[0], w1, x1);
+        acc4(&mut acc[1], w1, y1);
+        acc4(&mut acc[2], w2, x2);
+        acc4(&mut acc[3], w2, y2);
+    }
+    for ((w1, x1), y1) in u_chunks {
+        acc4(&mut acc[0], w1, x1);
+        acc4(&mut acc[1], w1, y1);
+    }
+    let total = |a: &[f64; 4]| (a[0] + a[1]) + (a[2] + a[3]);
+    let (mut s0, mut s1, mut s2, mut s3) = (
+        total(&acc[0]),
+        total(&acc[1]),
+        total(&acc[2]),
+        total(&acc[3]),
+    );
+    for ((w, x), y) in urw.iter().zip(ura).zip(urb) {
+        s0 += w * x;
+        s1 += w * y;
+    }
+    for ((w, x), y) in vrw.iter().zip(vra).zip(vrb) {
+        s2 += w * x;
+        s3 += w * y;
+    }
+    ((s0, s1), (s2, s3))
 }
 
 /// The estimates of one pool of (proxy, gold) samples in any order, for every n in `ns` that
@@ -204,7 +319,8 @@ fn estimate_sorted(sorted: &[(f64, f64)], ws: &WeightSet) -> PoolEstimate {
 pub fn estimate_pool(samples: &[(f64, f64)], ns: &[usize]) -> PoolEstimate {
     let mut sorted = samples.to_vec();
     sorted.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
-    estimate_sorted(&sorted, &WeightSet::new(sorted.len(), ns))
+    let ws = WeightSet::new(sorted.len(), ns);
+    estimate_block(&[&sorted], &[&ws]).remove(0)
 }
 
 /// Weight sets are shared by pools of equal size when they fit in this many bytes.
@@ -227,13 +343,20 @@ fn estimate_pools(pools: &[&Pool], ns: &[usize]) -> Vec<PoolEstimate> {
             .into_iter()
             .collect();
         pools
-            .par_iter()
-            .map(|p| estimate_sorted(&p.scores, &sets[&p.scores.len()]))
+            .par_chunks(BLOCK)
+            .flat_map_iter(|block| {
+                let scores: Vec<&[(f64, f64)]> = block.iter().map(|p| &p.scores[..]).collect();
+                let ws: Vec<&WeightSet> = block.iter().map(|p| &sets[&p.scores.len()]).collect();
+                estimate_block(&scores, &ws)
+            })
             .collect()
     } else {
         pools
             .par_iter()
-            .map(|p| estimate_sorted(&p.scores, &WeightSet::new(p.scores.len(), ns)))
+            .map(|p| {
+                let ws = WeightSet::new(p.scores.len(), ns);
+                estimate_block(&[&p.scores], &[&ws]).remove(0)
+            })
             .collect()
     }
 }
@@ -441,10 +564,95 @@ pub fn bon_curves(pools: &[Pool], opts: &BonOptions) -> Result<Vec<BonCurve>> {
     let groups = group_by_key(pools);
     let mut curves = Vec::with_capacity(groups.len());
     for (ci, (key, list)) in groups.iter().enumerate() {
-        let max_pool = list.iter().map(|p| p.scores.len()).max().unwrap_or(0);
-        let ns = curve_ns(key, max_pool, opts)?;
-        let ests = estimate_pools(list, &ns);
-        curves.push(curve_from_estimates(*key, ci, ests, &ns, opts));
+        curves.push(curve_of(*key, ci, list, opts)?);
     }
     Ok(curves)
+}
+
+/// The curve of the `ci`-th key (0-based, in key order) from its pools (in prompt order), as
+/// [`bon_curves`] makes it: for reading the pools of one reward model at a time.
+pub(crate) fn curve_of(
+    key: CurveKey,
+    ci: usize,
+    pools: &[&Pool],
+    opts: &BonOptions,
+) -> Result<BonCurve> {
+    let max_pool = pools.iter().map(|p| p.scores.len()).max().unwrap_or(0);
+    let ns = curve_ns(&key, max_pool, opts)?;
+    let ests = estimate_pools(pools, &ns);
+    Ok(curve_from_estimates(key, ci, ests, &ns, opts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paired_sums_are_the_single_sums_bit_for_bit() {
+        use rand::Rng;
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        for (len_u, len_v) in [
+            (0, 0),
+            (3, 1),
+            (9, 9),
+            (17, 4),
+            (64, 61),
+            (1000, 997),
+            (8, 0),
+        ] {
+            let mut v = |len: usize| -> Vec<f64> {
+                (0..len).map(|_| rng.random_range(-1e3..1e3)).collect()
+            };
+            let (uw, ua, ub) = (v(len_u), v(len_u), v(len_u));
+            let (vw, va, vb) = (v(len_v), v(len_v), v(len_v));
+            let (first, second) = dot2_pair((&uw, &ua, &ub), (&vw, &va, &vb));
+            let bits = |(a, b): (f64, f64)| (a.to_bits(), b.to_bits());
+            assert_eq!(bits(first), bits(dot2(&uw, &ua, &ub)), "{len_u}");
+            assert_eq!(bits(second), bits(dot2(&vw, &va, &vb)), "{len_v}");
+        }
+    }
+
+    #[test]
+    fn blocks_of_unequal_pools_are_each_pool_alone() {
+        use rand::Rng;
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        let ns = [1usize, 2, 3, 5, 8, 13, 40];
+        let pools: Vec<Vec<(f64, f64)>> = [40usize, 13, 2, 40, 7]
+            .iter()
+            .map(|&n| {
+                let mut p: Vec<(f64, f64)> = (0..n)
+                    .map(|_| {
+                        let x = rng.random_range(0..6) as f64;
+                        (x, x + rng.random_range(-1.0..1.0))
+                    })
+                    .collect();
+                crate::bon::samples::sort_scores(&mut p);
+                p
+            })
+            .collect();
+        let sets: Vec<WeightSet> = pools.iter().map(|p| WeightSet::new(p.len(), &ns)).collect();
+        let block = estimate_block(
+            &pools.iter().map(|p| &p[..]).collect::<Vec<_>>(),
+            &sets.iter().collect::<Vec<_>>(),
+        );
+        for ((p, ws), e) in pools.iter().zip(&sets).zip(&block) {
+            // one pool alone, with the plain single sums
+            let pr = prepare(p);
+            let single: Vec<(f64, f64)> = ws
+                .ns
+                .iter()
+                .enumerate()
+                .map(|(j, &n)| {
+                    dot2(
+                        &ws.weights[j][n - 1..],
+                        &pr.gold[n - 1..],
+                        &pr.proxy[n - 1..],
+                    )
+                })
+                .collect();
+            assert_eq!(e.gold, single.iter().map(|s| s.0).collect::<Vec<_>>());
+            assert_eq!(e.proxy, single.iter().map(|s| s.1).collect::<Vec<_>>());
+            assert_eq!(e.kl_pool.len(), ws.ns.len());
+        }
+    }
 }

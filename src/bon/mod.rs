@@ -6,6 +6,7 @@
 //! the prompt sets of unequal pools, [`partial`] splits the work by prompt and merges it
 //! exactly; this module writes the Curves table.
 
+mod columnar;
 pub mod estimate;
 pub mod partial;
 pub mod prompts;
@@ -21,6 +22,8 @@ pub use estimate::{
 pub use partial::{BonPartial, Merged, PartialOptions, bon_merge, bon_partial};
 pub use prompts::{CommonPrompts, common_prompts, common_prompts_plan, prompt_count_notes};
 pub use samples::{Pool, read_samples};
+
+use rayon::prelude::*;
 
 use crate::error::Result;
 use crate::output::{OutColumn, OutTable, Sink};
@@ -138,16 +141,72 @@ pub fn curves_table_with(
             let cells: Vec<Option<String>> = curves
                 .iter()
                 .flat_map(|c| {
-                    let point =
-                        (0..c.points.len()).map(move |k| Some(prompt_cell(&c.prompts, k, gold)));
+                    // 10^4 prompts x 60 n values are 600,000 numbers to format per column
+                    let point: Vec<Option<String>> = (0..c.points.len())
+                        .into_par_iter()
+                        .map(|k| Some(prompt_cell(&c.prompts, k, gold)))
+                        .collect();
                     let reps = c.replicates.iter().flat_map(|r| r.iter().map(|_| None));
-                    point.chain(reps)
+                    point.into_iter().chain(reps)
                 })
                 .collect();
             t.push(name, OutColumn::Text(cells));
         }
     }
     (t, notes)
+}
+
+/// Curves, notes, (pools, samples), read and estimate seconds.
+type Done = (Vec<BonCurve>, Vec<String>, (usize, usize), f64, f64);
+
+/// The curves of one Parquet file whose reward models' rows are contiguous, read and estimated
+/// one reward model at a time ([`samples::ByKey`]), so that memory holds one model's samples;
+/// `None` for any other input (or when the file needs the general reader), which is read whole.
+/// The curves, notes and replicate streams are those of reading the whole file.
+fn by_key_curves(
+    inputs: &[PathBuf],
+    map_args: &[String],
+    logs: &crate::ingest::LogOptions,
+    opts: &BonOptions,
+    common: Option<CommonPrompts>,
+) -> Result<Option<Done>> {
+    let Some(by_key) = samples::ByKey::new(inputs, map_args, logs)? else {
+        return Ok(None);
+    };
+    if let Some(ns) = &opts.n {
+        estimate::sorted_ns(ns)?;
+    }
+    let (mut read, mut estimate) = (0.0, 0.0);
+    let mut curves = Vec::with_capacity(by_key.keys());
+    let mut notes = Vec::new();
+    let (mut pools_seen, mut samples_seen) = (0, 0);
+    for ci in 0..by_key.keys() {
+        let start = Instant::now();
+        let Some(mut pools) = by_key.pools(ci)? else {
+            return Ok(None);
+        };
+        if let Some(mode) = common {
+            let (kept, common_notes) = common_prompts(pools, mode, opts.n.as_deref(), opts.seed)?;
+            pools = kept;
+            notes.extend(common_notes);
+        }
+        let lap = start.elapsed().as_secs_f64();
+        read += lap;
+        pools_seen += pools.len();
+        samples_seen += pools.iter().map(|p| p.scores.len()).sum::<usize>();
+        let list: Vec<&Pool> = pools.iter().collect();
+        if let Some(first) = list.first() {
+            curves.push(estimate::curve_of(first.key, ci, &list, opts)?);
+        }
+        estimate += start.elapsed().as_secs_f64() - lap;
+    }
+    Ok(Some((
+        curves,
+        notes,
+        (pools_seen, samples_seen),
+        read,
+        estimate,
+    )))
 }
 
 /// What `goodhart bon` did, for its report.
@@ -178,16 +237,26 @@ pub fn run(
 ) -> Result<BonSummary> {
     let sink = Sink::create(out)?;
     let start = Instant::now();
-    let (mut pools, mut notes) = read_samples(inputs, map_args, logs)?;
-    if let Some(mode) = common {
-        let (kept, common_notes) = common_prompts(pools, mode, opts.n.as_deref(), opts.seed)?;
-        pools = kept;
-        notes.extend(common_notes);
-    }
-    let read = start.elapsed().as_secs_f64();
-    let curves = bon_curves(&pools, opts)?;
+    let (curves, mut notes, counts, read, estimate) =
+        match by_key_curves(inputs, map_args, logs, opts, common)? {
+            Some(done) => done,
+            None => {
+                let (mut pools, mut notes) = read_samples(inputs, map_args, logs)?;
+                if let Some(mode) = common {
+                    let (kept, common_notes) =
+                        common_prompts(pools, mode, opts.n.as_deref(), opts.seed)?;
+                    pools = kept;
+                    notes.extend(common_notes);
+                }
+                let read = start.elapsed().as_secs_f64();
+                let curves = bon_curves(&pools, opts)?;
+                let counts = (pools.len(), pools.iter().map(|p| p.scores.len()).sum());
+                drop(pools);
+                let estimate = start.elapsed().as_secs_f64() - read;
+                (curves, notes, counts, read, estimate)
+            }
+        };
     notes.extend(prompt_count_notes(&curves));
-    let estimate = start.elapsed().as_secs_f64() - read;
     let (table, table_notes) = curves_table_with(&curves, opts.kl, prompt_values);
     notes.extend(table_notes);
     let bytes = table.to_bytes_for(out)?;
@@ -195,8 +264,8 @@ pub fn run(
     let write = start.elapsed().as_secs_f64() - read - estimate;
     Ok(BonSummary {
         seconds: [read, estimate, write],
-        pools: pools.len(),
-        samples: pools.iter().map(|p| p.scores.len()).sum(),
+        pools: counts.0,
+        samples: counts.1,
         curves: curves.len(),
         rows: table.n_rows(),
         notes,

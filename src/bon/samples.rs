@@ -19,7 +19,9 @@ use crate::ingest::metadata;
 use crate::ingest::{
     ColumnData, ColumnMap, LabelColumn, LogFormat, LogOptions, check_equal_lengths, read_table,
 };
-use crate::schema::{CurveKey, Method, SAMPLES};
+use crate::schema::{CurveKey, SAMPLES};
+
+use super::columnar::curve_key;
 
 /// The samples of one prompt under one reward model.
 #[derive(Debug, Clone)]
@@ -76,6 +78,19 @@ impl PoolBuilder {
         i
     }
 
+    /// Adds pools read by [`super::columnar`].
+    fn add(&mut self, read: super::columnar::PoolsRead, path: &Path) {
+        for (key, prompt, scores) in read {
+            let i = self.pool_index(key, &prompt, path);
+            let pool = &mut self.pools[i].scores;
+            if pool.is_empty() {
+                *pool = scores;
+            } else {
+                pool.extend(scores);
+            }
+        }
+    }
+
     /// The pools sorted by (key, prompt), each pool's samples sorted by (proxy, gold).
     fn finish(mut self) -> Vec<Pool> {
         self.pools
@@ -93,19 +108,20 @@ fn total_order_key(x: f64) -> i64 {
     bits ^ ((((bits >> 63) as u64) >> 1) as i64)
 }
 
-/// Sorts (proxy, gold) pairs by proxy, then gold, in `f64::total_cmp` order: as integer pairs,
-/// which compare faster than floats.
+/// Sorts (proxy, gold) pairs by proxy, then gold, in `f64::total_cmp` order: as one unsigned
+/// 128-bit integer per pair (the order-preserving bits of proxy above those of gold), which
+/// compare faster than floats or pairs. Pairs that compare equal are equal bit for bit.
 pub(crate) fn sort_scores(scores: &mut [(f64, f64)]) {
-    let mut keys: Vec<(i64, i64)> = scores
+    // unsigned keys in total_cmp order: the sign bit flipped
+    let key = |x: f64| ((total_order_key(x) as u64) ^ (1 << 63)) as u128;
+    let mut keys: Vec<u128> = scores
         .iter()
-        .map(|&(p, g)| (total_order_key(p), total_order_key(g)))
+        .map(|&(p, g)| (key(p) << 64) | key(g))
         .collect();
     keys.sort_unstable();
-    for (s, (p, g)) in scores.iter_mut().zip(keys) {
-        *s = (
-            f64::from_bits(total_order_key_inverse(p)),
-            f64::from_bits(total_order_key_inverse(g)),
-        );
+    let back = |k: u128| f64::from_bits(total_order_key_inverse(((k as u64) ^ (1 << 63)) as i64));
+    for (s, k) in scores.iter_mut().zip(keys) {
+        *s = (back(k >> 64), back(k));
     }
 }
 
@@ -120,16 +136,6 @@ fn bad_samples(path: &Path, detail: String) -> Error {
     }
 }
 
-fn curve_key(rm_params: f64, policy_params: Option<f64>, rm_data: Option<f64>) -> CurveKey {
-    CurveKey {
-        method: Method::Bon,
-        rm_params,
-        policy_params,
-        rm_data,
-        kl_penalty: None,
-    }
-}
-
 /// Reads Samples tables and array dumps into pools, sorted by (key, prompt). Files may hold
 /// rows in any order, and one prompt's samples may be spread over several rows or files.
 /// `opts` gives `--format` (tidy or bon-json; detected when absent) and `--rm-params` (also
@@ -139,6 +145,26 @@ pub fn read_samples(
     map_args: &[String],
     opts: &LogOptions,
 ) -> Result<(Vec<Pool>, Vec<String>)> {
+    let map = parse_options(map_args, opts)?;
+    let mut builder = PoolBuilder::new();
+    let mut warnings = Vec::new();
+    for path in paths {
+        let (kind, meta) = file_kind(path, opts)?;
+        match kind {
+            Some(kind) => read_dump(path, kind, map_args, &meta, &mut builder, &mut warnings)?,
+            None => match super::columnar::read_parquet_samples(path, &map, &meta)? {
+                Some(read) => builder.add(read, path),
+                None => read_tidy(path, &map, &meta, &mut builder)?,
+            },
+        }
+    }
+    let pools = builder.finish();
+    no_pool_of_one(&pools)?;
+    Ok((pools, warnings))
+}
+
+/// `--map` parsed and `--rm-params` checked.
+fn parse_options(map_args: &[String], opts: &LogOptions) -> Result<ColumnMap> {
     let map = ColumnMap::parse(map_args, SAMPLES)?;
     if let Some(r) = opts.meta.rm_params
         && !(r.is_finite() && r > 0.0)
@@ -147,47 +173,103 @@ pub fn read_samples(
             "--rm-params must be a number > 0, not {r}"
         )));
     }
-    let mut builder = PoolBuilder::new();
-    let mut warnings = Vec::new();
-    for path in paths {
-        let sidecar = match adapters::meta::sidecar_path(path, opts) {
-            Some(p) => Some(adapters::meta::load(&p)?),
-            None => None,
-        };
-        let meta = adapters::meta::resolve(&opts.meta, sidecar.as_ref(), None);
-        let kind = match opts.format {
-            Some(_) => {
-                let det = adapters::resolve_format(path, opts)?;
-                match det.format {
-                    LogFormat::BonJson => Some(
-                        if matches!(
-                            crate::ingest::lowercase_extension(path).as_str(),
-                            "jsonl" | "ndjson"
-                        ) {
-                            DumpKind::Lines
-                        } else {
-                            DumpKind::Json
-                        },
-                    ),
-                    LogFormat::Tidy => None,
-                    f => return Err(not_samples(path, f.name())),
-                }
+    Ok(map)
+}
+
+/// What a file is (a dump of which layout, or a tidy table: `None`) and its run metadata (flags
+/// and sidecar).
+fn file_kind(path: &Path, opts: &LogOptions) -> Result<(Option<DumpKind>, crate::ingest::RunMeta)> {
+    let sidecar = match adapters::meta::sidecar_path(path, opts) {
+        Some(p) => Some(adapters::meta::load(&p)?),
+        None => None,
+    };
+    let meta = adapters::meta::resolve(&opts.meta, sidecar.as_ref(), None);
+    let kind = match opts.format {
+        Some(_) => {
+            let det = adapters::resolve_format(path, opts)?;
+            match det.format {
+                LogFormat::BonJson => Some(
+                    if matches!(
+                        crate::ingest::lowercase_extension(path).as_str(),
+                        "jsonl" | "ndjson"
+                    ) {
+                        DumpKind::Lines
+                    } else {
+                        DumpKind::Json
+                    },
+                ),
+                LogFormat::Tidy => None,
+                f => return Err(not_samples(path, f.name())),
             }
-            None => {
-                let det = adapters::detect(path)?;
-                if det.format.is_trainer_log() {
-                    return Err(not_samples(path, det.format.name()));
-                }
-                dump_kind(path)?
-            }
-        };
-        match kind {
-            Some(kind) => read_dump(path, kind, map_args, &meta, &mut builder, &mut warnings)?,
-            None => read_tidy(path, &map, &meta, &mut builder)?,
         }
+        None => {
+            let det = adapters::detect(path)?;
+            if det.format.is_trainer_log() {
+                return Err(not_samples(path, det.format.name()));
+            }
+            dump_kind(path)?
+        }
+    };
+    Ok((kind, meta))
+}
+
+/// A single Parquet Samples table whose reward models (keys) each hold one contiguous range of
+/// rows: its pools can be read one reward model at a time, so that memory holds one model's
+/// samples, not the file's (issue 16).
+pub(crate) struct ByKey {
+    path: PathBuf,
+    plan: super::columnar::FilePlan,
+    /// (key, first row, rows), in key order
+    ranges: Vec<(CurveKey, usize, usize)>,
+}
+
+impl ByKey {
+    /// `Some` when `paths` is one such file with at least two keys (the options checked as
+    /// [`read_samples`] checks them).
+    pub(crate) fn new(
+        paths: &[PathBuf],
+        map_args: &[String],
+        opts: &LogOptions,
+    ) -> Result<Option<ByKey>> {
+        let [path] = paths else {
+            return Ok(None);
+        };
+        let map = parse_options(map_args, opts)?;
+        let (kind, meta) = file_kind(path, opts)?;
+        if kind.is_some() {
+            return Ok(None);
+        }
+        Ok(super::columnar::key_ranges(path, &map, &meta)
+            .filter(|(_, ranges)| ranges.len() >= 2)
+            .map(|(plan, ranges)| ByKey {
+                path: path.clone(),
+                plan,
+                ranges,
+            }))
     }
-    let pools = builder.finish();
-    for p in &pools {
+
+    pub(crate) fn keys(&self) -> usize {
+        self.ranges.len()
+    }
+
+    /// The pools of the `i`-th key (in key order), sorted as [`read_samples`] sorts them;
+    /// `None` when the general reader must read the file (which then reports its problem).
+    pub(crate) fn pools(&self, i: usize) -> Result<Option<Vec<Pool>>> {
+        let (key, start, count) = self.ranges[i];
+        let mut builder = PoolBuilder::new();
+        match super::columnar::read_key(&self.path, &self.plan, key, (start, count))? {
+            Some(read) => builder.add(read, &self.path),
+            None => return Ok(None),
+        }
+        let pools = builder.finish();
+        no_pool_of_one(&pools)?;
+        Ok(Some(pools))
+    }
+}
+
+/// Best-of-n needs two samples per prompt.
+fn no_pool_of_one(pools: &[Pool]) -> Result<()> {
+    for p in pools {
         if p.scores.len() == 1 {
             return Err(bad_samples(
                 &p.path,
@@ -198,7 +280,7 @@ pub fn read_samples(
             ));
         }
     }
-    Ok((pools, warnings))
+    Ok(())
 }
 
 fn not_samples(path: &Path, format: &'static str) -> Error {
@@ -662,5 +744,34 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(bits(&pairs), bits(&expected));
+    }
+
+    #[test]
+    fn radix_sort_matches_total_cmp_with_ties_and_signs() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        for size in [63usize, 64, 65, 200, 1000, 4097] {
+            // few distinct proxies (ties), signed zeros, tiny and huge magnitudes
+            let pick = |rng: &mut rand_chacha::ChaCha8Rng| match rng.random_range(0..6) {
+                0 => -0.0,
+                1 => 0.0,
+                2 => rng.random_range(-3..3) as f64,
+                3 => rng.random_range(-1.0..1.0) * 1e-300,
+                4 => rng.random_range(-1.0..1.0) * 1e300,
+                _ => rng.random_range(-1.0..1.0),
+            };
+            let mut pairs: Vec<(f64, f64)> = (0..size)
+                .map(|_| (pick(&mut rng), pick(&mut rng)))
+                .collect();
+            let mut expected = pairs.clone();
+            expected.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+            sort_scores(&mut pairs);
+            let bits = |v: &[(f64, f64)]| {
+                v.iter()
+                    .map(|(a, b)| (a.to_bits(), b.to_bits()))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(bits(&pairs), bits(&expected), "size {size}");
+        }
     }
 }

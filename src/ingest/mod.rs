@@ -11,7 +11,7 @@ pub mod manifest;
 pub mod metadata;
 mod ndjson_reader;
 mod panic_guard;
-mod parquet_reader;
+pub(crate) mod parquet_reader;
 
 pub use logs::{KeyOptions, KlUnit, LogFormat, LogOptions, RunMeta};
 

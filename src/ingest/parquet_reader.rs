@@ -24,10 +24,7 @@ pub(crate) fn read(path: &Path, schema: &[ColumnSpec], map: &ColumnMap) -> Resul
             source,
         })
     };
-    let bytes = std::fs::read(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = map_file(path)?;
     check_footer(path, &bytes)?;
     // polars may panic on some malformed files; a corrupt file must be a message, not a crash.
     let header: Vec<String> = guarded(|| -> Result<Vec<String>> {
@@ -74,6 +71,68 @@ pub(crate) fn read(path: &Path, schema: &[ColumnSpec], map: &ColumnMap) -> Resul
         fill(path, b, &column)?;
     }
     Ok((header, n_rows, plan, builders))
+}
+
+/// The bytes of a Parquet file, mapped rather than copied: the checks of [`check_footer`] and
+/// [`check_pages`] read them without allocating the file's size (which, for a file of 10^7
+/// scores, costs as much as decoding it).
+fn map_file(path: &Path) -> Result<memmap2::Mmap> {
+    let file = std::fs::File::open(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    // SAFETY: the map is only read, and dropped before this function's caller returns; polars
+    // maps input files the same way. (A file truncated by another process while it is read
+    // would fault, as it would under polars.)
+    unsafe { memmap2::Mmap::map(&file) }.map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// The columns of a Parquet file as named there, with their types, after the checks that keep
+/// polars from aborting on a corrupt file ([`check_footer`], [`check_pages`]). For readers
+/// that take typed columns one at a time ([`read_column`]), such as `goodhart bon`'s.
+pub(crate) fn checked_schema(path: &Path) -> Result<Vec<(String, DataType)>> {
+    let bytes = map_file(path)?;
+    check_footer(path, &bytes)?;
+    let schema = guarded(|| -> Result<Vec<(String, DataType)>> {
+        let file = std::fs::File::open(path).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let s = ParquetReader::new(file)
+            .schema()
+            .map_err(|e| corrupt(path, e))?;
+        Ok(s.iter()
+            .map(|(n, f)| (n.to_string(), DataType::from_arrow_field(f)))
+            .collect())
+    })
+    .map_err(|_| corrupt(path, "the reader failed on this file"))??;
+    check_pages(path, bytes)?;
+    Ok(schema)
+}
+
+/// One column of a Parquet file checked by [`checked_schema`], as polars decodes it (one chunk
+/// per row group, no copy into one array); `rows`: only (offset, count) rows of it.
+pub(crate) fn read_column(path: &Path, name: &str, rows: Option<(usize, usize)>) -> Result<Series> {
+    let df = guarded(|| -> Result<DataFrame> {
+        let file = std::fs::File::open(path).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        ParquetReader::new(file)
+            .with_columns(Some(vec![name.to_string()]))
+            .with_slice(rows)
+            .finish()
+            .map_err(|e| corrupt(path, e))
+    })
+    .map_err(|_| corrupt(path, format!("the reader failed on column '{name}'")))??;
+    Ok(df
+        .column(name)
+        .map_err(|e| corrupt(path, e))?
+        .as_materialized_series()
+        .clone())
 }
 
 fn fill(path: &Path, b: &mut ColumnBuilder, series: &Series) -> Result<()> {
@@ -137,11 +196,11 @@ fn fill(path: &Path, b: &mut ColumnBuilder, series: &Series) -> Result<()> {
 /// count lies in 0..=rows of its row group, and the chunk's count and its pages' counts add up
 /// to those rows. (A chunk whose pages decode to fewer values than they claim is caught after
 /// decoding, by `ingest::check_equal_lengths`.)
-fn check_pages(path: &Path, bytes: Vec<u8>) -> Result<()> {
+fn check_pages(path: &Path, bytes: memmap2::Mmap) -> Result<()> {
     use polars_parquet::parquet::page::CompressedPage;
     use polars_parquet::parquet::read::{get_page_iterator, read_metadata};
     let max_page_size = bytes.len().max(1);
-    let buffer = polars_buffer::Buffer::from(bytes);
+    let buffer = polars_buffer::Buffer::from_owner(bytes);
     guarded(|| -> Result<()> {
         let meta = read_metadata(&mut std::io::Cursor::new(buffer.clone()))
             .map_err(|e| corrupt(path, e))?;

@@ -14,6 +14,7 @@ mod bon_cli;
 mod bon_estimator;
 mod bon_intervals;
 mod bon_merge;
+mod bon_parquet_fast;
 mod cli_fit;
 mod decomposition;
 mod decomposition_units;
