@@ -624,6 +624,12 @@ pub fn read_curves_with_unit(
                 .is_ok_and(|d| d.format.is_trainer_log())
         });
     crate::ingest::metadata::check_run_flag(any_log, logs)?;
+    // A plain Parquet table: typed columns, curves built directly (same curves, same order).
+    if crate::ingest::fast_curves::eligible(paths, map, logs)
+        && let Some(curves) = crate::ingest::fast_curves::read(&paths[0]).and_then(fast_curves)
+    {
+        return Ok((curves, Vec::new(), false));
+    }
     let tables = crate::ingest::manifest::read_all_curve_tables(paths, map, logs)?;
     let per_token = tables
         .iter()
@@ -648,4 +654,97 @@ pub fn read_curves_with_unit(
     }
     all.sort_by_key(|c| c.key);
     Ok((all, warnings, per_token))
+}
+
+/// The curves of a plain table's columns ([`crate::ingest::fast_curves`]), the same as
+/// [`CurvesTable::from_table`] then [`CurvesTable::curves`] give, in key order; `None` when a
+/// value is one the general reader refuses (it then reports it) or a curve's rows are not
+/// together in the file (the general reader groups them).
+pub fn fast_curves(c: crate::ingest::fast_curves::CurveColumns) -> Option<Vec<Curve>> {
+    let finite_pos = |x: &f64| x.is_finite() && *x > 0.0;
+    let finite_nonneg = |x: &f64| x.is_finite() && *x >= 0.0;
+    let all = |v: &Option<Vec<f64>>, ok: &dyn Fn(&f64) -> bool| {
+        v.as_ref().is_none_or(|v| v.iter().all(ok))
+    };
+    let ok = c.rm_params.iter().all(finite_pos)
+        && c.kl.iter().all(finite_nonneg)
+        && c.gold.iter().all(|x| x.is_finite())
+        && all(&c.proxy, &|x| x.is_finite())
+        && all(&c.gold_se, &finite_pos)
+        && all(&c.proxy_se, &finite_pos)
+        && all(&c.policy_params, &finite_pos)
+        && all(&c.rm_data, &finite_pos)
+        && all(&c.kl_penalty, &finite_nonneg)
+        && all(&c.entropy, &|x| x.is_finite());
+    if !ok {
+        return None;
+    }
+    let n = c.kl.len();
+    let get = |v: &Option<Vec<f64>>, i: usize| v.as_ref().map(|v| v[i]);
+    let key = |i: usize| CurveKey {
+        method: c.method[i],
+        rm_params: c.rm_params[i],
+        policy_params: get(&c.policy_params, i),
+        rm_data: get(&c.rm_data, i),
+        kl_penalty: get(&c.kl_penalty, i),
+    };
+    // Runs of rows with one key: one comparison per row.
+    let mut runs: Vec<(CurveKey, usize, usize)> = Vec::new();
+    let mut start = 0;
+    let mut current = key(0);
+    for i in 1..n {
+        let k = key(i);
+        if k != current {
+            runs.push((current, start, i));
+            current = k;
+            start = i;
+        }
+    }
+    runs.push((current, start, n));
+    runs.sort_by_key(|r| r.0);
+    // A key in two runs: the file does not give a curve's rows together.
+    if runs.windows(2).any(|w| w[0].0 == w[1].0) {
+        return None;
+    }
+    let point_order = |a: usize, b: usize| {
+        let or = |v: &Option<Vec<f64>>, i: usize, d: f64| v.as_ref().map_or(d, |v| v[i]);
+        c.kl[a]
+            .total_cmp(&c.kl[b])
+            .then(c.gold[a].total_cmp(&c.gold[b]))
+            .then(or(&c.proxy, a, f64::NAN).total_cmp(&or(&c.proxy, b, f64::NAN)))
+            .then(or(&c.gold_se, a, 0.0).total_cmp(&or(&c.gold_se, b, 0.0)))
+            .then(or(&c.proxy_se, a, 0.0).total_cmp(&or(&c.proxy_se, b, 0.0)))
+    };
+    let build = |&(key, start, end): &(CurveKey, usize, usize)| {
+        let sorted = (start + 1..end).all(|i| point_order(i - 1, i).is_le());
+        let rows: Vec<usize> = if sorted {
+            Vec::new()
+        } else {
+            let mut rows: Vec<usize> = (start..end).collect();
+            rows.sort_by(|&a, &b| point_order(a, b));
+            rows
+        };
+        let take = |v: &[f64]| -> Vec<f64> {
+            if sorted {
+                v[start..end].to_vec()
+            } else {
+                rows.iter().map(|&i| v[i]).collect()
+            }
+        };
+        let opt = |v: &Option<Vec<f64>>| v.as_ref().map(|v| take(v));
+        let some =
+            |v: &Option<Vec<f64>>| v.as_ref().map(|v| take(v).into_iter().map(Some).collect());
+        Curve {
+            key,
+            kl: take(&c.kl),
+            gold: take(&c.gold),
+            proxy: some(&c.proxy),
+            gold_se: opt(&c.gold_se),
+            proxy_se: opt(&c.proxy_se),
+            entropy: some(&c.entropy),
+            replicates: Vec::new(),
+            prompts: None,
+        }
+    };
+    Some(runs.par_iter().map(build).collect())
 }

@@ -5,6 +5,7 @@
 
 pub mod adapters;
 mod csv_reader;
+pub mod fast_curves;
 pub use csv_reader::{delimiter_name, sniff_delimiter};
 pub mod logs;
 pub mod manifest;

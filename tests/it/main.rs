@@ -22,6 +22,7 @@ mod demo;
 mod document;
 mod examples;
 mod extremes;
+mod fast_curves;
 mod fit_checks;
 mod fit_exact;
 mod fit_stream;
