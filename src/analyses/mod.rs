@@ -429,19 +429,20 @@ pub fn first_reach(pts: &[(f64, f64)], target: f64) -> Option<f64> {
 /// Each unpenalised RL curve with the best-of-n curve of its RM (same rm_params and rm_data;
 /// the same policy_params when best-of-n curves carry one), in curve order.
 fn pairs(curves: &[Curve]) -> Vec<(&Curve, Option<&Curve>)> {
-    let bon: Vec<&Curve> = curves
-        .iter()
-        .filter(|c| c.key.method == Method::Bon)
-        .collect();
+    // Best-of-n curves indexed by RM (in curve order within an RM), so that pairing is linear in
+    // the number of curves, not their product. rm_params and rm_data are validated finite and
+    // > 0, so equal bit patterns are equal values.
+    let rm = |k: &crate::schema::CurveKey| (k.rm_params.to_bits(), k.rm_data.map(f64::to_bits));
+    let mut bon: std::collections::HashMap<(u64, Option<u64>), Vec<&Curve>> =
+        std::collections::HashMap::new();
+    for c in curves.iter().filter(|c| c.key.method == Method::Bon) {
+        bon.entry(rm(&c.key)).or_default().push(c);
+    }
     curves
         .iter()
         .filter(|c| c.key.method == Method::Rl && unpenalised(&c.key))
         .map(|rl| {
-            let same: Vec<&Curve> = bon
-                .iter()
-                .copied()
-                .filter(|b| b.key.rm_params == rl.key.rm_params && b.key.rm_data == rl.key.rm_data)
-                .collect();
+            let same: &[&Curve] = bon.get(&rm(&rl.key)).map_or(&[], Vec::as_slice);
             let m = same
                 .iter()
                 .copied()
