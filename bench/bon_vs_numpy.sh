@@ -79,8 +79,14 @@ def in_process(name, key="total_s"):
     return [json.loads(l)[key] for l in open(f"{work}/{name}.stderr") if l.startswith("{")]
 
 def phases(name):
-    found = re.findall(r"read ([0-9.]+) s, estimate ([0-9.]+) s, write ([0-9.]+) s", open(f"{work}/{name}.stderr").read())
-    return [tuple(map(float, f)) for f in found]
+    """(read, estimate, write) seconds of each run; read and estimate are one phase (estimate
+    None) when goodhart read the rows a batch at a time (rows grouped by prompt)."""
+    text = open(f"{work}/{name}.stderr").read()
+    found = [(float(r), float(e), float(w)) for r, e, w in
+             re.findall(r"read ([0-9.]+) s, estimate ([0-9.]+) s, write ([0-9.]+) s", text)]
+    found += [(float(r), None, float(w)) for r, w in
+              re.findall(r"read and estimate ([0-9.]+) s \(a batch of rows at a time\), write ([0-9.]+) s", text)]
+    return found
 
 read = in_process("read")
 ng, ns = in_process("numpy_grouped"), in_process("numpy_shuffled")
@@ -102,7 +108,10 @@ for label, v in [
     print(f"{label:52} {min(v):7.3f} {statistics.median(v):7.3f}")
 for name in ("goodhart_grouped", "goodhart_shuffled"):
     p = phases(name)
-    if p:
+    if p and p[0][1] is None:
+        r, w = (statistics.median(x[i] for x in p) for i in (0, 2))
+        print(f"  {name} phases (median s): read and estimate, a batch at a time, {r:.3f}, write {w:.3f}")
+    elif p:
         r, e, w = (statistics.median(x[i] for x in p) for i in range(3))
         print(f"  {name} phases (median s): read into sorted pools {r:.3f}, estimate {e:.3f}, write {w:.3f}")
 print(f"peak RSS (MiB): goodhart grouped {gg_rss:.0f}, shuffled {gs_rss:.0f}, --bootstrap 1000 {gb_rss:.0f}; "

@@ -209,18 +209,18 @@ pub(super) type PoolsRead = Vec<(CurveKey, String, Vec<(f64, f64)>)>;
 /// What the fast path needs of a file: the source names of its columns, its keys, and the key
 /// of each run of rows.
 pub(super) struct FilePlan {
-    prompt_col: String,
-    proxy_col: String,
-    gold_col: String,
-    keys: Vec<CurveKey>,
+    pub(super) prompt_col: String,
+    pub(super) proxy_col: String,
+    pub(super) gold_col: String,
+    pub(super) keys: Vec<CurveKey>,
     /// (first row, index into `keys`), in row order
-    key_runs: Vec<(usize, usize)>,
+    pub(super) key_runs: Vec<(usize, usize)>,
     /// known when a key column was read
-    n_rows: Option<usize>,
+    pub(super) n_rows: Option<usize>,
 }
 
 /// The plan of a Parquet Samples table the fast path takes (`None`: the general reader's).
-fn plan_file(path: &Path, map: &ColumnMap, meta: &RunMeta) -> Option<FilePlan> {
+pub(super) fn plan_file(path: &Path, map: &ColumnMap, meta: &RunMeta) -> Option<FilePlan> {
     if !matches!(Format::from_path(path), Ok(Format::Parquet)) {
         return None;
     }

@@ -113,14 +113,14 @@ pub fn default_n_grid(max_pool: usize) -> Vec<usize> {
 }
 
 /// The weights of every requested n <= N for pools of N samples, and the pool KL without ties.
-struct WeightSet {
+pub(super) struct WeightSet {
     ns: Vec<usize>,
     weights: Vec<Vec<f64>>,
     kl_untied: Vec<f64>,
 }
 
 impl WeightSet {
-    fn new(pool_size: usize, all_ns: &[usize]) -> WeightSet {
+    pub(super) fn new(pool_size: usize, all_ns: &[usize]) -> WeightSet {
         let ns: Vec<usize> = all_ns.iter().copied().filter(|&n| n <= pool_size).collect();
         let weights: Vec<Vec<f64>> = ns.iter().map(|&n| bon_weights(pool_size, n)).collect();
         let untied = PoolKl::new(pool_size, None);
@@ -135,6 +135,7 @@ impl WeightSet {
 
 /// (Σ w_i a_i, Σ w_i b_i) in one pass over the weights, with four independent accumulators per
 /// sum (vectorisable, and always the same order of operations).
+#[inline(always)]
 fn dot2(w: &[f64], a: &[f64], b: &[f64]) -> (f64, f64) {
     let mut acc_a = [0.0_f64; 4];
     let mut acc_b = [0.0_f64; 4];
@@ -197,11 +198,38 @@ fn prepare(sorted: &[(f64, f64)]) -> Prepared {
 /// Pools estimated together: each n's weights are used for every pool of the block while they
 /// are in cache (pools of one size share them), instead of streaming all the weights once per
 /// pool.
-const BLOCK: usize = 8;
+pub(super) const BLOCK: usize = 8;
 
 /// The estimates of a block of pools sorted by (proxy, gold), each with the weights of its size.
 /// Every number is computed as for a pool alone (same sums, same order).
-fn estimate_block(sorted: &[&[(f64, f64)]], sets: &[&WeightSet]) -> Vec<PoolEstimate> {
+///
+/// On x86-64 CPUs with AVX2 the same code is compiled for AVX2 and chosen at run time: each
+/// four-lane accumulator ([`acc4`]) becomes one vector, and since every lane still multiplies
+/// then adds (never fused) in the same order, the results are bit for bit those of the generic
+/// code.
+pub(super) fn estimate_block(sorted: &[&[(f64, f64)]], sets: &[&WeightSet]) -> Vec<PoolEstimate> {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        return unsafe { estimate_block_avx2(sorted, sets) };
+    }
+    estimate_block_generic::<false>(sorted, sets)
+}
+
+/// [`estimate_block_generic`] with the AVX2 sums of [`avx2`].
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn estimate_block_avx2(sorted: &[&[(f64, f64)]], sets: &[&WeightSet]) -> Vec<PoolEstimate> {
+    estimate_block_generic::<true>(sorted, sets)
+}
+
+/// The block's estimates, with the sums of [`avx2`] when `AVX2` (only ever true on a CPU that
+/// has it), else the generic [`dot2`] and [`dot2_pair`].
+#[inline(always)]
+fn estimate_block_generic<const AVX2: bool>(
+    sorted: &[&[(f64, f64)]],
+    sets: &[&WeightSet],
+) -> Vec<PoolEstimate> {
     let prepared: Vec<Prepared> = sorted.iter().map(|s| prepare(s)).collect();
     let mut ests: Vec<PoolEstimate> = sets
         .iter()
@@ -230,13 +258,13 @@ fn estimate_block(sorted: &[&[(f64, f64)]], sets: &[&WeightSet]) -> Vec<PoolEsti
             // two n values at a time: twice the independent sums in flight, each summed
             // exactly as dot2 sums it
             if j + 1 < k && term(j + 1).0.len() <= term(j).0.len() {
-                let (first, second) = dot2_pair(term(j), term(j + 1));
+                let (first, second) = pair_sums::<AVX2>(term(j), term(j + 1));
                 est.gold.extend([first.0, second.0]);
                 est.proxy.extend([first.1, second.1]);
             } else {
                 for j in j..(j + 2).min(k) {
                     let (w, a, b) = term(j);
-                    let (g, p) = dot2(w, a, b);
+                    let (g, p) = sums::<AVX2>(w, a, b);
                     est.gold.push(g);
                     est.proxy.push(p);
                 }
@@ -255,6 +283,122 @@ fn estimate_block(sorted: &[&[(f64, f64)]], sets: &[&WeightSet]) -> Vec<PoolEsti
     ests
 }
 
+/// [`dot2`], by [`avx2::dot2`] when `AVX2`.
+#[inline(always)]
+fn sums<const AVX2: bool>(w: &[f64], a: &[f64], b: &[f64]) -> (f64, f64) {
+    #[cfg(target_arch = "x86_64")]
+    if AVX2 {
+        // SAFETY: `AVX2` is true only under estimate_block_avx2, called once AVX2 was detected.
+        return unsafe { avx2::dot2(w, a, b) };
+    }
+    dot2(w, a, b)
+}
+
+/// [`dot2_pair`], by [`avx2::dot2_pair`] when `AVX2`.
+#[inline(always)]
+fn pair_sums<const AVX2: bool>(
+    u: (&[f64], &[f64], &[f64]),
+    v: (&[f64], &[f64], &[f64]),
+) -> ((f64, f64), (f64, f64)) {
+    #[cfg(target_arch = "x86_64")]
+    if AVX2 {
+        // SAFETY: as in `sums`.
+        return unsafe { avx2::dot2_pair(u, v) };
+    }
+    dot2_pair(u, v)
+}
+
+/// [`dot2`] and [`dot2_pair`] with each four-lane accumulator in one AVX2 vector: every lane
+/// multiplies then adds (never fused) over the same elements in the same order, and the lanes
+/// and remainders are summed as there, so the results are theirs bit for bit.
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use std::arch::x86_64::*;
+
+    /// The lanes summed as [`super::dot2`] sums its accumulators.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn total(v: __m256d) -> f64 {
+        let mut a = [0.0_f64; 4];
+        // SAFETY: `a` holds four f64.
+        unsafe { _mm256_storeu_pd(a.as_mut_ptr(), v) };
+        (a[0] + a[1]) + (a[2] + a[3])
+    }
+
+    /// acc + w[at..at + 4] x[at..at + 4], lane by lane.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn step(acc: __m256d, w: &[f64], x: &[f64], at: usize) -> __m256d {
+        assert!(at + 4 <= w.len() && at + 4 <= x.len());
+        // SAFETY: both loads read four f64 inside the slices (asserted).
+        let (w, x) = unsafe {
+            (
+                _mm256_loadu_pd(w.as_ptr().add(at)),
+                _mm256_loadu_pd(x.as_ptr().add(at)),
+            )
+        };
+        _mm256_add_pd(acc, _mm256_mul_pd(w, x))
+    }
+
+    /// [`super::dot2`] (slices of one length).
+    #[target_feature(enable = "avx2")]
+    pub(super) fn dot2(w: &[f64], a: &[f64], b: &[f64]) -> (f64, f64) {
+        assert!(a.len() == w.len() && b.len() == w.len());
+        let body = w.len() / 4 * 4;
+        let (mut acc_a, mut acc_b) = (_mm256_setzero_pd(), _mm256_setzero_pd());
+        let mut at = 0;
+        while at < body {
+            acc_a = step(acc_a, w, a, at);
+            acc_b = step(acc_b, w, b, at);
+            at += 4;
+        }
+        let (mut sa, mut sb) = (total(acc_a), total(acc_b));
+        for i in body..w.len() {
+            sa += w[i] * a[i];
+            sb += w[i] * b[i];
+        }
+        (sa, sb)
+    }
+
+    /// [`super::dot2_pair`] (each triple's slices of one length, `v`'s no longer than `u`'s).
+    #[target_feature(enable = "avx2")]
+    pub(super) fn dot2_pair(
+        u: (&[f64], &[f64], &[f64]),
+        v: (&[f64], &[f64], &[f64]),
+    ) -> ((f64, f64), (f64, f64)) {
+        let (uw, ua, ub) = u;
+        let (vw, va, vb) = v;
+        assert!(ua.len() == uw.len() && ub.len() == uw.len());
+        assert!(va.len() == vw.len() && vb.len() == vw.len() && vw.len() <= uw.len());
+        let (u_body, v_body) = (uw.len() / 4 * 4, vw.len() / 4 * 4);
+        let mut acc = [_mm256_setzero_pd(); 4];
+        let mut at = 0;
+        while at < v_body {
+            acc[0] = step(acc[0], uw, ua, at);
+            acc[1] = step(acc[1], uw, ub, at);
+            acc[2] = step(acc[2], vw, va, at);
+            acc[3] = step(acc[3], vw, vb, at);
+            at += 4;
+        }
+        while at < u_body {
+            acc[0] = step(acc[0], uw, ua, at);
+            acc[1] = step(acc[1], uw, ub, at);
+            at += 4;
+        }
+        let (mut s0, mut s1, mut s2, mut s3) =
+            (total(acc[0]), total(acc[1]), total(acc[2]), total(acc[3]));
+        for i in u_body..uw.len() {
+            s0 += uw[i] * ua[i];
+            s1 += uw[i] * ub[i];
+        }
+        for i in v_body..vw.len() {
+            s2 += vw[i] * va[i];
+            s3 += vw[i] * vb[i];
+        }
+        ((s0, s1), (s2, s3))
+    }
+}
+
 /// acc[j] += w[j] x[j] for the four lanes of a chunk (a separate function, so that the lanes
 /// are vectorised together rather than across the sums).
 #[inline(always)]
@@ -270,6 +414,7 @@ fn acc4(acc: &mut [f64; 4], w: &[f64], x: &[f64]) {
 
 /// [`dot2`] of two (weights, a, b) triples at once, `v`'s no longer than `u`'s; each result is
 /// bit for bit [`dot2`]'s.
+#[inline(always)]
 fn dot2_pair(u: (&[f64], &[f64], &[f64]), v: (&[f64], &[f64], &[f64])) -> ((f64, f64), (f64, f64)) {
     let (uw, ua, ub) = (
         u.0.chunks_exact(4),
@@ -326,16 +471,20 @@ pub fn estimate_pool(samples: &[(f64, f64)], ns: &[usize]) -> PoolEstimate {
 /// Weight sets are shared by pools of equal size when they fit in this many bytes.
 const WEIGHT_CACHE_BYTES: usize = 512 << 20;
 
+/// Whether the weight sets of these (pool size, n values) fit the cache of shared weights.
+pub(super) fn weight_cache_fits<'a>(sets: impl Iterator<Item = (usize, &'a [usize])>) -> bool {
+    let bytes: usize = sets
+        .map(|(s, ns)| s * ns.iter().filter(|&&n| n <= s).count() * 8)
+        .sum();
+    bytes <= WEIGHT_CACHE_BYTES
+}
+
 /// Per-pool estimates of the pools of one curve, in pool order.
 fn estimate_pools(pools: &[&Pool], ns: &[usize]) -> Vec<PoolEstimate> {
     let mut sizes: Vec<usize> = pools.iter().map(|p| p.scores.len()).collect();
     sizes.sort_unstable();
     sizes.dedup();
-    let cache_bytes: usize = sizes
-        .iter()
-        .map(|&s| s * ns.iter().filter(|&&n| n <= s).count() * 8)
-        .sum();
-    if cache_bytes <= WEIGHT_CACHE_BYTES {
+    if weight_cache_fits(sizes.iter().map(|&s| (s, ns))) {
         let sets: BTreeMap<usize, WeightSet> = sizes
             .par_iter()
             .map(|&s| (s, WeightSet::new(s, ns)))

@@ -11,6 +11,7 @@ pub mod estimate;
 pub mod partial;
 pub mod prompts;
 pub mod samples;
+mod streamed;
 pub mod weights;
 
 use std::path::{Path, PathBuf};
@@ -33,21 +34,37 @@ pub fn curves_table(curves: &[BonCurve], kl: KlChoice) -> (OutTable, Vec<String>
     curves_table_with(curves, kl, false)
 }
 
-/// One point's per-prompt estimates as text: the prompts' values in pool (prompt) order with 6
-/// significant digits, separated by spaces, `nan` for a prompt whose pool is smaller than n.
-fn prompt_cell(prompts: &[estimate::PoolEstimate], k: usize, gold: bool) -> String {
-    let mut s = String::with_capacity(prompts.len() * 10);
+/// The per-prompt estimates of one curve as cells, one per n: the prompts' values in pool
+/// (prompt) order with 6 significant digits, separated by spaces, `nan` for a prompt whose pool
+/// is smaller than n. The values are first laid out by n (read once, prompt by prompt), then each
+/// n's cell is written in parallel.
+fn prompt_cells(prompts: &[estimate::PoolEstimate], n_points: usize, gold: bool) -> Vec<String> {
+    let m = prompts.len();
+    let mut by_n = vec![f64::NAN; n_points * m];
     for (i, e) in prompts.iter().enumerate() {
-        if i > 0 {
-            s.push(' ');
-        }
         let v = if gold { &e.gold } else { &e.proxy };
-        match v.get(k) {
-            Some(&x) => s.push_str(&crate::format::g6(x)),
-            None => s.push_str("nan"),
+        for (k, &x) in v.iter().enumerate().take(n_points) {
+            by_n[k * m + i] = x;
         }
     }
-    s
+    let reach: Vec<usize> = prompts.iter().map(|e| e.gold.len()).collect();
+    by_n.par_chunks(m.max(1))
+        .enumerate()
+        .map(|(k, values)| {
+            let mut s = String::with_capacity(m * 10);
+            for (i, &x) in values.iter().enumerate() {
+                if i > 0 {
+                    s.push(' ');
+                }
+                if reach[i] > k {
+                    crate::format::push_g6(&mut s, x);
+                } else {
+                    s.push_str("nan");
+                }
+            }
+            s
+        })
+        .collect()
 }
 
 /// The Curves table of best-of-n curves: `method`, `rm_params`, (`policy_params`, `rm_data`
@@ -142,9 +159,9 @@ pub fn curves_table_with(
                 .iter()
                 .flat_map(|c| {
                     // 10^4 prompts x 60 n values are 600,000 numbers to format per column
-                    let point: Vec<Option<String>> = (0..c.points.len())
-                        .into_par_iter()
-                        .map(|k| Some(prompt_cell(&c.prompts, k, gold)))
+                    let point: Vec<Option<String>> = prompt_cells(&c.prompts, c.points.len(), gold)
+                        .into_iter()
+                        .map(Some)
                         .collect();
                     let reps = c.replicates.iter().flat_map(|r| r.iter().map(|_| None));
                     point.into_iter().chain(reps)
@@ -219,6 +236,9 @@ pub struct BonSummary {
     pub notes: Vec<String>,
     /// Wall-clock seconds spent reading (into sorted pools), estimating, and rendering+writing.
     pub seconds: [f64; 3],
+    /// Read and estimated together, a batch of rows at a time (rows grouped by prompt in one
+    /// Parquet file): `seconds[0]` is both, `seconds[1]` is 0.
+    pub batched: bool,
 }
 
 /// `goodhart bon`: reads the samples, estimates the curves and writes the Curves table to `out`
@@ -237,25 +257,37 @@ pub fn run(
 ) -> Result<BonSummary> {
     let sink = Sink::create(out)?;
     let start = Instant::now();
-    let (curves, mut notes, counts, read, estimate) =
-        match by_key_curves(inputs, map_args, logs, opts, common)? {
-            Some(done) => done,
-            None => {
-                let (mut pools, mut notes) = read_samples(inputs, map_args, logs)?;
-                if let Some(mode) = common {
-                    let (kept, common_notes) =
-                        common_prompts(pools, mode, opts.n.as_deref(), opts.seed)?;
-                    pools = kept;
-                    notes.extend(common_notes);
-                }
-                let read = start.elapsed().as_secs_f64();
-                let curves = bon_curves(&pools, opts)?;
-                let counts = (pools.len(), pools.iter().map(|p| p.scores.len()).sum());
-                drop(pools);
-                let estimate = start.elapsed().as_secs_f64() - read;
-                (curves, notes, counts, read, estimate)
+    let streamed = match common {
+        None => streamed::grouped_curves(inputs, map_args, logs, opts)?,
+        Some(_) => None,
+    };
+    let batched = streamed.is_some();
+    let by_key = match streamed {
+        Some((curves, counts)) => {
+            // read and estimated together, batch by batch
+            let both = start.elapsed().as_secs_f64();
+            Some((curves, Vec::new(), counts, both, 0.0))
+        }
+        None => by_key_curves(inputs, map_args, logs, opts, common)?,
+    };
+    let (curves, mut notes, counts, read, estimate) = match by_key {
+        Some(done) => done,
+        None => {
+            let (mut pools, mut notes) = read_samples(inputs, map_args, logs)?;
+            if let Some(mode) = common {
+                let (kept, common_notes) =
+                    common_prompts(pools, mode, opts.n.as_deref(), opts.seed)?;
+                pools = kept;
+                notes.extend(common_notes);
             }
-        };
+            let read = start.elapsed().as_secs_f64();
+            let curves = bon_curves(&pools, opts)?;
+            let counts = (pools.len(), pools.iter().map(|p| p.scores.len()).sum());
+            drop(pools);
+            let estimate = start.elapsed().as_secs_f64() - read;
+            (curves, notes, counts, read, estimate)
+        }
+    };
     notes.extend(prompt_count_notes(&curves));
     let (table, table_notes) = curves_table_with(&curves, opts.kl, prompt_values);
     notes.extend(table_notes);
@@ -264,6 +296,7 @@ pub fn run(
     let write = start.elapsed().as_secs_f64() - read - estimate;
     Ok(BonSummary {
         seconds: [read, estimate, write],
+        batched,
         pools: counts.0,
         samples: counts.1,
         curves: curves.len(),

@@ -588,6 +588,7 @@ pub fn run_partial(
     let write = start.elapsed().as_secs_f64() - read - estimate;
     Ok(BonSummary {
         seconds: [read, estimate, write],
+        batched: false,
         pools: pools.len(),
         samples: pools.iter().map(|p| p.scores.len()).sum(),
         curves: group_by_key(&pools).len(),
@@ -620,6 +621,7 @@ pub fn run_merge(inputs: &[PathBuf], out: &Path) -> Result<BonSummary> {
     let write = start.elapsed().as_secs_f64() - read - estimate;
     Ok(BonSummary {
         seconds: [read, estimate, write],
+        batched: false,
         pools: merged.pools,
         samples: 0,
         curves: merged.curves.len(),

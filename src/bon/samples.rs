@@ -111,7 +111,49 @@ fn total_order_key(x: f64) -> i64 {
 /// Sorts (proxy, gold) pairs by proxy, then gold, in `f64::total_cmp` order: as one unsigned
 /// 128-bit integer per pair (the order-preserving bits of proxy above those of gold), which
 /// compare faster than floats or pairs. Pairs that compare equal are equal bit for bit.
+///
+/// Pools of up to 2^16 samples are sorted faster as 64-bit integers: the proxy's order bits with
+/// the lowest ones replaced by the sample's index (so every key is distinct and carries its
+/// sample). Samples whose proxies differ only in those low bits (a relative difference below
+/// about 2^-36, or ties) come out next to each other, and each such run is then sorted by the
+/// full (proxy, gold) keys.
 pub(crate) fn sort_scores(scores: &mut [(f64, f64)]) {
+    let n = scores.len();
+    if n < 2 {
+        return;
+    }
+    let index_bits = usize::BITS - (n - 1).leading_zeros();
+    if index_bits > 16 {
+        return sort_scores_wide(scores);
+    }
+    let mask = (1u64 << index_bits) - 1;
+    let order = |x: f64| (total_order_key(x) as u64) ^ (1 << 63);
+    let mut keys: Vec<u64> = scores
+        .iter()
+        .enumerate()
+        .map(|(i, &(p, _))| (order(p) & !mask) | i as u64)
+        .collect();
+    keys.sort_unstable();
+    let unsorted = scores.to_vec();
+    for (s, &k) in scores.iter_mut().zip(&keys) {
+        *s = unsorted[(k & mask) as usize];
+    }
+    let mut start = 0;
+    while start < n {
+        let head = keys[start] & !mask;
+        let mut end = start + 1;
+        while end < n && keys[end] & !mask == head {
+            end += 1;
+        }
+        if end - start > 1 {
+            sort_scores_wide(&mut scores[start..end]);
+        }
+        start = end;
+    }
+}
+
+/// [`sort_scores`] by 128-bit keys: the order bits of the proxy above those of the gold.
+fn sort_scores_wide(scores: &mut [(f64, f64)]) {
     // unsigned keys in total_cmp order: the sign bit flipped
     let key = |x: f64| ((total_order_key(x) as u64) ^ (1 << 63)) as u128;
     let mut keys: Vec<u128> = scores
@@ -164,7 +206,7 @@ pub fn read_samples(
 }
 
 /// `--map` parsed and `--rm-params` checked.
-fn parse_options(map_args: &[String], opts: &LogOptions) -> Result<ColumnMap> {
+pub(super) fn parse_options(map_args: &[String], opts: &LogOptions) -> Result<ColumnMap> {
     let map = ColumnMap::parse(map_args, SAMPLES)?;
     if let Some(r) = opts.meta.rm_params
         && !(r.is_finite() && r > 0.0)
@@ -178,7 +220,10 @@ fn parse_options(map_args: &[String], opts: &LogOptions) -> Result<ColumnMap> {
 
 /// What a file is (a dump of which layout, or a tidy table: `None`) and its run metadata (flags
 /// and sidecar).
-fn file_kind(path: &Path, opts: &LogOptions) -> Result<(Option<DumpKind>, crate::ingest::RunMeta)> {
+pub(super) fn file_kind(
+    path: &Path,
+    opts: &LogOptions,
+) -> Result<(Option<DumpKind>, crate::ingest::RunMeta)> {
     let sidecar = match adapters::meta::sidecar_path(path, opts) {
         Some(p) => Some(adapters::meta::load(&p)?),
         None => None,
@@ -471,7 +516,7 @@ fn read_tidy(
 
 /// How a dump file is laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum DumpKind {
+pub(super) enum DumpKind {
     /// One JSON document: an array of records (or a single record).
     Json,
     /// One record per line.
@@ -762,6 +807,33 @@ mod tests {
             };
             let mut pairs: Vec<(f64, f64)> = (0..size)
                 .map(|_| (pick(&mut rng), pick(&mut rng)))
+                .collect();
+            let mut expected = pairs.clone();
+            expected.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+            sort_scores(&mut pairs);
+            let bits = |v: &[(f64, f64)]| {
+                v.iter()
+                    .map(|(a, b)| (a.to_bits(), b.to_bits()))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(bits(&pairs), bits(&expected), "size {size}");
+        }
+    }
+
+    /// Proxies that differ only in their lowest bits (the ones the 64-bit keys replace by the
+    /// index), or not at all, with golds in any order: the runs sorted by the full keys.
+    #[test]
+    fn proxies_equal_but_for_their_low_bits_are_ordered_by_their_full_keys() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        for size in [2usize, 3, 17, 1000, 1024, 1025, 65536, 65537] {
+            let bases = [0.3_f64, -0.3, 1e-310, 0.0];
+            let mut pairs: Vec<(f64, f64)> = (0..size)
+                .map(|_| {
+                    let base = bases[rng.random_range(0..bases.len())];
+                    let p = f64::from_bits(base.to_bits() ^ rng.random_range(0..64u64));
+                    (p, rng.random_range(-2..3) as f64 * 0.5)
+                })
                 .collect();
             let mut expected = pairs.clone();
             expected.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));

@@ -307,3 +307,54 @@ fn check_footer(path: &Path, bytes: &[u8]) -> Result<()> {
         _ => Ok(()),
     }
 }
+
+/// A Parquet file checked by [`checked_schema`], read a few columns of a range of rows at a time
+/// (its metadata parsed once): for readers that stream a large file in batches of row groups,
+/// such as `goodhart bon`'s for rows grouped by prompt.
+pub(crate) struct RowBatches {
+    path: std::path::PathBuf,
+    metadata: std::sync::Arc<polars::io::parquet::read::FileMetadata>,
+    /// rows of each row group, in file order
+    pub(crate) row_groups: Vec<usize>,
+}
+
+impl RowBatches {
+    pub(crate) fn open(path: &Path) -> Result<RowBatches> {
+        let metadata = guarded(|| -> Result<_> {
+            let file = std::fs::File::open(path).map_err(|source| Error::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            ParquetReader::new(file)
+                .get_metadata()
+                .cloned()
+                .map_err(|e| corrupt(path, e))
+        })
+        .map_err(|_| corrupt(path, "the reader failed on this file"))??;
+        let row_groups = metadata.row_groups.iter().map(|g| g.num_rows()).collect();
+        Ok(RowBatches {
+            path: path.to_path_buf(),
+            metadata,
+            row_groups,
+        })
+    }
+
+    /// The columns `names` of the rows (offset, count), as polars decodes them.
+    pub(crate) fn read(&self, names: &[&str], rows: (usize, usize)) -> Result<DataFrame> {
+        let path = &self.path;
+        guarded(|| -> Result<DataFrame> {
+            let file = std::fs::File::open(path).map_err(|source| Error::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            let mut reader = ParquetReader::new(file);
+            reader.set_metadata(self.metadata.clone());
+            reader
+                .with_columns(Some(names.iter().map(|n| n.to_string()).collect()))
+                .with_slice(Some(rows))
+                .finish()
+                .map_err(|e| corrupt(path, e))
+        })
+        .map_err(|_| corrupt(path, format!("the reader failed on columns {names:?}")))?
+    }
+}

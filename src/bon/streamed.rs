@@ -1,0 +1,609 @@
+//! The fast way through `goodhart bon` for the common layout: one Parquet Samples table whose
+//! rows are grouped by prompt (each prompt's samples one run of rows under its reward model).
+//! The file is decoded a batch of row groups at a time, and each batch's complete pools are
+//! sorted and estimated in parallel straight from the decoded columns; only their per-prompt
+//! estimates are kept. Memory holds one batch of columns and the estimates, not the file's
+//! samples, and no pool is built for the whole file (issue 16).
+//!
+//! The curves are bit for bit those of [`super::read_samples`] then [`super::bon_curves`]: the
+//! same pools (key, prompt), each sorted by (proxy, gold) and estimated by the same code
+//! ([`super::estimate`]), averaged over prompts in the same (key, prompt) order. Anything else (a
+//! prompt whose rows come back after another prompt's, a pool of one sample, a missing or
+//! non-finite cell, a file the column reader does not take) gives `None` before any curve is
+//! made, and the general path reads the file and reports its problems with its usual messages.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use rayon::prelude::*;
+
+use super::columnar::{FilePlan, plan_file};
+use super::estimate::{
+    BLOCK, BonCurve, BonOptions, PoolEstimate, WeightSet, curve_from_estimates, curve_ns,
+    estimate_block, weight_cache_fits,
+};
+use super::samples::{parse_options, sort_scores};
+use crate::error::Result;
+use crate::ingest::LogOptions;
+use crate::ingest::parquet_reader::RowBatches;
+
+/// Rows decoded at a time: whole row groups, at least this many unless the file ends first.
+const BATCH_ROWS: usize = 1 << 20;
+
+/// The curves of a grouped file, with its (pools, samples).
+pub(super) type Streamed = (Vec<BonCurve>, (usize, usize));
+
+/// The pools of a file in the order their runs of rows appear.
+struct Runs {
+    /// (key index, prompt) of each pool
+    pools: Vec<(usize, String)>,
+    /// (pool, rows) of each run, in row order; a pool has exactly one run
+    runs: Vec<(u32, usize)>,
+}
+
+/// Finds each row's pool from its key and prompt and checks that every pool is one run of
+/// rows; `None` at the first pool whose rows come back (rows not grouped by prompt).
+struct RunFinder {
+    integers: HashMap<(usize, i64), u32>,
+    texts: HashMap<(usize, String), u32>,
+    closed: Vec<bool>,
+    out: Runs,
+}
+
+impl RunFinder {
+    fn new() -> RunFinder {
+        RunFinder {
+            integers: HashMap::new(),
+            texts: HashMap::new(),
+            closed: Vec::new(),
+            out: Runs {
+                pools: Vec::new(),
+                runs: Vec::new(),
+            },
+        }
+    }
+
+    fn new_pool(&mut self, key: usize, prompt: String) -> u32 {
+        self.out.pools.push((key, prompt));
+        self.closed.push(false);
+        (self.out.pools.len() - 1) as u32
+    }
+
+    /// Adds `rows` rows of `pool`; false when the pool's run was already closed.
+    fn push(&mut self, pool: u32, rows: usize) -> bool {
+        if let Some((last, len)) = self.out.runs.last_mut() {
+            if *last == pool {
+                *len += rows;
+                return true;
+            }
+            self.closed[*last as usize] = true;
+        }
+        if self.closed[pool as usize] {
+            return false;
+        }
+        self.out.runs.push((pool, rows));
+        true
+    }
+
+    fn integer(&mut self, key: usize, v: i64) -> u32 {
+        match self.integers.get(&(key, v)) {
+            Some(&p) => p,
+            None => {
+                let p = self.new_pool(key, v.to_string());
+                self.integers.insert((key, v), p);
+                p
+            }
+        }
+    }
+
+    /// `None` for a label the general reader trims or refuses.
+    fn text(&mut self, key: usize, s: &str) -> Option<u32> {
+        if let Some(&p) = self.texts.get(&(key, s.to_string())) {
+            return Some(p);
+        }
+        if s.is_empty() || s.trim().len() != s.len() {
+            return None;
+        }
+        let p = self.new_pool(key, s.to_string());
+        self.texts.insert((key, s.to_string()), p);
+        Some(p)
+    }
+}
+
+/// Row-group-aligned batches (offset, rows) of a file, each of at least `batch_rows` rows
+/// unless the file ends.
+fn batches(row_groups: &[usize], batch_rows: usize) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    let mut offset = 0;
+    let mut open = 0;
+    for &rows in row_groups {
+        open += rows;
+        if open >= batch_rows {
+            out.push((offset, open));
+            offset += open;
+            open = 0;
+        }
+    }
+    if open > 0 {
+        out.push((offset, open));
+    }
+    out
+}
+
+/// A prompt as the column holds it.
+#[derive(Clone, PartialEq)]
+enum Prompt {
+    Integer(i64),
+    Text(String),
+}
+
+/// The runs of rows of one (key, prompt) in a batch: (key index, prompt, rows), in row order.
+type BatchRuns = Vec<(usize, Prompt, usize)>;
+
+/// The runs of one batch of the prompt column; `None` when the batch cannot be read as the
+/// general reader would read it, or when its runs are too short to be pools of two or more
+/// samples (rows not grouped by prompt).
+fn batch_runs(
+    rb: &RowBatches,
+    plan: &FilePlan,
+    (offset, count): (usize, usize),
+) -> Option<BatchRuns> {
+    let df = rb.read(&[plan.prompt_col.as_str()], (offset, count)).ok()?;
+    let series = df
+        .column(&plan.prompt_col)
+        .ok()?
+        .as_materialized_series()
+        .clone();
+    drop(df);
+    if series.len() != count || series.null_count() > 0 {
+        return None;
+    }
+    // the key of each row, from the plan's key runs
+    let key_runs = &plan.key_runs;
+    let mut run = key_runs
+        .partition_point(|r| r.0 <= offset)
+        .saturating_sub(1);
+    let mut out: BatchRuns = Vec::new();
+    // rows [from, to) of one prompt, split where the key changes
+    let mut push = |mut from: usize, to: usize, value: Prompt| {
+        while from < to {
+            while run + 1 < key_runs.len() && key_runs[run + 1].0 <= from {
+                run += 1;
+            }
+            let key = key_runs[run].1;
+            let end = key_runs.get(run + 1).map_or(to, |r| r.0.min(to));
+            match out.last_mut() {
+                Some((k, v, len)) if *k == key && *v == value => *len += end - from,
+                _ => out.push((key, value.clone(), end - from)),
+            }
+            from = end;
+        }
+    };
+    if series.dtype().is_integer() {
+        let cast = series.cast(&DataType::Int64).ok()?;
+        let mut row = offset;
+        for chunk in cast.i64().ok()?.downcast_iter() {
+            let values = chunk.values().as_slice();
+            let mut i = 0;
+            while i < values.len() {
+                // a run of one value, then its rows at once
+                let v = values[i];
+                let mut j = i + 1;
+                while j < values.len() && values[j] == v {
+                    j += 1;
+                }
+                push(row + i, row + j, Prompt::Integer(v));
+                i = j;
+            }
+            row += values.len();
+        }
+    } else {
+        let ca = series.str().ok()?;
+        for (i, s) in ca.iter().enumerate() {
+            let s = s?;
+            // the general reader trims labels and refuses empty ones
+            if s.is_empty() || s.trim().len() != s.len() {
+                return None;
+            }
+            push(offset + i, offset + i + 1, Prompt::Text(s.to_string()));
+        }
+    }
+    (out.len() <= count.div_ceil(2)).then_some(out)
+}
+
+/// Pass 1: the pools and their runs, from the prompt column read a batch at a time (batches in
+/// parallel, joined in row order).
+fn find_runs(rb: &RowBatches, plan: &FilePlan, parts: &[(usize, usize)]) -> Option<Runs> {
+    let per_batch: Vec<Option<BatchRuns>> = parts
+        .par_iter()
+        .map(|&part| batch_runs(rb, plan, part))
+        .collect();
+    let mut finder = RunFinder::new();
+    let mut last: Option<(usize, Prompt, u32)> = None;
+    for batch in per_batch {
+        for (key, value, len) in batch? {
+            let pool = match &last {
+                Some((k, v, p)) if *k == key && *v == value => *p,
+                _ => match &value {
+                    Prompt::Integer(i) => finder.integer(key, *i),
+                    Prompt::Text(t) => finder.text(key, t)?,
+                },
+            };
+            if !finder.push(pool, len) {
+                return None;
+            }
+            last = Some((key, value, pool));
+        }
+    }
+    Some(finder.out)
+}
+
+/// A score column of a batch as one array of f64 (cast, or joined from several chunks, only
+/// when polars did not decode it so); `None` when it has missing cells, is not numeric, or holds
+/// a score that is not finite.
+fn scores(df: &DataFrame, name: &str, rows: usize) -> Option<Float64Chunked> {
+    let s = df.column(name).ok()?.as_materialized_series();
+    if s.len() != rows || s.null_count() > 0 || !s.dtype().is_primitive_numeric() {
+        return None;
+    }
+    let ca = s
+        .cast(&DataType::Float64)
+        .ok()?
+        .f64()
+        .ok()?
+        .rechunk()
+        .into_owned();
+    ca.cont_slice()
+        .ok()?
+        .iter()
+        .all(|x| x.is_finite())
+        .then_some(ca)
+}
+
+/// The curves of `inputs` when it is one Parquet Samples table whose rows are grouped by
+/// prompt (see the module's documentation); `None` for any other input.
+pub(super) fn grouped_curves(
+    inputs: &[PathBuf],
+    map_args: &[String],
+    logs: &LogOptions,
+    opts: &BonOptions,
+) -> Result<Option<Streamed>> {
+    let [path] = inputs else {
+        return Ok(None);
+    };
+    let map = parse_options(map_args, logs)?;
+    let (kind, meta) = super::samples::file_kind(path, logs)?;
+    if kind.is_some() {
+        return Ok(None);
+    }
+    let plan = plan_file(path, &map, &meta);
+    Ok(curves_of_file(path, plan.as_ref(), opts, BATCH_ROWS))
+}
+
+/// A complete pool of a batch: (pool, its samples carried from earlier batches, its first and
+/// end row in the batch).
+type Job = (u32, Vec<(f64, f64)>, usize, usize);
+
+/// The curves of one planned file read `batch_rows` rows at a time (whole row groups).
+fn curves_of_file(
+    path: &Path,
+    plan: Option<&FilePlan>,
+    opts: &BonOptions,
+    batch_rows: usize,
+) -> Option<Streamed> {
+    let plan = plan?;
+    let rb = RowBatches::open(path).ok()?;
+    let total: usize = rb.row_groups.iter().sum();
+    if total == 0 || plan.n_rows.is_some_and(|n| n != total) {
+        return None;
+    }
+    let parts = batches(&rb.row_groups, batch_rows);
+    let Runs { pools, runs } = find_runs(&rb, plan, &parts)?;
+    // Sizes, n values and weights of each key.
+    let n_keys = plan.keys.len();
+    let mut max_pool = vec![0usize; n_keys];
+    for &(p, len) in &runs {
+        if len < 2 {
+            return None;
+        }
+        let k = pools[p as usize].0;
+        max_pool[k] = max_pool[k].max(len);
+    }
+    let mut ns: Vec<Vec<usize>> = Vec::with_capacity(n_keys);
+    for (k, key) in plan.keys.iter().enumerate() {
+        ns.push(curve_ns(key, max_pool[k], opts).ok()?);
+    }
+    let mut sizes: Vec<(usize, usize)> = runs
+        .iter()
+        .map(|&(p, len)| (pools[p as usize].0, len))
+        .collect();
+    sizes.sort_unstable();
+    sizes.dedup();
+    if !weight_cache_fits(sizes.iter().map(|&(k, s)| (s, &ns[k][..]))) {
+        return None;
+    }
+    let sets: BTreeMap<(usize, usize), WeightSet> = sizes
+        .par_iter()
+        .map(|&(k, s)| ((k, s), WeightSet::new(s, &ns[k])))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .collect();
+    // Pass 2: proxy and gold a batch at a time; each complete pool estimated at once.
+    let mut ests: Vec<Option<PoolEstimate>> = (0..pools.len()).map(|_| None).collect();
+    let mut carry: Vec<(f64, f64)> = Vec::new();
+    let mut run_i = 0;
+    let mut run_start = 0; // first row of runs[run_i]
+    // The next batch is decoded while this one is estimated.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Option<(Float64Chunked, Float64Chunked)>>(1);
+    let decode = |tx: std::sync::mpsc::SyncSender<_>| {
+        for &(offset, count) in &parts {
+            let batch = rb
+                .read(
+                    &[plan.proxy_col.as_str(), plan.gold_col.as_str()],
+                    (offset, count),
+                )
+                .ok()
+                .and_then(|df| {
+                    Some((
+                        scores(&df, &plan.proxy_col, count)?,
+                        scores(&df, &plan.gold_col, count)?,
+                    ))
+                });
+            let failed = batch.is_none();
+            if tx.send(batch).is_err() || failed {
+                return;
+            }
+        }
+    };
+    std::thread::scope(|scope| -> Option<()> {
+        scope.spawn(move || decode(tx));
+        // dropped on any early return, which ends the decoder's next send
+        let rx = rx;
+        for &(offset, count) in &parts {
+            let (proxy, gold) = rx.recv().ok()??;
+            let (proxy, gold) = (proxy.cont_slice().ok()?, gold.cont_slice().ok()?);
+            // complete pools of the batch: (pool, carried samples, rows in the batch)
+            let mut jobs: Vec<Job> = Vec::new();
+            let end = offset + count;
+            while run_i < runs.len() {
+                let (pool, len) = runs[run_i];
+                let from = run_start.max(offset) - offset;
+                if run_start + len > end {
+                    carry.extend(
+                        proxy[from..]
+                            .iter()
+                            .copied()
+                            .zip(gold[from..].iter().copied()),
+                    );
+                    break;
+                }
+                let to = run_start + len - offset;
+                jobs.push((pool, std::mem::take(&mut carry), from, to));
+                run_start += len;
+                run_i += 1;
+            }
+            let done: Vec<(u32, PoolEstimate)> = jobs
+                .par_chunks(BLOCK)
+                .flat_map_iter(|block| {
+                    let sorted: Vec<Vec<(f64, f64)>> = block
+                        .iter()
+                        .map(|(_, carried, from, to)| {
+                            let mut s = Vec::with_capacity(carried.len() + to - from);
+                            s.extend_from_slice(carried);
+                            s.extend(
+                                proxy[*from..*to]
+                                    .iter()
+                                    .copied()
+                                    .zip(gold[*from..*to].iter().copied()),
+                            );
+                            sort_scores(&mut s);
+                            s
+                        })
+                        .collect();
+                    let slices: Vec<&[(f64, f64)]> = sorted.iter().map(|s| &s[..]).collect();
+                    let ws: Vec<&WeightSet> = block
+                        .iter()
+                        .zip(&sorted)
+                        .map(|((p, ..), s)| &sets[&(pools[*p as usize].0, s.len())])
+                        .collect();
+                    block
+                        .iter()
+                        .map(|(p, ..)| *p)
+                        .zip(estimate_block(&slices, &ws))
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            for (p, e) in done {
+                ests[p as usize] = Some(e);
+            }
+        }
+        Some(())
+    })?;
+    if run_i != runs.len() || !carry.is_empty() {
+        return None;
+    }
+    // Curves in key order, each averaging its prompts in prompt order.
+    let mut order: Vec<usize> = (0..n_keys).collect();
+    order.sort_by_key(|&k| plan.keys[k]);
+    let mut by_key: Vec<Vec<(&str, usize)>> = vec![Vec::new(); n_keys];
+    for (i, (k, prompt)) in pools.iter().enumerate() {
+        by_key[*k].push((prompt.as_str(), i));
+    }
+    let mut curves = Vec::with_capacity(n_keys);
+    for (ci, &k) in order.iter().enumerate() {
+        let list = &mut by_key[k];
+        list.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let key_ests: Vec<PoolEstimate> = list
+            .iter()
+            .map(|&(_, i)| ests[i].take())
+            .collect::<Option<_>>()?;
+        curves.push(curve_from_estimates(
+            plan.keys[k],
+            ci,
+            key_ests,
+            &ns[k],
+            opts,
+        ));
+    }
+    Some((curves, (pools.len(), total)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bon::{bon_curves, read_samples};
+    use rand::{Rng, SeedableRng};
+
+    /// (rm_params, prompt, proxy, gold) rows.
+    type Rows = Vec<(f64, String, f64, f64)>;
+
+    fn write(path: &Path, rows: &Rows, text: bool, row_group: usize) {
+        let prompt = if text {
+            Column::new(
+                "prompt".into(),
+                rows.iter().map(|r| r.1.clone()).collect::<Vec<_>>(),
+            )
+        } else {
+            Column::new(
+                "prompt".into(),
+                rows.iter()
+                    .map(|r| r.1.parse::<i64>().unwrap())
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let cols = vec![
+            prompt,
+            Column::new("proxy".into(), rows.iter().map(|r| r.2).collect::<Vec<_>>()),
+            Column::new("gold".into(), rows.iter().map(|r| r.3).collect::<Vec<_>>()),
+            Column::new(
+                "rm_params".into(),
+                rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            ),
+        ];
+        let mut df = DataFrame::new(rows.len(), cols).unwrap();
+        ParquetWriter::new(std::fs::File::create(path).unwrap())
+            .with_row_group_size(Some(row_group))
+            .finish(&mut df)
+            .unwrap();
+    }
+
+    /// Pools of `sizes` samples for each (reward model, prompt) in `order`, scores on a grid of
+    /// `step` (ties when coarse).
+    fn rows(seed: u64, order: &[(f64, &str)], sizes: &[usize], step: f64) -> Rows {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let mut out = Vec::new();
+        for (i, &(rm, prompt)) in order.iter().enumerate() {
+            for _ in 0..sizes[i % sizes.len()] {
+                let gold: f64 = rng.random_range(-2.0..2.0);
+                let proxy = gold + rng.random_range(-1.0..1.0);
+                out.push((
+                    rm,
+                    prompt.to_string(),
+                    (proxy / step).round() * step,
+                    (gold / step).round() * step,
+                ));
+            }
+        }
+        out
+    }
+
+    fn streamed(path: &Path, opts: &BonOptions, batch_rows: usize) -> Option<Streamed> {
+        let logs = LogOptions::default();
+        let map = parse_options(&[], &logs).unwrap();
+        let (_, meta) = super::super::samples::file_kind(path, &logs).unwrap();
+        curves_of_file(
+            path,
+            plan_file(path, &map, &meta).as_ref(),
+            opts,
+            batch_rows,
+        )
+    }
+
+    /// The curves of the whole-file path (pools read, then estimated), as text that tells every
+    /// bit of every number.
+    fn whole(path: &Path, opts: &BonOptions) -> String {
+        let (pools, _) = read_samples(&[path.to_path_buf()], &[], &LogOptions::default()).unwrap();
+        let curves = bon_curves(&pools, opts).unwrap();
+        format!("{curves:?}")
+    }
+
+    fn check(rows: &Rows, text: bool, row_group: usize, opts: &BonOptions) -> usize {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.parquet");
+        write(&path, rows, text, row_group);
+        let expected = whole(&path, opts);
+        // one row a batch, batches smaller and larger than pools and row groups, the whole file
+        for batch_rows in [1, 5, 64, 1 << 20] {
+            let (curves, (pools, samples)) = streamed(&path, opts, batch_rows).expect("streamed");
+            assert_eq!(format!("{curves:?}"), expected, "batch_rows {batch_rows}");
+            assert_eq!(samples, rows.len());
+            assert!(pools > 0);
+        }
+        expected.matches("BonCurve").count()
+    }
+
+    #[test]
+    fn grouped_rows_of_several_models_in_any_order_give_the_whole_file_curves() {
+        let order: Vec<(f64, &str)> = [3e9, 1e7, 2e8]
+            .iter()
+            .flat_map(|&rm| ["10", "2", "-7", "1099511627776", "0", "33"].map(move |p| (rm, p)))
+            .collect();
+        let rows = rows(1, &order, &[2, 7, 50, 13, 31, 3, 9], 0.25);
+        let opts = BonOptions {
+            bootstrap: 3,
+            seed: 5,
+            ..BonOptions::default()
+        };
+        assert_eq!(check(&rows, false, 7, &opts), 3);
+        let opts = BonOptions {
+            n: Some(vec![5, 1, 2]),
+            ..BonOptions::default()
+        };
+        check(&rows, false, 64, &opts);
+    }
+
+    #[test]
+    fn text_prompts_with_models_alternating_and_a_prompt_continuing_across_a_model_change() {
+        // (model, prompt) pools one after another; "b" under 1e8 is followed by "b" under 4e8
+        let order = [
+            (1e8, "a"),
+            (4e8, "a"),
+            (1e8, "b"),
+            (4e8, "b"),
+            (4e8, "c d"),
+            (1e8, "c d"),
+            (1e8, "Z"),
+        ];
+        let rows = rows(2, &order, &[12, 4, 9, 30, 2, 6, 5], 1e-3);
+        let opts = BonOptions {
+            bootstrap: 2,
+            ..BonOptions::default()
+        };
+        assert_eq!(check(&rows, true, 3, &opts), 2);
+    }
+
+    #[test]
+    fn rows_not_grouped_by_prompt_a_pool_of_one_or_a_nan_are_left_to_the_general_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.parquet");
+        let opts = BonOptions::default();
+        // prompt 1 comes back after prompt 2
+        let back = rows(3, &[(1e8, "1"), (1e8, "2"), (1e8, "1")], &[5, 5, 5], 0.1);
+        write(&path, &back, false, 4);
+        assert!(streamed(&path, &opts, 4).is_none());
+        // a pool of one sample
+        let one = rows(4, &[(1e8, "1"), (1e8, "2")], &[5, 1], 0.1);
+        write(&path, &one, false, 4);
+        assert!(streamed(&path, &opts, 4).is_none());
+        // a score that is not finite, in the last batch
+        let mut nan = rows(5, &[(1e8, "1"), (1e8, "2")], &[5, 5], 0.1);
+        nan[9].3 = f64::NAN;
+        write(&path, &nan, false, 4);
+        assert!(streamed(&path, &opts, 4).is_none());
+        // and the same rows without the NaN are taken
+        nan[9].3 = 0.5;
+        write(&path, &nan, false, 4);
+        assert!(streamed(&path, &opts, 4).is_some());
+    }
+}
