@@ -18,6 +18,7 @@
 #
 # Usage: bench/bon_vs_numpy.sh       (python3 with numpy, scipy, pyarrow: pip install numpy scipy pyarrow)
 #        PROMPTS=1000 SAMPLES=500 REPEATS=3 bench/bon_vs_numpy.sh   (a quick run)
+#        GOODHART_BIN=/path/to/goodhart bench/bon_vs_numpy.sh       (another binary; no build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PROMPTS=${PROMPTS:-10000}
@@ -27,8 +28,12 @@ WORK=${WORK:-${TMPDIR:-/tmp}/goodhart-bench-bon}
 mkdir -p "$WORK"
 rm -f "$WORK"/*.times "$WORK"/*.stderr
 
-cargo build --release --quiet
-BIN=target/release/goodhart
+if [ -n "${GOODHART_BIN:-}" ]; then
+    BIN=$GOODHART_BIN
+else
+    cargo build --release --quiet
+    BIN=target/release/goodhart
+fi
 PY=bench/bon_numpy.py
 for layout in grouped shuffled; do
     f=$WORK/samples_${PROMPTS}x${SAMPLES}_$layout.parquet

@@ -1,6 +1,8 @@
 //! Criterion benchmarks of `goodhart bon` in-process: the estimator alone (with and without a
 //! 1000-replicate bootstrap), reading a Samples Parquet file into pools, the bare Parquet read
-//! (polars, the same three columns), and the whole job (read, estimate, render the CSV).
+//! (polars, the same three columns), the whole job on pools (read, estimate, render the CSV), and
+//! `goodhart bon`'s own path (`bon::run`: batches of rows grouped by prompt, estimated as they are
+//! read, and the Curves table written).
 //!
 //! Size: BON_BENCH_PROMPTS x BON_BENCH_SAMPLES (default 10,000 x 1,000, the benchmark).
 //! Run: `cargo bench --bench bon`. The whole-process comparison with numpy is bench/bon_vs_numpy.sh.
@@ -101,6 +103,16 @@ fn bench_bon(c: &mut Criterion) {
                 .0
                 .to_bytes(Format::Csv, "out.csv".as_ref())
                 .expect("render")
+        })
+    });
+    // The command's own path: rows grouped by prompt in one Parquet file are read a batch of
+    // row groups at a time and estimated as they come (src/bon/streamed.rs), then the Curves
+    // table with its per-prompt columns is written.
+    let out = std::env::temp_dir().join("goodhart-bench-bon-run.csv");
+    g.bench_function("run_grouped_parquet", |b| {
+        b.iter(|| {
+            goodhart::bon::run(&inputs, &out, &[], rm, &BonOptions::default(), None, true)
+                .expect("run")
         })
     });
     g.finish();

@@ -528,7 +528,7 @@ fn mean_se(values: impl Iterator<Item = f64> + Clone) -> (f64, Option<f64>, usiz
 
 /// The point estimate of a curve: for each n, the mean over prompts whose pool has N >= n.
 fn point_curve(ests: &[PoolEstimate], ns: &[usize]) -> Vec<CurvePoint> {
-    ns.iter()
+    ns.par_iter()
         .enumerate()
         .map(|(k, &n)| {
             let eligible = ests.iter().filter(move |e| e.gold.len() > k);
