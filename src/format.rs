@@ -100,51 +100,6 @@ fn g6_exact(x: f64) -> String {
     }
 }
 
-#[cfg(test)]
-mod fast_g6_tests {
-    use super::*;
-    use rand::{Rng, SeedableRng};
-
-    /// The fast path of `push_g6` against the exact formatting, on numbers of every magnitude
-    /// it handles and on the rounding boundaries (x.xxxxx5, 9.999995, powers of ten).
-    #[test]
-    fn push_g6_is_the_exact_formatting() {
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
-        let mut cases: Vec<f64> = (0..400_000)
-            .map(|_| {
-                let mag: f64 = rng.random_range(-6.0..8.0);
-                let sign = if rng.random_bool(0.5) { -1.0 } else { 1.0 };
-                sign * 10f64.powf(mag) * rng.random_range(1.0..10.0)
-            })
-            .collect();
-        for e in -5..7 {
-            let p = 10f64.powi(e);
-            for m in [
-                1.0, 1.5, 9.999995, 9.9999949, 9.9999951, 1.000005, 1.234565, 5.0,
-            ] {
-                for d in [-1e-12, 0.0, 1e-12] {
-                    cases.push(m * p * (1.0 + d));
-                    cases.push(-m * p * (1.0 + d));
-                }
-            }
-        }
-        cases.extend([
-            0.0,
-            -0.0,
-            f64::NAN,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-            1e300,
-            5e-324,
-        ]);
-        for x in cases {
-            let mut fast = String::new();
-            push_g6(&mut fast, x);
-            assert_eq!(fast, g6_exact(x), "{x:e}");
-        }
-    }
-}
-
 /// Formats a number as the shortest text that reads back to the same `f64`, with an exponent
 /// for very large or very small magnitudes (`3e6`, `0.25`, `1.5e-7`).
 ///
@@ -208,6 +163,46 @@ pub fn minus(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::{Rng, SeedableRng};
+
+    /// The fast path of `push_g6` against the exact formatting, on numbers of every magnitude
+    /// it handles and on the rounding boundaries (x.xxxxx5, 9.999995, powers of ten).
+    #[test]
+    fn push_g6_is_the_exact_formatting() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let mut cases: Vec<f64> = (0..400_000)
+            .map(|_| {
+                let mag: f64 = rng.random_range(-6.0..8.0);
+                let sign = if rng.random_bool(0.5) { -1.0 } else { 1.0 };
+                sign * 10f64.powf(mag) * rng.random_range(1.0..10.0)
+            })
+            .collect();
+        for e in -5..7 {
+            let p = 10f64.powi(e);
+            for m in [
+                1.0, 1.5, 9.999995, 9.9999949, 9.9999951, 1.000005, 1.234565, 5.0,
+            ] {
+                for d in [-1e-12, 0.0, 1e-12] {
+                    cases.push(m * p * (1.0 + d));
+                    cases.push(-m * p * (1.0 + d));
+                }
+            }
+        }
+        cases.extend([
+            0.0,
+            -0.0,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            1e300,
+            5e-324,
+        ]);
+        for x in cases {
+            let mut fast = String::new();
+            push_g6(&mut fast, x);
+            assert_eq!(fast, g6_exact(x), "{x:e}");
+        }
+    }
 
     #[test]
     fn g6_formats_like_printf_g() {

@@ -791,6 +791,19 @@ mod tests {
         assert_eq!(bits(&pairs), bits(&expected));
     }
 
+    /// `sort_scores` orders the pairs as `total_cmp` on (proxy, gold) does, bit for bit.
+    fn assert_sorts_as_total_cmp(mut pairs: Vec<(f64, f64)>, size: usize) {
+        let mut expected = pairs.clone();
+        expected.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        sort_scores(&mut pairs);
+        let bits = |v: &[(f64, f64)]| {
+            v.iter()
+                .map(|(a, b)| (a.to_bits(), b.to_bits()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(bits(&pairs), bits(&expected), "size {size}");
+    }
+
     #[test]
     fn radix_sort_matches_total_cmp_with_ties_and_signs() {
         use rand::{Rng, SeedableRng};
@@ -805,18 +818,10 @@ mod tests {
                 4 => rng.random_range(-1.0..1.0) * 1e300,
                 _ => rng.random_range(-1.0..1.0),
             };
-            let mut pairs: Vec<(f64, f64)> = (0..size)
+            let pairs: Vec<(f64, f64)> = (0..size)
                 .map(|_| (pick(&mut rng), pick(&mut rng)))
                 .collect();
-            let mut expected = pairs.clone();
-            expected.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
-            sort_scores(&mut pairs);
-            let bits = |v: &[(f64, f64)]| {
-                v.iter()
-                    .map(|(a, b)| (a.to_bits(), b.to_bits()))
-                    .collect::<Vec<_>>()
-            };
-            assert_eq!(bits(&pairs), bits(&expected), "size {size}");
+            assert_sorts_as_total_cmp(pairs, size);
         }
     }
 
@@ -828,22 +833,14 @@ mod tests {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
         for size in [2usize, 3, 17, 1000, 1024, 1025, 65536, 65537] {
             let bases = [0.3_f64, -0.3, 1e-310, 0.0];
-            let mut pairs: Vec<(f64, f64)> = (0..size)
+            let pairs: Vec<(f64, f64)> = (0..size)
                 .map(|_| {
                     let base = bases[rng.random_range(0..bases.len())];
                     let p = f64::from_bits(base.to_bits() ^ rng.random_range(0..64u64));
                     (p, rng.random_range(-2..3) as f64 * 0.5)
                 })
                 .collect();
-            let mut expected = pairs.clone();
-            expected.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
-            sort_scores(&mut pairs);
-            let bits = |v: &[(f64, f64)]| {
-                v.iter()
-                    .map(|(a, b)| (a.to_bits(), b.to_bits()))
-                    .collect::<Vec<_>>()
-            };
-            assert_eq!(bits(&pairs), bits(&expected), "size {size}");
+            assert_sorts_as_total_cmp(pairs, size);
         }
     }
 }

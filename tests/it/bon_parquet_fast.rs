@@ -260,3 +260,56 @@ fn reward_models_in_contiguous_rows_read_one_at_a_time_give_the_same_curves() {
         &["--common-prompts", "truncate", "--no-prompt-values"],
     );
 }
+
+/// Rows grouped by prompt in one Parquet file take the batched path (src/bon/streamed.rs), which
+/// says so on stderr; its Curves table is the general reader's (from CSV) byte for byte, with any
+/// number of threads; the same rows shuffled take the whole-file path.
+#[test]
+fn grouped_rows_are_read_a_batch_at_a_time_with_the_same_bytes_for_any_thread_count() {
+    let rows = samples(13, &[2e9, 1e7, 3e8], &[30, 2, 17, 64, 8, 41], 1e-3, false);
+    let t = TestDir::new();
+    write_csv(&t.path("s.csv"), &rows);
+    write_parquet(&t.path("s.parquet"), &rows, 23);
+    let run = |input: &str, out: &str, threads: &str| {
+        let o = t
+            .cmd()
+            .env("RAYON_NUM_THREADS", threads)
+            .args([
+                "bon",
+                input,
+                "--out",
+                out,
+                "--bootstrap",
+                "7",
+                "--seed",
+                "3",
+            ])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert!(o.status.success(), "{stderr}");
+        (std::fs::read(t.path(out)).unwrap(), stderr)
+    };
+    let (general, stderr) = run("s.csv", "general.csv", "2");
+    assert!(
+        stderr.contains("; read ") && !stderr.contains("a batch of rows"),
+        "{stderr}"
+    );
+    for threads in ["1", "2", "3"] {
+        let (batched, stderr) = run("s.parquet", &format!("b{threads}.csv"), threads);
+        assert!(
+            stderr.contains("read and estimate") && stderr.contains("(a batch of rows at a time)"),
+            "{stderr}"
+        );
+        assert!(
+            batched == general,
+            "{threads} thread(s): the batched table differs"
+        );
+    }
+    let mut shuffled = rows.clone();
+    shuffled.shuffle(&mut ChaCha8Rng::seed_from_u64(14));
+    write_parquet(&t.path("shuffled.parquet"), &shuffled, 23);
+    let (whole, stderr) = run("shuffled.parquet", "whole.csv", "2");
+    assert!(!stderr.contains("a batch of rows"), "{stderr}");
+    assert!(whole == general);
+}
