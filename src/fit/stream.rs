@@ -17,7 +17,7 @@ use crate::output::ByteSink;
 
 /// Curves fitted per chunk: large enough to keep both cores busy, small enough that a chunk's
 /// fits and their bytes (about 2 KB of JSON per fit) stay a few tens of megabytes.
-pub const CHUNK_CURVES: usize = 1024;
+pub const CHUNK_CURVES: usize = 8192;
 
 /// Fits rendered per parallel task.
 const RENDER_BATCH: usize = 256;

@@ -78,7 +78,10 @@ impl Values {
     /// The values of rows `start..end` (`end` at most [`Values::len`]).
     pub fn range(&self, start: usize, end: usize) -> Vec<f64> {
         let mut out = Vec::with_capacity(end.saturating_sub(start));
-        let mut k = self.starts.partition_point(|&s| s <= start).saturating_sub(1);
+        let mut k = self
+            .starts
+            .partition_point(|&s| s <= start)
+            .saturating_sub(1);
         let mut at = start;
         while at < end && k < self.chunks.len() {
             let first = self.starts[k];
@@ -175,6 +178,8 @@ fn plan(path: &Path, header: &[String]) -> Option<(usize, Vec<(&'static str, usi
 /// anything the general reader might read otherwise or refuse: a quote character, a row of
 /// another length, an empty or unparsable cell, a method that is not `bon` or `rl`.
 fn read_csv(path: &Path) -> Option<CurveColumns> {
+    // One byte range's rows: the methods, and the numeric columns in `numeric`'s order.
+    type Part = (Vec<Method>, Vec<Vec<f64>>);
     use rayon::prelude::*;
     use std::io::{BufRead, Read, Seek, SeekFrom};
     let delimiter = super::csv_reader::sniff_delimiter(path).ok()?;
@@ -186,7 +191,10 @@ fn read_csv(path: &Path) -> Option<CurveColumns> {
         .flexible(false)
         .from_reader(std::io::BufReader::with_capacity(1 << 16, file));
     let raw_header = reader.byte_headers().ok()?.clone();
-    if raw_header.iter().any(|h| h.contains(&b'"') || h.contains(&0)) {
+    if raw_header
+        .iter()
+        .any(|h| h.contains(&b'"') || h.contains(&0))
+    {
         return None;
     }
     let header: Vec<String> = raw_header
@@ -227,7 +235,7 @@ fn read_csv(path: &Path) -> Option<CurveColumns> {
     }
     cuts.push(len);
     let width = header.len();
-    let parts: Vec<Option<(Vec<Method>, Vec<Vec<f64>>)>> = cuts
+    let parts: Vec<Option<Part>> = cuts
         .par_windows(2)
         .map(|w| {
             let mut file = std::fs::File::open(path).ok()?;

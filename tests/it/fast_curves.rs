@@ -217,10 +217,11 @@ fn row_groups_split_inside_curves_give_the_same_curves() {
     let path = t.path("groups.parquet");
     // Row groups of 7 rows: most curves start in one group and end in another.
     write_parquet_groups(&path, &header, &rows, Some(7));
-    let groups = polars_parquet::parquet::read::read_metadata(&mut std::fs::File::open(&path).unwrap())
-        .expect("metadata")
-        .row_groups
-        .len();
+    let groups =
+        polars_parquet::parquet::read::read_metadata(&mut std::fs::File::open(&path).unwrap())
+            .expect("metadata")
+            .row_groups
+            .len();
     assert!(groups >= rows.len() / 7, "{groups} row groups");
     let want = show(&general(&path));
     assert_eq!(show(&fast(&path).expect("the fast path takes it")), want);
