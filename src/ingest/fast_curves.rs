@@ -116,13 +116,23 @@ const NUMERIC: [&str; 10] = [
     "entropy",
 ];
 
-/// Whether `path` may take the fast path with these options: one tidy Parquet table read as
-/// it is (no `--map`, no metadata flags, no sidecar, no manifest, no gold join).
+/// Whether `path` may take the fast path with these options: one tidy Parquet or CSV table
+/// read as it is (no `--map`, no metadata or log key flags, no sidecar, no manifest, no gold join).
 pub fn eligible(paths: &[std::path::PathBuf], map: &ColumnMap, opts: &LogOptions) -> bool {
     let [path] = paths else {
         return false;
     };
+    // A trainer log's key flags on a tidy table are refused by the general reader.
+    let k = &opts.keys;
+    let no_keys = k.kl.is_none()
+        && k.proxy.is_none()
+        && k.gold.is_none()
+        && k.step.is_none()
+        && k.length.is_none();
     map.is_empty()
+        && no_keys
+        && !opts.from_manifest
+        && opts.join_tolerance == 0.0
         && opts.runs.is_none()
         && opts.gold_from.is_none()
         && opts.meta_file.is_none()

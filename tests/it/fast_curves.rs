@@ -293,3 +293,30 @@ fn unusual_csv_cells_go_to_the_general_reader() {
         }
     }
 }
+
+#[test]
+fn log_key_flags_on_a_plain_table_are_refused_as_by_the_general_reader() {
+    let t = TestDir::new();
+    let (header, rows) = demo_rl();
+    write_parquet(&t.path("rl.parquet"), &header, &rows);
+    write_csv(&t.path("rl.csv"), &header, &rows);
+    for file in ["rl.parquet", "rl.csv"] {
+        for flag in [
+            "--kl-key",
+            "--proxy-key",
+            "--gold-key",
+            "--step-key",
+            "--length-key",
+        ] {
+            let out = t
+                .cmd()
+                .args(["fit", file, "--out", "o.json", flag, "k"])
+                .output()
+                .expect("run");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{file} {flag}: {stderr}");
+            assert!(stderr.contains(flag), "{file} {flag}: {stderr}");
+            assert!(!t.path("o.json").exists());
+        }
+    }
+}
