@@ -661,87 +661,131 @@ pub fn read_curves_with_unit(
 /// value is one the general reader refuses (it then reports it) or a curve's rows are not
 /// together in the file (the general reader groups them).
 pub fn fast_curves(c: crate::ingest::fast_curves::CurveColumns) -> Option<Vec<Curve>> {
-    let finite_pos = |x: &f64| x.is_finite() && *x > 0.0;
-    let finite_nonneg = |x: &f64| x.is_finite() && *x >= 0.0;
-    let all = |v: &Option<Vec<f64>>, ok: &dyn Fn(&f64) -> bool| {
-        v.as_ref().is_none_or(|v| v.iter().all(ok))
-    };
-    let ok = c.rm_params.iter().all(finite_pos)
-        && c.kl.iter().all(finite_nonneg)
-        && c.gold.iter().all(|x| x.is_finite())
-        && all(&c.proxy, &|x| x.is_finite())
+    use crate::ingest::fast_curves::Values;
+    let finite_pos = |x: f64| x.is_finite() && x > 0.0;
+    let finite_nonneg = |x: f64| x.is_finite() && x >= 0.0;
+    let all = |v: &Option<Values>, ok: &dyn Fn(f64) -> bool| v.as_ref().is_none_or(|v| v.all(ok));
+    let n = c.kl.len();
+    let lengths_agree = [
+        Some(&c.rm_params),
+        Some(&c.gold),
+        c.proxy.as_ref(),
+        c.gold_se.as_ref(),
+        c.proxy_se.as_ref(),
+        c.policy_params.as_ref(),
+        c.rm_data.as_ref(),
+        c.kl_penalty.as_ref(),
+        c.entropy.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .all(|v| v.len() == n)
+        && c.method.len() == n;
+    let ok = n > 0
+        && lengths_agree
+        && c.rm_params.all(finite_pos)
+        && c.kl.all(finite_nonneg)
+        && c.gold.all(f64::is_finite)
+        && all(&c.proxy, &f64::is_finite)
         && all(&c.gold_se, &finite_pos)
         && all(&c.proxy_se, &finite_pos)
         && all(&c.policy_params, &finite_pos)
         && all(&c.rm_data, &finite_pos)
         && all(&c.kl_penalty, &finite_nonneg)
-        && all(&c.entropy, &|x| x.is_finite());
+        && all(&c.entropy, &f64::is_finite);
     if !ok {
         return None;
     }
-    let n = c.kl.len();
-    let get = |v: &Option<Vec<f64>>, i: usize| v.as_ref().map(|v| v[i]);
-    let key = |i: usize| CurveKey {
-        method: c.method[i],
-        rm_params: c.rm_params[i],
-        policy_params: get(&c.policy_params, i),
-        rm_data: get(&c.rm_data, i),
-        kl_penalty: get(&c.kl_penalty, i),
-    };
-    // Runs of rows with one key: one comparison per row.
+    // Runs of rows with one key: one comparison per row, the columns read in row order.
     let mut runs: Vec<(CurveKey, usize, usize)> = Vec::new();
-    let mut start = 0;
-    let mut current = key(0);
-    for i in 1..n {
-        let k = key(i);
-        if k != current {
-            runs.push((current, start, i));
-            current = k;
-            start = i;
+    {
+        let mut rm_params = c.rm_params.iter();
+        let mut policy_params = c.policy_params.as_ref().map(Values::iter);
+        let mut rm_data = c.rm_data.as_ref().map(Values::iter);
+        let mut kl_penalty = c.kl_penalty.as_ref().map(Values::iter);
+        let mut start = 0;
+        let mut current: Option<CurveKey> = None;
+        for (i, &method) in c.method.iter().enumerate() {
+            let key = CurveKey {
+                method,
+                rm_params: rm_params.next()?,
+                policy_params: match policy_params.as_mut() {
+                    Some(it) => Some(it.next()?),
+                    None => None,
+                },
+                rm_data: match rm_data.as_mut() {
+                    Some(it) => Some(it.next()?),
+                    None => None,
+                },
+                kl_penalty: match kl_penalty.as_mut() {
+                    Some(it) => Some(it.next()?),
+                    None => None,
+                },
+            };
+            match current {
+                Some(k) if k == key => {}
+                Some(k) => {
+                    runs.push((k, start, i));
+                    current = Some(key);
+                    start = i;
+                }
+                None => current = Some(key),
+            }
         }
+        runs.push((current?, start, n));
     }
-    runs.push((current, start, n));
     runs.sort_by_key(|r| r.0);
     // A key in two runs: the file does not give a curve's rows together.
     if runs.windows(2).any(|w| w[0].0 == w[1].0) {
         return None;
     }
-    let point_order = |a: usize, b: usize| {
-        let or = |v: &Option<Vec<f64>>, i: usize, d: f64| v.as_ref().map_or(d, |v| v[i]);
-        c.kl[a]
-            .total_cmp(&c.kl[b])
-            .then(c.gold[a].total_cmp(&c.gold[b]))
-            .then(or(&c.proxy, a, f64::NAN).total_cmp(&or(&c.proxy, b, f64::NAN)))
-            .then(or(&c.gold_se, a, 0.0).total_cmp(&or(&c.gold_se, b, 0.0)))
-            .then(or(&c.proxy_se, a, 0.0).total_cmp(&or(&c.proxy_se, b, 0.0)))
-    };
     let build = |&(key, start, end): &(CurveKey, usize, usize)| {
-        let sorted = (start + 1..end).all(|i| point_order(i - 1, i).is_le());
-        let rows: Vec<usize> = if sorted {
-            Vec::new()
-        } else {
-            let mut rows: Vec<usize> = (start..end).collect();
-            rows.sort_by(|&a, &b| point_order(a, b));
-            rows
+        let take = |v: &Values| v.range(start, end);
+        let mut kl = take(&c.kl);
+        let mut gold = take(&c.gold);
+        let mut proxy = c.proxy.as_ref().map(take);
+        let mut gold_se = c.gold_se.as_ref().map(take);
+        let mut proxy_se = c.proxy_se.as_ref().map(take);
+        let mut entropy = c.entropy.as_ref().map(take);
+        // The points in the general reader's order: by (kl, gold, proxy, gold_se, proxy_se),
+        // rows of equal points in file order (a stable sort).
+        let order = {
+            let or = |v: &Option<Vec<f64>>, i: usize, d: f64| v.as_ref().map_or(d, |v| v[i]);
+            let point_order = |a: usize, b: usize| {
+                kl[a]
+                    .total_cmp(&kl[b])
+                    .then(gold[a].total_cmp(&gold[b]))
+                    .then(or(&proxy, a, f64::NAN).total_cmp(&or(&proxy, b, f64::NAN)))
+                    .then(or(&gold_se, a, 0.0).total_cmp(&or(&gold_se, b, 0.0)))
+                    .then(or(&proxy_se, a, 0.0).total_cmp(&or(&proxy_se, b, 0.0)))
+            };
+            let sorted = (1..kl.len()).all(|i| point_order(i - 1, i).is_le());
+            (!sorted).then(|| {
+                let mut rows: Vec<usize> = (0..kl.len()).collect();
+                rows.sort_by(|&a, &b| point_order(a, b));
+                rows
+            })
         };
-        let take = |v: &[f64]| -> Vec<f64> {
-            if sorted {
-                v[start..end].to_vec()
-            } else {
-                rows.iter().map(|&i| v[i]).collect()
+        if let Some(rows) = order {
+            let permute = |v: &mut Vec<f64>| *v = rows.iter().map(|&i| v[i]).collect();
+            permute(&mut kl);
+            permute(&mut gold);
+            for v in [&mut proxy, &mut gold_se, &mut proxy_se, &mut entropy]
+                .into_iter()
+                .flatten()
+            {
+                permute(v);
             }
-        };
-        let opt = |v: &Option<Vec<f64>>| v.as_ref().map(|v| take(v));
-        let some =
-            |v: &Option<Vec<f64>>| v.as_ref().map(|v| take(v).into_iter().map(Some).collect());
+        }
+        let some = |v: Option<Vec<f64>>| v.map(|v| v.into_iter().map(Some).collect());
         Curve {
             key,
-            kl: take(&c.kl),
-            gold: take(&c.gold),
-            proxy: some(&c.proxy),
-            gold_se: opt(&c.gold_se),
-            proxy_se: opt(&c.proxy_se),
-            entropy: some(&c.entropy),
+            kl,
+            gold,
+            proxy: some(proxy),
+            gold_se,
+            proxy_se,
+            entropy: some(entropy),
             replicates: Vec::new(),
             prompts: None,
         }

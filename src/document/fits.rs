@@ -97,6 +97,30 @@ impl FitsDocument {
     }
 }
 
+/// A writer into a vector that puts four spaces after every newline: the lines of
+/// `serde_json::to_vec_pretty` of a record, one level deeper (the record inside the document's
+/// `"fits"` array), written as they are made.
+struct Deeper<'a>(&'a mut Vec<u8>);
+
+impl std::io::Write for Deeper<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut start = 0;
+        for (i, &b) in buf.iter().enumerate() {
+            if b == b'\n' {
+                self.0.extend_from_slice(&buf[start..=i]);
+                self.0.extend_from_slice(b"    ");
+                start = i + 1;
+            }
+        }
+        self.0.extend_from_slice(&buf[start..]);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Writes the `"fits"` array of a fits JSON record by record, with the bytes of
 /// `serde_json::to_vec_pretty` of the whole document ([`FitsDocument::json_frame`] gives what
 /// goes before and after). Records can be rendered in parallel ([`FitsJsonStream::render`]) and
@@ -110,21 +134,13 @@ impl FitsJsonStream {
     /// One record as it appears inside the document's array (indented by four spaces, no
     /// separator).
     pub fn render(record: &FitRecord, out: &mut Vec<u8>) {
-        // Cannot fail: a record holds numbers, strings, vectors and string-keyed maps only.
-        let bytes = serde_json::to_vec_pretty(record).expect("a fit record serialises to JSON");
-        out.reserve(bytes.len() + bytes.len() / 8 + 8);
         out.extend_from_slice(b"\n    ");
         // Pretty JSON has raw newlines only between tokens (inside strings they are escaped):
         // each one starts a line that is four spaces deeper inside the document.
-        let mut start = 0;
-        for (i, &b) in bytes.iter().enumerate() {
-            if b == b'\n' {
-                out.extend_from_slice(&bytes[start..=i]);
-                out.extend_from_slice(b"    ");
-                start = i + 1;
-            }
-        }
-        out.extend_from_slice(&bytes[start..]);
+        let mut ser = serde_json::Serializer::pretty(Deeper(out));
+        // Cannot fail: a record holds numbers, strings, vectors and string-keyed maps only,
+        // and the writer is a vector.
+        serde::Serialize::serialize(record, &mut ser).expect("a fit record serialises to JSON");
     }
 
     /// The separator before the next rendered record, into `out`.

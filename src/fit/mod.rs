@@ -310,8 +310,18 @@ pub fn curve_points(curve: &Curve, target: Target, opts: &FitOptions) -> CurvePo
     };
     let mut fit = Points::default();
     let mut hold = Points::default();
+    // Every point of the curve may be a fitted one: no vector grows while it is filled.
+    let n = curve.kl.len();
+    if opts.holdout_above.is_none() {
+        fit.d.reserve_exact(n);
+        fit.y.reserve_exact(n);
+    }
     if se.is_some() {
-        fit.w = Some(Vec::new());
+        fit.w = Some(Vec::with_capacity(if opts.holdout_above.is_none() {
+            n
+        } else {
+            0
+        }));
         hold.w = Some(Vec::new());
     }
     for i in 0..curve.kl.len() {

@@ -69,7 +69,6 @@ pub fn fit_streamed(
     }
     let mut stream = FitsJsonStream::default();
     let mut out = StreamedFits::default();
-    let mut bytes = Vec::new();
     for chunk in curves.chunks(chunk_curves.max(1)) {
         let fits = plan.fit(chunk, opts)?;
         let want_csv = csv.is_some();
@@ -94,12 +93,10 @@ pub fn fit_streamed(
             .collect();
         for (j, c) in &rendered {
             // Each batch starts without a separator; the stream adds the one between batches.
-            bytes.clear();
             if !stream.is_empty() && !j.is_empty() {
-                bytes.push(b',');
+                json.write_bytes(b",")?;
             }
-            bytes.extend_from_slice(j);
-            json.write_bytes(&bytes)?;
+            json.write_bytes(j)?;
             if let Some(csv) = csv.as_deref_mut() {
                 csv.write_bytes(c)?;
             }

@@ -163,9 +163,9 @@ fn read_parallel(
 }
 
 /// A reader that notes whether a quote character went through it.
-struct QuoteWatch<R> {
-    inner: R,
-    quote: bool,
+pub(crate) struct QuoteWatch<R> {
+    pub(crate) inner: R,
+    pub(crate) quote: bool,
 }
 
 impl<R: Read> Read for QuoteWatch<R> {

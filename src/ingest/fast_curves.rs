@@ -11,25 +11,94 @@
 use std::path::Path;
 
 use polars::prelude::*;
+use polars_buffer::Buffer;
 
 use super::panic_guard::guarded;
-use super::{ColumnData, ColumnMap, LogOptions, parquet_reader};
+use super::{ColumnMap, LogOptions, parquet_reader, plan_columns};
 use crate::schema::{ColumnKind, ColumnSpec, Method};
 
 /// The columns of a plain Curves table, one value per row, no cell missing.
 #[derive(Debug, Clone)]
 pub struct CurveColumns {
     pub method: Vec<Method>,
-    pub rm_params: Vec<f64>,
-    pub kl: Vec<f64>,
-    pub gold: Vec<f64>,
-    pub proxy: Option<Vec<f64>>,
-    pub gold_se: Option<Vec<f64>>,
-    pub proxy_se: Option<Vec<f64>>,
-    pub policy_params: Option<Vec<f64>>,
-    pub rm_data: Option<Vec<f64>>,
-    pub kl_penalty: Option<Vec<f64>>,
-    pub entropy: Option<Vec<f64>>,
+    pub rm_params: Values,
+    pub kl: Values,
+    pub gold: Values,
+    pub proxy: Option<Values>,
+    pub gold_se: Option<Values>,
+    pub proxy_se: Option<Values>,
+    pub policy_params: Option<Values>,
+    pub rm_data: Option<Values>,
+    pub kl_penalty: Option<Values>,
+    pub entropy: Option<Values>,
+}
+
+/// The values of one numeric column in the chunks they were decoded in (one per Parquet row
+/// group), not copied into one array: at this size, the fresh memory of a copy (its page
+/// faults) costs more than the copy.
+#[derive(Debug, Clone)]
+pub struct Values {
+    chunks: Vec<Buffer<f64>>,
+    /// Row number of each chunk's first value, and the number of rows last.
+    starts: Vec<usize>,
+}
+
+impl Values {
+    /// The column made of these chunks, in row order.
+    pub fn from_chunks(chunks: Vec<Buffer<f64>>) -> Values {
+        let mut starts = Vec::with_capacity(chunks.len() + 1);
+        let mut n = 0;
+        starts.push(0);
+        for c in &chunks {
+            n += c.len();
+            starts.push(n);
+        }
+        Values { chunks, starts }
+    }
+
+    /// The number of rows.
+    pub fn len(&self) -> usize {
+        self.starts.last().copied().unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every value, in row order.
+    pub fn iter(&self) -> impl Iterator<Item = f64> + '_ {
+        self.chunks.iter().flat_map(|c| c.iter().copied())
+    }
+
+    /// Whether every value satisfies `ok`.
+    pub fn all(&self, ok: impl Fn(f64) -> bool) -> bool {
+        self.chunks.iter().all(|c| c.iter().all(|&x| ok(x)))
+    }
+
+    /// The values of rows `start..end` (`end` at most [`Values::len`]).
+    pub fn range(&self, start: usize, end: usize) -> Vec<f64> {
+        let mut out = Vec::with_capacity(end.saturating_sub(start));
+        let mut k = self
+            .starts
+            .partition_point(|&s| s <= start)
+            .saturating_sub(1);
+        let mut at = start;
+        while at < end && k < self.chunks.len() {
+            let first = self.starts[k];
+            let chunk = &self.chunks[k];
+            let stop = end.min(first + chunk.len());
+            out.extend_from_slice(&chunk[at - first..stop - first]);
+            at = stop;
+            k += 1;
+        }
+        out
+    }
+}
+
+impl From<Vec<f64>> for Values {
+    fn from(v: Vec<f64>) -> Values {
+        Values::from_chunks(vec![Buffer::from(v)])
+    }
 }
 
 /// The numeric columns the fast path reads; a file with another column of the Curves schema
@@ -47,67 +116,237 @@ const NUMERIC: [&str; 10] = [
     "entropy",
 ];
 
-/// Whether `path` may take the fast path with these options: one tidy Parquet table read as
-/// it is (no `--map`, no metadata flags, no sidecar, no manifest, no gold join).
+/// Whether `path` may take the fast path with these options: one tidy Parquet or CSV table
+/// read as it is (no `--map`, no metadata or log key flags, no sidecar, no manifest, no gold join).
 pub fn eligible(paths: &[std::path::PathBuf], map: &ColumnMap, opts: &LogOptions) -> bool {
     let [path] = paths else {
         return false;
     };
+    // A trainer log's key flags on a tidy table are refused by the general reader.
+    let k = &opts.keys;
+    let no_keys = k.kl.is_none()
+        && k.proxy.is_none()
+        && k.gold.is_none()
+        && k.step.is_none()
+        && k.length.is_none();
     map.is_empty()
+        && no_keys
+        && !opts.from_manifest
+        && opts.join_tolerance == 0.0
         && opts.runs.is_none()
         && opts.gold_from.is_none()
         && opts.meta_file.is_none()
         && opts.meta == super::RunMeta::default()
         && matches!(opts.format, None | Some(super::LogFormat::Tidy))
-        && super::Format::from_path(path).ok() == Some(super::Format::Parquet)
+        && matches!(
+            super::Format::from_path(path),
+            Ok(super::Format::Parquet | super::Format::Csv)
+        )
         && super::adapters::meta::sidecar_path(path, opts).is_none()
         && super::adapters::resolve_format(path, opts)
             .is_ok_and(|d| d.format == super::LogFormat::Tidy)
 }
 
-/// Reads the columns of a plain Curves table; `None` when the file is anything else (the
-/// caller then reads it the general way, which reports what is wrong).
+/// Reads the columns of a plain Curves table (Parquet or CSV, by extension); `None` when the
+/// file is anything else (the caller then reads it the general way, which reports what is
+/// wrong).
 pub fn read(path: &Path) -> Option<CurveColumns> {
-    // The general Parquet reader, asked for `method` alone: it checks the file's footer and
-    // pages before polars decodes them (a corrupt file must not abort the process), gives the
-    // header, and reads the labels of `method`.
+    match super::Format::from_path(path).ok()? {
+        super::Format::Parquet => read_parquet(path),
+        super::Format::Csv => read_csv(path),
+        super::Format::Ndjson => None,
+    }
+}
+
+/// The header as the general reader plans it for `method` (no column twice, `method` there)
+/// and the columns to read: `method`'s index, then the numeric columns' names and indices.
+/// `None` when the header has a column of the Curves schema the fast path does not read.
+fn plan(path: &Path, header: &[String]) -> Option<(usize, Vec<(&'static str, usize)>)> {
     let method_spec = [ColumnSpec {
         name: "method",
         kind: ColumnKind::Label,
         required: true,
     }];
-    let (header, n_rows, _, builders) =
-        parquet_reader::read(path, &method_spec, &ColumnMap::default()).ok()?;
-    if n_rows == 0 {
-        return None;
-    }
-    for name in &header {
+    let plan = plan_columns(path, header, &method_spec, &ColumnMap::default()).ok()?;
+    let method = plan.taken.first()?.0;
+    for name in header {
         let known = name == "method" || NUMERIC.contains(&name.as_str());
         let other_curves_column = crate::schema::CURVES.iter().any(|s| s.name == name);
         if !known && other_curves_column {
             return None;
         }
     }
-    let method = match &builders.first()?.data {
-        ColumnData::Label(l) if l.codes.len() == n_rows => {
-            let parsed: Vec<Method> = l
-                .labels
-                .iter()
-                .map(|t| Method::parse(t))
-                .collect::<Option<_>>()?;
-            let mut out = Vec::with_capacity(n_rows);
-            for c in &l.codes {
-                out.push(parsed[(*c)? as usize]);
-            }
-            out
-        }
-        _ => return None,
-    };
-    let wanted: Vec<String> = NUMERIC
+    let numeric = NUMERIC
         .iter()
-        .filter(|c| header.iter().any(|h| h == *c))
-        .map(|c| c.to_string())
+        .filter_map(|&c| header.iter().position(|h| h == c).map(|i| (c, i)))
         .collect();
+    Some((method, numeric))
+}
+
+/// The CSV fast path: the rows parsed in parallel byte ranges (as the general reader's
+/// `csv_reader::read_parallel` cuts them), each range's numbers kept as one chunk. `None` for
+/// anything the general reader might read otherwise or refuse: a quote character, a row of
+/// another length, an empty or unparsable cell, a method that is not `bon` or `rl`.
+fn read_csv(path: &Path) -> Option<CurveColumns> {
+    // One byte range's rows: the methods, and the numeric columns in `numeric`'s order.
+    type Part = (Vec<Method>, Vec<Vec<f64>>);
+    use rayon::prelude::*;
+    use std::io::{BufRead, Read, Seek, SeekFrom};
+    let delimiter = super::csv_reader::sniff_delimiter(path).ok()?;
+    let file = std::fs::File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .delimiter(delimiter)
+        .flexible(false)
+        .from_reader(std::io::BufReader::with_capacity(1 << 16, file));
+    let raw_header = reader.byte_headers().ok()?.clone();
+    if raw_header
+        .iter()
+        .any(|h| h.contains(&b'"') || h.contains(&0))
+    {
+        return None;
+    }
+    let header: Vec<String> = raw_header
+        .iter()
+        .map(|h| {
+            std::str::from_utf8(h).map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
+        })
+        .collect::<std::result::Result<_, _>>()
+        .ok()?;
+    let (method_at, numeric) = plan(path, &header)?;
+    let start = reader.position().byte();
+    drop(reader);
+    if start >= len {
+        return None;
+    }
+    // Cut points: the first byte after a newline at or after each even share of the body.
+    let threads = if len < (8 << 20) {
+        1
+    } else {
+        rayon::current_num_threads().clamp(1, 16) as u64
+    };
+    let mut cuts = vec![start];
+    let mut file = std::fs::File::open(path).ok()?;
+    for k in 1..threads {
+        let at = start + (len - start) * k / threads;
+        if at <= *cuts.last()? {
+            continue;
+        }
+        file.seek(SeekFrom::Start(at - 1)).ok()?;
+        let mut line = Vec::new();
+        std::io::BufReader::new(&mut file)
+            .read_until(b'\n', &mut line)
+            .ok()?;
+        let cut = at - 1 + line.len() as u64;
+        if cut < len && cut > *cuts.last()? {
+            cuts.push(cut);
+        }
+    }
+    cuts.push(len);
+    let width = header.len();
+    let parts: Vec<Option<Part>> = cuts
+        .par_windows(2)
+        .map(|w| {
+            let mut file = std::fs::File::open(path).ok()?;
+            file.seek(SeekFrom::Start(w[0])).ok()?;
+            let body = super::csv_reader::QuoteWatch {
+                inner: file.take(w[1] - w[0]),
+                quote: false,
+            };
+            let mut reader = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .delimiter(delimiter)
+                .flexible(false)
+                .buffer_capacity(1 << 20)
+                .from_reader(body);
+            // About 8 bytes a cell: enough for most files without a reallocation, without reserving
+            // the many times more a file of short cells would need.
+            let rows_guess = (w[1] - w[0]) as usize / (8 * width).max(1) + 16;
+            let mut method = Vec::with_capacity(rows_guess);
+            let mut columns: Vec<Vec<f64>> = numeric
+                .iter()
+                .map(|_| Vec::with_capacity(rows_guess))
+                .collect();
+            let mut record = csv::ByteRecord::new();
+            let mut last: Option<(Vec<u8>, Method)> = None;
+            while reader.read_byte_record(&mut record).ok()? {
+                if record.len() != width {
+                    return None;
+                }
+                let label = &record[method_at];
+                let m = match &last {
+                    Some((t, m)) if t.as_slice() == label => *m,
+                    _ => {
+                        let m = Method::parse(std::str::from_utf8(label).ok()?)?;
+                        last = Some((label.to_vec(), m));
+                        m
+                    }
+                };
+                method.push(m);
+                for (v, &(_, at)) in columns.iter_mut().zip(&numeric) {
+                    let text = std::str::from_utf8(&record[at]).ok()?.trim();
+                    v.push(text.parse::<f64>().ok()?);
+                }
+            }
+            (!reader.get_ref().quote).then_some((method, columns))
+        })
+        .collect();
+    let mut method = Vec::new();
+    let mut chunks: Vec<Vec<Buffer<f64>>> = numeric.iter().map(|_| Vec::new()).collect();
+    for part in parts {
+        let (m, columns) = part?;
+        if method.is_empty() {
+            method = m;
+        } else {
+            method.extend_from_slice(&m);
+        }
+        for (c, v) in chunks.iter_mut().zip(columns) {
+            c.push(Buffer::from(v));
+        }
+    }
+    if method.is_empty() {
+        return None;
+    }
+    let mut columns: Vec<(&str, Values)> = numeric
+        .iter()
+        .zip(chunks)
+        .map(|(&(name, _), c)| (name, Values::from_chunks(c)))
+        .collect();
+    let mut take = |name: &str| {
+        columns
+            .iter()
+            .position(|(n, _)| *n == name)
+            .map(|i| columns.swap_remove(i).1)
+    };
+    Some(CurveColumns {
+        method,
+        rm_params: take("rm_params")?,
+        kl: take("kl")?,
+        gold: take("gold")?,
+        proxy: take("proxy"),
+        gold_se: take("gold_se"),
+        proxy_se: take("proxy_se"),
+        policy_params: take("policy_params"),
+        rm_data: take("rm_data"),
+        kl_penalty: take("kl_penalty"),
+        entropy: take("entropy"),
+    })
+}
+
+/// The Parquet fast path: every column decoded once by polars, the numbers kept in polars'
+/// chunks (one per row group).
+fn read_parquet(path: &Path) -> Option<CurveColumns> {
+    // The checks of the general Parquet reader on the file's footer and pages, before polars
+    // decodes them (a corrupt file must not abort the process), then the header as the general
+    // reader plans it for `method`.
+    let schema = parquet_reader::checked_schema(path).ok()?;
+    let header: Vec<String> = schema.iter().map(|(n, _)| n.clone()).collect();
+    let (method_at, numeric) = plan(path, &header)?;
+    let method_column = header[method_at].clone();
+    let mut wanted: Vec<String> = vec![method_column.clone()];
+    wanted.extend(numeric.iter().map(|(c, _)| c.to_string()));
+    // Every column in one read: polars decodes them in parallel.
     let df = guarded(|| {
         std::fs::File::open(path).ok().and_then(|f| {
             ParquetReader::new(f)
@@ -117,10 +356,33 @@ pub fn read(path: &Path) -> Option<CurveColumns> {
         })
     })
     .ok()??;
-    if df.height() != n_rows {
+    let n_rows = df.height();
+    if n_rows == 0 {
         return None;
     }
-    let column = |name: &str| -> Option<Option<Vec<f64>>> {
+    let method = {
+        let series = df.column(&method_column).ok()?.as_materialized_series();
+        if !series.dtype().is_string() || series.null_count() != 0 || series.len() != n_rows {
+            return None;
+        }
+        let ca = series.str().ok()?;
+        let mut out = Vec::with_capacity(n_rows);
+        // Labels repeat row after row: parse a label once per run of it.
+        let mut last: Option<(&str, Method)> = None;
+        for text in ca.downcast_iter().flat_map(|a| a.values_iter()) {
+            let m = match last {
+                Some((t, m)) if t == text => m,
+                _ => {
+                    let m = Method::parse(text)?;
+                    last = Some((text, m));
+                    m
+                }
+            };
+            out.push(m);
+        }
+        out
+    };
+    let column = |name: &str| -> Option<Option<Values>> {
         let Ok(c) = df.column(name) else {
             return Some(None);
         };
@@ -131,10 +393,8 @@ pub fn read(path: &Path) -> Option<CurveColumns> {
         }
         let cast = series.cast(&DataType::Float64).ok()?;
         let ca = cast.f64().ok()?;
-        let mut v = Vec::with_capacity(n_rows);
-        for chunk in ca.downcast_iter() {
-            v.extend_from_slice(chunk.values().as_slice());
-        }
+        let chunks: Vec<Buffer<f64>> = ca.downcast_iter().map(|a| a.values().clone()).collect();
+        let v = Values::from_chunks(chunks);
         (v.len() == n_rows).then_some(Some(v))
     };
     Some(CurveColumns {

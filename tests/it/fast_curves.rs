@@ -31,6 +31,26 @@ fn parse_csv(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
 
 /// Writes the rows as Parquet: `method` and `note` as text, the other columns as numbers.
 fn write_parquet(path: &Path, header: &[String], rows: &[Vec<String>]) {
+    write_parquet_groups(path, header, rows, None);
+}
+
+/// Writes the header and rows as CSV (no cell needs quoting).
+fn write_csv(path: &Path, header: &[String], rows: &[Vec<String>]) {
+    let mut text = header.join(",") + "\n";
+    for r in rows {
+        text.push_str(&r.join(","));
+        text.push('\n');
+    }
+    std::fs::write(path, text).expect("write csv");
+}
+
+/// [`write_parquet`] with row groups of `rows_per_group` rows (polars' default when `None`).
+fn write_parquet_groups(
+    path: &Path,
+    header: &[String],
+    rows: &[Vec<String>],
+    rows_per_group: Option<usize>,
+) {
     let columns: Vec<Column> = header
         .iter()
         .enumerate()
@@ -50,6 +70,7 @@ fn write_parquet(path: &Path, header: &[String], rows: &[Vec<String>]) {
     let mut df = DataFrame::new_infer_height(columns).expect("data frame");
     let file = std::fs::File::create(path).expect("create");
     ParquetWriter::new(file)
+        .with_row_group_size(rows_per_group)
         .finish(&mut df)
         .expect("write parquet");
 }
@@ -187,4 +208,115 @@ fn a_bad_cell_is_reported_by_the_general_reader() {
     let relative = general.replace(&format!("{}/", t.root().display()), "");
     assert_eq!(stderr.trim_end(), format!("error: {relative}"));
     assert!(!t.path("f.json").exists());
+}
+
+#[test]
+fn row_groups_split_inside_curves_give_the_same_curves() {
+    let t = TestDir::new();
+    let (header, rows) = demo_rl();
+    let path = t.path("groups.parquet");
+    // Row groups of 7 rows: most curves start in one group and end in another.
+    write_parquet_groups(&path, &header, &rows, Some(7));
+    let groups =
+        polars_parquet::parquet::read::read_metadata(&mut std::fs::File::open(&path).unwrap())
+            .expect("metadata")
+            .row_groups
+            .len();
+    assert!(groups >= rows.len() / 7, "{groups} row groups");
+    let want = show(&general(&path));
+    assert_eq!(show(&fast(&path).expect("the fast path takes it")), want);
+    assert_eq!(show(&read(&path)), want);
+}
+
+#[test]
+fn the_csv_fast_path_reads_the_curves_of_the_general_reader() {
+    let t = TestDir::new();
+    let (header, mut rows) = demo_rl();
+    let path = t.path("rl.csv");
+    write_csv(&path, &header, &rows);
+    let want = show(&general(&path));
+    assert!(want.contains("entropy: Some") && want.contains("kl_penalty: Some"));
+    assert_eq!(show(&fast(&path).expect("the fast path takes it")), want);
+    assert_eq!(show(&read(&path)), want);
+    // Rows of curves apart: the general reader groups them.
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    rows.shuffle(&mut rng);
+    let path = t.path("shuffled.csv");
+    write_csv(&path, &header, &rows);
+    assert!(fast(&path).is_none());
+    assert_eq!(show(&read(&path)), want);
+}
+
+#[test]
+fn unusual_csv_cells_go_to_the_general_reader() {
+    let t = TestDir::new();
+    let (header, rows) = demo_rl();
+    let gold = header.iter().position(|h| h == "gold").expect("gold");
+    let method = header.iter().position(|h| h == "method").expect("method");
+    let cases: [(&str, usize, &str); 4] = [
+        // read the same by the general reader
+        ("quoted.csv", method, "\"rl\""),
+        ("spaced.csv", gold, " 0.25 "),
+        // refused by it, with its message
+        ("empty.csv", gold, ""),
+        ("text.csv", gold, "abc"),
+    ];
+    for (name, column, cell) in cases {
+        let mut rows = rows.clone();
+        rows[5][column] = cell.to_string();
+        let path = t.path(name);
+        write_csv(&path, &header, &rows);
+        let fast = fast(&path);
+        match CurvesTable::read(&path, &ColumnMap::default()) {
+            Ok(table) => {
+                let mut want = table.curves();
+                want.sort_by_key(|c| c.key);
+                if name == "quoted.csv" {
+                    assert!(fast.is_none(), "{name}");
+                } else {
+                    assert_eq!(show(&fast.expect("the fast path takes it")), show(&want));
+                }
+                assert_eq!(show(&read(&path)), show(&want), "{name}");
+            }
+            Err(general) => {
+                assert!(fast.is_none(), "{name}");
+                let e = read_curves(
+                    std::slice::from_ref(&path),
+                    &ColumnMap::default(),
+                    &LogOptions::default(),
+                )
+                .expect_err("a bad cell")
+                .to_string();
+                assert_eq!(e, general.to_string(), "{name}");
+                assert!(e.contains("row 6"), "{e}");
+            }
+        }
+    }
+}
+
+#[test]
+fn log_key_flags_on_a_plain_table_are_refused_as_by_the_general_reader() {
+    let t = TestDir::new();
+    let (header, rows) = demo_rl();
+    write_parquet(&t.path("rl.parquet"), &header, &rows);
+    write_csv(&t.path("rl.csv"), &header, &rows);
+    for file in ["rl.parquet", "rl.csv"] {
+        for flag in [
+            "--kl-key",
+            "--proxy-key",
+            "--gold-key",
+            "--step-key",
+            "--length-key",
+        ] {
+            let out = t
+                .cmd()
+                .args(["fit", file, "--out", "o.json", flag, "k"])
+                .output()
+                .expect("run");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{file} {flag}: {stderr}");
+            assert!(stderr.contains(flag), "{file} {flag}: {stderr}");
+            assert!(!t.path("o.json").exists());
+        }
+    }
 }
