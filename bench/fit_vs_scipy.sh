@@ -13,14 +13,21 @@
 #   bash bench/fit_vs_scipy.sh [RUNS] [BIG_RUNS]     (defaults 3 and 1)
 #   needs: pip install numpy scipy pandas pyarrow; GNU time (/usr/bin/time)
 #   BIG_CHECK=0 skips the in-memory run on 10^6 curves (it needs about 8 GB of memory).
+#   GOODHART_BIN=/path/to/goodhart times another binary (no build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
 big_runs=${2:-1}
 out=bench/out
 mkdir -p "$out"
-cargo build --release --quiet
-bin=target/release/goodhart
+if [ -n "${GOODHART_BIN:-}" ]; then
+  bin=$GOODHART_BIN
+else
+  cargo build --release --quiet
+  bin=target/release/goodhart
+fi
+# the 10^6-curve outputs are about 2.3 GB: removed when the script ends
+trap 'rm -f "$out/big.json" "$out/big.csv" "$out/big_mem.json" "$out/big_mem.csv" "$out/big_mem.txt"' EXIT
 sizes=$(python3 -c "print(','.join('%.17g' % (1e6 * 10 ** (4 * i / 4999)) for i in range(5000)))")
 for ext in parquet csv; do
   [ -s "$out/curves.$ext" ] || "$bin" generate law --out "$out/curves.$ext" --rm-params "$sizes" \
