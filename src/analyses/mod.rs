@@ -185,6 +185,13 @@ pub struct RewardModelsAnalysis {
     pub records: Vec<RewardModelRecord>,
     /// Spearman correlations within each rm_data group.
     pub groups: Vec<RewardModelGroup>,
+    /// How many records have a fitted best-of-n (RL) peak, and how many of those lie beyond
+    /// the data: the peak's sqrt-KL exceeds the largest d of the fitted points, so the peak is
+    /// an extrapolation of the fitted form, not something the data show.
+    pub n_bon_peaks: usize,
+    pub n_bon_peaks_beyond_data: usize,
+    pub n_rl_peaks: usize,
+    pub n_rl_peaks_beyond_data: usize,
 }
 
 /// One reward model with its gold peaks (gain over the kl = 0 score, and its KL).
@@ -196,12 +203,18 @@ pub struct RewardModelRecord {
     pub val_accuracy: Option<f64>,
     pub bon_peak_gain: Option<f64>,
     pub bon_peak_kl: Option<f64>,
+    /// The fitted peak lies beyond the data: its KL exceeds the largest KL of the fitted points
+    /// (peak sqrt-KL > the largest observed d), an extrapolation; null without a peak or when
+    /// the fit does not record its KL range.
+    pub bon_peak_beyond_data: Option<bool>,
     /// Why there is no best-of-n peak (no fit, not converged, no maximum).
     pub bon_peak_reason: Option<String>,
     /// The RL fit used: unpenalised, the largest policy.
     pub rl_policy_params: Option<f64>,
     pub rl_peak_gain: Option<f64>,
     pub rl_peak_kl: Option<f64>,
+    /// As `bon_peak_beyond_data`, for the RL peak.
+    pub rl_peak_beyond_data: Option<bool>,
     pub rl_peak_reason: Option<String>,
 }
 
@@ -668,21 +681,38 @@ fn gold_fit(fits: &[FitRecord], keep: impl Fn(&FitRecord) -> bool) -> Option<&Fi
         .copied()
 }
 
-/// (peak gain, peak KL, reason when there is no peak).
-fn peak_of(f: Option<&FitRecord>) -> (Option<f64>, Option<f64>, Option<String>) {
+/// A fitted peak: its gain and KL, whether it lies beyond the fitted points' largest KL (an
+/// extrapolation), and the reason when there is none.
+struct PeakOf {
+    gain: Option<f64>,
+    kl: Option<f64>,
+    beyond: Option<bool>,
+    reason: Option<String>,
+}
+
+fn peak_of(f: Option<&FitRecord>) -> PeakOf {
+    let none = |why: String| PeakOf {
+        gain: None,
+        kl: None,
+        beyond: None,
+        reason: Some(why),
+    };
     match f {
-        None => (None, None, Some("no gold fit of this RM".into())),
-        Some(f) if !f.converged => (None, None, Some("the gold fit did not converge".into())),
+        None => none("no gold fit of this RM".into()),
+        Some(f) if !f.converged => none("the gold fit did not converge".into()),
         Some(f) => match &f.peak {
-            Some(p) => (finite(p.score), finite(p.kl), None),
-            None => (
-                None,
-                None,
-                Some(
-                    f.peak_reason
-                        .clone()
-                        .unwrap_or_else(|| "the fitted curve has no maximum (beta <= 0)".into()),
-                ),
+            Some(p) => PeakOf {
+                gain: finite(p.score),
+                kl: finite(p.kl),
+                // the same test as the peak_vs_rm_params figure's rings: peak KL > largest KL
+                // of the data (equivalently peak sqrt-KL > the largest observed d)
+                beyond: f.kl_max.map(|k| p.kl > k),
+                reason: None,
+            },
+            None => none(
+                f.peak_reason
+                    .clone()
+                    .unwrap_or_else(|| "the fitted curve has no maximum (beta <= 0)".into()),
             ),
         },
     }
@@ -729,22 +759,34 @@ fn reward_models(inp: &Inputs) -> RewardModelsAnalysis {
                     && f.kl_penalty.is_none_or(|p| p == 0.0)
             })
         });
-        let (bg, bk, br) = peak_of(bon);
-        let (rg, rk, rr) = peak_of(rl);
+        let (b, r) = (peak_of(bon), peak_of(rl));
         out.records.push(RewardModelRecord {
             rm_params: row.rm_params,
             rm_data: row.rm_data,
             val_loss: row.val_loss,
             val_accuracy: row.val_accuracy,
-            bon_peak_gain: bg,
-            bon_peak_kl: bk,
-            bon_peak_reason: br,
+            bon_peak_gain: b.gain,
+            bon_peak_kl: b.kl,
+            bon_peak_beyond_data: b.gain.and(b.beyond),
+            bon_peak_reason: b.reason,
             rl_policy_params: rl_policy.flatten(),
-            rl_peak_gain: rg,
-            rl_peak_kl: rk,
-            rl_peak_reason: rr,
+            rl_peak_gain: r.gain,
+            rl_peak_kl: r.kl,
+            rl_peak_beyond_data: r.gain.and(r.beyond),
+            rl_peak_reason: r.reason,
         });
     }
+    let count = |f: fn(&RewardModelRecord) -> (Option<f64>, Option<bool>)| {
+        let v: Vec<_> = out.records.iter().map(f).collect();
+        (
+            v.iter().filter(|x| x.0.is_some()).count(),
+            v.iter().filter(|x| x.1 == Some(true)).count(),
+        )
+    };
+    (out.n_bon_peaks, out.n_bon_peaks_beyond_data) =
+        count(|r| (r.bon_peak_gain, r.bon_peak_beyond_data));
+    (out.n_rl_peaks, out.n_rl_peaks_beyond_data) =
+        count(|r| (r.rl_peak_gain, r.rl_peak_beyond_data));
     let mut datas: Vec<Option<f64>> = out.records.iter().map(|r| r.rm_data).collect();
     datas.sort_by(|a, b| {
         a.unwrap_or(f64::NEG_INFINITY)

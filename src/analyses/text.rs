@@ -11,6 +11,11 @@ fn o(x: Option<f64>) -> String {
     x.map_or("–".to_string(), g6)
 }
 
+/// A flag as a number of the flat table: 1 true, 0 false, empty unknown.
+fn flag(b: Option<bool>) -> Option<f64> {
+    b.map(|b| if b { 1.0 } else { 0.0 })
+}
+
 fn okey(x: Option<f64>) -> String {
     x.map_or("–".to_string(), fmt_num)
 }
@@ -206,6 +211,11 @@ pub fn summary(doc: &AnalysesDoc) -> String {
                 s,
                 "  {} RMs; no best-of-n peak: {no_bon}, no RL peak: {no_rl} (reasons in the JSON)",
                 m.records.len()
+            );
+            let _ = writeln!(
+                s,
+                "  fitted peaks beyond the data (extrapolations): best-of-n {} of {}, RL {} of {}",
+                m.n_bon_peaks_beyond_data, m.n_bon_peaks, m.n_rl_peaks_beyond_data, m.n_rl_peaks
             );
         }
     }
@@ -405,7 +415,9 @@ pub fn flat_table(doc: &AnalysesDoc) -> OutTable {
                 ("val_loss", r.val_loss),
                 ("val_accuracy", r.val_accuracy),
                 ("bon_peak_gain", r.bon_peak_gain),
+                ("bon_peak_beyond_data", flag(r.bon_peak_beyond_data)),
                 ("rl_peak_gain", r.rl_peak_gain),
+                ("rl_peak_beyond_data", flag(r.rl_peak_beyond_data)),
             ],
             &None,
         );

@@ -245,8 +245,38 @@ pub fn rm_validation(inp: &PlotInputs) -> Option<Draft> {
         } else {
             ("validation accuracy", |r| r.val_accuracy)
         };
-    let mut peak_items = series(|r| r.bon_peak_gain, xv, Marker::Dot, false);
-    peak_items.extend(series(|r| r.rl_peak_gain, xv, Marker::Ring, false));
+    // a fitted peak beyond the largest KL of its curve's data is an extrapolation of the fit:
+    // drawn hollow (as the peak_vs_rm_params figure rings them): best-of-n a ring, RL a cross
+    let mut peak_items = Vec::new();
+    for (gain, beyond, solid, hollow) in [
+        (
+            (|r| r.bon_peak_gain) as fn(&analyses::RewardModelRecord) -> Option<f64>,
+            (|r| r.bon_peak_beyond_data) as fn(&analyses::RewardModelRecord) -> Option<bool>,
+            Marker::Dot,
+            Marker::Ring,
+        ),
+        (
+            |r| r.rl_peak_gain,
+            |r| r.rl_peak_beyond_data,
+            Marker::Square,
+            Marker::Cross,
+        ),
+    ] {
+        for d in &datas {
+            let pts = |ext: bool| -> Vec<(f64, f64)> {
+                let mut p: Vec<(f64, f64)> = m
+                    .records
+                    .iter()
+                    .filter(|r| r.rm_data == *d && (beyond(r) == Some(true)) == ext)
+                    .filter_map(|r| Some((xv(r)?, gain(r)?)))
+                    .collect();
+                p.sort_by(|a, b| a.0.total_cmp(&b.0));
+                p
+            };
+            peak_items.push(Item::points(pts(false), col(*d), solid, 2.6));
+            peak_items.push(Item::points(pts(true), col(*d), hollow, 3.4));
+        }
+    }
     panels.push(Panel {
         title: "Fitted gold peak".into(),
         x: Axis::new(xname, Scale::Linear),
@@ -267,8 +297,20 @@ pub fn rm_validation(inp: &PlotInputs) -> Option<Draft> {
     ));
     scene.legend.push(data::style_entry(
         "RL peak (largest policy)",
-        Swatch::Marker(theme::INK, Marker::Ring),
+        Swatch::Marker(theme::INK, Marker::Square),
     ));
+    if m.n_bon_peaks_beyond_data > 0 {
+        scene.legend.push(data::style_entry(
+            "best-of-n peak beyond the data (extrapolated)",
+            Swatch::Marker(theme::INK, Marker::Ring),
+        ));
+    }
+    if m.n_rl_peaks_beyond_data > 0 {
+        scene.legend.push(data::style_entry(
+            "RL peak beyond the data (extrapolated)",
+            Swatch::Marker(theme::INK, Marker::Cross),
+        ));
+    }
     let rho = |x: Option<f64>| x.map_or("–".to_string(), |v| theme::sig(v, 2));
     let per: Vec<String> = m
         .groups
@@ -312,8 +354,20 @@ pub fn rm_validation(inp: &PlotInputs) -> Option<Draft> {
             }
         )
     };
+    let beyond = |n: usize, of: usize| {
+        format!("{n} of {of} fitted peaks lie beyond the data and are extrapolations")
+    };
+    let extrapolated = if m.n_bon_peaks_beyond_data + m.n_rl_peaks_beyond_data == 0 {
+        " No fitted peak lies beyond the largest KL of its curve's data.".to_string()
+    } else {
+        format!(
+            " Best-of-n: {}. RL: {}. Their KL exceeds the largest KL of their curve's data, so the peak comes from the fitted form, not from the data; they are drawn hollow (rings for best-of-n, crosses for RL).",
+            beyond(m.n_bon_peaks_beyond_data, m.n_bon_peaks),
+            beyond(m.n_rl_peaks_beyond_data, m.n_rl_peaks)
+        )
+    };
     let caption = format!(
-        "Validation loss and accuracy of each proxy RM (held-out comparisons) against its size, and the fitted peak gold gain of best-of-n (dots) and unpenalised RL (rings, the largest policy) against validation loss, one colour per RM data size (the paper's Fig. 5: a lower validation loss goes with a higher gold peak). Spearman correlations: {}.{none}",
+        "Validation loss and accuracy of each proxy RM (held-out comparisons) against its size, and the fitted peak gold gain of best-of-n (dots) and unpenalised RL (squares, the largest policy) against validation loss, one colour per RM data size (the paper's Fig. 5: a lower validation loss goes with a higher gold peak). Spearman correlations: {}.{none}{extrapolated}",
         per.join("; ")
     );
     Some(Draft {

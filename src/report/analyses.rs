@@ -165,7 +165,10 @@ pub fn tables(doc: &AnalysesDoc) -> Vec<Table> {
         out.push(Table {
             id: "reward-models",
             title: "Reward models: validation metrics and fitted gold peaks".into(),
-            note: "Peak: the fitted gold curve's maximum gain over the kl = 0 score (best-of-n; RL unpenalised, the largest policy); – with the reason when there is none.".into(),
+            note: format!(
+                "Peak: the fitted gold curve's maximum gain over the kl = 0 score (best-of-n; RL unpenalised, the largest policy); – with the reason when there is none. A peak marked \"beyond the data\" lies beyond the largest KL of its curve's data, where the fit is extrapolated: best-of-n {} of {} fitted peaks, RL {} of {}.",
+                m.n_bon_peaks_beyond_data, m.n_bon_peaks, m.n_rl_peaks_beyond_data, m.n_rl_peaks
+            ),
             header: header(&[
                 "rm_params",
                 "rm_data",
@@ -184,15 +187,19 @@ pub fn tables(doc: &AnalysesDoc) -> Vec<Table> {
                         Some(v) => g6(v),
                         None => format!("– ({})", why.clone().unwrap_or_default()),
                     };
+                    let kl = |v: Option<f64>, beyond: Option<bool>| match beyond {
+                        Some(true) => format!("{} (beyond the data)", o(v)),
+                        _ => o(v),
+                    };
                     row(vec![
                         fmt_num(r.rm_params),
                         okey(r.rm_data),
                         o(r.val_loss),
                         o(r.val_accuracy),
                         peak(r.bon_peak_gain, &r.bon_peak_reason),
-                        o(r.bon_peak_kl),
+                        kl(r.bon_peak_kl, r.bon_peak_beyond_data),
                         peak(r.rl_peak_gain, &r.rl_peak_reason),
-                        o(r.rl_peak_kl),
+                        kl(r.rl_peak_kl, r.rl_peak_beyond_data),
                     ])
                 })
                 .collect(),

@@ -643,3 +643,114 @@ fn report_draws_the_analyses_figures_only_when_computed() {
     );
     assert!(md.contains("Iterated RLHF: simulated rounds vs the formula"));
 }
+
+/// Best-of-n curves gold = d(1 − β d) (peak at d* = 1/(2β)) and RL curves gold = d(α − β ln d)
+/// (peak at d* = exp(α/β − 1)), all on kl in [0, 6] (largest observed d = sqrt 6 ≈ 2.449).
+fn peak_world(bon_betas: &[(f64, f64)], rl: &[(f64, f64, f64)]) -> Vec<Curve> {
+    let kl: Vec<f64> = (0..=30).map(|i| 0.2 * i as f64).collect();
+    let mut curves: Vec<Curve> = bon_betas
+        .iter()
+        .map(|&(s, beta)| {
+            let gold = kl
+                .iter()
+                .map(|&k| k.sqrt() * (1.0 - beta * k.sqrt()))
+                .collect();
+            curve(key(Method::Bon, s, None), kl.clone(), gold, None)
+        })
+        .collect();
+    for &(s, alpha, beta) in rl {
+        let gold = kl
+            .iter()
+            .map(|&k| {
+                let d: f64 = k.sqrt();
+                if d > 0.0 {
+                    d * (alpha - beta * d.ln())
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        curves.push(curve(key(Method::Rl, s, None), kl.clone(), gold, None));
+    }
+    curves
+}
+
+#[test]
+fn fitted_peaks_beyond_the_data_are_flagged_counted_and_drawn_hollow() {
+    let t = TestDir::new();
+    let sizes = [10.0, 100.0, 1e3];
+    // best-of-n d* = 1/(2β): 0.25, 0.5 (inside sqrt 6) and 5 (beyond);
+    // RL d* = exp(α/β − 1): e^0 = 1 (inside), e^1 ≈ 2.72 (beyond), e^-1 (inside)
+    let curves = peak_world(
+        &[(10.0, 2.0), (100.0, 1.0), (1e3, 0.1)],
+        &[(10.0, 0.5, 0.5), (100.0, 1.0, 0.5), (1e3, 0.0, 0.5)],
+    );
+    let d_max = 6f64.sqrt();
+    let (_, fits) = goodhart::report::analysis::fit_all(&curves).unwrap();
+    let rm = rm_table(&t, &sizes);
+    let analyses = goodhart::analyses::Analyses {
+        doc: analyze(&Inputs {
+            curves: &curves,
+            fits: &fits.fits,
+            refs: &[],
+            reward_models: Some(&rm),
+            iterated: None,
+        }),
+        iterated_runs: Vec::new(),
+    };
+    let m = &analyses.doc.reward_models;
+    let bon_d = [0.25, 0.5, 5.0];
+    let rl_d = [1.0, 1f64.exp(), (-1f64).exp()];
+    for (i, r) in m.records.iter().enumerate() {
+        // the fitted peaks are the closed-form ones, and the flag is d* > the largest d
+        let bk = r.bon_peak_kl.unwrap();
+        let rk = r.rl_peak_kl.unwrap();
+        assert!((bk.sqrt() - bon_d[i]).abs() < 1e-4, "{r:?}");
+        assert!((rk.sqrt() - rl_d[i]).abs() < 1e-4, "{r:?}");
+        assert_eq!(r.bon_peak_beyond_data, Some(bon_d[i] > d_max), "{r:?}");
+        assert_eq!(r.rl_peak_beyond_data, Some(rl_d[i] > d_max), "{r:?}");
+    }
+    assert_eq!((m.n_bon_peaks, m.n_bon_peaks_beyond_data), (3, 1));
+    assert_eq!((m.n_rl_peaks, m.n_rl_peaks_beyond_data), (3, 1));
+    // the summary and the flat table carry the flags
+    let summary = goodhart::analyses::text::summary(&analyses.doc);
+    assert!(
+        summary.contains("beyond the data (extrapolations): best-of-n 1 of 3, RL 1 of 3"),
+        "{summary}"
+    );
+    let csv = String::from_utf8(
+        goodhart::analyses::text::flat_table(&analyses.doc)
+            .to_bytes_for(std::path::Path::new("a.csv"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(csv.matches(",rl_peak_beyond_data,1,").count(), 1, "{csv}");
+    assert_eq!(csv.matches(",rl_peak_beyond_data,0,").count(), 2, "{csv}");
+    // the figure: the caption counts them by method, and the legend explains the hollow marks
+    let drafts = goodhart::plot::drafts(&goodhart::plot::PlotInputs {
+        curves: &curves,
+        fits: &fits.fits,
+        extrapolation: &[],
+        scaling: None,
+        predictions: None,
+        decompositions: &[],
+        analyses: Some(&analyses),
+    });
+    let d = drafts.iter().find(|d| d.name == "rm_validation").unwrap();
+    assert!(
+        d.caption.contains(
+            "Best-of-n: 1 of 3 fitted peaks lie beyond the data and are extrapolations. RL: 1 of 3 fitted peaks lie beyond the data and are extrapolations."
+        ),
+        "{}",
+        d.caption
+    );
+    let legend: Vec<&str> = d.scene.legend.iter().map(|e| e.label.as_str()).collect();
+    assert!(
+        legend.contains(&"RL peak beyond the data (extrapolated)"),
+        "{legend:?}"
+    );
+    assert!(
+        legend.contains(&"best-of-n peak beyond the data (extrapolated)"),
+        "{legend:?}"
+    );
+}
