@@ -109,6 +109,62 @@ impl RmKey {
     }
 }
 
+/// What a count of records is a count of, in words: `"36 RM x policy pairs (18 RMs)"` when
+/// some RM (rm_params, rm_data) comes with more than one policy (the records are then not
+/// independent RMs), else `"18 RMs"`.
+///
+/// ```
+/// use goodhart::analyses::{RmKey, count_words};
+/// let k = |rm: f64, p: f64| RmKey { rm_params: rm, rm_data: None, policy_params: Some(p) };
+/// assert_eq!(count_words(&[k(1.0, 8.0), k(2.0, 8.0)]), "2 RMs");
+/// assert_eq!(count_words(&[k(1.0, 8.0), k(1.0, 32.0), k(2.0, 8.0)]), "3 RM x policy pairs (2 RMs)");
+/// ```
+pub fn count_words(keys: &[RmKey]) -> String {
+    let mut rms: Vec<(u64, Option<u64>)> = keys
+        .iter()
+        .map(|k| (k.rm_params.to_bits(), k.rm_data.map(f64::to_bits)))
+        .collect();
+    rms.sort_unstable();
+    rms.dedup();
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    if rms.len() < keys.len() {
+        format!(
+            "{} ({})",
+            plural(keys.len(), "RM x policy pair", "RM x policy pairs"),
+            plural(rms.len(), "RM", "RMs")
+        )
+    } else {
+        plural(keys.len(), "RM", "RMs")
+    }
+}
+
+impl KlEfficiency {
+    /// [`count_words`] of the records that have a ratio (those the median is over).
+    pub fn ratio_count_words(&self) -> String {
+        let k: Vec<RmKey> = self
+            .records
+            .iter()
+            .filter(|r| r.ratio.is_some())
+            .map(|r| r.key)
+            .collect();
+        count_words(&k)
+    }
+}
+
+impl GoldVsProxy {
+    /// [`count_words`] of the records compared (those the medians are over).
+    pub fn compared_count_words(&self) -> String {
+        let k: Vec<RmKey> = self
+            .records
+            .iter()
+            .filter(|r| r.mean_diff.is_some())
+            .map(|r| r.key)
+            .collect();
+        count_words(&k)
+    }
+}
+
 /// RL vs best-of-n KL efficiency: the KL each method needs for the same proxy gain.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct KlEfficiency {

@@ -111,8 +111,8 @@ pub fn summary(doc: &AnalysesDoc) -> String {
             );
             let _ = writeln!(
                 s,
-                "  median KL_RL/KL_BoN over {} RMs: {}",
-                e.n_ratios,
+                "  median KL_RL/KL_BoN over {}: {}",
+                e.ratio_count_words(),
                 o(e.median_ratio)
             );
         }
@@ -523,16 +523,16 @@ pub fn headlines(doc: &AnalysesDoc) -> Vec<String> {
             "KL efficiency",
             &e.skipped,
             format!(
-                "median KL_RL/KL_BoN {} over {} RMs (at the largest proxy gain best-of-n reaches)",
+                "median KL_RL/KL_BoN {} over {} (at the largest proxy gain best-of-n reaches)",
                 o(e.median_ratio),
-                e.n_ratios
+                e.ratio_count_words()
             ),
         ),
         line(
             "gold at equal proxy",
             &g.skipped,
             format!(
-                "median RL − best-of-n {} {unit} (apart by {} whatever the sign) over {} RMs",
+                "median RL − best-of-n {} {unit} (apart by {} whatever the sign) over {}",
                 o(if sd {
                     g.median_mean_diff_sd
                 } else {
@@ -543,7 +543,7 @@ pub fn headlines(doc: &AnalysesDoc) -> Vec<String> {
                 } else {
                     g.median_mean_abs_diff
                 }),
-                g.records.iter().filter(|r| r.mean_diff.is_some()).count()
+                g.compared_count_words()
             ),
         ),
         line(

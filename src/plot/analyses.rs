@@ -176,10 +176,10 @@ pub fn kl_efficiency(inp: &PlotInputs) -> Option<Draft> {
     let mut scene = Scene::new("RL vs best-of-n: KL for the same proxy gain", panels);
     scene.legend = legend;
     let caption = format!(
-        "Proxy gain over the kl = 0 score against KL for best-of-n (rings, dashed) and unpenalised RL (dots, solid) of {} RM size(s) ({}); the grey dashed line is the largest gain best-of-n reaches and the dotted verticals the KL each method needs for it (RL's gain made monotone by a running maximum and linearly interpolated in KL). The last panel is KL_RL / KL_BoN against RM size; above 1, RL spends more KL than best-of-n for the same proxy gain (the paper: far more). Median over {} RMs: {}.",
+        "Proxy gain over the kl = 0 score against KL for best-of-n (rings, dashed) and unpenalised RL (dots, solid) of {} RM size(s) ({}); the grey dashed line is the largest gain best-of-n reaches and the dotted verticals the KL each method needs for it (RL's gain made monotone by a running maximum and linearly interpolated in KL). The last panel is KL_RL / KL_BoN against RM size; above 1, RL spends more KL than best-of-n for the same proxy gain (the paper: far more). Median over {}: {}.",
         data::spread(&main, 3).len(),
         group_words(g),
-        e.n_ratios,
+        e.ratio_count_words(),
         e.median_ratio.map_or(
             "– (no RL curve reaches best-of-n's gain)".to_string(),
             |x| { theme::sig(x, 3) }

@@ -326,9 +326,9 @@ pub fn gold_vs_proxy(inp: &PlotInputs) -> Option<Draft> {
                     _ => "–".into(),
                 };
                 both_words = format!(
-                    " The last panel overlays best-of-n (rings, dashed) and unpenalised RL (dots, solid) over the proxy range both reach, for RM sizes {} (mean RL − best-of-n gold at equal proxy in brackets). At equal proxy score, RL gold minus best-of-n gold (linear interpolation over the proxy range both cover) has median {median} over {} RMs; the paper finds the two alike.",
+                    " The last panel overlays best-of-n (rings, dashed) and unpenalised RL (dots, solid) over the proxy range both reach, for RM sizes {} (mean RL − best-of-n gold at equal proxy in brackets). At equal proxy score, RL gold minus best-of-n gold (linear interpolation over the proxy range both cover) has median {median} over {}; the paper finds the two alike.",
                     shown.join(", "),
-                    gp.records.iter().filter(|r| r.mean_diff.is_some()).count()
+                    gp.compared_count_words()
                 );
             }
         }

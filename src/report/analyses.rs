@@ -52,9 +52,9 @@ pub fn tables(doc: &AnalysesDoc) -> Vec<Table> {
                 head(
                     &e.skipped,
                     format!(
-                        "median KL_RL / KL_BoN at the largest proxy gain best-of-n reaches: {} over {} RMs",
+                        "median KL_RL / KL_BoN at the largest proxy gain best-of-n reaches: {} over {}",
                         o(e.median_ratio),
-                        e.n_ratios
+                        e.ratio_count_words()
                     ),
                 ),
             ]),
@@ -63,7 +63,8 @@ pub fn tables(doc: &AnalysesDoc) -> Vec<Table> {
                 head(
                     &g.skipped,
                     format!(
-                        "median over RMs: {} ({unit})",
+                        "median over {}: {} ({unit})",
+                        g.compared_count_words(),
                         o(if sd {
                             g.median_mean_diff_sd
                         } else {

@@ -754,3 +754,40 @@ fn fitted_peaks_beyond_the_data_are_flagged_counted_and_drawn_hollow() {
         "{legend:?}"
     );
 }
+
+#[test]
+fn counts_say_rm_x_policy_pairs_when_rms_come_with_several_policies() {
+    // 2 RMs, each with an RL run of two policies sharing the RM's best-of-n curve: 4 ratios
+    // over 2 RMs; then one policy only: 2 ratios over 2 RMs
+    let mut curves: Vec<Curve> = Vec::new();
+    for rm in [10.0, 20.0] {
+        let [bon, rl] = efficiency_pair(rm, 2.0, 1.0);
+        let mut rl2 = rl.clone();
+        rl2.key.policy_params = Some(64.0);
+        curves.extend([bon, rl, rl2]);
+    }
+    let doc = run(&curves, &[]);
+    assert_eq!(doc.kl_efficiency.n_ratios, 4);
+    let want = "4 RM x policy pairs (2 RMs)";
+    assert_eq!(doc.kl_efficiency.ratio_count_words(), want);
+    let summary = goodhart::analyses::text::summary(&doc);
+    assert!(
+        summary.contains(&format!("median KL_RL/KL_BoN over {want}: 2")),
+        "{summary}"
+    );
+    let lines = goodhart::analyses::text::headlines(&doc).join("\n");
+    assert!(!lines.contains("over 4 RMs"), "{lines}");
+    assert!(
+        lines.contains(&format!("over {want} (at the largest")),
+        "{lines}"
+    );
+    assert!(lines.contains(&format!("sign) over {want}")), "{lines}");
+    // one policy per RM: plain RMs
+    curves.retain(|c| c.key.policy_params != Some(64.0));
+    let doc = run(&curves, &[]);
+    let summary = goodhart::analyses::text::summary(&doc);
+    assert!(
+        summary.contains("median KL_RL/KL_BoN over 2 RMs: 2"),
+        "{summary}"
+    );
+}
