@@ -222,8 +222,11 @@ pub struct GoldVsProxyRecord {
     pub mean_diff: Option<f64>,
     /// Mean over the range of |RL gold − best-of-n gold| (gold units).
     pub mean_abs_diff: Option<f64>,
-    /// The difference of largest magnitude over the range (signed).
+    /// The largest |RL gold − best-of-n gold| over the range (>= 0).
     pub max_abs_diff: Option<f64>,
+    /// The difference of largest magnitude over the range, with its sign (|extreme_diff| =
+    /// max_abs_diff).
+    pub extreme_diff: Option<f64>,
     /// The difference at the top of the range.
     pub diff_at_high: Option<f64>,
     /// The initial policy's gold sd for this RM (null without samples).
@@ -231,6 +234,7 @@ pub struct GoldVsProxyRecord {
     pub mean_diff_sd: Option<f64>,
     pub mean_abs_diff_sd: Option<f64>,
     pub max_abs_diff_sd: Option<f64>,
+    pub extreme_diff_sd: Option<f64>,
     pub reason: Option<String>,
 }
 
@@ -310,12 +314,15 @@ pub struct KlPenaltyRecord {
     /// The run's points, and those inside the frontier's KL range (compared).
     pub n_points: usize,
     pub n_compared: usize,
-    /// Mean and largest-magnitude (signed) of gold_penalised(kl) − gold_frontier(kl).
+    /// Mean of gold_penalised(kl) − gold_frontier(kl) over the compared points; the largest
+    /// |difference| (>= 0); and the difference of largest magnitude with its sign.
     pub mean_diff: Option<f64>,
     pub max_abs_diff: Option<f64>,
+    pub extreme_diff: Option<f64>,
     pub gold_sd: Option<f64>,
     pub mean_diff_sd: Option<f64>,
     pub max_abs_diff_sd: Option<f64>,
+    pub extreme_diff_sd: Option<f64>,
     /// The largest KL of the run and of its frontier.
     pub final_kl: Option<f64>,
     pub frontier_final_kl: Option<f64>,
@@ -623,6 +630,15 @@ fn kl_efficiency(curves: &[Curve], pairs: &[(&Curve, Option<&Curve>)]) -> KlEffi
     out
 }
 
+/// The difference of largest magnitude, with its sign (the first of equal magnitudes).
+fn extreme(diffs: &[f64]) -> Option<f64> {
+    diffs
+        .iter()
+        .copied()
+        .filter(|d| d.is_finite())
+        .reduce(|a, b| if b.abs() > a.abs() { b } else { a })
+}
+
 /// The gold-vs-proxy method text.
 pub const GOLD_VS_PROXY_METHOD: &str = "each curve's (proxy, gold) points sorted by proxy and linearly interpolated; RL gold − best-of-n gold at PROXY_GRID evenly spaced proxy values over the range both curves cover; _sd values divide by the initial policy's gold sd";
 
@@ -659,11 +675,13 @@ fn gold_vs_proxy(inp: &Inputs, pairs: &[(&Curve, Option<&Curve>)]) -> GoldVsProx
             mean_diff: None,
             mean_abs_diff: None,
             max_abs_diff: None,
+            extreme_diff: None,
             diff_at_high: None,
             gold_sd: sd,
             mean_diff_sd: None,
             mean_abs_diff_sd: None,
             max_abs_diff_sd: None,
+            extreme_diff_sd: None,
             reason: None,
         };
         let Some(bon) = bon else {
@@ -698,15 +716,14 @@ fn gold_vs_proxy(inp: &Inputs, pairs: &[(&Curve, Option<&Curve>)]) -> GoldVsProx
         r.proxy_high = Some(hi);
         r.mean_diff = finite(diffs.iter().sum::<f64>() / diffs.len() as f64);
         r.mean_abs_diff = finite(diffs.iter().map(|d| d.abs()).sum::<f64>() / diffs.len() as f64);
-        r.max_abs_diff = diffs
-            .iter()
-            .copied()
-            .max_by(|x, y| x.abs().total_cmp(&y.abs()));
+        r.extreme_diff = extreme(&diffs);
+        r.max_abs_diff = r.extreme_diff.map(f64::abs);
         r.diff_at_high = diffs.last().copied();
         if let Some(s) = sd {
             r.mean_diff_sd = r.mean_diff.map(|d| d / s);
             r.mean_abs_diff_sd = r.mean_abs_diff.map(|d| d / s);
             r.max_abs_diff_sd = r.max_abs_diff.map(|d| d / s);
+            r.extreme_diff_sd = r.extreme_diff.map(|d| d / s);
         }
         out.records.push(r);
     }
@@ -913,9 +930,11 @@ fn kl_penalty(inp: &Inputs) -> KlPenaltyFrontier {
             n_compared: 0,
             mean_diff: None,
             max_abs_diff: None,
+            extreme_diff: None,
             gold_sd: sd,
             mean_diff_sd: None,
             max_abs_diff_sd: None,
+            extreme_diff_sd: None,
             final_kl: pts.last().map(|p| p.0),
             frontier_final_kl: None,
             ends_lower: None,
@@ -940,13 +959,12 @@ fn kl_penalty(inp: &Inputs) -> KlPenaltyFrontier {
             r.reason = Some("no point of the run lies inside the frontier's KL range".into());
         } else {
             r.mean_diff = finite(diffs.iter().sum::<f64>() / diffs.len() as f64);
-            r.max_abs_diff = diffs
-                .iter()
-                .copied()
-                .max_by(|x, y| x.abs().total_cmp(&y.abs()));
+            r.extreme_diff = extreme(&diffs);
+            r.max_abs_diff = r.extreme_diff.map(f64::abs);
             if let Some(s) = sd {
                 r.mean_diff_sd = r.mean_diff.map(|d| d / s);
                 r.max_abs_diff_sd = r.max_abs_diff.map(|d| d / s);
+                r.extreme_diff_sd = r.extreme_diff.map(|d| d / s);
             }
         }
         out.records.push(r);

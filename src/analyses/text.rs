@@ -398,6 +398,7 @@ pub fn flat_table(doc: &AnalysesDoc) -> OutTable {
                 ("mean_diff", r.mean_diff),
                 ("mean_abs_diff", r.mean_abs_diff),
                 ("max_abs_diff", r.max_abs_diff),
+                ("extreme_diff", r.extreme_diff),
                 ("mean_diff_sd", r.mean_diff_sd),
                 ("mean_abs_diff_sd", r.mean_abs_diff_sd),
             ],
@@ -438,6 +439,7 @@ pub fn flat_table(doc: &AnalysesDoc) -> OutTable {
             &[
                 ("mean_diff", r.mean_diff),
                 ("max_abs_diff", r.max_abs_diff),
+                ("extreme_diff", r.extreme_diff),
                 ("mean_diff_sd", r.mean_diff_sd),
                 ("final_kl", r.final_kl),
                 ("frontier_final_kl", r.frontier_final_kl),

@@ -241,7 +241,9 @@ fn penalised_runs_on_the_frontier_are_at_distance_zero_and_below_it_at_that_dist
     assert_eq!(on.n_compared, 25);
     let under = &k.records[1];
     assert!((under.mean_diff.unwrap() + 0.25).abs() < 1e-12, "{under:?}");
-    assert!((under.max_abs_diff.unwrap() + 0.25).abs() < 1e-12);
+    // the largest |diff| is a magnitude; the signed extreme keeps the sign
+    assert!((under.max_abs_diff.unwrap() - 0.25).abs() < 1e-12);
+    assert!((under.extreme_diff.unwrap() + 0.25).abs() < 1e-12);
     // both stop early: final KL 6 and 3 against the frontier's 10
     assert_eq!(on.final_kl, Some(6.0));
     assert_eq!(under.final_kl, Some(3.0));
@@ -790,4 +792,32 @@ fn counts_say_rm_x_policy_pairs_when_rms_come_with_several_policies() {
         summary.contains("median KL_RL/KL_BoN over 2 RMs: 2"),
         "{summary}"
     );
+}
+
+#[test]
+fn max_abs_diff_is_a_magnitude_and_extreme_diff_keeps_the_sign() {
+    // RL gold = best-of-n gold − 0.3 + 0.1 proxy on proxy [0, 3]: the differences run from
+    // −0.3 (at proxy 0) to 0 (at 3), so the largest |diff| is 0.3 and the signed extreme −0.3;
+    // with a gold sd of 2, 0.15 and −0.15 sd
+    let mut curves = gold_of_proxy(|p| 0.5 * p, 0.0, true);
+    let rl = curves
+        .iter_mut()
+        .find(|c| c.key.method == Method::Rl)
+        .unwrap();
+    let proxy = rl.proxy.clone().unwrap();
+    for (g, p) in rl.gold.iter_mut().zip(&proxy) {
+        *g += -0.3 + 0.1 * p.unwrap();
+    }
+    let refs = [Reference::given(1.0, 2.0).unwrap()];
+    let doc = run(&curves, &refs);
+    let r = &doc.gold_vs_proxy.records[0];
+    assert!((r.max_abs_diff.unwrap() - 0.3).abs() < 1e-12, "{r:?}");
+    assert!((r.extreme_diff.unwrap() + 0.3).abs() < 1e-12, "{r:?}");
+    assert!((r.max_abs_diff_sd.unwrap() - 0.15).abs() < 1e-12, "{r:?}");
+    assert!((r.extreme_diff_sd.unwrap() + 0.15).abs() < 1e-12, "{r:?}");
+    // the JSON keys say the same
+    let v: serde_json::Value = serde_json::from_slice(&doc.to_json()).unwrap();
+    let rec = &v["gold_vs_proxy"]["records"][0];
+    assert!(rec["max_abs_diff"].as_f64().unwrap() > 0.0);
+    assert!(rec["extreme_diff"].as_f64().unwrap() < 0.0);
 }
