@@ -300,6 +300,11 @@ pub struct KlPenaltyFrontier {
     pub per_penalty: Vec<KlPenaltySummary>,
     pub median_mean_diff: Option<f64>,
     pub median_mean_diff_sd: Option<f64>,
+    /// Median over runs of `mean_abs_diff` (gold units) and of `mean_abs_diff_sd`: how far the
+    /// runs lie from the frontier whatever the sign (signed distances of runs above and below
+    /// it, or of a run that crosses it, cancel; these do not).
+    pub median_mean_abs_diff: Option<f64>,
+    pub median_mean_abs_diff_sd: Option<f64>,
     /// How many penalised runs end at a smaller KL than their frontier, of how many.
     pub n_end_lower: usize,
     pub n_runs: usize,
@@ -317,10 +322,13 @@ pub struct KlPenaltyRecord {
     /// Mean of gold_penalised(kl) − gold_frontier(kl) over the compared points; the largest
     /// |difference| (>= 0); and the difference of largest magnitude with its sign.
     pub mean_diff: Option<f64>,
+    /// Mean over the compared points of |gold_penalised(kl) − gold_frontier(kl)|.
+    pub mean_abs_diff: Option<f64>,
     pub max_abs_diff: Option<f64>,
     pub extreme_diff: Option<f64>,
     pub gold_sd: Option<f64>,
     pub mean_diff_sd: Option<f64>,
+    pub mean_abs_diff_sd: Option<f64>,
     pub max_abs_diff_sd: Option<f64>,
     pub extreme_diff_sd: Option<f64>,
     /// The largest KL of the run and of its frontier.
@@ -337,6 +345,8 @@ pub struct KlPenaltySummary {
     pub n_runs: usize,
     pub median_mean_diff: Option<f64>,
     pub median_mean_diff_sd: Option<f64>,
+    pub median_mean_abs_diff: Option<f64>,
+    pub median_mean_abs_diff_sd: Option<f64>,
     pub median_final_kl_ratio: Option<f64>,
     pub n_end_lower: usize,
 }
@@ -889,7 +899,7 @@ fn reward_models(inp: &Inputs) -> RewardModelsAnalysis {
 }
 
 /// The KL-penalty method text.
-pub const KL_PENALTY_METHOD: &str = "frontier = the unpenalised RL run of the same RM, RM data and policy, its gold linearly interpolated in KL; each penalised point inside the frontier's KL range is compared: gold_penalised(kl) − gold_frontier(kl), mean and largest magnitude; ends_lower: the penalised run's largest KL is below the frontier's";
+pub const KL_PENALTY_METHOD: &str = "frontier = the unpenalised RL run of the same RM, RM data and policy, its gold linearly interpolated in KL; each penalised point inside the frontier's KL range is compared: gold_penalised(kl) − gold_frontier(kl): its mean (signed), mean magnitude and largest magnitude; ends_lower: the penalised run's largest KL is below the frontier's";
 
 fn kl_penalty(inp: &Inputs) -> KlPenaltyFrontier {
     let mut out = KlPenaltyFrontier {
@@ -929,10 +939,12 @@ fn kl_penalty(inp: &Inputs) -> KlPenaltyFrontier {
             n_points: pts.len(),
             n_compared: 0,
             mean_diff: None,
+            mean_abs_diff: None,
             max_abs_diff: None,
             extreme_diff: None,
             gold_sd: sd,
             mean_diff_sd: None,
+            mean_abs_diff_sd: None,
             max_abs_diff_sd: None,
             extreme_diff_sd: None,
             final_kl: pts.last().map(|p| p.0),
@@ -959,10 +971,13 @@ fn kl_penalty(inp: &Inputs) -> KlPenaltyFrontier {
             r.reason = Some("no point of the run lies inside the frontier's KL range".into());
         } else {
             r.mean_diff = finite(diffs.iter().sum::<f64>() / diffs.len() as f64);
+            r.mean_abs_diff =
+                finite(diffs.iter().map(|d| d.abs()).sum::<f64>() / diffs.len() as f64);
             r.extreme_diff = extreme(&diffs);
             r.max_abs_diff = r.extreme_diff.map(f64::abs);
             if let Some(s) = sd {
                 r.mean_diff_sd = r.mean_diff.map(|d| d / s);
+                r.mean_abs_diff_sd = r.mean_abs_diff.map(|d| d / s);
                 r.max_abs_diff_sd = r.max_abs_diff.map(|d| d / s);
                 r.extreme_diff_sd = r.extreme_diff.map(|d| d / s);
             }
@@ -986,6 +1001,8 @@ fn kl_penalty(inp: &Inputs) -> KlPenaltyFrontier {
             n_runs: rs.len(),
             median_mean_diff: m(|r| r.mean_diff),
             median_mean_diff_sd: m(|r| r.mean_diff_sd),
+            median_mean_abs_diff: m(|r| r.mean_abs_diff),
+            median_mean_abs_diff_sd: m(|r| r.mean_abs_diff_sd),
             median_final_kl_ratio: m(|r| match (r.final_kl, r.frontier_final_kl) {
                 (Some(a), Some(b)) if b > 0.0 => Some(a / b),
                 _ => None,
@@ -998,6 +1015,8 @@ fn kl_penalty(inp: &Inputs) -> KlPenaltyFrontier {
     };
     out.median_mean_diff = m(|r| r.mean_diff);
     out.median_mean_diff_sd = m(|r| r.mean_diff_sd);
+    out.median_mean_abs_diff = m(|r| r.mean_abs_diff);
+    out.median_mean_abs_diff_sd = m(|r| r.mean_abs_diff_sd);
     out.n_end_lower = out
         .records
         .iter()

@@ -239,6 +239,8 @@ pub fn summary(doc: &AnalysesDoc) -> String {
                         q.n_runs.to_string(),
                         o(q.median_mean_diff),
                         o(q.median_mean_diff_sd),
+                        o(q.median_mean_abs_diff),
+                        o(q.median_mean_abs_diff_sd),
                         o(q.median_final_kl_ratio),
                         format!("{}/{}", q.n_end_lower, q.n_runs),
                     ]
@@ -251,6 +253,8 @@ pub fn summary(doc: &AnalysesDoc) -> String {
                     "runs",
                     "median diff",
                     "median diff (sd)",
+                    "median |diff|",
+                    "median |diff| (sd)",
                     "final KL / frontier's",
                     "end lower",
                 ],
@@ -258,9 +262,11 @@ pub fn summary(doc: &AnalysesDoc) -> String {
             );
             let _ = writeln!(
                 s,
-                "  all runs: median diff {} ({} sd); {} of {} end at a smaller KL than their frontier",
+                "  all runs: median diff {} ({} sd), median mean |diff| {} ({} sd); {} of {} end at a smaller KL than their frontier",
                 o(p.median_mean_diff),
                 o(p.median_mean_diff_sd),
+                o(p.median_mean_abs_diff),
+                o(p.median_mean_abs_diff_sd),
                 p.n_end_lower,
                 p.n_runs
             );
@@ -438,9 +444,11 @@ pub fn flat_table(doc: &AnalysesDoc) -> OutTable {
             k,
             &[
                 ("mean_diff", r.mean_diff),
+                ("mean_abs_diff", r.mean_abs_diff),
                 ("max_abs_diff", r.max_abs_diff),
                 ("extreme_diff", r.extreme_diff),
                 ("mean_diff_sd", r.mean_diff_sd),
+                ("mean_abs_diff_sd", r.mean_abs_diff_sd),
                 ("final_kl", r.final_kl),
                 ("frontier_final_kl", r.frontier_final_kl),
             ],
@@ -568,11 +576,16 @@ pub fn headlines(doc: &AnalysesDoc) -> Vec<String> {
             "KL-penalty frontier",
             &k.skipped,
             format!(
-                "median distance {} {unit}; {} of {} penalised runs end at a smaller KL",
+                "median distance {} {unit} (apart by {} whatever the sign); {} of {} penalised runs end at a smaller KL",
                 o(if sd {
                     k.median_mean_diff_sd
                 } else {
                     k.median_mean_diff
+                }),
+                o(if sd {
+                    k.median_mean_abs_diff_sd
+                } else {
+                    k.median_mean_abs_diff
                 }),
                 k.n_end_lower,
                 k.n_runs

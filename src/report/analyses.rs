@@ -96,11 +96,16 @@ pub fn tables(doc: &AnalysesDoc) -> Vec<Table> {
                 head(
                     &k.skipped,
                     format!(
-                        "median distance to the frontier {} ({unit}); {} of {} penalised runs end at a smaller KL",
+                        "median distance to the frontier {} ({unit}), apart from it by {} whatever the sign (median of each run's mean |distance|); {} of {} penalised runs end at a smaller KL",
                         o(if sd {
                             k.median_mean_diff_sd
                         } else {
                             k.median_mean_diff
+                        }),
+                        o(if sd {
+                            k.median_mean_abs_diff_sd
+                        } else {
+                            k.median_mean_abs_diff
                         }),
                         k.n_end_lower,
                         k.n_runs
@@ -219,6 +224,8 @@ pub fn tables(doc: &AnalysesDoc) -> Vec<Table> {
                 "runs",
                 "median distance (gold)",
                 "median distance (sd)",
+                "median |distance| (gold)",
+                "median |distance| (sd)",
                 "final KL / frontier's",
                 "end at a smaller KL",
             ]),
@@ -231,6 +238,8 @@ pub fn tables(doc: &AnalysesDoc) -> Vec<Table> {
                         p.n_runs.to_string(),
                         o(p.median_mean_diff),
                         o(p.median_mean_diff_sd),
+                        o(p.median_mean_abs_diff),
+                        o(p.median_mean_abs_diff_sd),
                         o(p.median_final_kl_ratio),
                         format!("{} of {}", p.n_end_lower, p.n_runs),
                     ])

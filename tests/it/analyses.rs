@@ -821,3 +821,62 @@ fn max_abs_diff_is_a_magnitude_and_extreme_diff_keeps_the_sign() {
     assert!(rec["max_abs_diff"].as_f64().unwrap() > 0.0);
     assert!(rec["extreme_diff"].as_f64().unwrap() < 0.0);
 }
+
+#[test]
+fn a_run_that_crosses_the_frontier_is_apart_by_its_mean_magnitude() {
+    // a penalised run at the frontier's grid points, 0.2 above it for its first 10 points and
+    // 0.2 below for the next 10: the signed mean distance cancels to 0, the mean |distance| is
+    // 0.2 (0.1 sd with a gold sd of 2); the run on the frontier is at 0 either way
+    let mut curves = penalty_world(0.0);
+    let kl: Vec<f64> = (0..20).map(|i| 0.25 * i as f64).collect();
+    let f = |k: f64| k.sqrt() * (1.0 - 0.2 * k.sqrt());
+    curves.push(curve(
+        key(Method::Rl, 80.0, Some(0.5)),
+        kl.clone(),
+        kl.iter()
+            .enumerate()
+            .map(|(i, &k)| f(k) + if i < 10 { 0.2 } else { -0.2 })
+            .collect(),
+        None,
+    ));
+    curves.retain(|c| !(c.key.kl_penalty == Some(0.5) && c.kl.len() == 13));
+    let refs = [Reference::given(1.0, 2.0).unwrap()];
+    let doc = run(&curves, &refs);
+    let k = &doc.kl_penalty;
+    let cross = k.records.iter().find(|r| r.kl_penalty == 0.5).unwrap();
+    assert_eq!(cross.n_compared, 20);
+    assert!(cross.mean_diff.unwrap().abs() < 1e-12, "{cross:?}");
+    assert!(
+        (cross.mean_abs_diff.unwrap() - 0.2).abs() < 1e-12,
+        "{cross:?}"
+    );
+    assert!(
+        (cross.mean_abs_diff_sd.unwrap() - 0.1).abs() < 1e-12,
+        "{cross:?}"
+    );
+    let on = k.records.iter().find(|r| r.kl_penalty == 0.05).unwrap();
+    assert!(on.mean_abs_diff.unwrap().abs() < 1e-12, "{on:?}");
+    // per penalty and over all runs: the median of the two runs' magnitudes, 0 and 0.2
+    let p = k.per_penalty.iter().find(|p| p.kl_penalty == 0.5).unwrap();
+    assert!((p.median_mean_abs_diff.unwrap() - 0.2).abs() < 1e-12);
+    assert!((p.median_mean_abs_diff_sd.unwrap() - 0.1).abs() < 1e-12);
+    assert!((k.median_mean_abs_diff.unwrap() - 0.1).abs() < 1e-12);
+    assert!((k.median_mean_abs_diff_sd.unwrap() - 0.05).abs() < 1e-12);
+    // the summary and the CSV carry it
+    let summary = goodhart::analyses::text::summary(&doc);
+    assert!(
+        summary.contains("median mean |diff| 0.1 (0.05 sd)"),
+        "{summary}"
+    );
+    let csv = String::from_utf8(
+        goodhart::analyses::text::flat_table(&doc)
+            .to_bytes_for(std::path::Path::new("a.csv"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with("kl_penalty,80,1000,32,0.5,,mean_abs_diff,0.2")),
+        "{csv}"
+    );
+}
