@@ -360,7 +360,8 @@ pub struct IteratedRlhf {
     pub fits: Vec<IteratedFit>,
     /// One per group and number of rounds k (k = 1: the fit's own error).
     pub records: Vec<IteratedRecord>,
-    /// How many k > 1 runs end above their rounds = 1 run's final gold, of how many.
+    /// How many k > 1 runs end above the rounds = 1 run's gold at the same d_sum (a positive
+    /// `gain_over_one_round_at_equal_d_sum`), of how many k > 1 runs.
     pub n_above_one_round: usize,
     pub n_multi_round: usize,
     /// Median over k > 1 records of `rmse` and of `final_error`.
@@ -401,8 +402,12 @@ pub struct IteratedRecord {
     /// Simulated − predicted at the final point, and the RMSE over the run's points.
     pub final_error: Option<f64>,
     pub rmse: Option<f64>,
-    /// Final gold of this run − final gold of the rounds = 1 run.
-    pub gain_over_one_round: Option<f64>,
+    /// The rounds = 1 run's gold at this run's final d_sum (linearly interpolated in d_sum;
+    /// null when the one-round run does not reach that distance, `gain_note` says so), and
+    /// this run's final gold minus it: the paper's comparison at equal total distance.
+    pub one_round_gold_at_final_d_sum: Option<f64>,
+    pub gain_over_one_round_at_equal_d_sum: Option<f64>,
+    pub gain_note: Option<String>,
     pub reason: Option<String>,
 }
 
@@ -1027,7 +1032,7 @@ fn kl_penalty(inp: &Inputs) -> KlPenaltyFrontier {
 }
 
 /// The iterated-RLHF method text.
-pub const ITERATED_METHOD: &str = "the RL form gold = baseline + d(α − β ln d), d = sqrt(kl), fitted (as goodhart fit does) to each group's rounds = 1 run; a k-round run's gold at its additive distance d_sum is predicted as baseline + d_sum(α − β ln d_sum + β ln k) (paper, section 4.3); error = simulated − predicted";
+pub const ITERATED_METHOD: &str = "the RL form gold = baseline + d(α − β ln d), d = sqrt(kl), fitted (as goodhart fit does) to each group's rounds = 1 run; a k-round run's gold at its additive distance d_sum is predicted as baseline + d_sum(α − β ln d_sum + β ln k) (paper, section 4.3); error = simulated − predicted; gain over one round = a k-round run's final gold − the rounds = 1 run's gold at the same d_sum (linearly interpolated; none when the one-round run does not reach it)";
 
 /// The formula's prediction: baseline + d(α − β ln d + β ln k) (baseline at d = 0).
 pub fn iterated_prediction(alpha: f64, beta: f64, baseline: f64, k: f64, d: f64) -> f64 {
@@ -1074,19 +1079,28 @@ fn iterated(it: Option<&Iterated>) -> IteratedRlhf {
         };
         let of: Vec<&IteratedRun> = runs.iter().filter(|r| r.key == key).collect();
         let one = of.iter().find(|r| r.rounds == 1);
-        let (fit, one_final) = match one {
-            Some(one) => (fit_one_round(one, group), one.gold.last().copied()),
-            None => (
-                IteratedFit {
-                    group,
-                    alpha: None,
-                    beta: None,
-                    baseline: None,
-                    n_points: 0,
-                    reason: Some("no rounds = 1 run in this group".into()),
-                },
-                None,
-            ),
+        // the one-round run's (d_sum, gold), sorted by d_sum, for gold at equal distance
+        let one_curve: Option<Vec<(f64, f64)>> = one.map(|one| {
+            let mut p: Vec<(f64, f64)> = one
+                .d_sum
+                .iter()
+                .zip(&one.gold)
+                .map(|(&d, &g)| (d, g))
+                .filter(|(d, g)| d.is_finite() && g.is_finite())
+                .collect();
+            p.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+            p
+        });
+        let fit = match one {
+            Some(one) => fit_one_round(one, group),
+            None => IteratedFit {
+                group,
+                alpha: None,
+                beta: None,
+                baseline: None,
+                n_points: 0,
+                reason: Some("no rounds = 1 run in this group".into()),
+            },
         };
         for run in of {
             let mut r = IteratedRecord {
@@ -1098,12 +1112,38 @@ fn iterated(it: Option<&Iterated>) -> IteratedRlhf {
                 final_predicted: None,
                 final_error: None,
                 rmse: None,
-                gain_over_one_round: match (run.rounds, run.gold.last(), one_final) {
-                    (k, Some(g), Some(o)) if k > 1 => finite(g - o),
-                    _ => None,
-                },
+                one_round_gold_at_final_d_sum: None,
+                gain_over_one_round_at_equal_d_sum: None,
+                gain_note: None,
                 reason: None,
             };
+            if run.rounds > 1 {
+                let end = run
+                    .d_sum
+                    .iter()
+                    .zip(&run.gold)
+                    .rev()
+                    .find(|(d, g)| d.is_finite() && g.is_finite());
+                match (end, &one_curve) {
+                    (_, None) => r.gain_note = Some("no rounds = 1 run in this group".into()),
+                    (None, _) => r.gain_note = Some("the run has no finite point".into()),
+                    (Some((&d, &g)), Some(c)) => match interpolate(c, d) {
+                        Some(o) => {
+                            r.one_round_gold_at_final_d_sum = finite(o);
+                            r.gain_over_one_round_at_equal_d_sum = finite(g - o);
+                        }
+                        None => {
+                            r.gain_note = Some(format!(
+                                "the rounds = 1 run covers d_sum {} – {}, not the rounds = {} run's final d_sum {}",
+                                c.first().map_or("–".into(), |p| crate::format::g6(p.0)),
+                                c.last().map_or("–".into(), |p| crate::format::g6(p.0)),
+                                run.rounds,
+                                crate::format::g6(d)
+                            ))
+                        }
+                    },
+                }
+            }
             match (fit.alpha, fit.beta, fit.baseline) {
                 (Some(a), Some(b), Some(base)) => {
                     let k = f64::from(run.rounds);
@@ -1135,7 +1175,10 @@ fn iterated(it: Option<&Iterated>) -> IteratedRlhf {
     out.n_multi_round = multi.len();
     out.n_above_one_round = multi
         .iter()
-        .filter(|r| r.gain_over_one_round.is_some_and(|g| g > 0.0))
+        .filter(|r| {
+            r.gain_over_one_round_at_equal_d_sum
+                .is_some_and(|g| g > 0.0)
+        })
         .count();
     out.median_rmse = median(&multi.iter().filter_map(|r| r.rmse).collect::<Vec<_>>());
     out.median_final_error = median(
@@ -1269,6 +1312,17 @@ pub fn warnings(doc: &AnalysesDoc) -> Vec<String> {
     for f in &doc.iterated_rlhf.fits {
         if let Some(why) = &f.reason {
             w.push(format!("iterated_rlhf: {}: {why}", f.group.key.label()));
+        }
+    }
+    for r in &doc.iterated_rlhf.records {
+        if let Some(why) = &r.gain_note
+            && r.reason.is_none()
+        {
+            w.push(format!(
+                "iterated_rlhf: {} rounds={}: no gain at equal d_sum: {why}",
+                r.group.key.label(),
+                r.rounds
+            ));
         }
     }
     w

@@ -297,7 +297,7 @@ pub fn summary(doc: &AnalysesDoc) -> String {
                         ),
                         o(r.final_error),
                         o(r.rmse),
-                        o(r.gain_over_one_round),
+                        o(r.gain_over_one_round_at_equal_d_sum),
                     ]
                 })
                 .collect();
@@ -310,13 +310,13 @@ pub fn summary(doc: &AnalysesDoc) -> String {
                     "predicted",
                     "error",
                     "RMSE",
-                    "gain over k=1",
+                    "gain over k=1 at equal d_sum",
                 ],
                 &rows,
             );
             let _ = writeln!(
                 s,
-                "  k > 1: median RMSE {}, median final error {}; {} of {} end above one round",
+                "  k > 1: median RMSE {}, median final error {}; {} of {} end above one round at equal d_sum",
                 o(it.median_rmse),
                 o(it.median_final_error),
                 it.n_above_one_round,
@@ -473,9 +473,16 @@ pub fn flat_table(doc: &AnalysesDoc) -> OutTable {
                 ("final_predicted", r.final_predicted),
                 ("final_error", r.final_error),
                 ("rmse", r.rmse),
-                ("gain_over_one_round", r.gain_over_one_round),
+                (
+                    "one_round_gold_at_final_d_sum",
+                    r.one_round_gold_at_final_d_sum,
+                ),
+                (
+                    "gain_over_one_round_at_equal_d_sum",
+                    r.gain_over_one_round_at_equal_d_sum,
+                ),
             ],
-            &r.reason,
+            &r.reason.clone().or(r.gain_note.clone()),
         );
     }
     let mut t = OutTable::default();
@@ -595,7 +602,7 @@ pub fn headlines(doc: &AnalysesDoc) -> Vec<String> {
             "iterated RLHF",
             &it.skipped,
             format!(
-                "k > 1: median RMSE {} against the formula; {} of {} end above one round",
+                "k > 1: median RMSE {} against the formula; {} of {} end above one round at equal d_sum",
                 o(it.median_rmse),
                 it.n_above_one_round,
                 it.n_multi_round

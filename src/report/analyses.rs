@@ -117,7 +117,7 @@ pub fn tables(doc: &AnalysesDoc) -> Vec<Table> {
                 head(
                     &it.skipped,
                     format!(
-                        "k > 1: median RMSE {}, median final error {}; {} of {} end above one round",
+                        "k > 1: median RMSE {}, median final error {}; {} of {} end above one round at equal d_sum",
                         o(it.median_rmse),
                         o(it.median_final_error),
                         it.n_above_one_round,
@@ -261,7 +261,7 @@ pub fn tables(doc: &AnalysesDoc) -> Vec<Table> {
                 "predicted",
                 "error",
                 "RMSE",
-                "gain over k = 1",
+                "gain over k = 1 at equal d_sum",
             ]),
             rows: it
                 .records
@@ -279,7 +279,7 @@ pub fn tables(doc: &AnalysesDoc) -> Vec<Table> {
                         ),
                         o(r.final_error),
                         o(r.rmse),
-                        o(r.gain_over_one_round),
+                        o(r.gain_over_one_round_at_equal_d_sum),
                     ])
                 })
                 .collect(),

@@ -348,7 +348,7 @@ fn iterated_rounds_generated_by_the_formula_have_zero_error() {
         let want = 0.4 * 3.0 * f64::from(r.rounds).ln();
         assert!((r.final_d_sum.unwrap() - 3.0).abs() < 1e-12);
         assert!(
-            (r.gain_over_one_round.unwrap() - want).abs() < 1e-9,
+            (r.gain_over_one_round_at_equal_d_sum.unwrap() - want).abs() < 1e-9,
             "{r:?}"
         );
     }
@@ -628,6 +628,9 @@ fn report_draws_the_analyses_figures_only_when_computed() {
     // the iterated figure shows the simulated rounds, not the formula alone
     let svg = std::fs::read_to_string(t.path("rep/iterated_rlhf.svg")).unwrap();
     assert!(svg.contains("simulated rounds vs the formula"), "title");
+    // the x axis is what is plotted, d_sum², not KL
+    assert!(svg.contains("d_sum² (nats; d_sum = Σ over rounds of sqrt KL)"), "x axis");
+    assert!(!svg.contains("KL (nats), square-root scale"), "x axis");
     // no proxy scores: no KL-efficiency figure; no reward-models table: no validation figure
     for absent in ["kl_efficiency.svg", "rm_validation.svg"] {
         assert!(!t.path("rep").join(absent).exists(), "{absent}");
@@ -879,4 +882,64 @@ fn a_run_that_crosses_the_frontier_is_apart_by_its_mean_magnitude() {
             .any(|l| l.starts_with("kl_penalty,80,1000,32,0.5,,mean_abs_diff,0.2")),
         "{csv}"
     );
+}
+
+/// Formula-generated runs (gold = b + d(α − β ln d + β ln k) at d = d_sum) of k rounds ending
+/// at d_sum `end`, on a d grid of 0.25.
+fn iterated_csv_ends(alpha: f64, beta: f64, base: f64, ends: &[(u32, f64)]) -> String {
+    let mut s = String::from("rm_params,rm_data,policy_params,rounds,round,step,kl,d_sum,gold\n");
+    for &(k, end) in ends {
+        let n = (end / 0.25).round() as usize;
+        for i in 0..=n {
+            let d = 0.25 * i as f64;
+            let gold = if d > 0.0 {
+                base + d * (alpha - beta * d.ln() + beta * f64::from(k).ln())
+            } else {
+                base
+            };
+            s.push_str(&format!("100,1000,32,{k},1,{i},{},{d},{gold}\n", d * d));
+        }
+    }
+    s
+}
+
+#[test]
+fn iterated_gain_is_taken_at_equal_d_sum_not_at_each_runs_end() {
+    // one round to d = 3; two rounds to d_sum = 2; four rounds to d_sum = 4 (beyond the
+    // one-round run). At equal d_sum the two-round run gains β·2·ln 2 = 0.4·2·ln 2 over one
+    // round; against the one-round run's *final* gold (at d = 3) it would be R_2(2) − R_1(3)
+    let (a, b, base) = (1.2, 0.4, 0.05);
+    let doc = iterated_doc(&iterated_csv_ends(
+        a,
+        b,
+        base,
+        &[(1, 3.0), (2, 2.0), (4, 4.0)],
+    ));
+    let it = &doc.iterated_rlhf;
+    assert!(it.skipped.is_none(), "{:?}", it.skipped);
+    let r = |d: f64, k: f64| base + d * (a - b * d.ln() + b * k.ln());
+    let k2 = it.records.iter().find(|r| r.rounds == 2).unwrap();
+    let want = b * 2.0 * 2f64.ln();
+    let gain = k2.gain_over_one_round_at_equal_d_sum.unwrap();
+    assert!((gain - want).abs() < 1e-9, "{k2:?}");
+    assert!((k2.one_round_gold_at_final_d_sum.unwrap() - r(2.0, 1.0)).abs() < 1e-9);
+    // the final-vs-final difference differs (R_1(3) is above R_1(2)): not what is reported
+    assert!(((r(2.0, 2.0) - r(3.0, 1.0)) - gain).abs() > 0.05);
+    // the 4-round run ends at d_sum 4, beyond the one-round run's 3: no gain, a note naming it
+    let k4 = it.records.iter().find(|r| r.rounds == 4).unwrap();
+    assert_eq!(k4.gain_over_one_round_at_equal_d_sum, None);
+    let note = k4.gain_note.as_deref().unwrap();
+    assert!(
+        note.contains("rounds = 4") && note.contains("final d_sum 4"),
+        "{note}"
+    );
+    assert!(
+        goodhart::analyses::warnings(&doc)
+            .iter()
+            .any(|w| w.contains("rounds=4") && w.contains("final d_sum 4")),
+        "{:?}",
+        goodhart::analyses::warnings(&doc)
+    );
+    // only the two-round run counts, and it ends above one round
+    assert_eq!((it.n_above_one_round, it.n_multi_round), (1, 2));
 }
