@@ -246,7 +246,8 @@ pub fn rm_validation(inp: &PlotInputs) -> Option<Draft> {
             ("validation accuracy", |r| r.val_accuracy)
         };
     // a fitted peak beyond the largest KL of its curve's data is an extrapolation of the fit:
-    // drawn hollow (as the peak_vs_rm_params figure rings them): best-of-n a ring, RL a cross
+    // drawn hollow (as the peak_vs_rm_params figure rings them): best-of-n a ring instead of a
+    // dot, RL an open square instead of a filled diamond
     let mut peak_items = Vec::new();
     for (gain, beyond, solid, hollow) in [
         (
@@ -258,8 +259,8 @@ pub fn rm_validation(inp: &PlotInputs) -> Option<Draft> {
         (
             |r| r.rl_peak_gain,
             |r| r.rl_peak_beyond_data,
+            Marker::Diamond,
             Marker::Square,
-            Marker::Cross,
         ),
     ] {
         for d in &datas {
@@ -297,7 +298,7 @@ pub fn rm_validation(inp: &PlotInputs) -> Option<Draft> {
     ));
     scene.legend.push(data::style_entry(
         "RL peak (largest policy)",
-        Swatch::Marker(theme::INK, Marker::Square),
+        Swatch::Marker(theme::INK, Marker::Diamond),
     ));
     if m.n_bon_peaks_beyond_data > 0 {
         scene.legend.push(data::style_entry(
@@ -308,7 +309,7 @@ pub fn rm_validation(inp: &PlotInputs) -> Option<Draft> {
     if m.n_rl_peaks_beyond_data > 0 {
         scene.legend.push(data::style_entry(
             "RL peak beyond the data (extrapolated)",
-            Swatch::Marker(theme::INK, Marker::Cross),
+            Swatch::Marker(theme::INK, Marker::Square),
         ));
     }
     let rho = |x: Option<f64>| x.map_or("–".to_string(), |v| theme::sig(v, 2));
@@ -361,13 +362,13 @@ pub fn rm_validation(inp: &PlotInputs) -> Option<Draft> {
         " No fitted peak lies beyond the largest KL of its curve's data.".to_string()
     } else {
         format!(
-            " Best-of-n: {}. RL: {}. Their KL exceeds the largest KL of their curve's data, so the peak comes from the fitted form, not from the data; they are drawn hollow (rings for best-of-n, crosses for RL).",
+            " Best-of-n: {}. RL: {}. Their KL exceeds the largest KL of their curve's data, so the peak comes from the fitted form, not from the data; they are drawn hollow (rings for best-of-n, open squares for RL).",
             beyond(m.n_bon_peaks_beyond_data, m.n_bon_peaks),
             beyond(m.n_rl_peaks_beyond_data, m.n_rl_peaks)
         )
     };
     let caption = format!(
-        "Validation loss and accuracy of each proxy RM (held-out comparisons) against its size, and the fitted peak gold gain of best-of-n (dots) and unpenalised RL (squares, the largest policy) against validation loss, one colour per RM data size (the paper's Fig. 5: a lower validation loss goes with a higher gold peak). Spearman correlations: {}.{none}{extrapolated}",
+        "Validation loss and accuracy of each proxy RM (held-out comparisons) against its size, and the fitted peak gold gain of best-of-n (dots) and unpenalised RL (diamonds, the largest policy) against validation loss, one colour per RM data size (the paper's Fig. 5: a lower validation loss goes with a higher gold peak). Spearman correlations: {}.{none}{extrapolated}",
         per.join("; ")
     );
     Some(Draft {
