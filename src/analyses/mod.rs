@@ -578,6 +578,10 @@ fn gold_sd(refs: &[Reference], k: &CurveKey) -> Option<f64> {
         .filter(|s| s.is_finite() && *s > 0.0)
 }
 
+/// The reason of a KL-efficiency or gold-at-equal-proxy record whose RL curve has no proxy
+/// values ([`warnings`] counts these in one line instead of one per curve).
+pub const NO_RL_PROXY: &str = "the RL curve has no proxy column (or no proxy values)";
+
 /// The KL-efficiency method text.
 pub const KL_EFFICIENCY_METHOD: &str = "proxy gain = proxy − proxy at each curve's smallest KL; target = the largest gain best-of-n reaches; each method's KL to reach it from its gain-vs-KL points made monotone by a running maximum, linearly interpolated in KL; ratio = KL_RL / KL_BoN";
 
@@ -605,6 +609,11 @@ fn kl_efficiency(curves: &[Curve], pairs: &[(&Curve, Option<&Curve>)]) -> KlEffi
             out.records.push(r);
             continue;
         };
+        if kl_proxy(rl).is_empty() {
+            r.reason = Some(NO_RL_PROXY.into());
+            out.records.push(r);
+            continue;
+        }
         let (gb, gr) = (gains(&kl_proxy(bon)), gains(&kl_proxy(rl)));
         let max = |g: &[(f64, f64)]| g.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
         if gb.len() < 2 || gr.len() < 2 {
@@ -705,6 +714,11 @@ fn gold_vs_proxy(inp: &Inputs, pairs: &[(&Curve, Option<&Curve>)]) -> GoldVsProx
             continue;
         };
         let (a, b) = (proxy_gold(rl), proxy_gold(bon));
+        if a.is_empty() {
+            r.reason = Some(NO_RL_PROXY.into());
+            out.records.push(r);
+            continue;
+        }
         let (Some(a0), Some(b0)) = (a.first(), b.first()) else {
             r.reason = Some("a curve has no proxy values".into());
             out.records.push(r);
@@ -1274,7 +1288,13 @@ pub fn run(
 ) -> crate::error::Result<Analyses> {
     let refs = crate::goodhart::references_from_samples(pools)?;
     let rm = reward_models.map(read_reward_models).transpose()?;
+    if let Some(rm) = &rm {
+        reward_models_match(rm, curves)?;
+    }
     let it = iterated.map(read_iterated).transpose()?;
+    if let Some(it) = &it {
+        it.require_runs()?;
+    }
     let doc = analyze(&Inputs {
         curves,
         fits,
@@ -1286,19 +1306,170 @@ pub fn run(
     Ok(Analyses { doc, iterated_runs })
 }
 
+/// The RMs of the curves, `rm_params=… rm_data=…` each once, for messages (at most 12, then
+/// how many more).
+fn curve_rms(curves: &[Curve]) -> String {
+    let mut rms: Vec<(f64, Option<f64>)> = Vec::new();
+    for c in curves {
+        let k = (c.key.rm_params, c.key.rm_data);
+        if !rms.contains(&k) {
+            rms.push(k);
+        }
+    }
+    rms.sort_by(|a, b| {
+        a.0.total_cmp(&b.0)
+            .then(a.1.unwrap_or(0.0).total_cmp(&b.1.unwrap_or(0.0)))
+    });
+    let shown: Vec<String> = rms
+        .iter()
+        .take(12)
+        .map(|&(p, d)| {
+            RmKey {
+                rm_params: p,
+                rm_data: d,
+                policy_params: None,
+            }
+            .label()
+        })
+        .collect();
+    let more = rms.len().saturating_sub(12);
+    format!(
+        "{}{}",
+        shown.join(", "),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        }
+    )
+}
+
+/// An error when no row of the reward-models table (`--reward-models`) is an RM of the curves
+/// (same rm_params, and rm_data when the row has one): the table would select nothing.
+pub fn reward_models_match(rm: &RewardModels, curves: &[Curve]) -> crate::error::Result<()> {
+    let hit = rm.rows.iter().any(|r| {
+        curves.iter().any(|c| {
+            c.key.rm_params == r.rm_params && (r.rm_data.is_none() || c.key.rm_data == r.rm_data)
+        })
+    });
+    if hit || rm.rows.is_empty() {
+        return Ok(());
+    }
+    let mut table: Vec<String> = Vec::new();
+    for r in &rm.rows {
+        let l = RmKey {
+            rm_params: r.rm_params,
+            rm_data: r.rm_data,
+            policy_params: None,
+        }
+        .label();
+        if !table.contains(&l) {
+            table.push(l);
+        }
+    }
+    let more = table.len().saturating_sub(12);
+    table.truncate(12);
+    Err(crate::error::Error::Analysis(format!(
+        "--reward-models {}: no row is an RM of the curves (same rm_params and rm_data), so it selects no curve; the table has {}{}; the curves have {}",
+        rm.path.display(),
+        table.join(", "),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        },
+        curve_rms(curves)
+    )))
+}
+
+/// An error when no fit of the fits document (`--fits`) is of a curve given (same method,
+/// rm_params, rm_data, policy_params and kl_penalty): the file would select nothing.
+pub fn fits_match(
+    path: &std::path::Path,
+    fits: &[FitRecord],
+    curves: &[Curve],
+) -> crate::error::Result<()> {
+    let hit = fits.iter().any(|f| {
+        curves.iter().any(|c| {
+            c.key.method == f.method
+                && c.key.rm_params == f.rm_params
+                && c.key.rm_data == f.rm_data
+                && c.key.policy_params == f.policy_params
+                && c.key.kl_penalty.unwrap_or(0.0) == f.kl_penalty.unwrap_or(0.0)
+        })
+    });
+    if hit {
+        return Ok(());
+    }
+    let mut have: Vec<String> = Vec::new();
+    for f in fits {
+        let l = RmKey {
+            rm_params: f.rm_params,
+            rm_data: f.rm_data,
+            policy_params: None,
+        }
+        .label();
+        if !have.contains(&l) {
+            have.push(l);
+        }
+    }
+    let more = have.len().saturating_sub(12);
+    have.truncate(12);
+    Err(crate::error::Error::Analysis(format!(
+        "--fits {}: no fit is of a curve given (same method, rm_params, rm_data, policy_params, kl_penalty), so it selects no curve; the file has fits of {}{}; the curves have {}",
+        path.display(),
+        if have.is_empty() {
+            "no RM".to_string()
+        } else {
+            have.join(", ")
+        },
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        },
+        curve_rms(curves)
+    )))
+}
+
 /// One line per record that has no result, naming the analysis and the group, and one per
 /// skipped analysis: what a command prints as warnings.
 pub fn warnings(doc: &AnalysesDoc) -> Vec<String> {
     let mut w = Vec::new();
-    for r in &doc.kl_efficiency.records {
-        if let Some(why) = &r.reason {
-            w.push(format!("kl_efficiency: rl {}: {why}", r.key.label()));
+    // RL curves without proxy values: one line for all of them, not one per curve and analysis
+    let mut no_proxy: Vec<RmKey> = Vec::new();
+    let reasons = doc
+        .kl_efficiency
+        .records
+        .iter()
+        .map(|r| ("kl_efficiency", r.key, &r.reason))
+        .chain(
+            doc.gold_vs_proxy
+                .records
+                .iter()
+                .map(|r| ("gold_vs_proxy", r.key, &r.reason)),
+        );
+    for (name, key, why) in reasons {
+        match why.as_deref() {
+            Some(NO_RL_PROXY) => {
+                if !no_proxy.contains(&key) {
+                    no_proxy.push(key);
+                }
+            }
+            Some(why) => w.push(format!("{name}: rl {}: {why}", key.label())),
+            None => {}
         }
     }
-    for r in &doc.gold_vs_proxy.records {
-        if let Some(why) = &r.reason {
-            w.push(format!("gold_vs_proxy: rl {}: {why}", r.key.label()));
-        }
+    if !no_proxy.is_empty() {
+        w.insert(
+            0,
+            format!(
+                "kl_efficiency, gold_vs_proxy: {} unpenalised RL curve{} skipped: no proxy column (or no proxy values) to compare with best-of-n (first: rl {})",
+                no_proxy.len(),
+                if no_proxy.len() == 1 { "" } else { "s" },
+                no_proxy[0].label()
+            ),
+        );
     }
     for r in &doc.kl_penalty.records {
         if let Some(why) = &r.reason {

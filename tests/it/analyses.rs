@@ -629,7 +629,10 @@ fn report_draws_the_analyses_figures_only_when_computed() {
     let svg = std::fs::read_to_string(t.path("rep/iterated_rlhf.svg")).unwrap();
     assert!(svg.contains("simulated rounds vs the formula"), "title");
     // the x axis is what is plotted, d_sum², not KL
-    assert!(svg.contains("d_sum² (nats; d_sum = Σ over rounds of sqrt KL)"), "x axis");
+    assert!(
+        svg.contains("d_sum² (nats; d_sum = Σ over rounds of sqrt KL)"),
+        "x axis"
+    );
     assert!(!svg.contains("KL (nats), square-root scale"), "x axis");
     // no proxy scores: no KL-efficiency figure; no reward-models table: no validation figure
     for absent in ["kl_efficiency.svg", "rm_validation.svg"] {
@@ -942,4 +945,199 @@ fn iterated_gain_is_taken_at_equal_d_sum_not_at_each_runs_end() {
     );
     // only the two-round run counts, and it ends above one round
     assert_eq!((it.n_above_one_round, it.n_multi_round), (1, 2));
+}
+
+/// Best-of-n curves with proxy scores and RL curves without (empty proxy cells), for 3 RMs.
+fn curves_rl_without_proxy() -> String {
+    let mut s = String::from("method,rm_params,kl,gold,proxy\n");
+    for rm in ["1e8", "2e8", "4e8"] {
+        for i in 0..=10 {
+            let k = 0.5 * f64::from(i);
+            let d = k.sqrt();
+            s.push_str(&format!(
+                "bon,{rm},{k},{},{}\n",
+                d * (0.6 - 0.1 * d),
+                0.8 * d
+            ));
+            s.push_str(&format!("rl,{rm},{k},{},\n", d * (0.5 - 0.1 * d)));
+        }
+    }
+    s
+}
+
+fn stderr_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn rl_curves_without_proxy_give_one_warning_line_with_their_count() {
+    let t = TestDir::new();
+    t.write("c.csv", curves_rl_without_proxy());
+    let out = t
+        .cmd()
+        .args(["analyze", "c.csv", "--out", "a.json"])
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert!(out.status.success(), "{err}");
+    // 3 RL curves, each skipped by two analyses: one line, not 6
+    let lines: Vec<&str> = err.lines().filter(|l| l.contains("proxy")).collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(
+        lines[0].contains("3 unpenalised RL curves skipped: no proxy column"),
+        "{err}"
+    );
+    let doc: AnalysesDoc =
+        serde_json::from_slice(&std::fs::read(t.path("a.json")).unwrap()).unwrap();
+    assert_eq!(doc.kl_efficiency.records.len(), 3);
+    assert!(
+        doc.kl_efficiency
+            .records
+            .iter()
+            .all(|r| r.reason.as_deref() == Some(goodhart::analyses::NO_RL_PROXY))
+    );
+}
+
+#[test]
+fn reward_models_or_fits_that_select_no_curve_are_errors_listing_what_exists() {
+    let t = TestDir::new();
+    t.write("c.csv", crate::common::small_curves_csv());
+    // RMs of 5e7 and 3e8; the curves have one RM of 1e8
+    t.write(
+        "rm.csv",
+        "rm_params,rm_data,val_loss\n5e7,1000,0.6\n3e8,1000,0.5\n",
+    );
+    assert_input_error(
+        &t,
+        &[
+            "analyze",
+            "c.csv",
+            "--reward-models",
+            "rm.csv",
+            "--out",
+            "a.json",
+        ],
+        &[
+            "--reward-models",
+            "rm.csv",
+            "selects no curve",
+            "the curves have rm_params=",
+        ],
+    );
+    // fits of other curves (RM 3e8)
+    t.write(
+        "other.csv",
+        crate::common::small_curves_csv().replace("1e8", "3e8"),
+    );
+    let fit = t
+        .cmd()
+        .args(["fit", "other.csv", "--out", "f.json", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(fit.status.success(), "{}", stderr_of(&fit));
+    assert_input_error(
+        &t,
+        &["analyze", "c.csv", "--fits", "f.json", "--out", "a.json"],
+        &[
+            "--fits",
+            "f.json",
+            "selects no curve",
+            "the curves have rm_params=",
+        ],
+    );
+    // the matching ones are accepted
+    t.write("rm_ok.csv", "rm_params,val_loss\n1e8,0.6\n");
+    let ok = t
+        .cmd()
+        .args([
+            "analyze",
+            "c.csv",
+            "--reward-models",
+            "rm_ok.csv",
+            "--out",
+            "a.json",
+        ])
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "{}", stderr_of(&ok));
+}
+
+#[test]
+fn a_curves_error_suggests_no_flag_analyze_does_not_have() {
+    let t = TestDir::new();
+    t.write("c.csv", "rm_params,kl,gold\n1e8,0,0\n1e8,1,0.5\n");
+    let out = t
+        .cmd()
+        .args(["analyze", "c.csv", "--out", "a.json"])
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("c.csv") && err.contains("'method'"), "{err}");
+    // analyze has no run-metadata flags: any `--flag` named must be one analyze accepts
+    let help =
+        String::from_utf8_lossy(&t.cmd().args(["analyze", "--help"]).output().unwrap().stdout)
+            .into_owned();
+    for w in err.split(|c: char| c.is_whitespace() || c == ',' || c == '(' || c == ')') {
+        if let Some(flag) = w.strip_prefix("--") {
+            let flag = format!(
+                "--{}",
+                flag.trim_end_matches(|c: char| !c.is_alphanumeric())
+            );
+            // flags of the command the message points to are named with it
+            if err.contains(&format!(
+                "`goodhart convert` writes them from a log with {flag}"
+            )) || err.contains(&format!(", {flag}"))
+            {
+                continue;
+            }
+            assert!(
+                help.contains(&flag),
+                "{flag} is not a flag of analyze: {err}"
+            );
+        }
+    }
+    assert!(!err.contains("can take it from --method"), "{err}");
+}
+
+#[test]
+fn both_outputs_on_stdout_is_a_usage_error() {
+    let t = TestDir::new();
+    t.write("c.csv", crate::common::small_curves_csv());
+    for args in [
+        &["analyze", "c.csv", "--out", "-", "--csv", "-"][..],
+        &["fit", "c.csv", "--out", "-", "--csv", "-"][..],
+    ] {
+        let out = t.cmd().args(args).output().unwrap();
+        let err = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("--out -") && err.contains("--csv -"), "{err}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn an_iterated_file_that_is_not_an_iterated_table_is_an_error() {
+    let t = TestDir::new();
+    t.write("c.csv", crate::common::small_curves_csv());
+    // a Curves-like table: rm_params, kl and gold, but no rounds and no d_sum
+    t.write("runs.csv", "rm_params,kl,gold\n1e8,0,0\n1e8,1,0.5\n");
+    assert_input_error(
+        &t,
+        &[
+            "analyze",
+            "c.csv",
+            "--iterated",
+            "runs.csv",
+            "--out",
+            "a.json",
+        ],
+        &[
+            "runs.csv",
+            "'rounds'",
+            "'d_sum'",
+            "columns found: rm_params, kl, gold",
+        ],
+    );
+    assert!(!t.path("a.json").exists());
 }
