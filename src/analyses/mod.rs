@@ -1451,11 +1451,8 @@ pub fn warnings(doc: &AnalysesDoc) -> Vec<String> {
         );
     for (name, key, why) in reasons {
         match why.as_deref() {
-            Some(NO_RL_PROXY) => {
-                if !no_proxy.contains(&key) {
-                    no_proxy.push(key);
-                }
-            }
+            Some(NO_RL_PROXY) if !no_proxy.contains(&key) => no_proxy.push(key),
+            Some(NO_RL_PROXY) => {}
             Some(why) => w.push(format!("{name}: rl {}: {why}", key.label())),
             None => {}
         }
