@@ -109,6 +109,62 @@ impl RmKey {
     }
 }
 
+/// What a count of records is a count of, in words: `"36 RM x policy pairs (18 RMs)"` when
+/// some RM (rm_params, rm_data) comes with more than one policy (the records are then not
+/// independent RMs), else `"18 RMs"`.
+///
+/// ```
+/// use goodhart::analyses::{RmKey, count_words};
+/// let k = |rm: f64, p: f64| RmKey { rm_params: rm, rm_data: None, policy_params: Some(p) };
+/// assert_eq!(count_words(&[k(1.0, 8.0), k(2.0, 8.0)]), "2 RMs");
+/// assert_eq!(count_words(&[k(1.0, 8.0), k(1.0, 32.0), k(2.0, 8.0)]), "3 RM x policy pairs (2 RMs)");
+/// ```
+pub fn count_words(keys: &[RmKey]) -> String {
+    let mut rms: Vec<(u64, Option<u64>)> = keys
+        .iter()
+        .map(|k| (k.rm_params.to_bits(), k.rm_data.map(f64::to_bits)))
+        .collect();
+    rms.sort_unstable();
+    rms.dedup();
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    if rms.len() < keys.len() {
+        format!(
+            "{} ({})",
+            plural(keys.len(), "RM x policy pair", "RM x policy pairs"),
+            plural(rms.len(), "RM", "RMs")
+        )
+    } else {
+        plural(keys.len(), "RM", "RMs")
+    }
+}
+
+impl KlEfficiency {
+    /// [`count_words`] of the records that have a ratio (those the median is over).
+    pub fn ratio_count_words(&self) -> String {
+        let k: Vec<RmKey> = self
+            .records
+            .iter()
+            .filter(|r| r.ratio.is_some())
+            .map(|r| r.key)
+            .collect();
+        count_words(&k)
+    }
+}
+
+impl GoldVsProxy {
+    /// [`count_words`] of the records compared (those the medians are over).
+    pub fn compared_count_words(&self) -> String {
+        let k: Vec<RmKey> = self
+            .records
+            .iter()
+            .filter(|r| r.mean_diff.is_some())
+            .map(|r| r.key)
+            .collect();
+        count_words(&k)
+    }
+}
+
 /// RL vs best-of-n KL efficiency: the KL each method needs for the same proxy gain.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct KlEfficiency {
@@ -166,8 +222,11 @@ pub struct GoldVsProxyRecord {
     pub mean_diff: Option<f64>,
     /// Mean over the range of |RL gold − best-of-n gold| (gold units).
     pub mean_abs_diff: Option<f64>,
-    /// The difference of largest magnitude over the range (signed).
+    /// The largest |RL gold − best-of-n gold| over the range (>= 0).
     pub max_abs_diff: Option<f64>,
+    /// The difference of largest magnitude over the range, with its sign (|extreme_diff| =
+    /// max_abs_diff).
+    pub extreme_diff: Option<f64>,
     /// The difference at the top of the range.
     pub diff_at_high: Option<f64>,
     /// The initial policy's gold sd for this RM (null without samples).
@@ -175,6 +234,7 @@ pub struct GoldVsProxyRecord {
     pub mean_diff_sd: Option<f64>,
     pub mean_abs_diff_sd: Option<f64>,
     pub max_abs_diff_sd: Option<f64>,
+    pub extreme_diff_sd: Option<f64>,
     pub reason: Option<String>,
 }
 
@@ -185,6 +245,13 @@ pub struct RewardModelsAnalysis {
     pub records: Vec<RewardModelRecord>,
     /// Spearman correlations within each rm_data group.
     pub groups: Vec<RewardModelGroup>,
+    /// How many records have a fitted best-of-n (RL) peak, and how many of those lie beyond
+    /// the data: the peak's sqrt-KL exceeds the largest d of the fitted points, so the peak is
+    /// an extrapolation of the fitted form, not something the data show.
+    pub n_bon_peaks: usize,
+    pub n_bon_peaks_beyond_data: usize,
+    pub n_rl_peaks: usize,
+    pub n_rl_peaks_beyond_data: usize,
 }
 
 /// One reward model with its gold peaks (gain over the kl = 0 score, and its KL).
@@ -196,12 +263,18 @@ pub struct RewardModelRecord {
     pub val_accuracy: Option<f64>,
     pub bon_peak_gain: Option<f64>,
     pub bon_peak_kl: Option<f64>,
+    /// The fitted peak lies beyond the data: its KL exceeds the largest KL of the fitted points
+    /// (peak sqrt-KL > the largest observed d), an extrapolation; null without a peak or when
+    /// the fit does not record its KL range.
+    pub bon_peak_beyond_data: Option<bool>,
     /// Why there is no best-of-n peak (no fit, not converged, no maximum).
     pub bon_peak_reason: Option<String>,
     /// The RL fit used: unpenalised, the largest policy.
     pub rl_policy_params: Option<f64>,
     pub rl_peak_gain: Option<f64>,
     pub rl_peak_kl: Option<f64>,
+    /// As `bon_peak_beyond_data`, for the RL peak.
+    pub rl_peak_beyond_data: Option<bool>,
     pub rl_peak_reason: Option<String>,
 }
 
@@ -227,6 +300,11 @@ pub struct KlPenaltyFrontier {
     pub per_penalty: Vec<KlPenaltySummary>,
     pub median_mean_diff: Option<f64>,
     pub median_mean_diff_sd: Option<f64>,
+    /// Median over runs of `mean_abs_diff` (gold units) and of `mean_abs_diff_sd`: how far the
+    /// runs lie from the frontier whatever the sign (signed distances of runs above and below
+    /// it, or of a run that crosses it, cancel; these do not).
+    pub median_mean_abs_diff: Option<f64>,
+    pub median_mean_abs_diff_sd: Option<f64>,
     /// How many penalised runs end at a smaller KL than their frontier, of how many.
     pub n_end_lower: usize,
     pub n_runs: usize,
@@ -241,12 +319,18 @@ pub struct KlPenaltyRecord {
     /// The run's points, and those inside the frontier's KL range (compared).
     pub n_points: usize,
     pub n_compared: usize,
-    /// Mean and largest-magnitude (signed) of gold_penalised(kl) − gold_frontier(kl).
+    /// Mean of gold_penalised(kl) − gold_frontier(kl) over the compared points; the largest
+    /// |difference| (>= 0); and the difference of largest magnitude with its sign.
     pub mean_diff: Option<f64>,
+    /// Mean over the compared points of |gold_penalised(kl) − gold_frontier(kl)|.
+    pub mean_abs_diff: Option<f64>,
     pub max_abs_diff: Option<f64>,
+    pub extreme_diff: Option<f64>,
     pub gold_sd: Option<f64>,
     pub mean_diff_sd: Option<f64>,
+    pub mean_abs_diff_sd: Option<f64>,
     pub max_abs_diff_sd: Option<f64>,
+    pub extreme_diff_sd: Option<f64>,
     /// The largest KL of the run and of its frontier.
     pub final_kl: Option<f64>,
     pub frontier_final_kl: Option<f64>,
@@ -261,6 +345,8 @@ pub struct KlPenaltySummary {
     pub n_runs: usize,
     pub median_mean_diff: Option<f64>,
     pub median_mean_diff_sd: Option<f64>,
+    pub median_mean_abs_diff: Option<f64>,
+    pub median_mean_abs_diff_sd: Option<f64>,
     pub median_final_kl_ratio: Option<f64>,
     pub n_end_lower: usize,
 }
@@ -274,7 +360,8 @@ pub struct IteratedRlhf {
     pub fits: Vec<IteratedFit>,
     /// One per group and number of rounds k (k = 1: the fit's own error).
     pub records: Vec<IteratedRecord>,
-    /// How many k > 1 runs end above their rounds = 1 run's final gold, of how many.
+    /// How many k > 1 runs end above the rounds = 1 run's gold at the same d_sum (a positive
+    /// `gain_over_one_round_at_equal_d_sum`), of how many k > 1 runs.
     pub n_above_one_round: usize,
     pub n_multi_round: usize,
     /// Median over k > 1 records of `rmse` and of `final_error`.
@@ -315,8 +402,12 @@ pub struct IteratedRecord {
     /// Simulated − predicted at the final point, and the RMSE over the run's points.
     pub final_error: Option<f64>,
     pub rmse: Option<f64>,
-    /// Final gold of this run − final gold of the rounds = 1 run.
-    pub gain_over_one_round: Option<f64>,
+    /// The rounds = 1 run's gold at this run's final d_sum (linearly interpolated in d_sum;
+    /// null when the one-round run does not reach that distance, `gain_note` says so), and
+    /// this run's final gold minus it: the paper's comparison at equal total distance.
+    pub one_round_gold_at_final_d_sum: Option<f64>,
+    pub gain_over_one_round_at_equal_d_sum: Option<f64>,
+    pub gain_note: Option<String>,
     pub reason: Option<String>,
 }
 
@@ -487,6 +578,10 @@ fn gold_sd(refs: &[Reference], k: &CurveKey) -> Option<f64> {
         .filter(|s| s.is_finite() && *s > 0.0)
 }
 
+/// The reason of a KL-efficiency or gold-at-equal-proxy record whose RL curve has no proxy
+/// values ([`warnings`] counts these in one line instead of one per curve).
+pub const NO_RL_PROXY: &str = "the RL curve has no proxy column (or no proxy values)";
+
 /// The KL-efficiency method text.
 pub const KL_EFFICIENCY_METHOD: &str = "proxy gain = proxy − proxy at each curve's smallest KL; target = the largest gain best-of-n reaches; each method's KL to reach it from its gain-vs-KL points made monotone by a running maximum, linearly interpolated in KL; ratio = KL_RL / KL_BoN";
 
@@ -514,6 +609,11 @@ fn kl_efficiency(curves: &[Curve], pairs: &[(&Curve, Option<&Curve>)]) -> KlEffi
             out.records.push(r);
             continue;
         };
+        if kl_proxy(rl).is_empty() {
+            r.reason = Some(NO_RL_PROXY.into());
+            out.records.push(r);
+            continue;
+        }
         let (gb, gr) = (gains(&kl_proxy(bon)), gains(&kl_proxy(rl)));
         let max = |g: &[(f64, f64)]| g.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
         if gb.len() < 2 || gr.len() < 2 {
@@ -554,6 +654,15 @@ fn kl_efficiency(curves: &[Curve], pairs: &[(&Curve, Option<&Curve>)]) -> KlEffi
     out
 }
 
+/// The difference of largest magnitude, with its sign (the first of equal magnitudes).
+fn extreme(diffs: &[f64]) -> Option<f64> {
+    diffs
+        .iter()
+        .copied()
+        .filter(|d| d.is_finite())
+        .reduce(|a, b| if b.abs() > a.abs() { b } else { a })
+}
+
 /// The gold-vs-proxy method text.
 pub const GOLD_VS_PROXY_METHOD: &str = "each curve's (proxy, gold) points sorted by proxy and linearly interpolated; RL gold − best-of-n gold at PROXY_GRID evenly spaced proxy values over the range both curves cover; _sd values divide by the initial policy's gold sd";
 
@@ -590,11 +699,13 @@ fn gold_vs_proxy(inp: &Inputs, pairs: &[(&Curve, Option<&Curve>)]) -> GoldVsProx
             mean_diff: None,
             mean_abs_diff: None,
             max_abs_diff: None,
+            extreme_diff: None,
             diff_at_high: None,
             gold_sd: sd,
             mean_diff_sd: None,
             mean_abs_diff_sd: None,
             max_abs_diff_sd: None,
+            extreme_diff_sd: None,
             reason: None,
         };
         let Some(bon) = bon else {
@@ -603,6 +714,11 @@ fn gold_vs_proxy(inp: &Inputs, pairs: &[(&Curve, Option<&Curve>)]) -> GoldVsProx
             continue;
         };
         let (a, b) = (proxy_gold(rl), proxy_gold(bon));
+        if a.is_empty() {
+            r.reason = Some(NO_RL_PROXY.into());
+            out.records.push(r);
+            continue;
+        }
         let (Some(a0), Some(b0)) = (a.first(), b.first()) else {
             r.reason = Some("a curve has no proxy values".into());
             out.records.push(r);
@@ -629,15 +745,14 @@ fn gold_vs_proxy(inp: &Inputs, pairs: &[(&Curve, Option<&Curve>)]) -> GoldVsProx
         r.proxy_high = Some(hi);
         r.mean_diff = finite(diffs.iter().sum::<f64>() / diffs.len() as f64);
         r.mean_abs_diff = finite(diffs.iter().map(|d| d.abs()).sum::<f64>() / diffs.len() as f64);
-        r.max_abs_diff = diffs
-            .iter()
-            .copied()
-            .max_by(|x, y| x.abs().total_cmp(&y.abs()));
+        r.extreme_diff = extreme(&diffs);
+        r.max_abs_diff = r.extreme_diff.map(f64::abs);
         r.diff_at_high = diffs.last().copied();
         if let Some(s) = sd {
             r.mean_diff_sd = r.mean_diff.map(|d| d / s);
             r.mean_abs_diff_sd = r.mean_abs_diff.map(|d| d / s);
             r.max_abs_diff_sd = r.max_abs_diff.map(|d| d / s);
+            r.extreme_diff_sd = r.extreme_diff.map(|d| d / s);
         }
         out.records.push(r);
     }
@@ -668,21 +783,38 @@ fn gold_fit(fits: &[FitRecord], keep: impl Fn(&FitRecord) -> bool) -> Option<&Fi
         .copied()
 }
 
-/// (peak gain, peak KL, reason when there is no peak).
-fn peak_of(f: Option<&FitRecord>) -> (Option<f64>, Option<f64>, Option<String>) {
+/// A fitted peak: its gain and KL, whether it lies beyond the fitted points' largest KL (an
+/// extrapolation), and the reason when there is none.
+struct PeakOf {
+    gain: Option<f64>,
+    kl: Option<f64>,
+    beyond: Option<bool>,
+    reason: Option<String>,
+}
+
+fn peak_of(f: Option<&FitRecord>) -> PeakOf {
+    let none = |why: String| PeakOf {
+        gain: None,
+        kl: None,
+        beyond: None,
+        reason: Some(why),
+    };
     match f {
-        None => (None, None, Some("no gold fit of this RM".into())),
-        Some(f) if !f.converged => (None, None, Some("the gold fit did not converge".into())),
+        None => none("no gold fit of this RM".into()),
+        Some(f) if !f.converged => none("the gold fit did not converge".into()),
         Some(f) => match &f.peak {
-            Some(p) => (finite(p.score), finite(p.kl), None),
-            None => (
-                None,
-                None,
-                Some(
-                    f.peak_reason
-                        .clone()
-                        .unwrap_or_else(|| "the fitted curve has no maximum (beta <= 0)".into()),
-                ),
+            Some(p) => PeakOf {
+                gain: finite(p.score),
+                kl: finite(p.kl),
+                // the same test as the peak_vs_rm_params figure's rings: peak KL > largest KL
+                // of the data (equivalently peak sqrt-KL > the largest observed d)
+                beyond: f.kl_max.map(|k| p.kl > k),
+                reason: None,
+            },
+            None => none(
+                f.peak_reason
+                    .clone()
+                    .unwrap_or_else(|| "the fitted curve has no maximum (beta <= 0)".into()),
             ),
         },
     }
@@ -729,22 +861,34 @@ fn reward_models(inp: &Inputs) -> RewardModelsAnalysis {
                     && f.kl_penalty.is_none_or(|p| p == 0.0)
             })
         });
-        let (bg, bk, br) = peak_of(bon);
-        let (rg, rk, rr) = peak_of(rl);
+        let (b, r) = (peak_of(bon), peak_of(rl));
         out.records.push(RewardModelRecord {
             rm_params: row.rm_params,
             rm_data: row.rm_data,
             val_loss: row.val_loss,
             val_accuracy: row.val_accuracy,
-            bon_peak_gain: bg,
-            bon_peak_kl: bk,
-            bon_peak_reason: br,
+            bon_peak_gain: b.gain,
+            bon_peak_kl: b.kl,
+            bon_peak_beyond_data: b.gain.and(b.beyond),
+            bon_peak_reason: b.reason,
             rl_policy_params: rl_policy.flatten(),
-            rl_peak_gain: rg,
-            rl_peak_kl: rk,
-            rl_peak_reason: rr,
+            rl_peak_gain: r.gain,
+            rl_peak_kl: r.kl,
+            rl_peak_beyond_data: r.gain.and(r.beyond),
+            rl_peak_reason: r.reason,
         });
     }
+    let count = |f: fn(&RewardModelRecord) -> (Option<f64>, Option<bool>)| {
+        let v: Vec<_> = out.records.iter().map(f).collect();
+        (
+            v.iter().filter(|x| x.0.is_some()).count(),
+            v.iter().filter(|x| x.1 == Some(true)).count(),
+        )
+    };
+    (out.n_bon_peaks, out.n_bon_peaks_beyond_data) =
+        count(|r| (r.bon_peak_gain, r.bon_peak_beyond_data));
+    (out.n_rl_peaks, out.n_rl_peaks_beyond_data) =
+        count(|r| (r.rl_peak_gain, r.rl_peak_beyond_data));
     let mut datas: Vec<Option<f64>> = out.records.iter().map(|r| r.rm_data).collect();
     datas.sort_by(|a, b| {
         a.unwrap_or(f64::NEG_INFINITY)
@@ -774,7 +918,7 @@ fn reward_models(inp: &Inputs) -> RewardModelsAnalysis {
 }
 
 /// The KL-penalty method text.
-pub const KL_PENALTY_METHOD: &str = "frontier = the unpenalised RL run of the same RM, RM data and policy, its gold linearly interpolated in KL; each penalised point inside the frontier's KL range is compared: gold_penalised(kl) − gold_frontier(kl), mean and largest magnitude; ends_lower: the penalised run's largest KL is below the frontier's";
+pub const KL_PENALTY_METHOD: &str = "frontier = the unpenalised RL run of the same RM, RM data and policy, its gold linearly interpolated in KL; each penalised point inside the frontier's KL range is compared: gold_penalised(kl) − gold_frontier(kl): its mean (signed), mean magnitude and largest magnitude; ends_lower: the penalised run's largest KL is below the frontier's";
 
 fn kl_penalty(inp: &Inputs) -> KlPenaltyFrontier {
     let mut out = KlPenaltyFrontier {
@@ -814,10 +958,14 @@ fn kl_penalty(inp: &Inputs) -> KlPenaltyFrontier {
             n_points: pts.len(),
             n_compared: 0,
             mean_diff: None,
+            mean_abs_diff: None,
             max_abs_diff: None,
+            extreme_diff: None,
             gold_sd: sd,
             mean_diff_sd: None,
+            mean_abs_diff_sd: None,
             max_abs_diff_sd: None,
+            extreme_diff_sd: None,
             final_kl: pts.last().map(|p| p.0),
             frontier_final_kl: None,
             ends_lower: None,
@@ -842,13 +990,15 @@ fn kl_penalty(inp: &Inputs) -> KlPenaltyFrontier {
             r.reason = Some("no point of the run lies inside the frontier's KL range".into());
         } else {
             r.mean_diff = finite(diffs.iter().sum::<f64>() / diffs.len() as f64);
-            r.max_abs_diff = diffs
-                .iter()
-                .copied()
-                .max_by(|x, y| x.abs().total_cmp(&y.abs()));
+            r.mean_abs_diff =
+                finite(diffs.iter().map(|d| d.abs()).sum::<f64>() / diffs.len() as f64);
+            r.extreme_diff = extreme(&diffs);
+            r.max_abs_diff = r.extreme_diff.map(f64::abs);
             if let Some(s) = sd {
                 r.mean_diff_sd = r.mean_diff.map(|d| d / s);
+                r.mean_abs_diff_sd = r.mean_abs_diff.map(|d| d / s);
                 r.max_abs_diff_sd = r.max_abs_diff.map(|d| d / s);
+                r.extreme_diff_sd = r.extreme_diff.map(|d| d / s);
             }
         }
         out.records.push(r);
@@ -870,6 +1020,8 @@ fn kl_penalty(inp: &Inputs) -> KlPenaltyFrontier {
             n_runs: rs.len(),
             median_mean_diff: m(|r| r.mean_diff),
             median_mean_diff_sd: m(|r| r.mean_diff_sd),
+            median_mean_abs_diff: m(|r| r.mean_abs_diff),
+            median_mean_abs_diff_sd: m(|r| r.mean_abs_diff_sd),
             median_final_kl_ratio: m(|r| match (r.final_kl, r.frontier_final_kl) {
                 (Some(a), Some(b)) if b > 0.0 => Some(a / b),
                 _ => None,
@@ -882,6 +1034,8 @@ fn kl_penalty(inp: &Inputs) -> KlPenaltyFrontier {
     };
     out.median_mean_diff = m(|r| r.mean_diff);
     out.median_mean_diff_sd = m(|r| r.mean_diff_sd);
+    out.median_mean_abs_diff = m(|r| r.mean_abs_diff);
+    out.median_mean_abs_diff_sd = m(|r| r.mean_abs_diff_sd);
     out.n_end_lower = out
         .records
         .iter()
@@ -892,7 +1046,7 @@ fn kl_penalty(inp: &Inputs) -> KlPenaltyFrontier {
 }
 
 /// The iterated-RLHF method text.
-pub const ITERATED_METHOD: &str = "the RL form gold = baseline + d(α − β ln d), d = sqrt(kl), fitted (as goodhart fit does) to each group's rounds = 1 run; a k-round run's gold at its additive distance d_sum is predicted as baseline + d_sum(α − β ln d_sum + β ln k) (paper, section 4.3); error = simulated − predicted";
+pub const ITERATED_METHOD: &str = "the RL form gold = baseline + d(α − β ln d), d = sqrt(kl), fitted (as goodhart fit does) to each group's rounds = 1 run; a k-round run's gold at its additive distance d_sum is predicted as baseline + d_sum(α − β ln d_sum + β ln k) (paper, section 4.3); error = simulated − predicted; gain over one round = a k-round run's final gold − the rounds = 1 run's gold at the same d_sum (linearly interpolated; none when the one-round run does not reach it)";
 
 /// The formula's prediction: baseline + d(α − β ln d + β ln k) (baseline at d = 0).
 pub fn iterated_prediction(alpha: f64, beta: f64, baseline: f64, k: f64, d: f64) -> f64 {
@@ -939,19 +1093,28 @@ fn iterated(it: Option<&Iterated>) -> IteratedRlhf {
         };
         let of: Vec<&IteratedRun> = runs.iter().filter(|r| r.key == key).collect();
         let one = of.iter().find(|r| r.rounds == 1);
-        let (fit, one_final) = match one {
-            Some(one) => (fit_one_round(one, group), one.gold.last().copied()),
-            None => (
-                IteratedFit {
-                    group,
-                    alpha: None,
-                    beta: None,
-                    baseline: None,
-                    n_points: 0,
-                    reason: Some("no rounds = 1 run in this group".into()),
-                },
-                None,
-            ),
+        // the one-round run's (d_sum, gold), sorted by d_sum, for gold at equal distance
+        let one_curve: Option<Vec<(f64, f64)>> = one.map(|one| {
+            let mut p: Vec<(f64, f64)> = one
+                .d_sum
+                .iter()
+                .zip(&one.gold)
+                .map(|(&d, &g)| (d, g))
+                .filter(|(d, g)| d.is_finite() && g.is_finite())
+                .collect();
+            p.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+            p
+        });
+        let fit = match one {
+            Some(one) => fit_one_round(one, group),
+            None => IteratedFit {
+                group,
+                alpha: None,
+                beta: None,
+                baseline: None,
+                n_points: 0,
+                reason: Some("no rounds = 1 run in this group".into()),
+            },
         };
         for run in of {
             let mut r = IteratedRecord {
@@ -963,12 +1126,38 @@ fn iterated(it: Option<&Iterated>) -> IteratedRlhf {
                 final_predicted: None,
                 final_error: None,
                 rmse: None,
-                gain_over_one_round: match (run.rounds, run.gold.last(), one_final) {
-                    (k, Some(g), Some(o)) if k > 1 => finite(g - o),
-                    _ => None,
-                },
+                one_round_gold_at_final_d_sum: None,
+                gain_over_one_round_at_equal_d_sum: None,
+                gain_note: None,
                 reason: None,
             };
+            if run.rounds > 1 {
+                let end = run
+                    .d_sum
+                    .iter()
+                    .zip(&run.gold)
+                    .rev()
+                    .find(|(d, g)| d.is_finite() && g.is_finite());
+                match (end, &one_curve) {
+                    (_, None) => r.gain_note = Some("no rounds = 1 run in this group".into()),
+                    (None, _) => r.gain_note = Some("the run has no finite point".into()),
+                    (Some((&d, &g)), Some(c)) => match interpolate(c, d) {
+                        Some(o) => {
+                            r.one_round_gold_at_final_d_sum = finite(o);
+                            r.gain_over_one_round_at_equal_d_sum = finite(g - o);
+                        }
+                        None => {
+                            r.gain_note = Some(format!(
+                                "the rounds = 1 run covers d_sum {} – {}, not the rounds = {} run's final d_sum {}",
+                                c.first().map_or("–".into(), |p| crate::format::g6(p.0)),
+                                c.last().map_or("–".into(), |p| crate::format::g6(p.0)),
+                                run.rounds,
+                                crate::format::g6(d)
+                            ))
+                        }
+                    },
+                }
+            }
             match (fit.alpha, fit.beta, fit.baseline) {
                 (Some(a), Some(b), Some(base)) => {
                     let k = f64::from(run.rounds);
@@ -1000,7 +1189,10 @@ fn iterated(it: Option<&Iterated>) -> IteratedRlhf {
     out.n_multi_round = multi.len();
     out.n_above_one_round = multi
         .iter()
-        .filter(|r| r.gain_over_one_round.is_some_and(|g| g > 0.0))
+        .filter(|r| {
+            r.gain_over_one_round_at_equal_d_sum
+                .is_some_and(|g| g > 0.0)
+        })
         .count();
     out.median_rmse = median(&multi.iter().filter_map(|r| r.rmse).collect::<Vec<_>>());
     out.median_final_error = median(
@@ -1096,7 +1288,13 @@ pub fn run(
 ) -> crate::error::Result<Analyses> {
     let refs = crate::goodhart::references_from_samples(pools)?;
     let rm = reward_models.map(read_reward_models).transpose()?;
+    if let Some(rm) = &rm {
+        reward_models_match(rm, curves)?;
+    }
     let it = iterated.map(read_iterated).transpose()?;
+    if let Some(it) = &it {
+        it.require_runs()?;
+    }
     let doc = analyze(&Inputs {
         curves,
         fits,
@@ -1108,19 +1306,167 @@ pub fn run(
     Ok(Analyses { doc, iterated_runs })
 }
 
+/// The RMs of the curves, `rm_params=… rm_data=…` each once, for messages (at most 12, then
+/// how many more).
+fn curve_rms(curves: &[Curve]) -> String {
+    let mut rms: Vec<(f64, Option<f64>)> = Vec::new();
+    for c in curves {
+        let k = (c.key.rm_params, c.key.rm_data);
+        if !rms.contains(&k) {
+            rms.push(k);
+        }
+    }
+    rms.sort_by(|a, b| {
+        a.0.total_cmp(&b.0)
+            .then(a.1.unwrap_or(0.0).total_cmp(&b.1.unwrap_or(0.0)))
+    });
+    let shown: Vec<String> = rms
+        .iter()
+        .take(12)
+        .map(|&(p, d)| {
+            RmKey {
+                rm_params: p,
+                rm_data: d,
+                policy_params: None,
+            }
+            .label()
+        })
+        .collect();
+    let more = rms.len().saturating_sub(12);
+    format!(
+        "{}{}",
+        shown.join(", "),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        }
+    )
+}
+
+/// An error when no row of the reward-models table (`--reward-models`) is an RM of the curves
+/// (same rm_params, and rm_data when the row has one): the table would select nothing.
+pub fn reward_models_match(rm: &RewardModels, curves: &[Curve]) -> crate::error::Result<()> {
+    let hit = rm.rows.iter().any(|r| {
+        curves.iter().any(|c| {
+            c.key.rm_params == r.rm_params && (r.rm_data.is_none() || c.key.rm_data == r.rm_data)
+        })
+    });
+    if hit || rm.rows.is_empty() {
+        return Ok(());
+    }
+    let mut table: Vec<String> = Vec::new();
+    for r in &rm.rows {
+        let l = RmKey {
+            rm_params: r.rm_params,
+            rm_data: r.rm_data,
+            policy_params: None,
+        }
+        .label();
+        if !table.contains(&l) {
+            table.push(l);
+        }
+    }
+    let more = table.len().saturating_sub(12);
+    table.truncate(12);
+    Err(crate::error::Error::Analysis(format!(
+        "--reward-models {}: no row is an RM of the curves (same rm_params and rm_data), so it selects no curve; the table has {}{}; the curves have {}",
+        rm.path.display(),
+        table.join(", "),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        },
+        curve_rms(curves)
+    )))
+}
+
+/// An error when no fit of the fits document (`--fits`) is of a curve given (same method,
+/// rm_params, rm_data, policy_params and kl_penalty): the file would select nothing.
+pub fn fits_match(
+    path: &std::path::Path,
+    fits: &[FitRecord],
+    curves: &[Curve],
+) -> crate::error::Result<()> {
+    let hit = fits.iter().any(|f| {
+        curves.iter().any(|c| {
+            c.key.method == f.method
+                && c.key.rm_params == f.rm_params
+                && c.key.rm_data == f.rm_data
+                && c.key.policy_params == f.policy_params
+                && c.key.kl_penalty.unwrap_or(0.0) == f.kl_penalty.unwrap_or(0.0)
+        })
+    });
+    if hit {
+        return Ok(());
+    }
+    let mut have: Vec<String> = Vec::new();
+    for f in fits {
+        let l = RmKey {
+            rm_params: f.rm_params,
+            rm_data: f.rm_data,
+            policy_params: None,
+        }
+        .label();
+        if !have.contains(&l) {
+            have.push(l);
+        }
+    }
+    let more = have.len().saturating_sub(12);
+    have.truncate(12);
+    Err(crate::error::Error::Analysis(format!(
+        "--fits {}: no fit is of a curve given (same method, rm_params, rm_data, policy_params, kl_penalty), so it selects no curve; the file has fits of {}{}; the curves have {}",
+        path.display(),
+        if have.is_empty() {
+            "no RM".to_string()
+        } else {
+            have.join(", ")
+        },
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        },
+        curve_rms(curves)
+    )))
+}
+
 /// One line per record that has no result, naming the analysis and the group, and one per
 /// skipped analysis: what a command prints as warnings.
 pub fn warnings(doc: &AnalysesDoc) -> Vec<String> {
     let mut w = Vec::new();
-    for r in &doc.kl_efficiency.records {
-        if let Some(why) = &r.reason {
-            w.push(format!("kl_efficiency: rl {}: {why}", r.key.label()));
+    // RL curves without proxy values: one line for all of them, not one per curve and analysis
+    let mut no_proxy: Vec<RmKey> = Vec::new();
+    let reasons = doc
+        .kl_efficiency
+        .records
+        .iter()
+        .map(|r| ("kl_efficiency", r.key, &r.reason))
+        .chain(
+            doc.gold_vs_proxy
+                .records
+                .iter()
+                .map(|r| ("gold_vs_proxy", r.key, &r.reason)),
+        );
+    for (name, key, why) in reasons {
+        match why.as_deref() {
+            Some(NO_RL_PROXY) if !no_proxy.contains(&key) => no_proxy.push(key),
+            Some(NO_RL_PROXY) => {}
+            Some(why) => w.push(format!("{name}: rl {}: {why}", key.label())),
+            None => {}
         }
     }
-    for r in &doc.gold_vs_proxy.records {
-        if let Some(why) = &r.reason {
-            w.push(format!("gold_vs_proxy: rl {}: {why}", r.key.label()));
-        }
+    if !no_proxy.is_empty() {
+        w.insert(
+            0,
+            format!(
+                "kl_efficiency, gold_vs_proxy: {} unpenalised RL curve{} skipped: no proxy column (or no proxy values) to compare with best-of-n (first: rl {})",
+                no_proxy.len(),
+                if no_proxy.len() == 1 { "" } else { "s" },
+                no_proxy[0].label()
+            ),
+        );
     }
     for r in &doc.kl_penalty.records {
         if let Some(why) = &r.reason {
@@ -1134,6 +1480,17 @@ pub fn warnings(doc: &AnalysesDoc) -> Vec<String> {
     for f in &doc.iterated_rlhf.fits {
         if let Some(why) = &f.reason {
             w.push(format!("iterated_rlhf: {}: {why}", f.group.key.label()));
+        }
+    }
+    for r in &doc.iterated_rlhf.records {
+        if let Some(why) = &r.gain_note
+            && r.reason.is_none()
+        {
+            w.push(format!(
+                "iterated_rlhf: {} rounds={}: no gain at equal d_sum: {why}",
+                r.group.key.label(),
+                r.rounds
+            ));
         }
     }
     w

@@ -85,6 +85,27 @@ pub struct IteratedRun {
 pub struct Iterated {
     pub path: PathBuf,
     pub runs: std::result::Result<Vec<IteratedRun>, String>,
+    /// The columns the runs need that the file lacks (`rounds`, `d_sum`), and the file's
+    /// columns as named there.
+    pub missing: Vec<&'static str>,
+    pub found: Vec<String>,
+}
+
+impl Iterated {
+    /// An error when the table lacks the columns that make it an iterated-RLHF table (what
+    /// `goodhart analyze --iterated` and `report --iterated` refuse; the library's
+    /// [`crate::analyses::analyze`] skips the analysis instead).
+    pub fn require_runs(&self) -> Result<()> {
+        if self.missing.is_empty() {
+            return Ok(());
+        }
+        Err(Error::MissingColumn {
+            path: self.path.clone(),
+            columns: self.missing.iter().map(|c| c.to_string()).collect(),
+            hint: " (--iterated takes an iterated-RLHF table: one row per logged step of a run of `rounds` rounds, with its additive distance d_sum)".into(),
+            found: self.found.join(", "),
+        })
+    }
 }
 
 fn numbers(t: &mut Table, name: &str) -> Option<Vec<Option<f64>>> {
@@ -186,7 +207,7 @@ pub fn read_iterated(path: &Path) -> Result<Iterated> {
     let round = opt("round")?;
     let step = opt("step")?;
     let d_sum = opt("d_sum")?;
-    let absent: Vec<&str> = [("rounds", &rounds), ("d_sum", &d_sum)]
+    let absent: Vec<&'static str> = [("rounds", &rounds), ("d_sum", &d_sum)]
         .iter()
         .filter(|(_, c)| c.is_none())
         .map(|(n, _)| *n)
@@ -203,6 +224,8 @@ pub fn read_iterated(path: &Path) -> Result<Iterated> {
                     .collect::<Vec<_>>()
                     .join(" or ")
             )),
+            missing: absent,
+            found: t.source_columns.clone(),
         });
     }
     let (rounds, d_sum) = (rounds.unwrap_or_default(), d_sum.unwrap_or_default());
@@ -288,5 +311,7 @@ pub fn read_iterated(path: &Path) -> Result<Iterated> {
     Ok(Iterated {
         path: path.to_path_buf(),
         runs: Ok(runs),
+        missing: Vec::new(),
+        found: t.source_columns.clone(),
     })
 }

@@ -11,6 +11,11 @@ fn o(x: Option<f64>) -> String {
     x.map_or("–".to_string(), g6)
 }
 
+/// A flag as a number of the flat table: 1 true, 0 false, empty unknown.
+fn flag(b: Option<bool>) -> Option<f64> {
+    b.map(|b| if b { 1.0 } else { 0.0 })
+}
+
 fn okey(x: Option<f64>) -> String {
     x.map_or("–".to_string(), fmt_num)
 }
@@ -106,8 +111,8 @@ pub fn summary(doc: &AnalysesDoc) -> String {
             );
             let _ = writeln!(
                 s,
-                "  median KL_RL/KL_BoN over {} RMs: {}",
-                e.n_ratios,
+                "  median KL_RL/KL_BoN over {}: {}",
+                e.ratio_count_words(),
                 o(e.median_ratio)
             );
         }
@@ -207,6 +212,11 @@ pub fn summary(doc: &AnalysesDoc) -> String {
                 "  {} RMs; no best-of-n peak: {no_bon}, no RL peak: {no_rl} (reasons in the JSON)",
                 m.records.len()
             );
+            let _ = writeln!(
+                s,
+                "  fitted peaks beyond the data (extrapolations): best-of-n {} of {}, RL {} of {}",
+                m.n_bon_peaks_beyond_data, m.n_bon_peaks, m.n_rl_peaks_beyond_data, m.n_rl_peaks
+            );
         }
     }
     // 4
@@ -229,6 +239,8 @@ pub fn summary(doc: &AnalysesDoc) -> String {
                         q.n_runs.to_string(),
                         o(q.median_mean_diff),
                         o(q.median_mean_diff_sd),
+                        o(q.median_mean_abs_diff),
+                        o(q.median_mean_abs_diff_sd),
                         o(q.median_final_kl_ratio),
                         format!("{}/{}", q.n_end_lower, q.n_runs),
                     ]
@@ -241,6 +253,8 @@ pub fn summary(doc: &AnalysesDoc) -> String {
                     "runs",
                     "median diff",
                     "median diff (sd)",
+                    "median |diff|",
+                    "median |diff| (sd)",
                     "final KL / frontier's",
                     "end lower",
                 ],
@@ -248,9 +262,11 @@ pub fn summary(doc: &AnalysesDoc) -> String {
             );
             let _ = writeln!(
                 s,
-                "  all runs: median diff {} ({} sd); {} of {} end at a smaller KL than their frontier",
+                "  all runs: median diff {} ({} sd), median mean |diff| {} ({} sd); {} of {} end at a smaller KL than their frontier",
                 o(p.median_mean_diff),
                 o(p.median_mean_diff_sd),
+                o(p.median_mean_abs_diff),
+                o(p.median_mean_abs_diff_sd),
                 p.n_end_lower,
                 p.n_runs
             );
@@ -281,7 +297,7 @@ pub fn summary(doc: &AnalysesDoc) -> String {
                         ),
                         o(r.final_error),
                         o(r.rmse),
-                        o(r.gain_over_one_round),
+                        o(r.gain_over_one_round_at_equal_d_sum),
                     ]
                 })
                 .collect();
@@ -294,13 +310,13 @@ pub fn summary(doc: &AnalysesDoc) -> String {
                     "predicted",
                     "error",
                     "RMSE",
-                    "gain over k=1",
+                    "gain over k=1 at equal d_sum",
                 ],
                 &rows,
             );
             let _ = writeln!(
                 s,
-                "  k > 1: median RMSE {}, median final error {}; {} of {} end above one round",
+                "  k > 1: median RMSE {}, median final error {}; {} of {} end above one round at equal d_sum",
                 o(it.median_rmse),
                 o(it.median_final_error),
                 it.n_above_one_round,
@@ -388,6 +404,7 @@ pub fn flat_table(doc: &AnalysesDoc) -> OutTable {
                 ("mean_diff", r.mean_diff),
                 ("mean_abs_diff", r.mean_abs_diff),
                 ("max_abs_diff", r.max_abs_diff),
+                ("extreme_diff", r.extreme_diff),
                 ("mean_diff_sd", r.mean_diff_sd),
                 ("mean_abs_diff_sd", r.mean_abs_diff_sd),
             ],
@@ -405,7 +422,9 @@ pub fn flat_table(doc: &AnalysesDoc) -> OutTable {
                 ("val_loss", r.val_loss),
                 ("val_accuracy", r.val_accuracy),
                 ("bon_peak_gain", r.bon_peak_gain),
+                ("bon_peak_beyond_data", flag(r.bon_peak_beyond_data)),
                 ("rl_peak_gain", r.rl_peak_gain),
+                ("rl_peak_beyond_data", flag(r.rl_peak_beyond_data)),
             ],
             &None,
         );
@@ -425,8 +444,11 @@ pub fn flat_table(doc: &AnalysesDoc) -> OutTable {
             k,
             &[
                 ("mean_diff", r.mean_diff),
+                ("mean_abs_diff", r.mean_abs_diff),
                 ("max_abs_diff", r.max_abs_diff),
+                ("extreme_diff", r.extreme_diff),
                 ("mean_diff_sd", r.mean_diff_sd),
+                ("mean_abs_diff_sd", r.mean_abs_diff_sd),
                 ("final_kl", r.final_kl),
                 ("frontier_final_kl", r.frontier_final_kl),
             ],
@@ -451,9 +473,16 @@ pub fn flat_table(doc: &AnalysesDoc) -> OutTable {
                 ("final_predicted", r.final_predicted),
                 ("final_error", r.final_error),
                 ("rmse", r.rmse),
-                ("gain_over_one_round", r.gain_over_one_round),
+                (
+                    "one_round_gold_at_final_d_sum",
+                    r.one_round_gold_at_final_d_sum,
+                ),
+                (
+                    "gain_over_one_round_at_equal_d_sum",
+                    r.gain_over_one_round_at_equal_d_sum,
+                ),
             ],
-            &r.reason,
+            &r.reason.clone().or(r.gain_note.clone()),
         );
     }
     let mut t = OutTable::default();
@@ -511,16 +540,16 @@ pub fn headlines(doc: &AnalysesDoc) -> Vec<String> {
             "KL efficiency",
             &e.skipped,
             format!(
-                "median KL_RL/KL_BoN {} over {} RMs (at the largest proxy gain best-of-n reaches)",
+                "median KL_RL/KL_BoN {} over {} (at the largest proxy gain best-of-n reaches)",
                 o(e.median_ratio),
-                e.n_ratios
+                e.ratio_count_words()
             ),
         ),
         line(
             "gold at equal proxy",
             &g.skipped,
             format!(
-                "median RL − best-of-n {} {unit} (apart by {} whatever the sign) over {} RMs",
+                "median RL − best-of-n {} {unit} (apart by {} whatever the sign) over {}",
                 o(if sd {
                     g.median_mean_diff_sd
                 } else {
@@ -531,7 +560,7 @@ pub fn headlines(doc: &AnalysesDoc) -> Vec<String> {
                 } else {
                     g.median_mean_abs_diff
                 }),
-                g.records.iter().filter(|r| r.mean_diff.is_some()).count()
+                g.compared_count_words()
             ),
         ),
         line(
@@ -554,11 +583,16 @@ pub fn headlines(doc: &AnalysesDoc) -> Vec<String> {
             "KL-penalty frontier",
             &k.skipped,
             format!(
-                "median distance {} {unit}; {} of {} penalised runs end at a smaller KL",
+                "median distance {} {unit} (apart by {} whatever the sign); {} of {} penalised runs end at a smaller KL",
                 o(if sd {
                     k.median_mean_diff_sd
                 } else {
                     k.median_mean_diff
+                }),
+                o(if sd {
+                    k.median_mean_abs_diff_sd
+                } else {
+                    k.median_mean_abs_diff
                 }),
                 k.n_end_lower,
                 k.n_runs
@@ -568,7 +602,7 @@ pub fn headlines(doc: &AnalysesDoc) -> Vec<String> {
             "iterated RLHF",
             &it.skipped,
             format!(
-                "k > 1: median RMSE {} against the formula; {} of {} end above one round",
+                "k > 1: median RMSE {} against the formula; {} of {} end above one round at equal d_sum",
                 o(it.median_rmse),
                 it.n_above_one_round,
                 it.n_multi_round

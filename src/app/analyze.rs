@@ -7,7 +7,7 @@ use crate::analyses::{self, Analyses};
 use crate::bon::Pool;
 use crate::curves::Curve;
 use crate::document::FitsDocument;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ingest::{ColumnMap, LogOptions};
 use crate::output::{Sink, commit_all, ensure_not_input};
 use crate::schema::CURVES;
@@ -30,6 +30,48 @@ pub fn read_pools(samples: &[std::path::PathBuf], quiet: bool) -> Result<Vec<Poo
     Ok(pools)
 }
 
+/// A usage error (exit 2) when two outputs are both `-` (stdout): their bytes would interleave.
+pub(super) fn both_stdout(
+    flag_a: &str,
+    a: &std::path::Path,
+    flag_b: &str,
+    b: Option<&std::path::Path>,
+) -> Result<()> {
+    if a.as_os_str() == "-" && b.is_some_and(|b| b.as_os_str() == "-") {
+        return Err(Error::Usage(format!(
+            "{flag_a} - and {flag_b} - both write to stdout: give one of them a file"
+        )));
+    }
+    Ok(())
+}
+
+/// A missing-column error of the curves without the hint that run-metadata flags (`--method`,
+/// `--rm-params`, ...) could fill the column: `analyze` has no such flags.
+fn without_flag_hint(e: Error) -> Error {
+    match e {
+        Error::MissingColumn {
+            path,
+            columns,
+            hint,
+            found,
+        } => {
+            let hint = match hint.find(" (a table of one run can take") {
+                Some(i) => hint[..i].to_string(),
+                None => hint,
+            };
+            Error::MissingColumn {
+                path,
+                columns,
+                hint: format!(
+                    "{hint} (analyze reads Curves tables that carry their metadata columns; `goodhart convert` writes them from a log with --method, --rm-params, ...)"
+                ),
+                found,
+            }
+        }
+        e => e,
+    }
+}
+
 /// Runs a parsed `goodhart analyze` command line.
 pub fn command(a: &AnalyzeArgs, quiet: bool) -> Result<()> {
     let mut inputs = a.curves.clone();
@@ -40,6 +82,7 @@ pub fn command(a: &AnalyzeArgs, quiet: bool) -> Result<()> {
             .flatten()
             .cloned(),
     );
+    both_stdout("--out", &a.out, "--csv", a.csv.as_deref())?;
     ensure_not_input(&a.out, &inputs)?;
     if let Some(c) = &a.csv {
         ensure_not_input(c, &inputs)?;
@@ -50,10 +93,14 @@ pub fn command(a: &AnalyzeArgs, quiet: bool) -> Result<()> {
         &a.curves,
         &ColumnMap::parse(&[], CURVES)?,
         &LogOptions::default(),
-    )?;
+    )
+    .map_err(without_flag_hint)?;
     print_all(quiet, "warning", &warnings);
     let pools = read_pools(&a.samples, quiet)?;
     let fits = fits_for(&curves, a.fits.as_deref())?;
+    if let Some(p) = &a.fits {
+        analyses::fits_match(p, &fits.fits, &curves)?;
+    }
     let Analyses { doc, .. } = analyses::run(
         &curves,
         &fits.fits,

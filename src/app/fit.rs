@@ -231,6 +231,7 @@ pub fn command(a: &FitArgs, quiet: bool, verbose: bool) -> Result<()> {
     let map = ColumnMap::parse(&a.map, CURVES)?;
     let opts = fit_options(a)?;
     let logs = a.log.options()?;
+    super::analyze::both_stdout("--out", &a.out, "--csv", a.csv.as_deref())?;
     let mut inputs = a.curves.clone();
     inputs.extend(super::manifest_inputs(&logs)?);
     ensure_not_input(&a.out, &inputs)?;

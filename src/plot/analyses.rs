@@ -176,10 +176,10 @@ pub fn kl_efficiency(inp: &PlotInputs) -> Option<Draft> {
     let mut scene = Scene::new("RL vs best-of-n: KL for the same proxy gain", panels);
     scene.legend = legend;
     let caption = format!(
-        "Proxy gain over the kl = 0 score against KL for best-of-n (rings, dashed) and unpenalised RL (dots, solid) of {} RM size(s) ({}); the grey dashed line is the largest gain best-of-n reaches and the dotted verticals the KL each method needs for it (RL's gain made monotone by a running maximum and linearly interpolated in KL). The last panel is KL_RL / KL_BoN against RM size; above 1, RL spends more KL than best-of-n for the same proxy gain (the paper: far more). Median over {} RMs: {}.",
+        "Proxy gain over the kl = 0 score against KL for best-of-n (rings, dashed) and unpenalised RL (dots, solid) of {} RM size(s) ({}); the grey dashed line is the largest gain best-of-n reaches and the dotted verticals the KL each method needs for it (RL's gain made monotone by a running maximum and linearly interpolated in KL). The last panel is KL_RL / KL_BoN against RM size; above 1, RL spends more KL than best-of-n for the same proxy gain (the paper: far more). Median over {}: {}.",
         data::spread(&main, 3).len(),
         group_words(g),
-        e.n_ratios,
+        e.ratio_count_words(),
         e.median_ratio.map_or(
             "– (no RL curve reaches best-of-n's gain)".to_string(),
             |x| { theme::sig(x, 3) }
@@ -245,8 +245,39 @@ pub fn rm_validation(inp: &PlotInputs) -> Option<Draft> {
         } else {
             ("validation accuracy", |r| r.val_accuracy)
         };
-    let mut peak_items = series(|r| r.bon_peak_gain, xv, Marker::Dot, false);
-    peak_items.extend(series(|r| r.rl_peak_gain, xv, Marker::Ring, false));
+    // a fitted peak beyond the largest KL of its curve's data is an extrapolation of the fit:
+    // drawn hollow (as the peak_vs_rm_params figure rings them): best-of-n a ring instead of a
+    // dot, RL an open square instead of a filled diamond
+    let mut peak_items = Vec::new();
+    for (gain, beyond, solid, hollow) in [
+        (
+            (|r| r.bon_peak_gain) as fn(&analyses::RewardModelRecord) -> Option<f64>,
+            (|r| r.bon_peak_beyond_data) as fn(&analyses::RewardModelRecord) -> Option<bool>,
+            Marker::Dot,
+            Marker::Ring,
+        ),
+        (
+            |r| r.rl_peak_gain,
+            |r| r.rl_peak_beyond_data,
+            Marker::Diamond,
+            Marker::Square,
+        ),
+    ] {
+        for d in &datas {
+            let pts = |ext: bool| -> Vec<(f64, f64)> {
+                let mut p: Vec<(f64, f64)> = m
+                    .records
+                    .iter()
+                    .filter(|r| r.rm_data == *d && (beyond(r) == Some(true)) == ext)
+                    .filter_map(|r| Some((xv(r)?, gain(r)?)))
+                    .collect();
+                p.sort_by(|a, b| a.0.total_cmp(&b.0));
+                p
+            };
+            peak_items.push(Item::points(pts(false), col(*d), solid, 2.6));
+            peak_items.push(Item::points(pts(true), col(*d), hollow, 3.4));
+        }
+    }
     panels.push(Panel {
         title: "Fitted gold peak".into(),
         x: Axis::new(xname, Scale::Linear),
@@ -267,8 +298,20 @@ pub fn rm_validation(inp: &PlotInputs) -> Option<Draft> {
     ));
     scene.legend.push(data::style_entry(
         "RL peak (largest policy)",
-        Swatch::Marker(theme::INK, Marker::Ring),
+        Swatch::Marker(theme::INK, Marker::Diamond),
     ));
+    if m.n_bon_peaks_beyond_data > 0 {
+        scene.legend.push(data::style_entry(
+            "best-of-n peak beyond the data (extrapolated)",
+            Swatch::Marker(theme::INK, Marker::Ring),
+        ));
+    }
+    if m.n_rl_peaks_beyond_data > 0 {
+        scene.legend.push(data::style_entry(
+            "RL peak beyond the data (extrapolated)",
+            Swatch::Marker(theme::INK, Marker::Square),
+        ));
+    }
     let rho = |x: Option<f64>| x.map_or("–".to_string(), |v| theme::sig(v, 2));
     let per: Vec<String> = m
         .groups
@@ -312,8 +355,20 @@ pub fn rm_validation(inp: &PlotInputs) -> Option<Draft> {
             }
         )
     };
+    let beyond = |n: usize, of: usize| {
+        format!("{n} of {of} fitted peaks lie beyond the data and are extrapolations")
+    };
+    let extrapolated = if m.n_bon_peaks_beyond_data + m.n_rl_peaks_beyond_data == 0 {
+        " No fitted peak lies beyond the largest KL of its curve's data.".to_string()
+    } else {
+        format!(
+            " Best-of-n: {}. RL: {}. Their KL exceeds the largest KL of their curve's data, so the peak comes from the fitted form, not from the data; they are drawn hollow (rings for best-of-n, open squares for RL).",
+            beyond(m.n_bon_peaks_beyond_data, m.n_bon_peaks),
+            beyond(m.n_rl_peaks_beyond_data, m.n_rl_peaks)
+        )
+    };
     let caption = format!(
-        "Validation loss and accuracy of each proxy RM (held-out comparisons) against its size, and the fitted peak gold gain of best-of-n (dots) and unpenalised RL (rings, the largest policy) against validation loss, one colour per RM data size (the paper's Fig. 5: a lower validation loss goes with a higher gold peak). Spearman correlations: {}.{none}",
+        "Validation loss and accuracy of each proxy RM (held-out comparisons) against its size, and the fitted peak gold gain of best-of-n (dots) and unpenalised RL (diamonds, the largest policy) against validation loss, one colour per RM data size (the paper's Fig. 5: a lower validation loss goes with a higher gold peak). Spearman correlations: {}.{none}{extrapolated}",
         per.join("; ")
     );
     Some(Draft {
@@ -408,7 +463,10 @@ pub fn iterated_simulated(inp: &PlotInputs) -> Option<Draft> {
         }
         panels.push(Panel {
             title: format!("RM {} parameters", theme::si(f.group.key.rm_params)),
-            x: Axis::new("d_sum² (nats), square-root scale", Scale::Sqrt),
+            x: Axis::new(
+                "d_sum² (nats; d_sum = Σ over rounds of sqrt KL), square-root scale",
+                Scale::Sqrt,
+            ),
             y: Axis::new("gold score (RM units)", Scale::Linear),
             items,
         });
@@ -431,7 +489,7 @@ pub fn iterated_simulated(inp: &PlotInputs) -> Option<Draft> {
         .collect();
     let o = |x: Option<f64>| x.map_or("–".to_string(), |v| theme::sig(v, 3));
     let mut caption = format!(
-        "Gold score of simulated iterated-RLHF runs (dots; the proxy retrained on the current policy's comparisons each round) against the paper's additive distance d_sum (the sum of each round's sqrt KL), drawn at d_sum² on a square-root axis, one colour per number of rounds k; lines are the paper's prediction R_k(d) = d(α − β ln d + β ln k) plus the kl = 0 baseline, with α and β fitted to the k = 1 run. Over the k > 1 runs, the median RMSE of simulated against predicted gold is {} and the median final error {}; {} of {} end above the single-round run's final gold.",
+        "Gold score of simulated iterated-RLHF runs (dots; the proxy retrained on the current policy's comparisons each round) against the paper's additive distance d_sum (the sum of each round's sqrt KL), drawn at d_sum² on a square-root axis, one colour per number of rounds k; lines are the paper's prediction R_k(d) = d(α − β ln d + β ln k) plus the kl = 0 baseline, with α and β fitted to the k = 1 run. Over the k > 1 runs, the median RMSE of simulated against predicted gold is {} and the median final error {}; {} of {} end above the single-round run's gold at the same d_sum.",
         o(it.median_rmse),
         o(it.median_final_error),
         it.n_above_one_round,

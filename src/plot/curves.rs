@@ -326,9 +326,9 @@ pub fn gold_vs_proxy(inp: &PlotInputs) -> Option<Draft> {
                     _ => "–".into(),
                 };
                 both_words = format!(
-                    " The last panel overlays best-of-n (rings, dashed) and unpenalised RL (dots, solid) over the proxy range both reach, for RM sizes {} (mean RL − best-of-n gold at equal proxy in brackets). At equal proxy score, RL gold minus best-of-n gold (linear interpolation over the proxy range both cover) has median {median} over {} RMs; the paper finds the two alike.",
+                    " The last panel overlays best-of-n (rings, dashed) and unpenalised RL (dots, solid) over the proxy range both reach, for RM sizes {} (mean RL − best-of-n gold at equal proxy in brackets). At equal proxy score, RL gold minus best-of-n gold (linear interpolation over the proxy range both cover) has median {median} over {}; the paper finds the two alike.",
                     shown.join(", "),
-                    gp.records.iter().filter(|r| r.mean_diff.is_some()).count()
+                    gp.compared_count_words()
                 );
             }
         }
@@ -479,10 +479,13 @@ pub fn kl_penalty(inp: &PlotInputs) -> Option<Draft> {
             .iter()
             .map(|p| {
                 format!(
-                    "penalty {}: median {}{unit}, final KL {}× the frontier's, {} of {} end lower",
+                    "penalty {}: median {}{unit} (|distance| {}{unit}), final KL {}× the frontier's, {} of {} end lower",
                     theme::sig(p.kl_penalty, 3),
                     p.median_mean_diff_sd
                         .or(p.median_mean_diff)
+                        .map_or("–".to_string(), |x| theme::sig(x, 2)),
+                    p.median_mean_abs_diff_sd
+                        .or(p.median_mean_abs_diff)
                         .map_or("–".to_string(), |x| theme::sig(x, 2)),
                     p.median_final_kl_ratio
                         .map_or("–".to_string(), |x| theme::sig(x, 2)),
@@ -492,7 +495,7 @@ pub fn kl_penalty(inp: &PlotInputs) -> Option<Draft> {
             })
             .collect();
         caption.push_str(&format!(
-            " Distance to the frontier over all {} penalised runs (goodhart analyze: penalised gold − unpenalised gold at equal KL, linearly interpolated, mean over the penalised run's points inside the unpenalised run's KL range{}): {}.",
+            " Distance to the frontier over all {} penalised runs (goodhart analyze: penalised gold − unpenalised gold at equal KL, linearly interpolated, mean over the penalised run's points inside the unpenalised run's KL range{}; |distance|: the mean magnitude, which runs above and below the frontier cannot cancel): {}.",
             k.n_runs,
             if unit.is_empty() {
                 ", gold units"

@@ -52,9 +52,9 @@ pub fn tables(doc: &AnalysesDoc) -> Vec<Table> {
                 head(
                     &e.skipped,
                     format!(
-                        "median KL_RL / KL_BoN at the largest proxy gain best-of-n reaches: {} over {} RMs",
+                        "median KL_RL / KL_BoN at the largest proxy gain best-of-n reaches: {} over {}",
                         o(e.median_ratio),
-                        e.n_ratios
+                        e.ratio_count_words()
                     ),
                 ),
             ]),
@@ -63,7 +63,8 @@ pub fn tables(doc: &AnalysesDoc) -> Vec<Table> {
                 head(
                     &g.skipped,
                     format!(
-                        "median over RMs: {} ({unit})",
+                        "median over {}: {} ({unit})",
+                        g.compared_count_words(),
                         o(if sd {
                             g.median_mean_diff_sd
                         } else {
@@ -95,11 +96,16 @@ pub fn tables(doc: &AnalysesDoc) -> Vec<Table> {
                 head(
                     &k.skipped,
                     format!(
-                        "median distance to the frontier {} ({unit}); {} of {} penalised runs end at a smaller KL",
+                        "median distance to the frontier {} ({unit}), apart from it by {} whatever the sign (median of each run's mean |distance|); {} of {} penalised runs end at a smaller KL",
                         o(if sd {
                             k.median_mean_diff_sd
                         } else {
                             k.median_mean_diff
+                        }),
+                        o(if sd {
+                            k.median_mean_abs_diff_sd
+                        } else {
+                            k.median_mean_abs_diff
                         }),
                         k.n_end_lower,
                         k.n_runs
@@ -111,7 +117,7 @@ pub fn tables(doc: &AnalysesDoc) -> Vec<Table> {
                 head(
                     &it.skipped,
                     format!(
-                        "k > 1: median RMSE {}, median final error {}; {} of {} end above one round",
+                        "k > 1: median RMSE {}, median final error {}; {} of {} end above one round at equal d_sum",
                         o(it.median_rmse),
                         o(it.median_final_error),
                         it.n_above_one_round,
@@ -165,7 +171,10 @@ pub fn tables(doc: &AnalysesDoc) -> Vec<Table> {
         out.push(Table {
             id: "reward-models",
             title: "Reward models: validation metrics and fitted gold peaks".into(),
-            note: "Peak: the fitted gold curve's maximum gain over the kl = 0 score (best-of-n; RL unpenalised, the largest policy); – with the reason when there is none.".into(),
+            note: format!(
+                "Peak: the fitted gold curve's maximum gain over the kl = 0 score (best-of-n; RL unpenalised, the largest policy); – with the reason when there is none. A peak marked \"beyond the data\" lies beyond the largest KL of its curve's data, where the fit is extrapolated: best-of-n {} of {} fitted peaks, RL {} of {}.",
+                m.n_bon_peaks_beyond_data, m.n_bon_peaks, m.n_rl_peaks_beyond_data, m.n_rl_peaks
+            ),
             header: header(&[
                 "rm_params",
                 "rm_data",
@@ -184,15 +193,19 @@ pub fn tables(doc: &AnalysesDoc) -> Vec<Table> {
                         Some(v) => g6(v),
                         None => format!("– ({})", why.clone().unwrap_or_default()),
                     };
+                    let kl = |v: Option<f64>, beyond: Option<bool>| match beyond {
+                        Some(true) => format!("{} (beyond the data)", o(v)),
+                        _ => o(v),
+                    };
                     row(vec![
                         fmt_num(r.rm_params),
                         okey(r.rm_data),
                         o(r.val_loss),
                         o(r.val_accuracy),
                         peak(r.bon_peak_gain, &r.bon_peak_reason),
-                        o(r.bon_peak_kl),
+                        kl(r.bon_peak_kl, r.bon_peak_beyond_data),
                         peak(r.rl_peak_gain, &r.rl_peak_reason),
-                        o(r.rl_peak_kl),
+                        kl(r.rl_peak_kl, r.rl_peak_beyond_data),
                     ])
                 })
                 .collect(),
@@ -211,6 +224,8 @@ pub fn tables(doc: &AnalysesDoc) -> Vec<Table> {
                 "runs",
                 "median distance (gold)",
                 "median distance (sd)",
+                "median |distance| (gold)",
+                "median |distance| (sd)",
                 "final KL / frontier's",
                 "end at a smaller KL",
             ]),
@@ -223,6 +238,8 @@ pub fn tables(doc: &AnalysesDoc) -> Vec<Table> {
                         p.n_runs.to_string(),
                         o(p.median_mean_diff),
                         o(p.median_mean_diff_sd),
+                        o(p.median_mean_abs_diff),
+                        o(p.median_mean_abs_diff_sd),
                         o(p.median_final_kl_ratio),
                         format!("{} of {}", p.n_end_lower, p.n_runs),
                     ])
@@ -244,7 +261,7 @@ pub fn tables(doc: &AnalysesDoc) -> Vec<Table> {
                 "predicted",
                 "error",
                 "RMSE",
-                "gain over k = 1",
+                "gain over k = 1 at equal d_sum",
             ]),
             rows: it
                 .records
@@ -262,7 +279,7 @@ pub fn tables(doc: &AnalysesDoc) -> Vec<Table> {
                         ),
                         o(r.final_error),
                         o(r.rmse),
-                        o(r.gain_over_one_round),
+                        o(r.gain_over_one_round_at_equal_d_sum),
                     ])
                 })
                 .collect(),

@@ -241,7 +241,9 @@ fn penalised_runs_on_the_frontier_are_at_distance_zero_and_below_it_at_that_dist
     assert_eq!(on.n_compared, 25);
     let under = &k.records[1];
     assert!((under.mean_diff.unwrap() + 0.25).abs() < 1e-12, "{under:?}");
-    assert!((under.max_abs_diff.unwrap() + 0.25).abs() < 1e-12);
+    // the largest |diff| is a magnitude; the signed extreme keeps the sign
+    assert!((under.max_abs_diff.unwrap() - 0.25).abs() < 1e-12);
+    assert!((under.extreme_diff.unwrap() + 0.25).abs() < 1e-12);
     // both stop early: final KL 6 and 3 against the frontier's 10
     assert_eq!(on.final_kl, Some(6.0));
     assert_eq!(under.final_kl, Some(3.0));
@@ -346,7 +348,7 @@ fn iterated_rounds_generated_by_the_formula_have_zero_error() {
         let want = 0.4 * 3.0 * f64::from(r.rounds).ln();
         assert!((r.final_d_sum.unwrap() - 3.0).abs() < 1e-12);
         assert!(
-            (r.gain_over_one_round.unwrap() - want).abs() < 1e-9,
+            (r.gain_over_one_round_at_equal_d_sum.unwrap() - want).abs() < 1e-9,
             "{r:?}"
         );
     }
@@ -626,6 +628,12 @@ fn report_draws_the_analyses_figures_only_when_computed() {
     // the iterated figure shows the simulated rounds, not the formula alone
     let svg = std::fs::read_to_string(t.path("rep/iterated_rlhf.svg")).unwrap();
     assert!(svg.contains("simulated rounds vs the formula"), "title");
+    // the x axis is what is plotted, d_sum², not KL
+    assert!(
+        svg.contains("d_sum² (nats; d_sum = Σ over rounds of sqrt KL)"),
+        "x axis"
+    );
+    assert!(!svg.contains("KL (nats), square-root scale"), "x axis");
     // no proxy scores: no KL-efficiency figure; no reward-models table: no validation figure
     for absent in ["kl_efficiency.svg", "rm_validation.svg"] {
         assert!(!t.path("rep").join(absent).exists(), "{absent}");
@@ -642,4 +650,494 @@ fn report_draws_the_analyses_figures_only_when_computed() {
         "reason"
     );
     assert!(md.contains("Iterated RLHF: simulated rounds vs the formula"));
+}
+
+/// Best-of-n curves gold = d(1 − β d) (peak at d* = 1/(2β)) and RL curves gold = d(α − β ln d)
+/// (peak at d* = exp(α/β − 1)), all on kl in [0, 6] (largest observed d = sqrt 6 ≈ 2.449).
+fn peak_world(bon_betas: &[(f64, f64)], rl: &[(f64, f64, f64)]) -> Vec<Curve> {
+    let kl: Vec<f64> = (0..=30).map(|i| 0.2 * i as f64).collect();
+    let mut curves: Vec<Curve> = bon_betas
+        .iter()
+        .map(|&(s, beta)| {
+            let gold = kl
+                .iter()
+                .map(|&k| k.sqrt() * (1.0 - beta * k.sqrt()))
+                .collect();
+            curve(key(Method::Bon, s, None), kl.clone(), gold, None)
+        })
+        .collect();
+    for &(s, alpha, beta) in rl {
+        let gold = kl
+            .iter()
+            .map(|&k| {
+                let d: f64 = k.sqrt();
+                if d > 0.0 {
+                    d * (alpha - beta * d.ln())
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        curves.push(curve(key(Method::Rl, s, None), kl.clone(), gold, None));
+    }
+    curves
+}
+
+#[test]
+fn fitted_peaks_beyond_the_data_are_flagged_counted_and_drawn_hollow() {
+    let t = TestDir::new();
+    let sizes = [10.0, 100.0, 1e3];
+    // best-of-n d* = 1/(2β): 0.25, 0.5 (inside sqrt 6) and 5 (beyond);
+    // RL d* = exp(α/β − 1): e^0 = 1 (inside), e^1 ≈ 2.72 (beyond), e^-1 (inside)
+    let curves = peak_world(
+        &[(10.0, 2.0), (100.0, 1.0), (1e3, 0.1)],
+        &[(10.0, 0.5, 0.5), (100.0, 1.0, 0.5), (1e3, 0.0, 0.5)],
+    );
+    let d_max = 6f64.sqrt();
+    let (_, fits) = goodhart::report::analysis::fit_all(&curves).unwrap();
+    let rm = rm_table(&t, &sizes);
+    let analyses = goodhart::analyses::Analyses {
+        doc: analyze(&Inputs {
+            curves: &curves,
+            fits: &fits.fits,
+            refs: &[],
+            reward_models: Some(&rm),
+            iterated: None,
+        }),
+        iterated_runs: Vec::new(),
+    };
+    let m = &analyses.doc.reward_models;
+    let bon_d = [0.25, 0.5, 5.0];
+    let rl_d = [1.0, 1f64.exp(), (-1f64).exp()];
+    for (i, r) in m.records.iter().enumerate() {
+        // the fitted peaks are the closed-form ones, and the flag is d* > the largest d
+        let bk = r.bon_peak_kl.unwrap();
+        let rk = r.rl_peak_kl.unwrap();
+        assert!((bk.sqrt() - bon_d[i]).abs() < 1e-4, "{r:?}");
+        assert!((rk.sqrt() - rl_d[i]).abs() < 1e-4, "{r:?}");
+        assert_eq!(r.bon_peak_beyond_data, Some(bon_d[i] > d_max), "{r:?}");
+        assert_eq!(r.rl_peak_beyond_data, Some(rl_d[i] > d_max), "{r:?}");
+    }
+    assert_eq!((m.n_bon_peaks, m.n_bon_peaks_beyond_data), (3, 1));
+    assert_eq!((m.n_rl_peaks, m.n_rl_peaks_beyond_data), (3, 1));
+    // the summary and the flat table carry the flags
+    let summary = goodhart::analyses::text::summary(&analyses.doc);
+    assert!(
+        summary.contains("beyond the data (extrapolations): best-of-n 1 of 3, RL 1 of 3"),
+        "{summary}"
+    );
+    let csv = String::from_utf8(
+        goodhart::analyses::text::flat_table(&analyses.doc)
+            .to_bytes_for(std::path::Path::new("a.csv"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(csv.matches(",rl_peak_beyond_data,1,").count(), 1, "{csv}");
+    assert_eq!(csv.matches(",rl_peak_beyond_data,0,").count(), 2, "{csv}");
+    // the figure: the caption counts them by method, and the legend explains the hollow marks
+    let drafts = goodhart::plot::drafts(&goodhart::plot::PlotInputs {
+        curves: &curves,
+        fits: &fits.fits,
+        extrapolation: &[],
+        scaling: None,
+        predictions: None,
+        decompositions: &[],
+        analyses: Some(&analyses),
+    });
+    let d = drafts.iter().find(|d| d.name == "rm_validation").unwrap();
+    assert!(
+        d.caption.contains(
+            "Best-of-n: 1 of 3 fitted peaks lie beyond the data and are extrapolations. RL: 1 of 3 fitted peaks lie beyond the data and are extrapolations."
+        ),
+        "{}",
+        d.caption
+    );
+    let legend: Vec<&str> = d.scene.legend.iter().map(|e| e.label.as_str()).collect();
+    assert!(
+        legend.contains(&"RL peak beyond the data (extrapolated)"),
+        "{legend:?}"
+    );
+    assert!(
+        legend.contains(&"best-of-n peak beyond the data (extrapolated)"),
+        "{legend:?}"
+    );
+}
+
+#[test]
+fn counts_say_rm_x_policy_pairs_when_rms_come_with_several_policies() {
+    // 2 RMs, each with an RL run of two policies sharing the RM's best-of-n curve: 4 ratios
+    // over 2 RMs; then one policy only: 2 ratios over 2 RMs
+    let mut curves: Vec<Curve> = Vec::new();
+    for rm in [10.0, 20.0] {
+        let [bon, rl] = efficiency_pair(rm, 2.0, 1.0);
+        let mut rl2 = rl.clone();
+        rl2.key.policy_params = Some(64.0);
+        curves.extend([bon, rl, rl2]);
+    }
+    let doc = run(&curves, &[]);
+    assert_eq!(doc.kl_efficiency.n_ratios, 4);
+    let want = "4 RM x policy pairs (2 RMs)";
+    assert_eq!(doc.kl_efficiency.ratio_count_words(), want);
+    let summary = goodhart::analyses::text::summary(&doc);
+    assert!(
+        summary.contains(&format!("median KL_RL/KL_BoN over {want}: 2")),
+        "{summary}"
+    );
+    let lines = goodhart::analyses::text::headlines(&doc).join("\n");
+    assert!(!lines.contains("over 4 RMs"), "{lines}");
+    assert!(
+        lines.contains(&format!("over {want} (at the largest")),
+        "{lines}"
+    );
+    assert!(lines.contains(&format!("sign) over {want}")), "{lines}");
+    // one policy per RM: plain RMs
+    curves.retain(|c| c.key.policy_params != Some(64.0));
+    let doc = run(&curves, &[]);
+    let summary = goodhart::analyses::text::summary(&doc);
+    assert!(
+        summary.contains("median KL_RL/KL_BoN over 2 RMs: 2"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn max_abs_diff_is_a_magnitude_and_extreme_diff_keeps_the_sign() {
+    // RL gold = best-of-n gold − 0.3 + 0.1 proxy on proxy [0, 3]: the differences run from
+    // −0.3 (at proxy 0) to 0 (at 3), so the largest |diff| is 0.3 and the signed extreme −0.3;
+    // with a gold sd of 2, 0.15 and −0.15 sd
+    let mut curves = gold_of_proxy(|p| 0.5 * p, 0.0, true);
+    let rl = curves
+        .iter_mut()
+        .find(|c| c.key.method == Method::Rl)
+        .unwrap();
+    let proxy = rl.proxy.clone().unwrap();
+    for (g, p) in rl.gold.iter_mut().zip(&proxy) {
+        *g += -0.3 + 0.1 * p.unwrap();
+    }
+    let refs = [Reference::given(1.0, 2.0).unwrap()];
+    let doc = run(&curves, &refs);
+    let r = &doc.gold_vs_proxy.records[0];
+    assert!((r.max_abs_diff.unwrap() - 0.3).abs() < 1e-12, "{r:?}");
+    assert!((r.extreme_diff.unwrap() + 0.3).abs() < 1e-12, "{r:?}");
+    assert!((r.max_abs_diff_sd.unwrap() - 0.15).abs() < 1e-12, "{r:?}");
+    assert!((r.extreme_diff_sd.unwrap() + 0.15).abs() < 1e-12, "{r:?}");
+    // the JSON keys say the same
+    let v: serde_json::Value = serde_json::from_slice(&doc.to_json()).unwrap();
+    let rec = &v["gold_vs_proxy"]["records"][0];
+    assert!(rec["max_abs_diff"].as_f64().unwrap() > 0.0);
+    assert!(rec["extreme_diff"].as_f64().unwrap() < 0.0);
+}
+
+#[test]
+fn a_run_that_crosses_the_frontier_is_apart_by_its_mean_magnitude() {
+    // a penalised run at the frontier's grid points, 0.2 above it for its first 10 points and
+    // 0.2 below for the next 10: the signed mean distance cancels to 0, the mean |distance| is
+    // 0.2 (0.1 sd with a gold sd of 2); the run on the frontier is at 0 either way
+    let mut curves = penalty_world(0.0);
+    let kl: Vec<f64> = (0..20).map(|i| 0.25 * i as f64).collect();
+    let f = |k: f64| k.sqrt() * (1.0 - 0.2 * k.sqrt());
+    curves.push(curve(
+        key(Method::Rl, 80.0, Some(0.5)),
+        kl.clone(),
+        kl.iter()
+            .enumerate()
+            .map(|(i, &k)| f(k) + if i < 10 { 0.2 } else { -0.2 })
+            .collect(),
+        None,
+    ));
+    curves.retain(|c| !(c.key.kl_penalty == Some(0.5) && c.kl.len() == 13));
+    let refs = [Reference::given(1.0, 2.0).unwrap()];
+    let doc = run(&curves, &refs);
+    let k = &doc.kl_penalty;
+    let cross = k.records.iter().find(|r| r.kl_penalty == 0.5).unwrap();
+    assert_eq!(cross.n_compared, 20);
+    assert!(cross.mean_diff.unwrap().abs() < 1e-12, "{cross:?}");
+    assert!(
+        (cross.mean_abs_diff.unwrap() - 0.2).abs() < 1e-12,
+        "{cross:?}"
+    );
+    assert!(
+        (cross.mean_abs_diff_sd.unwrap() - 0.1).abs() < 1e-12,
+        "{cross:?}"
+    );
+    let on = k.records.iter().find(|r| r.kl_penalty == 0.05).unwrap();
+    assert!(on.mean_abs_diff.unwrap().abs() < 1e-12, "{on:?}");
+    // per penalty and over all runs: the median of the two runs' magnitudes, 0 and 0.2
+    let p = k.per_penalty.iter().find(|p| p.kl_penalty == 0.5).unwrap();
+    assert!((p.median_mean_abs_diff.unwrap() - 0.2).abs() < 1e-12);
+    assert!((p.median_mean_abs_diff_sd.unwrap() - 0.1).abs() < 1e-12);
+    assert!((k.median_mean_abs_diff.unwrap() - 0.1).abs() < 1e-12);
+    assert!((k.median_mean_abs_diff_sd.unwrap() - 0.05).abs() < 1e-12);
+    // the summary and the CSV carry it
+    let summary = goodhart::analyses::text::summary(&doc);
+    assert!(
+        summary.contains("median mean |diff| 0.1 (0.05 sd)"),
+        "{summary}"
+    );
+    let csv = String::from_utf8(
+        goodhart::analyses::text::flat_table(&doc)
+            .to_bytes_for(std::path::Path::new("a.csv"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with("kl_penalty,80,1000,32,0.5,,mean_abs_diff,0.2")),
+        "{csv}"
+    );
+}
+
+/// Formula-generated runs (gold = b + d(α − β ln d + β ln k) at d = d_sum) of k rounds ending
+/// at d_sum `end`, on a d grid of 0.25.
+fn iterated_csv_ends(alpha: f64, beta: f64, base: f64, ends: &[(u32, f64)]) -> String {
+    let mut s = String::from("rm_params,rm_data,policy_params,rounds,round,step,kl,d_sum,gold\n");
+    for &(k, end) in ends {
+        let n = (end / 0.25).round() as usize;
+        for i in 0..=n {
+            let d = 0.25 * i as f64;
+            let gold = if d > 0.0 {
+                base + d * (alpha - beta * d.ln() + beta * f64::from(k).ln())
+            } else {
+                base
+            };
+            s.push_str(&format!("100,1000,32,{k},1,{i},{},{d},{gold}\n", d * d));
+        }
+    }
+    s
+}
+
+#[test]
+fn iterated_gain_is_taken_at_equal_d_sum_not_at_each_runs_end() {
+    // one round to d = 3; two rounds to d_sum = 2; four rounds to d_sum = 4 (beyond the
+    // one-round run). At equal d_sum the two-round run gains β·2·ln 2 = 0.4·2·ln 2 over one
+    // round; against the one-round run's *final* gold (at d = 3) it would be R_2(2) − R_1(3)
+    let (a, b, base) = (1.2, 0.4, 0.05);
+    let doc = iterated_doc(&iterated_csv_ends(
+        a,
+        b,
+        base,
+        &[(1, 3.0), (2, 2.0), (4, 4.0)],
+    ));
+    let it = &doc.iterated_rlhf;
+    assert!(it.skipped.is_none(), "{:?}", it.skipped);
+    let r = |d: f64, k: f64| base + d * (a - b * d.ln() + b * k.ln());
+    let k2 = it.records.iter().find(|r| r.rounds == 2).unwrap();
+    let want = b * 2.0 * 2f64.ln();
+    let gain = k2.gain_over_one_round_at_equal_d_sum.unwrap();
+    assert!((gain - want).abs() < 1e-9, "{k2:?}");
+    assert!((k2.one_round_gold_at_final_d_sum.unwrap() - r(2.0, 1.0)).abs() < 1e-9);
+    // the final-vs-final difference differs (R_1(3) is above R_1(2)): not what is reported
+    assert!(((r(2.0, 2.0) - r(3.0, 1.0)) - gain).abs() > 0.05);
+    // the 4-round run ends at d_sum 4, beyond the one-round run's 3: no gain, a note naming it
+    let k4 = it.records.iter().find(|r| r.rounds == 4).unwrap();
+    assert_eq!(k4.gain_over_one_round_at_equal_d_sum, None);
+    let note = k4.gain_note.as_deref().unwrap();
+    assert!(
+        note.contains("rounds = 4") && note.contains("final d_sum 4"),
+        "{note}"
+    );
+    assert!(
+        goodhart::analyses::warnings(&doc)
+            .iter()
+            .any(|w| w.contains("rounds=4") && w.contains("final d_sum 4")),
+        "{:?}",
+        goodhart::analyses::warnings(&doc)
+    );
+    // only the two-round run counts, and it ends above one round
+    assert_eq!((it.n_above_one_round, it.n_multi_round), (1, 2));
+}
+
+/// Best-of-n curves with proxy scores and RL curves without (empty proxy cells), for 3 RMs.
+fn curves_rl_without_proxy() -> String {
+    let mut s = String::from("method,rm_params,kl,gold,proxy\n");
+    for rm in ["1e8", "2e8", "4e8"] {
+        for i in 0..=10 {
+            let k = 0.5 * f64::from(i);
+            let d = k.sqrt();
+            s.push_str(&format!(
+                "bon,{rm},{k},{},{}\n",
+                d * (0.6 - 0.1 * d),
+                0.8 * d
+            ));
+            s.push_str(&format!("rl,{rm},{k},{},\n", d * (0.5 - 0.1 * d)));
+        }
+    }
+    s
+}
+
+fn stderr_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn rl_curves_without_proxy_give_one_warning_line_with_their_count() {
+    let t = TestDir::new();
+    t.write("c.csv", curves_rl_without_proxy());
+    let out = t
+        .cmd()
+        .args(["analyze", "c.csv", "--out", "a.json"])
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert!(out.status.success(), "{err}");
+    // 3 RL curves, each skipped by two analyses: one line, not 6
+    let lines: Vec<&str> = err.lines().filter(|l| l.contains("proxy")).collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(
+        lines[0].contains("3 unpenalised RL curves skipped: no proxy column"),
+        "{err}"
+    );
+    let doc: AnalysesDoc =
+        serde_json::from_slice(&std::fs::read(t.path("a.json")).unwrap()).unwrap();
+    assert_eq!(doc.kl_efficiency.records.len(), 3);
+    assert!(
+        doc.kl_efficiency
+            .records
+            .iter()
+            .all(|r| r.reason.as_deref() == Some(goodhart::analyses::NO_RL_PROXY))
+    );
+}
+
+#[test]
+fn reward_models_or_fits_that_select_no_curve_are_errors_listing_what_exists() {
+    let t = TestDir::new();
+    t.write("c.csv", crate::common::small_curves_csv());
+    // RMs of 5e7 and 3e8; the curves have one RM of 1e8
+    t.write(
+        "rm.csv",
+        "rm_params,rm_data,val_loss\n5e7,1000,0.6\n3e8,1000,0.5\n",
+    );
+    assert_input_error(
+        &t,
+        &[
+            "analyze",
+            "c.csv",
+            "--reward-models",
+            "rm.csv",
+            "--out",
+            "a.json",
+        ],
+        &[
+            "--reward-models",
+            "rm.csv",
+            "selects no curve",
+            "the curves have rm_params=",
+        ],
+    );
+    // fits of other curves (RM 3e8)
+    t.write(
+        "other.csv",
+        crate::common::small_curves_csv().replace("1e8", "3e8"),
+    );
+    let fit = t
+        .cmd()
+        .args(["fit", "other.csv", "--out", "f.json", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(fit.status.success(), "{}", stderr_of(&fit));
+    assert_input_error(
+        &t,
+        &["analyze", "c.csv", "--fits", "f.json", "--out", "a.json"],
+        &[
+            "--fits",
+            "f.json",
+            "selects no curve",
+            "the curves have rm_params=",
+        ],
+    );
+    // the matching ones are accepted
+    t.write("rm_ok.csv", "rm_params,val_loss\n1e8,0.6\n");
+    let ok = t
+        .cmd()
+        .args([
+            "analyze",
+            "c.csv",
+            "--reward-models",
+            "rm_ok.csv",
+            "--out",
+            "a.json",
+        ])
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "{}", stderr_of(&ok));
+}
+
+#[test]
+fn a_curves_error_suggests_no_flag_analyze_does_not_have() {
+    let t = TestDir::new();
+    t.write("c.csv", "rm_params,kl,gold\n1e8,0,0\n1e8,1,0.5\n");
+    let out = t
+        .cmd()
+        .args(["analyze", "c.csv", "--out", "a.json"])
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("c.csv") && err.contains("'method'"), "{err}");
+    // analyze has no run-metadata flags: any `--flag` named must be one analyze accepts
+    let help =
+        String::from_utf8_lossy(&t.cmd().args(["analyze", "--help"]).output().unwrap().stdout)
+            .into_owned();
+    for w in err.split(|c: char| c.is_whitespace() || c == ',' || c == '(' || c == ')') {
+        if let Some(flag) = w.strip_prefix("--") {
+            let flag = format!(
+                "--{}",
+                flag.trim_end_matches(|c: char| !c.is_alphanumeric())
+            );
+            // flags of the command the message points to are named with it
+            if err.contains(&format!(
+                "`goodhart convert` writes them from a log with {flag}"
+            )) || err.contains(&format!(", {flag}"))
+            {
+                continue;
+            }
+            assert!(
+                help.contains(&flag),
+                "{flag} is not a flag of analyze: {err}"
+            );
+        }
+    }
+    assert!(!err.contains("can take it from --method"), "{err}");
+}
+
+#[test]
+fn both_outputs_on_stdout_is_a_usage_error() {
+    let t = TestDir::new();
+    t.write("c.csv", crate::common::small_curves_csv());
+    for args in [
+        &["analyze", "c.csv", "--out", "-", "--csv", "-"][..],
+        &["fit", "c.csv", "--out", "-", "--csv", "-"][..],
+    ] {
+        let out = t.cmd().args(args).output().unwrap();
+        let err = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("--out -") && err.contains("--csv -"), "{err}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn an_iterated_file_that_is_not_an_iterated_table_is_an_error() {
+    let t = TestDir::new();
+    t.write("c.csv", crate::common::small_curves_csv());
+    // a Curves-like table: rm_params, kl and gold, but no rounds and no d_sum
+    t.write("runs.csv", "rm_params,kl,gold\n1e8,0,0\n1e8,1,0.5\n");
+    assert_input_error(
+        &t,
+        &[
+            "analyze",
+            "c.csv",
+            "--iterated",
+            "runs.csv",
+            "--out",
+            "a.json",
+        ],
+        &[
+            "runs.csv",
+            "'rounds'",
+            "'d_sum'",
+            "columns found: rm_params, kl, gold",
+        ],
+    );
+    assert!(!t.path("a.json").exists());
 }

@@ -420,7 +420,14 @@ fn axes_are_titled_with_units() {
         ),
         ("extrapolation", vec![kl, "held-out point"]),
         ("residuals", vec![kl, "gold − fitted gold (RM units)"]),
-        ("iterated_rlhf", vec![kl, "k = 8"]),
+        // R_k is drawn at d², d summed over the rounds: the axis says d_sum², not KL
+        (
+            "iterated_rlhf",
+            vec![
+                "d_sum² (nats; d_sum = Σ over rounds of sqrt KL), square-root scale",
+                "k = 8",
+            ],
+        ),
         ("prediction", vec![kl, "gold score above kl = 0 (RM units)"]),
         ("gold_vs_entropy", vec!["policy entropy (nats)", kl]),
         (
