@@ -349,8 +349,11 @@ impl RowBatches {
             })?;
             let mut reader = ParquetReader::new(file);
             reader.set_metadata(self.metadata.clone());
+            // the columns decoded side by side (polars would split by row groups, and a batch
+            // is often one row group)
             reader
                 .with_columns(Some(names.iter().map(|n| n.to_string()).collect()))
+                .read_parallel(polars::io::parquet::read::ParallelStrategy::Columns)
                 .with_slice(Some(rows))
                 .finish()
                 .map_err(|e| corrupt(path, e))
