@@ -3,7 +3,7 @@
 # scored samples in Parquet (default 10,000 x 1,000 = 10^7 rows), two layouts:
 #   grouped   rows grouped by prompt  -> numpy: read, reshape, argsort along axis 1, weights,
 #                                        one matrix product (bench/bon_numpy.py grouped)
-#   shuffled  rows in random order    -> numpy: the same after a stable argsort by prompt
+#   shuffled  rows in random order    -> numpy: the same after an argsort by prompt
 #                                        (bench/bon_numpy.py shuffled)
 # and the pyarrow read alone as the floor (bench/bon_numpy.py read).
 #
@@ -16,7 +16,9 @@
 #
 # Ends with a table of the acceptance checks of issue 16, PASS or FAIL each, and exits 1 on a FAIL.
 #
-# Usage: bench/bon_vs_numpy.sh       (python3 with numpy, scipy, pyarrow: pip install numpy scipy pyarrow)
+# Usage: bench/bon_vs_numpy.sh       (python3 with numpy, scipy, pyarrow: pip install numpy scipy pyarrow;
+#                                    GNU time at /usr/bin/time; data and logs in $WORK, default
+#                                    $TMPDIR/goodhart-bench-bon)
 #        PROMPTS=1000 SAMPLES=500 REPEATS=3 bench/bon_vs_numpy.sh   (a quick run)
 #        GOODHART_BIN=/path/to/goodhart bench/bon_vs_numpy.sh       (another binary; no build)
 set -euo pipefail
@@ -118,18 +120,25 @@ for name in ("goodhart_grouped", "goodhart_shuffled"):
         print(f"  {name} phases (median s): read and estimate, a batch at a time, {r:.3f}, write {w:.3f}")
     elif p:
         r, e, w = (statistics.median(x[i] for x in p) for i in range(3))
-        print(f"  {name} phases (median s): read into sorted pools {r:.3f}, estimate {e:.3f}, write {w:.3f}")
+        print(f"  {name} phases (median s): read {r:.3f}, estimate {e:.3f}, write {w:.3f}")
 print(f"peak RSS (MiB): goodhart grouped {gg_rss:.0f}, shuffled {gs_rss:.0f}, --bootstrap 1000 {gb_rss:.0f}; "
       f"the columns read: {columns_mib:.0f}")
 
+# The memory and bootstrap checks are about the issue's size (10^7 rows): on a small run the
+# binary itself and the fixed cost of 1000 replicates dominate them, so they are not judged there.
+full_size = prompts * samples >= 10**7
 checks = [
     ("grouped: numpy / goodhart (min)", min(ng) / min(gg), ">=", 2.5),
     ("grouped: goodhart / pyarrow read (min)", min(gg) / min(read), "<=", 6.0),
     ("shuffled: numpy / goodhart (min)", min(ns) / min(gs), ">=", 2.5),
+]
+sized = [
     ("grouped: peak RSS / columns read", gg_rss / columns_mib, "<=", 2.0),
     ("grouped: peak RSS (MiB)", gg_rss, "<=", 512.0),
     ("--bootstrap 1000 / without (min)", min(gb) / min(gg), "<=", 3.0),
 ]
+if full_size:
+    checks += sized
 print()
 print(f"{'acceptance check (issue 16)':42} {'value':>8}  {'target':>9}  result")
 failed = False
@@ -137,6 +146,9 @@ for label, value, op, target in checks:
     ok = value >= target if op == ">=" else value <= target
     failed |= not ok
     print(f"{label:42} {value:8.2f}  {op} {target:<6g}  {'PASS' if ok else 'FAIL'}")
+if not full_size:
+    for label, value, op, target in sized:
+        print(f"{label:42} {value:8.2f}  {op} {target:<6g}  not judged below 10^7 rows")
 print(f"{'curves equal to numpy (both layouts)':42} {'':8}  {'<= 1e-12':>9}  PASS (checked above)")
 sys.exit(1 if failed else 0)
 PY

@@ -1063,7 +1063,8 @@ fn iterated(it: Option<&Iterated>) -> IteratedRlhf {
         ..IteratedRlhf::default()
     };
     let Some(it) = it else {
-        out.skipped = Some("no iterated-RLHF table given (--iterated)".into());
+        out.skipped =
+            Some("no iterated-RLHF table was given (`goodhart analyze --iterated FILE`)".into());
         return out;
     };
     let runs = match &it.runs {
@@ -1346,7 +1347,37 @@ fn curve_rms(curves: &[Curve]) -> String {
 
 /// An error when no row of the reward-models table (`--reward-models`) is an RM of the curves
 /// (same rm_params, and rm_data when the row has one): the table would select nothing.
+///
+/// Also an error when a row without rm_data matches curves of several rm_data values: the row
+/// would be joined to one of them without saying which.
 pub fn reward_models_match(rm: &RewardModels, curves: &[Curve]) -> crate::error::Result<()> {
+    for (i, r) in rm
+        .rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.rm_data.is_none())
+    {
+        let mut datas: Vec<f64> = curves
+            .iter()
+            .filter(|c| c.key.rm_params == r.rm_params)
+            .filter_map(|c| c.key.rm_data)
+            .collect();
+        datas.sort_by(f64::total_cmp);
+        datas.dedup();
+        if datas.len() > 1 {
+            return Err(crate::error::Error::Analysis(format!(
+                "--reward-models {}: row {} (rm_params={}) has no rm_data, but the curves have that RM at rm_data {}: add an rm_data column so that each row names one RM",
+                rm.path.display(),
+                i + 1,
+                crate::format::fmt_num(r.rm_params),
+                datas
+                    .iter()
+                    .map(|&d| crate::format::fmt_num(d))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+    }
     let hit = rm.rows.iter().any(|r| {
         curves.iter().any(|c| {
             c.key.rm_params == r.rm_params && (r.rm_data.is_none() || c.key.rm_data == r.rm_data)

@@ -310,22 +310,26 @@ fn curves_of_file(
         let k = pools[p as usize].0;
         max_pool[k] = max_pool[k].max(len);
     }
+    // the n values of each key; keys with the same n values share their weight sets
     let mut ns: Vec<Vec<usize>> = Vec::with_capacity(n_keys);
     for (k, key) in plan.keys.iter().enumerate() {
         ns.push(curve_ns(key, max_pool[k], opts).ok()?);
     }
+    let grid_of: Vec<usize> = (0..n_keys)
+        .map(|k| (0..=k).find(|&j| ns[j] == ns[k]).unwrap_or(k))
+        .collect();
     let mut sizes: Vec<(usize, usize)> = runs
         .iter()
-        .map(|&(p, len)| (pools[p as usize].0, len))
+        .map(|&(p, len)| (grid_of[pools[p as usize].0], len))
         .collect();
     sizes.sort_unstable();
     sizes.dedup();
-    if !weight_cache_fits(sizes.iter().map(|&(k, s)| (s, &ns[k][..]))) {
+    if !weight_cache_fits(sizes.iter().map(|&(g, s)| (s, &ns[g][..]))) {
         return None;
     }
     let sets: BTreeMap<(usize, usize), WeightSet> = sizes
         .par_iter()
-        .map(|&(k, s)| ((k, s), WeightSet::new(s, &ns[k])))
+        .map(|&(g, s)| ((g, s), WeightSet::new(s, &ns[g])))
         .collect::<Vec<_>>()
         .into_iter()
         .collect();
@@ -405,7 +409,7 @@ fn curves_of_file(
                     let ws: Vec<&WeightSet> = block
                         .iter()
                         .zip(&sorted)
-                        .map(|((p, ..), s)| &sets[&(pools[*p as usize].0, s.len())])
+                        .map(|((p, ..), s)| &sets[&(grid_of[pools[*p as usize].0], s.len())])
                         .collect();
                     block
                         .iter()

@@ -463,10 +463,7 @@ pub fn iterated_simulated(inp: &PlotInputs) -> Option<Draft> {
         }
         panels.push(Panel {
             title: format!("RM {} parameters", theme::si(f.group.key.rm_params)),
-            x: Axis::new(
-                "d_sum² (nats; d_sum = Σ over rounds of sqrt KL), square-root scale",
-                Scale::Sqrt,
-            ),
+            x: Axis::new("d_sum² (nats), square-root scale", Scale::Sqrt),
             y: Axis::new("gold score (RM units)", Scale::Linear),
             items,
         });

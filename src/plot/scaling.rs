@@ -805,10 +805,7 @@ pub fn iterated(inp: &PlotInputs) -> Option<Draft> {
         panels.push(Panel {
             title: format!("RM {} parameters", theme::si(f.rm_params)),
             // R_k is drawn at d², d the total distance summed over the k rounds: KL only for k = 1
-            x: Axis::new(
-                "d_sum² (nats; d_sum = Σ over rounds of sqrt KL), square-root scale",
-                Scale::Sqrt,
-            ),
+            x: Axis::new("d_sum² (nats), square-root scale", Scale::Sqrt),
             y: Axis::new("gold score (RM units)", Scale::Linear),
             items,
         });

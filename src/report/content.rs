@@ -72,7 +72,7 @@ pub fn reading_guide(name: &str) -> &'static str {
             "A better reward model (lower validation loss, higher accuracy) should both come with size and give a higher gold peak; a peak that does not follow validation loss means the held-out comparisons miss what optimisation exploits."
         }
         "iterated_rlhf" => {
-            "The paper's iterated-RLHF prediction R_k(d) = d(alpha - beta ln d + beta ln k): splitting the same KL into k rounds gains beta d ln k, because only the extremal (beta) term shrinks. Where simulated rounds are drawn (dots), dots on their own k's line mean the formula holds."
+            "The paper's iterated-RLHF prediction R_k(d) = d(alpha - beta ln d + beta ln k): splitting the same KL into k rounds gains beta d ln k, because only the extremal (beta) term shrinks. The x axis is d_sum², d_sum being the sum over rounds of each round's sqrt KL (for k = 1, the KL itself). The points are the RL data (one round); where an iterated-RLHF table is given, its simulated rounds are drawn in their k's colour, and points on their own k's line mean the formula holds."
         }
         "prediction" => {
             "The curve predicted for an RM 10x larger than the largest fitted one, with its 95% band. A wide band, or a peak far beyond the observed KL, means the law is extrapolated beyond what the data support."

@@ -629,9 +629,12 @@ fn report_draws_the_analyses_figures_only_when_computed() {
     let svg = std::fs::read_to_string(t.path("rep/iterated_rlhf.svg")).unwrap();
     assert!(svg.contains("simulated rounds vs the formula"), "title");
     // the x axis is what is plotted, d_sum², not KL
+    assert!(svg.contains("d_sum² (nats), square-root scale"), "x axis");
+    // and the report says what d_sum is
+    let md = std::fs::read_to_string(t.path("rep/report.md")).unwrap();
     assert!(
-        svg.contains("d_sum² (nats; d_sum = Σ over rounds of sqrt KL)"),
-        "x axis"
+        md.contains("d_sum being the sum over rounds of each round's sqrt KL"),
+        "d_sum explained"
     );
     assert!(!svg.contains("KL (nats), square-root scale"), "x axis");
     // no proxy scores: no KL-efficiency figure; no reward-models table: no validation figure
@@ -1047,6 +1050,59 @@ fn reward_models_or_fits_that_select_no_curve_are_errors_listing_what_exists() {
     );
     // the matching ones are accepted
     t.write("rm_ok.csv", "rm_params,val_loss\n1e8,0.6\n");
+    let ok = t
+        .cmd()
+        .args([
+            "analyze",
+            "c.csv",
+            "--reward-models",
+            "rm_ok.csv",
+            "--out",
+            "a.json",
+        ])
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "{}", stderr_of(&ok));
+}
+
+/// A reward-models row without rm_data, when the curves have its RM at two rm_data values, would
+/// be joined to one of them silently: an error naming the row and the rm_data values.
+#[test]
+fn a_reward_models_row_without_rm_data_that_matches_two_data_sizes_is_an_error() {
+    let t = TestDir::new();
+    // the same curves at rm_data 1000 and 4000
+    let base = crate::common::small_curves_csv();
+    let mut two = String::from("method,rm_params,rm_data,kl,gold\n");
+    for data in ["1000", "4000"] {
+        for line in base.lines().skip(1) {
+            let (m, rest) = line.split_once(',').unwrap();
+            let (rm, rest) = rest.split_once(',').unwrap();
+            two.push_str(&format!("{m},{rm},{data},{rest}\n"));
+        }
+    }
+    t.write("c.csv", two);
+    t.write("rm.csv", "rm_params,val_loss\n1e8,0.6\n");
+    assert_input_error(
+        &t,
+        &[
+            "analyze",
+            "c.csv",
+            "--reward-models",
+            "rm.csv",
+            "--out",
+            "a.json",
+        ],
+        &[
+            "--reward-models",
+            "rm.csv",
+            "row 1",
+            "rm_params=1e8",
+            "no rm_data",
+            "1000, 4000",
+        ],
+    );
+    // with rm_data the row names one RM
+    t.write("rm_ok.csv", "rm_params,rm_data,val_loss\n1e8,4000,0.6\n");
     let ok = t
         .cmd()
         .args([

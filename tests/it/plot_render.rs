@@ -423,10 +423,7 @@ fn axes_are_titled_with_units() {
         // R_k is drawn at d², d summed over the rounds: the axis says d_sum², not KL
         (
             "iterated_rlhf",
-            vec![
-                "d_sum² (nats; d_sum = Σ over rounds of sqrt KL), square-root scale",
-                "k = 8",
-            ],
+            vec!["d_sum² (nats), square-root scale", "k = 8"],
         ),
         ("prediction", vec![kl, "gold score above kl = 0 (RM units)"]),
         ("gold_vs_entropy", vec!["policy entropy (nats)", kl]),
