@@ -101,25 +101,7 @@ fn read_parallel(
     if len < PARALLEL_BYTES || threads < 2 || start >= len {
         return None;
     }
-    // Cut points: the first byte after a newline at or after each even share of the body.
-    let mut cuts = vec![start];
-    let mut file = std::fs::File::open(path).ok()?;
-    for k in 1..threads {
-        let at = start + (len - start) * k / threads;
-        if at <= *cuts.last()? {
-            continue;
-        }
-        file.seek(SeekFrom::Start(at - 1)).ok()?;
-        let mut line = Vec::new();
-        std::io::BufReader::new(&mut file)
-            .read_until(b'\n', &mut line)
-            .ok()?;
-        let cut = at - 1 + line.len() as u64;
-        if cut < len && cut > *cuts.last()? {
-            cuts.push(cut);
-        }
-    }
-    cuts.push(len);
+    let cuts = line_cuts(path, start, len, threads)?;
     let parts: Vec<Option<(usize, Vec<ColumnBuilder>)>> = cuts
         .par_windows(2)
         .map(|w| {
@@ -254,4 +236,29 @@ fn csv_error_at(path: &Path, e: csv::Error, row: usize) -> Error {
             detail: e.to_string(),
         },
     }
+}
+
+/// Byte offsets that split a file's body `start..len` into about `threads` parts at line starts:
+/// `start`, then the first byte after a newline at or after each even share, then `len`.
+pub(crate) fn line_cuts(path: &Path, start: u64, len: u64, threads: u64) -> Option<Vec<u64>> {
+    use std::io::{Seek, SeekFrom};
+    let mut cuts = vec![start];
+    let mut file = std::fs::File::open(path).ok()?;
+    for k in 1..threads {
+        let at = start + (len - start) * k / threads;
+        if at <= *cuts.last()? {
+            continue;
+        }
+        file.seek(SeekFrom::Start(at - 1)).ok()?;
+        let mut line = Vec::new();
+        std::io::BufReader::new(&mut file)
+            .read_until(b'\n', &mut line)
+            .ok()?;
+        let cut = at - 1 + line.len() as u64;
+        if cut < len && cut > *cuts.last()? {
+            cuts.push(cut);
+        }
+    }
+    cuts.push(len);
+    Some(cuts)
 }

@@ -191,7 +191,7 @@ fn read_csv(path: &Path) -> Option<CurveColumns> {
     // One byte range's rows: the methods, and the numeric columns in `numeric`'s order.
     type Part = (Vec<Method>, Vec<Vec<f64>>);
     use rayon::prelude::*;
-    use std::io::{BufRead, Read, Seek, SeekFrom};
+    use std::io::{Read, Seek, SeekFrom};
     let delimiter = super::csv_reader::sniff_delimiter(path).ok()?;
     let file = std::fs::File::open(path).ok()?;
     let len = file.metadata().ok()?.len();
@@ -226,24 +226,7 @@ fn read_csv(path: &Path) -> Option<CurveColumns> {
     } else {
         rayon::current_num_threads().clamp(1, 16) as u64
     };
-    let mut cuts = vec![start];
-    let mut file = std::fs::File::open(path).ok()?;
-    for k in 1..threads {
-        let at = start + (len - start) * k / threads;
-        if at <= *cuts.last()? {
-            continue;
-        }
-        file.seek(SeekFrom::Start(at - 1)).ok()?;
-        let mut line = Vec::new();
-        std::io::BufReader::new(&mut file)
-            .read_until(b'\n', &mut line)
-            .ok()?;
-        let cut = at - 1 + line.len() as u64;
-        if cut < len && cut > *cuts.last()? {
-            cuts.push(cut);
-        }
-    }
-    cuts.push(len);
+    let cuts = crate::ingest::csv_reader::line_cuts(path, start, len, threads)?;
     let width = header.len();
     let parts: Vec<Option<Part>> = cuts
         .par_windows(2)
