@@ -780,15 +780,8 @@ mod tests {
             .flat_map(|&p| values.iter().map(move |&g| (p, g)))
             .collect();
         pairs.reverse();
-        let mut expected = pairs.clone();
-        expected.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
-        sort_scores(&mut pairs);
-        let bits = |v: &[(f64, f64)]| {
-            v.iter()
-                .map(|(a, b)| (a.to_bits(), b.to_bits()))
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(bits(&pairs), bits(&expected));
+        let size = pairs.len();
+        assert_sorts_as_total_cmp(pairs, size);
     }
 
     /// `sort_scores` orders the pairs as `total_cmp` on (proxy, gold) does, bit for bit.
