@@ -200,13 +200,29 @@ fn batch_runs(
         }
     } else {
         let ca = series.str().ok()?;
+        // a run of one label, then its rows at once (one String per run, not per row)
+        let mut open: Option<(usize, &str)> = None;
         for (i, s) in ca.iter().enumerate() {
             let s = s?;
+            match open {
+                Some((_, label)) if label == s => continue,
+                _ => {}
+            }
             // the general reader trims labels and refuses empty ones
             if s.is_empty() || s.trim().len() != s.len() {
                 return None;
             }
-            push(offset + i, offset + i + 1, Prompt::Text(s.to_string()));
+            if let Some((start, label)) = open {
+                push(offset + start, offset + i, Prompt::Text(label.to_string()));
+            }
+            open = Some((i, s));
+        }
+        if let Some((start, label)) = open {
+            push(
+                offset + start,
+                offset + count,
+                Prompt::Text(label.to_string()),
+            );
         }
     }
     (out.len() <= count.div_ceil(2)).then_some(out)
