@@ -664,7 +664,9 @@ pub fn fast_curves(c: crate::ingest::fast_curves::CurveColumns) -> Option<Vec<Cu
     use crate::ingest::fast_curves::Values;
     let finite_pos = |x: f64| x.is_finite() && x > 0.0;
     let finite_nonneg = |x: f64| x.is_finite() && x >= 0.0;
-    let all = |v: &Option<Values>, ok: &dyn Fn(f64) -> bool| v.as_ref().is_none_or(|v| v.all(ok));
+    let all = |v: &Option<Values>, ok: &(dyn Fn(f64) -> bool + Sync)| {
+        v.as_ref().is_none_or(|v| v.all(ok))
+    };
     let n = c.kl.len();
     let lengths_agree = [
         Some(&c.rm_params),
@@ -696,32 +698,41 @@ pub fn fast_curves(c: crate::ingest::fast_curves::CurveColumns) -> Option<Vec<Cu
     if !ok {
         return None;
     }
-    // Runs of rows with one key: one comparison per row, the columns read in row order.
-    let mut runs: Vec<(CurveKey, usize, usize)> = Vec::new();
-    {
-        let mut rm_params = c.rm_params.iter();
-        let mut policy_params = c.policy_params.as_ref().map(Values::iter);
-        let mut rm_data = c.rm_data.as_ref().map(Values::iter);
-        let mut kl_penalty = c.kl_penalty.as_ref().map(Values::iter);
-        let mut start = 0;
+    // Runs of rows with one key: one comparison per row, the columns read in row order, a
+    // segment of rows per parallel task; runs that meet at a segment's edge are joined.
+    const SEGMENT: usize = 1 << 16;
+    let segment_runs = |first: usize| -> Vec<(CurveKey, usize, usize)> {
+        let last = (first + SEGMENT).min(n);
+        // A key column's values as options (`None` on every row when the column is absent).
+        fn optional(
+            v: &Option<Values>,
+            first: usize,
+            last: usize,
+        ) -> impl Iterator<Item = Option<f64>> + '_ {
+            v.iter()
+                .flat_map(move |v| v.iter_range(first, last))
+                .map(Some)
+                .chain(std::iter::repeat(None))
+        }
+        let keys = c.method[first..last]
+            .iter()
+            .zip(c.rm_params.iter_range(first, last))
+            .zip(optional(&c.policy_params, first, last))
+            .zip(optional(&c.rm_data, first, last))
+            .zip(optional(&c.kl_penalty, first, last))
+            .map(
+                |((((&method, rm_params), policy_params), rm_data), kl_penalty)| CurveKey {
+                    method,
+                    rm_params,
+                    policy_params,
+                    rm_data,
+                    kl_penalty,
+                },
+            );
+        let mut runs = Vec::new();
+        let mut start = first;
         let mut current: Option<CurveKey> = None;
-        for (i, &method) in c.method.iter().enumerate() {
-            let key = CurveKey {
-                method,
-                rm_params: rm_params.next()?,
-                policy_params: match policy_params.as_mut() {
-                    Some(it) => Some(it.next()?),
-                    None => None,
-                },
-                rm_data: match rm_data.as_mut() {
-                    Some(it) => Some(it.next()?),
-                    None => None,
-                },
-                kl_penalty: match kl_penalty.as_mut() {
-                    Some(it) => Some(it.next()?),
-                    None => None,
-                },
-            };
+        for (i, key) in (first..).zip(keys) {
             match current {
                 Some(k) if k == key => {}
                 Some(k) => {
@@ -732,7 +743,20 @@ pub fn fast_curves(c: crate::ingest::fast_curves::CurveColumns) -> Option<Vec<Cu
                 None => current = Some(key),
             }
         }
-        runs.push((current?, start, n));
+        runs.extend(current.map(|k| (k, start, last)));
+        runs
+    };
+    let firsts: Vec<usize> = (0..n).step_by(SEGMENT).collect();
+    let segments: Vec<Vec<(CurveKey, usize, usize)>> = firsts
+        .par_iter()
+        .map(|&first| segment_runs(first))
+        .collect();
+    let mut runs: Vec<(CurveKey, usize, usize)> = Vec::new();
+    for run in segments.into_iter().flatten() {
+        match runs.last_mut() {
+            Some(last) if last.0 == run.0 && last.2 == run.1 => last.2 = run.2,
+            _ => runs.push(run),
+        }
     }
     runs.sort_by_key(|r| r.0);
     // A key in two runs: the file does not give a curve's rows together.

@@ -288,6 +288,17 @@ impl StreamSink {
 
     /// Appends bytes to the output.
     pub fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        // A large piece goes to the file as it is, after what is buffered: no copy into the
+        // buffer first.
+        if bytes.len() >= STREAM_BUFFER / 16 && matches!(self.sink, Sink::File { .. }) {
+            self.flush_file()?;
+            if let Sink::File { path, tmp, .. } = &mut self.sink {
+                return tmp.write_all(bytes).map_err(|source| Error::Write {
+                    path: path.clone(),
+                    source,
+                });
+            }
+        }
         self.buffer.extend_from_slice(bytes);
         if self.buffer.len() >= STREAM_BUFFER {
             self.flush_file()?;

@@ -97,26 +97,88 @@ impl FitsDocument {
     }
 }
 
-/// A writer into a vector that puts four spaces after every newline: the lines of
-/// `serde_json::to_vec_pretty` of a record, one level deeper (the record inside the document's
-/// `"fits"` array), written as they are made.
-struct Deeper<'a>(&'a mut Vec<u8>);
+/// `serde_json`'s pretty formatter (two spaces a level) started `depth` levels deep: a record
+/// rendered with it has the bytes of the same record inside `serde_json::to_vec_pretty` of the
+/// whole document (inside its `"fits"` array, two levels deep), without re-indenting the record's
+/// lines afterwards.
+struct NestedPretty {
+    depth: usize,
+    has_value: bool,
+}
 
-impl std::io::Write for Deeper<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let mut start = 0;
-        for (i, &b) in buf.iter().enumerate() {
-            if b == b'\n' {
-                self.0.extend_from_slice(&buf[start..=i]);
-                self.0.extend_from_slice(b"    ");
-                start = i + 1;
-            }
+impl NestedPretty {
+    fn newline_indent<W: ?Sized + std::io::Write>(
+        &self,
+        writer: &mut W,
+        separator: &[u8],
+    ) -> std::io::Result<()> {
+        writer.write_all(separator)?;
+        for _ in 0..self.depth {
+            writer.write_all(b"  ")?;
         }
-        self.0.extend_from_slice(&buf[start..]);
-        Ok(buf.len())
+        Ok(())
+    }
+}
+
+impl serde_json::ser::Formatter for NestedPretty {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        writer.write_all(b"[")
     }
 
-    fn flush(&mut self) -> std::io::Result<()> {
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.depth -= 1;
+        if self.has_value {
+            self.newline_indent(writer, b"\n")?;
+        }
+        writer.write_all(b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.newline_indent(writer, if first { b"\n" } else { b",\n" })
+    }
+
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        writer.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.depth -= 1;
+        if self.has_value {
+            self.newline_indent(writer, b"\n")?;
+        }
+        writer.write_all(b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.newline_indent(writer, if first { b"\n" } else { b",\n" })
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+    ) -> std::io::Result<()> {
+        writer.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
         Ok(())
     }
 }
@@ -135,12 +197,24 @@ impl FitsJsonStream {
     /// separator).
     pub fn render(record: &FitRecord, out: &mut Vec<u8>) {
         out.extend_from_slice(b"\n    ");
-        // Pretty JSON has raw newlines only between tokens (inside strings they are escaped):
-        // each one starts a line that is four spaces deeper inside the document.
-        let mut ser = serde_json::Serializer::pretty(Deeper(out));
+        let formatter = NestedPretty {
+            depth: 2,
+            has_value: false,
+        };
+        let mut ser = serde_json::Serializer::with_formatter(out, formatter);
         // Cannot fail: a record holds numbers, strings, vectors and string-keyed maps only,
         // and the writer is a vector.
         serde::Serialize::serialize(record, &mut ser).expect("a fit record serialises to JSON");
+    }
+
+    /// The next record, after its separator when records came before, rendered into `out`
+    /// (what [`FitsJsonStream::render`] then [`FitsJsonStream::push`] give, without a copy).
+    pub fn render_next(&mut self, record: &FitRecord, out: &mut Vec<u8>) {
+        if self.written > 0 {
+            out.push(b',');
+        }
+        Self::render(record, out);
+        self.written += 1;
     }
 
     /// The separator before the next rendered record, into `out`.

@@ -186,24 +186,24 @@ pub struct FitPlan {
 impl FitPlan {
     /// The fits of each curve, in curve order then target order.
     pub fn fit(&self, curves: &[Curve], opts: &FitOptions) -> Result<Vec<CurveFit>> {
-        let results: Vec<Result<Vec<CurveFit>>> = curves
-            .par_iter()
-            .map(|c| {
-                let mut out = Vec::with_capacity(self.targets.len());
-                for &t in &self.targets {
-                    if !self.fits(c, t) {
-                        continue;
-                    }
-                    out.push(fit_curve(c, t, opts)?);
-                }
-                Ok(out)
-            })
-            .collect();
+        let results: Vec<Result<Vec<CurveFit>>> =
+            curves.par_iter().map(|c| self.fit_one(c, opts)).collect();
         let mut fits = Vec::with_capacity(curves.len() * self.targets.len());
         for r in results {
             fits.extend(r?);
         }
         Ok(fits)
+    }
+
+    /// The fits of one curve, in target order.
+    pub fn fit_one(&self, curve: &Curve, opts: &FitOptions) -> Result<Vec<CurveFit>> {
+        let mut out = Vec::with_capacity(self.targets.len());
+        for &t in &self.targets {
+            if self.fits(curve, t) {
+                out.push(fit_curve(curve, t, opts)?);
+            }
+        }
+        Ok(out)
     }
 
     /// Whether `curve` gets a fit of `target`.
@@ -284,23 +284,18 @@ pub struct CurvePoints {
 }
 
 pub fn curve_points(curve: &Curve, target: Target, opts: &FitOptions) -> CurvePoints {
-    let (scores, se): (Vec<Option<f64>>, Option<&Vec<f64>>) = match target {
-        Target::Gold => (
-            curve.gold.iter().map(|&g| Some(g)).collect(),
-            curve.gold_se.as_ref(),
-        ),
+    // The target's score at a point (none where a proxy score is missing), without a copy.
+    let (scores, se): (&dyn Fn(usize) -> Option<f64>, Option<&Vec<f64>>) = match target {
+        Target::Gold => (&|i| Some(curve.gold[i]), curve.gold_se.as_ref()),
         Target::Proxy => (
-            curve
-                .proxy
-                .clone()
-                .unwrap_or_else(|| vec![None; curve.kl.len()]),
+            &|i| curve.proxy.as_ref().and_then(|p| p[i]),
             curve.proxy_se.as_ref(),
         ),
     };
     let se = se.filter(|_| opts.weights != WeightsMode::None);
     let zeros: Vec<(f64, f64)> = (0..curve.kl.len())
         .filter(|&i| curve.kl[i] == 0.0)
-        .filter_map(|i| scores[i].map(|y| (y, se.map_or(1.0, |s| s[i] * s[i]))))
+        .filter_map(|i| scores(i).map(|y| (y, se.map_or(1.0, |s| s[i] * s[i]))))
         .collect();
     let subtract = opts.baseline == BaselineMode::Auto && !zeros.is_empty();
     let offset = if subtract {
@@ -325,7 +320,7 @@ pub fn curve_points(curve: &Curve, target: Target, opts: &FitOptions) -> CurvePo
         hold.w = Some(Vec::new());
     }
     for i in 0..curve.kl.len() {
-        let (kl, Some(y)) = (curve.kl[i], scores[i]) else {
+        let (kl, Some(y)) = (curve.kl[i], scores(i)) else {
             continue;
         };
         if kl == 0.0 || opts.min_kl.is_some_and(|m| kl < m) || opts.max_kl.is_some_and(|m| kl > m) {

@@ -1,9 +1,10 @@
-//! Fitting many curves with bounded memory: the curves are fitted a chunk at a time (each
-//! chunk in parallel), and each chunk's records are serialised (in parallel) and written, in
-//! curve order, before the next chunk is fitted. Only what the command prints afterwards is
-//! kept: the warning summary ([`WarningSummary`]) and what the caller's `each` keeps. The bytes
-//! written are those of the in-memory path ([`super::fit_curves`], [`super::fit_document`],
-//! [`FitsDocument::to_json`], [`crate::export::CsvExporter`]).
+//! Fitting many curves with bounded memory: the curves are fitted a window at a time, each
+//! window's curves fitted and rendered (JSON and CSV bytes) in parallel batches, and each
+//! window's bytes are written, in curve order, while the next window is fitted. Only what the
+//! command prints afterwards is kept: the warning summary ([`WarningSummary`]) and what the
+//! caller's `each` keeps. The bytes written are those of the in-memory path
+//! ([`super::fit_curves`], [`super::fit_document`], [`FitsDocument::to_json`],
+//! [`crate::export::CsvExporter`]).
 
 use rayon::prelude::*;
 
@@ -15,12 +16,21 @@ use crate::export::{CsvChunks, param_columns};
 use crate::forms::FormId;
 use crate::output::ByteSink;
 
-/// Curves fitted per chunk: large enough to keep both cores busy, small enough that a chunk's
-/// fits and their bytes (about 2 KB of JSON per fit) stay a few tens of megabytes.
-pub const CHUNK_CURVES: usize = 8192;
+/// Curves fitted per window: enough batches to keep the cores busy, few enough that a window's
+/// fits and bytes (about 2 KB of JSON per fit) stay a few megabytes: memory freed by one window
+/// is reused by the next instead of fresh pages being touched (each a page fault and a zeroing).
+pub const CHUNK_CURVES: usize = 1024;
 
-/// Fits rendered per parallel task.
-const RENDER_BATCH: usize = 256;
+/// Curves fitted and rendered per parallel task.
+const RENDER_BATCH: usize = 64;
+
+/// One batch of fits and their bytes: the JSON records (comma-separated, no leading comma) and
+/// the CSV rows.
+struct Rendered {
+    fits: Vec<CurveFit>,
+    json: Vec<u8>,
+    csv: Vec<u8>,
+}
 
 /// What [`fit_streamed`] returns: how many fits were written, and their warnings grouped as
 /// [`super::summarize_warnings`] groups them.
@@ -43,11 +53,13 @@ pub fn streamable(plan: &FitPlan, share_alpha: bool, compare_forms: bool) -> boo
     !share_alpha && !compare_forms && !plan.targets.contains(&super::Target::Proxy)
 }
 
-/// Fits `curves` (sorted as [`crate::curves::read_curves`] returns them) a chunk at a time and
+/// Fits `curves` (sorted as [`crate::curves::read_curves`] returns them) a window at a time and
 /// writes the fits JSON to `outputs.json`, with `frame`'s other fields around the records (its
-/// `"fits"` are ignored), and the fits CSV to `outputs.csv`. `each` sees every chunk's fits in order
-/// (for the printed summary table). `chunk_curves` curves are fitted at a time
-/// ([`CHUNK_CURVES`] for the command line); the bytes do not depend on it. On an error (the first in curve order, as
+/// `"fits"` are ignored), and the fits CSV to `outputs.csv`. `each` sees every window's fits in
+/// order (for the printed summary table). `chunk_curves` curves are fitted at a time
+/// ([`CHUNK_CURVES`] for the command line); the bytes do not depend on it. One window is fitted
+/// (on rayon's threads, driven from a scoped thread) while the previous one is written (on the
+/// calling thread, which owns the outputs). On an error (the first in curve order, as
 /// [`super::fit_curves`] reports it) the outputs are partial: the caller does not commit them.
 pub fn fit_streamed(
     curves: &[Curve],
@@ -67,47 +79,69 @@ pub fn fit_streamed(
     if let Some(c) = csv.as_deref_mut() {
         c.write_bytes(&csv_chunks.header())?;
     }
-    let mut stream = FitsJsonStream::default();
-    let mut out = StreamedFits::default();
-    for chunk in curves.chunks(chunk_curves.max(1)) {
-        let fits = plan.fit(chunk, opts)?;
-        let want_csv = csv.is_some();
-        let rendered: Vec<(Vec<u8>, Vec<u8>)> = fits
+    let want_csv = csv.is_some();
+    // One window's batches, fitted and rendered in parallel; the first error in curve order.
+    let render = |window: &[Curve]| -> Result<Vec<Rendered>> {
+        window
             .par_chunks(RENDER_BATCH)
             .map(|batch| {
-                let mut local = FitsJsonStream::default();
-                let mut j = Vec::new();
-                let mut one = Vec::new();
-                for f in batch {
-                    one.clear();
-                    FitsJsonStream::render(&f.record(), &mut one);
-                    local.push(&one, &mut j);
+                let mut fits = Vec::with_capacity(batch.len() * plan.targets.len());
+                for c in batch {
+                    fits.extend(plan.fit_one(c, opts)?);
                 }
-                let c = if want_csv {
-                    csv_chunks.rows(batch)
+                // About 2 KB of JSON a fit: one allocation for most batches.
+                let mut json = Vec::with_capacity(fits.len() * 2048);
+                let mut records = FitsJsonStream::default();
+                for f in &fits {
+                    records.render_next(&f.record(), &mut json);
+                }
+                let csv = if want_csv {
+                    csv_chunks.rows(&fits)
                 } else {
                     Vec::new()
                 };
-                (j, c)
+                Ok(Rendered { fits, json, csv })
             })
-            .collect();
-        for (j, c) in &rendered {
-            // Each batch starts without a separator; the stream adds the one between batches.
-            if !stream.is_empty() && !j.is_empty() {
-                json.write_bytes(b",")?;
+            .collect()
+    };
+    let mut stream = FitsJsonStream::default();
+    let mut out = StreamedFits::default();
+    std::thread::scope(|scope| -> Result<()> {
+        // One window ahead: the next window is fitted while this one is written.
+        let (sender, windows) = std::sync::mpsc::sync_channel(1);
+        let render = &render;
+        scope.spawn(move || {
+            for window in curves.chunks(chunk_curves.max(1)) {
+                let rendered = render(window);
+                let failed = rendered.is_err();
+                // The receiver is gone when writing failed: nothing more to do.
+                if sender.send(rendered).is_err() || failed {
+                    break;
+                }
             }
-            json.write_bytes(j)?;
-            if let Some(csv) = csv.as_deref_mut() {
-                csv.write_bytes(c)?;
+        });
+        for rendered in windows {
+            let rendered = rendered?;
+            for r in &rendered {
+                // Each batch starts without a separator; the stream adds the one between batches.
+                if !r.json.is_empty() {
+                    if !stream.is_empty() {
+                        json.write_bytes(b",")?;
+                    }
+                    json.write_bytes(&r.json)?;
+                    stream.mark_written();
+                }
+                if let Some(csv) = csv.as_deref_mut() {
+                    csv.write_bytes(&r.csv)?;
+                }
             }
-            if !j.is_empty() {
-                stream.mark_written();
-            }
+            let fits: Vec<CurveFit> = rendered.into_iter().flat_map(|r| r.fits).collect();
+            out.n_fits += fits.len();
+            out.warnings.add(&fits);
+            each(&fits);
         }
-        out.n_fits += fits.len();
-        out.warnings.add(&fits);
-        each(&fits);
-    }
+        Ok(())
+    })?;
     json.write_bytes(stream.close())?;
     json.write_bytes(&tail)?;
     Ok(out)

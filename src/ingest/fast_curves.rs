@@ -70,9 +70,30 @@ impl Values {
         self.chunks.iter().flat_map(|c| c.iter().copied())
     }
 
-    /// Whether every value satisfies `ok`.
-    pub fn all(&self, ok: impl Fn(f64) -> bool) -> bool {
-        self.chunks.iter().all(|c| c.iter().all(|&x| ok(x)))
+    /// Whether every value satisfies `ok` (checked in parallel).
+    pub fn all(&self, ok: impl Fn(f64) -> bool + Sync) -> bool {
+        use rayon::prelude::*;
+        self.chunks
+            .par_iter()
+            .all(|c| c.par_chunks(1 << 16).all(|p| p.iter().all(|&x| ok(x))))
+    }
+
+    /// The values of rows `start..end` (`end` at most [`Values::len`]), in row order, without a
+    /// copy.
+    pub fn iter_range(&self, start: usize, end: usize) -> impl Iterator<Item = f64> + '_ {
+        let first = self
+            .starts
+            .partition_point(|&s| s <= start)
+            .saturating_sub(1);
+        self.chunks[first.min(self.chunks.len())..]
+            .iter()
+            .zip(&self.starts[first.min(self.chunks.len())..])
+            .take_while(move |&(_, &s)| s < end)
+            .flat_map(move |(c, &s)| {
+                let from = start.max(s) - s;
+                let to = end.min(s + c.len()) - s;
+                c[from..to.max(from)].iter().copied()
+            })
     }
 
     /// The values of rows `start..end` (`end` at most [`Values::len`]).
