@@ -377,6 +377,10 @@ impl Streamed<'_> {
         let mut csv = csv.map(StreamSink::new);
         let mut table =
             (!quiet && !to_stdout).then(|| Aligned::new(SummaryTable { per_token }.header()));
+        // A bar on the terminal for fits that take a while (several windows of curves).
+        let bar = (curves.len() > 2 * crate::fit::stream::CHUNK_CURVES).then(|| {
+            super::progress::for_terminal(quiet).stage("fitting curves", curves.len() as u64)
+        });
         let streamed = fit_streamed(
             curves,
             opts,
@@ -388,6 +392,9 @@ impl Streamed<'_> {
             },
             crate::fit::stream::CHUNK_CURVES,
             |fits| {
+                if let Some(b) = &bar {
+                    b.inc(fits.len() as u64);
+                }
                 if let Some(t) = table.as_mut() {
                     use rayon::prelude::*;
                     let rows: Vec<Vec<String>> = fits.par_iter().map(SummaryTable::row).collect();
@@ -395,6 +402,9 @@ impl Streamed<'_> {
                 }
             },
         )?;
+        if let Some(b) = &bar {
+            b.finish();
+        }
         print_all(quiet, "warning", &streamed.warnings.lines());
         if let Some(w) = &coverage {
             print_all(quiet, "warning", w);
