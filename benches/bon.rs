@@ -111,8 +111,19 @@ fn bench_bon(c: &mut Criterion) {
     let out = std::env::temp_dir().join("goodhart-bench-bon-run.csv");
     g.bench_function("run_grouped_parquet", |b| {
         b.iter(|| {
-            goodhart::bon::run(&inputs, &out, &[], rm, &BonOptions::default(), None, true)
-                .expect("run")
+            goodhart::bon::run(
+                &inputs,
+                &out,
+                &[],
+                rm,
+                &BonOptions::default(),
+                &goodhart::bon::RunOptions {
+                    common: None,
+                    prompt_values: true,
+                    progress: &goodhart::progress::Silent,
+                },
+            )
+            .expect("run")
         })
     });
     g.finish();

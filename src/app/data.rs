@@ -103,8 +103,11 @@ pub fn bon(a: &BonArgs, quiet: bool) -> Result<()> {
             &a.map,
             &logs,
             &opts,
-            common,
-            !a.no_prompt_values,
+            &crate::bon::RunOptions {
+                common,
+                prompt_values: !a.no_prompt_values,
+                progress: super::progress::for_terminal(quiet),
+            },
         )?
     };
     print_all(quiet, "warning", &summary.notes);

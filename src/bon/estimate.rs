@@ -707,13 +707,39 @@ pub(crate) fn pool_estimates(pools: &[&Pool], ns: &[usize]) -> Vec<PoolEstimate>
 /// Best-of-n curves of every reward model (key) among the pools, which must be sorted by
 /// (key, prompt) as [`super::samples::read_samples`] returns them.
 pub fn bon_curves(pools: &[Pool], opts: &BonOptions) -> Result<Vec<BonCurve>> {
+    bon_curves_observed(pools, opts, &crate::progress::Silent)
+}
+
+/// [`bon_curves`], reporting each reward model's curve to `progress` (a stage when there are
+/// several).
+pub fn bon_curves_observed(
+    pools: &[Pool],
+    opts: &BonOptions,
+    progress: &dyn crate::progress::Observer,
+) -> Result<Vec<BonCurve>> {
     if let Some(ns) = &opts.n {
         sorted_ns(ns)?;
     }
     let groups = group_by_key(pools);
+    let bar = (groups.len() > 1).then(|| progress.stage("reward models", groups.len() as u64));
     let mut curves = Vec::with_capacity(groups.len());
     for (ci, (key, list)) in groups.iter().enumerate() {
-        curves.push(curve_of(*key, ci, list, opts)?);
+        let curve = curve_of(*key, ci, list, opts);
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+        match curve {
+            Ok(c) => curves.push(c),
+            Err(e) => {
+                if let Some(b) = &bar {
+                    b.finish();
+                }
+                return Err(e);
+            }
+        }
+    }
+    if let Some(b) = &bar {
+        b.finish();
     }
     Ok(curves)
 }

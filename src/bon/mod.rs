@@ -17,6 +17,8 @@ pub mod weights;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::progress::Observer;
+
 pub use estimate::{
     BonCurve, BonOptions, CurvePoint, KlChoice, bon_curves, default_n_grid, estimate_pool,
 };
@@ -186,10 +188,12 @@ fn by_key_curves(
     logs: &crate::ingest::LogOptions,
     opts: &BonOptions,
     common: Option<CommonPrompts>,
+    progress: &dyn Observer,
 ) -> Result<Option<Done>> {
     let Some(by_key) = samples::ByKey::new(inputs, map_args, logs)? else {
         return Ok(None);
     };
+    let bar = (by_key.keys() > 1).then(|| progress.stage("reward models", by_key.keys() as u64));
     if let Some(ns) = &opts.n {
         estimate::sorted_ns(ns)?;
     }
@@ -216,6 +220,12 @@ fn by_key_curves(
             curves.push(estimate::curve_of(first.key, ci, &list, opts)?);
         }
         estimate += start.elapsed().as_secs_f64() - lap;
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    }
+    if let Some(b) = &bar {
+        b.finish();
     }
     Ok(Some((
         curves,
@@ -241,24 +251,37 @@ pub struct BonSummary {
     pub batched: bool,
 }
 
+/// How [`run`] runs beyond the estimator's options.
+pub struct RunOptions<'a> {
+    /// `--common-prompts` ([`common_prompts`], seeded by the estimator's seed).
+    pub common: Option<CommonPrompts>,
+    /// Whether the table has the per-prompt estimates (the default of the command).
+    pub prompt_values: bool,
+    /// Where the progress of long work goes.
+    pub progress: &'a dyn Observer,
+}
+
 /// `goodhart bon`: reads the samples, estimates the curves and writes the Curves table to `out`
-/// (created before any work; nothing is written when anything fails). `common` is
-/// `--common-prompts` ([`common_prompts`], seeded by `opts.seed`). The notes include a warning
-/// for every curve whose n values average different prompt sets ([`prompt_count_notes`]). With `prompt_values` (the default of the command) the table has
-/// the per-prompt estimates.
+/// (created before any work; nothing is written when anything fails), as `run` says. The notes
+/// include a warning for every curve whose n values average different prompt sets
+/// ([`prompt_count_notes`]).
 pub fn run(
     inputs: &[PathBuf],
     out: &Path,
     map_args: &[String],
     logs: &crate::ingest::LogOptions,
     opts: &BonOptions,
-    common: Option<CommonPrompts>,
-    prompt_values: bool,
+    run: &RunOptions<'_>,
 ) -> Result<BonSummary> {
+    let RunOptions {
+        common,
+        prompt_values,
+        progress,
+    } = *run;
     let sink = Sink::create(out)?;
     let start = Instant::now();
     let streamed = match common {
-        None => streamed::grouped_curves(inputs, map_args, logs, opts)?,
+        None => streamed::grouped_curves(inputs, map_args, logs, opts, progress)?,
         Some(_) => None,
     };
     let batched = streamed.is_some();
@@ -268,7 +291,7 @@ pub fn run(
             let both = start.elapsed().as_secs_f64();
             Some((curves, Vec::new(), counts, both, 0.0))
         }
-        None => by_key_curves(inputs, map_args, logs, opts, common)?,
+        None => by_key_curves(inputs, map_args, logs, opts, common, progress)?,
     };
     let (curves, mut notes, counts, read, estimate) = match by_key {
         Some(done) => done,
@@ -281,7 +304,7 @@ pub fn run(
                 notes.extend(common_notes);
             }
             let read = start.elapsed().as_secs_f64();
-            let curves = bon_curves(&pools, opts)?;
+            let curves = estimate::bon_curves_observed(&pools, opts, progress)?;
             let counts = (pools.len(), pools.iter().map(|p| p.scores.len()).sum());
             drop(pools);
             let estimate = start.elapsed().as_secs_f64() - read;

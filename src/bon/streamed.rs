@@ -27,6 +27,7 @@ use super::samples::{parse_options, sort_scores};
 use crate::error::Result;
 use crate::ingest::LogOptions;
 use crate::ingest::parquet_reader::RowBatches;
+use crate::progress::Observer;
 
 /// Rows decoded at a time: whole row groups, at least this many unless the file ends first.
 const BATCH_ROWS: usize = 1 << 20;
@@ -284,6 +285,7 @@ pub(super) fn grouped_curves(
     map_args: &[String],
     logs: &LogOptions,
     opts: &BonOptions,
+    progress: &dyn Observer,
 ) -> Result<Option<Streamed>> {
     let [path] = inputs else {
         return Ok(None);
@@ -294,7 +296,13 @@ pub(super) fn grouped_curves(
         return Ok(None);
     }
     let plan = plan_file(path, &map, &meta);
-    Ok(curves_of_file(path, plan.as_ref(), opts, BATCH_ROWS))
+    Ok(curves_of_file(
+        path,
+        plan.as_ref(),
+        opts,
+        BATCH_ROWS,
+        progress,
+    ))
 }
 
 /// A complete pool of a batch: (pool, its samples carried from earlier batches, its first and
@@ -307,6 +315,7 @@ fn curves_of_file(
     plan: Option<&FilePlan>,
     opts: &BonOptions,
     batch_rows: usize,
+    progress: &dyn Observer,
 ) -> Option<Streamed> {
     let plan = plan?;
     let rb = RowBatches::open(path).ok()?;
@@ -376,11 +385,16 @@ fn curves_of_file(
             }
         }
     };
-    std::thread::scope(|scope| -> Option<()> {
+    // A bar over the samples when the file takes several batches.
+    let bar = (parts.len() > 2).then(|| progress.stage("best-of-n", total as u64));
+    let estimated = std::thread::scope(|scope| -> Option<()> {
         scope.spawn(move || decode(tx));
         // dropped on any early return, which ends the decoder's next send
         let rx = rx;
         for &(offset, count) in &parts {
+            if let Some(b) = &bar {
+                b.inc(count as u64);
+            }
             let (proxy, gold) = rx.recv().ok()??;
             let (proxy, gold) = (proxy.cont_slice().ok()?, gold.cont_slice().ok()?);
             // complete pools of the batch: (pool, carried samples, rows in the batch)
@@ -439,7 +453,11 @@ fn curves_of_file(
             }
         }
         Some(())
-    })?;
+    });
+    if let Some(b) = &bar {
+        b.finish();
+    }
+    estimated?;
     if run_i != runs.len() || !carry.is_empty() {
         return None;
     }
@@ -537,6 +555,7 @@ mod tests {
             plan_file(path, &map, &meta).as_ref(),
             opts,
             batch_rows,
+            &crate::progress::Silent,
         )
     }
 
