@@ -1292,9 +1292,17 @@ pub fn run(
     if let Some(rm) = &rm {
         reward_models_match(rm, curves)?;
     }
-    let it = iterated.map(read_iterated).transpose()?;
+    // every problem of that table names the flag and the file
+    let for_iterated = |e: crate::error::Error| crate::error::Error::ForFlag {
+        flag: "--iterated",
+        source: Box::new(e),
+    };
+    let it = iterated
+        .map(read_iterated)
+        .transpose()
+        .map_err(for_iterated)?;
     if let Some(it) = &it {
-        it.require_runs()?;
+        it.require_runs().map_err(for_iterated)?;
     }
     let doc = analyze(&Inputs {
         curves,
