@@ -106,6 +106,15 @@ pub enum Error {
     #[error("{0}")]
     Analysis(String),
 
+    /// An error of the file given to a command-line flag (`--iterated FILE`), the flag named
+    /// first: `--iterated FILE: ...` (the inner message starts with the file).
+    #[error("{flag} {source}")]
+    ForFlag {
+        flag: &'static str,
+        #[source]
+        source: Box<Error>,
+    },
+
     /// A problem of best-of-n samples that is not one cell: a pool, a dump record.
     #[error("{path}: {detail}")]
     BadSamples { path: PathBuf, detail: String },
@@ -169,6 +178,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Usage(_) => 2,
+            Error::ForFlag { source, .. } => source.exit_code(),
             _ => 1,
         }
     }

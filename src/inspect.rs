@@ -10,7 +10,7 @@ use crate::format::fmt_num;
 use crate::format::g6;
 use crate::ingest::adapters::{self, Detection, LogInfo};
 use crate::ingest::{ColumnMap, ColumnMapping, Format, LogFormat, LogOptions, Table, read_table};
-use crate::schema::{CURVES, ColumnSpec, CurveKey};
+use crate::schema::{CURVES, ColumnSpec, CurveKey, SAMPLES};
 
 /// One curve as `inspect` describes it.
 #[derive(Debug, Clone)]
@@ -41,8 +41,19 @@ pub struct InspectReport {
     pub detection: Option<Detection>,
     /// For logs: the keys, the mapping and the adapters' warnings.
     pub log: Option<LogInfo>,
-    /// For best-of-n dumps: pools and samples read.
+    /// For best-of-n dumps and Samples tables: pools and samples read (`None` when `goodhart
+    /// bon` could not read them: the reason is in `problems`).
     pub samples: Option<(usize, usize)>,
+    /// Which of goodhart's tables the file is (or converts to).
+    pub table: TableKind,
+}
+
+/// The table a file inspected is: Curves (`goodhart fit` reads it) or Samples (`goodhart bon`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TableKind {
+    #[default]
+    Curves,
+    Samples,
 }
 
 impl InspectReport {
@@ -82,6 +93,13 @@ pub fn inspect_logs(
             }
             let mut report = match crate::ingest::metadata::read_curves_table(&first, map, opts) {
                 Ok(table) => describe(&first, table, Some(det), None),
+                Err(crate::Error::MissingColumn { ref columns, .. })
+                    if columns.iter().any(|c| c == crate::schema::KL)
+                        && let Some(report) = samples_report(paths, map_args, opts, &det) =>
+                {
+                    // no kl, but prompt, proxy and gold: the input of `goodhart bon`
+                    report
+                }
                 Err(e @ crate::Error::MissingColumn { .. }) => {
                     // Say what could be read: the table without its required columns.
                     let relaxed: Vec<ColumnSpec> = CURVES
@@ -123,6 +141,7 @@ pub fn inspect_logs(
             let mut report = empty_report(&first, Format::Ndjson, Some(det));
             report.rows = samples;
             report.samples = Some((pools.len(), samples));
+            report.table = TableKind::Samples;
             report.notes.extend(warnings);
             report.notes.push(
                 "a Samples table, not Curves: `goodhart bon` turns it into best-of-n curves"
@@ -166,6 +185,50 @@ pub fn inspect_logs(
     }
 }
 
+/// A tidy table without `kl` read as `goodhart bon` reads it: `None` when it lacks a column
+/// every Samples table has (`prompt`, `proxy`, `gold`), so it is not one; else what `bon` makes
+/// of it (its pools), or the problem that stops `bon`, with the advice to run it.
+fn samples_report(
+    paths: &[PathBuf],
+    map_args: &[String],
+    opts: &LogOptions,
+    det: &Detection,
+) -> Option<InspectReport> {
+    let first = paths.first().cloned().unwrap_or_default();
+    let map = ColumnMap::parse(map_args, SAMPLES).ok()?;
+    // the Samples columns, none required, to see what the file maps to
+    let relaxed: Vec<ColumnSpec> = SAMPLES
+        .iter()
+        .map(|s| ColumnSpec {
+            required: false,
+            ..*s
+        })
+        .collect();
+    let table = read_table(&first, &relaxed, &map).ok()?;
+    let required = SAMPLES.iter().filter(|s| s.required);
+    if !required.clone().all(|s| table.has(s.name)) {
+        return None;
+    }
+    let mut report = empty_report(&first, table.format, Some(det.clone()));
+    report.rows = table.n_rows;
+    report.source_columns = table.source_columns.clone();
+    report.mapping = table.mapping.clone();
+    report.table = TableKind::Samples;
+    match crate::bon::read_samples(paths, map_args, opts) {
+        Ok((pools, warnings)) => {
+            let samples = pools.iter().map(|p| p.scores.len()).sum();
+            report.samples = Some((pools.len(), samples));
+            report.notes.extend(warnings);
+        }
+        Err(e) => report.problems.push(e.to_string()),
+    }
+    report.notes.push(format!(
+        "a Samples table (one row per scored sample), not Curves: `goodhart bon {} --out curves.csv` turns it into best-of-n curves, which `goodhart fit` and `goodhart analyze` read",
+        first.display()
+    ));
+    Some(report)
+}
+
 /// The keys of a trainer log (for a report when the mapping fails).
 fn log_keys(
     paths: &[PathBuf],
@@ -197,6 +260,7 @@ fn empty_report(path: &Path, format: Format, detection: Option<Detection>) -> In
         detection,
         log: None,
         samples: None,
+        table: TableKind::Curves,
     }
 }
 
@@ -218,6 +282,7 @@ fn describe(
         detection,
         log,
         samples: None,
+        table: TableKind::Curves,
     };
     if let Some(l) = &report.log {
         report.notes.extend(l.notes.iter().cloned());
@@ -259,6 +324,42 @@ fn describe(
     report
 }
 
+impl InspectReport {
+    /// The `columns:` block: each column of the file and the canonical column of `table` it
+    /// maps to, or that it is ignored.
+    fn write_columns(&self, f: &mut fmt::Formatter<'_>, table: &str) -> fmt::Result {
+        writeln!(
+            f,
+            "columns: {} in the file, {} used",
+            self.source_columns.len(),
+            self.mapping.len()
+        )?;
+        let width = self
+            .source_columns
+            .iter()
+            .map(|c| c.len())
+            .max()
+            .unwrap_or(0);
+        for col in &self.source_columns {
+            match self.mapping.iter().find(|m| &m.source == col) {
+                Some(m) if m.renamed => writeln!(f, "  {col:<width$}  -> {} (--map)", m.canonical)?,
+                Some(m) => writeln!(f, "  {col:<width$}  -> {}", m.canonical)?,
+                None => writeln!(f, "  {col:<width$}     ignored (not a {table} column)")?,
+            }
+        }
+        for m in &self.mapping {
+            if !self.source_columns.contains(&m.source) {
+                writeln!(
+                    f,
+                    "  {} -> {} (the file has no such column: filled on every row)",
+                    m.source, m.canonical
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Display for InspectReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ext = self
@@ -284,13 +385,30 @@ impl fmt::Display for InspectReport {
                 }
             }
         }
-        if let Some((pools, samples)) = self.samples {
+        if self.table == TableKind::Samples {
             writeln!(f, "table:   Samples")?;
-            writeln!(
-                f,
-                "samples: {samples} in {pools} pool(s) (prompt x reward model)"
-            )?;
-        } else if let Some(log) = &self.log {
+            if !self.source_columns.is_empty() {
+                writeln!(f, "rows:    {}", self.rows)?;
+                self.write_columns(f, "Samples")?;
+            }
+            if let Some((pools, samples)) = self.samples {
+                writeln!(
+                    f,
+                    "samples: {samples} in {pools} pool(s) (prompt x reward model)"
+                )?;
+            }
+            if !self.problems.is_empty() {
+                writeln!(f, "problems:")?;
+                for p in &self.problems {
+                    writeln!(f, "  - {p}")?;
+                }
+            }
+            for n in &self.notes {
+                writeln!(f, "note:    {n}")?;
+            }
+            return Ok(());
+        }
+        if let Some(log) = &self.log {
             writeln!(f, "table:   Curves (converted from the log)")?;
             writeln!(f, "rows:    {}", self.rows)?;
             writeln!(
@@ -311,42 +429,7 @@ impl fmt::Display for InspectReport {
         } else {
             writeln!(f, "table:   Curves")?;
             writeln!(f, "rows:    {}", self.rows)?;
-            writeln!(
-                f,
-                "columns: {} in the file, {} used",
-                self.source_columns.len(),
-                self.mapping.len()
-            )?;
-            let width = self
-                .source_columns
-                .iter()
-                .map(|c| c.len())
-                .max()
-                .unwrap_or(0);
-            for col in &self.source_columns {
-                match self.mapping.iter().find(|m| &m.source == col) {
-                    Some(m) if m.renamed => {
-                        writeln!(f, "  {col:<width$}  -> {} (--map)", m.canonical)?
-                    }
-                    Some(m) => writeln!(f, "  {col:<width$}  -> {}", m.canonical)?,
-                    None => writeln!(f, "  {col:<width$}     ignored (not a Curves column)")?,
-                }
-            }
-            for m in &self.mapping {
-                if !self.source_columns.contains(&m.source) {
-                    writeln!(
-                        f,
-                        "  {} -> {} (the file has no such column: filled on every row)",
-                        m.source, m.canonical
-                    )?;
-                }
-            }
-        }
-        if self.samples.is_some() {
-            for n in &self.notes {
-                writeln!(f, "note:    {n}")?;
-            }
-            return Ok(());
+            self.write_columns(f, "Curves")?;
         }
         writeln!(f, "curves:  {}", self.curves.len())?;
         if !self.curves.is_empty() {

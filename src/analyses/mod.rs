@@ -285,10 +285,33 @@ pub struct RewardModelGroup {
     pub n_rms: usize,
     pub size_val_loss: Option<f64>,
     pub size_val_accuracy: Option<f64>,
+    /// Spearman of a validation metric with the fitted peak gain over every RM of the group
+    /// with a fitted peak, *including* peaks beyond the data (extrapolations of the fitted
+    /// form); see the `_in_data` keys for the correlations the data show.
     pub val_loss_bon_peak_gain: Option<f64>,
     pub val_accuracy_bon_peak_gain: Option<f64>,
     pub val_loss_rl_peak_gain: Option<f64>,
     pub val_accuracy_rl_peak_gain: Option<f64>,
+    /// How many RMs of the group have a fitted best-of-n (RL) peak inside their curve's data
+    /// (`*_peak_beyond_data` false): the RMs the `_in_data` correlations use.
+    #[serde(default)]
+    pub n_bon_peaks_in_data: usize,
+    #[serde(default)]
+    pub n_rl_peaks_in_data: usize,
+    /// Spearman over the RMs whose fitted peak lies inside the data only; null when fewer than
+    /// 3 such RMs (with the metric) remain, or when the ranks of one side are all tied.
+    #[serde(default)]
+    pub val_loss_bon_peak_gain_in_data: Option<f64>,
+    #[serde(default)]
+    pub val_accuracy_bon_peak_gain_in_data: Option<f64>,
+    #[serde(default)]
+    pub val_loss_rl_peak_gain_in_data: Option<f64>,
+    #[serde(default)]
+    pub val_accuracy_rl_peak_gain_in_data: Option<f64>,
+    /// Why an `_in_data` correlation is null (fewer than 3 peaks inside the data); null when
+    /// every one has a value.
+    #[serde(default)]
+    pub in_data_note: Option<String>,
 }
 
 /// KL-penalised RL runs against the unpenalised run of the same RM and policy at equal KL.
@@ -903,6 +926,32 @@ fn reward_models(inp: &Inputs) -> RewardModelsAnalysis {
         let size = col(|r| Some(r.rm_params));
         let (loss, acc) = (col(|r| r.val_loss), col(|r| r.val_accuracy));
         let (bon, rl) = (col(|r| r.bon_peak_gain), col(|r| r.rl_peak_gain));
+        // the peaks inside the data only (NaN, so left out, where the peak lies beyond the
+        // data or its KL range is unknown)
+        let inside = |gain: &[f64], beyond: fn(&RewardModelRecord) -> Option<bool>| -> Vec<f64> {
+            rows.iter()
+                .zip(gain)
+                .map(|(r, &g)| {
+                    if beyond(r) == Some(false) {
+                        g
+                    } else {
+                        f64::NAN
+                    }
+                })
+                .collect()
+        };
+        let bon_in = inside(&bon, |r| r.bon_peak_beyond_data);
+        let rl_in = inside(&rl, |r| r.rl_peak_beyond_data);
+        let count = |v: &[f64]| v.iter().filter(|x| x.is_finite()).count();
+        let (n_bon_in, n_rl_in) = (count(&bon_in), count(&rl_in));
+        let mut note = Vec::new();
+        for (n, what) in [(n_bon_in, "best-of-n"), (n_rl_in, "RL")] {
+            if n < 3 {
+                note.push(format!(
+                    "{n} {what} peak(s) inside the data, fewer than 3: no {what} correlation over in-data peaks"
+                ));
+            }
+        }
         out.groups.push(RewardModelGroup {
             rm_data: d,
             n_rms: rows.len(),
@@ -912,6 +961,13 @@ fn reward_models(inp: &Inputs) -> RewardModelsAnalysis {
             val_accuracy_bon_peak_gain: spearman(&acc, &bon),
             val_loss_rl_peak_gain: spearman(&loss, &rl),
             val_accuracy_rl_peak_gain: spearman(&acc, &rl),
+            n_bon_peaks_in_data: n_bon_in,
+            n_rl_peaks_in_data: n_rl_in,
+            val_loss_bon_peak_gain_in_data: spearman(&loss, &bon_in),
+            val_accuracy_bon_peak_gain_in_data: spearman(&acc, &bon_in),
+            val_loss_rl_peak_gain_in_data: spearman(&loss, &rl_in),
+            val_accuracy_rl_peak_gain_in_data: spearman(&acc, &rl_in),
+            in_data_note: (!note.is_empty()).then(|| note.join("; ")),
         });
     }
     out
@@ -1292,9 +1348,17 @@ pub fn run(
     if let Some(rm) = &rm {
         reward_models_match(rm, curves)?;
     }
-    let it = iterated.map(read_iterated).transpose()?;
+    // every problem of that table names the flag and the file
+    let for_iterated = |e: crate::error::Error| crate::error::Error::ForFlag {
+        flag: "--iterated",
+        source: Box::new(e),
+    };
+    let it = iterated
+        .map(read_iterated)
+        .transpose()
+        .map_err(for_iterated)?;
     if let Some(it) = &it {
-        it.require_runs()?;
+        it.require_runs().map_err(for_iterated)?;
     }
     let doc = analyze(&Inputs {
         curves,

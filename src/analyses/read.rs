@@ -102,7 +102,7 @@ impl Iterated {
         Err(Error::MissingColumn {
             path: self.path.clone(),
             columns: self.missing.iter().map(|c| c.to_string()).collect(),
-            hint: " (--iterated takes an iterated-RLHF table: one row per logged step of a run of `rounds` rounds, with its additive distance d_sum)".into(),
+            hint: " (an iterated-RLHF table has one row per logged step of a run of `rounds` rounds, with its additive distance d_sum)".into(),
             found: self.found.join(", "),
         })
     }

@@ -180,6 +180,16 @@ pub fn summary(doc: &AnalysesDoc) -> String {
                         g.n_rms.to_string(),
                         o(g.size_val_loss),
                         o(g.size_val_accuracy),
+                        format!(
+                            "{} ({})",
+                            o(g.val_loss_bon_peak_gain_in_data),
+                            g.n_bon_peaks_in_data
+                        ),
+                        format!(
+                            "{} ({})",
+                            o(g.val_loss_rl_peak_gain_in_data),
+                            g.n_rl_peaks_in_data
+                        ),
                         o(g.val_loss_bon_peak_gain),
                         o(g.val_loss_rl_peak_gain),
                     ]
@@ -192,11 +202,22 @@ pub fn summary(doc: &AnalysesDoc) -> String {
                     "RMs",
                     "size~loss",
                     "size~acc",
-                    "loss~BoN peak",
-                    "loss~RL peak",
+                    "loss~BoN peak in data (RMs)",
+                    "loss~RL peak in data (RMs)",
+                    "loss~BoN peak, all",
+                    "loss~RL peak, all",
                 ],
                 &rows,
             );
+            let _ = writeln!(
+                s,
+                "  in data: over the RMs (how many in brackets) whose fitted peak is inside their curve's data; all: every fitted peak, including those extrapolated beyond the data"
+            );
+            for g in &m.groups {
+                if let Some(note) = &g.in_data_note {
+                    let _ = writeln!(s, "  rm_data {}: {note}", okey(g.rm_data));
+                }
+            }
             let no_bon = m
                 .records
                 .iter()
@@ -223,7 +244,7 @@ pub fn summary(doc: &AnalysesDoc) -> String {
     let p = &doc.kl_penalty;
     let _ = writeln!(
         s,
-        "KL-penalty frontier: penalised gold − unpenalised gold at equal KL:"
+        "KL-penalty frontier: penalised gold − unpenalised gold at equal KL, each run's mean over its points (signed: diff; magnitude: |diff|), medians over runs:"
     );
     match &p.skipped {
         Some(why) => {
@@ -251,10 +272,10 @@ pub fn summary(doc: &AnalysesDoc) -> String {
                 &[
                     "kl_penalty",
                     "runs",
-                    "median diff",
-                    "median diff (sd)",
-                    "median |diff|",
-                    "median |diff| (sd)",
+                    "median diff (gold units)",
+                    "median diff (gold sd)",
+                    "median |diff| (gold units)",
+                    "median |diff| (gold sd)",
                     "final KL / frontier's",
                     "end lower",
                 ],
@@ -262,7 +283,7 @@ pub fn summary(doc: &AnalysesDoc) -> String {
             );
             let _ = writeln!(
                 s,
-                "  all runs: median diff {} ({} sd), median mean |diff| {} ({} sd); {} of {} end at a smaller KL than their frontier",
+                "  all runs: median of the runs' mean diff {} gold units ({} gold sd), median of the runs' mean |diff| {} gold units ({} gold sd); {} of {} end at a smaller KL than their frontier",
                 o(p.median_mean_diff),
                 o(p.median_mean_diff_sd),
                 o(p.median_mean_abs_diff),
@@ -570,10 +591,13 @@ pub fn headlines(doc: &AnalysesDoc) -> Vec<String> {
                 .iter()
                 .map(|g| {
                     format!(
-                        "rm_data {}: Spearman(size, val loss) {}, (val loss, best-of-n peak) {}",
+                        "rm_data {}: Spearman(size, val loss) {}, (val loss, best-of-n peak) {} over {} RMs whose peak is inside the data, (val loss, RL peak) {} over {}",
                         okey(g.rm_data),
                         o(g.size_val_loss),
-                        o(g.val_loss_bon_peak_gain)
+                        o(g.val_loss_bon_peak_gain_in_data),
+                        g.n_bon_peaks_in_data,
+                        o(g.val_loss_rl_peak_gain_in_data),
+                        g.n_rl_peaks_in_data
                     )
                 })
                 .collect::<Vec<_>>()
@@ -583,7 +607,7 @@ pub fn headlines(doc: &AnalysesDoc) -> Vec<String> {
             "KL-penalty frontier",
             &k.skipped,
             format!(
-                "median distance {} {unit} (apart by {} whatever the sign); {} of {} penalised runs end at a smaller KL",
+                "median over the penalised runs of each run's mean distance to the frontier {} {unit}, of each run's mean |distance| {} {unit}; {} of {} penalised runs end at a smaller KL",
                 o(if sd {
                     k.median_mean_diff_sd
                 } else {

@@ -8,7 +8,7 @@ use crate::bon::Pool;
 use crate::curves::Curve;
 use crate::document::FitsDocument;
 use crate::error::{Error, Result};
-use crate::ingest::{ColumnMap, LogOptions};
+use crate::ingest::{ColumnMap, LogOptions, MetadataHint};
 use crate::output::{Sink, commit_all, ensure_not_input};
 use crate::schema::CURVES;
 
@@ -45,33 +45,6 @@ pub(super) fn both_stdout(
     Ok(())
 }
 
-/// A missing-column error of the curves without the hint that run-metadata flags (`--method`,
-/// `--rm-params`, ...) could fill the column: `analyze` has no such flags.
-fn without_flag_hint(e: Error) -> Error {
-    match e {
-        Error::MissingColumn {
-            path,
-            columns,
-            hint,
-            found,
-        } => {
-            let hint = match hint.find(" (a table of one run can take") {
-                Some(i) => hint[..i].to_string(),
-                None => hint,
-            };
-            Error::MissingColumn {
-                path,
-                columns,
-                hint: format!(
-                    "{hint} (analyze reads Curves tables that carry their metadata columns; `goodhart convert` writes them from a log with --method, --rm-params, ...)"
-                ),
-                found,
-            }
-        }
-        e => e,
-    }
-}
-
 /// Runs a parsed `goodhart analyze` command line.
 pub fn command(a: &AnalyzeArgs, quiet: bool) -> Result<()> {
     let mut inputs = a.curves.clone();
@@ -89,12 +62,15 @@ pub fn command(a: &AnalyzeArgs, quiet: bool) -> Result<()> {
     }
     let out = Sink::create(&a.out)?;
     let csv = a.csv.as_deref().map(Sink::create).transpose()?;
+    // analyze has no run-metadata flags: a missing metadata column points to `goodhart convert`
     let (curves, warnings) = crate::curves::read_curves(
         &a.curves,
         &ColumnMap::parse(&[], CURVES)?,
-        &LogOptions::default(),
-    )
-    .map_err(without_flag_hint)?;
+        &LogOptions {
+            metadata_hint: MetadataHint::Convert,
+            ..LogOptions::default()
+        },
+    )?;
     print_all(quiet, "warning", &warnings);
     let pools = read_pools(&a.samples, quiet)?;
     let fits = fits_for(&curves, a.fits.as_deref())?;

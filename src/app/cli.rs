@@ -416,6 +416,7 @@ impl LogArgs {
             join_tolerance: self.join_tolerance,
             runs: self.runs.clone(),
             from_manifest: false,
+            metadata_hint: crate::ingest::MetadataHint::Flags,
         })
     }
 }

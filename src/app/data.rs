@@ -34,9 +34,13 @@ pub fn inspect(a: &InspectArgs, quiet: bool) -> Result<()> {
         Ok(())
     } else {
         Err(Error::Analysis(format!(
-            "{}: {} problem(s) would stop a fit (listed above)",
+            "{}: {} problem(s) would stop {} (listed above)",
             report.path.display(),
-            report.problems.len()
+            report.problems.len(),
+            match report.table {
+                crate::inspect::TableKind::Curves => "a fit",
+                crate::inspect::TableKind::Samples => "`goodhart bon`",
+            }
         )))
     }
 }

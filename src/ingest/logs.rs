@@ -115,4 +115,17 @@ pub struct LogOptions {
     /// Set for the logs of a runs manifest: gold rows of the manifest's other runs are
     /// accounted for once, by the manifest, not per log.
     pub from_manifest: bool,
+    /// What a tidy table's missing metadata column (`method`, `rm_params`, ...) is told to do.
+    pub metadata_hint: MetadataHint,
+}
+
+/// The advice of a missing metadata column's error (`ingest::metadata`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum MetadataHint {
+    /// The flags that fill the column (`--method rl|bon`, `--rm-params N`, ...): commands that
+    /// take them.
+    #[default]
+    Flags,
+    /// `goodhart convert`, which writes the columns: commands without those flags (`analyze`).
+    Convert,
 }

@@ -9,7 +9,10 @@
 use std::path::{Path, PathBuf};
 
 use super::adapters::meta;
-use super::{ColumnData, ColumnMap, KlUnit, LabelColumn, LogOptions, RunMeta, Table, read_table};
+use super::{
+    ColumnData, ColumnMap, KlUnit, LabelColumn, LogOptions, MetadataHint, RunMeta, Table,
+    read_table,
+};
 use crate::error::{Error, Result};
 use crate::format::fmt_num;
 use crate::schema::{CURVES, ColumnSpec, KL_PENALTY, METHOD, Method};
@@ -188,13 +191,14 @@ pub fn read_curves_table(path: &Path, map: &ColumnMap, opts: &LogOptions) -> Res
             ..*s
         })
         .collect();
-    let mut table = read_table(path, &schema, map).map_err(flag_hint)?;
+    let mut table = read_table(path, &schema, map).map_err(|e| flag_hint(e, opts.metadata_hint))?;
     apply(&mut table, &fills)?;
     Ok(table)
 }
 
-/// Adds to a missing-column error the flags that would fill the metadata columns.
-fn flag_hint(e: Error) -> Error {
+/// Adds to a missing-column error how to give the metadata columns: the flags that would fill
+/// them, or (for a command without those flags) `goodhart convert`, which writes them.
+fn flag_hint(e: Error, how: MetadataHint) -> Error {
     match e {
         Error::MissingColumn {
             path,
@@ -215,6 +219,10 @@ fn flag_hint(e: Error) -> Error {
                 .collect();
             let hint = if flags.is_empty() {
                 hint
+            } else if how == MetadataHint::Convert {
+                format!(
+                    "{hint} (analyze reads Curves tables that carry their metadata columns; `goodhart convert` writes them from a log with --method, --rm-params, ...)"
+                )
             } else {
                 format!(
                     "{hint} (a table of one run can take {} from {})",

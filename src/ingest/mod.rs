@@ -14,7 +14,7 @@ mod ndjson_reader;
 mod panic_guard;
 pub(crate) mod parquet_reader;
 
-pub use logs::{KeyOptions, KlUnit, LogFormat, LogOptions, RunMeta};
+pub use logs::{KeyOptions, KlUnit, LogFormat, LogOptions, MetadataHint, RunMeta};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -318,10 +318,14 @@ pub fn rm_validation(inp: &PlotInputs) -> Option<Draft> {
         .iter()
         .map(|g| {
             format!(
-                "{}: ρ(size, loss) = {}, ρ(loss, best-of-n peak) = {}, ρ(loss, RL peak) = {}",
+                "{}: ρ(size, loss) = {}; over the RMs whose fitted peak is inside the data, ρ(loss, best-of-n peak) = {} ({} RMs), ρ(loss, RL peak) = {} ({} RMs); over all fitted peaks, including extrapolated ones, {} and {}",
                 g.rm_data
                     .map_or("all".to_string(), |d| format!("RM data {}", theme::si(d))),
                 rho(g.size_val_loss),
+                rho(g.val_loss_bon_peak_gain_in_data),
+                g.n_bon_peaks_in_data,
+                rho(g.val_loss_rl_peak_gain_in_data),
+                g.n_rl_peaks_in_data,
                 rho(g.val_loss_bon_peak_gain),
                 rho(g.val_loss_rl_peak_gain)
             )

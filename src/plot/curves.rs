@@ -469,39 +469,36 @@ pub fn kl_penalty(inp: &PlotInputs) -> Option<Draft> {
         && a.doc.kl_penalty.skipped.is_none()
     {
         let k = &a.doc.kl_penalty;
-        let unit = if k.median_mean_diff_sd.is_some() {
-            " sd"
-        } else {
-            ""
-        };
+        // one unit for every number: gold sd when the document has them, else gold units
+        let sd = k.median_mean_diff_sd.is_some();
+        let unit = if sd { " gold sd" } else { " gold units" };
+        let num = |x: Option<f64>| x.map_or("–".to_string(), |x| theme::sig(x, 2));
         let per: Vec<String> = k
             .per_penalty
             .iter()
             .map(|p| {
+                let (mean, abs) = if sd {
+                    (p.median_mean_diff_sd, p.median_mean_abs_diff_sd)
+                } else {
+                    (p.median_mean_diff, p.median_mean_abs_diff)
+                };
                 format!(
-                    "penalty {}: median {}{unit} (|distance| {}{unit}), final KL {}× the frontier's, {} of {} end lower",
+                    "penalty {} ({} run{}): median of the runs' mean distance {}{unit}, median of the runs' mean |distance| {}{unit}, final KL {}× the frontier's, {} of {} end lower",
                     theme::sig(p.kl_penalty, 3),
-                    p.median_mean_diff_sd
-                        .or(p.median_mean_diff)
-                        .map_or("–".to_string(), |x| theme::sig(x, 2)),
-                    p.median_mean_abs_diff_sd
-                        .or(p.median_mean_abs_diff)
-                        .map_or("–".to_string(), |x| theme::sig(x, 2)),
-                    p.median_final_kl_ratio
-                        .map_or("–".to_string(), |x| theme::sig(x, 2)),
+                    p.n_runs,
+                    if p.n_runs == 1 { "" } else { "s" },
+                    num(mean),
+                    num(abs),
+                    num(p.median_final_kl_ratio),
                     p.n_end_lower,
                     p.n_runs
                 )
             })
             .collect();
         caption.push_str(&format!(
-            " Distance to the frontier over all {} penalised runs (goodhart analyze: penalised gold − unpenalised gold at equal KL, linearly interpolated, mean over the penalised run's points inside the unpenalised run's KL range{}; |distance|: the mean magnitude, which runs above and below the frontier cannot cancel): {}.",
+            " Distance to the frontier (goodhart analyze): for each of the {} penalised runs, penalised gold − unpenalised gold at equal KL (linearly interpolated), averaged over the run's points inside the unpenalised run's KL range, signed (mean distance) and in magnitude (mean |distance|, which points above and below the frontier cannot cancel), in{unit}{}; then the median of those per-run means over the runs of each penalty: {}.",
             k.n_runs,
-            if unit.is_empty() {
-                ", gold units"
-            } else {
-                ", in gold sd of the initial policy"
-            },
+            if sd { " of the initial policy" } else { "" },
             per.join("; ")
         ));
     }

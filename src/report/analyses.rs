@@ -81,10 +81,15 @@ pub fn tables(doc: &AnalysesDoc) -> Vec<Table> {
                         .iter()
                         .map(|g| {
                             format!(
-                                "rm_data {}: ρ(size, val loss) = {}, ρ(val loss, best-of-n peak) = {}",
+                                "rm_data {}: ρ(size, val loss) = {}; over the RMs whose fitted peak is inside the data: ρ(val loss, best-of-n peak) = {} ({} RMs), ρ(val loss, RL peak) = {} ({} RMs); over all fitted peaks, including extrapolated ones: {} and {}",
                                 okey(g.rm_data),
                                 o(g.size_val_loss),
-                                o(g.val_loss_bon_peak_gain)
+                                o(g.val_loss_bon_peak_gain_in_data),
+                                g.n_bon_peaks_in_data,
+                                o(g.val_loss_rl_peak_gain_in_data),
+                                g.n_rl_peaks_in_data,
+                                o(g.val_loss_bon_peak_gain),
+                                o(g.val_loss_rl_peak_gain)
                             )
                         })
                         .collect::<Vec<_>>()
@@ -96,7 +101,7 @@ pub fn tables(doc: &AnalysesDoc) -> Vec<Table> {
                 head(
                     &k.skipped,
                     format!(
-                        "median distance to the frontier {} ({unit}), apart from it by {} whatever the sign (median of each run's mean |distance|); {} of {} penalised runs end at a smaller KL",
+                        "median over the penalised runs of each run's mean distance to the frontier (penalised − unpenalised gold at equal KL): {} ({unit}); median of each run's mean |distance|: {} ({unit}); {} of {} penalised runs end at a smaller KL",
                         o(if sd {
                             k.median_mean_diff_sd
                         } else {
@@ -222,10 +227,10 @@ pub fn tables(doc: &AnalysesDoc) -> Vec<Table> {
             header: header(&[
                 "kl_penalty",
                 "runs",
-                "median distance (gold)",
-                "median distance (sd)",
-                "median |distance| (gold)",
-                "median |distance| (sd)",
+                "median of the runs' mean distance (gold units)",
+                "(gold sd)",
+                "median of the runs' mean |distance| (gold units)",
+                "(gold sd)",
                 "final KL / frontier's",
                 "end at a smaller KL",
             ]),

@@ -723,6 +723,19 @@ fn fitted_peaks_beyond_the_data_are_flagged_counted_and_drawn_hollow() {
     }
     assert_eq!((m.n_bon_peaks, m.n_bon_peaks_beyond_data), (3, 1));
     assert_eq!((m.n_rl_peaks, m.n_rl_peaks_beyond_data), (3, 1));
+    // 2 peaks inside the data per method, fewer than 3: no in-data correlation, and a note
+    // saying why; the correlations over all peaks, extrapolations included, remain
+    let g = &m.groups[0];
+    assert_eq!((g.n_bon_peaks_in_data, g.n_rl_peaks_in_data), (2, 2));
+    assert_eq!(g.val_loss_bon_peak_gain_in_data, None);
+    assert_eq!(g.val_accuracy_rl_peak_gain_in_data, None);
+    let note = g.in_data_note.as_deref().unwrap();
+    assert!(
+        note.contains("2 best-of-n peak(s) inside the data, fewer than 3")
+            && note.contains("2 RL peak(s) inside the data, fewer than 3"),
+        "{note}"
+    );
+    assert!(g.val_loss_bon_peak_gain.is_some(), "{g:?}");
     // the summary and the flat table carry the flags
     let summary = goodhart::analyses::text::summary(&analyses.doc);
     assert!(
@@ -748,6 +761,13 @@ fn fitted_peaks_beyond_the_data_are_flagged_counted_and_drawn_hollow() {
         analyses: Some(&analyses),
     });
     let d = drafts.iter().find(|d| d.name == "rm_validation").unwrap();
+    assert!(
+        d.caption.contains(
+            "over the RMs whose fitted peak is inside the data, ρ(loss, best-of-n peak) = – (2 RMs), ρ(loss, RL peak) = – (2 RMs); over all fitted peaks, including extrapolated ones,"
+        ),
+        "{}",
+        d.caption
+    );
     assert!(
         d.caption.contains(
             "Best-of-n: 1 of 3 fitted peaks lie beyond the data and are extrapolations. RL: 1 of 3 fitted peaks lie beyond the data and are extrapolations."
@@ -873,10 +893,42 @@ fn a_run_that_crosses_the_frontier_is_apart_by_its_mean_magnitude() {
     assert!((k.median_mean_abs_diff_sd.unwrap() - 0.05).abs() < 1e-12);
     // the summary and the CSV carry it
     let summary = goodhart::analyses::text::summary(&doc);
+    // each number says what it is a median of, and its unit
     assert!(
-        summary.contains("median mean |diff| 0.1 (0.05 sd)"),
+        summary.contains("all runs: median of the runs' mean diff ")
+            && summary.contains("median of the runs' mean |diff| 0.1 gold units (0.05 gold sd)"),
         "{summary}"
     );
+    let lines = goodhart::analyses::text::headlines(&doc).join("\n");
+    assert!(
+        lines.contains("of each run's mean |distance| 0.05 gold sd"),
+        "{lines}"
+    );
+    // the figure's caption: per penalty, the median of the runs' mean |distance|, in gold sd
+    let (_, fits) = goodhart::report::analysis::fit_all(&curves).unwrap();
+    let analyses = goodhart::analyses::Analyses {
+        doc: doc.clone(),
+        iterated_runs: Vec::new(),
+    };
+    let drafts = goodhart::plot::drafts(&goodhart::plot::PlotInputs {
+        curves: &curves,
+        fits: &fits.fits,
+        extrapolation: &[],
+        scaling: None,
+        predictions: None,
+        decompositions: &[],
+        analyses: Some(&analyses),
+    });
+    let d = drafts.iter().find(|d| d.name == "kl_penalty").unwrap();
+    assert!(
+        d.caption
+            .contains("penalty 0.5 (1 run): median of the runs' mean distance ")
+            && d.caption
+                .contains("median of the runs' mean |distance| 0.1 gold sd, final KL"),
+        "{}",
+        d.caption
+    );
+    assert!(!d.caption.contains("(|distance|"), "{}", d.caption);
     let csv = String::from_utf8(
         goodhart::analyses::text::flat_table(&doc)
             .to_bytes_for(std::path::Path::new("a.csv"))
@@ -1196,4 +1248,151 @@ fn an_iterated_file_that_is_not_an_iterated_table_is_an_error() {
         ],
     );
     assert!(!t.path("a.json").exists());
+}
+
+/// Spearman's rank correlation with average ranks for ties, written apart from the library's.
+fn reference_spearman(pairs: &[(f64, f64)]) -> f64 {
+    fn average_ranks(v: &[f64]) -> Vec<f64> {
+        // rank of x = 1 + (number below x) + (number equal to x, itself included, − 1) / 2
+        v.iter()
+            .map(|&x| {
+                let below = v.iter().filter(|&&y| y < x).count() as f64;
+                let equal = v.iter().filter(|&&y| y == x).count() as f64;
+                1.0 + below + (equal - 1.0) / 2.0
+            })
+            .collect()
+    }
+    let x = average_ranks(&pairs.iter().map(|p| p.0).collect::<Vec<_>>());
+    let y = average_ranks(&pairs.iter().map(|p| p.1).collect::<Vec<_>>());
+    let n = x.len() as f64;
+    let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
+    let cov: f64 = x.iter().zip(&y).map(|(a, b)| (a - mx) * (b - my)).sum();
+    let vx: f64 = x.iter().map(|a| (a - mx).powi(2)).sum();
+    let vy: f64 = y.iter().map(|b| (b - my).powi(2)).sum();
+    cov / (vx * vy).sqrt()
+}
+
+#[test]
+fn validation_correlations_over_in_data_peaks_leave_extrapolated_peaks_out() {
+    // the demo's world: some fitted peaks lie beyond their curve's data; the correlations the
+    // data show use only the others, recomputed here from the records of the JSON
+    let t = TestDir::new();
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let p = |s: &str| repo.join(s).display().to_string();
+    let out = t
+        .cmd()
+        .args([
+            "analyze",
+            &p("data/bon_curves.csv"),
+            &p("data/rl_runs.csv"),
+            "--reward-models",
+            &p("data/reward_models.csv"),
+            "--fits",
+            &p("fits/fits.json"),
+            "--out",
+            "a.json",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(t.path("a.json")).unwrap()).unwrap();
+    let m = &doc["reward_models"];
+    let records = m["records"].as_array().unwrap();
+    let groups = m["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 2);
+    let mut differs = 0;
+    for g in groups {
+        let rows: Vec<&serde_json::Value> = records
+            .iter()
+            .filter(|r| r["rm_data"] == g["rm_data"])
+            .collect();
+        for method in ["bon", "rl"] {
+            let inside: Vec<&&serde_json::Value> = rows
+                .iter()
+                .filter(|r| r[format!("{method}_peak_beyond_data")] == false)
+                .collect();
+            let beyond = rows.len() - inside.len();
+            assert_eq!(
+                g[format!("n_{method}_peaks_in_data")].as_u64().unwrap() as usize,
+                inside.len(),
+                "{g}"
+            );
+            for metric in ["val_loss", "val_accuracy"] {
+                let pairs = |rs: &[&serde_json::Value]| -> Vec<(f64, f64)> {
+                    rs.iter()
+                        .map(|r| {
+                            (
+                                r[metric].as_f64().unwrap(),
+                                r[format!("{method}_peak_gain")].as_f64().unwrap(),
+                            )
+                        })
+                        .collect()
+                };
+                let in_data: Vec<&serde_json::Value> = inside.iter().map(|r| **r).collect();
+                let got = g[format!("{metric}_{method}_peak_gain_in_data")]
+                    .as_f64()
+                    .unwrap();
+                let want = reference_spearman(&pairs(&in_data));
+                assert!(
+                    (got - want).abs() < 1e-12,
+                    "{metric} {method}: {got} vs {want}"
+                );
+                // the all-RMs value keeps its meaning: every fitted peak, extrapolated or not
+                let all = g[format!("{metric}_{method}_peak_gain")].as_f64().unwrap();
+                let want_all = reference_spearman(&pairs(&rows));
+                assert!((all - want_all).abs() < 1e-12, "{all} vs {want_all}");
+                if beyond > 0 && (got - all).abs() > 0.1 {
+                    differs += 1;
+                }
+            }
+        }
+    }
+    // the demo's extrapolated RL peaks move the correlation (−0.78 with them, −0.54 without)
+    assert!(differs > 0, "{m}");
+    // the summary labels both, with the number of RMs used
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("loss~RL peak in data (RMs)"), "{stdout}");
+    assert!(
+        stdout.contains("including those extrapolated beyond the data"),
+        "{stdout}"
+    );
+    let g = &groups[0];
+    let cell = format!(
+        "{} ({})",
+        goodhart::format::g6(g["val_loss_rl_peak_gain_in_data"].as_f64().unwrap()),
+        g["n_rl_peaks_in_data"]
+    );
+    assert!(stdout.contains(&cell), "{cell} in {stdout}");
+}
+
+#[test]
+fn every_error_of_the_iterated_table_names_the_flag_and_the_file() {
+    let t = TestDir::new();
+    t.write("c.csv", crate::common::small_curves_csv());
+    // not there, not Parquet, a ragged CSV, a column that is missing, a cell that is not a number
+    t.write("junk.parquet", "this is not parquet");
+    t.write("ragged.csv", "rm_params,kl,gold,rounds,d_sum\n1e8,1,0.5\n");
+    t.write("nokl.csv", "rm_params,gold,rounds,d_sum\n1e8,0.5,1,1\n");
+    t.write("bad.csv", "rm_params,kl,gold,rounds,d_sum\n1e8,x,0.5,1,1\n");
+    for (file, what) in [
+        ("missing.csv", "cannot read"),
+        ("junk.parquet", "not a valid Parquet file"),
+        ("ragged.csv", "fields but the header has"),
+        ("nokl.csv", "missing required column 'kl'"),
+        ("bad.csv", "column 'kl'"),
+    ] {
+        let start = format!("error: --iterated {file}: ");
+        assert_input_error(
+            &t,
+            &["analyze", "c.csv", "--iterated", file, "--out", "a.json"],
+            &[start.as_str(), what],
+        );
+        let out = t
+            .cmd()
+            .args(["analyze", "c.csv", "--iterated", file, "--out", "a.json"])
+            .output()
+            .unwrap();
+        assert!(stderr_of(&out).starts_with(&start), "{}", stderr_of(&out));
+    }
 }

@@ -532,3 +532,54 @@ fn generate_law_rejects_nonsense() {
         assert!(!t.path("x.csv").exists());
     }
 }
+
+#[test]
+fn inspect_recognises_a_samples_table_and_points_to_bon() {
+    let t = TestDir::new();
+    // 3 prompts x 4 samples of one RM; the pools are the (RM, prompt) groups
+    let mut csv = String::from("prompt,proxy,gold,rm_params\n");
+    let prompts = ["a", "b", "c"];
+    for (i, p) in prompts.iter().enumerate() {
+        for j in 0..4 {
+            csv.push_str(&format!("{p},{},{},1e8\n", i + j, j));
+        }
+    }
+    t.write("s.csv", &csv);
+    let out = t.cmd().args(["inspect", "s.csv"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = csv.lines().count() - 1;
+    for f in [
+        "table:   Samples".to_string(),
+        format!("rows:    {rows}"),
+        "prompt     -> prompt".to_string(),
+        format!("samples: {rows} in {} pool(s)", prompts.len()),
+        "`goodhart bon s.csv --out curves.csv`".to_string(),
+    ] {
+        assert!(text.contains(&f), "expected {f:?} in: {text}");
+    }
+    // nothing of a Curves table's advice
+    assert!(!text.contains("table:   Curves"), "{text}");
+    assert!(!text.contains("--method"), "{text}");
+    // a Samples table bon cannot read (no rm_params, no --rm-params): still Samples, the
+    // problem is bon's, and inspect exits 1
+    t.write("norm.csv", "prompt,proxy,gold\na,1,1\na,2,2\n");
+    let out = t.cmd().args(["inspect", "norm.csv"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{text}{err}");
+    assert!(text.contains("table:   Samples"), "{text}");
+    assert!(text.contains("--rm-params N"), "{text}");
+    assert!(!text.contains("--method"), "{text}");
+    assert!(err.contains("would stop `goodhart bon`"), "{err}");
+    // a table with neither kl nor prompt stays a Curves table with its missing columns
+    t.write("x.csv", "rm_params,gold\n1e8,1\n");
+    let out = t.cmd().args(["inspect", "x.csv"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("table:   Curves"), "{text}");
+}
