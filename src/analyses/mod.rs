@@ -973,6 +973,36 @@ fn reward_models(inp: &Inputs) -> RewardModelsAnalysis {
     out
 }
 
+/// Warnings for fits given to the analyses (`goodhart analyze --fits`) whose gold fits share one
+/// alpha across RM sizes (`--share-alpha-rl`) where the data reject it: the reward-models
+/// analysis takes its RL peaks from those fits, so its correlations describe the constraint, not
+/// the runs. One line per rejected block, naming its group and p-value.
+pub fn rejected_shared_alpha_notes(shared: &[crate::document::SharedFit]) -> Vec<String> {
+    shared
+        .iter()
+        .filter(|b| b.target == Target::Gold && !b.warnings.is_empty())
+        .map(|b| {
+            let mut group = Vec::new();
+            if let Some(p) = b.policy_params {
+                group.push(format!("policy_params={p}"));
+            }
+            if let Some(d) = b.rm_data {
+                group.push(format!("rm_data={d}"));
+            }
+            let test = b
+                .share_test
+                .as_ref()
+                .map(|t| format!(" (F test p = {:.2e})", t.p_value))
+                .unwrap_or_default();
+            format!(
+                "reward models: the {} gold fits of {} share one alpha across RM sizes, which the data reject{test}: their fitted peaks, and the correlations with them, describe that constraint; run goodhart analyze without --fits to fit each curve alone",
+                b.method.as_str(),
+                if group.is_empty() { "the family".to_string() } else { group.join(", ") },
+            )
+        })
+        .collect()
+}
+
 /// The KL-penalty method text.
 pub const KL_PENALTY_METHOD: &str = "frontier = the unpenalised RL run of the same RM, RM data and policy, its gold linearly interpolated in KL; each penalised point inside the frontier's KL range is compared: gold_penalised(kl) − gold_frontier(kl): its mean (signed), mean magnitude and largest magnitude; ends_lower: the penalised run's largest KL is below the frontier's";
 

@@ -76,6 +76,11 @@ pub fn command(a: &AnalyzeArgs, quiet: bool) -> Result<()> {
     let fits = fits_for(&curves, a.fits.as_deref())?;
     if let Some(p) = &a.fits {
         analyses::fits_match(p, &fits.fits, &curves)?;
+        print_all(
+            quiet,
+            "warning",
+            &analyses::rejected_shared_alpha_notes(&fits.shared_fits),
+        );
     }
     let Analyses { doc, .. } = analyses::run(
         &curves,

@@ -522,7 +522,7 @@ fn offset_baseline_warning(curve: &Curve, target: Target) -> Option<String> {
 
 /// The warning on an unweighted best-of-n fit with Student-t intervals: its points share
 /// sample pools, which the residual scatter cannot show (no chi-square test in score units).
-pub const UNWEIGHTED_SHARED_POOLS_WARNING: &str = "the points of this best-of-n curve come from shared sample pools and are correlated; the Student-t intervals and standard errors of this unweighted fit ignore it and are too narrow; write the curves with goodhart bon (it adds per-prompt values by default) and fit without --bootstrap 0 for prompt-bootstrap intervals";
+pub const UNWEIGHTED_SHARED_POOLS_WARNING: &str = "no standard errors or per-prompt values to check this best-of-n curve's points against: if they were estimated from one set of sample pools (as goodhart bon and the unbiased estimator make them), they are correlated and the Student-t intervals and standard errors of this unweighted fit are too narrow; write the curves with goodhart bon (it adds per-prompt values, which give prompt-bootstrap intervals by default), or give gold_se";
 
 /// The warning on a best-of-n fit with Student-t intervals whose reduced chi-square is far
 /// below 1 ([`bootstrap::shared_pools_suspected`]).

@@ -217,7 +217,9 @@ fn flag_hint(e: Error, how: MetadataHint) -> Error {
                     })
                 })
                 .collect();
-            let hint = if flags.is_empty() {
+            // A Samples table needs `goodhart bon`, not metadata flags.
+            let samples = hint.contains("looks like a Samples table");
+            let hint = if flags.is_empty() || samples {
                 hint
             } else if how == MetadataHint::Convert {
                 format!(

@@ -410,7 +410,8 @@ pub(crate) fn plan_columns(
         return Err(Error::MissingColumn {
             path: path.to_path_buf(),
             columns: missing.iter().map(|c| c.to_string()).collect(),
-            hint: missing_hint(&missing, header, &used, schema),
+            hint: other_table_hint(path, header, schema)
+                .unwrap_or_else(|| missing_hint(&missing, header, &used, schema)),
             found: if header.is_empty() {
                 "(none)".to_string()
             } else {
@@ -420,6 +421,30 @@ pub(crate) fn plan_columns(
     }
     taken.sort_by_key(|(idx, _)| *idx);
     Ok(Plan { taken, mapping })
+}
+
+/// What to run instead when a file read as one canonical table is plainly the other: a Samples
+/// table (scored samples: `prompt`, `proxy`, `gold`, no `kl`) given where curves are read, or a
+/// Curves table (`method`, `kl`, `gold`, no `prompt`) given to `goodhart bon`.
+pub(crate) fn other_table_hint(
+    path: &Path,
+    header: &[String],
+    schema: &[ColumnSpec],
+) -> Option<String> {
+    let has = |name: &str| header.iter().any(|h| h == name);
+    let reads = |name: &str| schema.iter().any(|s| s.name == name && s.required);
+    let file = path.display();
+    if reads("kl") && !has("kl") && has("prompt") && (has("proxy") || has("gold")) {
+        return Some(format!(
+            " (this looks like a Samples table of scored samples, not curves: make best-of-n curves from it with `goodhart bon {file} --out curves.csv`, then use those)"
+        ));
+    }
+    if reads("prompt") && !has("prompt") && has("kl") && has("gold") {
+        return Some(format!(
+            " (this looks like a Curves table, not scored samples: fit it with `goodhart fit {file} --out fits.json`)"
+        ));
+    }
+    None
 }
 
 /// A column name without case and separators: `RM_params`, `rm-params` and `RmParams` are all

@@ -1396,3 +1396,55 @@ fn every_error_of_the_iterated_table_names_the_flag_and_the_file() {
         assert!(stderr_of(&out).starts_with(&start), "{}", stderr_of(&out));
     }
 }
+
+/// `analyze --fits` on fits whose RL gold fits share one alpha across RM sizes where the data
+/// reject it (the demo's fits: `--share-alpha-rl`, every block's F test p < 1e-6) warns once per
+/// rejected block, naming its group and p-value; without `--fits` (each curve fitted alone) it
+/// does not.
+#[test]
+fn analyze_warns_when_the_given_fits_share_a_rejected_alpha() {
+    let t = crate::common::TestDir::new();
+    let repo = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let data = |f: &str| repo.join("data").join(f).to_string_lossy().into_owned();
+    let fits = repo.join("fits/fits.json").to_string_lossy().into_owned();
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(repo.join("fits/fits.json")).unwrap()).unwrap();
+    let rejected: Vec<&serde_json::Value> = doc["shared_fits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["target"] == "gold" && b["share_test"]["p_value"].as_f64().unwrap() < 0.05)
+        .collect();
+    assert!(!rejected.is_empty());
+    let run = |with_fits: bool| {
+        let mut cmd = t.cmd();
+        cmd.args(["analyze", &data("bon_curves.csv"), &data("rl_runs.csv")]);
+        cmd.args(["--reward-models", &data("reward_models.csv")]);
+        if with_fits {
+            cmd.args(["--fits", &fits]);
+        }
+        cmd.args(["--out", "a.json"]);
+        let out = cmd.output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let stderr = run(true);
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("share one alpha across RM sizes, which the data reject"))
+        .collect();
+    assert_eq!(lines.len(), rejected.len(), "{stderr}");
+    for b in rejected {
+        let group = format!(
+            "policy_params={}, rm_data={}",
+            b["policy_params"].as_f64().unwrap(),
+            b["rm_data"].as_f64().unwrap()
+        );
+        let p = format!("p = {:.2e}", b["share_test"]["p_value"].as_f64().unwrap());
+        assert!(
+            lines.iter().any(|l| l.contains(&group) && l.contains(&p)),
+            "{group} {p}: {stderr}"
+        );
+    }
+    assert!(!run(false).contains("share one alpha"));
+}

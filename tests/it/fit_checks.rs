@@ -225,7 +225,9 @@ fn an_unweighted_bon_fit_with_t_intervals_warns_of_shared_pools() {
         &["fit", "c.csv", "--out", "f.json", "--weights", "none"],
     );
     assert!(
-        stderr.contains("ignore it and are too narrow") && stderr.contains("bon rm_params=1e8"),
+        stderr.contains("if they were estimated from one set of sample pools")
+            && stderr.contains("this unweighted fit are too narrow")
+            && stderr.contains("bon rm_params=1e8"),
         "{stderr}"
     );
     let v = json(&t, "f.json");
