@@ -17,8 +17,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the whole job on the bundled default: generate sim, bon, fit, scale, predict, report
-    /// into data/, fits/ and plots/.
+    /// Run the whole job on the bundled default: generate sim, bon, fit, scale, predict, analyze,
+    /// report into data/, fits/ and plots/.
     #[command(
         after_help = "Example:\n  goodhart demo                 # into ./data, ./fits, ./plots\n  goodhart demo --out demo-seed1 --seed 1"
     )]

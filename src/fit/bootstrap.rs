@@ -416,10 +416,16 @@ pub(super) fn bootstrap_intervals(
         (values, None, kind, curve.replicates.len())
     };
     if values.len() < 2 {
-        warnings.push(format!(
-            "only {} of {total} bootstrap replicate(s) could be fitted: Student-t intervals are given instead",
-            values.len()
-        ));
+        warnings.push(if total < 2 {
+            format!(
+                "{total} bootstrap replicate: intervals need at least 2 (use --bootstrap 1000, the default, or more): Student-t intervals are given instead"
+            )
+        } else {
+            format!(
+                "only {} of {total} bootstrap replicates could be fitted: Student-t intervals are given instead",
+                values.len()
+            )
+        });
         return None;
     }
     if values.len() < total {

@@ -63,12 +63,17 @@ pub fn tables(doc: &AnalysesDoc) -> Vec<Table> {
                 head(
                     &g.skipped,
                     format!(
-                        "median over {}: {} ({unit})",
+                        "median over {} of each pair's mean difference (signed; differences of opposite sign cancel): {} ({unit}); median of each pair's mean |difference|: {} ({unit})",
                         g.compared_count_words(),
                         o(if sd {
                             g.median_mean_diff_sd
                         } else {
                             g.median_mean_diff
+                        }),
+                        o(if sd {
+                            g.median_mean_abs_diff_sd
+                        } else {
+                            g.median_mean_abs_diff
                         })
                     ),
                 ),

@@ -261,3 +261,30 @@ fn fit_ok(t: &TestDir, args: &[&str]) -> String {
     let o = t.cmd().args(args).assert().success();
     String::from_utf8_lossy(&o.get_output().stderr).into_owned()
 }
+
+/// `--bootstrap 1` on curves with per-prompt values: the warning says one replicate is too few
+/// for intervals (it said "only 1 of 1 ... could be fitted", as if a fit had failed).
+#[test]
+fn one_bootstrap_replicate_is_called_too_few_not_a_failed_fit() {
+    let t = TestDir::new();
+    let curves = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/bon_curves.csv");
+    let out = t
+        .cmd()
+        .args([
+            "fit",
+            curves.to_str().unwrap(),
+            "--out",
+            "f.json",
+            "--bootstrap",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("1 bootstrap replicate: intervals need at least 2"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("only 1 of 1"), "{stderr}");
+}
