@@ -185,9 +185,10 @@ pub fn inspect_logs(
     }
 }
 
-/// A tidy table without `kl` read as `goodhart bon` reads it: `None` when it lacks a column
-/// every Samples table has (`prompt`, `proxy`, `gold`), so it is not one; else what `bon` makes
-/// of it (its pools), or the problem that stops `bon`, with the advice to run it.
+/// A tidy table without `kl` read as `goodhart bon` reads it: `None` when it has no `prompt`
+/// column (what only a Samples table has), so it is not one; else what `bon` makes of it (its
+/// pools), or the problem that stops `bon` (a missing `proxy` or `gold`, with bon's hint), with
+/// the advice to run it.
 fn samples_report(
     paths: &[PathBuf],
     map_args: &[String],
@@ -205,8 +206,7 @@ fn samples_report(
         })
         .collect();
     let table = read_table(&first, &relaxed, &map).ok()?;
-    let required = SAMPLES.iter().filter(|s| s.required);
-    if !required.clone().all(|s| table.has(s.name)) {
+    if !table.has("prompt") {
         return None;
     }
     let mut report = empty_report(&first, table.format, Some(det.clone()));
@@ -222,8 +222,14 @@ fn samples_report(
         }
         Err(e) => report.problems.push(e.to_string()),
     }
+    // without an rm_params column, bon needs the reward model's size as a flag
+    let rm_flag = if table.has("rm_params") || opts.meta.rm_params.is_some() {
+        ""
+    } else {
+        " --rm-params N"
+    };
     report.notes.push(format!(
-        "a Samples table (one row per scored sample), not Curves: `goodhart bon {} --out curves.csv` turns it into best-of-n curves, which `goodhart fit` and `goodhart analyze` read",
+        "a Samples table (one row per scored sample), not Curves: `goodhart bon {}{rm_flag} --out curves.csv` turns it into best-of-n curves, which `goodhart fit` and `goodhart analyze` read",
         first.display()
     ));
     Some(report)

@@ -577,3 +577,35 @@ fn a_samples_table_for_curves_and_a_curves_table_for_bon_say_which_command_reads
         .unwrap();
     assert!(!String::from_utf8_lossy(&out.stderr).contains("n_prompts=prompt"));
 }
+
+/// `inspect` on a Samples table missing a column: still called a Samples table, with bon's
+/// problem (and its `--map` hint for a near name), exit 1; without an `rm_params` column its
+/// advice includes `--rm-params N` (the command it suggests must be one that can work).
+#[test]
+fn inspect_calls_an_incomplete_samples_table_samples_with_bons_problem() {
+    let t = TestDir::new();
+    t.write(
+        "gs.csv",
+        "prompt,proxy,gold_score,rm_params\n1,0.1,0.2,1e8\n1,0.2,0.1,1e8\n",
+    );
+    t.write("norm.csv", "prompt,proxy,gold\n1,0.1,0.2\n1,0.2,0.1\n");
+    let run = |file: &str| {
+        let out = t.cmd().args(["inspect", file]).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{file}");
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+    };
+    let gs = run("gs.csv");
+    assert!(gs.contains("table:   Samples"), "{gs}");
+    assert!(gs.contains("--map gold_score=gold"), "{gs}");
+    assert!(!gs.contains("--method"), "{gs}");
+    assert!(
+        gs.contains("`goodhart bon gs.csv --out curves.csv`"),
+        "{gs}"
+    );
+    let norm = run("norm.csv");
+    assert!(norm.contains("table:   Samples"), "{norm}");
+    assert!(
+        norm.contains("`goodhart bon norm.csv --rm-params N --out curves.csv`"),
+        "{norm}"
+    );
+}
