@@ -1020,6 +1020,23 @@ fn curves_rl_without_proxy() -> String {
     s
 }
 
+/// `goodhart analyze c.csv --reward-models FILE` succeeds.
+fn analyze_accepts_reward_models(t: &TestDir, file: &str) {
+    let ok = t
+        .cmd()
+        .args([
+            "analyze",
+            "c.csv",
+            "--reward-models",
+            file,
+            "--out",
+            "a.json",
+        ])
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "{}", stderr_of(&ok));
+}
+
 fn stderr_of(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -1102,19 +1119,7 @@ fn reward_models_or_fits_that_select_no_curve_are_errors_listing_what_exists() {
     );
     // the matching ones are accepted
     t.write("rm_ok.csv", "rm_params,val_loss\n1e8,0.6\n");
-    let ok = t
-        .cmd()
-        .args([
-            "analyze",
-            "c.csv",
-            "--reward-models",
-            "rm_ok.csv",
-            "--out",
-            "a.json",
-        ])
-        .output()
-        .unwrap();
-    assert!(ok.status.success(), "{}", stderr_of(&ok));
+    analyze_accepts_reward_models(&t, "rm_ok.csv");
 }
 
 /// A reward-models row without rm_data, when the curves have its RM at two rm_data values, would
@@ -1155,19 +1160,7 @@ fn a_reward_models_row_without_rm_data_that_matches_two_data_sizes_is_an_error()
     );
     // with rm_data the row names one RM
     t.write("rm_ok.csv", "rm_params,rm_data,val_loss\n1e8,4000,0.6\n");
-    let ok = t
-        .cmd()
-        .args([
-            "analyze",
-            "c.csv",
-            "--reward-models",
-            "rm_ok.csv",
-            "--out",
-            "a.json",
-        ])
-        .output()
-        .unwrap();
-    assert!(ok.status.success(), "{}", stderr_of(&ok));
+    analyze_accepts_reward_models(&t, "rm_ok.csv");
 }
 
 #[test]
