@@ -46,13 +46,18 @@ S=$WORK/samples_${PROMPTS}x${SAMPLES}_shuffled.parquet
 echo "data: $PROMPTS prompts x $SAMPLES samples; $(du -h "$G" | cut -f1) grouped, $(du -h "$S" | cut -f1) shuffled; $(nproc) cores"
 echo "load before: $(uptime)"
 
-# run NAME CMD...: one run; wall seconds and peak RSS (KiB) from /usr/bin/time -v, stderr kept
+# run NAME CMD...: one run; wall seconds (to the microsecond, around the whole command and
+# /usr/bin/time with it: its own 0.01 s figure is too coarse for ratios near a target) and peak
+# RSS (KiB) from /usr/bin/time -v, stderr kept
 run() {
     local name=$1
     shift
+    local t0 t1
+    t0=$(date +%s.%N)
     /usr/bin/time -v -o "$WORK/time.txt" "$@" >/dev/null 2>>"$WORK/$name.stderr"
-    awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,t,":"); s=0; for(i=1;i<=n;i++) s=s*60+t[i]; w=s}
-                /Maximum resident set size/ {m=$2} END {print w, m}' "$WORK/time.txt" >>"$WORK/$name.times"
+    t1=$(date +%s.%N)
+    awk -F': ' -v w="$(echo "$t0 $t1" | awk '{printf "%.6f", $2 - $1}')" \
+        '/Maximum resident set size/ {m=$2} END {print w, m}' "$WORK/time.txt" >>"$WORK/$name.times"
 }
 
 # correctness first: goodhart's curves are numpy's, on both layouts

@@ -20,63 +20,121 @@ pub fn g6(x: f64) -> String {
 /// whose error as an f64 product is far below the 1e-9 margin kept from a rounding tie (a near
 /// tie is formatted exactly, as is every other case).
 pub fn push_g6(out: &mut String, x: f64) {
-    if x != 0.0 && x.is_finite() {
-        let e = x.abs().log10().floor() as i32;
-        if (-4..6).contains(&e) {
-            let decimals = (5 - e) as usize;
-            // exact powers of ten (10^9 at most); |x| 10^(5-e) is about 1e5 to 1e6
-            let y = x.abs() * 10f64.powi(5 - e);
-            let frac = y - y.floor();
-            if (frac - 0.5).abs() > 1e-9 {
-                let m = y.round() as u64;
-                if x < 0.0 {
-                    out.push('-');
-                }
-                let scale = 10u64.pow(decimals as u32);
-                let (int, mut fraction) = (m / scale, m % scale);
-                push_u64(out, int);
-                if fraction > 0 {
-                    let mut width = decimals;
-                    while fraction % 10 == 0 {
-                        fraction /= 10;
-                        width -= 1;
-                    }
-                    out.push('.');
-                    let digits = decimal_len(fraction);
-                    for _ in digits..width {
-                        out.push('0');
-                    }
-                    push_u64(out, fraction);
-                }
-                return;
+    match g6_fast(x) {
+        // only ASCII digits, '-' and '.' are written
+        Some((buf, len)) => out.push_str(std::str::from_utf8(&buf[..len]).unwrap_or("?")),
+        None => out.push_str(&g6_exact(x)),
+    }
+}
+
+/// [`push_g6`] onto bytes (the text of a table being written).
+pub fn push_g6_bytes(out: &mut Vec<u8>, x: f64) {
+    match g6_fast(x) {
+        Some((buf, len)) => {
+            // the whole buffer (a copy of fixed size), then the unused end dropped
+            let at = out.len();
+            out.extend_from_slice(&buf);
+            out.truncate(at + len);
+        }
+        None => out.extend_from_slice(g6_exact(x).as_bytes()),
+    }
+}
+
+/// [`g6`] of the numbers that need no exponent and are not near a rounding tie, as ASCII
+/// bytes (the buffer and its length); `None` for every other number.
+fn g6_fast(x: f64) -> Option<([u8; 16], usize)> {
+    // 10^-4 ..= 10^6 as f64; 10^0 ..= 10^9 exactly
+    const POW10: [f64; 11] = [1e-4, 1e-3, 1e-2, 1e-1, 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6];
+    const SCALE: [f64; 10] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
+    let a = x.abs();
+    // zero, NaN and the infinities are outside the range (formatted exactly)
+    if !(POW10[0]..POW10[10]).contains(&a) {
+        return None;
+    }
+    // the decimal exponent: the largest power of ten at or below |x| (a number within an ulp
+    // of a power of ten may get the other neighbour; either gives the same digits)
+    let mut i = 0;
+    while a >= POW10[i + 1] {
+        i += 1;
+    }
+    let e = i as i32 - 4;
+    // |x| 10^(5-e) is about 1e5 to 1e6
+    let y = a * SCALE[(5 - e) as usize];
+    // y < 2^53: the casts are floor, and with the fraction away from one half, the floor of
+    // y + 1/2 (exact) is y rounded (without the libm calls of floor and round)
+    let whole = y as i64;
+    let frac = y - whole as f64;
+    if (frac - 0.5).abs() <= 1e-9 {
+        return None;
+    }
+    let m = (y + 0.5) as i64 as u64;
+    // six digits; a number that rounds up to the next power of ten is left to the exact
+    // formatting (which decides between 1000000 and 1e6)
+    if !(100_000..1_000_000).contains(&m) {
+        return None;
+    }
+    let mut buf = [0u8; 16];
+    let mut len = 0;
+    if x < 0.0 {
+        buf[0] = b'-';
+        len = 1;
+    }
+    len += six_digits(&mut buf[len..], m, e);
+    Some((buf, len))
+}
+
+/// Writes the six significant digits `m` (100000..=999999) of a number of decimal exponent `e`
+/// (-4..=5) to `out` as [`g6`] writes them (integer digits, then the fraction without its
+/// trailing zeros), from a table of digit pairs; the number of bytes written (at most 11).
+fn six_digits(out: &mut [u8], m: u64, e: i32) -> usize {
+    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+        2021222324252627282930313233343536373839\
+        4041424344454647484950515253545556575859\
+        6061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899";
+    let mut digits = [0u8; 6];
+    let mut v = m as usize;
+    for i in (0..3).rev() {
+        let pair = v % 100;
+        v /= 100;
+        digits[2 * i] = PAIRS[2 * pair];
+        digits[2 * i + 1] = PAIRS[2 * pair + 1];
+    }
+    // the significant digits without trailing zeros (the first is never 0)
+    let mut last = 6;
+    while digits[last - 1] == b'0' {
+        last -= 1;
+    }
+    // byte by byte (at most 11): no copy of a slice of variable length
+    let mut len = 0;
+    if e >= 0 {
+        let int = e as usize + 1;
+        for &d in &digits[..int] {
+            out[len] = d;
+            len += 1;
+        }
+        if last > int {
+            out[len] = b'.';
+            len += 1;
+            for &d in &digits[int..last] {
+                out[len] = d;
+                len += 1;
             }
         }
-    }
-    out.push_str(&g6_exact(x));
-}
-
-fn decimal_len(mut v: u64) -> usize {
-    let mut n = 1;
-    while v >= 10 {
-        v /= 10;
-        n += 1;
-    }
-    n
-}
-
-fn push_u64(out: &mut String, v: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    let mut v = v;
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
+    } else {
+        out[0] = b'0';
+        out[1] = b'.';
+        len = 2;
+        for _ in 0..(-e - 1) {
+            out[len] = b'0';
+            len += 1;
+        }
+        for &d in &digits[..last] {
+            out[len] = d;
+            len += 1;
         }
     }
-    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or("?"));
+    len
 }
 
 /// [`g6`] by the standard library's exact formatting (every case; the reference of [`push_g6`]).
@@ -166,7 +224,8 @@ mod tests {
     use rand::{Rng, SeedableRng};
 
     /// The fast path of `push_g6` against the exact formatting, on numbers of every magnitude
-    /// it handles and on the rounding boundaries (x.xxxxx5, 9.999995, powers of ten).
+    /// it handles and on the rounding boundaries (x.xxxxx5, 9.999995, powers of ten and the
+    /// numbers an ulp or two on either side).
     #[test]
     fn push_g6_is_the_exact_formatting() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
@@ -186,6 +245,16 @@ mod tests {
                     cases.push(m * p * (1.0 + d));
                     cases.push(-m * p * (1.0 + d));
                 }
+            }
+        }
+        // the neighbours of each power of ten, where the decimal exponent is decided
+        for e in -6..8 {
+            let mut below = 10f64.powi(e);
+            let mut above = below;
+            for _ in 0..3 {
+                cases.extend([below, -below, above, -above]);
+                below = below.next_down();
+                above = above.next_up();
             }
         }
         cases.extend([

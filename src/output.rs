@@ -353,6 +353,20 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Sink::create(path)?.commit(bytes)
 }
 
+/// Rows of a table made together as CSV text ([`OutTable::write_csv_with`]).
+const CSV_BLOCK_ROWS: usize = 8;
+
+fn csv_error(path: &Path, e: csv::Error) -> Error {
+    Error::Write {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e.to_string()),
+    }
+}
+
+/// Columns written after a table's own by [`OutTable::write_csv_with`]: their names, and
+/// what appends a row's cells (each after a comma) to the row's text.
+pub type CsvTail<'a> = (&'a [&'a str], &'a (dyn Fn(usize, &mut Vec<u8>) + Sync));
+
 /// A column of an output table.
 #[derive(Debug, Clone)]
 pub enum OutColumn {
@@ -388,18 +402,27 @@ impl OutTable {
 
     /// The table in the format implied by `path` (`-` and unknown extensions: CSV).
     pub fn to_bytes_for(&self, path: &Path) -> Result<Vec<u8>> {
-        // stdout and devices or pipes without a table extension (`/dev/stdout`) get CSV.
+        self.to_bytes(Self::format_of(path)?, path)
+    }
+
+    /// Whether a table written to `path` is CSV ([`Self::to_bytes_for`]'s choice); an error
+    /// when `path` names no table format.
+    pub fn is_csv_for(path: &Path) -> Result<bool> {
+        Ok(Self::format_of(path)? == Format::Csv)
+    }
+
+    /// The format written to `path`: its extension's; CSV on stdout and on devices or pipes
+    /// without a table extension (`/dev/stdout`).
+    fn format_of(path: &Path) -> Result<Format> {
         let device = std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir());
-        let format = if path.as_os_str() == "-" {
-            Format::Csv
-        } else {
-            match Format::from_path(path) {
-                Ok(f) => f,
-                Err(_) if device => Format::Csv,
-                Err(e) => return Err(e),
-            }
-        };
-        self.to_bytes(format, path)
+        if path.as_os_str() == "-" {
+            return Ok(Format::Csv);
+        }
+        match Format::from_path(path) {
+            Ok(f) => Ok(f),
+            Err(_) if device => Ok(Format::Csv),
+            Err(e) => Err(e),
+        }
     }
 
     pub fn to_bytes(&self, format: Format, path: &Path) -> Result<Vec<u8>> {
@@ -410,32 +433,140 @@ impl OutTable {
         }
     }
 
-    fn cell(&self, col: &OutColumn, i: usize) -> String {
+    fn cell<'a>(&self, col: &'a OutColumn, i: usize) -> std::borrow::Cow<'a, str> {
+        use std::borrow::Cow;
         match col {
-            OutColumn::Number(v) => v[i].map(fmt_num).unwrap_or_default(),
-            OutColumn::Integer(v) => v[i].map(|x| x.to_string()).unwrap_or_default(),
-            OutColumn::Text(v) => v[i].clone().unwrap_or_default(),
+            OutColumn::Number(v) => Cow::Owned(v[i].map(fmt_num).unwrap_or_default()),
+            OutColumn::Integer(v) => Cow::Owned(v[i].map(|x| x.to_string()).unwrap_or_default()),
+            OutColumn::Text(v) => v[i].as_deref().map_or(Cow::Borrowed(""), Cow::Borrowed),
         }
     }
 
+    /// The CSV text: the header, then the rows made in parallel blocks (each record is written
+    /// alone by the same writer settings, so the bytes do not depend on the blocks) and joined
+    /// in row order.
     fn to_csv(&self, path: &Path) -> Result<Vec<u8>> {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        let err = |e: csv::Error| Error::Write {
-            path: path.to_path_buf(),
-            source: std::io::Error::other(e.to_string()),
-        };
-        w.write_record(self.columns.iter().map(|(n, _)| n.as_str()))
-            .map_err(err)?;
-        let mut record = Vec::with_capacity(self.columns.len());
-        for i in 0..self.n_rows() {
-            record.clear();
-            record.extend(self.columns.iter().map(|(_, c)| self.cell(c, i)));
-            w.write_record(&record).map_err(err)?;
+        use rayon::prelude::*;
+        let mut out = self.csv_header(path, None)?;
+        let blocks: Vec<Vec<u8>> = self
+            .csv_block_starts()
+            .par_iter()
+            .map(|&start| self.csv_block(path, start, None))
+            .collect::<Result<_>>()?;
+        for b in &blocks {
+            out.extend_from_slice(b);
         }
+        Ok(out)
+    }
+
+    /// Writes the table as CSV to `sink` (its destination `path`) and commits it, with `tail`'s
+    /// columns after the table's own: `tail.0` names them, and `tail.1(i, out)` appends row
+    /// `i`'s cells to the row's text, each after a comma, as the CSV writer would write text
+    /// cells that need no quoting (numbers, spaces): long cells go straight into the text,
+    /// without a String each. Without a tail, the bytes of [`Self::to_bytes_for`]. The blocks
+    /// of rows are made in parallel while those made are written, in row order. Nothing is
+    /// left at the destination when anything fails.
+    pub fn write_csv_with(&self, sink: Sink, path: &Path, tail: Option<CsvTail<'_>>) -> Result<()> {
+        use rayon::prelude::*;
+        use std::collections::BTreeMap;
+        let mut out = StreamSink::new(sink);
+        out.write(&self.csv_header(path, tail)?)?;
+        let starts = self.csv_block_starts();
+        let (tx, rx) = std::sync::mpsc::channel::<(usize, Result<Vec<u8>>)>();
+        std::thread::scope(|scope| -> Result<()> {
+            let starts = &starts;
+            scope.spawn(move || {
+                // stops at the first block the writer no longer waits for
+                let _ = starts
+                    .par_iter()
+                    .enumerate()
+                    .try_for_each_with(tx, |tx, (b, &start)| {
+                        tx.send((b, self.csv_block(path, start, tail)))
+                            .map_err(|_| ())
+                    });
+            });
+            // blocks made out of order wait for their turn
+            let mut waiting: BTreeMap<usize, Vec<u8>> = BTreeMap::new();
+            let mut next = 0;
+            while next < starts.len() {
+                let (b, block) = rx.recv().map_err(|_| Error::Write {
+                    path: path.to_path_buf(),
+                    source: std::io::Error::other("a block of the table was not made"),
+                })?;
+                waiting.insert(b, block?);
+                while let Some(block) = waiting.remove(&next) {
+                    out.write(&block)?;
+                    next += 1;
+                }
+            }
+            Ok(())
+        })?;
+        commit_streams(vec![out])
+    }
+
+    /// The CSV header of [`Self::write_csv_with`].
+    fn csv_header(&self, path: &Path, tail: Option<CsvTail<'_>>) -> Result<Vec<u8>> {
+        let tail_names: &[&str] = tail.map_or(&[], |t| t.0);
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(
+            self.columns
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .chain(tail_names.iter().copied()),
+        )
+        .map_err(|e| csv_error(path, e))?;
         w.into_inner().map_err(|e| Error::Write {
             path: path.to_path_buf(),
             source: std::io::Error::other(e.to_string()),
         })
+    }
+
+    /// The first row of each block of rows of [`Self::write_csv_with`].
+    fn csv_block_starts(&self) -> Vec<usize> {
+        (0..self.n_rows()).step_by(CSV_BLOCK_ROWS).collect()
+    }
+
+    /// The CSV text of the block of rows from `start`.
+    fn csv_block(&self, path: &Path, start: usize, tail: Option<CsvTail<'_>>) -> Result<Vec<u8>> {
+        let rows = start..(start + CSV_BLOCK_ROWS).min(self.n_rows());
+        // room for the block without growing: text cells as they are (a quoted cell grows past
+        // this, and the buffer then grows as usual), numbers at most 24 bytes
+        let room: usize = rows
+            .clone()
+            .map(|i| {
+                self.columns
+                    .iter()
+                    .map(|(_, c)| match c {
+                        OutColumn::Text(v) => v[i].as_ref().map_or(0, String::len) + 1,
+                        _ => 25,
+                    })
+                    .sum::<usize>()
+                    + 1
+            })
+            .sum();
+        let mut out = Vec::with_capacity(room);
+        let mut record = Vec::with_capacity(self.columns.len());
+        for i in rows {
+            record.clear();
+            record.extend(self.columns.iter().map(|(_, c)| self.cell(c, i)));
+            // one writer per record, each written alone (the same bytes as one writer for the
+            // whole table)
+            let mut w = csv::Writer::from_writer(&mut out);
+            w.write_record(record.iter().map(|c| c.as_bytes()))
+                .map_err(|e| csv_error(path, e))?;
+            w.flush().map_err(|source| Error::Write {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            drop(w);
+            if let Some((_, cells)) = tail {
+                // the tail's cells before the row's end
+                let end = out.pop();
+                cells(i, &mut out);
+                out.extend(end);
+            }
+        }
+        Ok(out)
     }
 
     fn to_ndjson(&self) -> Vec<u8> {

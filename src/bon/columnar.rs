@@ -217,19 +217,41 @@ pub(super) struct FilePlan {
     pub(super) key_runs: Vec<(usize, usize)>,
     /// known when a key column was read
     pub(super) n_rows: Option<usize>,
+    /// whether the file's page headers were checked ([`parquet_reader::check_file_pages`]), as
+    /// they must be before polars reads it
+    pub(super) pages_checked: bool,
 }
 
 /// The plan of a Parquet Samples table the fast path takes (`None`: the general reader's).
 pub(super) fn plan_file(path: &Path, map: &ColumnMap, meta: &RunMeta) -> Option<FilePlan> {
+    let plan = plan_file_unchecked(path, map, meta)?;
+    if !plan.pages_checked {
+        parquet_reader::check_file_pages(path).ok()?;
+    }
+    Some(FilePlan {
+        pages_checked: true,
+        ..plan
+    })
+}
+
+/// [`plan_file`] without the walk over the file's page headers unless a key column had to be
+/// read through polars (`pages_checked` says whether it was done): for a reader that decodes
+/// the pages itself and checks the file before it falls back on polars.
+pub(super) fn plan_file_unchecked(
+    path: &Path,
+    map: &ColumnMap,
+    meta: &RunMeta,
+) -> Option<FilePlan> {
     if !matches!(Format::from_path(path), Ok(Format::Parquet)) {
         return None;
     }
     if std::fs::metadata(path).map_or(true, |m| m.is_dir() || m.len() == 0) {
         return None;
     }
-    let Ok(schema) = parquet_reader::checked_schema(path) else {
+    let Ok(schema) = parquet_reader::footer_schema(path) else {
         return None;
     };
+    let mut pages_checked = false;
     let header: Vec<String> = schema.iter().map(|(n, _)| n.clone()).collect();
     let Ok(plan) = plan_columns(path, &header, SAMPLES, map) else {
         return None;
@@ -267,6 +289,11 @@ pub(super) fn plan_file(path: &Path, map: &ColumnMap, meta: &RunMeta) -> Option<
         };
         if constant[slot].is_some() {
             return None;
+        }
+        // polars reads only a file whose pages were checked
+        if !pages_checked {
+            parquet_reader::check_file_pages(path).ok()?;
+            pages_checked = true;
         }
         let Ok(series) = parquet_reader::read_column(path, &col, None) else {
             return None;
@@ -321,6 +348,7 @@ pub(super) fn plan_file(path: &Path, map: &ColumnMap, meta: &RunMeta) -> Option<
         keys,
         key_runs,
         n_rows,
+        pages_checked,
     })
 }
 

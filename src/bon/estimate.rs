@@ -510,41 +510,67 @@ fn estimate_pools(pools: &[&Pool], ns: &[usize]) -> Vec<PoolEstimate> {
     }
 }
 
-/// Mean and standard error of the mean (None with fewer than 2 values or no spread).
-fn mean_se(values: impl Iterator<Item = f64> + Clone) -> (f64, Option<f64>, usize) {
-    let (mut sum, mut m) = (0.0, 0usize);
-    for v in values.clone() {
-        sum += v;
-        m += 1;
-    }
-    let mean = sum / m as f64;
+/// The standard error of a mean from the sum of squared deviations `ss` of `m` values (None
+/// with fewer than 2 values or no spread).
+fn se_of(ss: f64, m: usize) -> Option<f64> {
     if m < 2 {
-        return (mean, None, m);
+        return None;
     }
-    let ss: f64 = values.map(|v| (v - mean) * (v - mean)).sum();
     let se = (ss / (m - 1) as f64).sqrt() / (m as f64).sqrt();
-    (mean, (se > 0.0 && se.is_finite()).then_some(se), m)
+    (se > 0.0 && se.is_finite()).then_some(se)
 }
 
-/// The point estimate of a curve: for each n, the mean over prompts whose pool has N >= n.
+/// The point estimate of a curve: for each n, the mean over prompts whose pool has N >= n,
+/// and its standard error. The sums run prompt by prompt (each prompt's estimates are
+/// contiguous in memory), adding the prompts in their order for every n: the same sums, in the
+/// same order, as one pass over the prompts per n.
 fn point_curve(ests: &[PoolEstimate], ns: &[usize]) -> Vec<CurvePoint> {
-    ns.par_iter()
-        .enumerate()
-        .map(|(k, &n)| {
-            let eligible = ests.iter().filter(move |e| e.gold.len() > k);
-            let (gold, gold_se, m) = mean_se(eligible.clone().map(move |e| e.gold[k]));
-            let (proxy, proxy_se, _) = mean_se(eligible.clone().map(move |e| e.proxy[k]));
-            let kl_pool = eligible.map(|e| e.kl_pool[k]).sum::<f64>() / m as f64;
-            CurvePoint {
-                n,
-                kl_analytic: analytic_kl(n),
-                kl_pool,
-                gold,
-                proxy,
-                gold_se,
-                proxy_se,
-                n_prompts: m,
-            }
+    let k = ns.len();
+    let (mut gold, mut proxy, mut kl_pool) = (vec![0.0; k], vec![0.0; k], vec![0.0; k]);
+    let mut reach = vec![0usize; k + 1];
+    for e in ests {
+        let len = e.gold.len().min(k);
+        reach[len] += 1;
+        for (s, x) in gold.iter_mut().zip(&e.gold[..len]) {
+            *s += x;
+        }
+        for (s, x) in proxy.iter_mut().zip(&e.proxy[..len]) {
+            *s += x;
+        }
+        for (s, x) in kl_pool.iter_mut().zip(&e.kl_pool[..len]) {
+            *s += x;
+        }
+    }
+    // m[j]: prompts whose pool reaches the j-th n value
+    let mut m = vec![0usize; k];
+    let mut running = 0;
+    for j in (0..k).rev() {
+        running += reach[j + 1];
+        m[j] = running;
+    }
+    let mean =
+        |sums: &[f64]| -> Vec<f64> { sums.iter().zip(&m).map(|(s, &c)| s / c as f64).collect() };
+    let (gold, proxy, kl_pool) = (mean(&gold), mean(&proxy), mean(&kl_pool));
+    let (mut gold_ss, mut proxy_ss) = (vec![0.0; k], vec![0.0; k]);
+    for e in ests {
+        let len = e.gold.len().min(k);
+        for ((s, x), mu) in gold_ss.iter_mut().zip(&e.gold[..len]).zip(&gold) {
+            *s += (x - mu) * (x - mu);
+        }
+        for ((s, x), mu) in proxy_ss.iter_mut().zip(&e.proxy[..len]).zip(&proxy) {
+            *s += (x - mu) * (x - mu);
+        }
+    }
+    (0..k)
+        .map(|j| CurvePoint {
+            n: ns[j],
+            kl_analytic: analytic_kl(ns[j]),
+            kl_pool: kl_pool[j],
+            gold: gold[j],
+            proxy: proxy[j],
+            gold_se: se_of(gold_ss[j], m[j]),
+            proxy_se: se_of(proxy_ss[j], m[j]),
+            n_prompts: m[j],
         })
         .collect()
 }

@@ -41,32 +41,107 @@ pub fn curves_table(curves: &[BonCurve], kl: KlChoice) -> (OutTable, Vec<String>
 /// is smaller than n. The values are first laid out by n (read once, prompt by prompt), then each
 /// n's cell is written in parallel.
 fn prompt_cells(prompts: &[estimate::PoolEstimate], n_points: usize, gold: bool) -> Vec<String> {
-    let m = prompts.len();
-    let mut by_n = vec![f64::NAN; n_points * m];
-    for (i, e) in prompts.iter().enumerate() {
-        let v = if gold { &e.gold } else { &e.proxy };
-        for (k, &x) in v.iter().enumerate().take(n_points) {
-            by_n[k * m + i] = x;
-        }
-    }
-    let reach: Vec<usize> = prompts.iter().map(|e| e.gold.len()).collect();
-    by_n.par_chunks(m.max(1))
-        .enumerate()
-        .map(|(k, values)| {
-            let mut s = String::with_capacity(m * 10);
-            for (i, &x) in values.iter().enumerate() {
-                if i > 0 {
-                    s.push(' ');
-                }
-                if reach[i] > k {
-                    crate::format::push_g6(&mut s, x);
-                } else {
-                    s.push_str("nan");
-                }
-            }
-            s
+    let by_n = ByN::new(prompts, n_points, gold);
+    (0..n_points)
+        .into_par_iter()
+        .map(|k| {
+            let mut cell = Vec::with_capacity(prompts.len() * 10);
+            by_n.push_cell(k, &mut cell);
+            // only ASCII digits, signs, points, spaces and `nan` are written
+            String::from_utf8(cell).unwrap_or_default()
         })
         .collect()
+}
+
+/// One curve's per-prompt estimates of one score laid out by n value: `values[k * m + i]` is
+/// prompt `i`'s estimate at the `k`-th n value (read once, prompt by prompt).
+struct ByN {
+    m: usize,
+    values: Vec<f64>,
+    /// the n values each prompt's pool reaches
+    reach: Vec<usize>,
+}
+
+impl ByN {
+    fn new(prompts: &[estimate::PoolEstimate], n_points: usize, gold: bool) -> ByN {
+        let m = prompts.len();
+        let mut values = vec![f64::NAN; n_points * m];
+        for (i, e) in prompts.iter().enumerate() {
+            let v = if gold { &e.gold } else { &e.proxy };
+            for (k, &x) in v.iter().enumerate().take(n_points) {
+                values[k * m + i] = x;
+            }
+        }
+        ByN {
+            m,
+            values,
+            reach: prompts.iter().map(|e| e.gold.len()).collect(),
+        }
+    }
+
+    /// Appends the `k`-th n value's cell: every prompt's estimate in prompt order, with 6
+    /// significant digits, separated by spaces, `nan` where the prompt's pool is smaller.
+    fn push_cell(&self, k: usize, out: &mut Vec<u8>) {
+        let values = &self.values[k * self.m..(k + 1) * self.m];
+        for (i, &x) in values.iter().enumerate() {
+            if i > 0 {
+                out.push(b' ');
+            }
+            if self.reach[i] > k {
+                crate::format::push_g6_bytes(out, x);
+            } else {
+                out.extend_from_slice(b"nan");
+            }
+        }
+    }
+}
+
+/// Writes the Curves table of `curves` as CSV to `sink` ([`OutTable::write_csv_with`]): the
+/// table of [`curves_table_with`], with the per-prompt cells written straight into the text (the
+/// same bytes as that table's CSV, without a String per cell). Its notes.
+fn write_curves_csv(
+    curves: &[BonCurve],
+    kl: KlChoice,
+    prompt_values: bool,
+    (sink, out): (Sink, &Path),
+) -> Result<Vec<String>> {
+    let (table, notes) = curves_table_with(curves, kl, false);
+    if !prompt_values {
+        table.write_csv_with(sink, out, None)?;
+        return Ok(notes);
+    }
+    // each row's curve and point (None on a replicate's row, whose cells are empty)
+    let rows: Vec<(usize, Option<usize>)> = curves
+        .iter()
+        .enumerate()
+        .flat_map(|(c, curve)| {
+            let reps = curve.replicates.iter().flatten().map(move |_| (c, None));
+            (0..curve.points.len())
+                .map(move |k| (c, Some(k)))
+                .chain(reps)
+        })
+        .collect();
+    let by_n: Vec<(ByN, ByN)> = curves
+        .par_iter()
+        .map(|c| {
+            (
+                ByN::new(&c.prompts, c.points.len(), true),
+                ByN::new(&c.prompts, c.points.len(), false),
+            )
+        })
+        .collect();
+    let cells = |i: usize, text: &mut Vec<u8>| {
+        let (c, point) = rows[i];
+        for by in [&by_n[c].0, &by_n[c].1] {
+            text.push(b',');
+            if let Some(k) = point {
+                by.push_cell(k, text);
+            }
+        }
+    };
+    let names = [crate::schema::GOLD_PROMPTS, crate::schema::PROXY_PROMPTS];
+    table.write_csv_with(sink, out, Some((&names, &cells)))?;
+    Ok(notes)
 }
 
 /// The Curves table of best-of-n curves: `method`, `rm_params`, (`policy_params`, `rm_data`
@@ -312,10 +387,18 @@ pub fn run(
         }
     };
     notes.extend(prompt_count_notes(&curves));
-    let (table, table_notes) = curves_table_with(&curves, opts.kl, prompt_values);
+    let rows = curves
+        .iter()
+        .map(|c| c.points.len() + c.replicates.iter().map(Vec::len).sum::<usize>())
+        .sum();
+    let table_notes = if OutTable::is_csv_for(out)? {
+        write_curves_csv(&curves, opts.kl, prompt_values, (sink, out))?
+    } else {
+        let (table, notes) = curves_table_with(&curves, opts.kl, prompt_values);
+        sink.commit(&table.to_bytes_for(out)?)?;
+        notes
+    };
     notes.extend(table_notes);
-    let bytes = table.to_bytes_for(out)?;
-    sink.commit(&bytes)?;
     let write = start.elapsed().as_secs_f64() - read - estimate;
     Ok(BonSummary {
         seconds: [read, estimate, write],
@@ -323,7 +406,79 @@ pub fn run(
         pools: counts.0,
         samples: counts.1,
         curves: curves.len(),
-        rows: table.n_rows(),
+        rows,
         notes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{CurveKey, Method};
+    use rand::{Rng, SeedableRng};
+
+    /// The CSV written with the per-prompt cells made straight into the text is byte for byte
+    /// the CSV of the table with those cells as text columns: pools of unequal sizes (`nan`
+    /// cells), two reward models, bootstrap replicates (empty cells), negative, small and large
+    /// numbers; and without per-prompt values.
+    #[test]
+    fn curves_csv_written_by_blocks_is_the_tables_csv() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let mut pools = Vec::new();
+        for (r, rm) in [1e7, 3e9].into_iter().enumerate() {
+            for p in 0..23 {
+                let size = [2, 5, 40, 100][(p + r) % 4];
+                let mut scores: Vec<(f64, f64)> = (0..size)
+                    .map(|_| {
+                        let g: f64 =
+                            rng.random_range(-3.0..3.0) * 10f64.powi(rng.random_range(-6..8));
+                        (g + rng.random_range(-1.0..1.0), g)
+                    })
+                    .collect();
+                samples::sort_scores(&mut scores);
+                pools.push(Pool {
+                    key: CurveKey {
+                        method: Method::Bon,
+                        rm_params: rm,
+                        policy_params: None,
+                        rm_data: None,
+                        kl_penalty: None,
+                    },
+                    prompt: format!("p{p}"),
+                    scores,
+                    path: PathBuf::from("x"),
+                });
+            }
+        }
+        let opts = BonOptions {
+            bootstrap: 3,
+            seed: 2,
+            ..BonOptions::default()
+        };
+        let curves = bon_curves(&pools, &opts).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        for prompt_values in [true, false] {
+            let out = dir.path().join(format!("c{prompt_values}.csv"));
+            let notes = write_curves_csv(
+                &curves,
+                KlChoice::Analytic,
+                prompt_values,
+                (Sink::create(&out).unwrap(), &out),
+            )
+            .unwrap();
+            let (table, table_notes) =
+                curves_table_with(&curves, KlChoice::Analytic, prompt_values);
+            let expected = table.to_bytes_for(&out).unwrap();
+            assert_eq!(
+                std::fs::read(&out).unwrap(),
+                expected,
+                "prompt values {prompt_values}"
+            );
+            assert_eq!(notes, table_notes);
+            if prompt_values {
+                let text = String::from_utf8(expected).unwrap();
+                assert!(text.contains("nan") && text.contains("e-") && text.contains(",,\n"));
+            }
+        }
+    }
 }

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use super::columnar::{FilePlan, plan_file};
+use super::columnar::{FilePlan, plan_file_unchecked};
 use super::estimate::{
     BLOCK, BonCurve, BonOptions, PoolEstimate, WeightSet, curve_from_estimates, curve_ns,
     estimate_block, weight_cache_fits,
@@ -26,8 +26,9 @@ use super::estimate::{
 use super::samples::{parse_options, sort_scores};
 use crate::error::Result;
 use crate::ingest::LogOptions;
+use crate::ingest::parquet_pages::{ColumnChunkPages, ColumnPages, PageScratch};
 use crate::ingest::parquet_reader::RowBatches;
-use crate::progress::Observer;
+use crate::progress::{Observer, Stage};
 
 /// Rows decoded at a time: whole row groups, at least this many unless the file ends first.
 const BATCH_ROWS: usize = 1 << 20;
@@ -142,6 +143,56 @@ enum Prompt {
 /// The runs of rows of one (key, prompt) in a batch: (key index, prompt, rows), in row order.
 type BatchRuns = Vec<(usize, Prompt, usize)>;
 
+/// Splits runs of one prompt value where the key changes, and joins a run to the previous one
+/// of the same (key, prompt): the runs of a range of rows in row order.
+struct RunSplitter<'a> {
+    /// the plan's (first row, key) runs
+    key_runs: &'a [(usize, usize)],
+    /// the key run of the last row pushed
+    run: usize,
+    out: BatchRuns,
+}
+
+impl RunSplitter<'_> {
+    fn new(key_runs: &[(usize, usize)], offset: usize) -> RunSplitter<'_> {
+        RunSplitter {
+            key_runs,
+            run: key_runs
+                .partition_point(|r| r.0 <= offset)
+                .saturating_sub(1),
+            out: Vec::new(),
+        }
+    }
+
+    /// Rows [from, to) of one prompt.
+    fn push(&mut self, mut from: usize, to: usize, value: Prompt) {
+        let key_runs = self.key_runs;
+        while from < to {
+            while self.run + 1 < key_runs.len() && key_runs[self.run + 1].0 <= from {
+                self.run += 1;
+            }
+            let key = key_runs[self.run].1;
+            let end = key_runs.get(self.run + 1).map_or(to, |r| r.0.min(to));
+            match self.out.last_mut() {
+                Some((k, v, len)) if *k == key && *v == value => *len += end - from,
+                _ => self.out.push((key, value.clone(), end - from)),
+            }
+            from = end;
+        }
+    }
+
+    /// The runs found so far.
+    fn len(&self) -> usize {
+        self.out.len()
+    }
+
+    /// The runs, unless they are too short to be pools of two or more samples on average
+    /// (rows not grouped by prompt).
+    fn finish(self, count: usize) -> Option<BatchRuns> {
+        (self.out.len() <= count.div_ceil(2)).then_some(self.out)
+    }
+}
+
 /// The runs of one batch of the prompt column; `None` when the batch cannot be read as the
 /// general reader would read it, or when its runs are too short to be pools of two or more
 /// samples (rows not grouped by prompt).
@@ -160,27 +211,7 @@ fn batch_runs(
     if series.len() != count || series.null_count() > 0 {
         return None;
     }
-    // the key of each row, from the plan's key runs
-    let key_runs = &plan.key_runs;
-    let mut run = key_runs
-        .partition_point(|r| r.0 <= offset)
-        .saturating_sub(1);
-    let mut out: BatchRuns = Vec::new();
-    // rows [from, to) of one prompt, split where the key changes
-    let mut push = |mut from: usize, to: usize, value: Prompt| {
-        while from < to {
-            while run + 1 < key_runs.len() && key_runs[run + 1].0 <= from {
-                run += 1;
-            }
-            let key = key_runs[run].1;
-            let end = key_runs.get(run + 1).map_or(to, |r| r.0.min(to));
-            match out.last_mut() {
-                Some((k, v, len)) if *k == key && *v == value => *len += end - from,
-                _ => out.push((key, value.clone(), end - from)),
-            }
-            from = end;
-        }
-    };
+    let mut runs = RunSplitter::new(&plan.key_runs, offset);
     if series.dtype().is_integer() {
         let cast = series.cast(&DataType::Int64).ok()?;
         let mut row = offset;
@@ -194,7 +225,7 @@ fn batch_runs(
                 while j < values.len() && values[j] == v {
                     j += 1;
                 }
-                push(row + i, row + j, Prompt::Integer(v));
+                runs.push(row + i, row + j, Prompt::Integer(v));
                 i = j;
             }
             row += values.len();
@@ -214,28 +245,92 @@ fn batch_runs(
                 return None;
             }
             if let Some((start, label)) = open {
-                push(offset + start, offset + i, Prompt::Text(label.to_string()));
+                runs.push(offset + start, offset + i, Prompt::Text(label.to_string()));
             }
             open = Some((i, s));
         }
         if let Some((start, label)) = open {
-            push(
+            runs.push(
                 offset + start,
                 offset + count,
                 Prompt::Text(label.to_string()),
             );
         }
     }
-    (out.len() <= count.div_ceil(2)).then_some(out)
+    runs.finish(count)
+}
+
+/// The runs of row group `g` (rows `[start, start + rows)`) of an INT64 prompt column decoded
+/// page by page ([`ColumnPages`]): the runs [`batch_runs`] finds, without a column of the
+/// group's prompts in memory. `None` when the column is not one the page decoder takes, or
+/// when the runs are too short.
+fn group_runs_by_pages(
+    file: &ColumnPages,
+    plan: &FilePlan,
+    (g, start, rows): (usize, usize, usize),
+) -> Option<BatchRuns> {
+    let mut scratch = PageScratch::<i64>::default();
+    let mut pages = file.pages::<i64>(&plan.prompt_col, g, &mut scratch)?;
+    let mut runs = RunSplitter::new(&plan.key_runs, start);
+    // the open run: its first row and value (runs continue across pages)
+    let mut open: Option<(usize, i64)> = None;
+    let mut row = start;
+    while pages.next_page_runs()? {
+        // rows not grouped by prompt show at once: give up before decoding the rest
+        if pages.scratch.runs.runs.len() + runs.len()
+            > (row - start + pages.scratch.runs.len()).div_ceil(2) + 1
+        {
+            return None;
+        }
+        for &(v, len) in &pages.scratch.runs.runs {
+            match open {
+                Some((_, value)) if value == v => {}
+                Some((from, value)) => {
+                    runs.push(from, row, Prompt::Integer(value));
+                    open = Some((row, v));
+                }
+                None => open = Some((row, v)),
+            }
+            row += len;
+        }
+    }
+    if row != start + rows {
+        return None;
+    }
+    if let Some((from, value)) = open {
+        runs.push(from, row, Prompt::Integer(value));
+    }
+    runs.finish(rows)
 }
 
 /// Pass 1: the pools and their runs, from the prompt column read a batch at a time (batches in
 /// parallel, joined in row order).
-fn find_runs(rb: &RowBatches, plan: &FilePlan, parts: &[(usize, usize)]) -> Option<Runs> {
-    let per_batch: Vec<Option<BatchRuns>> = parts
-        .par_iter()
-        .map(|&part| batch_runs(rb, plan, part))
-        .collect();
+fn find_runs(
+    rb: &RowBatches,
+    file: Option<&ColumnPages>,
+    plan: &FilePlan,
+    parts: &[(usize, usize)],
+    polars_may_read: &mut dyn FnMut() -> bool,
+) -> Option<Runs> {
+    // row groups decoded page by page when the page decoder takes the prompt column, else
+    // batches through polars
+    let by_pages: Option<Vec<Option<BatchRuns>>> = file.and_then(|file| {
+        let groups = file.row_groups();
+        let starts = row_starts(&groups);
+        let runs: Vec<Option<BatchRuns>> = (0..groups.len())
+            .into_par_iter()
+            .map(|g| group_runs_by_pages(file, plan, (g, starts[g], groups[g])))
+            .collect();
+        runs.iter().all(Option::is_some).then_some(runs)
+    });
+    let per_batch: Vec<Option<BatchRuns>> = match by_pages {
+        Some(runs) => runs,
+        None if !polars_may_read() => return None,
+        None => parts
+            .par_iter()
+            .map(|&part| batch_runs(rb, plan, part))
+            .collect(),
+    };
     let mut finder = RunFinder::new();
     let mut last: Option<(usize, Prompt, u32)> = None;
     for batch in per_batch {
@@ -295,12 +390,12 @@ pub(super) fn grouped_curves(
     if kind.is_some() {
         return Ok(None);
     }
-    let plan = plan_file(path, &map, &meta);
+    let plan = plan_file_unchecked(path, &map, &meta);
     Ok(curves_of_file(
         path,
         plan.as_ref(),
         opts,
-        BATCH_ROWS,
+        (BATCH_ROWS, true),
         progress,
     ))
 }
@@ -309,12 +404,14 @@ pub(super) fn grouped_curves(
 /// end row in the batch).
 type Job = (u32, Vec<(f64, f64)>, usize, usize);
 
-/// The curves of one planned file read `batch_rows` rows at a time (whole row groups).
+/// The curves of one planned file: its pages decoded directly when `pages` and the page decoder
+/// takes them ([`ColumnPages`]), else through polars `batch_rows` rows at a time (whole row
+/// groups).
 fn curves_of_file(
     path: &Path,
     plan: Option<&FilePlan>,
     opts: &BonOptions,
-    batch_rows: usize,
+    (batch_rows, pages): (usize, bool),
     progress: &dyn Observer,
 ) -> Option<Streamed> {
     let plan = plan?;
@@ -324,7 +421,15 @@ fn curves_of_file(
         return None;
     }
     let parts = batches(&rb.row_groups, batch_rows);
-    let Runs { pools, runs } = find_runs(&rb, plan, &parts)?;
+    // polars reads only a file whose page headers were checked: done once, on its first use
+    let mut checked = plan.pages_checked;
+    let mut polars_may_read = || {
+        checked = checked || crate::ingest::parquet_reader::check_file_pages(path).is_ok();
+        checked
+    };
+    // the file's pages read directly when the page decoder takes its columns ([`ColumnPages`])
+    let file = if pages { ColumnPages::open(path) } else { None };
+    let Runs { pools, runs } = find_runs(&rb, file.as_ref(), plan, &parts, &mut polars_may_read)?;
     // Sizes, n values and weights of each key.
     let n_keys = plan.keys.len();
     let mut max_pool = vec![0usize; n_keys];
@@ -358,15 +463,302 @@ fn curves_of_file(
         .collect::<Vec<_>>()
         .into_iter()
         .collect();
-    // Pass 2: proxy and gold a batch at a time; each complete pool estimated at once.
-    let mut ests: Vec<Option<PoolEstimate>> = (0..pools.len()).map(|_| None).collect();
+    let weights = |p: u32, len: usize| &sets[&(grid_of[pools[p as usize].0], len)];
+    // A bar over the samples when the file takes several batches.
+    let bar = (parts.len() > 2).then(|| progress.stage("best-of-n", total as u64));
+    let by_pages = file.as_ref().and_then(|file| {
+        estimates_by_pages(file, plan, &runs, pools.len(), &weights, bar.as_deref())
+    });
+    let mut ests = match by_pages {
+        Some(ests) => ests,
+        None if polars_may_read() => by_batches(
+            &rb,
+            plan,
+            &parts,
+            &runs,
+            pools.len(),
+            &weights,
+            bar.as_deref(),
+        )?,
+        None => return None,
+    };
+    if let Some(b) = &bar {
+        b.finish();
+    }
+    // Curves in key order, each averaging its prompts in prompt order.
+    let mut order: Vec<usize> = (0..n_keys).collect();
+    order.sort_by_key(|&k| plan.keys[k]);
+    let mut by_key: Vec<Vec<(&str, usize)>> = vec![Vec::new(); n_keys];
+    for (i, (k, prompt)) in pools.iter().enumerate() {
+        by_key[*k].push((prompt.as_str(), i));
+    }
+    let mut curves = Vec::with_capacity(n_keys);
+    for (ci, &k) in order.iter().enumerate() {
+        let list = &mut by_key[k];
+        list.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let key_ests: Vec<PoolEstimate> = list
+            .iter()
+            .map(|&(_, i)| ests[i].take())
+            .collect::<Option<_>>()?;
+        curves.push(curve_from_estimates(
+            plan.keys[k],
+            ci,
+            key_ests,
+            &ns[k],
+            opts,
+        ));
+    }
+    let np = pools.len();
+    // Unmapping the file's pages takes milliseconds on a large file: done on another thread
+    // while the table is formatted and written, as polars does with its own mappings.
+    if let Some(file) = file {
+        std::thread::spawn(move || drop(file));
+    }
+    Some((curves, (np, total)))
+}
+
+/// The first row of each of consecutive ranges of `lens` rows.
+fn row_starts(lens: &[usize]) -> Vec<usize> {
+    lens.iter()
+        .scan(0, |at, &len| {
+            let start = *at;
+            *at += len;
+            Some(start)
+        })
+        .collect()
+}
+
+/// What a row group's worker leaves: the estimates of the pools wholly inside the group, and
+/// the samples of the pools that cross one of its edges, by run.
+struct GroupShare {
+    done: Vec<(u32, PoolEstimate)>,
+    pieces: Vec<(usize, Vec<(f64, f64)>)>,
+}
+
+/// Complete pools waiting to be sorted and estimated together ([`BLOCK`] at a time, as the
+/// other paths do; each pool's estimates depend only on its own samples).
+struct PoolBlock {
+    pools: Vec<u32>,
+    samples: Vec<Vec<(f64, f64)>>,
+}
+
+impl PoolBlock {
+    fn new() -> PoolBlock {
+        PoolBlock {
+            pools: Vec::with_capacity(BLOCK),
+            samples: Vec::with_capacity(BLOCK),
+        }
+    }
+
+    /// A buffer for the next pool's samples (emptied, its memory reused).
+    fn buffer(&mut self, spare: &mut Vec<Vec<(f64, f64)>>) -> Vec<(f64, f64)> {
+        let mut v = spare.pop().unwrap_or_default();
+        v.clear();
+        v
+    }
+
+    fn estimate<'w>(
+        &mut self,
+        weights: &(dyn Fn(u32, usize) -> &'w WeightSet + Sync),
+        out: &mut Vec<(u32, PoolEstimate)>,
+        spare: &mut Vec<Vec<(f64, f64)>>,
+    ) {
+        if self.pools.is_empty() {
+            return;
+        }
+        for s in &mut self.samples {
+            sort_scores(s);
+        }
+        let slices: Vec<&[(f64, f64)]> = self.samples.iter().map(|s| &s[..]).collect();
+        let ws: Vec<&WeightSet> = self
+            .pools
+            .iter()
+            .zip(&self.samples)
+            .map(|(&p, s)| weights(p, s.len()))
+            .collect();
+        out.extend(self.pools.drain(..).zip(estimate_block(&slices, &ws)));
+        spare.append(&mut self.samples);
+    }
+}
+
+/// Pass 2 page by page: each row group's proxy and gold pages are decoded into two reused
+/// page buffers and poured straight into their pools, every pool sorted and estimated as soon
+/// as it is complete, the row groups in parallel. A pool that crosses a row group's edge is
+/// finished from its pieces once every group is done. The estimates by pool; `None` when a
+/// column is not one this decoder takes ([`ColumnPages`]), or holds a value that is not
+/// finite: the caller then reads the file through polars.
+fn estimates_by_pages<'w>(
+    file: &ColumnPages,
+    plan: &FilePlan,
+    runs: &[(u32, usize)],
+    n_pools: usize,
+    weights: &(dyn Fn(u32, usize) -> &'w WeightSet + Sync),
+    bar: Option<&dyn Stage>,
+) -> Option<Vec<Option<PoolEstimate>>> {
+    let groups = file.row_groups();
+    // first row of each group and of each run
+    let group_starts = row_starts(&groups);
+    let run_starts = row_starts(&runs.iter().map(|r| r.1).collect::<Vec<_>>());
+    let shares: Vec<GroupShare> = (0..groups.len())
+        .into_par_iter()
+        .map_init(GroupScratch::default, |scratch, g| {
+            let share = group_share(
+                file,
+                plan,
+                (g, group_starts[g], groups[g]),
+                (runs, &run_starts),
+                weights,
+                scratch,
+            );
+            if let Some(b) = bar {
+                b.inc(groups[g] as u64);
+            }
+            share
+        })
+        .collect::<Option<_>>()?;
+    let mut ests: Vec<Option<PoolEstimate>> = (0..n_pools).map(|_| None).collect();
+    // the pools that cross an edge: their pieces joined in row order
+    let mut crossing: Vec<(usize, Vec<(f64, f64)>)> = Vec::new();
+    for share in shares {
+        for (p, e) in share.done {
+            ests[p as usize] = Some(e);
+        }
+        for (run, piece) in share.pieces {
+            match crossing.last_mut() {
+                Some((r, samples)) if *r == run => samples.extend(piece),
+                _ => crossing.push((run, piece)),
+            }
+        }
+    }
+    let done: Vec<(u32, PoolEstimate)> = crossing
+        .par_chunks_mut(BLOCK)
+        .flat_map_iter(|chunk| {
+            let mut block = PoolBlock::new();
+            for (run, samples) in chunk.iter_mut() {
+                block.pools.push(runs[*run].0);
+                block.samples.push(std::mem::take(samples));
+            }
+            let mut out = Vec::with_capacity(chunk.len());
+            block.estimate(weights, &mut out, &mut Vec::new());
+            out
+        })
+        .collect();
+    for (p, e) in done {
+        ests[p as usize] = Some(e);
+    }
+    ests.iter().all(Option::is_some).then_some(ests)
+}
+
+/// The buffers of a worker of [`estimates_by_pages`], reused from row group to row group: the
+/// page buffers of the two columns and the samples' buffers of finished pools.
+#[derive(Default)]
+struct GroupScratch {
+    proxy: PageScratch<f64>,
+    gold: PageScratch<f64>,
+    spare: Vec<Vec<(f64, f64)>>,
+}
+
+/// The share of row group `g` in pass 2 ([`estimates_by_pages`]): rows `[start, start + rows)`.
+fn group_share<'w>(
+    file: &ColumnPages,
+    plan: &FilePlan,
+    (g, start, rows): (usize, usize, usize),
+    (runs, run_starts): (&[(u32, usize)], &[usize]),
+    weights: &(dyn Fn(u32, usize) -> &'w WeightSet + Sync),
+    scratch: &mut GroupScratch,
+) -> Option<GroupShare> {
+    file.populate(&plan.proxy_col, g);
+    file.populate(&plan.gold_col, g);
+    let GroupScratch {
+        proxy: proxy_scratch,
+        gold: gold_scratch,
+        spare,
+    } = scratch;
+    let mut proxy = file.pages(&plan.proxy_col, g, proxy_scratch)?;
+    let mut gold = file.pages(&plan.gold_col, g, gold_scratch)?;
+    let mut share = GroupShare {
+        done: Vec::new(),
+        pieces: Vec::new(),
+    };
+    let mut block = PoolBlock::new();
+    // the run holding row `at`
+    let mut r = run_starts.partition_point(|&s| s <= start).checked_sub(1)?;
+    let end = start + rows;
+    let mut at = start;
+    let (mut pi, mut gi) = (0, 0);
+    let mut samples = block.buffer(spare);
+    while at < end {
+        if pi == proxy.scratch.values.len() {
+            if !proxy.next_page()? {
+                return None;
+            }
+            pi = 0;
+        }
+        if gi == gold.scratch.values.len() {
+            if !gold.next_page()? {
+                return None;
+            }
+            gi = 0;
+        }
+        let run_end = run_starts[r] + runs[r].1;
+        let take = (proxy.scratch.values.len() - pi)
+            .min(gold.scratch.values.len() - gi)
+            .min(run_end - at)
+            .min(end - at);
+        let (p, q) = (
+            &proxy.scratch.values[pi..pi + take],
+            &gold.scratch.values[gi..gi + take],
+        );
+        if !p.iter().chain(q).all(|x| x.is_finite()) {
+            return None;
+        }
+        samples.extend(p.iter().copied().zip(q.iter().copied()));
+        (pi, gi, at) = (pi + take, gi + take, at + take);
+        if at == run_end {
+            if run_starts[r] >= start {
+                block.pools.push(runs[r].0);
+                block.samples.push(samples);
+                if block.pools.len() == BLOCK {
+                    block.estimate(weights, &mut share.done, spare);
+                }
+            } else {
+                share.pieces.push((r, samples));
+            }
+            samples = block.buffer(spare);
+            r += 1;
+        }
+    }
+    if !samples.is_empty() {
+        share.pieces.push((r, samples));
+    }
+    block.estimate(weights, &mut share.done, spare);
+    // every value of both columns used
+    let ends = |pages: &mut ColumnChunkPages<'_, f64>, i: usize| {
+        i == pages.scratch.values.len() && pages.next_page() == Some(false)
+    };
+    (ends(&mut proxy, pi) && ends(&mut gold, gi)).then_some(share)
+}
+
+/// Pass 2 through polars: proxy and gold a batch of row groups at a time (the next batch
+/// decoded while this one is estimated); each complete pool estimated at once. The estimates
+/// by pool; `None` when a batch does not decode as [`scores`] requires.
+fn by_batches<'w>(
+    rb: &RowBatches,
+    plan: &FilePlan,
+    parts: &[(usize, usize)],
+    runs: &[(u32, usize)],
+    n_pools: usize,
+    weights: &(dyn Fn(u32, usize) -> &'w WeightSet + Sync),
+    bar: Option<&dyn Stage>,
+) -> Option<Vec<Option<PoolEstimate>>> {
+    let mut ests: Vec<Option<PoolEstimate>> = (0..n_pools).map(|_| None).collect();
     let mut carry: Vec<(f64, f64)> = Vec::new();
     let mut run_i = 0;
     let mut run_start = 0; // first row of runs[run_i]
     // The next batch is decoded while this one is estimated.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Option<(Float64Chunked, Float64Chunked)>>(1);
     let decode = |tx: std::sync::mpsc::SyncSender<_>| {
-        for &(offset, count) in &parts {
+        for &(offset, count) in parts {
             let batch = rb
                 .read(
                     &[plan.proxy_col.as_str(), plan.gold_col.as_str()],
@@ -385,14 +777,12 @@ fn curves_of_file(
             }
         }
     };
-    // A bar over the samples when the file takes several batches.
-    let bar = (parts.len() > 2).then(|| progress.stage("best-of-n", total as u64));
     let estimated = std::thread::scope(|scope| -> Option<()> {
         scope.spawn(move || decode(tx));
         // dropped on any early return, which ends the decoder's next send
         let rx = rx;
-        for &(offset, count) in &parts {
-            if let Some(b) = &bar {
+        for &(offset, count) in parts {
+            if let Some(b) = bar {
                 b.inc(count as u64);
             }
             let (proxy, gold) = rx.recv().ok()??;
@@ -439,7 +829,7 @@ fn curves_of_file(
                     let ws: Vec<&WeightSet> = block
                         .iter()
                         .zip(&sorted)
-                        .map(|((p, ..), s)| &sets[&(grid_of[pools[*p as usize].0], s.len())])
+                        .map(|((p, ..), s)| weights(*p, s.len()))
                         .collect();
                     block
                         .iter()
@@ -454,37 +844,11 @@ fn curves_of_file(
         }
         Some(())
     });
-    if let Some(b) = &bar {
-        b.finish();
-    }
     estimated?;
     if run_i != runs.len() || !carry.is_empty() {
         return None;
     }
-    // Curves in key order, each averaging its prompts in prompt order.
-    let mut order: Vec<usize> = (0..n_keys).collect();
-    order.sort_by_key(|&k| plan.keys[k]);
-    let mut by_key: Vec<Vec<(&str, usize)>> = vec![Vec::new(); n_keys];
-    for (i, (k, prompt)) in pools.iter().enumerate() {
-        by_key[*k].push((prompt.as_str(), i));
-    }
-    let mut curves = Vec::with_capacity(n_keys);
-    for (ci, &k) in order.iter().enumerate() {
-        let list = &mut by_key[k];
-        list.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        let key_ests: Vec<PoolEstimate> = list
-            .iter()
-            .map(|&(_, i)| ests[i].take())
-            .collect::<Option<_>>()?;
-        curves.push(curve_from_estimates(
-            plan.keys[k],
-            ci,
-            key_ests,
-            &ns[k],
-            opts,
-        ));
-    }
-    Some((curves, (pools.len(), total)))
+    Some(ests)
 }
 
 #[cfg(test)]
@@ -546,15 +910,21 @@ mod tests {
         out
     }
 
-    fn streamed(path: &Path, opts: &BonOptions, batch_rows: usize) -> Option<Streamed> {
+    /// The curves by pages (`pages`) or through polars a batch of rows at a time.
+    fn streamed(
+        path: &Path,
+        opts: &BonOptions,
+        batch_rows: usize,
+        pages: bool,
+    ) -> Option<Streamed> {
         let logs = LogOptions::default();
         let map = parse_options(&[], &logs).unwrap();
         let (_, meta) = super::super::samples::file_kind(path, &logs).unwrap();
         curves_of_file(
             path,
-            plan_file(path, &map, &meta).as_ref(),
+            plan_file_unchecked(path, &map, &meta).as_ref(),
             opts,
-            batch_rows,
+            (batch_rows, pages),
             &crate::progress::Silent,
         )
     }
@@ -572,10 +942,22 @@ mod tests {
         let path = dir.path().join("s.parquet");
         write(&path, rows, text, row_group);
         let expected = whole(&path, opts);
-        // one row a batch, batches smaller and larger than pools and row groups, the whole file
-        for batch_rows in [1, 5, 64, 1 << 20] {
-            let (curves, (pools, samples)) = streamed(&path, opts, batch_rows).expect("streamed");
-            assert_eq!(format!("{curves:?}"), expected, "batch_rows {batch_rows}");
+        // by pages; through polars one row a batch, batches smaller and larger than pools
+        // and row groups, the whole file
+        for (batch_rows, pages) in [
+            (1, true),
+            (1, false),
+            (5, false),
+            (64, false),
+            (1 << 20, false),
+        ] {
+            let (curves, (pools, samples)) =
+                streamed(&path, opts, batch_rows, pages).expect("streamed");
+            assert_eq!(
+                format!("{curves:?}"),
+                expected,
+                "batch_rows {batch_rows}, pages {pages}"
+            );
             assert_eq!(samples, rows.len());
             assert!(pools > 0);
         }
@@ -627,22 +1009,24 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.parquet");
         let opts = BonOptions::default();
-        // prompt 1 comes back after prompt 2
-        let back = rows(3, &[(1e8, "1"), (1e8, "2"), (1e8, "1")], &[5, 5, 5], 0.1);
-        write(&path, &back, false, 4);
-        assert!(streamed(&path, &opts, 4).is_none());
-        // a pool of one sample
-        let one = rows(4, &[(1e8, "1"), (1e8, "2")], &[5, 1], 0.1);
-        write(&path, &one, false, 4);
-        assert!(streamed(&path, &opts, 4).is_none());
-        // a score that is not finite, in the last batch
-        let mut nan = rows(5, &[(1e8, "1"), (1e8, "2")], &[5, 5], 0.1);
-        nan[9].3 = f64::NAN;
-        write(&path, &nan, false, 4);
-        assert!(streamed(&path, &opts, 4).is_none());
-        // and the same rows without the NaN are taken
-        nan[9].3 = 0.5;
-        write(&path, &nan, false, 4);
-        assert!(streamed(&path, &opts, 4).is_some());
+        for pages in [true, false] {
+            // prompt 1 comes back after prompt 2
+            let back = rows(3, &[(1e8, "1"), (1e8, "2"), (1e8, "1")], &[5, 5, 5], 0.1);
+            write(&path, &back, false, 4);
+            assert!(streamed(&path, &opts, 4, pages).is_none());
+            // a pool of one sample
+            let one = rows(4, &[(1e8, "1"), (1e8, "2")], &[5, 1], 0.1);
+            write(&path, &one, false, 4);
+            assert!(streamed(&path, &opts, 4, pages).is_none());
+            // a score that is not finite, in the last row group
+            let mut nan = rows(5, &[(1e8, "1"), (1e8, "2")], &[5, 5], 0.1);
+            nan[9].3 = f64::NAN;
+            write(&path, &nan, false, 4);
+            assert!(streamed(&path, &opts, 4, pages).is_none());
+            // and the same rows without the NaN are taken
+            nan[9].3 = 0.5;
+            write(&path, &nan, false, 4);
+            assert!(streamed(&path, &opts, 4, pages).is_some());
+        }
     }
 }

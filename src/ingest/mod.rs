@@ -12,6 +12,7 @@ pub mod manifest;
 pub mod metadata;
 mod ndjson_reader;
 mod panic_guard;
+pub(crate) mod parquet_pages;
 pub(crate) mod parquet_reader;
 
 pub use logs::{KeyOptions, KlUnit, LogFormat, LogOptions, MetadataHint, RunMeta};

@@ -94,9 +94,18 @@ fn map_file(path: &Path) -> Result<memmap2::Mmap> {
 /// polars from aborting on a corrupt file ([`check_footer`], [`check_pages`]). For readers
 /// that take typed columns one at a time ([`read_column`]), such as `goodhart bon`'s.
 pub(crate) fn checked_schema(path: &Path) -> Result<Vec<(String, DataType)>> {
+    let schema = footer_schema(path)?;
+    check_file_pages(path)?;
+    Ok(schema)
+}
+
+/// [`checked_schema`] without the walk over every page header ([`check_file_pages`]), for a
+/// reader that checks the pages it decodes itself (`crate::ingest::parquet_pages`) and checks
+/// the file's pages only before handing it to polars.
+pub(crate) fn footer_schema(path: &Path) -> Result<Vec<(String, DataType)>> {
     let bytes = map_file(path)?;
     check_footer(path, &bytes)?;
-    let schema = guarded(|| -> Result<Vec<(String, DataType)>> {
+    guarded(|| -> Result<Vec<(String, DataType)>> {
         let file = std::fs::File::open(path).map_err(|source| Error::Read {
             path: path.to_path_buf(),
             source,
@@ -108,9 +117,12 @@ pub(crate) fn checked_schema(path: &Path) -> Result<Vec<(String, DataType)>> {
             .map(|(n, f)| (n.to_string(), DataType::from_arrow_field(f)))
             .collect())
     })
-    .map_err(|_| corrupt(path, "the reader failed on this file"))??;
-    check_pages(path, bytes)?;
-    Ok(schema)
+    .map_err(|_| corrupt(path, "the reader failed on this file"))?
+}
+
+/// The page checks of [`checked_schema`] ([`check_pages`]) on a file whose footer was checked.
+pub(crate) fn check_file_pages(path: &Path) -> Result<()> {
+    check_pages(path, map_file(path)?)
 }
 
 /// One column of a Parquet file checked by [`checked_schema`], as polars decodes it (one chunk
@@ -202,16 +214,27 @@ fn check_pages(path: &Path, bytes: memmap2::Mmap) -> Result<()> {
     let max_page_size = bytes.len().max(1);
     let buffer = polars_buffer::Buffer::from_owner(bytes);
     guarded(|| -> Result<()> {
+        use rayon::prelude::*;
         let meta = read_metadata(&mut std::io::Cursor::new(buffer.clone()))
             .map_err(|e| corrupt(path, e))?;
-        for (g, group) in meta.row_groups.iter().enumerate() {
-            let rows = group.num_rows();
-            // Only flat columns: with repetition a page holds more values than rows.
-            for column in group
-                .parquet_columns()
-                .iter()
-                .filter(|c| c.descriptor().descriptor.max_rep_level == 0)
-            {
+        // Only flat columns: with repetition a page holds more values than rows.
+        let chunks: Vec<(usize, usize, &_)> = meta
+            .row_groups
+            .iter()
+            .enumerate()
+            .flat_map(|(g, group)| {
+                let rows = group.num_rows();
+                group
+                    .parquet_columns()
+                    .iter()
+                    .filter(|c| c.descriptor().descriptor.max_rep_level == 0)
+                    .map(move |c| (g, rows, c))
+            })
+            .collect();
+        // the chunks checked in parallel; the first problem in file order is the one reported
+        let checked: Vec<Result<()>> = chunks
+            .par_iter()
+            .map(|&(g, rows, column)| {
                 let name = column.descriptor().path_in_schema.join(".");
                 let short = |what: String| {
                     corrupt(
@@ -251,9 +274,10 @@ fn check_pages(path: &Path, bytes: memmap2::Mmap) -> Result<()> {
                 if page_values != rows {
                     return Err(short(format!("{page_values} values in its data pages")));
                 }
-            }
-        }
-        Ok(())
+                Ok(())
+            })
+            .collect();
+        checked.into_iter().collect()
     })
     .map_err(|_| corrupt(path, "the reader failed on this file"))?
 }
