@@ -56,6 +56,15 @@ pub fn command(a: &AnalyzeArgs, quiet: bool) -> Result<()> {
             .cloned(),
     );
     both_stdout("--out", &a.out, "--csv", a.csv.as_deref())?;
+    super::json_output(
+        "--out",
+        &a.out,
+        "the analyses document",
+        "; the flat table of the analyses is --csv FILE",
+    )?;
+    if let Some(c) = &a.csv {
+        super::table_output("--csv", c, false)?;
+    }
     ensure_not_input(&a.out, &inputs)?;
     if let Some(c) = &a.csv {
         ensure_not_input(c, &inputs)?;

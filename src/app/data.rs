@@ -48,6 +48,7 @@ pub fn inspect(a: &InspectArgs, quiet: bool) -> Result<()> {
 /// Runs a parsed `goodhart bon` command line.
 pub fn bon(a: &BonArgs, quiet: bool) -> Result<()> {
     if let Some(BonAction::Merge(m)) = &a.action {
+        super::table_output("--out", &m.out, false)?;
         ensure_not_input(&m.out, &m.partials)?;
         let summary = crate::bon::partial::run_merge(&m.partials, &m.out)?;
         print_all(quiet, "warning", &summary.notes);
@@ -72,6 +73,7 @@ pub fn bon(a: &BonArgs, quiet: bool) -> Result<()> {
         .out
         .as_deref()
         .ok_or_else(|| crate::error::Error::Usage("bon: --out is required".to_string()))?;
+    super::table_output("--out", out, false)?;
     ensure_not_input(out, &a.samples)?;
     if a.log.runs.is_some() {
         return Err(Error::Usage(
@@ -141,6 +143,7 @@ pub fn bon(a: &BonArgs, quiet: bool) -> Result<()> {
 /// Runs a parsed `goodhart convert` command line.
 pub fn convert(a: &ConvertArgs, quiet: bool) -> Result<()> {
     let opts = a.log.options()?;
+    super::table_output("--out", &a.out, false)?;
     ensure_not_input(&a.out, &super::manifest_inputs(&opts)?)?;
     let s = crate::convert::convert(&a.inputs, &a.out, &a.map, &opts)?;
     print_all(quiet, "warning", &s.warnings);
@@ -201,6 +204,7 @@ pub fn law_spec(a: &LawArgs) -> Result<LawSpec> {
 /// Runs a parsed `goodhart generate law` command line.
 pub fn generate_law(a: &LawArgs, quiet: bool) -> Result<()> {
     let spec = law_spec(a)?;
+    super::table_output("--out", &a.out, false)?;
     let out = Sink::create(&a.out)?;
     let table = spec.generate()?;
     let bytes = table.to_bytes_for(&a.out)?;
