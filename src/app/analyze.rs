@@ -56,6 +56,10 @@ pub fn command(a: &AnalyzeArgs, quiet: bool) -> Result<()> {
             .cloned(),
     );
     both_stdout("--out", &a.out, "--csv", a.csv.as_deref())?;
+    ensure_not_input(&a.out, &inputs)?;
+    if let Some(c) = &a.csv {
+        ensure_not_input(c, &inputs)?;
+    }
     super::json_output(
         "--out",
         &a.out,
@@ -64,10 +68,6 @@ pub fn command(a: &AnalyzeArgs, quiet: bool) -> Result<()> {
     )?;
     if let Some(c) = &a.csv {
         super::table_output("--csv", c, false)?;
-    }
-    ensure_not_input(&a.out, &inputs)?;
-    if let Some(c) = &a.csv {
-        ensure_not_input(c, &inputs)?;
     }
     let out = Sink::create(&a.out)?;
     let csv = a.csv.as_deref().map(Sink::create).transpose()?;

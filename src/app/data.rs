@@ -48,8 +48,8 @@ pub fn inspect(a: &InspectArgs, quiet: bool) -> Result<()> {
 /// Runs a parsed `goodhart bon` command line.
 pub fn bon(a: &BonArgs, quiet: bool) -> Result<()> {
     if let Some(BonAction::Merge(m)) = &a.action {
-        super::table_output("--out", &m.out, false)?;
         ensure_not_input(&m.out, &m.partials)?;
+        super::table_output("--out", &m.out, false)?;
         let summary = crate::bon::partial::run_merge(&m.partials, &m.out)?;
         print_all(quiet, "warning", &summary.notes);
         if m.out.as_os_str() != "-" {
@@ -73,8 +73,8 @@ pub fn bon(a: &BonArgs, quiet: bool) -> Result<()> {
         .out
         .as_deref()
         .ok_or_else(|| crate::error::Error::Usage("bon: --out is required".to_string()))?;
-    super::table_output("--out", out, false)?;
     ensure_not_input(out, &a.samples)?;
+    super::table_output("--out", out, false)?;
     if a.log.runs.is_some() {
         return Err(Error::Usage(
             "--runs lists trainer logs (curves); goodhart bon reads best-of-n samples: give the samples files".to_string(),
@@ -143,8 +143,8 @@ pub fn bon(a: &BonArgs, quiet: bool) -> Result<()> {
 /// Runs a parsed `goodhart convert` command line.
 pub fn convert(a: &ConvertArgs, quiet: bool) -> Result<()> {
     let opts = a.log.options()?;
-    super::table_output("--out", &a.out, false)?;
     ensure_not_input(&a.out, &super::manifest_inputs(&opts)?)?;
+    super::table_output("--out", &a.out, false)?;
     let s = crate::convert::convert(&a.inputs, &a.out, &a.map, &opts)?;
     print_all(quiet, "warning", &s.warnings);
     print_all(quiet, "note", &s.notes);

@@ -243,6 +243,12 @@ pub fn command(a: &FitArgs, quiet: bool, verbose: bool) -> Result<()> {
     let opts = fit_options(a)?;
     let logs = a.log.options()?;
     super::analyze::both_stdout("--out", &a.out, "--csv", a.csv.as_deref())?;
+    let mut inputs = a.curves.clone();
+    inputs.extend(super::manifest_inputs(&logs)?);
+    ensure_not_input(&a.out, &inputs)?;
+    for extra in [&a.csv, &a.report].into_iter().flatten() {
+        ensure_not_input(extra, &inputs)?;
+    }
     super::json_output(
         "--out",
         &a.out,
@@ -251,12 +257,6 @@ pub fn command(a: &FitArgs, quiet: bool, verbose: bool) -> Result<()> {
     )?;
     if let Some(c) = &a.csv {
         super::csv_output("--csv", c, "the flat table of the fits")?;
-    }
-    let mut inputs = a.curves.clone();
-    inputs.extend(super::manifest_inputs(&logs)?);
-    ensure_not_input(&a.out, &inputs)?;
-    for extra in [&a.csv, &a.report].into_iter().flatten() {
-        ensure_not_input(extra, &inputs)?;
     }
     // Create the outputs first, so that a bad path fails before any work.
     let out = Sink::create(&a.out)?;

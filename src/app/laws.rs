@@ -44,8 +44,8 @@ pub fn scale(a: &ScaleArgs, quiet: bool) -> Result<()> {
     let mut inputs = vec![a.fits.clone()];
     inputs.extend(a.curves.iter().cloned());
     inputs.extend(super::manifest_inputs(&logs)?);
-    super::json_output("--out", &a.out, "the scaling document", "")?;
     ensure_not_input(&a.out, &inputs)?;
+    super::json_output("--out", &a.out, "the scaling document", "")?;
     let map = ColumnMap::parse(&a.map, CURVES)?;
     // Create the output first, so that a bad path fails before any work.
     let out = Sink::create(&a.out)?;
