@@ -308,10 +308,34 @@ pub struct RewardModelGroup {
     pub val_loss_rl_peak_gain_in_data: Option<f64>,
     #[serde(default)]
     pub val_accuracy_rl_peak_gain_in_data: Option<f64>,
-    /// Why an `_in_data` correlation is null (fewer than 3 peaks inside the data); null when
-    /// every one has a value.
+    /// Why an `_in_data` correlation is null (fewer than 3 peaks inside the data, or fewer
+    /// than 3 of them with the validation metric); null when every one has a value.
     #[serde(default)]
     pub in_data_note: Option<String>,
+    /// The number of (x, y) pairs each correlation above used: the RMs of the group with both
+    /// values (a missing `val_loss` or `val_accuracy` cell, or no peak, leaves an RM out).
+    /// `n_size_val_loss` counts the pairs of `size_val_loss`, and so on; the counts the summary,
+    /// the report and the `rm_validation` caption print next to each correlation.
+    #[serde(default)]
+    pub n_size_val_loss: usize,
+    #[serde(default)]
+    pub n_size_val_accuracy: usize,
+    #[serde(default)]
+    pub n_val_loss_bon_peak_gain: usize,
+    #[serde(default)]
+    pub n_val_accuracy_bon_peak_gain: usize,
+    #[serde(default)]
+    pub n_val_loss_rl_peak_gain: usize,
+    #[serde(default)]
+    pub n_val_accuracy_rl_peak_gain: usize,
+    #[serde(default)]
+    pub n_val_loss_bon_peak_gain_in_data: usize,
+    #[serde(default)]
+    pub n_val_accuracy_bon_peak_gain_in_data: usize,
+    #[serde(default)]
+    pub n_val_loss_rl_peak_gain_in_data: usize,
+    #[serde(default)]
+    pub n_val_accuracy_rl_peak_gain_in_data: usize,
 }
 
 /// KL-penalised RL runs against the unpenalised run of the same RM and policy at equal KL.
@@ -944,33 +968,78 @@ fn reward_models(inp: &Inputs) -> RewardModelsAnalysis {
         let rl_in = inside(&rl, |r| r.rl_peak_beyond_data);
         let count = |v: &[f64]| v.iter().filter(|x| x.is_finite()).count();
         let (n_bon_in, n_rl_in) = (count(&bon_in), count(&rl_in));
+        // each correlation with the number of pairs it uses
+        let rho = |x: &[f64], y: &[f64]| (spearman(x, y), n_pairs(x, y));
+        let (size_loss, size_acc) = (rho(&size, &loss), rho(&size, &acc));
+        let (loss_bon, acc_bon) = (rho(&loss, &bon), rho(&acc, &bon));
+        let (loss_rl, acc_rl) = (rho(&loss, &rl), rho(&acc, &rl));
+        let (loss_bon_in, acc_bon_in) = (rho(&loss, &bon_in), rho(&acc, &bon_in));
+        let (loss_rl_in, acc_rl_in) = (rho(&loss, &rl_in), rho(&acc, &rl_in));
         let mut note = Vec::new();
-        for (n, what) in [(n_bon_in, "best-of-n"), (n_rl_in, "RL")] {
+        for (n, what, pairs) in [
+            (
+                n_bon_in,
+                "best-of-n",
+                [(loss_bon_in.1, "val_loss"), (acc_bon_in.1, "val_accuracy")],
+            ),
+            (
+                n_rl_in,
+                "RL",
+                [(loss_rl_in.1, "val_loss"), (acc_rl_in.1, "val_accuracy")],
+            ),
+        ] {
             if n < 3 {
                 note.push(format!(
                     "{n} {what} peak(s) inside the data, fewer than 3: no {what} correlation over in-data peaks"
                 ));
+                continue;
+            }
+            for (k, metric) in pairs {
+                // a metric the table has, missing in some rows
+                if k < 3 && !t.missing.contains(&metric) {
+                    note.push(format!(
+                        "{k} of the {n} RMs with a {what} peak inside the data have {metric}, fewer than 3: no ({metric}, {what} peak) correlation over in-data peaks"
+                    ));
+                }
             }
         }
         out.groups.push(RewardModelGroup {
             rm_data: d,
             n_rms: rows.len(),
-            size_val_loss: spearman(&size, &loss),
-            size_val_accuracy: spearman(&size, &acc),
-            val_loss_bon_peak_gain: spearman(&loss, &bon),
-            val_accuracy_bon_peak_gain: spearman(&acc, &bon),
-            val_loss_rl_peak_gain: spearman(&loss, &rl),
-            val_accuracy_rl_peak_gain: spearman(&acc, &rl),
+            size_val_loss: size_loss.0,
+            size_val_accuracy: size_acc.0,
+            val_loss_bon_peak_gain: loss_bon.0,
+            val_accuracy_bon_peak_gain: acc_bon.0,
+            val_loss_rl_peak_gain: loss_rl.0,
+            val_accuracy_rl_peak_gain: acc_rl.0,
             n_bon_peaks_in_data: n_bon_in,
             n_rl_peaks_in_data: n_rl_in,
-            val_loss_bon_peak_gain_in_data: spearman(&loss, &bon_in),
-            val_accuracy_bon_peak_gain_in_data: spearman(&acc, &bon_in),
-            val_loss_rl_peak_gain_in_data: spearman(&loss, &rl_in),
-            val_accuracy_rl_peak_gain_in_data: spearman(&acc, &rl_in),
+            val_loss_bon_peak_gain_in_data: loss_bon_in.0,
+            val_accuracy_bon_peak_gain_in_data: acc_bon_in.0,
+            val_loss_rl_peak_gain_in_data: loss_rl_in.0,
+            val_accuracy_rl_peak_gain_in_data: acc_rl_in.0,
             in_data_note: (!note.is_empty()).then(|| note.join("; ")),
+            n_size_val_loss: size_loss.1,
+            n_size_val_accuracy: size_acc.1,
+            n_val_loss_bon_peak_gain: loss_bon.1,
+            n_val_accuracy_bon_peak_gain: acc_bon.1,
+            n_val_loss_rl_peak_gain: loss_rl.1,
+            n_val_accuracy_rl_peak_gain: acc_rl.1,
+            n_val_loss_bon_peak_gain_in_data: loss_bon_in.1,
+            n_val_accuracy_bon_peak_gain_in_data: acc_bon_in.1,
+            n_val_loss_rl_peak_gain_in_data: loss_rl_in.1,
+            n_val_accuracy_rl_peak_gain_in_data: acc_rl_in.1,
         });
     }
     out
+}
+
+/// The number of pairs (x[i], y[i]) with both values finite: the pairs [`spearman`] uses.
+fn n_pairs(x: &[f64], y: &[f64]) -> usize {
+    x.iter()
+        .zip(y)
+        .filter(|(a, b)| a.is_finite() && b.is_finite())
+        .count()
 }
 
 /// Warnings for fits given to the analyses (`goodhart analyze --fits`) whose gold fits share one
@@ -1586,10 +1655,14 @@ pub fn warnings(doc: &AnalysesDoc) -> Vec<String> {
         w.insert(
             0,
             format!(
-                "kl_efficiency, gold_vs_proxy: {} unpenalised RL curve{} skipped: no proxy column (or no proxy values) to compare with best-of-n (first: rl {})",
+                "kl_efficiency, gold_vs_proxy: {} unpenalised RL curve{} skipped: no proxy column (or no proxy values) to compare with best-of-n: {}",
                 no_proxy.len(),
                 if no_proxy.len() == 1 { "" } else { "s" },
-                no_proxy[0].label()
+                no_proxy
+                    .iter()
+                    .map(|k| format!("rl {}", k.label()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         );
     }

@@ -102,7 +102,7 @@ impl Iterated {
         Err(Error::MissingColumn {
             path: self.path.clone(),
             columns: self.missing.iter().map(|c| c.to_string()).collect(),
-            hint: " (an iterated-RLHF table has one row per logged step of a run of `rounds` rounds, with its additive distance d_sum)".into(),
+            hint: ITERATED_HINT.into(),
             found: self.found.join(", "),
         })
     }
@@ -125,7 +125,41 @@ fn bad(t: &Table, path: &Path, column: &str, row: usize, value: String, problem:
     }
 }
 
-/// A column's values, each finite (empty cells allowed unless `required`).
+/// What a value of a column of these tables must be, as the Curves reader says it
+/// (`crate::curves`): the test and the message of a value that fails it.
+fn rule(name: &str) -> (fn(f64) -> bool, String) {
+    let positive: fn(f64) -> bool = |x| x.is_finite() && x > 0.0;
+    let non_negative: fn(f64) -> bool = |x| x.is_finite() && x >= 0.0;
+    match name {
+        "rm_params" | "rm_data" | "policy_params" => {
+            (positive, format!("{name} must be a finite number > 0"))
+        }
+        "kl" => (
+            non_negative,
+            "kl must be a finite number >= 0 (NaN, infinite and negative KL are not allowed)"
+                .to_string(),
+        ),
+        "kl_penalty" => (
+            non_negative,
+            "kl_penalty must be a finite number >= 0".to_string(),
+        ),
+        "d_sum" => (
+            non_negative,
+            "d_sum must be a finite number >= 0 (a distance)".to_string(),
+        ),
+        "gold" => (
+            f64::is_finite,
+            "gold must be a finite number (not NaN or infinite)".to_string(),
+        ),
+        _ => (
+            f64::is_finite,
+            format!("{name} must be a finite number (leave the cell empty when unknown)"),
+        ),
+    }
+}
+
+/// A column's values, each passing its [`rule`] (empty cells allowed unless `required`): an
+/// error names the file, the column, the data row (from 1) and the value.
 fn checked(
     t: &mut Table,
     path: &Path,
@@ -135,17 +169,11 @@ fn checked(
     let Some(v) = numbers(t, name) else {
         return Ok(None);
     };
+    let (ok, problem) = rule(name);
     for (i, x) in v.iter().enumerate() {
         match x {
-            Some(x) if !x.is_finite() => {
-                return Err(bad(
-                    t,
-                    path,
-                    name,
-                    i + 1,
-                    format!("{x}"),
-                    "not a finite number",
-                ));
+            Some(x) if !ok(*x) => {
+                return Err(bad(t, path, name, i + 1, format!("{x}"), &problem));
             }
             None if required => {
                 return Err(bad(t, path, name, i + 1, String::new(), "missing value"));
@@ -156,8 +184,53 @@ fn checked(
     Ok(Some(v))
 }
 
+/// What an iterated-RLHF table is, added to the message of its missing columns.
+const ITERATED_HINT: &str = " (an iterated-RLHF table has one row per logged step of a run of `rounds` rounds, with its additive distance d_sum)";
+
+/// [`ITERATED`] with the columns the runs need (`rounds`, `d_sum`) required too.
+const ITERATED_ALL: &[ColumnSpec] = &[
+    col("rm_params", true),
+    col("kl", true),
+    col("gold", true),
+    col("rm_data", false),
+    col("policy_params", false),
+    col("kl_penalty", false),
+    col("rounds", true),
+    col("round", false),
+    col("step", false),
+    col("d_sum", true),
+];
+
+/// The missing-columns error of an iterated-RLHF table that lacks a required column
+/// (`first`), listing also `rounds` and `d_sum` when they are missing: the file's header is
+/// planned again against [`ITERATED_ALL`], which fails at the same step with every column.
+fn all_missing(path: &Path, first: Error) -> Error {
+    match read_table(path, ITERATED_ALL, &ColumnMap::default()) {
+        Err(Error::MissingColumn {
+            path,
+            columns,
+            hint,
+            found,
+        }) => {
+            let runs = columns.iter().any(|c| c == "rounds" || c == "d_sum");
+            Error::MissingColumn {
+                path,
+                columns,
+                hint: if runs {
+                    format!("{hint}{ITERATED_HINT}")
+                } else {
+                    hint
+                },
+                found,
+            }
+        }
+        _ => first,
+    }
+}
+
 /// Reads a reward-models table (CSV, Parquet or NDJSON). `rm_params` is required; a
-/// non-numeric or non-finite value is an error naming the file, column and row.
+/// non-numeric or non-finite value (or a size that is not > 0) is an error naming the file,
+/// column and row.
 pub fn read_reward_models(path: &Path) -> Result<RewardModels> {
     let mut t = read_table(path, REWARD_MODELS, &ColumnMap::default())?;
     let n = t.n_rows;
@@ -191,10 +264,17 @@ pub fn read_reward_models(path: &Path) -> Result<RewardModels> {
 }
 
 /// Reads an iterated-RLHF table. `rm_params`, `kl` and `gold` are required (an error when
-/// absent or not numbers); without `rounds` or `d_sum` the runs cannot be compared with the
-/// formula, which [`Iterated::runs`] says.
+/// absent, naming every missing column, `rounds` and `d_sum` included); a value outside its
+/// column's range (a negative or non-finite `kl`, a size that is not > 0, ...) is an error
+/// naming the file, column, data row and value, as the Curves reader does. Without `rounds`
+/// or `d_sum` the runs cannot be compared with the formula, which [`Iterated::runs`] says.
 pub fn read_iterated(path: &Path) -> Result<Iterated> {
-    let mut t = read_table(path, ITERATED, &ColumnMap::default())?;
+    let mut t = match read_table(path, ITERATED, &ColumnMap::default()) {
+        // a required column is missing: name `rounds` and `d_sum` too when the file lacks
+        // them, so that one message lists every column to add
+        Err(first @ Error::MissingColumn { .. }) => return Err(all_missing(path, first)),
+        r => r?,
+    };
     let n = t.n_rows;
     let size = checked(&mut t, path, "rm_params", true)?.unwrap_or_default();
     let kl = checked(&mut t, path, "kl", true)?.unwrap_or_default();

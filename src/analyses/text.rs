@@ -175,23 +175,23 @@ pub fn summary(doc: &AnalysesDoc) -> String {
                 .groups
                 .iter()
                 .map(|g| {
+                    // each correlation with the number of RMs (pairs) it uses
+                    let c = |rho: Option<f64>, n: usize| format!("{} ({n})", o(rho));
                     vec![
                         okey(g.rm_data),
                         g.n_rms.to_string(),
-                        o(g.size_val_loss),
-                        o(g.size_val_accuracy),
-                        format!(
-                            "{} ({})",
-                            o(g.val_loss_bon_peak_gain_in_data),
-                            g.n_bon_peaks_in_data
+                        c(g.size_val_loss, g.n_size_val_loss),
+                        c(g.size_val_accuracy, g.n_size_val_accuracy),
+                        c(
+                            g.val_loss_bon_peak_gain_in_data,
+                            g.n_val_loss_bon_peak_gain_in_data,
                         ),
-                        format!(
-                            "{} ({})",
-                            o(g.val_loss_rl_peak_gain_in_data),
-                            g.n_rl_peaks_in_data
+                        c(
+                            g.val_loss_rl_peak_gain_in_data,
+                            g.n_val_loss_rl_peak_gain_in_data,
                         ),
-                        o(g.val_loss_bon_peak_gain),
-                        o(g.val_loss_rl_peak_gain),
+                        c(g.val_loss_bon_peak_gain, g.n_val_loss_bon_peak_gain),
+                        c(g.val_loss_rl_peak_gain, g.n_val_loss_rl_peak_gain),
                     ]
                 })
                 .collect();
@@ -200,18 +200,18 @@ pub fn summary(doc: &AnalysesDoc) -> String {
                 &[
                     "rm_data",
                     "RMs",
-                    "size~loss",
-                    "size~acc",
+                    "size~loss (RMs)",
+                    "size~acc (RMs)",
                     "loss~BoN peak in data (RMs)",
                     "loss~RL peak in data (RMs)",
-                    "loss~BoN peak, all",
-                    "loss~RL peak, all",
+                    "loss~BoN peak, all (RMs)",
+                    "loss~RL peak, all (RMs)",
                 ],
                 &rows,
             );
             let _ = writeln!(
                 s,
-                "  in data: over the RMs (how many in brackets) whose fitted peak is inside their curve's data; all: every fitted peak, including those extrapolated beyond the data"
+                "  in brackets: the RMs each correlation uses (those with both values); in data: over the RMs whose fitted peak is inside their curve's data; all: every fitted peak, including those extrapolated beyond the data"
             );
             for g in &m.groups {
                 if let Some(note) = &g.in_data_note {
@@ -595,9 +595,9 @@ pub fn headlines(doc: &AnalysesDoc) -> Vec<String> {
                         okey(g.rm_data),
                         o(g.size_val_loss),
                         o(g.val_loss_bon_peak_gain_in_data),
-                        g.n_bon_peaks_in_data,
+                        g.n_val_loss_bon_peak_gain_in_data,
                         o(g.val_loss_rl_peak_gain_in_data),
-                        g.n_rl_peaks_in_data
+                        g.n_val_loss_rl_peak_gain_in_data
                     )
                 })
                 .collect::<Vec<_>>()

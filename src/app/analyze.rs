@@ -60,6 +60,15 @@ pub fn command(a: &AnalyzeArgs, quiet: bool) -> Result<()> {
     if let Some(c) = &a.csv {
         ensure_not_input(c, &inputs)?;
     }
+    super::json_output(
+        "--out",
+        &a.out,
+        "the analyses document",
+        "; the flat table of the analyses is --csv FILE",
+    )?;
+    if let Some(c) = &a.csv {
+        super::table_output("--csv", c, false)?;
+    }
     let out = Sink::create(&a.out)?;
     let csv = a.csv.as_deref().map(Sink::create).transpose()?;
     // analyze has no run-metadata flags: a missing metadata column points to `goodhart convert`

@@ -773,10 +773,11 @@ pub struct FitArgs {
     /// Seed of the prompt bootstrap.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// The bootstrap interval: percentile, or bca (bias-corrected and accelerated, with the
-    /// acceleration from leave-one-prompt-out fits; per-prompt values only).
-    #[arg(long, value_enum, default_value_t = CiArg::Percentile)]
-    pub ci: CiArg,
+    /// The bootstrap interval: percentile (the default), or bca (bias-corrected and
+    /// accelerated, with the acceleration from leave-one-prompt-out fits; per-prompt values
+    /// only). Needs bootstrap replicates: a usage error with --bootstrap 0.
+    #[arg(long, value_enum)]
+    pub ci: Option<CiArg>,
     /// Leave out points with kl below this (nats).
     #[arg(long, allow_negative_numbers = true)]
     pub min_kl: Option<f64>,

@@ -49,6 +49,7 @@ pub fn inspect(a: &InspectArgs, quiet: bool) -> Result<()> {
 pub fn bon(a: &BonArgs, quiet: bool) -> Result<()> {
     if let Some(BonAction::Merge(m)) = &a.action {
         ensure_not_input(&m.out, &m.partials)?;
+        super::table_output("--out", &m.out, false)?;
         let summary = crate::bon::partial::run_merge(&m.partials, &m.out)?;
         print_all(quiet, "warning", &summary.notes);
         if m.out.as_os_str() != "-" {
@@ -73,6 +74,7 @@ pub fn bon(a: &BonArgs, quiet: bool) -> Result<()> {
         .as_deref()
         .ok_or_else(|| crate::error::Error::Usage("bon: --out is required".to_string()))?;
     ensure_not_input(out, &a.samples)?;
+    super::table_output("--out", out, false)?;
     if a.log.runs.is_some() {
         return Err(Error::Usage(
             "--runs lists trainer logs (curves); goodhart bon reads best-of-n samples: give the samples files".to_string(),
@@ -142,6 +144,7 @@ pub fn bon(a: &BonArgs, quiet: bool) -> Result<()> {
 pub fn convert(a: &ConvertArgs, quiet: bool) -> Result<()> {
     let opts = a.log.options()?;
     ensure_not_input(&a.out, &super::manifest_inputs(&opts)?)?;
+    super::table_output("--out", &a.out, false)?;
     let s = crate::convert::convert(&a.inputs, &a.out, &a.map, &opts)?;
     print_all(quiet, "warning", &s.warnings);
     print_all(quiet, "note", &s.notes);
@@ -201,6 +204,7 @@ pub fn law_spec(a: &LawArgs) -> Result<LawSpec> {
 /// Runs a parsed `goodhart generate law` command line.
 pub fn generate_law(a: &LawArgs, quiet: bool) -> Result<()> {
     let spec = law_spec(a)?;
+    super::table_output("--out", &a.out, false)?;
     let out = Sink::create(&a.out)?;
     let table = spec.generate()?;
     let bytes = table.to_bytes_for(&a.out)?;

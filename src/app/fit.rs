@@ -31,6 +31,17 @@ pub fn fit_options(a: &FitArgs) -> Result<FitOptions> {
             )));
         }
     }
+    if let Some(ci) = a.ci
+        && a.bootstrap == 0
+    {
+        return Err(Error::Usage(format!(
+            "--ci {} chooses a bootstrap interval, but --bootstrap 0 asks for no bootstrap (Student-t intervals): drop --ci, or give --bootstrap B > 0",
+            match ci {
+                CiArg::Percentile => "percentile",
+                CiArg::Bca => "bca",
+            }
+        )));
+    }
     if let (Some(lo), Some(hi)) = (a.min_kl, a.max_kl)
         && lo > hi
     {
@@ -67,8 +78,8 @@ pub fn fit_options(a: &FitArgs) -> Result<FitOptions> {
         bootstrap: a.bootstrap,
         seed: a.seed,
         interval: match a.ci {
-            CiArg::Percentile => BootstrapInterval::Percentile,
-            CiArg::Bca => BootstrapInterval::Bca,
+            None | Some(CiArg::Percentile) => BootstrapInterval::Percentile,
+            Some(CiArg::Bca) => BootstrapInterval::Bca,
         },
     })
 }
@@ -237,6 +248,15 @@ pub fn command(a: &FitArgs, quiet: bool, verbose: bool) -> Result<()> {
     ensure_not_input(&a.out, &inputs)?;
     for extra in [&a.csv, &a.report].into_iter().flatten() {
         ensure_not_input(extra, &inputs)?;
+    }
+    super::json_output(
+        "--out",
+        &a.out,
+        "the fits document",
+        "; the flat table of the fits is --csv FILE",
+    )?;
+    if let Some(c) = &a.csv {
+        super::csv_output("--csv", c, "the flat table of the fits")?;
     }
     // Create the outputs first, so that a bad path fails before any work.
     let out = Sink::create(&a.out)?;

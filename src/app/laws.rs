@@ -45,6 +45,7 @@ pub fn scale(a: &ScaleArgs, quiet: bool) -> Result<()> {
     inputs.extend(a.curves.iter().cloned());
     inputs.extend(super::manifest_inputs(&logs)?);
     ensure_not_input(&a.out, &inputs)?;
+    super::json_output("--out", &a.out, "the scaling document", "")?;
     let map = ColumnMap::parse(&a.map, CURVES)?;
     // Create the output first, so that a bad path fails before any work.
     let out = Sink::create(&a.out)?;
@@ -78,7 +79,7 @@ pub fn predict(a: &PredictArgs, quiet: bool) -> Result<()> {
             .is_some_and(|e| e.eq_ignore_ascii_case("json"));
     if !json {
         // An unknown extension fails here, before any work.
-        crate::ingest::Format::from_path(&a.out)?;
+        super::table_output("--out", &a.out, true)?;
     }
     // Create the output first, so that a bad path fails before any work.
     let out = Sink::create(&a.out)?;

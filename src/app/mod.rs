@@ -107,3 +107,71 @@ fn manifest_inputs(logs: &crate::ingest::LogOptions) -> Result<Vec<std::path::Pa
         None => Ok(Vec::new()),
     }
 }
+
+/// Whether an output path is written whatever its name says: `-` (stdout), or an existing
+/// path that is not a regular file (a device such as `/dev/stdout`, or a folder, which
+/// creating the output refuses with its own message).
+fn any_name(path: &std::path::Path) -> bool {
+    path.as_os_str() == "-" || std::fs::metadata(path).is_ok_and(|m| !m.is_file())
+}
+
+/// A usage error (exit 2) when the file name of an output flag that receives JSON (`what`)
+/// ends in a table extension (`.csv`, `.parquet`, `.ndjson`, ...): the command would write
+/// JSON under a name that says another format. `instead` completes the message (which flag
+/// writes that table, if any).
+fn json_output(flag: &str, path: &std::path::Path, what: &str, instead: &str) -> Result<()> {
+    if any_name(path) {
+        return Ok(());
+    }
+    match crate::ingest::Format::from_path(path) {
+        Ok(format) => Err(crate::Error::Usage(format!(
+            "{flag} {}: {what} is JSON, not {}: give a .json file (or - for stdout){instead}",
+            path.display(),
+            format.name()
+        ))),
+        Err(_) => Ok(()),
+    }
+}
+
+/// A usage error (exit 2) when the file name of an output flag that receives a table has no
+/// table extension: the format follows the extension (`.csv`, `.parquet`/`.pq`,
+/// `.ndjson`/`.jsonl`; `json`: the flag also takes `.json`, checked by the caller).
+fn table_output(flag: &str, path: &std::path::Path, json: bool) -> Result<()> {
+    if any_name(path) {
+        return Ok(());
+    }
+    match crate::ingest::Format::from_path(path) {
+        Ok(_) => Ok(()),
+        Err(_) => Err(crate::Error::Usage(format!(
+            "{flag} {}: {}: the format follows the extension: use {}.csv, .parquet, .ndjson or .jsonl",
+            path.display(),
+            match path.extension() {
+                Some(e) => format!("unknown file type '{}'", e.to_string_lossy()),
+                None => "no file extension".to_string(),
+            },
+            if json { ".json, " } else { "" }
+        ))),
+    }
+}
+
+/// A usage error (exit 2) when the file name of an output flag that always receives CSV ends
+/// in another table extension or `.json`.
+fn csv_output(flag: &str, path: &std::path::Path, what: &str) -> Result<()> {
+    if any_name(path) {
+        return Ok(());
+    }
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let other = match crate::ingest::Format::from_path(path) {
+        Ok(crate::ingest::Format::Csv) => return Ok(()),
+        Ok(f) => f.name(),
+        Err(_) if ext == "json" => "JSON",
+        Err(_) => return Ok(()),
+    };
+    Err(crate::Error::Usage(format!(
+        "{flag} {}: {what} is CSV, not {other}: give a .csv file (or - for stdout)",
+        path.display()
+    )))
+}

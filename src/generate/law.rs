@@ -81,20 +81,35 @@ fn invalid(msg: String) -> Error {
     Error::Analysis(format!("generate law: {msg}"))
 }
 
+/// A setting no command line may ask for (a flag value out of its range, a size given twice):
+/// a usage error (exit status 2) naming the flag.
+fn unusable(msg: String) -> Error {
+    Error::Usage(format!("generate law: {msg}"))
+}
+
 impl LawSpec {
     fn check(&self) -> Result<()> {
         if self.methods.is_empty() {
-            return Err(invalid("no method chosen".into()));
+            return Err(unusable("no method chosen".into()));
         }
         if self.rm_params.is_empty() {
-            return Err(invalid("--rm-params is empty".into()));
+            return Err(unusable("--rm-params is empty".into()));
         }
         if let Some(x) = self
             .rm_params
             .iter()
             .find(|x| !(x.is_finite() && **x > 0.0))
         {
-            return Err(invalid(format!("--rm-params: {x} is not a size > 0")));
+            return Err(unusable(format!("--rm-params: {x} is not a size > 0")));
+        }
+        // a size given twice would make one curve of two sizes' points
+        let mut sizes = self.rm_params.clone();
+        sizes.sort_by(f64::total_cmp);
+        if let Some(w) = sizes.windows(2).find(|w| w[0] == w[1]) {
+            return Err(unusable(format!(
+                "--rm-params lists the size {} twice: give each RM size once",
+                crate::format::fmt_num(w[0])
+            )));
         }
         for (name, c) in [
             ("bon-alpha", &self.bon_alpha),
@@ -104,17 +119,17 @@ impl LawSpec {
         ] {
             match c {
                 Coefficient::Values(v) if v.len() != 1 && v.len() != self.rm_params.len() => {
-                    return Err(invalid(format!(
+                    return Err(unusable(format!(
                         "--{name} has {} values for {} RM sizes: give one value, or one per size",
                         v.len(),
                         self.rm_params.len()
                     )));
                 }
                 Coefficient::Values(v) if v.iter().any(|x| !x.is_finite()) => {
-                    return Err(invalid(format!("--{name}: values must be finite")));
+                    return Err(unusable(format!("--{name}: values must be finite")));
                 }
                 Coefficient::LogLinear { a, b } if !(a.is_finite() && b.is_finite()) => {
-                    return Err(invalid(format!("--{name}-law: values must be finite")));
+                    return Err(unusable(format!("--{name}-law: values must be finite")));
                 }
                 _ => {}
             }
@@ -124,17 +139,20 @@ impl LawSpec {
             ("kl-max-rl", self.kl_max_rl),
         ] {
             if !(x.is_finite() && x > 0.0) {
-                return Err(invalid(format!("--{name} must be a number > 0, not {x}")));
+                return Err(unusable(format!("--{name} must be a number > 0, not {x}")));
             }
         }
         if self.points < 1 {
-            return Err(invalid("--points must be at least 1".into()));
+            return Err(unusable("--points must be at least 1".into()));
         }
         if !(self.noise.is_finite() && self.noise >= 0.0) {
-            return Err(invalid(format!("--noise must be >= 0, not {}", self.noise)));
+            return Err(unusable(format!(
+                "--noise must be >= 0, not {}",
+                self.noise
+            )));
         }
         if self.with_se && self.noise == 0.0 {
-            return Err(invalid(
+            return Err(unusable(
                 "--with-se needs --noise > 0 (a standard error must be > 0)".into(),
             ));
         }

@@ -323,9 +323,9 @@ pub fn rm_validation(inp: &PlotInputs) -> Option<Draft> {
                     .map_or("all".to_string(), |d| format!("RM data {}", theme::si(d))),
                 rho(g.size_val_loss),
                 rho(g.val_loss_bon_peak_gain_in_data),
-                g.n_bon_peaks_in_data,
+                g.n_val_loss_bon_peak_gain_in_data,
                 rho(g.val_loss_rl_peak_gain_in_data),
-                g.n_rl_peaks_in_data,
+                g.n_val_loss_rl_peak_gain_in_data,
                 rho(g.val_loss_bon_peak_gain),
                 rho(g.val_loss_rl_peak_gain)
             )

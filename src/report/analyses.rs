@@ -90,9 +90,9 @@ pub fn tables(doc: &AnalysesDoc) -> Vec<Table> {
                                 okey(g.rm_data),
                                 o(g.size_val_loss),
                                 o(g.val_loss_bon_peak_gain_in_data),
-                                g.n_bon_peaks_in_data,
+                                g.n_val_loss_bon_peak_gain_in_data,
                                 o(g.val_loss_rl_peak_gain_in_data),
-                                g.n_rl_peaks_in_data,
+                                g.n_val_loss_rl_peak_gain_in_data,
                                 o(g.val_loss_bon_peak_gain),
                                 o(g.val_loss_rl_peak_gain)
                             )

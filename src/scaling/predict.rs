@@ -788,8 +788,14 @@ pub fn predict(doc: &ScalingDoc, opts: &PredictOptions) -> Result<PredictDoc> {
         ));
     }
     if let Some(x) = opts.sizes.iter().find(|x| !(x.is_finite() && **x > 0.0)) {
-        return Err(Error::Analysis(format!(
-            "--rm-params: {x} is not a size > 0"
+        return Err(Error::Usage(format!("--rm-params: {x} is not a size > 0")));
+    }
+    let mut sizes = opts.sizes.clone();
+    sizes.sort_by(f64::total_cmp);
+    if let Some(w) = sizes.windows(2).find(|w| w[0] == w[1]) {
+        return Err(Error::Usage(format!(
+            "--rm-params lists the size {} twice: give each RM size once",
+            crate::format::fmt_num(w[0])
         )));
     }
     if opts.iterations == Some(0) {

@@ -1441,3 +1441,280 @@ fn analyze_warns_when_the_given_fits_share_a_rejected_alpha() {
     }
     assert!(!run(false).contains("share one alpha"));
 }
+
+/// The cells of a line of an aligned summary table (columns are separated by two or more
+/// spaces; a cell such as `-1 (5)` holds one).
+fn table_cells(line: &str) -> Vec<String> {
+    line.split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn each_correlation_counts_the_pairs_it_uses_when_a_validation_cell_is_missing() {
+    // six best-of-n RMs, gold = d(1 − β d) with β = 2/log10(size): every peak d* = log10(size)/4
+    // lies inside the data (d up to √6); the reward-models table leaves one val_loss cell empty
+    let t = TestDir::new();
+    let sizes = [10.0, 100.0, 1e3, 1e4, 1e5, 1e6];
+    let mut c = String::from("method,rm_params,rm_data,kl,gold\n");
+    for s in sizes {
+        let beta = 2.0 / f64::log10(s);
+        for i in 0..=30 {
+            let kl = 0.2 * f64::from(i);
+            let d = f64::sqrt(kl);
+            c.push_str(&format!("bon,{s},1000,{kl},{}\n", d * (1.0 - beta * d)));
+        }
+    }
+    t.write("c.csv", c);
+    let mut rm = String::from("rm_params,rm_data,val_loss,val_accuracy\n");
+    let missing = 2; // the third RM has no val_loss
+    for (i, s) in sizes.iter().enumerate() {
+        let loss = if i == missing {
+            String::new()
+        } else {
+            format!("{}", 0.7 - 0.01 * (i * i) as f64)
+        };
+        rm.push_str(&format!("{s},1000,{loss},{}\n", 0.55 + 0.02 * i as f64));
+    }
+    t.write("rm.csv", &rm);
+    let out = t
+        .cmd()
+        .args([
+            "analyze",
+            "c.csv",
+            "--reward-models",
+            "rm.csv",
+            "--out",
+            "a.json",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(t.path("a.json")).unwrap()).unwrap();
+    let m = &doc["reward_models"];
+    let records = m["records"].as_array().unwrap();
+    // the pairs, counted from the table and the records: an RM counts for a metric's
+    // correlation when its cell is there and (for the peak correlations) it has a peak inside
+    // the data
+    let table: Vec<(Option<f64>, f64)> = rm
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[2].parse().ok(), f[3].parse().unwrap())
+        })
+        .collect();
+    assert_eq!(table.len(), records.len());
+    let in_data: Vec<bool> = records
+        .iter()
+        .map(|r| r["bon_peak_beyond_data"] == false)
+        .collect();
+    let loss_pairs: Vec<(f64, f64)> = table
+        .iter()
+        .zip(records)
+        .zip(&in_data)
+        .filter_map(|(((l, _), r), &inside)| {
+            Some((l.filter(|_| inside)?, r["bon_peak_gain"].as_f64()?))
+        })
+        .collect();
+    let acc_pairs: Vec<(f64, f64)> = table
+        .iter()
+        .zip(records)
+        .zip(&in_data)
+        .filter_map(|(((_, a), r), &inside)| {
+            Some((Some(*a).filter(|_| inside)?, r["bon_peak_gain"].as_f64()?))
+        })
+        .collect();
+    let with_loss = table.iter().filter(|(l, _)| l.is_some()).count();
+    assert_eq!((loss_pairs.len(), acc_pairs.len()), (5, 6));
+    assert_eq!(with_loss, 5);
+    let g = &m["groups"][0];
+    let n = |k: &str| g[k].as_u64().unwrap() as usize;
+    // the counts go with the correlations: one less for val_loss than for val_accuracy
+    assert_eq!(n("n_val_loss_bon_peak_gain_in_data"), loss_pairs.len());
+    assert_eq!(n("n_val_accuracy_bon_peak_gain_in_data"), acc_pairs.len());
+    assert_eq!(
+        n("n_val_loss_bon_peak_gain_in_data") + 1,
+        n("n_val_accuracy_bon_peak_gain_in_data")
+    );
+    assert_eq!(n("n_val_loss_bon_peak_gain"), loss_pairs.len());
+    assert_eq!(n("n_val_accuracy_bon_peak_gain"), acc_pairs.len());
+    assert_eq!(n("n_size_val_loss"), with_loss);
+    assert_eq!(n("n_size_val_accuracy"), table.len());
+    // no RL curves: no RL pairs
+    assert_eq!(n("n_val_loss_rl_peak_gain_in_data"), 0);
+    // the peaks are counted apart, whatever the metrics
+    assert_eq!(
+        n("n_bon_peaks_in_data"),
+        in_data.iter().filter(|&&b| b).count()
+    );
+    // and the correlations are those of the pairs counted
+    for (key, pairs) in [
+        ("val_loss_bon_peak_gain_in_data", &loss_pairs),
+        ("val_accuracy_bon_peak_gain_in_data", &acc_pairs),
+    ] {
+        let got = g[key].as_f64().unwrap();
+        let want = reference_spearman(pairs);
+        assert!((got - want).abs() < 1e-12, "{key}: {got} vs {want}");
+    }
+    // the summary prints the pair counts in brackets: size~loss and the loss~peak cells 5,
+    // size~acc 6
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let header = stdout
+        .lines()
+        .find(|l| l.contains("size~loss (RMs)"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    let row = stdout
+        .lines()
+        .skip_while(|l| !l.contains("size~loss (RMs)"))
+        .nth(1)
+        .unwrap();
+    let (names, cells) = (table_cells(header), table_cells(row));
+    assert_eq!(names.len(), cells.len(), "{header}\n{row}");
+    let cell = |name: &str| cells[names.iter().position(|h| h == name).unwrap()].clone();
+    let bracket = |c: String| -> usize {
+        let inner = c.rsplit_once('(').unwrap().1.trim_end_matches(')');
+        inner.parse().unwrap()
+    };
+    assert_eq!(bracket(cell("size~loss (RMs)")), with_loss);
+    assert_eq!(bracket(cell("size~acc (RMs)")), table.len());
+    assert_eq!(
+        bracket(cell("loss~BoN peak in data (RMs)")),
+        loss_pairs.len()
+    );
+    assert_eq!(bracket(cell("loss~BoN peak, all (RMs)")), loss_pairs.len());
+    assert_eq!(cell("RMs"), table.len().to_string());
+}
+
+#[test]
+fn an_iterated_file_missing_a_required_and_a_run_column_names_both_at_once() {
+    let t = TestDir::new();
+    t.write("c.csv", crate::common::small_curves_csv());
+    // no kl (required) and no d_sum (what makes it an iterated-RLHF table); rounds is there
+    t.write(
+        "it.csv",
+        "rm_params,gold,rounds,round,step\n100,0,1,1,0\n100,0.5,1,1,1\n",
+    );
+    assert_input_error(
+        &t,
+        &[
+            "analyze",
+            "c.csv",
+            "--iterated",
+            "it.csv",
+            "--out",
+            "a.json",
+        ],
+        &[
+            "--iterated it.csv: ",
+            "missing required columns 'kl', 'd_sum'",
+            "columns found: rm_params, gold, rounds, round, step",
+        ],
+    );
+    let out = t
+        .cmd()
+        .args([
+            "analyze",
+            "c.csv",
+            "--iterated",
+            "it.csv",
+            "--out",
+            "a.json",
+        ])
+        .output()
+        .unwrap();
+    // the one column the file has is not listed as missing
+    assert!(!stderr_of(&out).contains("'rounds'"), "{}", stderr_of(&out));
+    // the library names them together too
+    let err = read_iterated(&t.path("it.csv")).unwrap_err().to_string();
+    assert!(err.contains("'kl', 'd_sum'"), "{err}");
+}
+
+#[test]
+fn a_negative_or_non_finite_kl_in_the_iterated_table_is_an_error_naming_row_and_value() {
+    let t = TestDir::new();
+    t.write("c.csv", crate::common::small_curves_csv());
+    let head = "rm_params,kl,gold,rounds,round,step,d_sum\n";
+    // data rows 1 and 2 are fine; row 3 holds the bad kl
+    let good = "100,0,0,1,1,0,0\n100,1,0.5,1,1,1,1\n";
+    for (name, value) in [("neg.csv", "-0.5"), ("nan.csv", "NaN"), ("inf.csv", "inf")] {
+        t.write(name, format!("{head}{good}100,{value},0.6,1,1,2,1.2\n"));
+        let quoted = format!("(value: '{value}')");
+        assert_input_error(
+            &t,
+            &["analyze", "c.csv", "--iterated", name, "--out", "a.json"],
+            &[
+                &format!("--iterated {name}: "),
+                "column 'kl', row 3: ",
+                "kl must be a finite number >= 0",
+                &quoted,
+            ],
+        );
+        // the same row of a Curves table gets the same words from the Curves reader
+        t.write(
+            "curves_bad.csv",
+            format!("method,rm_params,kl,gold\nrl,100,0,0\nrl,100,1,0.5\nrl,100,{value},0.6\n"),
+        );
+        assert_input_error(
+            &t,
+            &["fit", "curves_bad.csv", "--out", "f.json"],
+            &[
+                "column 'kl', row 3: kl must be a finite number >= 0",
+                &quoted,
+            ],
+        );
+    }
+}
+
+#[test]
+fn the_no_proxy_warning_names_every_rl_curve_it_skips() {
+    // three RMs; the RL curves of two of them have no proxy values
+    let t = TestDir::new();
+    let mut s = String::from("method,rm_params,kl,gold,proxy\n");
+    let without = ["1e8", "4e8"];
+    for rm in ["1e8", "2e8", "4e8"] {
+        for i in 0..=10 {
+            let k = 0.5 * f64::from(i);
+            let d = k.sqrt();
+            s.push_str(&format!(
+                "bon,{rm},{k},{},{}\n",
+                d * (0.6 - 0.1 * d),
+                0.8 * d
+            ));
+            let proxy = if without.contains(&rm) {
+                String::new()
+            } else {
+                format!("{}", 0.9 * d)
+            };
+            s.push_str(&format!("rl,{rm},{k},{},{proxy}\n", d * (0.5 - 0.1 * d)));
+        }
+    }
+    t.write("c.csv", s);
+    let out = t
+        .cmd()
+        .args(["analyze", "c.csv", "--out", "a.json"])
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert!(out.status.success(), "{err}");
+    let lines: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("no proxy column"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(
+        lines[0].contains(&format!("{} unpenalised RL curves skipped", without.len())),
+        "{err}"
+    );
+    for rm in without {
+        assert!(
+            lines[0].contains(&format!("rl rm_params={rm}")),
+            "{rm} in {err}"
+        );
+    }
+    // the curve with proxy values is not named
+    assert!(!lines[0].contains("rm_params=2e8"), "{err}");
+}

@@ -83,6 +83,34 @@ pub fn assert_input_error(t: &TestDir, args: &[&str], fragments: &[&str]) {
     );
 }
 
+/// Runs `goodhart ARGS` in the test folder and checks the usage-error contract: exit status 2,
+/// exactly one `error:` line containing every fragment (the flag and its value), no panic,
+/// nothing on stdout, and no file created, removed or changed.
+pub fn assert_usage_error(t: &TestDir, args: &[&str], fragments: &[&str]) {
+    let before = snapshot(t);
+    let out = t.cmd().args(args).output().expect("run goodhart");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{args:?}: exit status; stderr: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "panic: {stderr}");
+    assert_eq!(
+        stderr.lines().filter(|l| l.starts_with("error:")).count(),
+        1,
+        "one message: {stderr}"
+    );
+    for f in fragments {
+        assert!(stderr.contains(f), "{args:?}: expected {f:?} in: {stderr}");
+    }
+    assert!(out.stdout.is_empty(), "nothing on stdout");
+    assert!(
+        snapshot(t) == before,
+        "{args:?}: a file was created, removed or changed"
+    );
+}
+
 /// A small valid Curves CSV: two curves (bon and rl) with a baseline.
 pub fn small_curves_csv() -> String {
     let mut s = String::from("method,rm_params,kl,gold\n");

@@ -58,6 +58,17 @@ const fn case(
 const FIT: &[&str] = &["fit", "rl.csv", "--out", "o.json"];
 const FIT_LAW: &[&str] = &["fit", "law.csv", "--out", "o.json"];
 const FIT_BON: &[&str] = &["fit", "bon.csv", "--out", "o.json", "--bootstrap", "40"];
+const FIT_BON_BCA: &[&str] = &[
+    "fit",
+    "bon.csv",
+    "--out",
+    "o.json",
+    "--bootstrap",
+    "40",
+    "--ci",
+    "bca",
+];
+const FIT_BON_NONE: &[&str] = &["fit", "bon.csv", "--out", "o.json", "--bootstrap", "0"];
 const FIT_SE: &[&str] = &["fit", "se.csv", "--out", "o.json"];
 const FIT_NOMETHOD: &[&str] = &["fit", "nomethod.csv", "--out", "o.json"];
 const FIT_NORM: &[&str] = &["fit", "norm.csv", "--out", "o.json"];
@@ -530,6 +541,22 @@ fn cases() -> Vec<Case> {
         case("fit", "--bootstrap", FIT_BON, Effect(&["--bootstrap", "0"])),
         case("fit", "--seed", FIT_BON, Effect(&["--seed", "5"])),
         case("fit", "--ci", FIT_BON, Effect(&["--ci", "bca"])),
+        // a bootstrap interval without a bootstrap: the two flags contradict each other
+        case(
+            "fit",
+            "--ci",
+            FIT_BON_NONE,
+            Refused(&["--ci", "bca"], "--bootstrap 0 asks for no bootstrap"),
+        ),
+        case(
+            "fit",
+            "--bootstrap",
+            FIT_BON_BCA,
+            Refused(
+                &["--bootstrap", "0"],
+                "--ci bca chooses a bootstrap interval",
+            ),
+        ),
         case("fit", "--min-kl", FIT, Effect(&["--min-kl", "4"])),
         case("fit", "--max-kl", FIT, Effect(&["--max-kl", "20"])),
         case(

@@ -27,6 +27,7 @@ mod fit_checks;
 mod fit_exact;
 mod fit_stream;
 mod fit_weights;
+mod flag_values;
 mod flag_walk;
 mod fuzz_corpus;
 mod input_errors;

@@ -116,7 +116,7 @@ fn non_positive_sizes_are_refused() {
                 "pred.json",
             ])
             .assert()
-            .code(1)
+            .code(2)
             .stderr(contains("is not a size > 0"));
         assert_no_output(&t, "pred.json");
     }

@@ -132,7 +132,8 @@ fn bad_settings_fail_with_one_message_and_nothing_written() {
             .args(["generate", "sim", "--out", "sim"])
             .args(*args)
             .assert()
-            .code(1)
+            // a setting out of its range is a usage error
+            .code(2)
             .get_output()
             .clone();
         let stderr = String::from_utf8_lossy(&out.stderr);

@@ -112,7 +112,7 @@ impl SimSpec {
         }
     }
 
-    /// Refuses settings that make no sense, naming the flag.
+    /// Refuses settings that make no sense, naming the flag: a usage error (exit status 2).
     pub fn validate(&self) -> Result<()> {
         let positive = [
             ("dim", self.dim),
@@ -131,56 +131,56 @@ impl SimSpec {
         ];
         for (name, v) in positive {
             if v == 0 {
-                return Err(invalid(format!("--{name} must be at least 1, not 0")));
+                return Err(unusable(format!("--{name} must be at least 1, not 0")));
             }
         }
         if self.norm_samples < 2 || self.rl_eval_samples < 2 {
-            return Err(invalid("--norm-samples and --rl-eval-samples must be at least 2 (a variance needs two draws)".into()));
+            return Err(unusable("--norm-samples and --rl-eval-samples must be at least 2 (a variance needs two draws)".into()));
         }
         for (name, list) in [("rm-hidden", &self.rm_hidden), ("rm-data", &self.rm_data)] {
             if list.is_empty() {
-                return Err(invalid(format!("--{name} is empty")));
+                return Err(unusable(format!("--{name} is empty")));
             }
             if name == "rm-data" && list.contains(&0) {
-                return Err(invalid(format!(
+                return Err(unusable(format!(
                     "--{name}: sizes must be at least 1, not 0"
                 )));
             }
             if has_duplicates(list.iter().map(|&v| v as f64)) {
-                return Err(invalid(format!("--{name} lists a size twice")));
+                return Err(unusable(format!("--{name} lists a size twice")));
             }
         }
         if self.policies.is_empty() {
-            return Err(invalid("--policies is empty".into()));
+            return Err(unusable("--policies is empty".into()));
         }
         if self.kl_penalties.is_empty() {
-            return Err(invalid("--kl-penalties is empty".into()));
+            return Err(unusable("--kl-penalties is empty".into()));
         }
         if let Some(p) = self
             .kl_penalties
             .iter()
             .find(|p| !(p.is_finite() && **p >= 0.0))
         {
-            return Err(invalid(format!(
+            return Err(unusable(format!(
                 "--kl-penalties: {p} is not a penalty >= 0"
             )));
         }
         if has_duplicates(self.kl_penalties.iter().copied()) {
-            return Err(invalid("--kl-penalties lists a value twice".into()));
+            return Err(unusable("--kl-penalties lists a value twice".into()));
         }
         let mut policies = self.policies.clone();
         policies.sort();
         policies.dedup();
         if policies.len() != self.policies.len() {
-            return Err(invalid("--policies lists a family twice".into()));
+            return Err(unusable("--policies lists a family twice".into()));
         }
         for (name, v) in [("rm-lr", self.rm_lr), ("rl-lr", self.rl_lr)] {
             if !(v.is_finite() && v > 0.0) {
-                return Err(invalid(format!("--{name} must be a number > 0, not {v}")));
+                return Err(unusable(format!("--{name} must be a number > 0, not {v}")));
             }
         }
         if !(self.gold_typicality.is_finite() && self.gold_typicality >= 0.0) {
-            return Err(invalid(format!(
+            return Err(unusable(format!(
                 "--gold-typicality must be a number >= 0, not {}",
                 self.gold_typicality
             )));
@@ -194,9 +194,15 @@ impl SimSpec {
     }
 }
 
-/// An error about the settings, prefixed `generate sim:`.
+/// An error of the run (a training that diverged), prefixed `generate sim:`.
 pub(super) fn invalid(msg: String) -> Error {
     Error::Analysis(format!("generate sim: {msg}"))
+}
+
+/// A setting out of its range (a flag value no run can use), prefixed `generate sim:`: a usage
+/// error (exit status 2).
+fn unusable(msg: String) -> Error {
+    Error::Usage(format!("generate sim: {msg}"))
 }
 
 /// Whether a list of numbers holds a value twice.
