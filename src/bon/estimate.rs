@@ -156,10 +156,44 @@ fn dot2(w: &[f64], a: &[f64], b: &[f64]) -> (f64, f64) {
 
 /// A pool's scores ready for the weights: gold and proxy in rank order, tied gold averaged, and
 /// the pool KL of its tie groups when it has ties.
-struct Prepared {
+pub(super) struct Prepared {
     gold: Vec<f64>,
     proxy: Vec<f64>,
     tied_kl: Option<PoolKl>,
+}
+
+/// [`prepare`] of the pool whose i-th sample has scores (`proxy[i]`, `gold[i]`), without
+/// building its sorted pairs: the samples' order is found by sorting 64-bit keys as
+/// [`super::samples::sort_scores`] does, and the scores are gathered in that order. A pool
+/// whose sort needs the pairs (proxies that differ only in their lowest bits, ties, or more
+/// than 2^16 samples) is prepared from its sorted pairs, so every pool is prepared exactly as
+/// `prepare(sort_scores(pairs))` prepares it. `keys` is a reused buffer.
+pub(super) fn prepare_columns(proxy: &[f64], gold: &[f64], keys: &mut Vec<u64>) -> Prepared {
+    let n = proxy.len();
+    let from_pairs = || {
+        let mut pairs: Vec<(f64, f64)> = proxy.iter().copied().zip(gold.iter().copied()).collect();
+        super::samples::sort_scores(&mut pairs);
+        prepare(&pairs)
+    };
+    if n < 2 || n > 1 << 16 {
+        return from_pairs();
+    }
+    let mask = super::samples::index_keys(proxy.iter().copied(), keys);
+    // distinct heads: the keys order the proxies strictly (no run to sort by gold)
+    if keys.windows(2).any(|w| w[0] & !mask == w[1] & !mask) {
+        return from_pairs();
+    }
+    let order = || keys.iter().map(|&k| (k & mask) as usize);
+    let sorted_proxy: Vec<f64> = order().map(|i| proxy[i]).collect();
+    // proxies equal as numbers (0 and -0) are ties
+    if sorted_proxy.windows(2).any(|w| w[0] == w[1]) {
+        return from_pairs();
+    }
+    Prepared {
+        gold: order().map(|i| gold[i]).collect(),
+        proxy: sorted_proxy,
+        tied_kl: None,
+    }
 }
 
 /// Prepares one pool whose samples are sorted by (proxy, gold).
@@ -208,29 +242,34 @@ pub(super) const BLOCK: usize = 8;
 /// then adds (never fused) in the same order, the results are bit for bit those of the generic
 /// code.
 pub(super) fn estimate_block(sorted: &[&[(f64, f64)]], sets: &[&WeightSet]) -> Vec<PoolEstimate> {
+    let prepared: Vec<Prepared> = sorted.iter().map(|s| prepare(s)).collect();
+    estimate_prepared(&prepared, sets)
+}
+
+/// [`estimate_block`] of pools already prepared ([`prepare`], [`prepare_columns`]).
+pub(super) fn estimate_prepared(prepared: &[Prepared], sets: &[&WeightSet]) -> Vec<PoolEstimate> {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU supports AVX2, checked just above.
-        return unsafe { estimate_block_avx2(sorted, sets) };
+        return unsafe { estimate_block_avx2(prepared, sets) };
     }
-    estimate_block_generic::<false>(sorted, sets)
+    estimate_block_generic::<false>(prepared, sets)
 }
 
 /// [`estimate_block_generic`] with the AVX2 sums of [`avx2`].
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn estimate_block_avx2(sorted: &[&[(f64, f64)]], sets: &[&WeightSet]) -> Vec<PoolEstimate> {
-    estimate_block_generic::<true>(sorted, sets)
+fn estimate_block_avx2(prepared: &[Prepared], sets: &[&WeightSet]) -> Vec<PoolEstimate> {
+    estimate_block_generic::<true>(prepared, sets)
 }
 
 /// The block's estimates, with the sums of [`avx2`] when `AVX2` (only ever true on a CPU that
 /// has it), else the generic [`dot2`] and [`dot2_pair`].
 #[inline(always)]
 fn estimate_block_generic<const AVX2: bool>(
-    sorted: &[&[(f64, f64)]],
+    prepared: &[Prepared],
     sets: &[&WeightSet],
 ) -> Vec<PoolEstimate> {
-    let prepared: Vec<Prepared> = sorted.iter().map(|s| prepare(s)).collect();
     let mut ests: Vec<PoolEstimate> = sets
         .iter()
         .map(|ws| PoolEstimate {
@@ -810,6 +849,67 @@ mod tests {
             let bits = |(a, b): (f64, f64)| (a.to_bits(), b.to_bits());
             assert_eq!(bits(first), bits(dot2(&uw, &ua, &ub)), "{len_u}");
             assert_eq!(bits(second), bits(dot2(&vw, &va, &vb)), "{len_v}");
+        }
+    }
+
+    /// Pools prepared from their unsorted scores are the pools prepared from their sorted
+    /// pairs, bit for bit: continuous scores, ties, 0 and -0, proxies an ulp apart, tiny
+    /// pools, and a pool past 2^16 samples.
+    #[test]
+    fn pools_prepared_from_columns_are_those_prepared_from_sorted_pairs() {
+        use rand::Rng;
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        let mut cases: Vec<Vec<(f64, f64)>> = Vec::new();
+        for n in [1usize, 2, 3, 17, 1000] {
+            cases.push(
+                (0..n)
+                    .map(|_| (rng.random_range(-3.0..3.0), rng.random_range(-3.0..3.0)))
+                    .collect(),
+            );
+            cases.push(
+                (0..n)
+                    .map(|_| (rng.random_range(0..4) as f64, rng.random_range(-3.0..3.0)))
+                    .collect(),
+            );
+        }
+        let x = 0.7_f64;
+        cases.push(vec![(0.0, 1.0), (-0.0, 2.0), (1.0, 0.5), (-1.0, 0.25)]);
+        cases.push(vec![
+            (x, 1.0),
+            (x.next_up(), 2.0),
+            (x.next_down(), 3.0),
+            (x, 0.0),
+            (2.0, 1.0),
+        ]);
+        cases.push(
+            (0..70_000)
+                .map(|i| ((i % 977) as f64 * 0.5, i as f64))
+                .collect(),
+        );
+        let mut keys = Vec::new();
+        for pairs in cases {
+            let (proxy, gold): (Vec<f64>, Vec<f64>) = pairs.iter().copied().unzip();
+            let mut sorted = pairs.clone();
+            crate::bon::samples::sort_scores(&mut sorted);
+            let (a, b) = (prepare(&sorted), prepare_columns(&proxy, &gold, &mut keys));
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&a.gold), bits(&b.gold), "n {}", pairs.len());
+            assert_eq!(bits(&a.proxy), bits(&b.proxy), "n {}", pairs.len());
+            assert_eq!(
+                a.tied_kl.is_some(),
+                b.tied_kl.is_some(),
+                "n {}",
+                pairs.len()
+            );
+            // and their estimates
+            let ns = [1usize, 2, 5, pairs.len()];
+            let ws = WeightSet::new(pairs.len(), &ns);
+            assert_eq!(
+                estimate_prepared(&[a], &[&ws]),
+                estimate_prepared(&[b], &[&ws]),
+                "n {}",
+                pairs.len()
+            );
         }
     }
 

@@ -126,14 +126,8 @@ pub(crate) fn sort_scores(scores: &mut [(f64, f64)]) {
     if index_bits > 16 {
         return sort_scores_wide(scores);
     }
-    let mask = (1u64 << index_bits) - 1;
-    let order = |x: f64| (total_order_key(x) as u64) ^ (1 << 63);
-    let mut keys: Vec<u64> = scores
-        .iter()
-        .enumerate()
-        .map(|(i, &(p, _))| (order(p) & !mask) | i as u64)
-        .collect();
-    keys.sort_unstable();
+    let mut keys = Vec::with_capacity(n);
+    let mask = index_keys(scores.iter().map(|s| s.0), &mut keys);
     let unsorted = scores.to_vec();
     for (s, &k) in scores.iter_mut().zip(&keys) {
         *s = unsorted[(k & mask) as usize];
@@ -150,6 +144,24 @@ pub(crate) fn sort_scores(scores: &mut [(f64, f64)]) {
         }
         start = end;
     }
+}
+
+/// The sorted 64-bit keys of [`sort_scores`] for a pool of 2 to 2^16 samples whose proxies
+/// are `proxy` (in `keys`, cleared first): each proxy's order bits with the lowest ones replaced
+/// by the sample's index. The mask of the index bits.
+pub(super) fn index_keys(proxy: impl ExactSizeIterator<Item = f64>, keys: &mut Vec<u64>) -> u64 {
+    let n = proxy.len();
+    let index_bits = usize::BITS - (n.max(2) - 1).leading_zeros();
+    let mask = (1u64 << index_bits) - 1;
+    let order = |x: f64| (total_order_key(x) as u64) ^ (1 << 63);
+    keys.clear();
+    keys.extend(
+        proxy
+            .enumerate()
+            .map(|(i, p)| (order(p) & !mask) | i as u64),
+    );
+    keys.sort_unstable();
+    mask
 }
 
 /// [`sort_scores`] by 128-bit keys: the order bits of the proxy above those of the gold.

@@ -20,8 +20,8 @@ use rayon::prelude::*;
 
 use super::columnar::{FilePlan, plan_file_unchecked};
 use super::estimate::{
-    BLOCK, BonCurve, BonOptions, PoolEstimate, WeightSet, curve_from_estimates, curve_ns,
-    estimate_block, weight_cache_fits,
+    BLOCK, BonCurve, BonOptions, PoolEstimate, Prepared, WeightSet, curve_from_estimates, curve_ns,
+    estimate_block, estimate_prepared, prepare_columns, weight_cache_fits,
 };
 use super::samples::{parse_options, sort_scores};
 use crate::error::Result;
@@ -535,49 +535,51 @@ struct GroupShare {
     pieces: Vec<(usize, Vec<(f64, f64)>)>,
 }
 
-/// Complete pools waiting to be sorted and estimated together ([`BLOCK`] at a time, as the
-/// other paths do; each pool's estimates depend only on its own samples).
+/// Complete pools waiting to be estimated together ([`BLOCK`] at a time, as the other paths
+/// do; each pool's estimates depend only on its own samples), each prepared
+/// ([`prepare_columns`]) with its size.
 struct PoolBlock {
-    pools: Vec<u32>,
-    samples: Vec<Vec<(f64, f64)>>,
+    pools: Vec<(u32, usize)>,
+    prepared: Vec<Prepared>,
 }
 
 impl PoolBlock {
     fn new() -> PoolBlock {
         PoolBlock {
             pools: Vec::with_capacity(BLOCK),
-            samples: Vec::with_capacity(BLOCK),
+            prepared: Vec::with_capacity(BLOCK),
         }
     }
 
-    /// A buffer for the next pool's samples (emptied, its memory reused).
-    fn buffer(&mut self, spare: &mut Vec<Vec<(f64, f64)>>) -> Vec<(f64, f64)> {
-        let mut v = spare.pop().unwrap_or_default();
-        v.clear();
-        v
+    /// Adds the pool whose samples' scores are `proxy` and `gold` (in row order), and
+    /// estimates the block when it is full.
+    fn push<'w>(
+        &mut self,
+        pool: u32,
+        (proxy, gold): (&[f64], &[f64]),
+        keys: &mut Vec<u64>,
+        weights: &(dyn Fn(u32, usize) -> &'w WeightSet + Sync),
+        out: &mut Vec<(u32, PoolEstimate)>,
+    ) {
+        self.pools.push((pool, proxy.len()));
+        self.prepared.push(prepare_columns(proxy, gold, keys));
+        if self.pools.len() == BLOCK {
+            self.estimate(weights, out);
+        }
     }
 
     fn estimate<'w>(
         &mut self,
         weights: &(dyn Fn(u32, usize) -> &'w WeightSet + Sync),
         out: &mut Vec<(u32, PoolEstimate)>,
-        spare: &mut Vec<Vec<(f64, f64)>>,
     ) {
         if self.pools.is_empty() {
             return;
         }
-        for s in &mut self.samples {
-            sort_scores(s);
-        }
-        let slices: Vec<&[(f64, f64)]> = self.samples.iter().map(|s| &s[..]).collect();
-        let ws: Vec<&WeightSet> = self
-            .pools
-            .iter()
-            .zip(&self.samples)
-            .map(|(&p, s)| weights(p, s.len()))
-            .collect();
-        out.extend(self.pools.drain(..).zip(estimate_block(&slices, &ws)));
-        spare.append(&mut self.samples);
+        let ws: Vec<&WeightSet> = self.pools.iter().map(|&(p, n)| weights(p, n)).collect();
+        let ests = estimate_prepared(&self.prepared, &ws);
+        out.extend(self.pools.drain(..).map(|(p, _)| p).zip(ests));
+        self.prepared.clear();
     }
 }
 
@@ -633,14 +635,20 @@ fn estimates_by_pages<'w>(
     let done: Vec<(u32, PoolEstimate)> = crossing
         .par_chunks_mut(BLOCK)
         .flat_map_iter(|chunk| {
-            let mut block = PoolBlock::new();
-            for (run, samples) in chunk.iter_mut() {
-                block.pools.push(runs[*run].0);
-                block.samples.push(std::mem::take(samples));
+            for (_, samples) in chunk.iter_mut() {
+                sort_scores(samples);
             }
-            let mut out = Vec::with_capacity(chunk.len());
-            block.estimate(weights, &mut out, &mut Vec::new());
-            out
+            let slices: Vec<&[(f64, f64)]> = chunk.iter().map(|(_, s)| &s[..]).collect();
+            let ws: Vec<&WeightSet> = chunk
+                .iter()
+                .map(|(run, s)| weights(runs[*run].0, s.len()))
+                .collect();
+            let ests = estimate_block(&slices, &ws);
+            chunk
+                .iter()
+                .map(|(run, _)| runs[*run].0)
+                .zip(ests)
+                .collect::<Vec<_>>()
         })
         .collect();
     for (p, e) in done {
@@ -655,7 +663,9 @@ fn estimates_by_pages<'w>(
 struct GroupScratch {
     proxy: PageScratch<f64>,
     gold: PageScratch<f64>,
-    spare: Vec<Vec<(f64, f64)>>,
+    /// the open pool's scores, and the sort keys of [`prepare_columns`]
+    pool: (Vec<f64>, Vec<f64>),
+    keys: Vec<u64>,
 }
 
 /// The share of row group `g` in pass 2 ([`estimates_by_pages`]): rows `[start, start + rows)`.
@@ -672,8 +682,11 @@ fn group_share<'w>(
     let GroupScratch {
         proxy: proxy_scratch,
         gold: gold_scratch,
-        spare,
+        pool: (pool_proxy, pool_gold),
+        keys,
     } = scratch;
+    pool_proxy.clear();
+    pool_gold.clear();
     let mut proxy = file.pages(&plan.proxy_col, g, proxy_scratch)?;
     let mut gold = file.pages(&plan.gold_col, g, gold_scratch)?;
     let mut share = GroupShare {
@@ -686,7 +699,10 @@ fn group_share<'w>(
     let end = start + rows;
     let mut at = start;
     let (mut pi, mut gi) = (0, 0);
-    let mut samples = block.buffer(spare);
+    // the open pool's samples as pairs, for a pool that crosses the group's edges
+    let pairs = |p: &[f64], g: &[f64]| -> Vec<(f64, f64)> {
+        p.iter().copied().zip(g.iter().copied()).collect()
+    };
     while at < end {
         if pi == proxy.scratch.values.len() {
             if !proxy.next_page()? {
@@ -712,26 +728,25 @@ fn group_share<'w>(
         if !p.iter().chain(q).all(|x| x.is_finite()) {
             return None;
         }
-        samples.extend(p.iter().copied().zip(q.iter().copied()));
+        pool_proxy.extend_from_slice(p);
+        pool_gold.extend_from_slice(q);
         (pi, gi, at) = (pi + take, gi + take, at + take);
         if at == run_end {
             if run_starts[r] >= start {
-                block.pools.push(runs[r].0);
-                block.samples.push(samples);
-                if block.pools.len() == BLOCK {
-                    block.estimate(weights, &mut share.done, spare);
-                }
+                let scores = (&pool_proxy[..], &pool_gold[..]);
+                block.push(runs[r].0, scores, keys, weights, &mut share.done);
             } else {
-                share.pieces.push((r, samples));
+                share.pieces.push((r, pairs(pool_proxy, pool_gold)));
             }
-            samples = block.buffer(spare);
+            pool_proxy.clear();
+            pool_gold.clear();
             r += 1;
         }
     }
-    if !samples.is_empty() {
-        share.pieces.push((r, samples));
+    if !pool_proxy.is_empty() {
+        share.pieces.push((r, pairs(pool_proxy, pool_gold)));
     }
-    block.estimate(weights, &mut share.done, spare);
+    block.estimate(weights, &mut share.done);
     // every value of both columns used
     let ends = |pages: &mut ColumnChunkPages<'_, f64>, i: usize| {
         i == pages.scratch.values.len() && pages.next_page() == Some(false)
