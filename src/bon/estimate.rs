@@ -175,7 +175,7 @@ pub(super) fn prepare_columns(proxy: &[f64], gold: &[f64], keys: &mut Vec<u64>) 
         super::samples::sort_scores(&mut pairs);
         prepare(&pairs)
     };
-    if n < 2 || n > 1 << 16 {
+    if !(2..=1 << 16).contains(&n) {
         return from_pairs();
     }
     let mask = super::samples::index_keys(proxy.iter().copied(), keys);
