@@ -12,11 +12,38 @@ use crate::ingest::{ColumnMap, LogOptions, MetadataHint};
 use crate::output::{Sink, commit_all, ensure_not_input};
 use crate::schema::CURVES;
 
-/// The fits the analyses read: the file given, else fitted here as `goodhart report` does.
-pub fn fits_for(curves: &[Curve], given: Option<&std::path::Path>) -> Result<FitsDocument> {
-    match given {
-        Some(p) => FitsDocument::read(p),
-        None => Ok(crate::report::analysis::fit_all(curves)?.1),
+/// The fits the analyses read: the file given, else fitted here as `goodhart report` does. A
+/// curve that cannot be fitted (too few usable points, say) is left out of the fits with a
+/// warning naming it, rather than ending the command: the analyses need fits only for the
+/// reward models' peaks, and its peak is then `null` with its reason.
+pub fn fits_for(
+    curves: &[Curve],
+    given: Option<&std::path::Path>,
+) -> Result<(FitsDocument, Vec<String>)> {
+    if let Some(p) = given {
+        return Ok((FitsDocument::read(p)?, Vec::new()));
+    }
+    match crate::report::analysis::fit_all(curves) {
+        Ok((_, doc)) => Ok((doc, Vec::new())),
+        Err(whole) => {
+            // the curves one by one: those that fit, and why the others do not
+            let opts = crate::fit::FitOptions::default();
+            let mut kept = Vec::new();
+            let mut notes = Vec::new();
+            for c in curves {
+                match crate::fit::fit_curves(std::slice::from_ref(c), &opts) {
+                    Ok(_) => kept.push(c.clone()),
+                    Err(e) => notes.push(format!(
+                        "not fitted, so the analyses give its peak as null with the reason: {e}"
+                    )),
+                }
+            }
+            if notes.is_empty() {
+                return Err(whole);
+            }
+            let (_, doc) = crate::report::analysis::fit_all(&kept)?;
+            Ok((doc, notes))
+        }
     }
 }
 
@@ -82,7 +109,8 @@ pub fn command(a: &AnalyzeArgs, quiet: bool) -> Result<()> {
     )?;
     print_all(quiet, "warning", &warnings);
     let pools = read_pools(&a.samples, quiet)?;
-    let fits = fits_for(&curves, a.fits.as_deref())?;
+    let (fits, fit_notes) = fits_for(&curves, a.fits.as_deref())?;
+    print_all(quiet, "warning", &fit_notes);
     if let Some(p) = &a.fits {
         analyses::fits_match(p, &fits.fits, &curves)?;
         print_all(

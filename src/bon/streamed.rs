@@ -276,12 +276,6 @@ fn group_runs_by_pages(
     let mut open: Option<(usize, i64)> = None;
     let mut row = start;
     while pages.next_page_runs()? {
-        // rows not grouped by prompt show at once: give up before decoding the rest
-        if pages.scratch.runs.runs.len() + runs.len()
-            > (row - start + pages.scratch.runs.len()).div_ceil(2) + 1
-        {
-            return None;
-        }
         for &(v, len) in &pages.scratch.runs.runs {
             match open {
                 Some((_, value)) if value == v => {}
@@ -292,6 +286,11 @@ fn group_runs_by_pages(
                 None => open = Some((row, v)),
             }
             row += len;
+        }
+        // rows not grouped by prompt show on the first page: give up before the rest (the
+        // test of `finish`, with one run of slack for the pool still open)
+        if runs.len() > (row - start).div_ceil(2) + 1 {
+            return None;
         }
     }
     if row != start + rows {
@@ -512,7 +511,8 @@ fn curves_of_file(
     // Unmapping the file's pages takes milliseconds on a large file: done on another thread
     // while the table is formatted and written, as polars does with its own mappings.
     if let Some(file) = file {
-        std::thread::spawn(move || drop(file));
+        // (where no thread can be made, it is released here)
+        let _ = std::thread::Builder::new().spawn(move || drop(file));
     }
     Some((curves, (np, total)))
 }

@@ -91,13 +91,6 @@ pub(crate) struct ValueRuns<T> {
     total: usize,
 }
 
-impl<T> ValueRuns<T> {
-    /// The values the runs hold.
-    pub(crate) fn len(&self) -> usize {
-        self.total
-    }
-}
-
 impl<T: Copy + PartialEq> ValueSink<T> for ValueRuns<T> {
     fn clear(&mut self) {
         self.runs.clear();

@@ -318,16 +318,19 @@ pub fn rm_validation(inp: &PlotInputs) -> Option<Draft> {
         .iter()
         .map(|g| {
             format!(
-                "{}: ρ(size, loss) = {}; over the RMs whose fitted peak is inside the data, ρ(loss, best-of-n peak) = {} ({} RMs), ρ(loss, RL peak) = {} ({} RMs); over all fitted peaks, including extrapolated ones, {} and {}",
+                "{}: ρ(size, loss) = {} ({} RMs); over the RMs whose fitted peak is inside the data, ρ(loss, best-of-n peak) = {} ({} RMs), ρ(loss, RL peak) = {} ({} RMs); over all fitted peaks, including extrapolated ones, {} ({} RMs) and {} ({} RMs)",
                 g.rm_data
                     .map_or("all".to_string(), |d| format!("RM data {}", theme::si(d))),
                 rho(g.size_val_loss),
+                g.n_size_val_loss,
                 rho(g.val_loss_bon_peak_gain_in_data),
                 g.n_val_loss_bon_peak_gain_in_data,
                 rho(g.val_loss_rl_peak_gain_in_data),
                 g.n_val_loss_rl_peak_gain_in_data,
                 rho(g.val_loss_bon_peak_gain),
-                rho(g.val_loss_rl_peak_gain)
+                g.n_val_loss_bon_peak_gain,
+                rho(g.val_loss_rl_peak_gain),
+                g.n_val_loss_rl_peak_gain
             )
         })
         .collect();

@@ -86,15 +86,18 @@ pub fn tables(doc: &AnalysesDoc) -> Vec<Table> {
                         .iter()
                         .map(|g| {
                             format!(
-                                "rm_data {}: ρ(size, val loss) = {}; over the RMs whose fitted peak is inside the data: ρ(val loss, best-of-n peak) = {} ({} RMs), ρ(val loss, RL peak) = {} ({} RMs); over all fitted peaks, including extrapolated ones: {} and {}",
+                                "rm_data {}: ρ(size, val loss) = {} ({} RMs); over the RMs whose fitted peak is inside the data: ρ(val loss, best-of-n peak) = {} ({} RMs), ρ(val loss, RL peak) = {} ({} RMs); over all fitted peaks, including extrapolated ones: {} ({} RMs) and {} ({} RMs)",
                                 okey(g.rm_data),
                                 o(g.size_val_loss),
+                                g.n_size_val_loss,
                                 o(g.val_loss_bon_peak_gain_in_data),
                                 g.n_val_loss_bon_peak_gain_in_data,
                                 o(g.val_loss_rl_peak_gain_in_data),
                                 g.n_val_loss_rl_peak_gain_in_data,
                                 o(g.val_loss_bon_peak_gain),
-                                o(g.val_loss_rl_peak_gain)
+                                g.n_val_loss_bon_peak_gain,
+                                o(g.val_loss_rl_peak_gain),
+                                g.n_val_loss_rl_peak_gain
                             )
                         })
                         .collect::<Vec<_>>()

@@ -1718,3 +1718,75 @@ fn the_no_proxy_warning_names_every_rl_curve_it_skips() {
     // the curve with proxy values is not named
     assert!(!lines[0].contains("rm_params=2e8"), "{err}");
 }
+
+/// An RL curve too short to be fitted (two points: kl 0 and one more) does not end `analyze`:
+/// it is named in a warning, its reward model's RL peak is null with its reason, and the
+/// other analyses are written (they need no fit).
+#[test]
+fn a_curve_too_short_to_fit_is_named_and_leaves_its_peak_null() {
+    let t = TestDir::new();
+    let mut csv = String::from("method,rm_params,rm_data,kl,gold,proxy\n");
+    for rm in ["1e8", "2e8", "4e8", "8e8"] {
+        for i in 0..=10 {
+            let k = 0.5 * f64::from(i);
+            let d = k.sqrt();
+            csv.push_str(&format!(
+                "bon,{rm},1000,{k},{},{}\n",
+                d * (0.6 - 0.1 * d),
+                0.8 * d
+            ));
+            // the RL curve of 8e8 has two points: kl 0 and one more
+            if rm != "8e8" || i < 2 {
+                csv.push_str(&format!(
+                    "rl,{rm},1000,{k},{},{}\n",
+                    d * (0.5 - 0.1 * d),
+                    0.5 * d
+                ));
+            }
+        }
+    }
+    t.write("c.csv", csv);
+    t.write(
+        "rm.csv",
+        "rm_params,rm_data,val_loss\n1e8,1000,0.7\n2e8,1000,0.6\n4e8,1000,0.5\n8e8,1000,0.4\n",
+    );
+    let out = t
+        .cmd()
+        .args([
+            "analyze",
+            "c.csv",
+            "--reward-models",
+            "rm.csv",
+            "--out",
+            "a.json",
+        ])
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert!(out.status.success(), "{err}");
+    let named: Vec<&str> = err.lines().filter(|l| l.contains("not fitted")).collect();
+    assert_eq!(named.len(), 1, "{err}");
+    assert!(named[0].contains("rl rm_params=8e8"), "{err}");
+    let doc: AnalysesDoc =
+        serde_json::from_slice(&std::fs::read(t.path("a.json")).unwrap()).unwrap();
+    let short = doc
+        .reward_models
+        .records
+        .iter()
+        .find(|r| r.rm_params == 8e8)
+        .unwrap();
+    assert!(short.rl_peak_gain.is_none());
+    assert_eq!(
+        short.rl_peak_reason.as_deref(),
+        Some("no gold fit of this RM")
+    );
+    // the other reward models' RL curves were fitted
+    assert!(
+        doc.reward_models
+            .records
+            .iter()
+            .filter(|r| r.rm_params != 8e8)
+            .all(|r| r.rl_peak_reason.as_deref() != Some("no gold fit of this RM"))
+    );
+    assert_eq!(doc.kl_efficiency.records.len(), 4);
+}
