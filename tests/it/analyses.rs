@@ -1020,10 +1020,9 @@ fn curves_rl_without_proxy() -> String {
     s
 }
 
-/// `goodhart analyze c.csv --reward-models FILE` succeeds.
-fn analyze_accepts_reward_models(t: &TestDir, file: &str) {
-    let ok = t
-        .cmd()
+/// `goodhart analyze c.csv --reward-models FILE --out a.json` in `t`.
+fn analyze_with_reward_models(t: &TestDir, file: &str) -> std::process::Output {
+    t.cmd()
         .args([
             "analyze",
             "c.csv",
@@ -1033,7 +1032,12 @@ fn analyze_accepts_reward_models(t: &TestDir, file: &str) {
             "a.json",
         ])
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+/// `goodhart analyze c.csv --reward-models FILE` succeeds.
+fn analyze_accepts_reward_models(t: &TestDir, file: &str) {
+    let ok = analyze_with_reward_models(t, file);
     assert!(ok.status.success(), "{}", stderr_of(&ok));
 }
 
@@ -1479,18 +1483,7 @@ fn each_correlation_counts_the_pairs_it_uses_when_a_validation_cell_is_missing()
         rm.push_str(&format!("{s},1000,{loss},{}\n", 0.55 + 0.02 * i as f64));
     }
     t.write("rm.csv", &rm);
-    let out = t
-        .cmd()
-        .args([
-            "analyze",
-            "c.csv",
-            "--reward-models",
-            "rm.csv",
-            "--out",
-            "a.json",
-        ])
-        .output()
-        .unwrap();
+    let out = analyze_with_reward_models(&t, "rm.csv");
     assert!(out.status.success(), "{}", stderr_of(&out));
     let doc: serde_json::Value =
         serde_json::from_slice(&std::fs::read(t.path("a.json")).unwrap()).unwrap();
@@ -1750,18 +1743,7 @@ fn a_curve_too_short_to_fit_is_named_and_leaves_its_peak_null() {
         "rm.csv",
         "rm_params,rm_data,val_loss\n1e8,1000,0.7\n2e8,1000,0.6\n4e8,1000,0.5\n8e8,1000,0.4\n",
     );
-    let out = t
-        .cmd()
-        .args([
-            "analyze",
-            "c.csv",
-            "--reward-models",
-            "rm.csv",
-            "--out",
-            "a.json",
-        ])
-        .output()
-        .unwrap();
+    let out = analyze_with_reward_models(&t, "rm.csv");
     let err = stderr_of(&out);
     assert!(out.status.success(), "{err}");
     let named: Vec<&str> = err.lines().filter(|l| l.contains("not fitted")).collect();
