@@ -571,18 +571,7 @@ fn the_iterated_table_through_the_command() {
     let t = TestDir::new();
     t.write("c.csv", crate::common::small_curves_csv());
     t.write("it.csv", iterated_csv(1.0, 0.3, 0.0, 0.0));
-    let out = t
-        .cmd()
-        .args([
-            "analyze",
-            "c.csv",
-            "--iterated",
-            "it.csv",
-            "--out",
-            "a.json",
-        ])
-        .output()
-        .unwrap();
+    let out = analyze_with(&t, "--iterated", "it.csv");
     assert!(
         out.status.success(),
         "{}",
@@ -1020,19 +1009,17 @@ fn curves_rl_without_proxy() -> String {
     s
 }
 
-/// `goodhart analyze c.csv --reward-models FILE --out a.json` in `t`.
-fn analyze_with_reward_models(t: &TestDir, file: &str) -> std::process::Output {
+/// `goodhart analyze c.csv FLAG FILE --out a.json` in `t`.
+fn analyze_with(t: &TestDir, flag: &str, file: &str) -> std::process::Output {
     t.cmd()
-        .args([
-            "analyze",
-            "c.csv",
-            "--reward-models",
-            file,
-            "--out",
-            "a.json",
-        ])
+        .args(["analyze", "c.csv", flag, file, "--out", "a.json"])
         .output()
         .unwrap()
+}
+
+/// `goodhart analyze c.csv --reward-models FILE --out a.json` in `t`.
+fn analyze_with_reward_models(t: &TestDir, file: &str) -> std::process::Output {
+    analyze_with(t, "--reward-models", file)
 }
 
 /// `goodhart analyze c.csv --reward-models FILE` succeeds.
@@ -1607,18 +1594,7 @@ fn an_iterated_file_missing_a_required_and_a_run_column_names_both_at_once() {
             "columns found: rm_params, gold, rounds, round, step",
         ],
     );
-    let out = t
-        .cmd()
-        .args([
-            "analyze",
-            "c.csv",
-            "--iterated",
-            "it.csv",
-            "--out",
-            "a.json",
-        ])
-        .output()
-        .unwrap();
+    let out = analyze_with(&t, "--iterated", "it.csv");
     // the one column the file has is not listed as missing
     assert!(!stderr_of(&out).contains("'rounds'"), "{}", stderr_of(&out));
     // the library names them together too
