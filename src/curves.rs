@@ -8,6 +8,8 @@ use crate::error::{Error, Result};
 use crate::ingest::{ColumnData, ColumnMap, LogOptions, Table, check_equal_lengths, read_table};
 use crate::schema::{CURVES, CurveKey, Method};
 
+mod from_pages;
+
 /// A validated Curves table (README.md, "The Curves table"; ARCHITECTURE.md), one entry per row.
 #[derive(Debug, Clone)]
 pub struct CurvesTable {
@@ -624,9 +626,11 @@ pub fn read_curves_with_unit(
                 .is_ok_and(|d| d.format.is_trainer_log())
         });
     crate::ingest::metadata::check_run_flag(any_log, logs)?;
-    // A plain Parquet table: typed columns, curves built directly (same curves, same order).
+    // A plain Parquet or CSV table: typed columns, curves built directly (same curves, same
+    // order); a Parquet file's pages first poured straight into the curves.
     if crate::ingest::fast_curves::eligible(paths, map, logs)
-        && let Some(curves) = crate::ingest::fast_curves::read(&paths[0]).and_then(fast_curves)
+        && let Some(curves) = parquet_page_curves(&paths[0])
+            .or_else(|| crate::ingest::fast_curves::read(&paths[0]).and_then(fast_curves))
     {
         return Ok((curves, Vec::new(), false));
     }
@@ -765,54 +769,238 @@ pub fn fast_curves(c: crate::ingest::fast_curves::CurveColumns) -> Option<Vec<Cu
     }
     let build = |&(key, start, end): &(CurveKey, usize, usize)| {
         let take = |v: &Values| v.range(start, end);
-        let mut kl = take(&c.kl);
-        let mut gold = take(&c.gold);
-        let mut proxy = c.proxy.as_ref().map(take);
-        let mut gold_se = c.gold_se.as_ref().map(take);
-        let mut proxy_se = c.proxy_se.as_ref().map(take);
-        let mut entropy = c.entropy.as_ref().map(take);
-        // The points in the general reader's order: by (kl, gold, proxy, gold_se, proxy_se),
-        // rows of equal points in file order (a stable sort).
-        let order = {
-            let or = |v: &Option<Vec<f64>>, i: usize, d: f64| v.as_ref().map_or(d, |v| v[i]);
-            let point_order = |a: usize, b: usize| {
-                kl[a]
-                    .total_cmp(&kl[b])
-                    .then(gold[a].total_cmp(&gold[b]))
-                    .then(or(&proxy, a, f64::NAN).total_cmp(&or(&proxy, b, f64::NAN)))
-                    .then(or(&gold_se, a, 0.0).total_cmp(&or(&gold_se, b, 0.0)))
-                    .then(or(&proxy_se, a, 0.0).total_cmp(&or(&proxy_se, b, 0.0)))
-            };
-            let sorted = (1..kl.len()).all(|i| point_order(i - 1, i).is_le());
-            (!sorted).then(|| {
-                let mut rows: Vec<usize> = (0..kl.len()).collect();
-                rows.sort_by(|&a, &b| point_order(a, b));
-                rows
-            })
-        };
-        if let Some(rows) = order {
-            let permute = |v: &mut Vec<f64>| *v = rows.iter().map(|&i| v[i]).collect();
-            permute(&mut kl);
-            permute(&mut gold);
-            for v in [&mut proxy, &mut gold_se, &mut proxy_se, &mut entropy]
-                .into_iter()
-                .flatten()
-            {
-                permute(v);
-            }
-        }
-        let some = |v: Option<Vec<f64>>| v.map(|v| v.into_iter().map(Some).collect());
-        Curve {
+        curve_of_points(
             key,
-            kl,
-            gold,
-            proxy: some(proxy),
-            gold_se,
-            proxy_se,
-            entropy: some(entropy),
-            replicates: Vec::new(),
-            prompts: None,
-        }
+            RowPoints {
+                kl: take(&c.kl),
+                gold: take(&c.gold),
+                proxy: c.proxy.as_ref().map(take),
+                gold_se: c.gold_se.as_ref().map(take),
+                proxy_se: c.proxy_se.as_ref().map(take),
+                entropy: c.entropy.as_ref().map(take),
+            },
+        )
     };
     Some(runs.par_iter().map(build).collect())
+}
+
+/// The curves of a plain Parquet Curves table read page by page straight into each curve's
+/// points ([`read_curves`] tries this first): the curves [`fast_curves`] gives, or `None` for a
+/// file this reader leaves to the others.
+pub fn parquet_page_curves(path: &Path) -> Option<Vec<Curve>> {
+    from_pages::read(path)
+}
+
+/// One curve's points in file order, every column of a plain table (no missing cell).
+pub(crate) struct RowPoints {
+    pub kl: Vec<f64>,
+    pub gold: Vec<f64>,
+    pub proxy: Option<Vec<f64>>,
+    pub gold_se: Option<Vec<f64>>,
+    pub proxy_se: Option<Vec<f64>>,
+    pub entropy: Option<Vec<f64>>,
+}
+
+/// A curve's point columns, sorted together by (kl, gold, proxy, gold_se, proxy_se) (a
+/// missing proxy last, a missing standard error as 0; `entropy` follows its rows).
+struct PointColumns<'a> {
+    kl: &'a mut [f64],
+    gold: &'a mut [f64],
+    proxy: Option<&'a mut [f64]>,
+    gold_se: Option<&'a mut [f64]>,
+    proxy_se: Option<&'a mut [f64]>,
+    entropy: Option<&'a mut [f64]>,
+}
+
+impl PointColumns<'_> {
+    fn order(&self, a: usize, b: usize) -> std::cmp::Ordering {
+        let or = |v: &Option<&mut [f64]>, i: usize, d: f64| v.as_ref().map_or(d, |v| v[i]);
+        self.kl[a]
+            .total_cmp(&self.kl[b])
+            .then_with(|| self.gold[a].total_cmp(&self.gold[b]))
+            .then_with(|| or(&self.proxy, a, f64::NAN).total_cmp(&or(&self.proxy, b, f64::NAN)))
+            .then_with(|| or(&self.gold_se, a, 0.0).total_cmp(&or(&self.gold_se, b, 0.0)))
+            .then_with(|| or(&self.proxy_se, a, 0.0).total_cmp(&or(&self.proxy_se, b, 0.0)))
+    }
+
+    fn swap(&mut self, a: usize, b: usize) {
+        self.kl.swap(a, b);
+        self.gold.swap(a, b);
+        for v in [
+            &mut self.proxy,
+            &mut self.gold_se,
+            &mut self.proxy_se,
+            &mut self.entropy,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            v.swap(a, b);
+        }
+    }
+
+    /// A stable insertion sort (only neighbours in the wrong order are swapped); `false` when
+    /// it stops after `budget` swaps, the points then in an order from which a stable sort
+    /// gives the stable sort of the original order.
+    fn insertion_sort(&mut self, budget: usize) -> bool {
+        let mut swaps = 0;
+        for i in 1..self.kl.len() {
+            let mut j = i;
+            while j > 0 && self.order(j - 1, j).is_gt() {
+                if swaps == budget {
+                    return false;
+                }
+                self.swap(j - 1, j);
+                swaps += 1;
+                j -= 1;
+            }
+        }
+        true
+    }
+
+    /// A stable sort through a sorted list of row indices.
+    fn sort_by_index(&mut self) {
+        let mut rows: Vec<usize> = (0..self.kl.len()).collect();
+        rows.sort_by(|&a, &b| self.order(a, b));
+        let permute = |v: &mut [f64]| {
+            let sorted: Vec<f64> = rows.iter().map(|&i| v[i]).collect();
+            v.copy_from_slice(&sorted);
+        };
+        permute(self.kl);
+        permute(self.gold);
+        for v in [
+            &mut self.proxy,
+            &mut self.gold_se,
+            &mut self.proxy_se,
+            &mut self.entropy,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            permute(v);
+        }
+    }
+}
+
+/// The curve of `key` made of its rows' points, sorted as the general reader sorts them.
+pub(crate) fn curve_of_points(key: CurveKey, points: RowPoints) -> Curve {
+    let RowPoints {
+        mut kl,
+        mut gold,
+        mut proxy,
+        mut gold_se,
+        mut proxy_se,
+        mut entropy,
+    } = points;
+    // The points in the general reader's order: by (kl, gold, proxy, gold_se, proxy_se), rows
+    // of equal points in file order (a stable sort). Rows come nearly sorted (by KL, the
+    // kl = 0 rows in any order): an insertion sort in place, which moves each point left past
+    // the points it must follow; past a budget of moves, a sort by index.
+    let mut columns = PointColumns {
+        kl: &mut kl,
+        gold: &mut gold,
+        proxy: proxy.as_deref_mut(),
+        gold_se: gold_se.as_deref_mut(),
+        proxy_se: proxy_se.as_deref_mut(),
+        entropy: entropy.as_deref_mut(),
+    };
+    if !columns.insertion_sort(4 * columns.kl.len() + 64) {
+        columns.sort_by_index();
+    }
+    let some = |v: Option<Vec<f64>>| v.map(|v| v.into_iter().map(Some).collect());
+    Curve {
+        key,
+        kl,
+        gold,
+        proxy: some(proxy),
+        gold_se,
+        proxy_se,
+        entropy: some(entropy),
+        replicates: Vec::new(),
+        prompts: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PointColumns;
+    use rand::{Rng, SeedableRng};
+
+    /// The rows of `columns` in the order a stable sort by index gives, as tuples.
+    fn by_index(mut c: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
+        let [kl, gold, proxy, entropy] = &mut c[..] else {
+            unreachable!()
+        };
+        let mut p = PointColumns {
+            kl,
+            gold,
+            proxy: Some(proxy),
+            gold_se: None,
+            proxy_se: None,
+            entropy: Some(entropy),
+        };
+        p.sort_by_index();
+        c
+    }
+
+    /// The insertion sort gives the stable sort (rows of equal points in their first order, the
+    /// entropy column following its rows), with or without running out of its budget of moves.
+    #[test]
+    fn the_insertion_sort_of_points_is_the_stable_sort() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        for case in 0..400 {
+            let n = rng.random_range(0..40);
+            // Few distinct values: many ties; NaN proxies sort last.
+            let value = |rng: &mut rand_chacha::ChaCha8Rng| f64::from(rng.random_range(0..4u8));
+            let mut kl: Vec<f64> = (0..n).map(|_| value(&mut rng)).collect();
+            if case % 2 == 0 {
+                // nearly sorted, as files give them
+                kl.sort_by(f64::total_cmp);
+                if n > 3 {
+                    kl.swap(1, n - 2);
+                }
+            }
+            let gold: Vec<f64> = (0..n).map(|_| value(&mut rng)).collect();
+            let proxy: Vec<f64> = (0..n)
+                .map(|_| {
+                    if rng.random_bool(0.2) {
+                        f64::NAN
+                    } else {
+                        value(&mut rng)
+                    }
+                })
+                .collect();
+            // a row number: which row each point came from
+            let entropy: Vec<f64> = (0..n).map(|i| i as f64).collect();
+            let want = by_index(vec![
+                kl.clone(),
+                gold.clone(),
+                proxy.clone(),
+                entropy.clone(),
+            ]);
+            for budget in [0, 1, 5, 10_000] {
+                let mut c = vec![kl.clone(), gold.clone(), proxy.clone(), entropy.clone()];
+                let [k, g, p, e] = &mut c[..] else {
+                    unreachable!()
+                };
+                let mut columns = PointColumns {
+                    kl: k,
+                    gold: g,
+                    proxy: Some(p),
+                    gold_se: None,
+                    proxy_se: None,
+                    entropy: Some(e),
+                };
+                if !columns.insertion_sort(budget) {
+                    columns.sort_by_index();
+                }
+                let bits = |c: &Vec<Vec<f64>>| -> Vec<Vec<u64>> {
+                    c.iter()
+                        .map(|v| v.iter().map(|x| x.to_bits()).collect())
+                        .collect()
+                };
+                assert_eq!(bits(&c), bits(&want), "case {case}, budget {budget}");
+            }
+        }
+    }
 }

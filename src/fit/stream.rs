@@ -80,17 +80,30 @@ pub fn fit_streamed(
         c.write_bytes(&csv_chunks.header())?;
     }
     let want_csv = csv.is_some();
+    // The JSON buffers of written batches, handed back for the next batches: a batch's bytes
+    // are made on a pool thread and written (then dropped) on this one, and memory freed on
+    // another thread than the one that took it is not handed out again at once; reused buffers
+    // keep the memory of a command bounded and touched once (issue 16).
+    let buffers: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
+    let buffers = &buffers;
     // One window's batches, fitted and rendered in parallel; the first error in curve order.
     let render = |window: &[Curve]| -> Result<Vec<Rendered>> {
-        window
+        let batches: Vec<Result<Rendered>> = window
             .par_chunks(RENDER_BATCH)
             .map(|batch| {
                 let mut fits = Vec::with_capacity(batch.len() * plan.targets.len());
                 for c in batch {
                     fits.extend(plan.fit_one(c, opts)?);
                 }
+                let mut json = buffers
+                    .lock()
+                    .map(|mut b| b.pop())
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default();
+                json.clear();
                 // About 2 KB of JSON a fit: one allocation for most batches.
-                let mut json = Vec::with_capacity(fits.len() * 2048);
+                json.reserve(fits.len() * 2560);
                 let mut records = FitsJsonStream::default();
                 for f in &fits {
                     records.render_next(&f.record(), &mut json);
@@ -102,7 +115,8 @@ pub fn fit_streamed(
                 };
                 Ok(Rendered { fits, json, csv })
             })
-            .collect()
+            .collect();
+        batches.into_iter().collect()
     };
     let mut stream = FitsJsonStream::default();
     let mut out = StreamedFits::default();
@@ -135,7 +149,14 @@ pub fn fit_streamed(
                     csv.write_bytes(&r.csv)?;
                 }
             }
-            let fits: Vec<CurveFit> = rendered.into_iter().flat_map(|r| r.fits).collect();
+            let mut fits: Vec<CurveFit> =
+                Vec::with_capacity(rendered.iter().map(|r| r.fits.len()).sum());
+            for r in rendered {
+                fits.extend(r.fits);
+                if let Ok(mut b) = buffers.lock() {
+                    b.push(r.json);
+                }
+            }
             out.n_fits += fits.len();
             out.warnings.add(&fits);
             each(&fits);

@@ -182,7 +182,7 @@ pub fn read(path: &Path) -> Option<CurveColumns> {
 /// The header as the general reader plans it for `method` (no column twice, `method` there)
 /// and the columns to read: `method`'s index, then the numeric columns' names and indices.
 /// `None` when the header has a column of the Curves schema the fast path does not read.
-fn plan(path: &Path, header: &[String]) -> Option<(usize, Vec<(&'static str, usize)>)> {
+pub(crate) fn plan(path: &Path, header: &[String]) -> Option<(usize, Vec<(&'static str, usize)>)> {
     let method_spec = [ColumnSpec {
         name: "method",
         kind: ColumnKind::Label,

@@ -15,51 +15,132 @@
 use std::path::Path;
 
 use polars_buffer::Buffer;
+use polars_parquet::parquet::CowBuffer;
 use polars_parquet::parquet::compression::{Compression, DecompressionContext};
 use polars_parquet::parquet::encoding::Encoding;
 use polars_parquet::parquet::encoding::hybrid_rle::{HybridRleChunk, HybridRleDecoder};
+use polars_parquet::parquet::metadata::Descriptor;
 use polars_parquet::parquet::metadata::FileMetadata;
-use polars_parquet::parquet::page::{DataPage, Page, split_buffer};
+use polars_parquet::parquet::page::{
+    CompressedDataPage, CompressedPage, DataPage, DataPageHeader, Page, split_buffer,
+};
 use polars_parquet::parquet::read::{PageReader, decompress, get_page_iterator, read_metadata};
-use polars_parquet::parquet::schema::types::PhysicalType;
+use polars_parquet::parquet::schema::types::{
+    PhysicalType, PrimitiveConvertedType, PrimitiveLogicalType, PrimitiveType,
+};
 
 use super::panic_guard::guarded;
+use crate::schema::Method;
 
-/// A value type read from its Parquet physical type, 8 bytes little-endian.
-pub(crate) trait PlainValue: Copy + Default + PartialEq {
+/// A value type read from its Parquet physical type: 8 bytes little-endian (`f64`, `i64`), or a
+/// length-prefixed UTF-8 label (a [`Method`]).
+pub(crate) trait PlainValue: Copy + PartialEq {
     const PHYSICAL: PhysicalType;
-    fn from_le(bytes: [u8; 8]) -> Self;
+    /// Whether a column of this physical type holds these values (by its logical type).
+    fn accepts(_column: &PrimitiveType) -> bool {
+        true
+    }
+    /// Appends the first `n` PLAIN-encoded values of `bytes` to `out`; `None` when `bytes` does
+    /// not hold `n` values of this type.
+    fn extend_plain(out: &mut Vec<Self>, bytes: &[u8], n: usize) -> Option<()>;
+    /// The first `n` PLAIN-encoded values of `bytes`, each given to `each`.
+    fn each_plain(bytes: &[u8], n: usize, each: impl FnMut(Self)) -> Option<()>;
+}
+
+/// The first `n` 8-byte values of `bytes`.
+fn eight_bytes(bytes: &[u8], n: usize) -> Option<std::slice::ChunksExact<'_, u8>> {
+    Some(bytes.get(..n.checked_mul(8)?)?.chunks_exact(8))
+}
+
+fn le8(bytes: &[u8]) -> [u8; 8] {
+    bytes.try_into().unwrap_or_default()
 }
 
 impl PlainValue for f64 {
     const PHYSICAL: PhysicalType = PhysicalType::Double;
-    fn from_le(bytes: [u8; 8]) -> f64 {
-        f64::from_le_bytes(bytes)
+    fn extend_plain(out: &mut Vec<f64>, bytes: &[u8], n: usize) -> Option<()> {
+        out.extend(eight_bytes(bytes, n)?.map(|b| f64::from_le_bytes(le8(b))));
+        Some(())
+    }
+    fn each_plain(bytes: &[u8], n: usize, each: impl FnMut(f64)) -> Option<()> {
+        eight_bytes(bytes, n)?
+            .map(|b| f64::from_le_bytes(le8(b)))
+            .for_each(each);
+        Some(())
     }
 }
 
 impl PlainValue for i64 {
     const PHYSICAL: PhysicalType = PhysicalType::Int64;
-    fn from_le(bytes: [u8; 8]) -> i64 {
-        i64::from_le_bytes(bytes)
+    fn extend_plain(out: &mut Vec<i64>, bytes: &[u8], n: usize) -> Option<()> {
+        out.extend(eight_bytes(bytes, n)?.map(|b| i64::from_le_bytes(le8(b))));
+        Some(())
+    }
+    fn each_plain(bytes: &[u8], n: usize, each: impl FnMut(i64)) -> Option<()> {
+        eight_bytes(bytes, n)?
+            .map(|b| i64::from_le_bytes(le8(b)))
+            .for_each(each);
+        Some(())
+    }
+}
+
+/// A DOUBLE value as its bits: runs of these are runs of the same bits, as
+/// [`crate::schema::CurveKey`] compares its values (`total_cmp`: 0 and -0 differ).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct F64Bits(pub(crate) u64);
+
+impl PlainValue for F64Bits {
+    const PHYSICAL: PhysicalType = PhysicalType::Double;
+    fn extend_plain(out: &mut Vec<F64Bits>, bytes: &[u8], n: usize) -> Option<()> {
+        out.extend(eight_bytes(bytes, n)?.map(|b| F64Bits(u64::from_le_bytes(le8(b)))));
+        Some(())
+    }
+    fn each_plain(bytes: &[u8], n: usize, each: impl FnMut(F64Bits)) -> Option<()> {
+        eight_bytes(bytes, n)?
+            .map(|b| F64Bits(u64::from_le_bytes(le8(b))))
+            .for_each(each);
+        Some(())
+    }
+}
+
+/// A `method` label of a string column (BYTE_ARRAY with the String logical type, or the UTF8
+/// converted type), as [`Method::parse`] reads its text; a label it does not read is refused.
+impl PlainValue for Method {
+    const PHYSICAL: PhysicalType = PhysicalType::ByteArray;
+    fn accepts(column: &PrimitiveType) -> bool {
+        matches!(column.logical_type, Some(PrimitiveLogicalType::String))
+            || matches!(column.converted_type, Some(PrimitiveConvertedType::Utf8))
+    }
+    fn extend_plain(out: &mut Vec<Method>, bytes: &[u8], n: usize) -> Option<()> {
+        out.reserve(n);
+        Method::each_plain(bytes, n, |m| out.push(m))
+    }
+    fn each_plain(bytes: &[u8], n: usize, mut each: impl FnMut(Method)) -> Option<()> {
+        let mut rest = bytes;
+        for _ in 0..n {
+            let (len, tail) = rest.split_first_chunk::<4>()?;
+            let len = u32::from_le_bytes(*len) as usize;
+            let text = tail.get(..len)?;
+            each(Method::parse(std::str::from_utf8(text).ok()?)?);
+            rest = &tail[len..];
+        }
+        Some(())
     }
 }
 
 /// Where a page's values go: one at a time, or `len` copies of one value (a run of a
 /// dictionary index).
-trait ValueSink<T> {
+pub(crate) trait ValueSink<T> {
     fn clear(&mut self);
     fn len(&self) -> usize;
     fn push(&mut self, v: T);
     fn repeat(&mut self, v: T, len: usize);
-    /// PLAIN values, 8 bytes each.
-    fn plain(&mut self, bytes: &[u8])
+    /// `n` PLAIN values.
+    fn plain(&mut self, bytes: &[u8], n: usize) -> Option<()>
     where
         T: PlainValue,
     {
-        for b in bytes.chunks_exact(8) {
-            self.push(le::<T>(b));
-        }
+        T::each_plain(bytes, n, |v| self.push(v))
     }
 }
 
@@ -76,11 +157,11 @@ impl<T: Copy> ValueSink<T> for Vec<T> {
     fn repeat(&mut self, v: T, len: usize) {
         self.extend(std::iter::repeat_n(v, len))
     }
-    fn plain(&mut self, bytes: &[u8])
+    fn plain(&mut self, bytes: &[u8], n: usize) -> Option<()>
     where
         T: PlainValue,
     {
-        self.extend(bytes.chunks_exact(8).map(le::<T>))
+        T::extend_plain(self, bytes, n)
     }
 }
 
@@ -143,6 +224,35 @@ pub(crate) struct PageScratch<T> {
     pub(crate) runs: ValueRuns<T>,
 }
 
+/// What a page decoder keeps to decompress pages: the buffer the pages are decompressed into
+/// and the codec's state (zstd's holds its window, about a megabyte). Handed from one column
+/// chunk's decoder to the next ([`PageScratch::with_codec`], [`PageScratch::into_codec`]), it
+/// is fresh memory once instead of once a chunk.
+#[derive(Default)]
+pub(crate) struct PageCodec {
+    page: Vec<u8>,
+    context: Option<DecompressionContext>,
+}
+
+impl<T> PageScratch<T> {
+    /// Scratch buffers that decompress pages with `codec`.
+    pub(crate) fn with_codec(codec: PageCodec) -> PageScratch<T> {
+        PageScratch {
+            page: codec.page,
+            context: codec.context,
+            ..PageScratch::default()
+        }
+    }
+
+    /// The page buffer and the codec's state, for another decoder.
+    pub(crate) fn into_codec(self) -> PageCodec {
+        PageCodec {
+            page: self.page,
+            context: self.context,
+        }
+    }
+}
+
 impl<T> Default for PageScratch<T> {
     fn default() -> Self {
         PageScratch {
@@ -164,6 +274,7 @@ impl<T> Default for PageScratch<T> {
 /// [`PageScratch::values`].
 pub(crate) struct ColumnChunkPages<'a, T> {
     pages: PageReader,
+    descriptor: Descriptor,
     optional: bool,
     uncompressed: bool,
     /// values not yet decoded (the chunk's rows minus the pages decoded)
@@ -218,6 +329,38 @@ impl ColumnPages {
         let _ = (name, group);
     }
 
+    /// The names of the file's top-level columns, in order.
+    pub(crate) fn column_names(&self) -> Vec<String> {
+        self.metadata
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().to_string())
+            .collect()
+    }
+
+    /// Column `name` of row group `group` as runs of equal values, in row order; `None` as
+    /// [`Self::pages`] and [`ColumnChunkPages::next_page`] answer it.
+    pub(crate) fn chunk_runs<T: PlainValue>(
+        &self,
+        name: &str,
+        group: usize,
+        scratch: &mut PageScratch<T>,
+    ) -> Option<Vec<(T, usize)>> {
+        self.populate(name, group);
+        let mut pages = self.pages::<T>(name, group, scratch)?;
+        let mut out = ValueRuns {
+            runs: Vec::new(),
+            total: 0,
+        };
+        while pages.next_page_runs()? {
+            for &(v, len) in &pages.scratch.runs.runs {
+                out.repeat(v, len);
+            }
+        }
+        Some(out.runs)
+    }
+
     /// Rows of each row group, in file order.
     pub(crate) fn row_groups(&self) -> Vec<usize> {
         self.metadata
@@ -247,6 +390,7 @@ impl ColumnPages {
         }
         let descriptor = &column.descriptor().descriptor;
         if descriptor.primitive_type.physical_type != T::PHYSICAL
+            || !T::accepts(&descriptor.primitive_type)
             || descriptor.max_rep_level != 0
             || descriptor.max_def_level > 1
         {
@@ -270,6 +414,7 @@ impl ColumnPages {
             .unwrap_or(DecompressionContext::Unset);
         Some(ColumnChunkPages {
             pages,
+            descriptor: descriptor.clone(),
             optional: descriptor.max_def_level == 1,
             uncompressed: column.compression() == Compression::Uncompressed,
             left: meta.num_rows(),
@@ -285,30 +430,52 @@ impl<T: PlainValue> ColumnChunkPages<'_, T> {
     /// exactly the row group's rows, `None` on anything this reader does not take (a missing
     /// value, another encoding, a page that does not decode, more or fewer values than rows).
     pub(crate) fn next_page(&mut self) -> Option<bool> {
-        guarded(|| self.next_page_into(false)).ok()?
+        let mut values = std::mem::take(&mut self.scratch.values);
+        let page = self.next_page_to(&mut values);
+        self.scratch.values = values;
+        page
     }
 
     /// [`Self::next_page`] into `scratch.runs` (runs of equal values) instead of
     /// `scratch.values`: a run of a dictionary index is never written out value by value.
     pub(crate) fn next_page_runs(&mut self) -> Option<bool> {
-        guarded(|| self.next_page_into(true)).ok()?
+        let mut runs = std::mem::replace(
+            &mut self.scratch.runs,
+            ValueRuns {
+                runs: Vec::new(),
+                total: 0,
+            },
+        );
+        let page = self.next_page_to(&mut runs);
+        self.scratch.runs = runs;
+        page
     }
 
-    fn next_page_into(&mut self, runs: bool) -> Option<bool> {
-        self.scratch.values.clear();
-        self.scratch.runs.clear();
+    /// [`Self::next_page`] into `sink` (cleared first), which sees the page's values as they
+    /// are decoded, without a buffer of them.
+    pub(crate) fn next_page_to(&mut self, sink: &mut impl ValueSink<T>) -> Option<bool> {
+        guarded(|| self.next_page_into(sink)).ok()?
+    }
+
+    fn next_page_into(&mut self, out: &mut impl ValueSink<T>) -> Option<bool> {
+        out.clear();
         loop {
             let Some(page) = self.pages.next() else {
                 return (self.left == 0).then_some(false);
             };
-            let page = decompress(page.ok()?, &mut self.scratch.page, &mut self.context).ok()?;
+            let page = match page.ok()? {
+                CompressedPage::Data(data)
+                    if data.compression() == Compression::Zstd
+                        && matches!(data.header(), DataPageHeader::V1(_)) =>
+                {
+                    Page::Data(self.zstd_page(data)?)
+                }
+                page => decompress(page, &mut self.scratch.page, &mut self.context).ok()?,
+            };
             match page {
                 Page::Dict(mut dict) => {
-                    let values = dict.buffer.get(..dict.num_values.checked_mul(8)?)?;
                     self.scratch.dictionary.clear();
-                    self.scratch
-                        .dictionary
-                        .extend(values.chunks_exact(8).map(le::<T>));
+                    T::extend_plain(&mut self.scratch.dictionary, &dict.buffer, dict.num_values)?;
                     if !self.uncompressed {
                         self.scratch.page = std::mem::take(dict.buffer.to_mut());
                     }
@@ -323,8 +490,6 @@ impl<T: PlainValue> ColumnChunkPages<'_, T> {
                         dictionary,
                         indices,
                         levels,
-                        values,
-                        runs: value_runs,
                         ..
                     } = &mut *self.scratch;
                     let parts = PageParts {
@@ -332,11 +497,7 @@ impl<T: PlainValue> ColumnChunkPages<'_, T> {
                         indices,
                         levels,
                     };
-                    if runs {
-                        decode_page(&data, self.optional, parts, value_runs)?;
-                    } else {
-                        decode_page(&data, self.optional, parts, values)?;
-                    }
+                    decode_page(&data, self.optional, parts, out)?;
                     if !self.uncompressed {
                         self.scratch.page = std::mem::take(data.buffer_mut());
                     }
@@ -349,6 +510,39 @@ impl<T: PlainValue> ColumnChunkPages<'_, T> {
     }
 }
 
+impl<T> ColumnChunkPages<'_, T> {
+    /// A zstd-compressed data page (v1: levels and values compressed together) decompressed in
+    /// one call into the page buffer, as polars-parquet's `decompress` gives it (which streams
+    /// it through zstd's window: a copy more); `None` when the frame is not exactly the page's
+    /// size.
+    fn zstd_page(&mut self, mut data: CompressedDataPage) -> Option<DataPage> {
+        let size = data.uncompressed_size();
+        let context = match &mut self.context {
+            DecompressionContext::Zstd(c) => c,
+            other => {
+                *other = DecompressionContext::Zstd(zstd_safe::DCtx::create());
+                let DecompressionContext::Zstd(c) = other else {
+                    return None;
+                };
+                c
+            }
+        };
+        let buffer = &mut self.scratch.page;
+        buffer.clear();
+        buffer.reserve(size);
+        let written = context.decompress(buffer, data.slice_mut()).ok()?;
+        if written != size || buffer.len() != size {
+            return None;
+        }
+        Some(DataPage::new(
+            data.header().clone(),
+            CowBuffer::Owned(std::mem::take(buffer)),
+            self.descriptor.clone(),
+            data.num_values(),
+        ))
+    }
+}
+
 impl<T> Drop for ColumnChunkPages<'_, T> {
     fn drop(&mut self) {
         // the codec's state is kept for the next chunk
@@ -357,10 +551,6 @@ impl<T> Drop for ColumnChunkPages<'_, T> {
             DecompressionContext::Unset,
         ));
     }
-}
-
-fn le<T: PlainValue>(bytes: &[u8]) -> T {
-    T::from_le(bytes.try_into().unwrap_or_default())
 }
 
 /// The scratch buffers a data page is decoded with.
@@ -407,7 +597,7 @@ fn decode_page<T: PlainValue>(
     let values = split.values;
     match page.encoding() {
         Encoding::Plain => {
-            out.plain(values.get(..n.checked_mul(8)?)?);
+            out.plain(values, n)?;
         }
         Encoding::PlainDictionary | Encoding::RleDictionary => {
             let (&width, indices) = values.split_first()?;

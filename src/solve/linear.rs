@@ -148,7 +148,6 @@ pub fn solve_linear(
         })
         .sum();
     let chisqr = chisqr_scaled * y_scale * y_scale;
-    let x_values: Vec<f64> = x.iter().copied().collect();
     if coef.iter().any(|c| !c.is_finite()) || !chisqr.is_finite() {
         return Err(LinearError::OutOfRange {
             detail: format!(
@@ -171,7 +170,7 @@ pub fn solve_linear(
         return Err(LinearError::OutOfRange {
             detail: format!(
                 "the distances sqrt(KL) give basis values ({}) whose parameter variances overflow or underflow double precision; check the KL column's units",
-                magnitude(&x_values)
+                magnitude(&x.iter().copied().collect::<Vec<f64>>())
             ),
         });
     }

@@ -1,10 +1,11 @@
-//! The fast path of plain Parquet Curves tables (`ingest::fast_curves`, issue #16) gives the
-//! curves the general reader gives (`CurvesTable::read` then `curves`), and leaves every
-//! unusual file to the general reader, whose messages stay as they are.
+//! The fast paths of plain Curves tables (`ingest::fast_curves`, and for Parquet the page
+//! reader `curves::parquet_page_curves`, issue #16) give the curves the general reader gives
+//! (`CurvesTable::read` then `curves`), and leave every unusual file to the general reader,
+//! whose messages stay as they are.
 
 use std::path::Path;
 
-use goodhart::curves::{Curve, CurvesTable, fast_curves, read_curves};
+use goodhart::curves::{Curve, CurvesTable, fast_curves, parquet_page_curves, read_curves};
 use goodhart::ingest::{ColumnMap, LogOptions};
 use polars::prelude::*;
 use rand::SeedableRng;
@@ -106,6 +107,11 @@ fn fast(path: &Path) -> Option<Vec<Curve>> {
     goodhart::ingest::fast_curves::read(path).and_then(fast_curves)
 }
 
+/// The page reader's curves, or `None` when it leaves the file to the other readers.
+fn pages(path: &Path) -> Option<Vec<Curve>> {
+    parquet_page_curves(path)
+}
+
 fn read(path: &Path) -> Vec<Curve> {
     read_curves(
         &[path.to_path_buf()],
@@ -125,6 +131,7 @@ fn the_fast_path_reads_the_demo_curves_as_the_general_reader() {
     let want = show(&general(&path));
     assert!(want.contains("entropy: Some") && want.contains("kl_penalty: Some"));
     assert_eq!(show(&fast(&path).expect("the fast path takes it")), want);
+    assert_eq!(show(&pages(&path).expect("the page reader takes it")), want);
     assert_eq!(show(&read(&path)), want);
 }
 
@@ -139,6 +146,7 @@ fn shuffled_rows_give_the_same_curves() {
     write_parquet(&path, &header, &rows);
     let want = show(&general(&path));
     assert!(fast(&path).is_none());
+    assert!(pages(&path).is_none());
     assert_eq!(show(&read(&path)), want);
     // Curves together but in reverse key order, points shuffled in each: the fast path.
     let key_cols: Vec<usize> = [
@@ -156,6 +164,7 @@ fn shuffled_rows_give_the_same_curves() {
     let path = t.path("grouped.parquet");
     write_parquet(&path, &header, &rows);
     assert_eq!(show(&fast(&path).expect("the fast path takes it")), want);
+    assert_eq!(show(&pages(&path).expect("the page reader takes it")), want);
     assert_eq!(show(&read(&path)), want);
 }
 
@@ -173,6 +182,7 @@ fn extra_columns_are_ignored_as_by_the_general_reader() {
     write_parquet(&path, &header, &rows);
     let want = show(&general(&path));
     assert_eq!(show(&fast(&path).expect("the fast path takes it")), want);
+    assert_eq!(show(&pages(&path).expect("the page reader takes it")), want);
     assert_eq!(show(&read(&path)), want);
 }
 
@@ -185,6 +195,7 @@ fn a_bad_cell_is_reported_by_the_general_reader() {
     let path = t.path("bad.parquet");
     write_parquet(&path, &header, &rows);
     assert!(fast(&path).is_none());
+    assert!(pages(&path).is_none());
     let general = CurvesTable::read(&path, &ColumnMap::default())
         .expect_err("NaN gold")
         .to_string();
@@ -225,6 +236,7 @@ fn row_groups_split_inside_curves_give_the_same_curves() {
     assert!(groups >= rows.len() / 7, "{groups} row groups");
     let want = show(&general(&path));
     assert_eq!(show(&fast(&path).expect("the fast path takes it")), want);
+    assert_eq!(show(&pages(&path).expect("the page reader takes it")), want);
     assert_eq!(show(&read(&path)), want);
 }
 
@@ -319,4 +331,134 @@ fn log_key_flags_on_a_plain_table_are_refused_as_by_the_general_reader() {
             assert!(!t.path("o.json").exists());
         }
     }
+}
+
+/// The page reader on each codec, on dictionary-encoded key and score columns, on keys 0 and
+/// -0 (two curves for the general reader), on labels in other cases and with spaces, on row
+/// groups of one row and on points far from sorted: the general reader's curves, bit for bit.
+/// A column of integers or a `method` column of categories goes to polars' fast path, with the
+/// same curves.
+#[test]
+fn the_page_reader_gives_the_general_readers_curves_on_every_layout() {
+    const KEYS: [&str; 5] = [
+        "method",
+        "rm_params",
+        "policy_params",
+        "rm_data",
+        "kl_penalty",
+    ];
+    let t = TestDir::new();
+    let (header, mut rows) = demo_rl();
+    let col = |name: &str| header.iter().position(|h| h == name).expect(name);
+    let (method, penalty, kl) = (col("method"), col("kl_penalty"), col("kl"));
+    // Labels as people write them; a copy of a curve whose penalty is 0, with penalty -0.
+    let zero = rows
+        .iter()
+        .position(|r| r[penalty] == "0")
+        .expect("a curve without penalty");
+    let same_curve = |a: &Vec<String>, b: &Vec<String>| {
+        (0..header.len())
+            .filter(|&j| KEYS.contains(&header[j].as_str()))
+            .all(|j| a[j] == b[j])
+    };
+    let copy: Vec<Vec<String>> = rows
+        .iter()
+        .filter(|r| same_curve(r, &rows[zero]))
+        .map(|r| {
+            let mut r = r.clone();
+            r[penalty] = "-0".to_string();
+            r
+        })
+        .collect();
+    rows.extend(copy);
+    for (i, r) in rows.iter_mut().enumerate() {
+        if i % 3 == 0 {
+            r[method] = format!(" {} ", r[method].to_uppercase());
+        }
+    }
+    let frame = |rows: &[Vec<String>]| -> DataFrame {
+        let columns: Vec<Column> = header
+            .iter()
+            .enumerate()
+            .map(|(j, name)| {
+                if name == "method" {
+                    let v: Vec<&str> = rows.iter().map(|r| r[j].as_str()).collect();
+                    Column::new(name.as_str().into(), v)
+                } else {
+                    let v: Vec<f64> = rows.iter().map(|r| r[j].parse().expect("number")).collect();
+                    Column::new(name.as_str().into(), v)
+                }
+            })
+            .collect();
+        DataFrame::new_infer_height(columns).expect("frame")
+    };
+    let codecs = [
+        ("none", ParquetCompression::Uncompressed),
+        ("snappy", ParquetCompression::Snappy),
+        ("lz4", ParquetCompression::Lz4Raw),
+        ("gzip", ParquetCompression::Gzip(None)),
+        ("zstd", ParquetCompression::Zstd(None)),
+        ("brotli", ParquetCompression::Brotli(None)),
+    ];
+    for (name, codec) in codecs {
+        // Row groups of one row only once: each is a file's worth of work for the general reader.
+        let one_row = (name == "none").then_some(("groups", Some(1)));
+        for (layout, group_rows) in [("groups", Some(13)), ("one", None)]
+            .into_iter()
+            .chain(one_row)
+        {
+            for reversed in [false, true] {
+                let mut rows = rows.clone();
+                if reversed {
+                    // each curve's points from the largest KL down (curves stay together)
+                    rows.sort_by(|a, b| {
+                        let key = |r: &Vec<String>| {
+                            KEYS.iter()
+                                .map(|&k| r[col(k)].trim().to_lowercase())
+                                .collect::<Vec<_>>()
+                        };
+                        key(a).cmp(&key(b)).then(
+                            b[kl]
+                                .parse::<f64>()
+                                .unwrap()
+                                .total_cmp(&a[kl].parse::<f64>().unwrap()),
+                        )
+                    });
+                }
+                let path = t.path(&format!(
+                    "{name}-{layout}-{group_rows:?}-{reversed}.parquet"
+                ));
+                let mut df = frame(&rows);
+                ParquetWriter::new(std::fs::File::create(&path).expect("create"))
+                    .with_compression(codec)
+                    .with_row_group_size(group_rows)
+                    .finish(&mut df)
+                    .expect("write");
+                let want = general(&path);
+                assert!(
+                    want.iter()
+                        .any(|c| c.key.kl_penalty.is_some_and(|p| p.is_sign_negative())),
+                    "a curve with penalty -0"
+                );
+                let got =
+                    pages(&path).unwrap_or_else(|| panic!("{path:?}: the page reader takes it"));
+                assert_eq!(show(&got), show(&want), "{path:?}");
+                assert_eq!(show(&read(&path)), show(&want), "{path:?}");
+            }
+        }
+    }
+    // Integers, and categories: polars' fast path reads them, the page reader does not.
+    let mut df = frame(&rows);
+    let rm = df
+        .column("rm_params")
+        .expect("rm_params")
+        .cast(&DataType::Int64)
+        .expect("integers");
+    df.with_column(rm).expect("replace");
+    let path = t.path("integers.parquet");
+    ParquetWriter::new(std::fs::File::create(&path).expect("create"))
+        .finish(&mut df)
+        .expect("write");
+    assert!(pages(&path).is_none());
+    assert_eq!(show(&read(&path)), show(&general(&path)));
 }
