@@ -823,9 +823,10 @@ impl PointColumns<'_> {
             .then_with(|| or(&self.proxy_se, a, 0.0).total_cmp(&or(&self.proxy_se, b, 0.0)))
     }
 
-    fn swap(&mut self, a: usize, b: usize) {
-        self.kl.swap(a, b);
-        self.gold.swap(a, b);
+    /// `f` on every column present, `kl` first.
+    fn each_column(&mut self, mut f: impl FnMut(&mut [f64])) {
+        f(self.kl);
+        f(self.gold);
         for v in [
             &mut self.proxy,
             &mut self.gold_se,
@@ -835,8 +836,12 @@ impl PointColumns<'_> {
         .into_iter()
         .flatten()
         {
-            v.swap(a, b);
+            f(v);
         }
+    }
+
+    fn swap(&mut self, a: usize, b: usize) {
+        self.each_column(|v| v.swap(a, b));
     }
 
     /// A stable insertion sort (only neighbours in the wrong order are swapped); `false` when
@@ -862,23 +867,10 @@ impl PointColumns<'_> {
     fn sort_by_index(&mut self) {
         let mut rows: Vec<usize> = (0..self.kl.len()).collect();
         rows.sort_by(|&a, &b| self.order(a, b));
-        let permute = |v: &mut [f64]| {
+        self.each_column(|v| {
             let sorted: Vec<f64> = rows.iter().map(|&i| v[i]).collect();
             v.copy_from_slice(&sorted);
-        };
-        permute(self.kl);
-        permute(self.gold);
-        for v in [
-            &mut self.proxy,
-            &mut self.gold_se,
-            &mut self.proxy_se,
-            &mut self.entropy,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            permute(v);
-        }
+        });
     }
 }
 

@@ -112,21 +112,51 @@ pub(super) fn read(path: &Path) -> Option<Vec<Curve>> {
     ) {
         return None;
     }
+    // The general reader's checks of the footer and of every page header, and the column types
+    // as polars reads them (the file's Arrow schema first): a file either refuses goes to them.
+    let schema = crate::ingest::parquet_reader::checked_schema(path).ok()?;
     let file = ColumnPages::open(path)?;
     let header = file.column_names();
+    if header.len() != schema.len() || header.iter().zip(&schema).any(|(h, s)| *h != s.0) {
+        return None;
+    }
     let (method_at, numeric) = crate::ingest::fast_curves::plan(path, &header)?;
     let has = |name: &str| numeric.iter().any(|&(c, _)| c == name);
     if !(has("rm_params") && has("kl") && has("gold")) {
         return None;
     }
+    // A `method` column of text (not categories) and numbers stored as doubles, as polars
+    // reads them.
+    let typed = schema.iter().all(|(name, dtype)| {
+        if *name == header[method_at] {
+            *dtype == polars::prelude::DataType::String
+        } else if has(name) {
+            *dtype == polars::prelude::DataType::Float64
+        } else {
+            true
+        }
+    });
+    if !typed {
+        return None;
+    }
     let groups = file.row_groups();
-
     if groups.iter().sum::<usize>() == 0 {
         return None;
     }
     let keys: Vec<(&str, Valid)> = KEY_COLUMNS.into_iter().filter(|c| has(c.0)).collect();
     let buffers = PageBuffers::default();
     let segments = segments(&file, &buffers, &header[method_at], &keys, groups.len())?;
+    // A key in two stretches: the file does not give a curve's rows together (found before
+    // any point is read).
+    let mut order: Vec<usize> = (0..segments.len()).collect();
+    order.sort_unstable_by_key(|&i| segments[i].0);
+    if order
+        .windows(2)
+        .any(|w| segments[w[0]].0 == segments[w[1]].0)
+    {
+        return None;
+    }
+    drop(order);
 
     let lengths: Vec<usize> = segments.iter().map(|s| s.1).collect();
     let point_columns: Vec<(&str, Valid)> =
@@ -171,13 +201,8 @@ pub(super) fn read(path: &Path) -> Option<Vec<Curve>> {
             curve_of_points(key, points)
         })
         .collect();
-    // In place (no buffer): keys are unique in a file this reader takes.
+    // In place (no buffer): the keys are unique.
     curves.sort_unstable_by_key(|c| c.key);
-
-    // A key in two stretches: the file does not give a curve's rows together.
-    if curves.windows(2).any(|w| w[0].key == w[1].key) {
-        return None;
-    }
     Some(curves)
 }
 

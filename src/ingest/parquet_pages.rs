@@ -56,52 +56,34 @@ fn le8(bytes: &[u8]) -> [u8; 8] {
     bytes.try_into().unwrap_or_default()
 }
 
-impl PlainValue for f64 {
-    const PHYSICAL: PhysicalType = PhysicalType::Double;
-    fn extend_plain(out: &mut Vec<f64>, bytes: &[u8], n: usize) -> Option<()> {
-        out.extend(eight_bytes(bytes, n)?.map(|b| f64::from_le_bytes(le8(b))));
-        Some(())
-    }
-    fn each_plain(bytes: &[u8], n: usize, each: impl FnMut(f64)) -> Option<()> {
-        eight_bytes(bytes, n)?
-            .map(|b| f64::from_le_bytes(le8(b)))
-            .for_each(each);
-        Some(())
-    }
+/// [`PlainValue`] for a type read from 8 little-endian bytes.
+macro_rules! eight_byte_value {
+    ($t:ty, $physical:expr, $from:expr) => {
+        impl PlainValue for $t {
+            const PHYSICAL: PhysicalType = $physical;
+            fn extend_plain(out: &mut Vec<$t>, bytes: &[u8], n: usize) -> Option<()> {
+                out.extend(eight_bytes(bytes, n)?.map(|b| $from(le8(b))));
+                Some(())
+            }
+            fn each_plain(bytes: &[u8], n: usize, each: impl FnMut($t)) -> Option<()> {
+                eight_bytes(bytes, n)?.map(|b| $from(le8(b))).for_each(each);
+                Some(())
+            }
+        }
+    };
 }
 
-impl PlainValue for i64 {
-    const PHYSICAL: PhysicalType = PhysicalType::Int64;
-    fn extend_plain(out: &mut Vec<i64>, bytes: &[u8], n: usize) -> Option<()> {
-        out.extend(eight_bytes(bytes, n)?.map(|b| i64::from_le_bytes(le8(b))));
-        Some(())
-    }
-    fn each_plain(bytes: &[u8], n: usize, each: impl FnMut(i64)) -> Option<()> {
-        eight_bytes(bytes, n)?
-            .map(|b| i64::from_le_bytes(le8(b)))
-            .for_each(each);
-        Some(())
-    }
-}
+eight_byte_value!(f64, PhysicalType::Double, f64::from_le_bytes);
+eight_byte_value!(i64, PhysicalType::Int64, i64::from_le_bytes);
 
 /// A DOUBLE value as its bits: runs of these are runs of the same bits, as
 /// [`crate::schema::CurveKey`] compares its values (`total_cmp`: 0 and -0 differ).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct F64Bits(pub(crate) u64);
 
-impl PlainValue for F64Bits {
-    const PHYSICAL: PhysicalType = PhysicalType::Double;
-    fn extend_plain(out: &mut Vec<F64Bits>, bytes: &[u8], n: usize) -> Option<()> {
-        out.extend(eight_bytes(bytes, n)?.map(|b| F64Bits(u64::from_le_bytes(le8(b)))));
-        Some(())
-    }
-    fn each_plain(bytes: &[u8], n: usize, each: impl FnMut(F64Bits)) -> Option<()> {
-        eight_bytes(bytes, n)?
-            .map(|b| F64Bits(u64::from_le_bytes(le8(b))))
-            .for_each(each);
-        Some(())
-    }
-}
+eight_byte_value!(F64Bits, PhysicalType::Double, |b| F64Bits(
+    u64::from_le_bytes(b)
+));
 
 /// A `method` label of a string column (BYTE_ARRAY with the String logical type, or the UTF8
 /// converted type), as [`Method::parse`] reads its text; a label it does not read is refused.

@@ -462,3 +462,67 @@ fn the_page_reader_gives_the_general_readers_curves_on_every_layout() {
     assert!(pages(&path).is_none());
     assert_eq!(show(&read(&path)), show(&general(&path)));
 }
+
+/// What the general reader refuses, the page reader leaves to it, whose message stays: a
+/// `method` column of categories (polars reads it as such, not as text), and a page header
+/// broken in a column no curve uses (found by review: the page reader had read both).
+#[test]
+fn files_the_general_reader_refuses_are_left_to_it() {
+    let t = TestDir::new();
+    let (header, rows) = demo_rl();
+    let path = t.path("plain.parquet");
+    write_parquet(&path, &header, &rows);
+    let mut df = ParquetReader::new(std::fs::File::open(&path).expect("open"))
+        .finish()
+        .expect("read");
+    let refused_alike = |path: &Path| {
+        assert!(pages(path).is_none(), "{path:?}");
+        let general = CurvesTable::read(path, &ColumnMap::default())
+            .expect_err("refused")
+            .to_string();
+        let e = read_curves(
+            &[path.to_path_buf()],
+            &ColumnMap::default(),
+            &LogOptions::default(),
+        )
+        .expect_err("refused")
+        .to_string();
+        assert_eq!(e, general);
+    };
+    // categories
+    let mut categories = df.clone();
+    let method = categories
+        .column("method")
+        .expect("method")
+        .cast(&DataType::from_categories(Categories::global()))
+        .expect("categories");
+    categories.with_column(method).expect("replace");
+    let path = t.path("categories.parquet");
+    ParquetWriter::new(std::fs::File::create(&path).expect("create"))
+        .finish(&mut categories)
+        .expect("write");
+    refused_alike(&path);
+    // a broken page header in an extra column, uncompressed so that its offset is its header's
+    let note: Vec<f64> = (0..df.height()).map(|i| i as f64).collect();
+    df.with_column(Column::new("note".into(), note))
+        .expect("note");
+    let path = t.path("note.parquet");
+    ParquetWriter::new(std::fs::File::create(&path).expect("create"))
+        .with_compression(ParquetCompression::Uncompressed)
+        .finish(&mut df)
+        .expect("write");
+    let offset =
+        polars_parquet::parquet::read::read_metadata(&mut std::fs::File::open(&path).unwrap())
+            .expect("metadata")
+            .row_groups[0]
+            .parquet_columns()
+            .iter()
+            .find(|c| c.descriptor().path_in_schema == ["note"])
+            .expect("note column")
+            .byte_range()
+            .start as usize;
+    let mut bytes = std::fs::read(&path).expect("read");
+    bytes[offset..offset + 6].fill(0xff);
+    std::fs::write(&path, bytes).expect("write");
+    refused_alike(&path);
+}
