@@ -146,17 +146,6 @@ pub(super) fn read(path: &Path) -> Option<Vec<Curve>> {
     let keys: Vec<(&str, Valid)> = KEY_COLUMNS.into_iter().filter(|c| has(c.0)).collect();
     let buffers = PageBuffers::default();
     let segments = segments(&file, &buffers, &header[method_at], &keys, groups.len())?;
-    // A key in two stretches: the file does not give a curve's rows together (found before
-    // any point is read).
-    let mut order: Vec<usize> = (0..segments.len()).collect();
-    order.sort_unstable_by_key(|&i| segments[i].0);
-    if order
-        .windows(2)
-        .any(|w| segments[w[0]].0 == segments[w[1]].0)
-    {
-        return None;
-    }
-    drop(order);
 
     let lengths: Vec<usize> = segments.iter().map(|s| s.1).collect();
     let point_columns: Vec<(&str, Valid)> =
@@ -207,7 +196,7 @@ pub(super) fn read(path: &Path) -> Option<Vec<Curve>> {
 }
 
 /// The file's rows cut where the key changes: (key, rows) for each stretch of rows with one
-/// key, in row order (two stretches of one key when its rows are not together). The key
+/// key, in row order; `None` when a key has two stretches (its rows are not together). The key
 /// columns are read as runs of equal values (dictionary runs are never written out), each
 /// column chunk in parallel; `None` when one is not read or holds a value the general reader
 /// refuses.
@@ -272,6 +261,7 @@ fn segments(
     };
     // A sweep over every column's runs at once: a stretch ends where any run ends.
     let mut out: Vec<(CurveKey, usize)> = Vec::new();
+    let mut seen: std::collections::HashSet<CurveKey> = std::collections::HashSet::new();
     let (mut m, mut at) = (0usize, vec![0usize; key_ends.len()]);
     let mut start = 0;
     while start < rows {
@@ -283,6 +273,9 @@ fn segments(
         let key = key_of(method_ends[m].0, &at);
         match out.last_mut() {
             Some((last, len)) if *last == key => *len += end - start,
+            // A key in two stretches: the file does not give a curve's rows together (found at
+            // the first repeat, before any point is read).
+            _ if !seen.insert(key) => return None,
             _ => out.push((key, end - start)),
         }
         if method_ends[m].1 == end {
