@@ -76,6 +76,15 @@ fn write_parquet_groups(
         .expect("write parquet");
 }
 
+/// Writes `df` as Parquet with column `name` cast to `dtype`.
+fn write_cast(path: &Path, mut df: DataFrame, name: &str, dtype: DataType) {
+    let cast = df.column(name).expect("column").cast(&dtype).expect("cast");
+    df.with_column(cast).expect("replace");
+    ParquetWriter::new(std::fs::File::create(path).expect("create"))
+        .finish(&mut df)
+        .expect("write");
+}
+
 /// The demo's RL runs without the columns the fast path leaves to the general reader.
 fn demo_rl() -> (Vec<String>, Vec<Vec<String>>) {
     let text =
@@ -447,18 +456,9 @@ fn the_page_reader_gives_the_general_readers_curves_on_every_layout() {
             }
         }
     }
-    // Integers, and categories: polars' fast path reads them, the page reader does not.
-    let mut df = frame(&rows);
-    let rm = df
-        .column("rm_params")
-        .expect("rm_params")
-        .cast(&DataType::Int64)
-        .expect("integers");
-    df.with_column(rm).expect("replace");
+    // Integers: polars' fast path reads them, the page reader does not.
     let path = t.path("integers.parquet");
-    ParquetWriter::new(std::fs::File::create(&path).expect("create"))
-        .finish(&mut df)
-        .expect("write");
+    write_cast(&path, frame(&rows), "rm_params", DataType::Int64);
     assert!(pages(&path).is_none());
     assert_eq!(show(&read(&path)), show(&general(&path)));
 }
@@ -490,17 +490,13 @@ fn files_the_general_reader_refuses_are_left_to_it() {
         assert_eq!(e, general);
     };
     // categories
-    let mut categories = df.clone();
-    let method = categories
-        .column("method")
-        .expect("method")
-        .cast(&DataType::from_categories(Categories::global()))
-        .expect("categories");
-    categories.with_column(method).expect("replace");
     let path = t.path("categories.parquet");
-    ParquetWriter::new(std::fs::File::create(&path).expect("create"))
-        .finish(&mut categories)
-        .expect("write");
+    write_cast(
+        &path,
+        df.clone(),
+        "method",
+        DataType::from_categories(Categories::global()),
+    );
     refused_alike(&path);
     // a broken page header in an extra column, uncompressed so that its offset is its header's
     let note: Vec<f64> = (0..df.height()).map(|i| i as f64).collect();
