@@ -119,10 +119,12 @@ pub fn bon(a: &BonArgs, quiet: bool) -> Result<()> {
     print_all(quiet, "warning", &summary.notes);
     if out.as_os_str() != "-" {
         let [read, estimate, write] = summary.seconds;
-        let phases = if summary.batched {
-            format!("read and estimate {read:.3} s (a batch of rows at a time), write {write:.3} s")
-        } else {
-            format!("read {read:.3} s, estimate {estimate:.3} s, write {write:.3} s")
+        let phases = match summary.together {
+            Some(how) => format!(
+                "read and estimate {read:.3} s ({}), write {write:.3} s",
+                how.describe()
+            ),
+            None => format!("read {read:.3} s, estimate {estimate:.3} s, write {write:.3} s"),
         };
         print_wrote(
             quiet,

@@ -11,6 +11,7 @@ pub mod estimate;
 pub mod partial;
 pub mod prompts;
 pub mod samples;
+mod shuffled;
 mod streamed;
 pub mod weights;
 
@@ -321,9 +322,29 @@ pub struct BonSummary {
     pub notes: Vec<String>,
     /// Wall-clock seconds spent reading (into sorted pools), estimating, and rendering+writing.
     pub seconds: [f64; 3],
-    /// Read and estimated together, a batch of rows at a time (rows grouped by prompt in one
-    /// Parquet file): `seconds[0]` is both, `seconds[1]` is 0.
-    pub batched: bool,
+    /// How the samples were read when they were read and estimated together (one Parquet
+    /// file): `seconds[0]` is both, `seconds[1]` is 0. `None`: read, then estimated.
+    pub together: Option<ReadTogether>,
+}
+
+/// How one Parquet Samples table was read and estimated in one go ([`BonSummary::together`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadTogether {
+    /// rows grouped by prompt: a batch of rows at a time, each complete pool estimated at once
+    Batches,
+    /// rows in any order: each row counted into its pool's place straight from the file's
+    /// pages, then the pools estimated
+    Counted,
+}
+
+impl ReadTogether {
+    /// How the summary line says it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ReadTogether::Batches => "a batch of rows at a time",
+            ReadTogether::Counted => "rows counted into their pools from the file's pages",
+        }
+    }
 }
 
 /// How [`run`] runs beyond the estimator's options.
@@ -359,9 +380,9 @@ pub fn run(
         None => streamed::grouped_curves(inputs, map_args, logs, opts, progress)?,
         Some(_) => None,
     };
-    let batched = streamed.is_some();
+    let together = streamed.as_ref().map(|s| s.2);
     let by_key = match streamed {
-        Some((curves, counts)) => {
+        Some((curves, counts, _)) => {
             // read and estimated together, batch by batch
             let both = start.elapsed().as_secs_f64();
             Some((curves, Vec::new(), counts, both, 0.0))
@@ -402,7 +423,7 @@ pub fn run(
     let write = start.elapsed().as_secs_f64() - read - estimate;
     Ok(BonSummary {
         seconds: [read, estimate, write],
-        batched,
+        together,
         pools: counts.0,
         samples: counts.1,
         curves: curves.len(),

@@ -588,7 +588,7 @@ pub fn run_partial(
     let write = start.elapsed().as_secs_f64() - read - estimate;
     Ok(BonSummary {
         seconds: [read, estimate, write],
-        batched: false,
+        together: None,
         pools: pools.len(),
         samples: pools.iter().map(|p| p.scores.len()).sum(),
         curves: group_by_key(&pools).len(),
@@ -621,7 +621,7 @@ pub fn run_merge(inputs: &[PathBuf], out: &Path) -> Result<BonSummary> {
     let write = start.elapsed().as_secs_f64() - read - estimate;
     Ok(BonSummary {
         seconds: [read, estimate, write],
-        batched: false,
+        together: None,
         pools: merged.pools,
         samples: 0,
         curves: merged.curves.len(),

@@ -31,10 +31,11 @@ use crate::ingest::parquet_reader::RowBatches;
 use crate::progress::{Observer, Stage};
 
 /// Rows decoded at a time: whole row groups, at least this many unless the file ends first.
-const BATCH_ROWS: usize = 1 << 20;
+pub(super) const BATCH_ROWS: usize = 1 << 20;
 
-/// The curves of a grouped file, with its (pools, samples).
-pub(super) type Streamed = (Vec<BonCurve>, (usize, usize));
+/// The curves of a file read and estimated in one go, with its (pools, samples) and how it was
+/// read.
+pub(super) type Streamed = (Vec<BonCurve>, (usize, usize), super::ReadTogether);
 
 /// The pools of a file in the order their runs of rows appear.
 struct Runs {
@@ -181,9 +182,11 @@ impl RunSplitter<'_> {
         }
     }
 
-    /// The runs found so far.
-    fn len(&self) -> usize {
-        self.out.len()
+    /// Whether the runs found in the first `rows` rows are already too many for pools of two
+    /// or more samples on average, one run of slack for a pool still open (checked once a
+    /// thousand runs are found: a few short pools at the start are no sign).
+    fn too_short(&self, rows: usize) -> bool {
+        self.out.len() > 1024 && self.out.len() > rows.div_ceil(2) + 1
     }
 
     /// The runs, unless they are too short to be pools of two or more samples on average
@@ -226,6 +229,9 @@ fn batch_runs(
                     j += 1;
                 }
                 runs.push(row + i, row + j, Prompt::Integer(v));
+                if runs.too_short(row + j - offset) {
+                    return None;
+                }
                 i = j;
             }
             row += values.len();
@@ -246,6 +252,9 @@ fn batch_runs(
             }
             if let Some((start, label)) = open {
                 runs.push(offset + start, offset + i, Prompt::Text(label.to_string()));
+                if runs.too_short(i) {
+                    return None;
+                }
             }
             open = Some((i, s));
         }
@@ -260,46 +269,76 @@ fn batch_runs(
     runs.finish(count)
 }
 
+/// What the prompt column of a row group decoded page by page shows.
+enum GroupRuns {
+    /// the group's runs
+    Runs(BatchRuns),
+    /// runs too short to be pools of two or more samples: rows not grouped by prompt
+    NotGrouped,
+    /// a column the page decoder does not take
+    Refused,
+}
+
 /// The runs of row group `g` (rows `[start, start + rows)`) of an INT64 prompt column decoded
 /// page by page ([`ColumnPages`]): the runs [`batch_runs`] finds, without a column of the
-/// group's prompts in memory. `None` when the column is not one the page decoder takes, or
-/// when the runs are too short.
+/// group's prompts in memory.
 fn group_runs_by_pages(
     file: &ColumnPages,
     plan: &FilePlan,
     (g, start, rows): (usize, usize, usize),
-) -> Option<BatchRuns> {
+) -> GroupRuns {
     let mut scratch = PageScratch::<i64>::default();
-    let mut pages = file.pages::<i64>(&plan.prompt_col, g, &mut scratch)?;
+    let Some(mut pages) = file.pages::<i64>(&plan.prompt_col, g, &mut scratch) else {
+        return GroupRuns::Refused;
+    };
     let mut runs = RunSplitter::new(&plan.key_runs, start);
     // the open run: its first row and value (runs continue across pages)
     let mut open: Option<(usize, i64)> = None;
     let mut row = start;
-    while pages.next_page_runs()? {
+    loop {
+        match pages.next_page_runs() {
+            Some(true) => {}
+            Some(false) => break,
+            None => return GroupRuns::Refused,
+        }
         for &(v, len) in &pages.scratch.runs.runs {
             match open {
                 Some((_, value)) if value == v => {}
                 Some((from, value)) => {
                     runs.push(from, row, Prompt::Integer(value));
                     open = Some((row, v));
+                    // rows not grouped by prompt show in the first rows: give up before the
+                    // rest (the test of `finish`, with one run of slack for the pool still
+                    // open)
+                    if runs.too_short(row - start) {
+                        return GroupRuns::NotGrouped;
+                    }
                 }
                 None => open = Some((row, v)),
             }
             row += len;
         }
-        // rows not grouped by prompt show on the first page: give up before the rest (the
-        // test of `finish`, with one run of slack for the pool still open)
-        if runs.len() > (row - start).div_ceil(2) + 1 {
-            return None;
-        }
     }
     if row != start + rows {
-        return None;
+        return GroupRuns::Refused;
     }
     if let Some((from, value)) = open {
         runs.push(from, row, Prompt::Integer(value));
     }
-    runs.finish(rows)
+    match runs.finish(rows) {
+        Some(runs) => GroupRuns::Runs(runs),
+        None => GroupRuns::NotGrouped,
+    }
+}
+
+/// What pass 1 finds in a file.
+enum Found {
+    /// the pools and their runs: rows grouped by prompt
+    Runs(Runs),
+    /// rows not grouped by prompt, seen in a prompt column the page decoder takes
+    NotGrouped,
+    /// neither: the general reader must read the file
+    Nothing,
 }
 
 /// Pass 1: the pools and their runs, from the prompt column read a batch at a time (batches in
@@ -310,21 +349,33 @@ fn find_runs(
     plan: &FilePlan,
     parts: &[(usize, usize)],
     polars_may_read: &mut dyn FnMut() -> bool,
-) -> Option<Runs> {
+) -> Found {
     // row groups decoded page by page when the page decoder takes the prompt column, else
     // batches through polars
-    let by_pages: Option<Vec<Option<BatchRuns>>> = file.and_then(|file| {
-        let groups = file.row_groups();
-        let starts = row_starts(&groups);
-        let runs: Vec<Option<BatchRuns>> = (0..groups.len())
-            .into_par_iter()
-            .map(|g| group_runs_by_pages(file, plan, (g, starts[g], groups[g])))
-            .collect();
-        runs.iter().all(Option::is_some).then_some(runs)
-    });
+    let by_pages: Option<Vec<Option<BatchRuns>>> = match file {
+        Some(file) => {
+            let groups = file.row_groups();
+            let starts = row_starts(&groups);
+            let runs: Vec<GroupRuns> = (0..groups.len())
+                .into_par_iter()
+                .map(|g| group_runs_by_pages(file, plan, (g, starts[g], groups[g])))
+                .collect();
+            if runs.iter().any(|r| matches!(r, GroupRuns::NotGrouped)) {
+                return Found::NotGrouped;
+            }
+            runs.into_iter()
+                .map(|r| match r {
+                    GroupRuns::Runs(runs) => Some(Some(runs)),
+                    _ => None,
+                })
+                .collect()
+        }
+        None => None,
+    };
+    let decoded_by_pages = by_pages.is_some();
     let per_batch: Vec<Option<BatchRuns>> = match by_pages {
         Some(runs) => runs,
-        None if !polars_may_read() => return None,
+        None if !polars_may_read() => return Found::Nothing,
         None => parts
             .par_iter()
             .map(|&part| batch_runs(rb, plan, part))
@@ -333,21 +384,31 @@ fn find_runs(
     let mut finder = RunFinder::new();
     let mut last: Option<(usize, Prompt, u32)> = None;
     for batch in per_batch {
-        for (key, value, len) in batch? {
+        let Some(batch) = batch else {
+            return Found::Nothing;
+        };
+        for (key, value, len) in batch {
             let pool = match &last {
                 Some((k, v, p)) if *k == key && *v == value => *p,
                 _ => match &value {
                     Prompt::Integer(i) => finder.integer(key, *i),
-                    Prompt::Text(t) => finder.text(key, t)?,
+                    Prompt::Text(t) => match finder.text(key, t) {
+                        Some(p) => p,
+                        None => return Found::Nothing,
+                    },
                 },
             };
             if !finder.push(pool, len) {
-                return None;
+                // a prompt's rows come back after another prompt's
+                return match decoded_by_pages {
+                    true => Found::NotGrouped,
+                    false => Found::Nothing,
+                };
             }
             last = Some((key, value, pool));
         }
     }
-    Some(finder.out)
+    Found::Runs(finder.out)
 }
 
 /// A score column of a batch as one array of f64 (cast, or joined from several chunks, only
@@ -428,11 +489,72 @@ fn curves_of_file(
     };
     // the file's pages read directly when the page decoder takes its columns ([`ColumnPages`])
     let file = if pages { ColumnPages::open(path) } else { None };
-    let Runs { pools, runs } = find_runs(&rb, file.as_ref(), plan, &parts, &mut polars_may_read)?;
+    let Runs { pools, runs } =
+        match find_runs(&rb, file.as_ref(), plan, &parts, &mut polars_may_read) {
+            Found::Runs(runs) => runs,
+            Found::NotGrouped => {
+                let curves = super::shuffled::curves(file?, plan, opts, progress);
+                return curves;
+            }
+            Found::Nothing => return None,
+        };
+    // A bar over the samples when the file takes several batches.
+    let bar = (parts.len() > 2).then(|| progress.stage("best-of-n", total as u64));
+    let curves = curves_of_pools(plan, &pools, &runs, opts, |weights| {
+        let by_pages = file.as_ref().and_then(|file| {
+            estimates_by_pages(file, plan, &runs, pools.len(), weights, bar.as_deref())
+        });
+        match by_pages {
+            Some(ests) => Some(ests),
+            None if polars_may_read() => by_batches(
+                &rb,
+                plan,
+                &parts,
+                &runs,
+                pools.len(),
+                weights,
+                bar.as_deref(),
+            ),
+            None => None,
+        }
+    })?;
+    if let Some(b) = &bar {
+        b.finish();
+    }
+    let np = pools.len();
+    // Unmapping the file's pages takes milliseconds on a large file: done on another thread
+    // while the table is formatted and written, as polars does with its own mappings.
+    if let Some(file) = file {
+        release(file);
+    }
+    Some((curves, (np, total), super::ReadTogether::Batches))
+}
+
+/// Drops a file's mapping on another thread (where no thread can be made, here).
+pub(super) fn release(file: ColumnPages) {
+    let _ = std::thread::Builder::new().spawn(move || drop(file));
+}
+
+/// Each pool's weights: the weight set of its key's n values and its size.
+pub(super) type PoolWeights<'w> = dyn Fn(u32, usize) -> &'w WeightSet + Sync + 'w;
+
+/// The curves of a planned file's `pools` ((key index, prompt) each) from their estimates:
+/// `sizes` gives each pool's samples as (pool, samples) (every pool at least once, in any
+/// order); `estimate` gives the estimates by pool, with each pool's weights. The curves are in
+/// key order, each averaging its prompts in prompt order, as the general path makes them.
+/// `None` when a pool has fewer than 2 samples, a key's n values are refused, the weights do
+/// not fit the cache, or `estimate` gives `None`.
+pub(super) fn curves_of_pools(
+    plan: &FilePlan,
+    pools: &[(usize, String)],
+    sizes: &[(u32, usize)],
+    opts: &BonOptions,
+    estimate: impl for<'w> FnOnce(&PoolWeights<'w>) -> Option<Vec<Option<PoolEstimate>>>,
+) -> Option<Vec<BonCurve>> {
     // Sizes, n values and weights of each key.
     let n_keys = plan.keys.len();
     let mut max_pool = vec![0usize; n_keys];
-    for &(p, len) in &runs {
+    for &(p, len) in sizes {
         if len < 2 {
             return None;
         }
@@ -447,42 +569,25 @@ fn curves_of_file(
     let grid_of: Vec<usize> = (0..n_keys)
         .map(|k| (0..=k).find(|&j| ns[j] == ns[k]).unwrap_or(k))
         .collect();
-    let mut sizes: Vec<(usize, usize)> = runs
+    let mut set_keys: Vec<(usize, usize)> = sizes
         .iter()
         .map(|&(p, len)| (grid_of[pools[p as usize].0], len))
         .collect();
-    sizes.sort_unstable();
-    sizes.dedup();
-    if !weight_cache_fits(sizes.iter().map(|&(g, s)| (s, &ns[g][..]))) {
+    set_keys.sort_unstable();
+    set_keys.dedup();
+    if !weight_cache_fits(set_keys.iter().map(|&(g, s)| (s, &ns[g][..]))) {
         return None;
     }
-    let sets: BTreeMap<(usize, usize), WeightSet> = sizes
+    let sets: BTreeMap<(usize, usize), WeightSet> = set_keys
         .par_iter()
         .map(|&(g, s)| ((g, s), WeightSet::new(s, &ns[g])))
         .collect::<Vec<_>>()
         .into_iter()
         .collect();
     let weights = |p: u32, len: usize| &sets[&(grid_of[pools[p as usize].0], len)];
-    // A bar over the samples when the file takes several batches.
-    let bar = (parts.len() > 2).then(|| progress.stage("best-of-n", total as u64));
-    let by_pages = file.as_ref().and_then(|file| {
-        estimates_by_pages(file, plan, &runs, pools.len(), &weights, bar.as_deref())
-    });
-    let mut ests = match by_pages {
-        Some(ests) => ests,
-        None if polars_may_read() => by_batches(
-            &rb,
-            plan,
-            &parts,
-            &runs,
-            pools.len(),
-            &weights,
-            bar.as_deref(),
-        )?,
-        None => return None,
-    };
-    if let Some(b) = &bar {
-        b.finish();
+    let mut ests = estimate(&weights)?;
+    if ests.len() != pools.len() {
+        return None;
     }
     // Curves in key order, each averaging its prompts in prompt order.
     let mut order: Vec<usize> = (0..n_keys).collect();
@@ -507,14 +612,7 @@ fn curves_of_file(
             opts,
         ));
     }
-    let np = pools.len();
-    // Unmapping the file's pages takes milliseconds on a large file: done on another thread
-    // while the table is formatted and written, as polars does with its own mappings.
-    if let Some(file) = file {
-        // (where no thread can be made, it is released here)
-        let _ = std::thread::Builder::new().spawn(move || drop(file));
-    }
-    Some((curves, (np, total)))
+    Some(curves)
 }
 
 /// The first row of each of consecutive ranges of `lens` rows.
@@ -538,13 +636,13 @@ struct GroupShare {
 /// Complete pools waiting to be estimated together ([`BLOCK`] at a time, as the other paths
 /// do; each pool's estimates depend only on its own samples), each prepared
 /// ([`prepare_columns`]) with its size.
-struct PoolBlock {
+pub(super) struct PoolBlock {
     pools: Vec<(u32, usize)>,
     prepared: Vec<Prepared>,
 }
 
 impl PoolBlock {
-    fn new() -> PoolBlock {
+    pub(super) fn new() -> PoolBlock {
         PoolBlock {
             pools: Vec::with_capacity(BLOCK),
             prepared: Vec::with_capacity(BLOCK),
@@ -553,12 +651,12 @@ impl PoolBlock {
 
     /// Adds the pool whose samples' scores are `proxy` and `gold` (in row order), and
     /// estimates the block when it is full.
-    fn push<'w>(
+    pub(super) fn push<'w>(
         &mut self,
         pool: u32,
         (proxy, gold): (&[f64], &[f64]),
         keys: &mut Vec<u64>,
-        weights: &(dyn Fn(u32, usize) -> &'w WeightSet + Sync),
+        weights: &PoolWeights<'w>,
         out: &mut Vec<(u32, PoolEstimate)>,
     ) {
         self.pools.push((pool, proxy.len()));
@@ -568,9 +666,9 @@ impl PoolBlock {
         }
     }
 
-    fn estimate<'w>(
+    pub(super) fn estimate<'w>(
         &mut self,
-        weights: &(dyn Fn(u32, usize) -> &'w WeightSet + Sync),
+        weights: &PoolWeights<'w>,
         out: &mut Vec<(u32, PoolEstimate)>,
     ) {
         if self.pools.is_empty() {
@@ -594,7 +692,7 @@ fn estimates_by_pages<'w>(
     plan: &FilePlan,
     runs: &[(u32, usize)],
     n_pools: usize,
-    weights: &(dyn Fn(u32, usize) -> &'w WeightSet + Sync),
+    weights: &PoolWeights<'w>,
     bar: Option<&dyn Stage>,
 ) -> Option<Vec<Option<PoolEstimate>>> {
     let groups = file.row_groups();
@@ -674,7 +772,7 @@ fn group_share<'w>(
     plan: &FilePlan,
     (g, start, rows): (usize, usize, usize),
     (runs, run_starts): (&[(u32, usize)], &[usize]),
-    weights: &(dyn Fn(u32, usize) -> &'w WeightSet + Sync),
+    weights: &PoolWeights<'w>,
     scratch: &mut GroupScratch,
 ) -> Option<GroupShare> {
     file.populate(&plan.proxy_col, g);
@@ -763,7 +861,7 @@ fn by_batches<'w>(
     parts: &[(usize, usize)],
     runs: &[(u32, usize)],
     n_pools: usize,
-    weights: &(dyn Fn(u32, usize) -> &'w WeightSet + Sync),
+    weights: &PoolWeights<'w>,
     bar: Option<&dyn Stage>,
 ) -> Option<Vec<Option<PoolEstimate>>> {
     let mut ests: Vec<Option<PoolEstimate>> = (0..n_pools).map(|_| None).collect();
@@ -966,8 +1064,9 @@ mod tests {
             (64, false),
             (1 << 20, false),
         ] {
-            let (curves, (pools, samples)) =
+            let (curves, (pools, samples), how) =
                 streamed(&path, opts, batch_rows, pages).expect("streamed");
+            assert_eq!(how, crate::bon::ReadTogether::Batches);
             assert_eq!(
                 format!("{curves:?}"),
                 expected,
@@ -1025,10 +1124,18 @@ mod tests {
         let path = dir.path().join("s.parquet");
         let opts = BonOptions::default();
         for pages in [true, false] {
-            // prompt 1 comes back after prompt 2
+            // prompt 1 comes back after prompt 2: counted into pools from the pages
+            // (src/bon/shuffled.rs), else left to the general path
             let back = rows(3, &[(1e8, "1"), (1e8, "2"), (1e8, "1")], &[5, 5, 5], 0.1);
             write(&path, &back, false, 4);
-            assert!(streamed(&path, &opts, 4, pages).is_none());
+            match streamed(&path, &opts, 4, pages) {
+                Some((curves, _, how)) => {
+                    assert!(pages);
+                    assert_eq!(how, crate::bon::ReadTogether::Counted);
+                    assert_eq!(format!("{curves:?}"), whole(&path, &opts));
+                }
+                None => assert!(!pages),
+            }
             // a pool of one sample
             let one = rows(4, &[(1e8, "1"), (1e8, "2")], &[5, 1], 0.1);
             write(&path, &one, false, 4);
@@ -1043,5 +1150,97 @@ mod tests {
             write(&path, &nan, false, 4);
             assert!(streamed(&path, &opts, 4, pages).is_some());
         }
+    }
+    #[test]
+    fn shuffled_rows_are_counted_into_the_whole_file_pools() {
+        use rand::seq::SliceRandom;
+        // three models and prompts small, negative and beyond the dense table, rows shuffled
+        // across models and prompts, pools of 2 to 50 samples, scores with ties
+        let order: Vec<(f64, &str)> = [3e9, 1e7, 2e8]
+            .iter()
+            .flat_map(|&rm| ["10", "2", "-7", "1099511627776", "0", "33"].map(move |p| (rm, p)))
+            .collect();
+        let mut rows = rows(6, &order, &[2, 7, 50, 13, 31, 3, 9], 0.25);
+        rows.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(7));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.parquet");
+        for (row_group, opts) in [
+            (1, BonOptions::default()),
+            (
+                7,
+                BonOptions {
+                    bootstrap: 3,
+                    seed: 5,
+                    ..BonOptions::default()
+                },
+            ),
+            (
+                64,
+                BonOptions {
+                    n: Some(vec![5, 1, 2]),
+                    ..BonOptions::default()
+                },
+            ),
+            (1 << 20, BonOptions::default()),
+        ] {
+            write(&path, &rows, false, row_group);
+            let (curves, (pools, samples), how) =
+                streamed(&path, &opts, 1 << 20, true).expect("counted");
+            assert_eq!(how, crate::bon::ReadTogether::Counted);
+            assert_eq!(
+                format!("{curves:?}"),
+                whole(&path, &opts),
+                "row groups of {row_group}"
+            );
+            assert_eq!((pools, samples), (18, rows.len()));
+            assert_eq!(curves.len(), 3);
+        }
+        // one model, its prompts' rows interleaved in turn (every run one row long)
+        let mut turns: Rows = Vec::new();
+        for i in 0..40 {
+            for p in ["5", "1", "9"] {
+                turns.push((1e8, p.to_string(), (i * 7 % 11) as f64, i as f64 / 3.0));
+            }
+        }
+        write(&path, &turns, false, 16);
+        let opts = BonOptions::default();
+        let (curves, ..) = streamed(&path, &opts, 1 << 20, true).expect("counted");
+        assert_eq!(format!("{curves:?}"), whole(&path, &opts));
+    }
+
+    #[test]
+    fn shuffled_rows_with_a_pool_of_one_a_nan_or_text_prompts_are_left_to_the_general_path() {
+        use rand::seq::SliceRandom;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.parquet");
+        let opts = BonOptions::default();
+        let order = [(1e8, "1"), (1e8, "2"), (1e8, "3")];
+        let shuffled = |sizes: &[usize]| {
+            let mut r = rows(8, &order, sizes, 0.1);
+            r.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(9));
+            r
+        };
+        // the same rows are counted (the cases below fail for their own reason)
+        let fine = shuffled(&[600, 700, 800]);
+        write(&path, &fine, false, 100);
+        assert!(streamed(&path, &opts, 1 << 20, true).is_some());
+        write(&path, &fine, true, 100);
+        assert!(
+            streamed(&path, &opts, 1 << 20, true).is_none(),
+            "text prompts"
+        );
+        let mut nan = fine.clone();
+        nan[2000].2 = f64::INFINITY;
+        write(&path, &nan, false, 100);
+        assert!(
+            streamed(&path, &opts, 1 << 20, true).is_none(),
+            "a proxy not finite"
+        );
+        let one = shuffled(&[600, 1, 800]);
+        write(&path, &one, false, 100);
+        assert!(
+            streamed(&path, &opts, 1 << 20, true).is_none(),
+            "a pool of one"
+        );
     }
 }

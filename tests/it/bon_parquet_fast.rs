@@ -263,7 +263,8 @@ fn reward_models_in_contiguous_rows_read_one_at_a_time_give_the_same_curves() {
 
 /// Rows grouped by prompt in one Parquet file take the batched path (src/bon/streamed.rs), which
 /// says so on stderr; its Curves table is the general reader's (from CSV) byte for byte, with any
-/// number of threads; the same rows shuffled take the whole-file path.
+/// number of threads; the same rows shuffled are counted into their pools from the file's pages
+/// (src/bon/shuffled.rs), with the same bytes for any number of threads.
 #[test]
 fn grouped_rows_are_read_a_batch_at_a_time_with_the_same_bytes_for_any_thread_count() {
     let rows = samples(13, &[2e9, 1e7, 3e8], &[30, 2, 17, 64, 8, 41], 1e-3, false);
@@ -309,7 +310,15 @@ fn grouped_rows_are_read_a_batch_at_a_time_with_the_same_bytes_for_any_thread_co
     let mut shuffled = rows.clone();
     shuffled.shuffle(&mut ChaCha8Rng::seed_from_u64(14));
     write_parquet(&t.path("shuffled.parquet"), &shuffled, 23);
-    let (whole, stderr) = run("shuffled.parquet", "whole.csv", "2");
-    assert!(!stderr.contains("a batch of rows"), "{stderr}");
-    assert!(whole == general);
+    for threads in ["1", "2", "3"] {
+        let (counted, stderr) = run("shuffled.parquet", &format!("c{threads}.csv"), threads);
+        assert!(
+            stderr.contains("(rows counted into their pools from the file's pages)"),
+            "{stderr}"
+        );
+        assert!(
+            counted == general,
+            "{threads} thread(s): the counted table differs"
+        );
+    }
 }
