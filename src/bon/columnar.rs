@@ -134,11 +134,62 @@ fn changes(ca: &Float64Chunked) -> Option<Vec<(usize, f64)>> {
     Some(out)
 }
 
+/// Numbers (key index, integer prompt) pairs in the order they are first seen: through a
+/// dense table per key for prompts in `0..limit` (a counting grouping), a hash map for the
+/// others.
+pub(super) struct IntegerPools {
+    limit: i64,
+    /// per key: the number of each prompt in `0..limit` (u32::MAX: not seen)
+    dense: Vec<Vec<u32>>,
+    others: HashMap<(usize, i64), u32>,
+    seen: u32,
+}
+
+impl IntegerPools {
+    pub(super) fn new(limit: i64) -> IntegerPools {
+        IntegerPools {
+            limit,
+            dense: Vec::new(),
+            others: HashMap::new(),
+            seen: 0,
+        }
+    }
+
+    /// The length of the longest dense table.
+    #[cfg(test)]
+    pub(super) fn table_len(&self) -> usize {
+        self.dense.iter().map(Vec::len).max().unwrap_or(0)
+    }
+
+    /// The number of (key, prompt `v`), and whether it is new (numbers count up from 0).
+    pub(super) fn number(&mut self, key: usize, v: i64) -> (u32, bool) {
+        let next = self.seen;
+        let slot = if (0..self.limit).contains(&v) {
+            if self.dense.len() <= key {
+                self.dense.resize(key + 1, Vec::new());
+            }
+            let table = &mut self.dense[key];
+            let i = v as usize;
+            if table.len() <= i {
+                let len = (i + 1).max(2 * table.len());
+                table.resize(len.min(self.limit as usize), u32::MAX);
+            }
+            &mut table[i]
+        } else {
+            self.others.entry((key, v)).or_insert(u32::MAX)
+        };
+        if *slot == u32::MAX {
+            *slot = next;
+            self.seen += 1;
+            return (next, true);
+        }
+        (*slot, false)
+    }
+}
+
 /// How the pools of one file's rows are found from their prompt.
 struct Prompts<'a> {
-    /// per key: dense table of integer prompts (u32::MAX: not seen)
-    dense: Vec<Vec<u32>>,
-    integers: HashMap<(usize, i64), u32>,
+    integers: IntegerPools,
     texts: HashMap<(usize, &'a str), u32>,
     /// the file's pools: (key index, prompt)
     pools: Vec<(usize, String)>,
@@ -150,29 +201,14 @@ impl<'a> Prompts<'a> {
         (self.pools.len() - 1) as u32
     }
 
+    /// (Integer and text prompts are never mixed in one file: both number the same pools.)
     fn integer(&mut self, key: usize, v: i64) -> u32 {
-        if (0..DENSE_PROMPTS).contains(&v) {
-            if self.dense.len() <= key {
-                self.dense.resize(key + 1, Vec::new());
-            }
-            let i = v as usize;
-            if self.dense[key].len() <= i {
-                let len = (i + 1).max(2 * self.dense[key].len());
-                self.dense[key].resize(len.min(DENSE_PROMPTS as usize), u32::MAX);
-            }
-            if self.dense[key][i] == u32::MAX {
-                self.dense[key][i] = self.new_pool(key, v.to_string());
-            }
-            return self.dense[key][i];
+        let (p, new) = self.integers.number(key, v);
+        if new {
+            let q = self.new_pool(key, v.to_string());
+            debug_assert_eq!(p, q);
         }
-        match self.integers.get(&(key, v)) {
-            Some(&p) => p,
-            None => {
-                let p = self.new_pool(key, v.to_string());
-                self.integers.insert((key, v), p);
-                p
-            }
-        }
+        p
     }
 
     fn text(&mut self, key: usize, s: &'a str) -> u32 {
@@ -440,8 +476,7 @@ fn read_rows(
         return Ok(None);
     }
     let mut prompts = Prompts {
-        dense: Vec::new(),
-        integers: HashMap::new(),
+        integers: IntegerPools::new(DENSE_PROMPTS),
         texts: HashMap::new(),
         pools: Vec::new(),
     };
@@ -456,7 +491,8 @@ fn read_rows(
         }
     };
     if prompt_series.dtype().is_integer() {
-        let Ok(cast) = prompt_series.cast(&DataType::Int64) else {
+        // strict: an unsigned id above i64::MAX is left to the general reader
+        let Ok(cast) = prompt_series.strict_cast(&DataType::Int64) else {
             return Ok(None);
         };
         drop(prompt_series);
@@ -561,4 +597,37 @@ fn read_rows(
             .map(|((k, prompt), scores)| (keys[k], prompt, scores))
             .collect(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::IntegerPools;
+
+    /// Prompts beyond the dense table's limit are numbered through the hash map, the table
+    /// never grows past the limit, and every (key, prompt) keeps its number (bug: each row
+    /// group of the shuffled path had a table as large as its largest prompt below 2^20, so a
+    /// file of many small row groups took gigabytes).
+    #[test]
+    fn prompts_beyond_the_limit_are_hashed_and_numbered_once() {
+        let mut pools = IntegerPools::new(100);
+        let prompts = [5, 1 << 19, 99, 100, -3, 5, 1 << 19, 7];
+        let numbers: Vec<(u32, bool)> = prompts.iter().map(|&v| pools.number(0, v)).collect();
+        assert_eq!(
+            numbers,
+            [
+                (0, true),
+                (1, true),
+                (2, true),
+                (3, true),
+                (4, true),
+                (0, false),
+                (1, false),
+                (5, true)
+            ]
+        );
+        assert!(pools.dense.iter().all(|t| t.len() <= 100));
+        // another key numbers the same prompt anew
+        assert_eq!(pools.number(1, 5), (6, true));
+        assert_eq!(pools.number(1, 5), (6, false));
+    }
 }

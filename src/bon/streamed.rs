@@ -216,7 +216,8 @@ fn batch_runs(
     }
     let mut runs = RunSplitter::new(&plan.key_runs, offset);
     if series.dtype().is_integer() {
-        let cast = series.cast(&DataType::Int64).ok()?;
+        // strict: an unsigned id above i64::MAX is left to the general reader
+        let cast = series.strict_cast(&DataType::Int64).ok()?;
         let mut row = offset;
         for chunk in cast.i64().ok()?.downcast_iter() {
             let values = chunk.values().as_slice();

@@ -26,7 +26,7 @@ use polars_parquet::parquet::page::{
 };
 use polars_parquet::parquet::read::{PageReader, decompress, get_page_iterator, read_metadata};
 use polars_parquet::parquet::schema::types::{
-    PhysicalType, PrimitiveConvertedType, PrimitiveLogicalType, PrimitiveType,
+    IntegerType, PhysicalType, PrimitiveConvertedType, PrimitiveLogicalType, PrimitiveType,
 };
 
 use super::panic_guard::guarded;
@@ -56,11 +56,18 @@ fn le8(bytes: &[u8]) -> [u8; 8] {
     bytes.try_into().unwrap_or_default()
 }
 
-/// [`PlainValue`] for a type read from 8 little-endian bytes.
+/// [`PlainValue`] for a type read from 8 little-endian bytes (of columns `$accepts` takes, by
+/// default any of the physical type).
 macro_rules! eight_byte_value {
     ($t:ty, $physical:expr, $from:expr) => {
+        eight_byte_value!($t, $physical, $from, |_: &PrimitiveType| true);
+    };
+    ($t:ty, $physical:expr, $from:expr, $accepts:expr) => {
         impl PlainValue for $t {
             const PHYSICAL: PhysicalType = $physical;
+            fn accepts(column: &PrimitiveType) -> bool {
+                $accepts(column)
+            }
             fn extend_plain(out: &mut Vec<$t>, bytes: &[u8], n: usize) -> Option<()> {
                 out.extend(eight_bytes(bytes, n)?.map(|b| $from(le8(b))));
                 Some(())
@@ -74,7 +81,18 @@ macro_rules! eight_byte_value {
 }
 
 eight_byte_value!(f64, PhysicalType::Double, f64::from_le_bytes);
-eight_byte_value!(i64, PhysicalType::Int64, i64::from_le_bytes);
+eight_byte_value!(i64, PhysicalType::Int64, i64::from_le_bytes, |c| !unsigned(
+    c
+));
+
+/// Whether an INT64 column holds unsigned integers (UInt64): read as `i64`, those above
+/// `i64::MAX` would wrap to negative numbers.
+fn unsigned(column: &PrimitiveType) -> bool {
+    matches!(
+        column.logical_type,
+        Some(PrimitiveLogicalType::Integer(IntegerType::UInt64))
+    ) || matches!(column.converted_type, Some(PrimitiveConvertedType::Uint64))
+}
 
 /// A DOUBLE value as its bits: runs of these are runs of the same bits, as
 /// [`crate::schema::CurveKey`] compares its values (`total_cmp`: 0 and -0 differ).

@@ -160,6 +160,23 @@ fn fill(path: &Path, b: &mut ColumnBuilder, series: &Series) -> Result<()> {
         return Ok(());
     }
     if let ColumnData::Label(labels) = &mut b.data
+        && dtype == DataType::UInt64
+    {
+        // unsigned labels exactly, those above i64::MAX too (a cast to Int64 would lose them)
+        let ca = series.u64().map_err(|e| corrupt(path, e))?;
+        labels.codes.reserve(ca.len());
+        for v in ca.iter() {
+            match v {
+                Some(u) => match i64::try_from(u) {
+                    Ok(i) => labels.push_integer(Some(i)),
+                    Err(_) => labels.push_text(&u.to_string()),
+                },
+                None => labels.push_integer(None),
+            }
+        }
+        return Ok(());
+    }
+    if let ColumnData::Label(labels) = &mut b.data
         && dtype.is_integer()
     {
         // integer labels (prompt ids) exactly, without a detour through f64 or text

@@ -322,3 +322,70 @@ fn grouped_rows_are_read_a_batch_at_a_time_with_the_same_bytes_for_any_thread_co
         );
     }
 }
+
+/// Unsigned prompt ids above i64::MAX (a UInt64 column) are prompts of their own, labelled by
+/// their value, whatever the row order and path (bug: the page decoder read them as negative
+/// numbers, and the column reader's cast to Int64 turned them into prompt 0's samples).
+#[test]
+fn unsigned_prompt_ids_above_i64_max_are_their_own_prompts() {
+    let ids = [u64::MAX, u64::MAX - 3, 0, 1];
+    let sizes = [3, 4, 2, 5];
+    let mut rng = ChaCha8Rng::seed_from_u64(31);
+    let mut rows: Vec<(u64, f64, f64)> = Vec::new();
+    for (&id, &size) in ids.iter().zip(&sizes) {
+        for _ in 0..size {
+            let gold: f64 = rng.random_range(-2.0..2.0);
+            rows.push((id, gold + rng.random_range(-1.0..1.0), gold));
+        }
+    }
+    let t = TestDir::new();
+    for shuffled in [false, true] {
+        if shuffled {
+            rows.shuffle(&mut rng);
+        }
+        let mut text = String::from("prompt,proxy,gold\n");
+        for (id, proxy, gold) in &rows {
+            writeln!(text, "{id},{proxy},{gold}").unwrap();
+        }
+        std::fs::write(t.path("s.csv"), text).unwrap();
+        let mut df = DataFrame::new(
+            rows.len(),
+            vec![
+                Column::new(
+                    "prompt".into(),
+                    rows.iter().map(|r| r.0).collect::<Vec<u64>>(),
+                ),
+                Column::new(
+                    "proxy".into(),
+                    rows.iter().map(|r| r.1).collect::<Vec<f64>>(),
+                ),
+                Column::new(
+                    "gold".into(),
+                    rows.iter().map(|r| r.2).collect::<Vec<f64>>(),
+                ),
+            ],
+        )
+        .unwrap();
+        ParquetWriter::new(std::fs::File::create(t.path("s.parquet")).unwrap())
+            .with_row_group_size(Some(5))
+            .finish(&mut df)
+            .unwrap();
+        let flags = ["--rm-params", "1e8"];
+        let from_csv = bon(&t, &t.path("s.csv"), "from_csv.csv", &flags);
+        let from_parquet = bon(&t, &t.path("s.parquet"), "from_parquet.csv", &flags);
+        assert!(from_csv == from_parquet, "shuffled: {shuffled}");
+        let partial = bon(
+            &t,
+            &t.path("s.parquet"),
+            "partial.csv",
+            &["--rm-params", "1e8", "--partial"],
+        );
+        let partial = String::from_utf8(partial).unwrap();
+        for id in ids {
+            assert!(partial.contains(&format!(",{id},")), "{id} in {partial}");
+        }
+        let table = String::from_utf8(from_csv).unwrap();
+        // n = 1 averages all 4 prompts
+        assert!(table.lines().nth(1).unwrap().contains(",4,"), "{table}");
+    }
+}
