@@ -8,6 +8,7 @@
 
 mod columnar;
 pub mod estimate;
+mod fused;
 pub mod partial;
 pub mod prompts;
 pub mod samples;

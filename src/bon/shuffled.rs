@@ -10,7 +10,7 @@
 //! 3. The proxy and gold columns are decoded page by page, the two at once, each value written
 //!    straight to its row's place.
 //! 4. The pools are estimated in parallel from their slices of the two arrays, as the grouped
-//!    path estimates them ([`super::streamed::PoolBlock`]).
+//!    path estimates them ([`super::fused::PoolBlock`]).
 //!
 //! Memory holds the two score arrays and a place per row (20 bytes a sample). The curves are
 //! bit for bit those of the general path: the same pools, each with its samples in row order,
@@ -25,7 +25,7 @@ use rayon::prelude::*;
 
 use super::columnar::{FilePlan, IntegerPools};
 use super::estimate::{BonOptions, PoolEstimate};
-use super::streamed::{BATCH_ROWS, PoolBlock, PoolWeights, Streamed, curves_of_pools, release};
+use super::fused::{PoolBlock, PoolWeights, Streamed, curves_of_pools, release};
 use crate::ingest::parquet_pages::{ColumnPages, PageScratch, ValueSink};
 use crate::progress::Observer;
 
@@ -33,6 +33,10 @@ use crate::progress::Observer;
 /// row group of at least a quarter as many rows (each group has its own table while it is
 /// read: a table far larger than the group would cost more than the group's rows).
 const DENSE_PROMPTS: i64 = 1 << 20;
+
+/// Files of more rows than this get a progress bar (as on the grouped path: more than two
+/// batches of rows).
+const BAR_ROWS: usize = 1 << 21;
 
 /// Pools estimated by one task: enough to keep both cores busy and the tasks few.
 const POOLS_PER_TASK: usize = 64;
@@ -223,7 +227,7 @@ pub(super) fn curves(
     }
     // A bar over the samples (each counted three times: grouped, placed, estimated) when the
     // file is large, as on the grouped path.
-    let bar = (total > 2 * BATCH_ROWS).then(|| progress.stage("best-of-n", 3 * total as u64));
+    let bar = (total > BAR_ROWS).then(|| progress.stage("best-of-n", 3 * total as u64));
     let step = |n: usize| {
         if let Some(b) = &bar {
             b.inc(n as u64);

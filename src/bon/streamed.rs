@@ -12,17 +12,15 @@
 //! non-finite cell, a file the column reader does not take) gives `None` before any curve is
 //! made, and the general path reads the file and reports its problems with its usual messages.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 use rayon::prelude::*;
 
 use super::columnar::{FilePlan, plan_file_unchecked};
-use super::estimate::{
-    BLOCK, BonCurve, BonOptions, PoolEstimate, Prepared, WeightSet, curve_from_estimates, curve_ns,
-    estimate_block, estimate_prepared, prepare_columns, weight_cache_fits,
-};
+use super::estimate::{BLOCK, BonOptions, PoolEstimate, WeightSet, estimate_block};
+use super::fused::{PoolBlock, PoolWeights, Streamed, curves_of_pools, release};
 use super::samples::{parse_options, sort_scores};
 use crate::error::Result;
 use crate::ingest::LogOptions;
@@ -31,11 +29,7 @@ use crate::ingest::parquet_reader::RowBatches;
 use crate::progress::{Observer, Stage};
 
 /// Rows decoded at a time: whole row groups, at least this many unless the file ends first.
-pub(super) const BATCH_ROWS: usize = 1 << 20;
-
-/// The curves of a file read and estimated in one go, with its (pools, samples) and how it was
-/// read.
-pub(super) type Streamed = (Vec<BonCurve>, (usize, usize), super::ReadTogether);
+const BATCH_ROWS: usize = 1 << 20;
 
 /// The pools of a file in the order their runs of rows appear.
 struct Runs {
@@ -531,91 +525,6 @@ fn curves_of_file(
     Some((curves, (np, total), super::ReadTogether::Batches))
 }
 
-/// Drops a file's mapping on another thread (where no thread can be made, here).
-pub(super) fn release(file: ColumnPages) {
-    let _ = std::thread::Builder::new().spawn(move || drop(file));
-}
-
-/// Each pool's weights: the weight set of its key's n values and its size.
-pub(super) type PoolWeights<'w> = dyn Fn(u32, usize) -> &'w WeightSet + Sync + 'w;
-
-/// The curves of a planned file's `pools` ((key index, prompt) each) from their estimates:
-/// `sizes` gives each pool's samples as (pool, samples) (every pool at least once, in any
-/// order); `estimate` gives the estimates by pool, with each pool's weights. The curves are in
-/// key order, each averaging its prompts in prompt order, as the general path makes them.
-/// `None` when a pool has fewer than 2 samples, a key's n values are refused, the weights do
-/// not fit the cache, or `estimate` gives `None`.
-pub(super) fn curves_of_pools(
-    plan: &FilePlan,
-    pools: &[(usize, String)],
-    sizes: &[(u32, usize)],
-    opts: &BonOptions,
-    estimate: impl for<'w> FnOnce(&PoolWeights<'w>) -> Option<Vec<Option<PoolEstimate>>>,
-) -> Option<Vec<BonCurve>> {
-    // Sizes, n values and weights of each key.
-    let n_keys = plan.keys.len();
-    let mut max_pool = vec![0usize; n_keys];
-    for &(p, len) in sizes {
-        if len < 2 {
-            return None;
-        }
-        let k = pools[p as usize].0;
-        max_pool[k] = max_pool[k].max(len);
-    }
-    // the n values of each key; keys with the same n values share their weight sets
-    let mut ns: Vec<Vec<usize>> = Vec::with_capacity(n_keys);
-    for (k, key) in plan.keys.iter().enumerate() {
-        ns.push(curve_ns(key, max_pool[k], opts).ok()?);
-    }
-    let grid_of: Vec<usize> = (0..n_keys)
-        .map(|k| (0..=k).find(|&j| ns[j] == ns[k]).unwrap_or(k))
-        .collect();
-    let mut set_keys: Vec<(usize, usize)> = sizes
-        .iter()
-        .map(|&(p, len)| (grid_of[pools[p as usize].0], len))
-        .collect();
-    set_keys.sort_unstable();
-    set_keys.dedup();
-    if !weight_cache_fits(set_keys.iter().map(|&(g, s)| (s, &ns[g][..]))) {
-        return None;
-    }
-    let sets: BTreeMap<(usize, usize), WeightSet> = set_keys
-        .par_iter()
-        .map(|&(g, s)| ((g, s), WeightSet::new(s, &ns[g])))
-        .collect::<Vec<_>>()
-        .into_iter()
-        .collect();
-    let weights = |p: u32, len: usize| &sets[&(grid_of[pools[p as usize].0], len)];
-    let mut ests = estimate(&weights)?;
-    if ests.len() != pools.len() {
-        return None;
-    }
-    // Curves in key order, each averaging its prompts in prompt order.
-    let mut order: Vec<usize> = (0..n_keys).collect();
-    order.sort_by_key(|&k| plan.keys[k]);
-    let mut by_key: Vec<Vec<(&str, usize)>> = vec![Vec::new(); n_keys];
-    for (i, (k, prompt)) in pools.iter().enumerate() {
-        by_key[*k].push((prompt.as_str(), i));
-    }
-    let mut curves = Vec::with_capacity(n_keys);
-    for (ci, &k) in order.iter().enumerate() {
-        let list = &mut by_key[k];
-        list.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        let key_ests: Vec<PoolEstimate> = list
-            .iter()
-            .map(|&(_, i)| ests[i].take())
-            .collect::<Option<_>>()?;
-        curves.push(curve_from_estimates(
-            plan.keys[k],
-            ci,
-            key_ests,
-            &ns[k],
-            opts,
-        ));
-    }
-    Some(curves)
-}
-
 /// The first row of each of consecutive ranges of `lens` rows.
 fn row_starts(lens: &[usize]) -> Vec<usize> {
     lens.iter()
@@ -632,54 +541,6 @@ fn row_starts(lens: &[usize]) -> Vec<usize> {
 struct GroupShare {
     done: Vec<(u32, PoolEstimate)>,
     pieces: Vec<(usize, Vec<(f64, f64)>)>,
-}
-
-/// Complete pools waiting to be estimated together ([`BLOCK`] at a time, as the other paths
-/// do; each pool's estimates depend only on its own samples), each prepared
-/// ([`prepare_columns`]) with its size.
-pub(super) struct PoolBlock {
-    pools: Vec<(u32, usize)>,
-    prepared: Vec<Prepared>,
-}
-
-impl PoolBlock {
-    pub(super) fn new() -> PoolBlock {
-        PoolBlock {
-            pools: Vec::with_capacity(BLOCK),
-            prepared: Vec::with_capacity(BLOCK),
-        }
-    }
-
-    /// Adds the pool whose samples' scores are `proxy` and `gold` (in row order), and
-    /// estimates the block when it is full.
-    pub(super) fn push<'w>(
-        &mut self,
-        pool: u32,
-        (proxy, gold): (&[f64], &[f64]),
-        keys: &mut Vec<u64>,
-        weights: &PoolWeights<'w>,
-        out: &mut Vec<(u32, PoolEstimate)>,
-    ) {
-        self.pools.push((pool, proxy.len()));
-        self.prepared.push(prepare_columns(proxy, gold, keys));
-        if self.pools.len() == BLOCK {
-            self.estimate(weights, out);
-        }
-    }
-
-    pub(super) fn estimate<'w>(
-        &mut self,
-        weights: &PoolWeights<'w>,
-        out: &mut Vec<(u32, PoolEstimate)>,
-    ) {
-        if self.pools.is_empty() {
-            return;
-        }
-        let ws: Vec<&WeightSet> = self.pools.iter().map(|&(p, n)| weights(p, n)).collect();
-        let ests = estimate_prepared(&self.prepared, &ws);
-        out.extend(self.pools.drain(..).map(|(p, _)| p).zip(ests));
-        self.prepared.clear();
-    }
 }
 
 /// Pass 2 page by page: each row group's proxy and gold pages are decoded into two reused
