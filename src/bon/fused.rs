@@ -18,6 +18,17 @@ use crate::ingest::parquet_pages::ColumnPages;
 /// read.
 pub(super) type Streamed = (Vec<BonCurve>, (usize, usize), super::ReadTogether);
 
+/// The first row of each of consecutive ranges of `lens` rows.
+pub(super) fn row_starts(lens: &[usize]) -> Vec<usize> {
+    lens.iter()
+        .scan(0, |at, &len| {
+            let start = *at;
+            *at += len;
+            Some(start)
+        })
+        .collect()
+}
+
 /// Drops a file's mapping on another thread (where no thread can be made, here).
 pub(super) fn release(file: ColumnPages) {
     let _ = std::thread::Builder::new().spawn(move || drop(file));

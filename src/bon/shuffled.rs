@@ -25,7 +25,7 @@ use rayon::prelude::*;
 
 use super::columnar::{FilePlan, IntegerPools};
 use super::estimate::{BonOptions, PoolEstimate};
-use super::fused::{PoolBlock, PoolWeights, Streamed, curves_of_pools, release};
+use super::fused::{PoolBlock, PoolWeights, Streamed, curves_of_pools, release, row_starts};
 use crate::ingest::parquet_pages::{ColumnPages, PageScratch, ValueSink};
 use crate::progress::Observer;
 
@@ -234,12 +234,7 @@ pub(super) fn curves(
         }
     };
     // 1. each row's pool in its group, the groups in parallel
-    let mut starts = Vec::with_capacity(groups.len());
-    let mut at = 0;
-    for &rows in &groups {
-        starts.push(at);
-        at += rows;
-    }
+    let starts = row_starts(&groups);
     let mut found: Vec<GroupRows> = (0..groups.len())
         .into_par_iter()
         .map(|g| group_pools(&file, plan, (g, starts[g], groups[g])))
@@ -270,13 +265,8 @@ pub(super) fn curves(
         .collect();
     drop(number);
     // 2. each pool's place in the score arrays, then each row's (in row order within a pool)
-    let mut offsets = Vec::with_capacity(pools.len() + 1);
-    let mut next = 0usize;
-    for &size in &sizes {
-        offsets.push(next);
-        next += size;
-    }
-    offsets.push(next);
+    let mut offsets = row_starts(&sizes);
+    offsets.push(total);
     let mut cursor: Vec<u32> = offsets[..pools.len()].iter().map(|&o| o as u32).collect();
     for (group, renumber) in found.iter_mut().zip(&renumber) {
         for id in group.ids.iter_mut() {

@@ -20,7 +20,7 @@ use rayon::prelude::*;
 
 use super::columnar::{FilePlan, plan_file_unchecked};
 use super::estimate::{BLOCK, BonOptions, PoolEstimate, WeightSet, estimate_block};
-use super::fused::{PoolBlock, PoolWeights, Streamed, curves_of_pools, release};
+use super::fused::{PoolBlock, PoolWeights, Streamed, curves_of_pools, release, row_starts};
 use super::samples::{parse_options, sort_scores};
 use crate::error::Result;
 use crate::ingest::LogOptions;
@@ -487,10 +487,7 @@ fn curves_of_file(
     let Runs { pools, runs } =
         match find_runs(&rb, file.as_ref(), plan, &parts, &mut polars_may_read) {
             Found::Runs(runs) => runs,
-            Found::NotGrouped => {
-                let curves = super::shuffled::curves(file?, plan, opts, progress);
-                return curves;
-            }
+            Found::NotGrouped => return super::shuffled::curves(file?, plan, opts, progress),
             Found::Nothing => return None,
         };
     // A bar over the samples when the file takes several batches.
@@ -523,17 +520,6 @@ fn curves_of_file(
         release(file);
     }
     Some((curves, (np, total), super::ReadTogether::Batches))
-}
-
-/// The first row of each of consecutive ranges of `lens` rows.
-fn row_starts(lens: &[usize]) -> Vec<usize> {
-    lens.iter()
-        .scan(0, |at, &len| {
-            let start = *at;
-            *at += len;
-            Some(start)
-        })
-        .collect()
 }
 
 /// What a row group's worker leaves: the estimates of the pools wholly inside the group, and
