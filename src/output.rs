@@ -363,9 +363,18 @@ fn csv_error(path: &Path, e: csv::Error) -> Error {
     }
 }
 
-/// Columns written after a table's own by [`OutTable::write_csv_with`]: their names, and
-/// what appends a row's cells (each after a comma) to the row's text.
-pub type CsvTail<'a> = (&'a [&'a str], &'a (dyn Fn(usize, &mut Vec<u8>) + Sync));
+/// Columns written after a table's own by [`OutTable::write_csv_with`]: their names, what
+/// appends a row's cells (each after a comma) to the row's text, and about how many bytes that
+/// appends to a row at most (the room reserved for them; more only costs a copy).
+pub type CsvTail<'a> = (
+    &'a [&'a str],
+    &'a (dyn Fn(usize, &mut Vec<u8>) + Sync),
+    usize,
+);
+
+/// Rows of more text than this are made one row a block ([`OutTable::write_csv_with`]): blocks
+/// of a few long rows balance poorly over the threads.
+const CSV_LONG_ROW: usize = 1 << 14;
 
 /// A column of an output table.
 #[derive(Debug, Clone)]
@@ -449,9 +458,9 @@ impl OutTable {
         use rayon::prelude::*;
         let mut out = self.csv_header(path, None)?;
         let blocks: Vec<Vec<u8>> = self
-            .csv_block_starts()
+            .csv_block_starts(CSV_BLOCK_ROWS)
             .par_iter()
-            .map(|&start| self.csv_block(path, start, None))
+            .map(|&start| self.csv_block(path, start..start + CSV_BLOCK_ROWS, None))
             .collect::<Result<_>>()?;
         for b in &blocks {
             out.extend_from_slice(b);
@@ -471,7 +480,11 @@ impl OutTable {
         use std::collections::BTreeMap;
         let mut out = StreamSink::new(sink);
         out.write(&self.csv_header(path, tail)?)?;
-        let starts = self.csv_block_starts();
+        let rows_per_block = match tail {
+            Some((_, _, row_bytes)) if row_bytes > CSV_LONG_ROW => 1,
+            _ => CSV_BLOCK_ROWS,
+        };
+        let starts = self.csv_block_starts(rows_per_block);
         let (tx, rx) = std::sync::mpsc::channel::<(usize, Result<Vec<u8>>)>();
         std::thread::scope(|scope| -> Result<()> {
             let starts = &starts;
@@ -481,8 +494,8 @@ impl OutTable {
                     .par_iter()
                     .enumerate()
                     .try_for_each_with(tx, |tx, (b, &start)| {
-                        tx.send((b, self.csv_block(path, start, tail)))
-                            .map_err(|_| ())
+                        let block = self.csv_block(path, start..start + rows_per_block, tail);
+                        tx.send((b, block)).map_err(|_| ())
                     });
             });
             // blocks made out of order wait for their turn
@@ -521,14 +534,20 @@ impl OutTable {
         })
     }
 
-    /// The first row of each block of rows of [`Self::write_csv_with`].
-    fn csv_block_starts(&self) -> Vec<usize> {
-        (0..self.n_rows()).step_by(CSV_BLOCK_ROWS).collect()
+    /// The first row of each block of `rows_per_block` rows of [`Self::write_csv_with`].
+    fn csv_block_starts(&self, rows_per_block: usize) -> Vec<usize> {
+        (0..self.n_rows()).step_by(rows_per_block).collect()
     }
 
-    /// The CSV text of the block of rows from `start`.
-    fn csv_block(&self, path: &Path, start: usize, tail: Option<CsvTail<'_>>) -> Result<Vec<u8>> {
-        let rows = start..(start + CSV_BLOCK_ROWS).min(self.n_rows());
+    /// The CSV text of the block of `rows` (cut at the table's end).
+    fn csv_block(
+        &self,
+        path: &Path,
+        rows: std::ops::Range<usize>,
+        tail: Option<CsvTail<'_>>,
+    ) -> Result<Vec<u8>> {
+        let rows = rows.start..rows.end.min(self.n_rows());
+        let tail_bytes = tail.map_or(0, |t| t.2);
         // room for the block without growing: text cells as they are (a quoted cell grows past
         // this, and the buffer then grows as usual), numbers at most 24 bytes
         let room: usize = rows
@@ -542,6 +561,7 @@ impl OutTable {
                     })
                     .sum::<usize>()
                     + 1
+                    + tail_bytes
             })
             .sum();
         let mut out = Vec::with_capacity(room);
@@ -559,7 +579,7 @@ impl OutTable {
                 source,
             })?;
             drop(w);
-            if let Some((_, cells)) = tail {
+            if let Some((_, cells, _)) = tail {
                 // the tail's cells before the row's end
                 let end = out.pop();
                 cells(i, &mut out);

@@ -126,12 +126,18 @@ fn write_curves_csv(
     let by_n: Vec<(ByN, ByN)> = curves
         .par_iter()
         .map(|c| {
-            (
-                ByN::new(&c.prompts, c.points.len(), true),
-                ByN::new(&c.prompts, c.points.len(), false),
+            rayon::join(
+                || ByN::new(&c.prompts, c.points.len(), true),
+                || ByN::new(&c.prompts, c.points.len(), false),
             )
         })
         .collect();
+    // each per-prompt value takes at most 13 bytes and a space (`-0.000123457 `)
+    let row_bytes = curves
+        .iter()
+        .map(|c| 2 * 14 * c.prompts.len() + 2)
+        .max()
+        .unwrap_or(0);
     let cells = |i: usize, text: &mut Vec<u8>| {
         let (c, point) = rows[i];
         for by in [&by_n[c].0, &by_n[c].1] {
@@ -142,7 +148,7 @@ fn write_curves_csv(
         }
     };
     let names = [crate::schema::GOLD_PROMPTS, crate::schema::PROXY_PROMPTS];
-    table.write_csv_with(sink, out, Some((&names, &cells)))?;
+    table.write_csv_with(sink, out, Some((&names, &cells, row_bytes)))?;
     Ok(notes)
 }
 
@@ -442,13 +448,20 @@ mod tests {
     /// The CSV written with the per-prompt cells made straight into the text is byte for byte
     /// the CSV of the table with those cells as text columns: pools of unequal sizes (`nan`
     /// cells), two reward models, bootstrap replicates (empty cells), negative, small and large
-    /// numbers; and without per-prompt values.
+    /// numbers; and without per-prompt values. With 700 prompts a row's per-prompt cells are
+    /// longer than `CSV_LONG_ROW`, and the rows are made one a block.
     #[test]
     fn curves_csv_written_by_blocks_is_the_tables_csv() {
+        for n_prompts in [23, 700] {
+            curves_csv_of_prompts_written_by_blocks_is_the_tables_csv(n_prompts);
+        }
+    }
+
+    fn curves_csv_of_prompts_written_by_blocks_is_the_tables_csv(n_prompts: usize) {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
         let mut pools = Vec::new();
         for (r, rm) in [1e7, 3e9].into_iter().enumerate() {
-            for p in 0..23 {
+            for p in 0..n_prompts {
                 let size = [2, 5, 40, 100][(p + r) % 4];
                 let mut scores: Vec<(f64, f64)> = (0..size)
                     .map(|_| {
@@ -494,7 +507,7 @@ mod tests {
             assert_eq!(
                 std::fs::read(&out).unwrap(),
                 expected,
-                "prompt values {prompt_values}"
+                "prompt values {prompt_values}, {n_prompts} prompts"
             );
             assert_eq!(notes, table_notes);
             if prompt_values {

@@ -674,6 +674,13 @@ fn group_share<'w>(
         if !p.iter().chain(q).all(|x| x.is_finite()) {
             return None;
         }
+        if at == run_starts[r] && at + take == run_end {
+            // a whole pool inside the pages decoded: estimated from them, without a copy
+            block.push(runs[r].0, (p, q), keys, weights, &mut share.done);
+            (pi, gi, at) = (pi + take, gi + take, at + take);
+            r += 1;
+            continue;
+        }
         pool_proxy.extend_from_slice(p);
         pool_gold.extend_from_slice(q);
         (pi, gi, at) = (pi + take, gi + take, at + take);
