@@ -369,11 +369,11 @@ fn csv_error(path: &Path, e: csv::Error) -> Error {
 pub type CsvTail<'a> = (
     &'a [&'a str],
     &'a (dyn Fn(usize, &mut Vec<u8>) + Sync),
-    usize,
+    &'a (dyn Fn(usize) -> usize + Sync),
 );
 
-/// Rows of more text than this are made one row a block ([`OutTable::write_csv_with`]): blocks
-/// of a few long rows balance poorly over the threads.
+/// A block of rows ends after a row whose tail cells take more than this
+/// ([`OutTable::write_csv_with`]): blocks of several long rows balance poorly over the threads.
 const CSV_LONG_ROW: usize = 1 << 14;
 
 /// A column of an output table.
@@ -458,9 +458,9 @@ impl OutTable {
         use rayon::prelude::*;
         let mut out = self.csv_header(path, None)?;
         let blocks: Vec<Vec<u8>> = self
-            .csv_block_starts(CSV_BLOCK_ROWS)
+            .csv_blocks(None)
             .par_iter()
-            .map(|&start| self.csv_block(path, start..start + CSV_BLOCK_ROWS, None))
+            .map(|rows| self.csv_block(path, rows.clone(), None))
             .collect::<Result<_>>()?;
         for b in &blocks {
             out.extend_from_slice(b);
@@ -480,11 +480,7 @@ impl OutTable {
         use std::collections::BTreeMap;
         let mut out = StreamSink::new(sink);
         out.write(&self.csv_header(path, tail)?)?;
-        let rows_per_block = match tail {
-            Some((_, _, row_bytes)) if row_bytes > CSV_LONG_ROW => 1,
-            _ => CSV_BLOCK_ROWS,
-        };
-        let starts = self.csv_block_starts(rows_per_block);
+        let starts = self.csv_blocks(tail);
         let (tx, rx) = std::sync::mpsc::channel::<(usize, Result<Vec<u8>>)>();
         std::thread::scope(|scope| -> Result<()> {
             let starts = &starts;
@@ -493,8 +489,8 @@ impl OutTable {
                 let _ = starts
                     .par_iter()
                     .enumerate()
-                    .try_for_each_with(tx, |tx, (b, &start)| {
-                        let block = self.csv_block(path, start..start + rows_per_block, tail);
+                    .try_for_each_with(tx, |tx, (b, rows)| {
+                        let block = self.csv_block(path, rows.clone(), tail);
                         tx.send((b, block)).map_err(|_| ())
                     });
             });
@@ -534,20 +530,28 @@ impl OutTable {
         })
     }
 
-    /// The first row of each block of `rows_per_block` rows of [`Self::write_csv_with`].
-    fn csv_block_starts(&self, rows_per_block: usize) -> Vec<usize> {
-        (0..self.n_rows()).step_by(rows_per_block).collect()
+    /// The blocks of rows of [`Self::write_csv_with`]: [`CSV_BLOCK_ROWS`] rows each, a block
+    /// ending early after a row whose `tail` cells are long ([`CSV_LONG_ROW`]).
+    fn csv_blocks(&self, tail: Option<CsvTail<'_>>) -> Vec<std::ops::Range<usize>> {
+        let mut blocks = Vec::new();
+        let mut start = 0;
+        for i in 0..self.n_rows() {
+            let long = tail.is_some_and(|t| (t.2)(i) > CSV_LONG_ROW);
+            if long || i + 1 - start == CSV_BLOCK_ROWS || i + 1 == self.n_rows() {
+                blocks.push(start..i + 1);
+                start = i + 1;
+            }
+        }
+        blocks
     }
 
-    /// The CSV text of the block of `rows` (cut at the table's end).
+    /// The CSV text of the block of `rows`.
     fn csv_block(
         &self,
         path: &Path,
         rows: std::ops::Range<usize>,
         tail: Option<CsvTail<'_>>,
     ) -> Result<Vec<u8>> {
-        let rows = rows.start..rows.end.min(self.n_rows());
-        let tail_bytes = tail.map_or(0, |t| t.2);
         // room for the block without growing: text cells as they are (a quoted cell grows past
         // this, and the buffer then grows as usual), numbers at most 24 bytes
         let room: usize = rows
@@ -561,7 +565,7 @@ impl OutTable {
                     })
                     .sum::<usize>()
                     + 1
-                    + tail_bytes
+                    + tail.map_or(0, |t| (t.2)(i))
             })
             .sum();
         let mut out = Vec::with_capacity(room);

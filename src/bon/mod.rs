@@ -132,12 +132,12 @@ fn write_curves_csv(
             )
         })
         .collect();
-    // each per-prompt value takes at most 13 bytes and a space (`-0.000123457 `)
-    let row_bytes = curves
-        .iter()
-        .map(|c| 2 * 14 * c.prompts.len() + 2)
-        .max()
-        .unwrap_or(0);
+    // each per-prompt value takes at most 13 bytes and a space (`-0.000123457 `); a replicate's
+    // row has none
+    let row_bytes = |i: usize| match rows[i] {
+        (c, Some(_)) => 2 * 14 * curves[c].prompts.len() + 2,
+        (_, None) => 2,
+    };
     let cells = |i: usize, text: &mut Vec<u8>| {
         let (c, point) = rows[i];
         for by in [&by_n[c].0, &by_n[c].1] {
@@ -148,7 +148,7 @@ fn write_curves_csv(
         }
     };
     let names = [crate::schema::GOLD_PROMPTS, crate::schema::PROXY_PROMPTS];
-    table.write_csv_with(sink, out, Some((&names, &cells, row_bytes)))?;
+    table.write_csv_with(sink, out, Some((&names, &cells, &row_bytes)))?;
     Ok(notes)
 }
 
