@@ -20,7 +20,7 @@ use std::path::Path;
 use polars::prelude::*;
 
 use crate::error::Result;
-use crate::ingest::{ColumnMap, Format, RunMeta, parquet_reader, plan_columns};
+use crate::ingest::{ColumnMap, Format, RunMeta, all_finite, parquet_reader, plan_columns};
 use crate::schema::{CurveKey, Method, SAMPLES};
 
 /// Rows are kept as runs until the runs average fewer rows than this; then one pool number per
@@ -557,7 +557,7 @@ fn read_rows(
         }
         let mut finite = true;
         assignment.for_each_run(&chunks(&ca), |p, xs| {
-            finite &= xs.iter().all(|x| x.is_finite());
+            finite &= all_finite(xs);
             pools[p].extend(xs.iter().map(|&x| (x, 0.0)));
         });
         if !finite {
@@ -578,7 +578,7 @@ fn read_rows(
         let mut finite = true;
         let mut filled = vec![0usize; pools.len()];
         assignment.for_each_run(&chunks(&ca), |p, gs| {
-            finite &= gs.iter().all(|x| x.is_finite());
+            finite &= all_finite(gs);
             let at = filled[p];
             for (s, &g) in pools[p][at..at + gs.len()].iter_mut().zip(gs) {
                 s.1 = g;

@@ -23,9 +23,9 @@ use super::estimate::{BLOCK, BonOptions, PoolEstimate, WeightSet, estimate_block
 use super::fused::{PoolBlock, PoolWeights, Streamed, curves_of_pools, release, row_starts};
 use super::samples::{parse_options, sort_scores};
 use crate::error::Result;
-use crate::ingest::LogOptions;
 use crate::ingest::parquet_pages::{ColumnChunkPages, ColumnPages, PageScratch};
 use crate::ingest::parquet_reader::RowBatches;
+use crate::ingest::{LogOptions, all_finite};
 use crate::progress::{Observer, Stage};
 
 /// Rows decoded at a time: whole row groups, at least this many unless the file ends first.
@@ -421,11 +421,7 @@ fn scores(df: &DataFrame, name: &str, rows: usize) -> Option<Float64Chunked> {
         .ok()?
         .rechunk()
         .into_owned();
-    ca.cont_slice()
-        .ok()?
-        .iter()
-        .all(|x| x.is_finite())
-        .then_some(ca)
+    all_finite(ca.cont_slice().ok()?).then_some(ca)
 }
 
 /// The curves of `inputs` when it is one Parquet Samples table whose rows are grouped by
@@ -671,7 +667,7 @@ fn group_share<'w>(
             &proxy.scratch.values[pi..pi + take],
             &gold.scratch.values[gi..gi + take],
         );
-        if !p.iter().chain(q).all(|x| x.is_finite()) {
+        if !(all_finite(p) & all_finite(q)) {
             return None;
         }
         if at == run_starts[r] && at + take == run_end {

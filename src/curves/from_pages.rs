@@ -42,7 +42,7 @@ impl Valid {
     /// Whether every value is valid (no early exit: the loop is vectorised).
     fn all(self, values: &[f64]) -> bool {
         match self {
-            Valid::Finite => values.iter().fold(true, |a, &x| a & x.is_finite()),
+            Valid::Finite => crate::ingest::all_finite(values),
             Valid::Positive => values
                 .iter()
                 .fold(true, |a, &x| a & (x.is_finite() & (x > 0.0))),
