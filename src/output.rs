@@ -480,13 +480,13 @@ impl OutTable {
         use std::collections::BTreeMap;
         let mut out = StreamSink::new(sink);
         out.write(&self.csv_header(path, tail)?)?;
-        let starts = self.csv_blocks(tail);
+        let blocks = self.csv_blocks(tail);
         let (tx, rx) = std::sync::mpsc::channel::<(usize, Result<Vec<u8>>)>();
         std::thread::scope(|scope| -> Result<()> {
-            let starts = &starts;
+            let blocks = &blocks;
             scope.spawn(move || {
                 // stops at the first block the writer no longer waits for
-                let _ = starts
+                let _ = blocks
                     .par_iter()
                     .enumerate()
                     .try_for_each_with(tx, |tx, (b, rows)| {
@@ -497,7 +497,7 @@ impl OutTable {
             // blocks made out of order wait for their turn
             let mut waiting: BTreeMap<usize, Vec<u8>> = BTreeMap::new();
             let mut next = 0;
-            while next < starts.len() {
+            while next < blocks.len() {
                 let (b, block) = rx.recv().map_err(|_| Error::Write {
                     path: path.to_path_buf(),
                     source: std::io::Error::other("a block of the table was not made"),
