@@ -933,6 +933,35 @@ pub(crate) fn curve_of(
 mod tests {
     use super::*;
 
+    /// The sums of rows with sixteen sums in registers, generic and AVX2 (where the CPU has
+    /// it), are those of one row at a time, bit for bit, for widths below, at and above sixteen.
+    #[test]
+    fn rows_summed_in_registers_are_rows_summed_one_at_a_time() {
+        let mut rng = ChaCha8Rng::seed_from_u64(6);
+        for width in [3, 16, 21, 33, 180] {
+            let n_rows = 70;
+            let rows: Vec<f64> = (0..n_rows * width)
+                .map(|_| rng.random_range(-3.0..3.0) * 10f64.powi(rng.random_range(-6..6)))
+                .collect();
+            let counts: Vec<u32> = (0..n_rows).map(|_| rng.random_range(0..4)).collect();
+            let start: Vec<f64> = (0..width).map(|_| rng.random_range(-1.0..1.0)).collect();
+            let mut expected = start.clone();
+            for (row, &c) in rows.chunks_exact(width).zip(&counts) {
+                if c > 0 {
+                    for (s, x) in expected.iter_mut().zip(row) {
+                        *s += c as f64 * x;
+                    }
+                }
+            }
+            let mut generic = start.clone();
+            add_rows_generic(&mut generic, &rows, &counts);
+            assert_eq!(generic, expected, "width {width}");
+            let mut chosen = start.clone();
+            add_rows(&mut chosen, &rows, &counts);
+            assert_eq!(chosen, expected, "width {width}");
+        }
+    }
+
     /// The replicates made in groups over blocks of prompts are, bit for bit, those made one
     /// replicate at a time with its prompts' rows summed in prompt order (the reference below):
     /// prompts whose pools reach every n, prompts that reach fewer (in blocks of their own and
