@@ -1112,6 +1112,59 @@ mod tests {
         }
     }
 
+    /// Pools of a block that share their weights are each pool alone with the plain single
+    /// sums, bit for bit: runs of pools of one size, sizes of every remainder mod 4, the default
+    /// n grid of 1,000 samples and a sparse one.
+    #[test]
+    fn blocks_of_pools_sharing_their_weights_are_each_pool_alone() {
+        use rand::Rng;
+        let mut rng = ChaCha8Rng::seed_from_u64(8);
+        let sizes = [
+            1000usize, 1000, 1000, 13, 38, 38, 7, 7, 1000, 2, 2, 2, 999, 999,
+        ];
+        for ns in [default_n_grid(1000), vec![1, 2, 5, 13, 40, 1000]] {
+            let mut sets: std::collections::BTreeMap<usize, WeightSet> = Default::default();
+            for &n in &sizes {
+                sets.entry(n).or_insert_with(|| WeightSet::new(n, &ns));
+            }
+            let pools: Vec<Vec<(f64, f64)>> = sizes
+                .iter()
+                .map(|&n| {
+                    let mut p: Vec<(f64, f64)> = (0..n)
+                        .map(|_| {
+                            let g: f64 = rng.random_range(-3.0..3.0);
+                            (g + rng.random_range(-1.0..1.0), g)
+                        })
+                        .collect();
+                    crate::bon::samples::sort_scores(&mut p);
+                    p
+                })
+                .collect();
+            let ws: Vec<&WeightSet> = sizes.iter().map(|n| &sets[n]).collect();
+            let block = estimate_block(&pools.iter().map(|p| &p[..]).collect::<Vec<_>>(), &ws);
+            for ((p, ws), e) in pools.iter().zip(&ws).zip(&block) {
+                let pr = prepare(p);
+                let single: Vec<(f64, f64)> = ws
+                    .ns
+                    .iter()
+                    .enumerate()
+                    .map(|(j, &n)| {
+                        dot2(
+                            &ws.weights[j][n - 1..],
+                            &pr.gold[n - 1..],
+                            &pr.proxy[n - 1..],
+                        )
+                    })
+                    .collect();
+                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                let gold: Vec<f64> = single.iter().map(|s| s.0).collect();
+                let proxy: Vec<f64> = single.iter().map(|s| s.1).collect();
+                assert_eq!(bits(&e.gold), bits(&gold), "pool of {}", p.len());
+                assert_eq!(bits(&e.proxy), bits(&proxy), "pool of {}", p.len());
+            }
+        }
+    }
+
     #[test]
     fn blocks_of_unequal_pools_are_each_pool_alone() {
         use rand::Rng;
