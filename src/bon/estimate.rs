@@ -1112,6 +1112,23 @@ mod tests {
         }
     }
 
+    /// One pool alone (sorted by (proxy, gold)), with the plain single sums: its gold and proxy
+    /// estimates at each n of `ws`.
+    fn single_sums(pool: &[(f64, f64)], ws: &WeightSet) -> (Vec<f64>, Vec<f64>) {
+        let pr = prepare(pool);
+        ws.ns
+            .iter()
+            .enumerate()
+            .map(|(j, &n)| {
+                dot2(
+                    &ws.weights[j][n - 1..],
+                    &pr.gold[n - 1..],
+                    &pr.proxy[n - 1..],
+                )
+            })
+            .unzip()
+    }
+
     /// Pools of a block that share their weights are each pool alone with the plain single
     /// sums, bit for bit: runs of pools of one size, sizes of every remainder mod 4, the default
     /// n grid of 1,000 samples and a sparse one.
@@ -1143,22 +1160,8 @@ mod tests {
             let ws: Vec<&WeightSet> = sizes.iter().map(|n| &sets[n]).collect();
             let block = estimate_block(&pools.iter().map(|p| &p[..]).collect::<Vec<_>>(), &ws);
             for ((p, ws), e) in pools.iter().zip(&ws).zip(&block) {
-                let pr = prepare(p);
-                let single: Vec<(f64, f64)> = ws
-                    .ns
-                    .iter()
-                    .enumerate()
-                    .map(|(j, &n)| {
-                        dot2(
-                            &ws.weights[j][n - 1..],
-                            &pr.gold[n - 1..],
-                            &pr.proxy[n - 1..],
-                        )
-                    })
-                    .collect();
+                let (gold, proxy) = single_sums(p, ws);
                 let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-                let gold: Vec<f64> = single.iter().map(|s| s.0).collect();
-                let proxy: Vec<f64> = single.iter().map(|s| s.1).collect();
                 assert_eq!(bits(&e.gold), bits(&gold), "pool of {}", p.len());
                 assert_eq!(bits(&e.proxy), bits(&proxy), "pool of {}", p.len());
             }
@@ -1189,22 +1192,9 @@ mod tests {
             &sets.iter().collect::<Vec<_>>(),
         );
         for ((p, ws), e) in pools.iter().zip(&sets).zip(&block) {
-            // one pool alone, with the plain single sums
-            let pr = prepare(p);
-            let single: Vec<(f64, f64)> = ws
-                .ns
-                .iter()
-                .enumerate()
-                .map(|(j, &n)| {
-                    dot2(
-                        &ws.weights[j][n - 1..],
-                        &pr.gold[n - 1..],
-                        &pr.proxy[n - 1..],
-                    )
-                })
-                .collect();
-            assert_eq!(e.gold, single.iter().map(|s| s.0).collect::<Vec<_>>());
-            assert_eq!(e.proxy, single.iter().map(|s| s.1).collect::<Vec<_>>());
+            let (gold, proxy) = single_sums(p, ws);
+            assert_eq!(e.gold, gold);
+            assert_eq!(e.proxy, proxy);
             assert_eq!(e.kl_pool.len(), ws.ns.len());
         }
     }
