@@ -684,28 +684,13 @@ fn replicate_curves(
             for start in (0..m).step_by(PROMPT_BLOCK) {
                 let end = (start + PROMPT_BLOCK).min(m);
                 let rows = &est.rows[start * 3 * k..end * 3 * k];
-                if est.reach[start..end].iter().all(|&len| len == k) {
-                    for (counts, sums) in counts.iter().zip(&mut sums) {
-                        add_rows(sums, rows, &counts[start..end]);
-                    }
-                    continue;
-                }
+                let reach = &est.reach[start..end];
+                let every_n = reach.iter().all(|&len| len == k);
                 for (counts, sums) in counts.iter().zip(&mut sums) {
-                    for ((row, &c), &len) in rows
-                        .chunks_exact(3 * k)
-                        .zip(&counts[start..end])
-                        .zip(&est.reach[start..end])
-                    {
-                        if c == 0 {
-                            continue;
-                        }
-                        let cf = c as f64;
-                        for part in 0..3 {
-                            let span = part * k..part * k + len;
-                            for (s, x) in sums[span.clone()].iter_mut().zip(&row[span]) {
-                                *s += cf * x;
-                            }
-                        }
+                    if every_n {
+                        add_rows(sums, rows, &counts[start..end]);
+                    } else {
+                        add_rows_reaching(sums, rows, &counts[start..end], reach);
                     }
                 }
             }
@@ -765,6 +750,24 @@ fn add_rows_generic(sums: &mut [f64], rows: &[f64], counts: &[u32]) {
         let cf = c as f64;
         for (s, x) in sums[j..].iter_mut().zip(&row[j..]) {
             *s += cf * x;
+        }
+    }
+}
+
+/// [`add_rows`] for rows whose prompts reach `reach[p]` of the `sums.len() / 3` n values each:
+/// only the reached entries of each of a row's three parts (gold, proxy, kl_pool) are added.
+fn add_rows_reaching(sums: &mut [f64], rows: &[f64], counts: &[u32], reach: &[usize]) {
+    let k = sums.len() / 3;
+    for ((row, &c), &len) in rows.chunks_exact(3 * k).zip(counts).zip(reach) {
+        if c == 0 {
+            continue;
+        }
+        let cf = c as f64;
+        for part in 0..3 {
+            let span = part * k..part * k + len;
+            for (s, x) in sums[span.clone()].iter_mut().zip(&row[span]) {
+                *s += cf * x;
+            }
         }
     }
 }
