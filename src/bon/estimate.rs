@@ -133,25 +133,40 @@ impl WeightSet {
     }
 }
 
-/// (Σ w_i a_i, Σ w_i b_i) in one pass over the weights, with four independent accumulators per
-/// sum (vectorisable, and always the same order of operations).
-#[inline(always)]
-fn dot2(w: &[f64], a: &[f64], b: &[f64]) -> (f64, f64) {
-    let mut acc_a = [0.0_f64; 4];
-    let mut acc_b = [0.0_f64; 4];
-    let (cw, ca, cb) = (w.chunks_exact(4), a.chunks_exact(4), b.chunks_exact(4));
-    let (rw, ra, rb) = (cw.remainder(), ca.remainder(), cb.remainder());
-    for ((w, x), y) in cw.zip(ca).zip(cb) {
-        acc4(&mut acc_a, w, x);
-        acc4(&mut acc_b, w, y);
+/// The n values whose sums are made in one pass over a pool's scores.
+const N_GROUP: usize = 4;
+
+/// (Σᵢ wᵢ aᵢ, Σᵢ wᵢ bᵢ) over a whole pool: the definition every kernel of this file computes,
+/// bit for bit. Term i goes to lane i mod 4 of four accumulators while i is below the last
+/// multiple of 4 (the body), each term one fused multiply-add (a single rounding) in ascending
+/// order; the lanes are summed as (l₀ + l₁) + (l₂ + l₃); the terms of the tail are then added in
+/// order, fused too. A weight of 0 (every rank below n) adds an exact 0 to an accumulator
+/// that is still +0, so a kernel may start at any multiple of 4 below the first nonzero weight.
+///
+/// On x86-64 CPUs with AVX2 and FMA, each lane is one lane of a vector ([`avx2`]); elsewhere
+/// `f64::mul_add` is the same correctly rounded operation, so the bits do not depend on the
+/// machine.
+#[cfg(test)]
+fn lane_sums(w: &[f64], a: &[f64], b: &[f64]) -> (f64, f64) {
+    assert!(a.len() == w.len() && b.len() == w.len());
+    let body = w.len() / 4 * 4;
+    let (mut acc_a, mut acc_b) = ([0.0_f64; 4], [0.0_f64; 4]);
+    for i in 0..body {
+        acc_a[i % 4] = w[i].mul_add(a[i], acc_a[i % 4]);
+        acc_b[i % 4] = w[i].mul_add(b[i], acc_b[i % 4]);
     }
-    let mut sa = (acc_a[0] + acc_a[1]) + (acc_a[2] + acc_a[3]);
-    let mut sb = (acc_b[0] + acc_b[1]) + (acc_b[2] + acc_b[3]);
-    for ((w, x), y) in rw.iter().zip(ra).zip(rb) {
-        sa += w * x;
-        sb += w * y;
+    let (mut sa, mut sb) = (lanes_total(acc_a), lanes_total(acc_b));
+    for i in body..w.len() {
+        sa = w[i].mul_add(a[i], sa);
+        sb = w[i].mul_add(b[i], sb);
     }
     (sa, sb)
+}
+
+/// The four lanes of an accumulator summed as [`lane_sums`] sums them.
+#[inline(always)]
+fn lanes_total(v: [f64; 4]) -> f64 {
+    (v[0] + v[1]) + (v[2] + v[3])
 }
 
 /// A pool's scores ready for the weights: gold and proxy in rank order, tied gold averaged, and
@@ -235,12 +250,12 @@ fn prepare(sorted: &[(f64, f64)]) -> Prepared {
 pub(super) const BLOCK: usize = 8;
 
 /// The estimates of a block of pools sorted by (proxy, gold), each with the weights of its size.
-/// Every number is computed as for a pool alone (same sums, same order).
+/// Every number is computed as for a pool alone: [`lane_sums`] of each n.
 ///
-/// On x86-64 CPUs with AVX2 the same code is compiled for AVX2 and chosen at run time: each
-/// four-lane accumulator ([`acc4`]) becomes one vector, and since every lane still multiplies
-/// then adds (never fused) in the same order, the results are bit for bit those of the generic
-/// code.
+/// The sums of up to [`N_GROUP`] n values are made in one pass over a pool's scores: the scores
+/// are loaded once for all of them, and their 2 × 4 accumulators are independent chains. On
+/// x86-64 CPUs with AVX2 and FMA the same code is compiled for them and chosen at run time:
+/// each four-lane accumulator becomes one vector, with the bits of the generic code.
 pub(super) fn estimate_block(sorted: &[&[(f64, f64)]], sets: &[&WeightSet]) -> Vec<PoolEstimate> {
     let prepared: Vec<Prepared> = sorted.iter().map(|s| prepare(s)).collect();
     estimate_prepared(&prepared, sets)
@@ -249,8 +264,8 @@ pub(super) fn estimate_block(sorted: &[&[(f64, f64)]], sets: &[&WeightSet]) -> V
 /// [`estimate_block`] of pools already prepared ([`prepare`], [`prepare_columns`]).
 pub(super) fn estimate_prepared(prepared: &[Prepared], sets: &[&WeightSet]) -> Vec<PoolEstimate> {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2, checked just above.
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU supports AVX2 and FMA, checked just above.
         return unsafe { estimate_block_avx2(prepared, sets) };
     }
     estimate_block_generic::<false>(prepared, sets)
@@ -258,13 +273,13 @@ pub(super) fn estimate_prepared(prepared: &[Prepared], sets: &[&WeightSet]) -> V
 
 /// [`estimate_block_generic`] with the AVX2 sums of [`avx2`].
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,fma")]
 fn estimate_block_avx2(prepared: &[Prepared], sets: &[&WeightSet]) -> Vec<PoolEstimate> {
     estimate_block_generic::<true>(prepared, sets)
 }
 
 /// The block's estimates, with the sums of [`avx2`] when `AVX2` (only ever true on a CPU that
-/// has it), else the generic [`dot2`] and [`dot2_pair`].
+/// has AVX2 and FMA), else the generic [`group_sums`].
 #[inline(always)]
 fn estimate_block_generic<const AVX2: bool>(
     prepared: &[Prepared],
@@ -279,37 +294,31 @@ fn estimate_block_generic<const AVX2: bool>(
         })
         .collect();
     let k_max = sets.iter().map(|ws| ws.ns.len()).max().unwrap_or(0);
-    let mut j = 0;
-    while j < k_max {
+    // the pools of the block take their turn at each group of n values, so that the group's
+    // weights stay in cache from one pool to the next
+    for j in (0..k_max).step_by(N_GROUP) {
         for ((pr, ws), est) in prepared.iter().zip(sets).zip(&mut ests) {
             let k = ws.ns.len();
             if j >= k {
                 continue;
             }
-            let term = |j: usize| {
-                let n = ws.ns[j];
-                (
-                    &ws.weights[j][n - 1..],
-                    &pr.gold[n - 1..],
-                    &pr.proxy[n - 1..],
-                )
-            };
-            // two n values at a time: twice the independent sums in flight, each summed
-            // exactly as dot2 sums it
-            if j + 1 < k && term(j + 1).0.len() <= term(j).0.len() {
-                let (first, second) = pair_sums::<AVX2>(term(j), term(j + 1));
-                est.gold.extend([first.0, second.0]);
-                est.proxy.extend([first.1, second.1]);
-            } else {
-                for j in j..(j + 2).min(k) {
-                    let (w, a, b) = term(j);
-                    let (g, p) = sums::<AVX2>(w, a, b);
+            // the group's smallest n (the n values ascend): every weight below its rank is 0
+            let from = (ws.ns[j] - 1) / 4 * 4;
+            let w = |d: usize| &ws.weights[j + d][..];
+            let scores = (&pr.gold[..], &pr.proxy[..]);
+            let mut push = |sums: &[(f64, f64)]| {
+                for &(g, p) in sums {
                     est.gold.push(g);
                     est.proxy.push(p);
                 }
+            };
+            match k - j {
+                1 => push(&sums::<AVX2, 1>([w(0)], from, scores)),
+                2 => push(&sums::<AVX2, 2>([w(0), w(1)], from, scores)),
+                3 => push(&sums::<AVX2, 3>([w(0), w(1), w(2)], from, scores)),
+                _ => push(&sums::<AVX2, 4>([w(0), w(1), w(2), w(3)], from, scores)),
             }
         }
-        j += 2;
     }
     for ((pr, ws), est) in prepared.iter().zip(sets).zip(&mut ests) {
         for (j, &n) in ws.ns.iter().enumerate() {
@@ -322,180 +331,112 @@ fn estimate_block_generic<const AVX2: bool>(
     ests
 }
 
-/// [`dot2`], by [`avx2::dot2`] when `AVX2`.
+/// [`group_sums`], by [`avx2::group_sums`] when `AVX2`.
 #[inline(always)]
-fn sums<const AVX2: bool>(w: &[f64], a: &[f64], b: &[f64]) -> (f64, f64) {
+fn sums<const AVX2: bool, const K: usize>(
+    ws: [&[f64]; K],
+    from: usize,
+    scores: (&[f64], &[f64]),
+) -> [(f64, f64); K] {
     #[cfg(target_arch = "x86_64")]
     if AVX2 {
-        // SAFETY: `AVX2` is true only under estimate_block_avx2, called once AVX2 was detected.
-        return unsafe { avx2::dot2(w, a, b) };
+        // SAFETY: `AVX2` is true only under estimate_block_avx2, called once AVX2 and FMA were
+        // detected.
+        return unsafe { avx2::group_sums(ws, from, scores) };
     }
-    dot2(w, a, b)
+    group_sums(ws, from, scores)
 }
 
-/// [`dot2_pair`], by [`avx2::dot2_pair`] when `AVX2`.
+/// [`lane_sums`] of K weight vectors over the same scores `(a, b)` in one pass, starting at
+/// `from` (a multiple of 4 below which every weight of the K is 0).
 #[inline(always)]
-fn pair_sums<const AVX2: bool>(
-    u: (&[f64], &[f64], &[f64]),
-    v: (&[f64], &[f64], &[f64]),
-) -> ((f64, f64), (f64, f64)) {
-    #[cfg(target_arch = "x86_64")]
-    if AVX2 {
-        // SAFETY: as in `sums`.
-        return unsafe { avx2::dot2_pair(u, v) };
+fn group_sums<const K: usize>(
+    ws: [&[f64]; K],
+    from: usize,
+    (a, b): (&[f64], &[f64]),
+) -> [(f64, f64); K] {
+    let len = a.len();
+    assert!(b.len() == len && ws.iter().all(|w| w.len() == len) && from.is_multiple_of(4));
+    let body = len / 4 * 4;
+    let mut acc = [[[0.0_f64; 4]; 2]; K];
+    for at in (from..body).step_by(4) {
+        let (x, y) = (&a[at..at + 4], &b[at..at + 4]);
+        for (w, acc) in ws.iter().zip(&mut acc) {
+            let w = &w[at..at + 4];
+            for l in 0..4 {
+                acc[0][l] = w[l].mul_add(x[l], acc[0][l]);
+                acc[1][l] = w[l].mul_add(y[l], acc[1][l]);
+            }
+        }
     }
-    dot2_pair(u, v)
+    let mut out = [(0.0, 0.0); K];
+    for k in 0..K {
+        let (mut sa, mut sb) = (lanes_total(acc[k][0]), lanes_total(acc[k][1]));
+        for i in body.max(from)..len {
+            sa = ws[k][i].mul_add(a[i], sa);
+            sb = ws[k][i].mul_add(b[i], sb);
+        }
+        out[k] = (sa, sb);
+    }
+    out
 }
 
-/// [`dot2`] and [`dot2_pair`] with each four-lane accumulator in one AVX2 vector: every lane
-/// multiplies then adds (never fused) over the same elements in the same order, and the lanes
-/// and remainders are summed as there, so the results are theirs bit for bit.
+/// [`super::group_sums`] with each four-lane accumulator in one vector: every lane takes the
+/// same fused multiply-adds in the same order, and the lanes and the tail are summed as there,
+/// so the results are its bits.
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
     use std::arch::x86_64::*;
 
-    /// The lanes summed as [`super::dot2`] sums its accumulators.
+    /// The lanes summed as [`super::lanes_total`] sums them.
     #[inline]
-    #[target_feature(enable = "avx2")]
+    #[target_feature(enable = "avx2,fma")]
     fn total(v: __m256d) -> f64 {
-        let mut a = [0.0_f64; 4];
-        // SAFETY: `a` holds four f64.
-        unsafe { _mm256_storeu_pd(a.as_mut_ptr(), v) };
-        (a[0] + a[1]) + (a[2] + a[3])
+        let mut l = [0.0_f64; 4];
+        // SAFETY: `l` holds four f64.
+        unsafe { _mm256_storeu_pd(l.as_mut_ptr(), v) };
+        super::lanes_total(l)
     }
 
-    /// acc + w[at..at + 4] x[at..at + 4], lane by lane.
+    /// [`super::group_sums`].
     #[inline]
-    #[target_feature(enable = "avx2")]
-    fn step(acc: __m256d, w: &[f64], x: &[f64], at: usize) -> __m256d {
-        assert!(at + 4 <= w.len() && at + 4 <= x.len());
-        // SAFETY: both loads read four f64 inside the slices (asserted).
-        let (w, x) = unsafe {
-            (
-                _mm256_loadu_pd(w.as_ptr().add(at)),
-                _mm256_loadu_pd(x.as_ptr().add(at)),
-            )
-        };
-        _mm256_add_pd(acc, _mm256_mul_pd(w, x))
-    }
-
-    /// [`super::dot2`] (slices of one length).
-    #[target_feature(enable = "avx2")]
-    pub(super) fn dot2(w: &[f64], a: &[f64], b: &[f64]) -> (f64, f64) {
-        assert!(a.len() == w.len() && b.len() == w.len());
-        let body = w.len() / 4 * 4;
-        let (mut acc_a, mut acc_b) = (_mm256_setzero_pd(), _mm256_setzero_pd());
-        let mut at = 0;
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) fn group_sums<const K: usize>(
+        ws: [&[f64]; K],
+        from: usize,
+        (a, b): (&[f64], &[f64]),
+    ) -> [(f64, f64); K] {
+        let len = a.len();
+        assert!(b.len() == len && ws.iter().all(|w| w.len() == len) && from.is_multiple_of(4));
+        let body = len / 4 * 4;
+        let mut acc = [[_mm256_setzero_pd(); 2]; K];
+        let mut at = from;
         while at < body {
-            acc_a = step(acc_a, w, a, at);
-            acc_b = step(acc_b, w, b, at);
+            // SAFETY: at + 4 <= body <= len, the length of a, b and every w (asserted).
+            unsafe {
+                let x = _mm256_loadu_pd(a.as_ptr().add(at));
+                let y = _mm256_loadu_pd(b.as_ptr().add(at));
+                for k in 0..K {
+                    let w = _mm256_loadu_pd(ws[k].as_ptr().add(at));
+                    acc[k][0] = _mm256_fmadd_pd(w, x, acc[k][0]);
+                    acc[k][1] = _mm256_fmadd_pd(w, y, acc[k][1]);
+                }
+            }
             at += 4;
         }
-        let (mut sa, mut sb) = (total(acc_a), total(acc_b));
-        for i in body..w.len() {
-            sa += w[i] * a[i];
-            sb += w[i] * b[i];
+        // (no closure over `acc`: its address must not escape, or the loop above stores it
+        // on every step)
+        let mut out = [(0.0, 0.0); K];
+        for k in 0..K {
+            let (mut sa, mut sb) = (total(acc[k][0]), total(acc[k][1]));
+            for i in body.max(from)..len {
+                sa = ws[k][i].mul_add(a[i], sa);
+                sb = ws[k][i].mul_add(b[i], sb);
+            }
+            out[k] = (sa, sb);
         }
-        (sa, sb)
+        out
     }
-
-    /// [`super::dot2_pair`] (each triple's slices of one length, `v`'s no longer than `u`'s).
-    #[target_feature(enable = "avx2")]
-    pub(super) fn dot2_pair(
-        u: (&[f64], &[f64], &[f64]),
-        v: (&[f64], &[f64], &[f64]),
-    ) -> ((f64, f64), (f64, f64)) {
-        let (uw, ua, ub) = u;
-        let (vw, va, vb) = v;
-        assert!(ua.len() == uw.len() && ub.len() == uw.len());
-        assert!(va.len() == vw.len() && vb.len() == vw.len() && vw.len() <= uw.len());
-        let (u_body, v_body) = (uw.len() / 4 * 4, vw.len() / 4 * 4);
-        let mut acc = [_mm256_setzero_pd(); 4];
-        let mut at = 0;
-        while at < v_body {
-            acc[0] = step(acc[0], uw, ua, at);
-            acc[1] = step(acc[1], uw, ub, at);
-            acc[2] = step(acc[2], vw, va, at);
-            acc[3] = step(acc[3], vw, vb, at);
-            at += 4;
-        }
-        while at < u_body {
-            acc[0] = step(acc[0], uw, ua, at);
-            acc[1] = step(acc[1], uw, ub, at);
-            at += 4;
-        }
-        let (mut s0, mut s1, mut s2, mut s3) =
-            (total(acc[0]), total(acc[1]), total(acc[2]), total(acc[3]));
-        for i in u_body..uw.len() {
-            s0 += uw[i] * ua[i];
-            s1 += uw[i] * ub[i];
-        }
-        for i in v_body..vw.len() {
-            s2 += vw[i] * va[i];
-            s3 += vw[i] * vb[i];
-        }
-        ((s0, s1), (s2, s3))
-    }
-}
-
-/// acc[j] += w[j] x[j] for the four lanes of a chunk (a separate function, so that the lanes
-/// are vectorised together rather than across the sums).
-#[inline(always)]
-fn acc4(acc: &mut [f64; 4], w: &[f64], x: &[f64]) {
-    let (w, x): (&[f64; 4], &[f64; 4]) = (
-        w.try_into().unwrap_or(&[0.0; 4]),
-        x.try_into().unwrap_or(&[0.0; 4]),
-    );
-    for j in 0..4 {
-        acc[j] += w[j] * x[j];
-    }
-}
-
-/// [`dot2`] of two (weights, a, b) triples at once, `v`'s no longer than `u`'s; each result is
-/// bit for bit [`dot2`]'s.
-#[inline(always)]
-fn dot2_pair(u: (&[f64], &[f64], &[f64]), v: (&[f64], &[f64], &[f64])) -> ((f64, f64), (f64, f64)) {
-    let (uw, ua, ub) = (
-        u.0.chunks_exact(4),
-        u.1.chunks_exact(4),
-        u.2.chunks_exact(4),
-    );
-    let (vw, va, vb) = (
-        v.0.chunks_exact(4),
-        v.1.chunks_exact(4),
-        v.2.chunks_exact(4),
-    );
-    let (urw, ura, urb) = (uw.remainder(), ua.remainder(), ub.remainder());
-    let (vrw, vra, vrb) = (vw.remainder(), va.remainder(), vb.remainder());
-    let shared = vw.len();
-    let mut u_chunks = uw.zip(ua).zip(ub);
-    let mut acc = [[0.0_f64; 4]; 4];
-    for (((w1, x1), y1), ((w2, x2), y2)) in u_chunks.by_ref().take(shared).zip(vw.zip(va).zip(vb)) {
-        acc4(&mut acc[0], w1, x1);
-        acc4(&mut acc[1], w1, y1);
-        acc4(&mut acc[2], w2, x2);
-        acc4(&mut acc[3], w2, y2);
-    }
-    for ((w1, x1), y1) in u_chunks {
-        acc4(&mut acc[0], w1, x1);
-        acc4(&mut acc[1], w1, y1);
-    }
-    let total = |a: &[f64; 4]| (a[0] + a[1]) + (a[2] + a[3]);
-    let (mut s0, mut s1, mut s2, mut s3) = (
-        total(&acc[0]),
-        total(&acc[1]),
-        total(&acc[2]),
-        total(&acc[3]),
-    );
-    for ((w, x), y) in urw.iter().zip(ura).zip(urb) {
-        s0 += w * x;
-        s1 += w * y;
-    }
-    for ((w, x), y) in vrw.iter().zip(vra).zip(vrb) {
-        s2 += w * x;
-        s3 += w * y;
-    }
-    ((s0, s1), (s2, s3))
 }
 
 /// The estimates of one pool of (proxy, gold) samples in any order, for every n in `ns` that
@@ -1029,28 +970,105 @@ mod tests {
         }
     }
 
+    /// The sums of up to four n values in one pass, generic and (where the CPU has them) AVX2
+    /// with FMA, are each n's [`lane_sums`] over the whole pool, bit for bit: lengths of every
+    /// remainder mod 4, leading zero weights up to a group's start, and groups of 1 to 4.
     #[test]
-    fn paired_sums_are_the_single_sums_bit_for_bit() {
+    fn group_sums_are_lane_sums_bit_for_bit() {
         use rand::Rng;
         let mut rng = ChaCha8Rng::seed_from_u64(3);
-        for (len_u, len_v) in [
-            (0, 0),
-            (3, 1),
-            (9, 9),
-            (17, 4),
-            (64, 61),
-            (1000, 997),
-            (8, 0),
-        ] {
-            let mut v = |len: usize| -> Vec<f64> {
-                (0..len).map(|_| rng.random_range(-1e3..1e3)).collect()
+        for len in [1usize, 3, 4, 5, 9, 17, 64, 999, 1000] {
+            let v = |zeros: usize, rng: &mut ChaCha8Rng| -> Vec<f64> {
+                (0..len)
+                    .map(|i| {
+                        if i < zeros {
+                            0.0
+                        } else {
+                            rng.random_range(-1e3..1e3)
+                        }
+                    })
+                    .collect()
             };
-            let (uw, ua, ub) = (v(len_u), v(len_u), v(len_u));
-            let (vw, va, vb) = (v(len_v), v(len_v), v(len_v));
-            let (first, second) = dot2_pair((&uw, &ua, &ub), (&vw, &va, &vb));
-            let bits = |(a, b): (f64, f64)| (a.to_bits(), b.to_bits());
-            assert_eq!(bits(first), bits(dot2(&uw, &ua, &ub)), "{len_u}");
-            assert_eq!(bits(second), bits(dot2(&vw, &va, &vb)), "{len_v}");
+            let (a, b) = (v(0, &mut rng), v(0, &mut rng));
+            // the group's first n has the fewest leading zeros
+            let first = rng.random_range(0..len);
+            let ws: Vec<Vec<f64>> = (0..4)
+                .map(|d| {
+                    let zeros = (first + d * rng.random_range(0..4)).min(len - 1);
+                    v(zeros, &mut rng)
+                })
+                .collect();
+            let from = first / 4 * 4;
+            let expected: Vec<(f64, f64)> = ws.iter().map(|w| lane_sums(w, &a, &b)).collect();
+            let bits = |v: &[(f64, f64)]| {
+                v.iter()
+                    .map(|(x, y)| (x.to_bits(), y.to_bits()))
+                    .collect::<Vec<_>>()
+            };
+            let check = |got: &[(f64, f64)], k: usize, how: &str| {
+                assert_eq!(bits(got), bits(&expected[..k]), "{how}, len {len}, k {k}");
+            };
+            let w = |d: usize| &ws[d][..];
+            check(&group_sums([w(0)], from, (&a, &b)), 1, "generic");
+            check(&group_sums([w(0), w(1)], from, (&a, &b)), 2, "generic");
+            check(
+                &group_sums([w(0), w(1), w(2)], from, (&a, &b)),
+                3,
+                "generic",
+            );
+            check(
+                &group_sums([w(0), w(1), w(2), w(3)], from, (&a, &b)),
+                4,
+                "generic",
+            );
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                // SAFETY: the CPU has AVX2 and FMA (checked).
+                unsafe {
+                    check(&avx2::group_sums([w(0)], from, (&a, &b)), 1, "avx2");
+                    check(&avx2::group_sums([w(0), w(1)], from, (&a, &b)), 2, "avx2");
+                    let three = avx2::group_sums([w(0), w(1), w(2)], from, (&a, &b));
+                    check(&three, 3, "avx2");
+                    let four = avx2::group_sums([w(0), w(1), w(2), w(3)], from, (&a, &b));
+                    check(&four, 4, "avx2");
+                }
+            }
+        }
+    }
+
+    /// [`lane_sums`] is the exact sum, correctly rounded, to within a few units of the last
+    /// place of the sum of the terms' magnitudes: compared with the exact rational sum of the
+    /// terms (each f64 is a rational), for weights of a best-of-n estimate.
+    #[test]
+    fn lane_sums_are_the_exact_sums_to_rounding() {
+        use num_rational::BigRational;
+        use num_traits::Signed;
+        use rand::Rng;
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        for (big_n, n) in [
+            (7usize, 1usize),
+            (13, 2),
+            (64, 5),
+            (1000, 1),
+            (1000, 31),
+            (1000, 1000),
+        ] {
+            let w = bon_weights(big_n, n);
+            let a: Vec<f64> = (0..big_n).map(|_| rng.random_range(-3.0..3.0)).collect();
+            let (got, _) = lane_sums(&w, &a, &a);
+            let exact = w
+                .iter()
+                .zip(&a)
+                .map(|(&w, &x)| {
+                    BigRational::from_float(w).unwrap() * BigRational::from_float(x).unwrap()
+                })
+                .fold(BigRational::from_integer(0.into()), |s, t| s + t);
+            let magnitude: f64 = w.iter().zip(&a).map(|(w, x)| (w * x).abs()).sum();
+            let error = (BigRational::from_float(got).unwrap() - exact).abs();
+            let bound = BigRational::from_float(8.0 * f64::EPSILON * magnitude).unwrap();
+            assert!(error <= bound, "N {big_n}, n {n}: {got}");
         }
     }
 
@@ -1116,19 +1134,12 @@ mod tests {
     }
 
     /// One pool alone (sorted by (proxy, gold)), with the plain single sums: its gold and proxy
-    /// estimates at each n of `ws`.
+    /// estimates at each n of `ws` ([`lane_sums`] over the whole pool).
     fn single_sums(pool: &[(f64, f64)], ws: &WeightSet) -> (Vec<f64>, Vec<f64>) {
         let pr = prepare(pool);
-        ws.ns
+        ws.weights
             .iter()
-            .enumerate()
-            .map(|(j, &n)| {
-                dot2(
-                    &ws.weights[j][n - 1..],
-                    &pr.gold[n - 1..],
-                    &pr.proxy[n - 1..],
-                )
-            })
+            .map(|w| lane_sums(w, &pr.gold, &pr.proxy))
             .unzip()
     }
 
