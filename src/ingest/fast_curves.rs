@@ -212,7 +212,6 @@ fn read_csv(path: &Path) -> Option<CurveColumns> {
     // One byte range's rows: the methods, and the numeric columns in `numeric`'s order.
     type Part = (Vec<Method>, Vec<Vec<f64>>);
     use rayon::prelude::*;
-    use std::io::{Read, Seek, SeekFrom};
     let delimiter = super::csv_reader::sniff_delimiter(path).ok()?;
     let file = std::fs::File::open(path).ok()?;
     let len = file.metadata().ok()?.len();
@@ -249,50 +248,55 @@ fn read_csv(path: &Path) -> Option<CurveColumns> {
     };
     let cuts = crate::ingest::csv_reader::line_cuts(path, start, len, threads)?;
     let width = header.len();
+    let file = std::fs::File::open(path).ok()?;
+    // SAFETY: the map is only read, and dropped before this function returns (as the Parquet
+    // reader maps its files; a file truncated by another process meanwhile would fault).
+    let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
     let parts: Vec<Option<Part>> = cuts
         .par_windows(2)
         .map(|w| {
-            let mut file = std::fs::File::open(path).ok()?;
-            file.seek(SeekFrom::Start(w[0])).ok()?;
-            let body = super::csv_reader::QuoteWatch {
-                inner: file.take(w[1] - w[0]),
-                quote: false,
-            };
-            let mut reader = csv::ReaderBuilder::new()
-                .has_headers(false)
-                .delimiter(delimiter)
-                .flexible(false)
-                .buffer_capacity(1 << 20)
-                .from_reader(body);
+            let body = map.get(w[0] as usize..w[1] as usize)?;
             // About 8 bytes a cell: enough for most files without a reallocation, without reserving
             // the many times more a file of short cells would need.
-            let rows_guess = (w[1] - w[0]) as usize / (8 * width).max(1) + 16;
+            let rows_guess = body.len() / (8 * width).max(1) + 16;
             let mut method = Vec::with_capacity(rows_guess);
             let mut columns: Vec<Vec<f64>> = numeric
                 .iter()
                 .map(|_| Vec::with_capacity(rows_guess))
                 .collect();
-            let mut record = csv::ByteRecord::new();
-            let mut last: Option<(Vec<u8>, Method)> = None;
-            while reader.read_byte_record(&mut record).ok()? {
+            let mut last: Option<(&[u8], Method)> = None;
+            // each numeric column's last cell and its number: a curve's rows repeat their
+            // key cells (rm_params, ...), read once per run of equal cells
+            let mut last_cells: Vec<(&[u8], f64)> =
+                numeric.iter().map(|_| (&[][..], 0.0)).collect();
+            let mut fields: Vec<&[u8]> = Vec::with_capacity(width);
+            for_each_record(body, delimiter, &mut fields, |record| {
                 if record.len() != width {
                     return None;
                 }
-                let label = &record[method_at];
-                let m = match &last {
-                    Some((t, m)) if t.as_slice() == label => *m,
+                let label = record[method_at];
+                let m = match last {
+                    Some((t, m)) if t == label => m,
                     _ => {
                         let m = Method::parse(std::str::from_utf8(label).ok()?)?;
-                        last = Some((label.to_vec(), m));
+                        last = Some((label, m));
                         m
                     }
                 };
                 method.push(m);
-                for (v, &(_, at)) in columns.iter_mut().zip(&numeric) {
-                    v.push(parse_number(&record[at])?);
+                for ((v, &(_, at)), (cell, x)) in
+                    columns.iter_mut().zip(&numeric).zip(&mut last_cells)
+                {
+                    let text = record[at];
+                    if text.is_empty() || text != *cell {
+                        *x = parse_number(text)?;
+                        *cell = text;
+                    }
+                    v.push(*x);
                 }
-            }
-            (!reader.get_ref().quote).then_some((method, columns))
+                Some(())
+            })?;
+            Some((method, columns))
         })
         .collect();
     let mut method = Vec::new();
@@ -335,6 +339,54 @@ fn read_csv(path: &Path) -> Option<CurveColumns> {
         kl_penalty: take("kl_penalty"),
         entropy: take("entropy"),
     })
+}
+
+/// Calls `row` with the fields of each record of `body` (whole lines of a CSV file without a
+/// header), as the `csv` crate splits them for a body without quotes: records end at `\n` or
+/// `\r\n`, empty lines are skipped, and fields are the bytes between delimiters, untrimmed.
+/// `None` (read the file the general way) for a body with a quote character or a `\r`
+/// elsewhere than before a `\n` or at the end (the `csv` crate would read both otherwise), or
+/// when `row` gives `None`. `fields` is a reused buffer.
+fn for_each_record<'a>(
+    body: &'a [u8],
+    delimiter: u8,
+    fields: &mut Vec<&'a [u8]>,
+    mut row: impl FnMut(&[&'a [u8]]) -> Option<()>,
+) -> Option<()> {
+    if memchr::memchr(b'"', body).is_some() {
+        return None;
+    }
+    // a body without `\r` (the usual case) needs no check of its lines' ends
+    let crlf = memchr::memchr(b'\r', body).is_some();
+    let mut record = |fields: &mut Vec<&'a [u8]>| {
+        if crlf {
+            let last = fields.last_mut()?;
+            *last = last.strip_suffix(b"\r").unwrap_or(last);
+            if fields.iter().any(|f| f.contains(&b'\r')) {
+                return None;
+            }
+        }
+        let empty = fields.len() == 1 && fields[0].is_empty();
+        let done = if empty { Some(()) } else { row(fields) };
+        fields.clear();
+        done
+    };
+    // one pass over the delimiters and newlines: each ends a field, a newline its record too
+    fields.clear();
+    let mut start = 0;
+    for at in memchr::memchr2_iter(delimiter, b'\n', body) {
+        fields.push(&body[start..at]);
+        start = at + 1;
+        if body[at] == b'\n' {
+            record(fields)?;
+        }
+    }
+    // a last record without its newline (its fields so far, or bytes after the last newline)
+    if !fields.is_empty() || start < body.len() {
+        fields.push(&body[start..]);
+        record(fields)?;
+    }
+    Some(())
 }
 
 /// A CSV cell's number: the value `str::parse::<f64>` gives for the cell trimmed, read from its
@@ -429,8 +481,71 @@ fn read_parquet(path: &Path) -> Option<CurveColumns> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_number;
+    use super::{for_each_record, parse_number};
     use rand::{Rng, SeedableRng};
+
+    /// The records `for_each_record` gives are those the `csv` crate reads (the general
+    /// reader's splitting), on random bodies of cells, delimiters, `\n`, `\r\n`, lone `\r`,
+    /// empty lines and quotes; and it declines (`None`) only a body with a quote or a `\r`
+    /// before a byte other than `\n` (a `\r` at the end ends the last record for both).
+    #[test]
+    fn records_split_by_delimiters_and_newlines_are_the_csv_crates() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let pieces: [&[u8]; 10] = [
+            b"1", b"-0.25", b"bon", b" x ", b"", b"\n", b"\r\n", b"\r", b"\"", b"e",
+        ];
+        let mut declined = 0;
+        for case in 0..3000 {
+            let delimiter = [b',', b';', b'\t', b'|'][case % 4];
+            let mut body = Vec::new();
+            for _ in 0..rng.random_range(0..40) {
+                // mostly cells and delimiters; sometimes line ends, rarely a quote or lone \r
+                match rng.random_range(0..20) {
+                    0..=7 => body.extend_from_slice(pieces[rng.random_range(0..5)]),
+                    8..=13 => body.push(delimiter),
+                    14..=16 => body.extend_from_slice(pieces[5]),
+                    17 => body.extend_from_slice(pieces[6]),
+                    18 => body.extend_from_slice(pieces[rng.random_range(7..10)]),
+                    _ => body.extend_from_slice(b"\n\n"),
+                }
+            }
+            let mut got: Vec<Vec<Vec<u8>>> = Vec::new();
+            let mut fields = Vec::new();
+            let split = for_each_record(&body, delimiter, &mut fields, |r| {
+                got.push(r.iter().map(|f| f.to_vec()).collect());
+                Some(())
+            });
+            let quote = body.contains(&b'"');
+            let lone_cr = body
+                .iter()
+                .enumerate()
+                .any(|(i, &b)| b == b'\r' && body.get(i + 1).is_some_and(|&c| c != b'\n'));
+            if split.is_none() {
+                assert!(
+                    quote || lone_cr,
+                    "declined {:?}",
+                    String::from_utf8_lossy(&body)
+                );
+                declined += 1;
+                continue;
+            }
+            assert!(!quote && !lone_cr, "{:?}", String::from_utf8_lossy(&body));
+            let mut reader = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .delimiter(delimiter)
+                .from_reader(&body[..]);
+            let expected: Vec<Vec<Vec<u8>>> = reader
+                .byte_records()
+                .map(|r| r.unwrap().iter().map(|f| f.to_vec()).collect())
+                .collect();
+            assert_eq!(got, expected, "{:?}", String::from_utf8_lossy(&body));
+        }
+        assert!(
+            declined > 100 && declined < 2900,
+            "{declined} of 3000 declined"
+        );
+    }
 
     /// Whenever the fast path reads a cell, it reads the number `str::parse` reads from the
     /// trimmed cell, bit for bit (a cell it does not read goes to the general reader, which
