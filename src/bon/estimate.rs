@@ -369,16 +369,29 @@ fn group_sums<const K: usize>(
             }
         }
     }
-    let mut out = [(0.0, 0.0); K];
-    for k in 0..K {
-        let (mut sa, mut sb) = (lanes_total(acc[k][0]), lanes_total(acc[k][1]));
-        for i in body.max(from)..len {
-            sa = ws[k][i].mul_add(a[i], sa);
-            sb = ws[k][i].mul_add(b[i], sb);
-        }
-        out[k] = (sa, sb);
+    let mut totals = [(0.0, 0.0); K];
+    for (t, acc) in totals.iter_mut().zip(&acc) {
+        *t = (lanes_total(acc[0]), lanes_total(acc[1]));
     }
-    out
+    add_tails(totals, ws, body.max(from), (a, b))
+}
+
+/// [`lane_sums`] of K weight vectors from their lanes' totals `(Σa, Σb)`: the terms from `tail`
+/// (the end of the body) on added in order, fused.
+#[inline(always)]
+fn add_tails<const K: usize>(
+    mut totals: [(f64, f64); K],
+    ws: [&[f64]; K],
+    tail: usize,
+    (a, b): (&[f64], &[f64]),
+) -> [(f64, f64); K] {
+    for ((sa, sb), w) in totals.iter_mut().zip(ws) {
+        for i in tail..a.len() {
+            *sa = w[i].mul_add(a[i], *sa);
+            *sb = w[i].mul_add(b[i], *sb);
+        }
+    }
+    totals
 }
 
 /// [`super::group_sums`] with each four-lane accumulator in one vector: every lane takes the
@@ -426,16 +439,11 @@ mod avx2 {
         }
         // (no closure over `acc`: its address must not escape, or the loop above stores it
         // on every step)
-        let mut out = [(0.0, 0.0); K];
-        for k in 0..K {
-            let (mut sa, mut sb) = (total(acc[k][0]), total(acc[k][1]));
-            for i in body.max(from)..len {
-                sa = ws[k][i].mul_add(a[i], sa);
-                sb = ws[k][i].mul_add(b[i], sb);
-            }
-            out[k] = (sa, sb);
+        let mut totals = [(0.0, 0.0); K];
+        for (t, acc) in totals.iter_mut().zip(&acc) {
+            *t = (total(acc[0]), total(acc[1]));
         }
-        out
+        super::add_tails(totals, ws, body.max(from), (a, b))
     }
 }
 
