@@ -8,7 +8,7 @@
 #     streamed outputs (fits JSON and CSV) compared byte for byte with the in-memory path's.
 # Each timing is the minimum of RUNS runs, taken round robin; the load (uptime) is printed before
 # and after; peak RSS comes from /usr/bin/time -v. The last table gives the ratios and PASS/FAIL
-# against the acceptance numbers of issue 16.
+# against the acceptance numbers of issue 16; the script exits 1 when a check fails.
 #
 #   bash bench/fit_vs_scipy.sh [RUNS] [BIG_RUNS]     (defaults 3 and 1; BIG_RUNS 0 skips the 10^6
 #                                                    curves: a quick run of a minute or two)
@@ -136,7 +136,10 @@ else:
 print(f"| streamed = in-memory outputs, 10^4 x 10 | {'identical' if same_small else 'DIFFERENT'} | | | identical | {'PASS' if same_small else 'FAIL'} |")
 if same_big is not None:
     print(f"| streamed = in-memory outputs, 10^6 x 10 | {'identical' if same_big else 'DIFFERENT'} | | | identical | {'PASS' if same_big else 'FAIL'} |")
+failed = any(r[-1] == "FAIL" for r in rows) or not same_small or same_big is False or (
+    big is not None and not (big[0] <= budget and rss_ok))
 print(f"\n(min of {runs} runs round robin; 10^6 x 10: min of {big_runs}; peak RSS of the 10^4 x 100 goodhart runs: "
       f"Parquet {mib(best[('goodhart', 'parquet')][1])}, CSV {mib(best[('goodhart', 'csv')][1])}; "
       f"scipy loop {mib(best[('curve_fit', 'parquet')][1])})")
+sys.exit(1 if failed else 0)
 PY
