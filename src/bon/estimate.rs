@@ -144,8 +144,9 @@ const N_GROUP: usize = 4;
 /// that is still +0, so a kernel may start at any multiple of 4 below the first nonzero weight.
 ///
 /// On x86-64 CPUs with AVX2 and FMA, each lane is one lane of a vector ([`avx2`]); elsewhere
-/// `f64::mul_add` is the same correctly rounded operation, so the bits do not depend on the
-/// machine.
+/// `f64::mul_add`, which Rust specifies as rounded once, is the same operation (without
+/// hardware FMA it calls the platform's `fma`: slower, and only as exact as that library), so
+/// the bits do not depend on the CPU.
 #[cfg(test)]
 fn lane_sums(w: &[f64], a: &[f64], b: &[f64]) -> (f64, f64) {
     assert!(a.len() == w.len() && b.len() == w.len());
