@@ -577,6 +577,18 @@ fn nearest<'a>(want: &str, header: &'a [String], used: &[&str]) -> Option<&'a st
         .map(|(_, h)| h)
 }
 
+/// Whether a cell that is not a number reads as one with a decimal comma (`0,5`, `-1,25e-3`,
+/// `1.234,5`): one comma, and a number once thousands dots are dropped and the comma is a point.
+/// Spreadsheets in such locales write semicolon-separated files, which goodhart reads.
+fn looks_like_decimal_comma(cell: &str) -> bool {
+    cell.matches(',').count() == 1
+        && cell
+            .replace('.', "")
+            .replace(',', ".")
+            .parse::<f64>()
+            .is_ok_and(f64::is_finite)
+}
+
 /// Builds one canonical column from cells, with the file, column and row for messages.
 pub(crate) struct ColumnBuilder {
     pub(crate) spec: ColumnSpec,
@@ -614,6 +626,15 @@ impl ColumnBuilder {
                 } else {
                     match t.parse::<f64>() {
                         Ok(x) => v.push(Some(x)),
+                        Err(_) if looks_like_decimal_comma(t) => {
+                            return Err(self.bad(
+                                path,
+                                row,
+                                text,
+                                "not a number: it looks like a decimal comma, and goodhart reads \
+                                 only '.' as the decimal point (write 0.5, not 0,5)",
+                            ));
+                        }
                         Err(_) => return Err(self.bad(path, row, text, "not a number")),
                     }
                 }
@@ -738,6 +759,16 @@ pub(crate) fn builders_for(plan: &Plan, header: &[String]) -> Vec<ColumnBuilder>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimal_commas_are_told_from_other_text() {
+        for cell in ["0,5", "-1,25e-3", "1.234,5", ",5", "+3,0"] {
+            assert!(looks_like_decimal_comma(cell), "{cell}");
+        }
+        for cell in ["abc", "1,2,3", "0.5", "nan,", "1;5", "", ",", "inf,0"] {
+            assert!(!looks_like_decimal_comma(cell), "{cell}");
+        }
+    }
 
     #[test]
     fn equal_lengths_give_the_length() {

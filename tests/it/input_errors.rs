@@ -423,6 +423,26 @@ fn a_semicolon_separated_file_is_read_by_its_separator() {
 }
 
 #[test]
+fn a_decimal_comma_is_named_as_such() {
+    let t = TestDir::new();
+    t.write(
+        "comma.csv",
+        rl_csv(ALL, ";", &kls(), 0.5, 0.2).replace('.', ","),
+    );
+    assert_input_error(
+        &t,
+        &["fit", "comma.csv", "--out", "o.json"],
+        &[
+            "comma.csv",
+            "column 'gold', row 1",
+            "(value: '0,0001')",
+            "decimal comma",
+            "'.' as the decimal point",
+        ],
+    );
+}
+
+#[test]
 fn a_kl_column_in_bits_is_not_mapped_to_kl_without_conversion() {
     let t = TestDir::new();
     let header = [
