@@ -1,6 +1,7 @@
 //! `goodhart convert`: logs as researchers have them (TRL, W&B, TensorBoard, veRL, best-of-n
-//! dumps) written as goodhart's canonical Curves table (or the Samples table, for dumps), so a
-//! converted file can be checked, shared and fitted like any tidy table.
+//! dumps) written as goodhart's canonical Curves table (or the Samples table, for dumps and
+//! Samples tables in another format), so a converted file can be checked, shared and fitted like
+//! any tidy table.
 
 use std::path::{Path, PathBuf};
 
@@ -9,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::ingest::adapters::{self, LoadedTable};
 use crate::ingest::{ColumnData, ColumnMap, LogFormat, LogOptions};
 use crate::output::{OutColumn, OutTable, Sink};
-use crate::schema::{CURVES, SAMPLES};
+use crate::schema::{CURVES, ColumnSpec, SAMPLES};
 
 /// What `convert` wrote.
 #[derive(Debug, Clone)]
@@ -155,6 +156,24 @@ pub fn samples_out_table(pools: &[crate::bon::Pool]) -> OutTable {
     t
 }
 
+/// Whether a tidy table is a Samples table (scored samples): it has a `prompt` column (after
+/// `--map`) and no `kl` column, the rule of `inspect` and of the other-table hints. A file that
+/// cannot be read so is not one: the Curves reader then says what is wrong with it.
+fn is_samples_table(path: &Path, map_args: &[String]) -> bool {
+    let Ok(map) = ColumnMap::parse(map_args, SAMPLES) else {
+        return false;
+    };
+    let relaxed: Vec<ColumnSpec> = SAMPLES
+        .iter()
+        .map(|s| ColumnSpec {
+            required: false,
+            ..*s
+        })
+        .collect();
+    crate::ingest::read_table(path, &relaxed, &map)
+        .is_ok_and(|t| t.has("prompt") && !t.source_columns.iter().any(|c| c == "kl"))
+}
+
 /// Converts `inputs` and writes the canonical table to `out` (created before any reading;
 /// nothing is written when anything fails).
 pub fn convert(
@@ -165,18 +184,20 @@ pub fn convert(
 ) -> Result<ConvertSummary> {
     crate::output::ensure_not_input(out, inputs)?;
     let sink = Sink::create(out)?;
-    let mut dumps = 0usize;
+    let mut samples = 0usize;
     for path in inputs {
-        if adapters::resolve_format(path, opts)?.format == LogFormat::BonJson {
-            dumps += 1;
+        match adapters::resolve_format(path, opts)?.format {
+            LogFormat::BonJson => samples += 1,
+            LogFormat::Tidy if is_samples_table(path, map_args) => samples += 1,
+            _ => {}
         }
     }
-    if dumps > 0 && dumps < inputs.len() {
+    if samples > 0 && samples < inputs.len() {
         return Err(Error::Usage(
-            "convert either best-of-n dumps (to a Samples table) or curve logs (to a Curves table), not both at once".to_string(),
+            "convert either best-of-n dumps and Samples tables (to a Samples table) or curve logs (to a Curves table), not both at once".to_string(),
         ));
     }
-    let summary = if dumps > 0 {
+    let summary = if samples > 0 {
         crate::ingest::metadata::check_samples_flags(opts)?;
         ColumnMap::parse(map_args, SAMPLES)?;
         let (pools, warnings) = crate::bon::read_samples(inputs, map_args, opts)?;

@@ -428,8 +428,8 @@ pub struct ConvertArgs {
     /// by run and step).
     #[arg(required_unless_present = "runs")]
     pub inputs: Vec<PathBuf>,
-    /// The canonical table: Curves, or Samples for best-of-n dumps (.csv, .parquet,
-    /// .ndjson/.jsonl, or - for CSV on stdout).
+    /// The canonical table: Curves, or Samples for best-of-n dumps and Samples tables (.csv,
+    /// .parquet, .ndjson/.jsonl, or - for CSV on stdout).
     #[arg(long)]
     pub out: PathBuf,
     /// Rename a column of a tidy input (or a dump's key): --map source=canonical (repeatable).

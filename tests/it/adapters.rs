@@ -697,6 +697,51 @@ fn bon_json_dumps_convert_to_samples_and_fit_through_bon() {
 }
 
 #[test]
+fn samples_tables_convert_between_formats() {
+    let t = TestDir::new();
+    copy(&t, &["bon/dump.jsonl"]);
+    let dump = [
+        "convert",
+        "dump.jsonl",
+        "--rm-params",
+        "3e8",
+        "--out",
+        "s.csv",
+    ];
+    ok(&t, &dump);
+    // CSV -> Parquet -> CSV: the same table, byte for byte, and the same curves from each.
+    let (_, stderr) = ok(&t, &["convert", "s.csv", "--out", "s.parquet"]);
+    assert!(stderr.contains("48 Samples rows"), "{stderr}");
+    ok(&t, &["convert", "s.parquet", "--out", "back.csv"]);
+    assert_eq!(
+        std::fs::read(t.path("s.csv")).unwrap(),
+        std::fs::read(t.path("back.csv")).unwrap()
+    );
+    for input in ["s.csv", "s.parquet"] {
+        let out = format!("{input}.curves.csv");
+        ok(&t, &["bon", input, "--out", &out, "--quiet"]);
+        assert_eq!(
+            std::fs::read(t.path("s.csv.curves.csv")).unwrap(),
+            std::fs::read(t.path(&out)).unwrap()
+        );
+    }
+    // Rows in another order (a shuffled file) come out in the canonical order.
+    let text = std::fs::read_to_string(t.path("s.csv")).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines[1..].reverse();
+    t.write("reversed.csv", lines.join("\n") + "\n");
+    ok(&t, &["convert", "reversed.csv", "--out", "sorted.csv"]);
+    assert_eq!(text, std::fs::read_to_string(t.path("sorted.csv")).unwrap());
+    // A Samples table and a Curves table in one convert are refused.
+    t.write("c.csv", common::small_curves_csv());
+    common::assert_usage_error(
+        &t,
+        &["convert", "s.csv", "c.csv", "--out", "mixed.csv"],
+        &["not both at once"],
+    );
+}
+
+#[test]
 fn python_infinity_is_accepted_and_counted() {
     let t = TestDir::new();
     t.write(
