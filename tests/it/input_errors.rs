@@ -552,8 +552,8 @@ fn inspect_describes_what_it_read_when_a_column_is_missing() {
     assert!(stderr.contains("would stop a fit"), "{stderr}");
 }
 
-/// A Samples table given where curves are read, and a Curves table given to `goodhart bon`:
-/// each is named for what it is, with the command that reads it (not metadata flags, not a
+/// A Samples table given where curves are read (`fit`, `analyze`), and a Curves table given to
+/// `goodhart bon`: each is named for what it is, with the command that reads it (not metadata flags, not a
 /// `--map n_prompts=prompt` that would make a meaningless table).
 #[test]
 fn a_samples_table_for_curves_and_a_curves_table_for_bon_say_which_command_reads_them() {
@@ -567,13 +567,23 @@ fn a_samples_table_for_curves_and_a_curves_table_for_bon_say_which_command_reads
     for args in [
         &["fit", "samples.csv", "--out", "f.json"][..],
         &["analyze", "samples.csv", "--out", "a.json"],
-        &["convert", "samples.csv", "--out", "c.csv"],
     ] {
         assert_input_error(&t, args, &[samples_hint, bon_advice]);
         let out = t.cmd().args(args).output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!stderr.contains("--method"), "{stderr}");
     }
+    // `convert` reads it as what it is and writes a Samples table (in the canonical order).
+    let out = t
+        .cmd()
+        .args(["convert", "samples.csv", "--out", "c.csv"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(
+        std::fs::read_to_string(t.path("c.csv")).unwrap(),
+        "prompt,proxy,gold,rm_params\n1,0.1,0.2,1e8\n1,0.3,0.1,1e8\n2,0.2,0,1e8\n2,0.5,0.4,1e8\n"
+    );
     let curves = {
         let mut s = String::from("method,rm_params,kl,gold,n_prompts\n");
         for (kl, gold) in [(0.0, 0.0), (0.5, 0.3), (1.0, 0.4), (2.0, 0.35)] {
