@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::ingest::adapters::{self, LoadedTable};
 use crate::ingest::{ColumnData, ColumnMap, LogFormat, LogOptions};
 use crate::output::{OutColumn, OutTable, Sink};
-use crate::schema::{CURVES, ColumnSpec, SAMPLES};
+use crate::schema::{CURVES, SAMPLES};
 
 /// What `convert` wrote.
 #[derive(Debug, Clone)]
@@ -163,14 +163,7 @@ fn is_samples_table(path: &Path, map_args: &[String]) -> bool {
     let Ok(map) = ColumnMap::parse(map_args, SAMPLES) else {
         return false;
     };
-    let relaxed: Vec<ColumnSpec> = SAMPLES
-        .iter()
-        .map(|s| ColumnSpec {
-            required: false,
-            ..*s
-        })
-        .collect();
-    crate::ingest::read_table(path, &relaxed, &map)
+    crate::ingest::read_table(path, &crate::schema::all_optional(SAMPLES), &map)
         .is_ok_and(|t| t.has("prompt") && !t.source_columns.iter().any(|c| c == "kl"))
 }
 

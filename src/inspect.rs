@@ -10,7 +10,7 @@ use crate::format::fmt_num;
 use crate::format::g6;
 use crate::ingest::adapters::{self, Detection, LogInfo};
 use crate::ingest::{ColumnMap, ColumnMapping, Format, LogFormat, LogOptions, Table, read_table};
-use crate::schema::{CURVES, ColumnSpec, CurveKey, SAMPLES};
+use crate::schema::{CURVES, CurveKey, SAMPLES};
 
 /// One curve as `inspect` describes it.
 #[derive(Debug, Clone)]
@@ -102,13 +102,7 @@ pub fn inspect_logs(
                 }
                 Err(e @ crate::Error::MissingColumn { .. }) => {
                     // Say what could be read: the table without its required columns.
-                    let relaxed: Vec<ColumnSpec> = CURVES
-                        .iter()
-                        .map(|s| ColumnSpec {
-                            required: false,
-                            ..*s
-                        })
-                        .collect();
+                    let relaxed = crate::schema::all_optional(CURVES);
                     let Ok(table) = read_table(&first, &relaxed, map) else {
                         return Err(e);
                     };
@@ -198,13 +192,7 @@ fn samples_report(
     let first = paths.first().cloned().unwrap_or_default();
     let map = ColumnMap::parse(map_args, SAMPLES).ok()?;
     // the Samples columns, none required, to see what the file maps to
-    let relaxed: Vec<ColumnSpec> = SAMPLES
-        .iter()
-        .map(|s| ColumnSpec {
-            required: false,
-            ..*s
-        })
-        .collect();
+    let relaxed = crate::schema::all_optional(SAMPLES);
     let table = read_table(&first, &relaxed, &map).ok()?;
     if !table.has("prompt") {
         return None;

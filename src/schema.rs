@@ -64,6 +64,18 @@ pub struct ColumnSpec {
     pub required: bool,
 }
 
+/// The columns of `schema` with none required: to see what a file maps to (`inspect`, and
+/// `convert` telling a Samples table from a Curves table) without failing on a missing column.
+pub(crate) fn all_optional(schema: &[ColumnSpec]) -> Vec<ColumnSpec> {
+    schema
+        .iter()
+        .map(|s| ColumnSpec {
+            required: false,
+            ..*s
+        })
+        .collect()
+}
+
 const fn col(name: &'static str, kind: ColumnKind, required: bool) -> ColumnSpec {
     ColumnSpec {
         name,
