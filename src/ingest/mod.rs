@@ -577,9 +577,10 @@ fn nearest<'a>(want: &str, header: &'a [String], used: &[&str]) -> Option<&'a st
         .map(|(_, h)| h)
 }
 
-/// Whether a cell that is not a number reads as one with a decimal comma (`0,5`, `-1,25e-3`,
-/// `1.234,5`): one comma, and a number once thousands dots are dropped and the comma is a point.
-/// Spreadsheets in such locales write semicolon-separated files, which goodhart reads.
+/// Whether a cell that is not a number reads as one written with a comma: a decimal comma (`0,5`,
+/// `-1,25e-3`, `1.234,5`; spreadsheets in such locales write semicolon-separated files, which
+/// goodhart reads) or a thousands separator (`1,234`, quoted in a comma-separated file): one
+/// comma, and a number once dots are dropped and the comma is a point.
 fn looks_like_decimal_comma(cell: &str) -> bool {
     cell.matches(',').count() == 1
         && cell
@@ -631,8 +632,9 @@ impl ColumnBuilder {
                                 path,
                                 row,
                                 text,
-                                "not a number: it looks like a decimal comma, and goodhart reads \
-                                 only '.' as the decimal point (write 0.5, not 0,5)",
+                                "not a number: it has a comma (a decimal comma, or a thousands \
+                                 separator?), and goodhart reads numbers with '.' as the decimal \
+                                 point and no separators (write 0.5, not 0,5; 1234, not 1,234)",
                             ));
                         }
                         Err(_) => return Err(self.bad(path, row, text, "not a number")),

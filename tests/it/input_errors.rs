@@ -436,7 +436,7 @@ fn a_decimal_comma_is_named_as_such() {
             "comma.csv",
             "column 'gold', row 1",
             "(value: '0,0001')",
-            "decimal comma",
+            "it has a comma (a decimal comma, or a thousands separator?)",
             "'.' as the decimal point",
         ],
     );
