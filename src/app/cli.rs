@@ -463,6 +463,52 @@ pub enum GenerateKind {
         after_help = "Examples:\n  goodhart generate sim --out sim                       # the small preset, seconds\n  goodhart generate sim --out sim --preset paper --seed 3\n  goodhart generate sim --out sim --rm-hidden 1,4,16,64 --kl-penalties 0,0.5\n  goodhart bon sim/bon_samples.parquet --out sim/bon_curves.csv\n  goodhart fit sim/bon_curves.csv sim/rl_runs.csv --out sim/fits.json"
     )]
     Sim(SimArgs),
+    /// A token-level synthetic RLHF world (Zipf vocabulary, a gold reward that turns on rare
+    /// tokens, Bradley-Terry proxies fitted by L-BFGS, REINFORCE policies of several sizes)
+    /// whose RL follows the paper's RL law; writes bon_samples.parquet, rl_runs.csv,
+    /// reward_models.csv, iterated_rlhf.csv and world.json into DIR.
+    #[command(
+        after_help = "Examples:\n  goodhart generate tokens --out tok --preset test      # the reduced world, seconds (the default small preset: a minute or two)\n  goodhart bon tok/bon_samples.parquet --out tok/bon_curves.csv\n  goodhart fit tok/bon_curves.csv tok/rl_runs.csv --out tok/fits.json\n  goodhart analyze tok/bon_curves.csv tok/rl_runs.csv --reward-models tok/reward_models.csv \\\n      --iterated tok/iterated_rlhf.csv --fits tok/fits.json --out tok/analyses.json"
+    )]
+    Tokens(TokensArgs),
+}
+
+/// `--preset` of `generate tokens`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TokensPresetArg {
+    /// V = 4096, 8 proxy sizes, 3 data sizes, policy widths 8, 32, 128
+    Small,
+    /// V = 1024, 5 proxy sizes, 2 data sizes, policy widths 8, 32, 1500 steps (for tests)
+    Test,
+}
+
+/// `generate tokens`: an unset knob takes the preset's value.
+#[derive(Debug, Args)]
+pub struct TokensArgs {
+    /// Output folder (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Seed of every random stream of the world.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// The defaults of the knobs below.
+    #[arg(long, value_enum, default_value_t = TokensPresetArg::Small)]
+    pub preset: TokensPresetArg,
+    /// Correlation of the policy's token features with the reward models' embedding (preset: 0).
+    #[arg(long)]
+    pub policy_rho: Option<f64>,
+    /// Policy widths (policy_params = 8 x width), comma-separated (small preset: 8,32,128; test: 8,32).
+    #[arg(long, value_delimiter = ',')]
+    pub policy_widths: Vec<usize>,
+    /// RL KL-penalty coefficients, comma-separated, starting with 0 (preset: 0,0.1,0.3).
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
+    pub kl_penalties: Vec<f64>,
+    /// REINFORCE steps per run (small preset: 3000; test: 1500).
+    #[arg(long)]
+    pub rl_steps: Option<usize>,
+    /// Adam learning rate of the policies (preset: 0.01).
+    #[arg(long, allow_negative_numbers = true)]
+    pub rl_lr: Option<f64>,
 }
 
 /// `--preset` of `generate sim`

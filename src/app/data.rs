@@ -220,6 +220,56 @@ pub fn generate_law(a: &LawArgs, quiet: bool) -> Result<()> {
 }
 
 /// The spec a `generate sim` command line describes: the preset, with every given flag on top.
+pub fn generate_tokens(a: &super::cli::TokensArgs, quiet: bool) -> Result<()> {
+    use super::cli::TokensPresetArg;
+    use crate::generate::sim::Progress;
+    use crate::generate::tokens::{TOKEN_FILES, TokenPreset, TokenSpec, write_token_world};
+    let mut s = TokenSpec::preset(match a.preset {
+        TokensPresetArg::Small => TokenPreset::Small,
+        TokensPresetArg::Test => TokenPreset::Test,
+    });
+    s.seed = a.seed;
+    if let Some(v) = a.policy_rho {
+        s.policy_rho = v;
+    }
+    if let Some(v) = a.rl_steps {
+        s.rl_steps = v;
+    }
+    if let Some(v) = a.rl_lr {
+        s.rl_lr = v;
+    }
+    if !a.policy_widths.is_empty() {
+        s.policy_widths = a.policy_widths.clone();
+        s.policy_width_main = a.policy_widths[0];
+    }
+    if !a.kl_penalties.is_empty() {
+        s.kl_penalties = a.kl_penalties.clone();
+    }
+    let out = write_token_world(
+        &s,
+        &a.out,
+        Progress::new(super::progress::for_terminal(quiet)),
+    )?;
+    let [rm, bon, rl] = out.seconds;
+    print_wrote(
+        quiet,
+        &a.out,
+        &format!(
+            "{} with {} samples, {} with {} RL points, {} with {} reward models, {} with {} points, {}; reward models {rm:.1} s, best-of-n {bon:.1} s, RL {rl:.1} s",
+            TOKEN_FILES[0],
+            out.bon_samples.n_rows(),
+            TOKEN_FILES[1],
+            out.rl_runs.n_rows(),
+            TOKEN_FILES[2],
+            out.reward_models.n_rows(),
+            TOKEN_FILES[3],
+            out.iterated.n_rows(),
+            TOKEN_FILES[4],
+        ),
+    );
+    Ok(())
+}
+
 pub fn spec_from_args(a: &SimArgs) -> crate::generate::sim::SimSpec {
     use super::cli::{SimLabelsArg, SimPolicyArg, SimPresetArg};
     use crate::generate::sim::policy::PolicyFamily;

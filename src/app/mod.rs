@@ -23,6 +23,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Demo(a) => demo::command(&a, quiet),
         Command::Generate(GenerateKind::Law(a)) => data::generate_law(&a, quiet),
         Command::Generate(GenerateKind::Sim(a)) => data::generate_sim(&a, quiet),
+        Command::Generate(GenerateKind::Tokens(a)) => data::generate_tokens(&a, quiet),
         Command::Inspect(a) => data::inspect(&a, quiet),
         Command::Fit(a) => fit::command(&a, quiet, a.verbose),
         Command::Bon(a) => data::bon(&a, quiet),

@@ -334,6 +334,17 @@ const SIM: &[&str] = &[
     "0",
 ];
 
+const TOKENS: &[&str] = &[
+    "generate",
+    "tokens",
+    "--out",
+    "tok",
+    "--preset",
+    "test",
+    "--rl-steps",
+    "20",
+];
+
 const KEY_TIDY: &str = "names a key of a trainer log";
 const CONTRADICTS: &str = "contradicts column";
 const NOT_JOINT: &str = "without --joint";
@@ -1052,6 +1063,51 @@ fn cases() -> Vec<Case> {
             Effect(&["--rl-seeds", "2"]),
         ),
         case("generate sim", "--quiet", SIM, Effect(&["--quiet"])),
+        // generate tokens (the test preset with 20 RL steps)
+        case("generate tokens", "--out", TOKENS, Required),
+        case(
+            "generate tokens",
+            "--seed",
+            TOKENS,
+            Effect(&["--seed", "3"]),
+        ),
+        case(
+            "generate tokens",
+            "--preset",
+            TOKENS,
+            Effect(&["--preset", "small"]),
+        ),
+        case(
+            "generate tokens",
+            "--policy-rho",
+            TOKENS,
+            Effect(&["--policy-rho", "0.5"]),
+        ),
+        case(
+            "generate tokens",
+            "--policy-widths",
+            TOKENS,
+            Effect(&["--policy-widths", "4"]),
+        ),
+        case(
+            "generate tokens",
+            "--kl-penalties",
+            TOKENS,
+            Effect(&["--kl-penalties", "0,0.5"]),
+        ),
+        case(
+            "generate tokens",
+            "--rl-steps",
+            TOKENS,
+            Effect(&["--rl-steps", "30"]),
+        ),
+        case(
+            "generate tokens",
+            "--rl-lr",
+            TOKENS,
+            Effect(&["--rl-lr", "0.05"]),
+        ),
+        case("generate tokens", "--quiet", TOKENS, Effect(&["--quiet"])),
     ];
     v.extend(log_cases!(
         "fit",

@@ -48,4 +48,5 @@ mod scaling_scatter;
 mod sim_cli;
 mod sim_world;
 mod tfevents;
+mod tokens;
 mod trl_today;

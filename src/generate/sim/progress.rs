@@ -27,12 +27,12 @@ impl Progress {
     }
 
     /// A stage of `len` steps named `name`.
-    pub(super) fn stage(&self, name: &str, len: usize) -> Box<dyn Stage> {
+    pub(crate) fn stage(&self, name: &str, len: usize) -> Box<dyn Stage> {
         self.observer.stage(name, len as u64)
     }
 
     /// The stage is over.
-    pub(super) fn done(&self, bar: &dyn Stage) {
+    pub(crate) fn done(&self, bar: &dyn Stage) {
         bar.finish();
     }
 }

@@ -17,6 +17,12 @@ pub enum Stream {
     BonPrompt = 7,
     RlTrain = 8,
     RlEval = 9,
+    // The token world (`generate tokens`).
+    TokenFrequencies = 10,
+    TokenEmbedding = 11,
+    TokenIdiosyncrasy = 12,
+    PolicyFeatures = 13,
+    IteratedComparisons = 14,
 }
 
 /// The generator of `stream` for the given identifying values (a proxy width, a data size,
