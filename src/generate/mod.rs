@@ -5,3 +5,52 @@
 pub mod law;
 pub mod sim;
 pub mod tokens;
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::output::Sink;
+
+/// Writes a generator's `files` into `dir` (created if missing): each file is opened before any
+/// work (so a bad path fails fast), `make` runs the generator and gives its result and each
+/// file's bytes (in `files`' order), and the files are put in place only when all are complete.
+/// On failure nothing is left: a folder this call created is removed again.
+pub(crate) fn write_folder<T>(
+    dir: &Path,
+    files: &[&str],
+    make: impl FnOnce() -> Result<(T, Vec<Vec<u8>>)>,
+) -> Result<T> {
+    let created = !dir.exists();
+    std::fs::create_dir_all(dir).map_err(|source| Error::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let result = (|| {
+        let sinks = files
+            .iter()
+            .map(|f| Sink::create(&dir.join(f)))
+            .collect::<Result<Vec<_>>>()?;
+        let (out, bytes) = make()?;
+        crate::output::commit_all(
+            sinks
+                .into_iter()
+                .zip(bytes.iter().map(Vec::as_slice))
+                .collect(),
+        )?;
+        Ok(out)
+    })();
+    if result.is_err() && created {
+        // Leave no trace of a failed run: the folder is empty again (its temporary files are
+        // gone), and removing an empty folder we made cannot lose anything.
+        let _ = std::fs::remove_dir(dir);
+    }
+    result
+}
+
+/// `value` as pretty JSON, an error naming `path` if it cannot be serialised.
+pub(crate) fn json_bytes(value: &serde_json::Value, path: &Path) -> Result<Vec<u8>> {
+    serde_json::to_vec_pretty(value).map_err(|e| Error::Write {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e.to_string()),
+    })
+}

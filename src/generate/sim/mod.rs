@@ -27,8 +27,7 @@ mod tables;
 
 use std::path::Path;
 
-use crate::error::{Error, Result};
-use crate::output::Sink;
+use crate::error::Result;
 
 pub use progress::Progress;
 pub use reward_models::{RewardModelRecord, build_gold, train_reward_models};
@@ -48,41 +47,14 @@ pub const SIM_FILES: [&str; 4] = [
 /// files are opened before any work and put in place only when all are complete.
 pub fn write_world(spec: &SimSpec, dir: &Path, progress: Progress) -> Result<SimOutputs> {
     spec.validate()?;
-    let created = !dir.exists();
-    std::fs::create_dir_all(dir).map_err(|source| Error::Write {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    let result = simulate_into(spec, dir, progress);
-    if result.is_err() && created {
-        // Leave no trace of a failed run: the folder is empty again (its temporary files are
-        // gone), and removing an empty folder we made cannot lose anything.
-        let _ = std::fs::remove_dir(dir);
-    }
-    result
-}
-
-fn simulate_into(spec: &SimSpec, dir: &Path, progress: Progress) -> Result<SimOutputs> {
-    let sinks = SIM_FILES
-        .iter()
-        .map(|f| Sink::create(&dir.join(f)))
-        .collect::<Result<Vec<_>>>()?;
-    let out = simulate(spec, progress)?;
-    let world = serde_json::to_vec_pretty(&out.world).map_err(|e| Error::Write {
-        path: dir.join(SIM_FILES[3]),
-        source: std::io::Error::other(e.to_string()),
-    })?;
-    let bytes = [
-        out.bon_samples.to_bytes_for(&dir.join(SIM_FILES[0]))?,
-        out.rl_runs.to_bytes_for(&dir.join(SIM_FILES[1]))?,
-        out.reward_models.to_bytes_for(&dir.join(SIM_FILES[2]))?,
-        world,
-    ];
-    crate::output::commit_all(
-        sinks
-            .into_iter()
-            .zip(bytes.iter().map(Vec::as_slice))
-            .collect(),
-    )?;
-    Ok(out)
+    super::write_folder(dir, &SIM_FILES, || {
+        let out = simulate(spec, progress)?;
+        let bytes = vec![
+            out.bon_samples.to_bytes_for(&dir.join(SIM_FILES[0]))?,
+            out.rl_runs.to_bytes_for(&dir.join(SIM_FILES[1]))?,
+            out.reward_models.to_bytes_for(&dir.join(SIM_FILES[2]))?,
+            super::json_bytes(&out.world, &dir.join(SIM_FILES[3]))?,
+        ];
+        Ok((out, bytes))
+    })
 }

@@ -16,9 +16,8 @@ pub mod world;
 
 use std::path::Path;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::generate::sim::Progress;
-use crate::output::Sink;
 
 pub use simulate::{TokenOutputs, simulate_tokens};
 pub use spec::{ProxySize, TokenPreset, TokenSpec};
@@ -36,40 +35,15 @@ pub const TOKEN_FILES: [&str; 5] = [
 /// files are opened before any work and put in place only when all are complete.
 pub fn write_token_world(spec: &TokenSpec, dir: &Path, progress: Progress) -> Result<TokenOutputs> {
     spec.validate()?;
-    let created = !dir.exists();
-    std::fs::create_dir_all(dir).map_err(|source| Error::Write {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    let result = write_into(spec, dir, progress);
-    if result.is_err() && created {
-        let _ = std::fs::remove_dir(dir);
-    }
-    result
-}
-
-fn write_into(spec: &TokenSpec, dir: &Path, progress: Progress) -> Result<TokenOutputs> {
-    let sinks = TOKEN_FILES
-        .iter()
-        .map(|f| Sink::create(&dir.join(f)))
-        .collect::<Result<Vec<_>>>()?;
-    let out = simulate_tokens(spec, progress)?;
-    let world = serde_json::to_vec_pretty(&out.world).map_err(|e| Error::Write {
-        path: dir.join(TOKEN_FILES[4]),
-        source: std::io::Error::other(e.to_string()),
-    })?;
-    let bytes = [
-        out.bon_samples.to_bytes_for(&dir.join(TOKEN_FILES[0]))?,
-        out.rl_runs.to_bytes_for(&dir.join(TOKEN_FILES[1]))?,
-        out.reward_models.to_bytes_for(&dir.join(TOKEN_FILES[2]))?,
-        out.iterated.to_bytes_for(&dir.join(TOKEN_FILES[3]))?,
-        world,
-    ];
-    crate::output::commit_all(
-        sinks
-            .into_iter()
-            .zip(bytes.iter().map(Vec::as_slice))
-            .collect(),
-    )?;
-    Ok(out)
+    super::write_folder(dir, &TOKEN_FILES, || {
+        let out = simulate_tokens(spec, progress)?;
+        let bytes = vec![
+            out.bon_samples.to_bytes_for(&dir.join(TOKEN_FILES[0]))?,
+            out.rl_runs.to_bytes_for(&dir.join(TOKEN_FILES[1]))?,
+            out.reward_models.to_bytes_for(&dir.join(TOKEN_FILES[2]))?,
+            out.iterated.to_bytes_for(&dir.join(TOKEN_FILES[3]))?,
+            super::json_bytes(&out.world, &dir.join(TOKEN_FILES[4]))?,
+        ];
+        Ok((out, bytes))
+    })
 }
