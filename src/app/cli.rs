@@ -495,7 +495,7 @@ pub struct TokensArgs {
     #[arg(long, value_enum, default_value_t = TokensPresetArg::Small)]
     pub preset: TokensPresetArg,
     /// Correlation of the policy's token features with the reward models' embedding (preset: 0).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub policy_rho: Option<f64>,
     /// Policy widths (policy_params = 8 x width), comma-separated (small preset: 8,32,128; test: 8,32).
     #[arg(long, value_delimiter = ',')]

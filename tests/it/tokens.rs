@@ -391,7 +391,7 @@ fn a_bad_setting_is_a_usage_error_naming_it() {
             "--out",
             "w",
         ],
-        &["rl-steps", "1501", "divide"],
+        &["--rl-steps 1501 must be divisible by 2"],
     );
     crate::common::assert_usage_error(
         &t,
@@ -405,8 +405,36 @@ fn a_bad_setting_is_a_usage_error_naming_it() {
             "--out",
             "w",
         ],
-        &["policy-rho", "1.5"],
+        &["--policy-rho", "1.5"],
     );
+    // found by a new-user review: a negative value was taken for a flag, a repeated width
+    // duplicated every run, a width 0 gave a garbled message
+    for (args, words) in [
+        (&["--policy-rho", "-0.2"][..], &["--policy-rho", "-0.2"][..]),
+        (
+            &["--policy-widths", "8,8"][..],
+            &["--policy-widths", "twice"][..],
+        ),
+        (
+            &["--policy-widths", "0,8"][..],
+            &["--policy-widths", "at least 1, not 0"][..],
+        ),
+        (
+            &["--kl-penalties", "0,0.1,0.1"][..],
+            &["--kl-penalties", "twice"][..],
+        ),
+        (
+            &["--kl-penalties", "0.1"][..],
+            &["--kl-penalties", "start with 0"][..],
+        ),
+    ] {
+        let all = [
+            &["generate", "tokens", "--preset", "test", "--out", "w"][..],
+            args,
+        ]
+        .concat();
+        crate::common::assert_usage_error(&t, &all, words);
+    }
 }
 
 /// Bugs: the exact KL of the policy at step 0 (pi_0 itself) could round to -5e-16, and `fit`

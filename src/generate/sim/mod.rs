@@ -32,6 +32,7 @@ use crate::error::Result;
 pub use progress::Progress;
 pub use reward_models::{RewardModelRecord, build_gold, train_reward_models};
 pub use simulate::{SimOutputs, simulate};
+pub(crate) use spec::has_duplicates;
 pub use spec::{Labels, Preset, SimSpec};
 pub use streams::{Stream, rng};
 

@@ -206,7 +206,7 @@ fn unusable(msg: String) -> Error {
 }
 
 /// Whether a list of numbers holds a value twice.
-fn has_duplicates(values: impl Iterator<Item = f64>) -> bool {
+pub(crate) fn has_duplicates(values: impl Iterator<Item = f64>) -> bool {
     let mut v: Vec<f64> = values.collect();
     v.sort_by(f64::total_cmp);
     v.windows(2).any(|w| w[0] == w[1])

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::generate::sim::has_duplicates;
 
 /// A named set of defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -199,16 +200,26 @@ impl TokenSpec {
                 self.rm_data, self.rm_data_main
             )));
         }
-        if !self.policy_widths.contains(&self.policy_width_main) || self.policy_widths.contains(&0)
-        {
+        if let Some(w) = self.policy_widths.iter().find(|w| **w == 0) {
             return Err(unusable(format!(
-                "policy widths {:?} must hold the main width {} and no 0",
+                "--policy-widths: a width must be at least 1, not {w}"
+            )));
+        }
+        if has_duplicates(self.policy_widths.iter().map(|&w| w as f64)) {
+            return Err(unusable(format!(
+                "--policy-widths {:?} lists a width twice",
+                self.policy_widths
+            )));
+        }
+        if !self.policy_widths.contains(&self.policy_width_main) {
+            return Err(unusable(format!(
+                "the policy widths {:?} must hold the main width {}",
                 self.policy_widths, self.policy_width_main
             )));
         }
         if !(0.0..=1.0).contains(&self.policy_rho) {
             return Err(unusable(format!(
-                "policy-rho must lie in [0, 1], not {}",
+                "--policy-rho must lie in [0, 1], not {}",
                 self.policy_rho
             )));
         }
@@ -219,8 +230,24 @@ impl TokenSpec {
                 .any(|p| !(p.is_finite() && *p >= 0.0))
         {
             return Err(unusable(format!(
-                "kl-penalties {:?} must start with 0 and hold numbers >= 0",
+                "--kl-penalties {:?} must start with 0 (the unpenalised runs) and hold numbers >= 0",
                 self.kl_penalties
+            )));
+        }
+        if has_duplicates(self.kl_penalties.iter().copied()) {
+            return Err(unusable(format!(
+                "--kl-penalties {:?} lists a value twice",
+                self.kl_penalties
+            )));
+        }
+        if let Some(k) = self
+            .iterated_rounds
+            .iter()
+            .find(|&&k| k >= 2 && !self.rl_steps.is_multiple_of(k))
+        {
+            return Err(unusable(format!(
+                "--rl-steps {} must be divisible by {k}: iterated RLHF runs {k} rounds of rl-steps / {k} steps (rounds {:?})",
+                self.rl_steps, self.iterated_rounds
             )));
         }
         if self
