@@ -92,21 +92,28 @@ pub fn ensure_not_input(out: &Path, inputs: &[PathBuf]) -> Result<()> {
 /// Exit status after an interrupt (128 + SIGINT), as shells report it.
 pub const INTERRUPTED_EXIT: i32 = 130;
 
-/// Installs the SIGINT handler of the binary: unfinished outputs (temporary files) are
-/// removed, `announce` is called (the application prints one line), and the process exits
-/// with status 130. Outputs already renamed into place are complete and stay.
-pub fn install_interrupt_handler(announce: fn()) -> Result<()> {
-    use signal_hook::consts::SIGINT;
+/// Installs the signal handler of the binary: on SIGINT (Ctrl-C) or SIGTERM (`kill`,
+/// `timeout`), unfinished outputs (temporary files) are removed, `announce` is called with the
+/// signal's name (the application prints one line), and the process exits with status 128 +
+/// the signal's number (130 after SIGINT, 143 after SIGTERM), as shells report it. Outputs
+/// already renamed into place are complete and stay. SIGHUP is left alone, so that a run under
+/// `nohup` (which ignores it) survives a closed terminal.
+pub fn install_interrupt_handler(announce: fn(&str)) -> Result<()> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
     let mut signals =
-        signal_hook::iterator::Signals::new([SIGINT]).map_err(|source| Error::Write {
+        signal_hook::iterator::Signals::new([SIGINT, SIGTERM]).map_err(|source| Error::Write {
             path: PathBuf::from("<signal handler>"),
             source,
         })?;
     std::thread::spawn(move || {
-        if signals.forever().next().is_some() {
+        if let Some(signal) = signals.forever().next() {
             let _held = remove_pending();
-            announce();
-            std::process::exit(INTERRUPTED_EXIT);
+            announce(if signal == SIGTERM {
+                "terminated (SIGTERM)"
+            } else {
+                "interrupted"
+            });
+            std::process::exit(128 + signal);
         }
     });
     Ok(())

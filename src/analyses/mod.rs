@@ -411,9 +411,38 @@ pub struct IteratedRlhf {
     /// `gain_over_one_round_at_equal_d_sum`), of how many k > 1 runs.
     pub n_above_one_round: usize,
     pub n_multi_round: usize,
+    /// How many k > 1 runs have a gain at all: their final d_sum lies inside the rounds = 1
+    /// run's range (the others carry a `gain_note`). `n_above_one_round` counts among these.
+    #[serde(default)]
+    pub n_comparable: usize,
     /// Median over k > 1 records of `rmse` and of `final_error`.
     pub median_rmse: Option<f64>,
     pub median_final_error: Option<f64>,
+}
+
+impl IteratedRlhf {
+    /// How the k > 1 runs end against one round at equal d_sum, in words for the tables and
+    /// captions: "2 of 3 end above ...", and it says so when a run cannot be compared (its final
+    /// d_sum lies past the one-round run's) instead of counting it as below.
+    pub fn equal_d_sum_summary(&self) -> String {
+        let (above, comparable, multi) = (
+            self.n_above_one_round,
+            self.n_comparable,
+            self.n_multi_round,
+        );
+        if comparable == 0 {
+            format!(
+                "none of the {multi} can be compared with one round at equal d_sum (no k > 1 run ends inside the one-round run's d_sum range)"
+            )
+        } else if comparable < multi {
+            format!(
+                "{above} of the {comparable} comparable end above one round at equal d_sum ({} of {multi} end outside the one-round run's d_sum range)",
+                multi - comparable
+            )
+        } else {
+            format!("{above} of {multi} end above one round at equal d_sum")
+        }
+    }
 }
 
 /// The group of an iterated run.
@@ -1349,6 +1378,10 @@ fn iterated(it: Option<&Iterated>) -> IteratedRlhf {
             r.gain_over_one_round_at_equal_d_sum
                 .is_some_and(|g| g > 0.0)
         })
+        .count();
+    out.n_comparable = multi
+        .iter()
+        .filter(|r| r.gain_over_one_round_at_equal_d_sum.is_some())
         .count();
     out.median_rmse = median(&multi.iter().filter_map(|r| r.rmse).collect::<Vec<_>>());
     out.median_final_error = median(

@@ -337,11 +337,10 @@ pub fn summary(doc: &AnalysesDoc) -> String {
             );
             let _ = writeln!(
                 s,
-                "  k > 1: median RMSE {}, median final error {}; {} of {} end above one round at equal d_sum",
+                "  k > 1: median RMSE {}, median final error {}; {}",
                 o(it.median_rmse),
                 o(it.median_final_error),
-                it.n_above_one_round,
-                it.n_multi_round
+                it.equal_d_sum_summary()
             );
         }
     }
@@ -626,10 +625,9 @@ pub fn headlines(doc: &AnalysesDoc) -> Vec<String> {
             "iterated RLHF",
             &it.skipped,
             format!(
-                "k > 1: median RMSE {} against the formula; {} of {} end above one round at equal d_sum",
+                "k > 1: median RMSE {} against the formula; {}",
                 o(it.median_rmse),
-                it.n_above_one_round,
-                it.n_multi_round
+                it.equal_d_sum_summary()
             ),
         ),
     ]

@@ -133,7 +133,7 @@ pub struct BonArgs {
     pub partial: bool,
     /// The n values (comma-separated). Default: every n when the largest pool has <= 64
     /// samples, else about 60 log-spaced values from 1 to N.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = trimmed::<usize>)]
     pub n: Vec<usize>,
     /// Add B prompt-resampled replicate curves (column `replicate`, 1..B). Not needed for
     /// bootstrap intervals: `goodhart fit` resamples the per-prompt values itself.
@@ -319,6 +319,17 @@ pub struct LogArgs {
     pub run: Option<String>,
 }
 
+/// One item of a comma-separated list flag, spaces around it allowed (`--kl-penalties "0, 0.1"`).
+fn trimmed<T>(s: &str) -> Result<T, String>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    s.trim()
+        .parse::<T>()
+        .map_err(|e| format!("'{}' is not a valid list item: {e}", s.trim()))
+}
+
 /// `--rm-params` of a log: one number; a list points at the runs manifest.
 fn one_rm_size(s: &str) -> Result<f64, String> {
     if s.contains(',') {
@@ -498,10 +509,10 @@ pub struct TokensArgs {
     #[arg(long, allow_negative_numbers = true)]
     pub policy_rho: Option<f64>,
     /// Policy widths (policy_params = 8 x width), comma-separated (small preset: 8,32,128; test: 8,32).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = trimmed::<usize>)]
     pub policy_widths: Vec<usize>,
     /// RL KL-penalty coefficients, comma-separated, starting with 0 (preset: 0,0.1,0.3).
-    #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true, value_parser = trimmed::<f64>)]
     pub kl_penalties: Vec<f64>,
     /// REINFORCE steps per run (small preset: 3000; test: 1500).
     #[arg(long)]
@@ -561,10 +572,10 @@ pub struct SimArgs {
     pub gold_typicality: Option<f64>,
     /// Hidden widths of the proxy RMs, comma-separated; rm_params = D + width*(D+2), and
     /// width 0 is a linear model [0,1,2,4,8,16,32,64,128 / 0,1,2,...,256].
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = trimmed::<usize>)]
     pub rm_hidden: Vec<usize>,
     /// Training comparisons per proxy, comma-separated [1000,4000 / 30000].
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = trimmed::<usize>)]
     pub rm_data: Vec<usize>,
     /// Held-out comparisons for recalibration and validation [2000 / 2000].
     #[arg(long)]
@@ -601,7 +612,7 @@ pub struct SimRlArgs {
     #[arg(long, value_enum, value_delimiter = ',')]
     pub policies: Vec<SimPolicyArg>,
     /// RL KL-penalty coefficients, comma-separated [0,0.1,0.3 / 0,0.01,0.05,0.1,0.5].
-    #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true, value_parser = trimmed::<f64>)]
     pub kl_penalties: Vec<f64>,
     /// RL Adam steps per run [300 / 600].
     #[arg(long)]
@@ -641,14 +652,15 @@ pub struct LawArgs {
     #[arg(long, value_enum, default_value_t = MethodArg::Both)]
     pub method: MethodArg,
     /// RM sizes (comma-separated). Default: the paper's nine sizes, 3e6 to 3e9.
-    #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true, value_parser = trimmed::<f64>)]
     pub rm_params: Vec<f64>,
     /// alpha_bon: one value, or one per RM size.
     #[arg(
         long,
         value_delimiter = ',',
         allow_negative_numbers = true,
-        conflicts_with = "bon_alpha_law"
+        conflicts_with = "bon_alpha_law",
+        value_parser = trimmed::<f64>
     )]
     pub bon_alpha: Vec<f64>,
     /// alpha_bon = a + b*log10(rm_params), given as a,b. Default 0.30,0.065.
@@ -656,7 +668,8 @@ pub struct LawArgs {
         long,
         value_delimiter = ',',
         num_args = 1,
-        allow_negative_numbers = true
+        allow_negative_numbers = true,
+        value_parser = trimmed::<f64>
     )]
     pub bon_alpha_law: Vec<f64>,
     /// beta_bon: one value, or one per RM size.
@@ -664,33 +677,36 @@ pub struct LawArgs {
         long,
         value_delimiter = ',',
         allow_negative_numbers = true,
-        conflicts_with = "bon_beta_law"
+        conflicts_with = "bon_beta_law",
+        value_parser = trimmed::<f64>
     )]
     pub bon_beta: Vec<f64>,
     /// beta_bon = a + b*log10(rm_params), given as a,b. Default 0.45,-0.035.
-    #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true, value_parser = trimmed::<f64>)]
     pub bon_beta_law: Vec<f64>,
     /// alpha_RL: one value, or one per RM size. Default 0.5 for every size.
     #[arg(
         long,
         value_delimiter = ',',
         allow_negative_numbers = true,
-        conflicts_with = "rl_alpha_law"
+        conflicts_with = "rl_alpha_law",
+        value_parser = trimmed::<f64>
     )]
     pub rl_alpha: Vec<f64>,
     /// alpha_RL = a + b*log10(rm_params), given as a,b.
-    #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true, value_parser = trimmed::<f64>)]
     pub rl_alpha_law: Vec<f64>,
     /// beta_RL: one value, or one per RM size.
     #[arg(
         long,
         value_delimiter = ',',
         allow_negative_numbers = true,
-        conflicts_with = "rl_beta_law"
+        conflicts_with = "rl_beta_law",
+        value_parser = trimmed::<f64>
     )]
     pub rl_beta: Vec<f64>,
     /// beta_RL = a + b*log10(rm_params), given as a,b. Default 0.45,-0.03.
-    #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true, value_parser = trimmed::<f64>)]
     pub rl_beta_law: Vec<f64>,
     /// Points per curve with kl > 0, evenly spaced in sqrt(KL).
     #[arg(long, default_value_t = 40)]
@@ -921,7 +937,8 @@ pub struct PredictArgs {
         long,
         value_delimiter = ',',
         required = true,
-        allow_negative_numbers = true
+        allow_negative_numbers = true,
+        value_parser = trimmed::<f64>
     )]
     pub rm_params: Vec<f64>,
     /// Only this method (default: every method in the scaling file).

@@ -245,11 +245,13 @@ pub fn generate_tokens(a: &super::cli::TokensArgs, quiet: bool) -> Result<()> {
     if !a.kl_penalties.is_empty() {
         s.kl_penalties = a.kl_penalties.clone();
     }
+    let before = files_from_before(&a.out, &TOKEN_FILES);
     let out = write_token_world(
         &s,
         &a.out,
         Progress::new(super::progress::for_terminal(quiet)),
     )?;
+    warn_files_from_before(quiet, &a.out, &before);
     let [rm, bon, rl] = out.seconds;
     print_wrote(
         quiet,
@@ -338,11 +340,13 @@ pub fn spec_from_args(a: &SimArgs) -> crate::generate::sim::SimSpec {
 pub fn generate_sim(a: &SimArgs, quiet: bool) -> Result<()> {
     use crate::generate::sim::{Progress, SIM_FILES, write_world};
     let spec = spec_from_args(a);
+    let before = files_from_before(&a.out, &SIM_FILES);
     let out = write_world(
         &spec,
         &a.out,
         Progress::new(super::progress::for_terminal(quiet)),
     )?;
+    warn_files_from_before(quiet, &a.out, &before);
     let [rm, bon, rl] = out.seconds;
     print_wrote(
         quiet,
@@ -359,4 +363,35 @@ pub fn generate_sim(a: &SimArgs, quiet: bool) -> Result<()> {
         ),
     );
     Ok(())
+}
+
+/// The visible files of an existing output folder that a generator does not write (`files`):
+/// tables made from an earlier world, such as `bon_curves.csv` or `fits.json`.
+fn files_from_before(dir: &std::path::Path, files: &[&str]) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.') && !files.contains(&n.as_str()))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Says that a regenerated folder still holds files made from the world it replaced.
+fn warn_files_from_before(quiet: bool, dir: &std::path::Path, before: &[String]) {
+    if before.is_empty() {
+        return;
+    }
+    print_all(
+        quiet,
+        "warning",
+        &[format!(
+            "{} also holds {} from before this run: they were not made from this world (remove them, or generate into a new folder)",
+            dir.display(),
+            before.join(", ")
+        )],
+    );
 }

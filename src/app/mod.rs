@@ -73,10 +73,15 @@ fn print_wrote(quiet: bool, path: &std::path::Path, detail: &str) {
     }
 }
 
-/// Installs the SIGINT handler: unfinished outputs are removed and one line is printed.
+/// Installs the SIGINT/SIGTERM handler: unfinished outputs are removed and one line is printed
+/// (if stderr is gone, the exit status still tells).
 pub fn install_interrupt_handler() -> Result<()> {
-    crate::output::install_interrupt_handler(|| {
-        eprintln!("error: interrupted; unfinished output files were removed");
+    crate::output::install_interrupt_handler(|what| {
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "error: {what}; unfinished output files were removed"
+        );
     })
 }
 

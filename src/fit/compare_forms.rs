@@ -10,6 +10,7 @@ use crate::document::{FormComparison as Comparison, FormScore};
 use crate::error::Result;
 use crate::format::g6;
 use crate::forms::FormId;
+use crate::schema::CurveKey;
 
 /// Fits every form to the curves and targets of `fits`, and ranks them per curve.
 pub fn compare_forms(
@@ -82,13 +83,15 @@ pub fn compare_forms(
 pub fn report(comparisons: &[Comparison]) -> String {
     let mut s = String::new();
     for c in comparisons {
-        let _ = writeln!(
-            s,
-            "[[Form comparison]] {} rm_params={}  target: {}",
-            c.method,
-            crate::format::fmt_num(c.rm_params),
-            c.target
-        );
+        let key = CurveKey {
+            method: c.method,
+            rm_params: c.rm_params,
+            policy_params: c.policy_params,
+            rm_data: c.rm_data,
+            kl_penalty: c.kl_penalty,
+        };
+        // every key column, as [[Fit]] names its curve: blocks that share rm_params differ
+        let _ = writeln!(s, "[[Form comparison]] {key}  target: {}", c.target);
         let _ = writeln!(
             s,
             "    {:<4} {:<9} {:>12} {:>12} {:>12} {:>10} {:>13}",

@@ -437,6 +437,9 @@ pub fn fit_curve(curve: &Curve, target: Target, opts: &FitOptions) -> Result<Cur
         &mut baseline,
         &mut warnings,
     );
+    if let Ok(f) = &outcome {
+        warnings.extend(meaning_warnings(f, target, kl_range.1, true));
+    }
     if boot.is_none()
         && curve.key.method == crate::schema::Method::Bon
         && weighted
@@ -465,6 +468,69 @@ pub fn fit_curve(curve: &Curve, target: Target, opts: &FitOptions) -> Result<Cur
         bootstrap_replicates: boot.map(|b| b.0),
         bootstrap: boot.map(|b| b.1),
     })
+}
+
+/// What a fit's numbers cannot mean, said in words: a form that fits worse than the points'
+/// mean (R² < 0, when `check_r2`), and, for gold fits of a two-parameter form (best-of-n, RL),
+/// beta's 95% interval (from the bootstrap when there is one) containing 0, so that the fit
+/// cannot tell whether the gold turns down: a peak it gives (within [`PEAK_RANGE_FACTOR`]
+/// times the largest fitted KL, `kl_max`) is not determined, and "no peak" is not established
+/// either. The power form is left out: its beta and gamma are often individually unpinned
+/// (correlations near 1) while the curve and its peak are well determined.
+pub(crate) fn meaning_warnings(
+    f: &FittedForm,
+    target: Target,
+    kl_max: f64,
+    check_r2: bool,
+) -> Vec<String> {
+    let short = |x: f64| {
+        if x.abs() >= 1e5 {
+            format!("{x:.2e}").replace('-', "\u{2212}")
+        } else {
+            crate::format::sig(x, 3)
+        }
+    };
+    let mut out = Vec::new();
+    if check_r2 && f.stats.r2 < 0.0 {
+        out.push(format!(
+            "the {} form fits these points worse than their mean does (R² = {}): its coefficients and peak do not describe them",
+            f.form.form().id(),
+            short(f.stats.r2)
+        ));
+    }
+    let two_parameters = f.params.len() == 2;
+    let beta = f.params.iter().find(|p| p.name == "beta");
+    if target == Target::Gold
+        && two_parameters
+        && let Some(b) = beta
+        && let (Some(lo), Some(hi)) = (b.ci_low, b.ci_high)
+        && lo <= 0.0
+        && hi >= 0.0
+    {
+        let interval = format!(
+            "beta's 95% interval [{}, {}] contains 0",
+            short(lo),
+            short(hi)
+        );
+        out.push(match f.peak().filter(|p| p.kl <= PEAK_RANGE_FACTOR * kl_max) {
+            Some(peak) => format!(
+                "the fitted peak (KL {}) is not determined: {interval}, so the fit cannot tell whether the gold turns down",
+                short(peak.kl)
+            ),
+            None => format!(
+                "{interval}: the fit cannot tell whether the gold turns down (no peak is given, which does not mean there is none)"
+            ),
+        });
+    }
+    out
+}
+
+/// Whether `warning` is one of [`meaning_warnings`] (replaced when a shared fit replaces the
+/// curve's own).
+pub(crate) fn is_meaning_warning(warning: &str) -> bool {
+    warning.contains("fits these points worse than their mean does")
+        || warning.contains("so the fit cannot tell whether the gold turns down")
+        || warning.contains(": the fit cannot tell whether the gold turns down")
 }
 
 /// With `--baseline none` the kl = 0 rows are left out and R(0) = 0 is assumed: a warning when

@@ -241,6 +241,15 @@ pub fn share_alpha_rl_where(
             // replicate intervals the single-curve fit had.
             fit.bootstrap_replicates = None;
             fit.bootstrap = None;
+            // The single-curve fit's warnings on what its numbers mean are about numbers no
+            // longer reported: the shared fit's replace them (its R² has its own warning above).
+            fit.warnings.retain(|w| !super::is_meaning_warning(w));
+            fit.warnings.extend(super::meaning_warnings(
+                &fitted,
+                target,
+                fit.kl_range.1,
+                false,
+            ));
             fit.outcome = Ok(fitted);
         }
         let f0 = &fits[members[0]];

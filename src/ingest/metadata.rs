@@ -217,9 +217,10 @@ fn flag_hint(e: Error, how: MetadataHint) -> Error {
                     })
                 })
                 .collect();
-            // A Samples table needs `goodhart bon`, not metadata flags.
-            let samples = hint.contains("looks like a Samples table");
-            let hint = if flags.is_empty() || samples {
+            // Another kind of table (Samples, iterated RLHF, reward models) needs another
+            // command, not metadata flags.
+            let other_table = hint.contains("(this looks like a");
+            let hint = if flags.is_empty() || other_table {
                 hint
             } else if how == MetadataHint::Convert {
                 format!(

@@ -430,9 +430,10 @@ pub(crate) fn plan_columns(
     Ok(Plan { taken, mapping })
 }
 
-/// What to run instead when a file read as one canonical table is plainly the other: a Samples
-/// table (scored samples: `prompt`, `proxy`, `gold`, no `kl`) given where curves are read, or a
-/// Curves table (`method`, `kl`, `gold`, no `prompt`) given to `goodhart bon`.
+/// What to run instead when a file read as one canonical table is plainly another: a Samples
+/// table (scored samples: `prompt`, `proxy`, `gold`, no `kl`), an iterated-RLHF table
+/// (`rounds`, `d_sum`) or a reward-models table (`val_loss`, `val_accuracy`) given where curves
+/// are read, or a Curves table (`method`, `kl`, `gold`, no `prompt`) given to `goodhart bon`.
 pub(crate) fn other_table_hint(
     path: &Path,
     header: &[String],
@@ -444,6 +445,17 @@ pub(crate) fn other_table_hint(
     if reads("kl") && !has("kl") && has("prompt") && (has("proxy") || has("gold")) {
         return Some(format!(
             " (this looks like a Samples table of scored samples, not curves: make best-of-n curves from it with `goodhart bon {file} --out curves.csv`, then use those)"
+        ));
+    }
+    // goodhart's own side tables (generate sim and tokens write them beside the curves)
+    if reads("kl") && has("rounds") && has("d_sum") {
+        return Some(format!(
+            " (this looks like an iterated-RLHF table (rounds, d_sum), not curves: `goodhart analyze` reads it with --iterated {file}, beside the Curves tables)"
+        ));
+    }
+    if reads("kl") && !has("kl") && (has("val_loss") || has("val_accuracy")) {
+        return Some(format!(
+            " (this looks like a reward-models table (val_loss, val_accuracy), not curves: `goodhart analyze` reads it with --reward-models {file}, beside the Curves tables)"
         ));
     }
     if reads("prompt") && !has("prompt") && has("kl") && has("gold") {

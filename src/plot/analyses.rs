@@ -493,11 +493,10 @@ pub fn iterated_simulated(inp: &PlotInputs) -> Option<Draft> {
         .collect();
     let o = |x: Option<f64>| x.map_or("–".to_string(), |v| theme::sig(v, 3));
     let mut caption = format!(
-        "Gold score of simulated iterated-RLHF runs (dots; the proxy retrained on the current policy's comparisons each round) against the paper's additive distance d_sum (the sum of each round's sqrt KL), drawn at d_sum² on a square-root axis, one colour per number of rounds k; lines are the paper's prediction R_k(d) = d(α − β ln d + β ln k) plus the kl = 0 baseline, with α and β fitted to the k = 1 run. Over the k > 1 runs, the median RMSE of simulated against predicted gold is {} and the median final error {}; {} of {} end above the single-round run's gold at the same d_sum.",
+        "Gold score of simulated iterated-RLHF runs (dots; the proxy retrained on the current policy's comparisons each round) against the paper's additive distance d_sum (the sum of each round's sqrt KL), drawn at d_sum² on a square-root axis, one colour per number of rounds k; lines are the paper's prediction R_k(d) = d(α − β ln d + β ln k) plus the kl = 0 baseline, with α and β fitted to the k = 1 run. Over the k > 1 runs, the median RMSE of simulated against predicted gold is {} and the median final error {}; {}.",
         o(it.median_rmse),
         o(it.median_final_error),
-        it.n_above_one_round,
-        it.n_multi_round
+        it.equal_d_sum_summary()
     );
     let w = group_words(g);
     if !w.is_empty() {

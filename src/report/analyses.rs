@@ -130,11 +130,10 @@ pub fn tables(doc: &AnalysesDoc) -> Vec<Table> {
                 head(
                     &it.skipped,
                     format!(
-                        "k > 1: median RMSE {}, median final error {}; {} of {} end above one round at equal d_sum",
+                        "k > 1: median RMSE {}, median final error {}; {}",
                         o(it.median_rmse),
                         o(it.median_final_error),
-                        it.n_above_one_round,
-                        it.n_multi_round
+                        it.equal_d_sum_summary()
                     ),
                 ),
             ]),

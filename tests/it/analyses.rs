@@ -352,7 +352,10 @@ fn iterated_rounds_generated_by_the_formula_have_zero_error() {
             "{r:?}"
         );
     }
-    assert_eq!((it.n_above_one_round, it.n_multi_round), (2, 2));
+    assert_eq!(
+        (it.n_above_one_round, it.n_comparable, it.n_multi_round),
+        (2, 2, 2)
+    );
 }
 
 #[test]
@@ -988,7 +991,38 @@ fn iterated_gain_is_taken_at_equal_d_sum_not_at_each_runs_end() {
         goodhart::analyses::warnings(&doc)
     );
     // only the two-round run counts, and it ends above one round
-    assert_eq!((it.n_above_one_round, it.n_multi_round), (1, 2));
+    assert_eq!(
+        (it.n_above_one_round, it.n_comparable, it.n_multi_round),
+        (1, 1, 2)
+    );
+    assert_eq!(
+        it.equal_d_sum_summary(),
+        "1 of the 1 comparable end above one round at equal d_sum (1 of 2 end outside the one-round run's d_sum range)"
+    );
+}
+
+/// New-user review: when no k > 1 run ends inside the one-round run's d_sum range, `analyze`
+/// said "0 of 2 end above one round at equal d_sum", as if both ended below; it now says that
+/// none is comparable.
+#[test]
+fn iterated_runs_past_the_one_round_range_are_not_counted_as_below() {
+    let doc = iterated_doc(&iterated_csv_ends(
+        1.2,
+        0.4,
+        0.05,
+        &[(1, 1.0), (2, 2.0), (4, 4.0)],
+    ));
+    let it = &doc.iterated_rlhf;
+    assert_eq!(
+        (it.n_above_one_round, it.n_comparable, it.n_multi_round),
+        (0, 0, 2)
+    );
+    let summary = it.equal_d_sum_summary();
+    assert!(
+        summary.starts_with("none of the 2 can be compared"),
+        "{summary}"
+    );
+    assert!(!summary.contains("0 of 2 end above"), "{summary}");
 }
 
 /// Best-of-n curves with proxy scores and RL curves without (empty proxy cells), for 3 RMs.

@@ -240,3 +240,25 @@ fn table_outputs_refuse_an_unknown_extension() {
         );
     }
 }
+
+/// New-user review: `--rm-params "1e6, 1e7"` (a space after the comma) was refused as "invalid
+/// float literal"; list items are now trimmed, and a bad item is named without the spaces.
+#[test]
+fn list_flags_allow_spaces_around_items() {
+    let t = TestDir::new();
+    let run = |out: &str, sizes: &str| {
+        let o = t
+            .cmd()
+            .args(["generate", "law", "--out", out, "--rm-params", sizes, "-q"])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{sizes}: {o:?}");
+        std::fs::read(t.path(out)).unwrap()
+    };
+    assert_eq!(run("a.csv", "1e6,1e7"), run("b.csv", " 1e6 , 1e7 "));
+    assert_usage_error(
+        &t,
+        &["generate", "law", "--out", "c.csv", "--rm-params", "1e6, x"],
+        &["--rm-params", "'x' is not a valid list item"],
+    );
+}

@@ -639,3 +639,45 @@ fn inspect_calls_an_incomplete_samples_table_samples_with_bons_problem() {
         "{norm}"
     );
 }
+
+/// New-user review: `fit` (and `inspect`) on the generators' iterated-RLHF and reward-models
+/// tables suggested "--method rl|bon", which would have read the rounds of an iterated table as
+/// one curve. Each table is now named, with the `analyze` flag that reads it, and no flag hint.
+#[test]
+fn side_tables_given_as_curves_name_the_analyze_flag_that_reads_them() {
+    let t = TestDir::new();
+    t.write(
+        "iterated_rlhf.csv",
+        "rm_params,rm_data,policy_params,kl_penalty,rounds,round,step,kl,d_sum,gold,proxy\n\
+         8,4000,64,0,1,1,0,0,0,0,0\n8,4000,64,0,2,1,10,1,1,0.5,0.6\n",
+    );
+    t.write(
+        "reward_models.csv",
+        "rm_params,rm_data,embedding_dims,free_tokens,val_loss,val_accuracy\n8,4000,8,0,0.6,0.7\n",
+    );
+    for (file, table, flag) in [
+        ("iterated_rlhf.csv", "an iterated-RLHF table", "--iterated"),
+        (
+            "reward_models.csv",
+            "a reward-models table",
+            "--reward-models",
+        ),
+    ] {
+        assert_input_error(
+            &t,
+            &["fit", file, "--out", "f.json"],
+            &[file, table, &format!("{flag} {file}")],
+        );
+        let out = t
+            .cmd()
+            .args(["fit", file, "--out", "f.json"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("--method"), "{stderr}");
+        let out = t.cmd().args(["inspect", file]).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{text}");
+        assert!(text.contains(table) && !text.contains("--method"), "{text}");
+    }
+}

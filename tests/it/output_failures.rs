@@ -187,3 +187,52 @@ fn interrupt_during_a_fit_removes_unfinished_outputs() {
         "input changed"
     );
 }
+
+/// New-user review: `timeout 5 goodhart generate tokens ...` (SIGTERM) left the folder's empty
+/// `.*.tmp` files behind; only SIGINT was handled. SIGTERM now removes them too, says so in
+/// one line and exits with 143 (128 + 15), as shells report it.
+#[test]
+fn sigterm_during_generate_removes_unfinished_outputs() {
+    let t = TestDir::new();
+    let mut child = std_cmd(&t)
+        .args(["generate", "tokens", "--preset", "test", "--out", "tok"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn goodhart");
+    let tmp_in_tok = || {
+        std::fs::read_dir(t.path("tok"))
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    // every output file is opened (as a temporary file) before the world is built
+    let start = Instant::now();
+    while tmp_in_tok() < 5 {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the temporary outputs never appeared"
+        );
+        assert!(
+            child.try_wait().expect("poll").is_none(),
+            "goodhart finished before it could be terminated"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let pid = libc::pid_t::try_from(child.id()).expect("a pid fits pid_t");
+    // SAFETY: kill(2) on the child we spawned and have not waited for yet.
+    let sent = unsafe { libc::kill(pid, libc::SIGTERM) };
+    assert_eq!(sent, 0, "kill failed");
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(143), "{stderr}");
+    assert!(
+        stderr.contains("error: terminated (SIGTERM); unfinished output files were removed"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert_eq!(tmp_in_tok(), 0, "temporary files left behind");
+}

@@ -195,3 +195,43 @@ fn a_diverging_policy_is_refused_and_leaves_nothing() {
     assert!(stderr.contains("--rl-lr"), "{stderr}");
     assert!(t.files().is_empty(), "left behind: {:?}", t.files());
 }
+
+/// New-user review: regenerating into a folder that already held `bon_curves.csv` and
+/// `fits.json` (made from the earlier world) replaced the world's files in silence, leaving the
+/// derived tables stale. The command now names them in one warning; `--quiet` stays silent, and
+/// a fresh folder gets no warning.
+#[test]
+fn regenerating_into_a_used_folder_names_the_stale_files() {
+    let t = common::TestDir::new();
+    let run = |extra: &[&str]| {
+        let out = t
+            .cmd()
+            .args(["generate", "sim", "--out", "w", "--seed", "1"])
+            .args(TINY)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        String::from_utf8(out.stderr).unwrap()
+    };
+    assert!(!run(&[]).contains("warning"));
+    t.write("w/bon_curves.csv", "method,rm_params,n,kl,gold\n");
+    t.write("w/fits.json", "{}");
+    t.write("w/.hidden", "");
+    let stderr = run(&[]);
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("warning"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{stderr}");
+    assert!(
+        warnings[0].contains("also holds bon_curves.csv, fits.json from before this run"),
+        "{stderr}"
+    );
+    assert!(!run(&["--quiet"]).contains("warning"));
+    // the old files are left as they were
+    assert_eq!(
+        std::fs::read_to_string(t.path("w/fits.json")).unwrap(),
+        "{}"
+    );
+}

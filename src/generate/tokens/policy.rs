@@ -4,7 +4,7 @@
 
 use rand_chacha::ChaCha8Rng;
 
-use super::world::TokenWorld;
+use super::world::{TokenWorld, exp_nonpositive};
 use crate::generate::sim::nets::normals;
 
 /// The policy's token features F (row-major (v, j)): column 0 is the reward models' surprisal
@@ -47,11 +47,32 @@ impl TokenPolicy<'_> {
     }
 
     /// ln pi and pi, row-major (t, v), with one exponential per entry.
+    ///
+    /// On x86-64 CPUs with AVX2 the same code is compiled for it and chosen at run time: the
+    /// vectors are wider, the operations and their order the same, so the bits are those of the
+    /// generic code (Rust never fuses a multiply and an add on its own).
     pub fn distribution(&self) -> (Vec<f64>, Vec<f64>) {
         if self.params.iter().all(|a| *a == 0.0) {
             // pi_0 itself, exactly (renormalising would leave KL ~1e-16 off 0)
             return (self.world.logp0.clone(), self.world.p0.clone());
         }
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            return unsafe { self.distribution_avx2() };
+        }
+        self.distribution_generic()
+    }
+
+    /// [`Self::distribution_generic`] compiled for AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn distribution_avx2(&self) -> (Vec<f64>, Vec<f64>) {
+        self.distribution_generic()
+    }
+
+    #[inline(always)]
+    fn distribution_generic(&self) -> (Vec<f64>, Vec<f64>) {
         let (t_len, v_len, w) = (self.world.positions, self.world.vocab, self.width);
         // Logits of 8 positions at a time: the block of a transposed to (j, position), so that
         // each token's 8 logits are one accumulation over j in registers (vector lanes, and a
@@ -93,7 +114,7 @@ impl TokenPolicy<'_> {
             let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             let mut sum = 0.0;
             for (x, e) in row.iter().zip(prow.iter_mut()) {
-                *e = (x - m).exp();
+                *e = exp_nonpositive(x - m);
             }
             for e in prow.iter() {
                 sum += e;

@@ -203,6 +203,7 @@ pub fn simulate_tokens(spec: &TokenSpec, progress: Progress) -> Result<TokenOutp
                 spec,
                 &world,
                 feats(spec.policy_width_main),
+                &proxies[index(main, s)],
                 &train.prefix(main),
                 &val,
                 fit,
@@ -259,7 +260,8 @@ pub fn simulate_tokens(spec: &TokenSpec, progress: Progress) -> Result<TokenOutp
     })
 }
 
-/// Iterated RLHF: `rounds` rounds of `round.steps` steps; after each round but the last, the
+/// Iterated RLHF: `rounds` rounds of `round.steps` steps, the first against `first` (the main
+/// sweep's proxy of this size, fitted on `pi0_data`); after each round but the last, the
 /// proxy of the same size is refitted on the pi_0 comparisons plus fresh comparisons between
 /// samples of the current policy (as many as the pi_0 set, accumulated over rounds), and RL
 /// continues from the current policy with a fresh Adam state.
@@ -268,6 +270,7 @@ fn iterate(
     spec: &TokenSpec,
     world: &TokenWorld,
     features: &[f64],
+    first: &TokenProxy,
     pi0_data: &Comparisons,
     val: &Comparisons,
     fit: FitSettings,
@@ -284,7 +287,7 @@ fn iterate(
     };
     let ids = |r: usize| [size as u64, rounds as u64, r as u64];
     let mut data = pi0_data.clone();
-    let mut proxy = fit_proxy(world, spec.proxy_sizes[size], &data, val, fit)?;
+    let mut proxy = first.clone();
     let mut train = rng(
         spec.seed,
         Stream::RlTrain,
@@ -293,7 +296,7 @@ fn iterate(
     let mut log = Vec::new();
     for r in 0..rounds {
         if r > 0 {
-            let p: Vec<f64> = pol.log_probs().iter().map(|l| l.exp()).collect();
+            let (_, p) = pol.distribution();
             let fresh = Comparisons::draw(
                 world,
                 &p,
