@@ -176,7 +176,6 @@ impl TokenWorld {
     }
 }
 
-/// ln sum exp, stably.
 /// e^x for x <= 0 (larger x is not supported), in plain arithmetic that vectorises: the
 /// softmax of every RL step spends most of its time here, and libm's `exp` is one call per
 /// entry whose last bit may depend on the CPU it picks at run time; these bits do not.
@@ -217,6 +216,7 @@ pub fn exp_nonpositive(x: f64) -> f64 {
     p * f64::from_bits(((k + 1023) as u64) << 52)
 }
 
+/// ln sum exp, stably.
 pub fn log_sum_exp(x: &[f64]) -> f64 {
     let m = x.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     m + x.iter().map(|v| (v - m).exp()).sum::<f64>().ln()
