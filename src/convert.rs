@@ -88,7 +88,10 @@ fn empty_like(kind: Option<&OutColumn>, n: usize) -> OutColumn {
 }
 
 fn append(acc: OutColumn, part: Option<&OutColumn>, n: usize) -> OutColumn {
-    match (acc, part) {
+    if let Some(full @ (OutColumn::FullNumber(_) | OutColumn::FullInteger(_))) = part {
+        return append(acc, Some(&full.clone().with_empty_cells()), n);
+    }
+    match (acc.with_empty_cells(), part) {
         (OutColumn::Number(mut a), Some(OutColumn::Number(b))) => {
             a.extend(b.iter().copied());
             OutColumn::Number(a)
@@ -112,6 +115,10 @@ fn append(acc: OutColumn, part: Option<&OutColumn>, n: usize) -> OutColumn {
         (OutColumn::Integer(mut a), _) => {
             a.extend(std::iter::repeat_n(None, n));
             OutColumn::Integer(a)
+        }
+        // `with_empty_cells` above leaves no full column
+        (full @ (OutColumn::FullNumber(_) | OutColumn::FullInteger(_)), part) => {
+            append(full.with_empty_cells(), part, n)
         }
     }
 }

@@ -115,6 +115,11 @@ pub enum Error {
         source: Box<Error>,
     },
 
+    /// A file read as one canonical table that is plainly another, though it has the columns
+    /// asked for (an iterated-RLHF table read as curves would merge its rounds' runs).
+    #[error("{path}: {detail}")]
+    OtherTable { path: PathBuf, detail: String },
+
     /// A problem of best-of-n samples that is not one cell: a pool, a dump record.
     #[error("{path}: {detail}")]
     BadSamples { path: PathBuf, detail: String },

@@ -59,13 +59,48 @@ impl Drop for PendingGuard {
     }
 }
 
-/// Removes every pending temporary file (called on interrupt). The returned lock is held until
-/// the process exits, so no other thread creates a temporary file after the removal.
+/// Folders this run created for its outputs, not yet holding them. An interrupt removes each
+/// one that is empty once the temporary files are gone, so no empty folder is left behind.
+static CREATED_DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn created_dirs() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    // push and retain only, as `pending`
+    CREATED_DIRS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Keeps a folder made for outputs on the list an interrupt cleans, until dropped (when the
+/// outputs are in place, or the run has removed the folder itself).
+#[derive(Debug)]
+pub struct CreatedDirGuard(PathBuf);
+
+impl CreatedDirGuard {
+    /// Puts `dir`, just created by this run, on the list.
+    pub fn new(dir: &Path) -> CreatedDirGuard {
+        created_dirs().push(dir.to_path_buf());
+        CreatedDirGuard(dir.to_path_buf())
+    }
+}
+
+impl Drop for CreatedDirGuard {
+    fn drop(&mut self) {
+        created_dirs().retain(|d| d != &self.0);
+    }
+}
+
+/// Removes every pending temporary file, then every listed folder left empty (called on
+/// interrupt). The returned lock is held until the process exits, so no other thread creates a
+/// temporary file after the removal.
 fn remove_pending() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
     let list = pending();
     for p in list.iter() {
         // Already gone (renamed into place, or never written) is fine.
         let _ = std::fs::remove_file(p);
+    }
+    for d in created_dirs().iter().rev() {
+        // `remove_dir` removes only an empty folder: one holding anything else stays.
+        let _ = std::fs::remove_dir(d);
     }
     list
 }
@@ -389,12 +424,29 @@ pub enum OutColumn {
     Number(Vec<Option<f64>>),
     Integer(Vec<Option<i64>>),
     Text(Vec<Option<String>>),
+    /// Numbers with no empty cell: half the memory of [`OutColumn::Number`], for the tables of
+    /// millions of rows (`generate tokens`' Samples table). Written exactly as `Number`.
+    FullNumber(Vec<f64>),
+    /// Integers with no empty cell, written exactly as [`OutColumn::Integer`].
+    FullInteger(Vec<i64>),
 }
 
 impl OutColumn {
+    /// The column as a [`OutColumn::Number`], [`OutColumn::Integer`] or [`OutColumn::Text`]
+    /// (a full column's cells wrapped in `Some`).
+    pub fn with_empty_cells(self) -> OutColumn {
+        match self {
+            OutColumn::FullNumber(v) => OutColumn::Number(v.into_iter().map(Some).collect()),
+            OutColumn::FullInteger(v) => OutColumn::Integer(v.into_iter().map(Some).collect()),
+            other => other,
+        }
+    }
+
     fn len(&self) -> usize {
         match self {
             OutColumn::Number(v) => v.len(),
+            OutColumn::FullNumber(v) => v.len(),
+            OutColumn::FullInteger(v) => v.len(),
             OutColumn::Integer(v) => v.len(),
             OutColumn::Text(v) => v.len(),
         }
@@ -453,6 +505,8 @@ impl OutTable {
         use std::borrow::Cow;
         match col {
             OutColumn::Number(v) => Cow::Owned(v[i].map(fmt_num).unwrap_or_default()),
+            OutColumn::FullNumber(v) => Cow::Owned(fmt_num(v[i])),
+            OutColumn::FullInteger(v) => Cow::Owned(v[i].to_string()),
             OutColumn::Integer(v) => Cow::Owned(v[i].map(|x| x.to_string()).unwrap_or_default()),
             OutColumn::Text(v) => v[i].as_deref().map_or(Cow::Borrowed(""), Cow::Borrowed),
         }
@@ -607,6 +661,8 @@ impl OutTable {
             for (name, col) in &self.columns {
                 let v = match col {
                     OutColumn::Number(v) => v[i].map_or(serde_json::Value::Null, |x| x.into()),
+                    OutColumn::FullNumber(v) => v[i].into(),
+                    OutColumn::FullInteger(v) => v[i].into(),
                     OutColumn::Integer(v) => v[i].map_or(serde_json::Value::Null, |x| x.into()),
                     OutColumn::Text(v) => {
                         v[i].clone().map_or(serde_json::Value::Null, |x| x.into())
@@ -633,6 +689,8 @@ impl OutTable {
                 let name = PlSmallStr::from(name.as_str());
                 match c {
                     OutColumn::Number(v) => Column::new(name, v.as_slice()),
+                    OutColumn::FullNumber(v) => Column::new(name, v.as_slice()),
+                    OutColumn::FullInteger(v) => Column::new(name, v.as_slice()),
                     OutColumn::Integer(v) => Column::new(name, v.as_slice()),
                     OutColumn::Text(v) => Column::new(name, v.as_slice()),
                 }
@@ -642,5 +700,43 @@ impl OutTable {
         let mut buf = Vec::new();
         ParquetWriter::new(&mut buf).finish(&mut df).map_err(err)?;
         Ok(buf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `FullNumber`/`FullInteger` only save memory: every format writes them byte for byte as
+    /// the `Number`/`Integer` columns holding the same values.
+    #[test]
+    fn full_columns_are_written_as_columns_of_the_same_values() {
+        let numbers = vec![0.1, -0.0, 1e300, -2.5e-310, 3.0, 1.0 / 3.0];
+        let integers = vec![1_i64, -7, i64::MAX, 0, 42, 3];
+        let mut full = OutTable::default();
+        full.push("x", OutColumn::FullNumber(numbers.clone()));
+        full.push("k", OutColumn::FullInteger(integers.clone()));
+        let mut optional = OutTable::default();
+        optional.push(
+            "x",
+            OutColumn::Number(numbers.into_iter().map(Some).collect()),
+        );
+        optional.push(
+            "k",
+            OutColumn::Integer(integers.into_iter().map(Some).collect()),
+        );
+        for (format, name) in [
+            (Format::Csv, "t.csv"),
+            (Format::Ndjson, "t.ndjson"),
+            (Format::Parquet, "t.parquet"),
+        ] {
+            let path = Path::new(name);
+            let a = full.to_bytes(format, path).unwrap();
+            let b = optional.to_bytes(format, path).unwrap();
+            assert!(!a.is_empty(), "{name}");
+            assert_eq!(a, b, "{name}");
+        }
+        let back = OutColumn::FullNumber(vec![1.5]).with_empty_cells();
+        assert!(matches!(back, OutColumn::Number(v) if v == vec![Some(1.5)]));
     }
 }

@@ -487,7 +487,7 @@ pub enum GenerateKind {
 /// `--preset` of `generate tokens`
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TokensPresetArg {
-    /// V = 4096, 8 proxy sizes, 3 data sizes, policy widths 8, 32, 128
+    /// V = 4096, 9 proxy sizes, 3 data sizes, policy widths 8, 32, 128
     Small,
     /// V = 1024, 5 proxy sizes, 2 data sizes, policy widths 8, 32, 1500 steps (for tests)
     Test,

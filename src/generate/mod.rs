@@ -25,6 +25,8 @@ pub(crate) fn write_folder<T>(
         path: dir.to_path_buf(),
         source,
     })?;
+    // an interrupt before the files are in place removes the folder too
+    let _created_guard = created.then(|| crate::output::CreatedDirGuard::new(dir));
     let result = (|| {
         let sinks = files
             .iter()

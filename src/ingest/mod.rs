@@ -412,6 +412,21 @@ pub(crate) fn plan_columns(
             None => {}
         }
     }
+    // An iterated-RLHF table has every column of the Curves table but one run per `rounds`
+    // value under each key: read as curves, the runs of 1, 2 and 4 rounds would become one curve.
+    let lists = |name: &str| schema.iter().any(|s| s.name == name);
+    if missing.is_empty() && lists("kl") && !lists("rounds") {
+        let has = |name: &str| header.iter().any(|h| h == name);
+        if has("rounds") && has("d_sum") {
+            let file = path.display();
+            return Err(Error::OtherTable {
+                path: path.to_path_buf(),
+                detail: format!(
+                    "this is an iterated-RLHF table (columns rounds, d_sum), not curves: read as curves, its runs of different numbers of rounds would merge into one curve per reward model. `goodhart analyze` reads it with --iterated {file}, beside the Curves tables"
+                ),
+            });
+        }
+    }
     if !missing.is_empty() {
         let used: Vec<&str> = mapping.iter().map(|m| m.source.as_str()).collect();
         return Err(Error::MissingColumn {

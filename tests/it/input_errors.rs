@@ -681,3 +681,35 @@ fn side_tables_given_as_curves_name_the_analyze_flag_that_reads_them() {
         assert!(text.contains(table) && !text.contains("--method"), "{text}");
     }
 }
+
+/// `--method rl` supplies the one column an iterated-RLHF table lacks, and its runs of 1 and 2
+/// rounds used to merge silently into one curve; now the table is named and nothing is written.
+#[test]
+fn an_iterated_table_fitted_with_a_method_is_refused_not_merged() {
+    let t = TestDir::new();
+    t.write(
+        "iterated_rlhf.csv",
+        "rm_params,rm_data,policy_params,kl_penalty,rounds,round,step,kl,d_sum,gold,proxy\n\
+         8,4000,64,0,1,1,0,0,0,0,0\n8,4000,64,0,1,1,10,1,1,0.5,0.6\n8,4000,64,0,1,1,20,4,2,0.7,1.1\n\
+         8,4000,64,0,2,1,0,0,0,0,0\n8,4000,64,0,2,1,10,1,1,0.6,0.6\n8,4000,64,0,2,2,20,1,2,0.9,1.0\n",
+    );
+    for method in ["rl", "bon"] {
+        assert_input_error(
+            &t,
+            &[
+                "fit",
+                "iterated_rlhf.csv",
+                "--method",
+                method,
+                "--out",
+                "f.json",
+            ],
+            &[
+                "iterated_rlhf.csv",
+                "an iterated-RLHF table",
+                "would merge",
+                "--iterated iterated_rlhf.csv",
+            ],
+        );
+    }
+}

@@ -190,7 +190,8 @@ fn interrupt_during_a_fit_removes_unfinished_outputs() {
 
 /// New-user review: `timeout 5 goodhart generate tokens ...` (SIGTERM) left the folder's empty
 /// `.*.tmp` files behind; only SIGINT was handled. SIGTERM now removes them too, says so in
-/// one line and exits with 143 (128 + 15), as shells report it.
+/// one line and exits with 143 (128 + 15), as shells report it; and the folder it had created
+/// for them, empty, used to stay.
 #[test]
 fn sigterm_during_generate_removes_unfinished_outputs() {
     let t = TestDir::new();
@@ -235,4 +236,9 @@ fn sigterm_during_generate_removes_unfinished_outputs() {
     );
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert_eq!(tmp_in_tok(), 0, "temporary files left behind");
+    // goodhart made `tok` for this run, and it is empty again: it goes too
+    assert!(
+        !t.path("tok").exists(),
+        "the folder generate created was left"
+    );
 }

@@ -324,7 +324,7 @@ fn iterate(
     Ok(IteratedRun { size, rounds, log })
 }
 
-/// The Samples table: per proxy (data-size major, then size), per prompt, per sample.
+/// The Samples table: per prompt, per proxy (data-size major, then size), per sample.
 fn samples_table(
     spec: &TokenSpec,
     proxies: &[TokenProxy],
@@ -338,23 +338,23 @@ fn samples_table(
         Vec::with_capacity(rows),
         Vec::with_capacity(rows),
     );
-    for (k, rm) in proxies.iter().enumerate() {
-        for (p, (golds, scores)) in pools.iter().enumerate() {
+    for (p, (golds, scores)) in pools.iter().enumerate() {
+        for (k, rm) in proxies.iter().enumerate() {
             for (g, s) in golds.iter().zip(&scores[k]) {
-                prompt.push(Some(p as i64 + 1));
-                proxy.push(Some(*s));
-                gold.push(Some(*g));
-                params.push(Some(rm.size.params() as f64));
-                data.push(Some(rm.rm_data as f64));
+                prompt.push(p as i64 + 1);
+                proxy.push(*s);
+                gold.push(*g);
+                params.push(rm.size.params() as f64);
+                data.push(rm.rm_data as f64);
             }
         }
     }
     let mut t = OutTable::default();
-    t.push("prompt", OutColumn::Integer(prompt));
-    t.push("proxy", OutColumn::Number(proxy));
-    t.push("gold", OutColumn::Number(gold));
-    t.push("rm_params", OutColumn::Number(params));
-    t.push("rm_data", OutColumn::Number(data));
+    t.push("prompt", OutColumn::FullInteger(prompt));
+    t.push("proxy", OutColumn::FullNumber(proxy));
+    t.push("gold", OutColumn::FullNumber(gold));
+    t.push("rm_params", OutColumn::FullNumber(params));
+    t.push("rm_data", OutColumn::FullNumber(data));
     t
 }
 
