@@ -165,8 +165,18 @@ pub fn fits_table_with(fits: &[CurveFit], names: &[&'static str]) -> OutTable {
         text(&|c| Some(c.fitted().is_some().to_string())),
     );
     t.push("message", text(&crate::fit::record_message));
+    // the fit's warnings (as in fits.json), so that a row read alone says when its numbers
+    // cannot mean what they seem to
+    t.push("n_warnings", int(&|c| Some(c.warnings.len() as i64)));
+    t.push(
+        "warnings",
+        text(&|c| (!c.warnings.is_empty()).then(|| c.warnings.join(WARNING_SEPARATOR))),
+    );
     t
 }
+
+/// Between two warnings in the `warnings` cell of fits.csv.
+pub const WARNING_SEPARATOR: &str = " | ";
 
 impl Exporter for CsvExporter {
     fn render(&self, fits: &[CurveFit]) -> Vec<u8> {

@@ -98,6 +98,7 @@ fn remove_pending() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
         // Already gone (renamed into place, or never written) is fine.
         let _ = std::fs::remove_file(p);
     }
+    // listed outermost first, so the innermost goes first
     for d in created_dirs().iter().rev() {
         // `remove_dir` removes only an empty folder: one holding anything else stays.
         let _ = std::fs::remove_dir(d);
@@ -127,31 +128,57 @@ pub fn ensure_not_input(out: &Path, inputs: &[PathBuf]) -> Result<()> {
 /// Exit status after an interrupt (128 + SIGINT), as shells report it.
 pub const INTERRUPTED_EXIT: i32 = 130;
 
-/// Installs the signal handler of the binary: on SIGINT (Ctrl-C) or SIGTERM (`kill`,
-/// `timeout`), unfinished outputs (temporary files) are removed, `announce` is called with the
-/// signal's name (the application prints one line), and the process exits with status 128 +
-/// the signal's number (130 after SIGINT, 143 after SIGTERM), as shells report it. Outputs
-/// already renamed into place are complete and stay. SIGHUP is left alone, so that a run under
-/// `nohup` (which ignores it) survives a closed terminal.
-pub fn install_interrupt_handler(announce: fn(&str)) -> Result<()> {
-    use signal_hook::consts::{SIGINT, SIGTERM};
+/// Installs the signal handler of the binary: on SIGINT (Ctrl-C), SIGTERM (`kill`, `timeout`)
+/// or SIGHUP (a closed terminal or ssh session), unfinished outputs (temporary files, and
+/// folders made for them) are removed, `announce` is called with the signal's name and whether
+/// there was anything to remove (the application prints one line), and the process exits with status 128 + the signal's number
+/// (130, 143, 129), as shells report it. Outputs already renamed into place are complete and
+/// stay. SIGHUP is handled only when it is not ignored at start: a run under `nohup` (which
+/// ignores it) survives a closed terminal, as `nohup` promises.
+pub fn install_interrupt_handler(announce: fn(&str, bool)) -> Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut wanted = vec![SIGINT, SIGTERM];
+    if !ignored_at_start(SIGHUP) {
+        wanted.push(SIGHUP);
+    }
     let mut signals =
-        signal_hook::iterator::Signals::new([SIGINT, SIGTERM]).map_err(|source| Error::Write {
+        signal_hook::iterator::Signals::new(&wanted).map_err(|source| Error::Write {
             path: PathBuf::from("<signal handler>"),
             source,
         })?;
     std::thread::spawn(move || {
         if let Some(signal) = signals.forever().next() {
-            let _held = remove_pending();
-            announce(if signal == SIGTERM {
-                "terminated (SIGTERM)"
-            } else {
-                "interrupted"
-            });
+            let held = remove_pending();
+            let removed = !held.is_empty();
+            announce(
+                match signal {
+                    SIGTERM => "terminated (SIGTERM)",
+                    SIGHUP => "hung up (SIGHUP)",
+                    _ => "interrupted",
+                },
+                removed,
+            );
             std::process::exit(128 + signal);
         }
     });
     Ok(())
+}
+
+/// Whether `signal`'s disposition is "ignore" (as `nohup` leaves SIGHUP for the program it runs).
+#[cfg(unix)]
+fn ignored_at_start(signal: libc::c_int) -> bool {
+    // SAFETY: sigaction(2) with a null new action only reads the current one into `old`, a
+    // zeroed plain C struct that it fills.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(signal, std::ptr::null(), &mut old) == 0
+            && old.sa_sigaction == libc::SIG_IGN
+    }
+}
+
+#[cfg(not(unix))]
+fn ignored_at_start(_signal: i32) -> bool {
+    false
 }
 
 /// Where an output goes: a file written atomically, stdout (`-`), or an existing device or

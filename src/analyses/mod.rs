@@ -430,7 +430,9 @@ impl IteratedRlhf {
             self.n_comparable,
             self.n_multi_round,
         );
-        if comparable == 0 {
+        if multi == 0 {
+            "there is no run of more than one round to compare with one round".to_string()
+        } else if comparable == 0 {
             format!(
                 "none of the {multi} can be compared with one round at equal d_sum (no k > 1 run ends inside the one-round run's d_sum range)"
             )

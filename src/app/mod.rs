@@ -73,15 +73,19 @@ fn print_wrote(quiet: bool, path: &std::path::Path, detail: &str) {
     }
 }
 
-/// Installs the SIGINT/SIGTERM handler: unfinished outputs are removed and one line is printed
-/// (if stderr is gone, the exit status still tells).
+/// Installs the SIGINT/SIGTERM/SIGHUP handler: unfinished outputs are removed and one line is
+/// printed, saying so only when there were any (if stderr is gone, the exit status still tells).
 pub fn install_interrupt_handler() -> Result<()> {
-    crate::output::install_interrupt_handler(|what| {
+    crate::output::install_interrupt_handler(|what, removed| {
         use std::io::Write as _;
-        let _ = writeln!(
-            std::io::stderr(),
-            "error: {what}; unfinished output files were removed"
-        );
+        let _ = if removed {
+            writeln!(
+                std::io::stderr(),
+                "error: {what}; unfinished output files were removed"
+            )
+        } else {
+            writeln!(std::io::stderr(), "error: {what}")
+        };
     })
 }
 

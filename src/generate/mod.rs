@@ -20,13 +20,30 @@ pub(crate) fn write_folder<T>(
     files: &[&str],
     make: impl FnOnce() -> Result<(T, Vec<Vec<u8>>)>,
 ) -> Result<T> {
-    let created = !dir.exists();
+    if dir.exists() && !dir.is_dir() {
+        return Err(Error::Write {
+            path: dir.to_path_buf(),
+            source: std::io::Error::other("it exists and is not a folder: --out names a folder"),
+        });
+    }
+    // the folders this run makes: `dir` and any missing parents, the outermost first
+    let created: Vec<&Path> = {
+        let mut missing: Vec<&Path> = dir
+            .ancestors()
+            .take_while(|p| !p.as_os_str().is_empty() && !p.exists())
+            .collect();
+        missing.reverse();
+        missing
+    };
     std::fs::create_dir_all(dir).map_err(|source| Error::Write {
         path: dir.to_path_buf(),
         source,
     })?;
-    // an interrupt before the files are in place removes the folder too
-    let _created_guard = created.then(|| crate::output::CreatedDirGuard::new(dir));
+    // an interrupt before the files are in place removes them too (innermost first)
+    let _created_guards: Vec<_> = created
+        .iter()
+        .map(|d| crate::output::CreatedDirGuard::new(d))
+        .collect();
     let result = (|| {
         let sinks = files
             .iter()
@@ -41,10 +58,12 @@ pub(crate) fn write_folder<T>(
         )?;
         Ok(out)
     })();
-    if result.is_err() && created {
-        // Leave no trace of a failed run: the folder is empty again (its temporary files are
-        // gone), and removing an empty folder we made cannot lose anything.
-        let _ = std::fs::remove_dir(dir);
+    if result.is_err() {
+        // Leave no trace of a failed run: the folders are empty again (their temporary files
+        // are gone), and removing an empty folder we made cannot lose anything.
+        for d in created.iter().rev() {
+            let _ = std::fs::remove_dir(d);
+        }
     }
     result
 }

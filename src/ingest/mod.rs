@@ -414,15 +414,16 @@ pub(crate) fn plan_columns(
     }
     // An iterated-RLHF table has every column of the Curves table but one run per `rounds`
     // value under each key: read as curves, the runs of 1, 2 and 4 rounds would become one curve.
+    // `rounds` with `round` or `d_sum` marks it (a `rounds` column alone may mean anything).
     let lists = |name: &str| schema.iter().any(|s| s.name == name);
     if missing.is_empty() && lists("kl") && !lists("rounds") {
         let has = |name: &str| header.iter().any(|h| h == name);
-        if has("rounds") && has("d_sum") {
+        if has("rounds") && (has("round") || has("d_sum")) {
             let file = path.display();
             return Err(Error::OtherTable {
                 path: path.to_path_buf(),
                 detail: format!(
-                    "this is an iterated-RLHF table (columns rounds, d_sum), not curves: read as curves, its runs of different numbers of rounds would merge into one curve per reward model. `goodhart analyze` reads it with --iterated {file}, beside the Curves tables"
+                    "this looks like an iterated-RLHF table (columns rounds and round or d_sum), not curves: each run has its number of rounds, and read as curves the runs of every number of rounds would merge into one curve per reward model. `goodhart analyze` reads it with --iterated {file}, beside the Curves tables; to fit its one-round runs as curves, keep the rows with rounds = 1 and drop the rounds column"
                 ),
             });
         }

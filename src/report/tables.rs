@@ -88,7 +88,7 @@ pub fn fits_table(fits: &[FitRecord]) -> Table {
     .collect();
     header.extend(names.iter().map(|n| format!("{n} ± se (rel.)")));
     header.extend(
-        ["n", "R²", "AIC", "BIC", "peak KL", "peak score"]
+        ["n", "R²", "AIC", "BIC", "peak KL", "peak score", "warnings"]
             .iter()
             .map(|s| s.to_string()),
     );
@@ -133,13 +133,15 @@ pub fn fits_table(fits: &[FitRecord]) -> Table {
                     cells.push(opt(f.peak.map(|p| p.score)));
                 }
             }
+            cells.push(f.warnings.join("; "));
+            attrs.push(("data-warnings".to_string(), f.warnings.len().to_string()));
             Row { cells, attrs }
         })
         .collect();
     Table {
         id: "fits",
         title: format!("Fits ({})", fits.len()),
-        note: "Each curve's coefficients with their standard error and, in brackets, the relative standard error; peak is the fitted maximum (– when beta <= 0; not given beyond 10x the fitted KL range). R² is on the baseline-subtracted points.".to_string(),
+        note: "Each curve's coefficients with their standard error and, in brackets, the relative standard error; peak is the fitted maximum (– when beta <= 0; not given beyond 10x the fitted KL range). R² is on the baseline-subtracted points. Warnings say when a fit's numbers cannot mean what they seem to (as in fits.json).".to_string(),
         header,
         rows,
     }

@@ -1023,6 +1023,14 @@ fn iterated_runs_past_the_one_round_range_are_not_counted_as_below() {
         "{summary}"
     );
     assert!(!summary.contains("0 of 2 end above"), "{summary}");
+    // with no k > 1 run at all it said "none of the 0 can be compared"
+    let doc = iterated_doc(&iterated_csv_ends(1.2, 0.4, 0.05, &[(1, 1.0)]));
+    let it = &doc.iterated_rlhf;
+    assert_eq!(it.n_multi_round, 0);
+    assert_eq!(
+        it.equal_d_sum_summary(),
+        "there is no run of more than one round to compare with one round"
+    );
 }
 
 /// Best-of-n curves with proxy scores and RL curves without (empty proxy cells), for 3 RMs.

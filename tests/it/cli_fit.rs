@@ -622,14 +622,9 @@ fn compare_forms_headings_name_every_key_column() {
     );
 }
 
-/// New-user review: a fit with R² −0.12 and both intervals containing 0 printed a peak KL and
-/// "warnings 0". Two curves where the answer is known: one whose noise (±0.25) hides whether
-/// the gold turns down (beta's interval contains 0, yet a peak within 10x the data is given),
-/// one that is flat at 1 after kl = 0 (no form with R(0) = 0 can follow it: R² < 0). Each
-/// gets its warning, naming the curve; a clean curve gets neither.
-#[test]
-fn fits_that_cannot_mean_their_numbers_say_so() {
-    let t = TestDir::new();
+/// Two RL curves whose fits cannot mean their numbers: 1e8 noisy around a true turn (beta's
+/// interval contains 0), 2e8 flat with alternating noise (R² < 0).
+fn noisy_and_flat_curves() -> String {
     let mut s = String::from("method,rm_params,kl,gold\n");
     for (rm, flat) in [("1e8", false), ("2e8", true)] {
         s.push_str(&format!("rl,{rm},0,0\nrl,{rm},0,0\n"));
@@ -644,7 +639,77 @@ fn fits_that_cannot_mean_their_numbers_say_so() {
             s.push_str(&format!("rl,{rm},{},{gold}\n", d * d));
         }
     }
-    t.write("c.csv", s);
+    s
+}
+
+/// fits.csv and the report's fits table used to drop the warnings that fits.json holds, so a
+/// row read alone gave no sign that its peak or coefficients mean nothing.
+#[test]
+fn fits_csv_and_the_report_carry_each_fits_warnings() {
+    let t = TestDir::new();
+    t.write("c.csv", noisy_and_flat_curves());
+    t.cmd()
+        .args([
+            "fit", "c.csv", "--out", "f.json", "--csv", "f.csv", "--quiet",
+        ])
+        .assert()
+        .success();
+    let doc = json(&t, "f.json");
+    let mut rows = csv::Reader::from_path(t.path("f.csv")).unwrap();
+    let header = rows.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (rm, n, texts) = (col("rm_params"), col("n_warnings"), col("warnings"));
+    let mut seen = 0;
+    for row in rows.records() {
+        let row = row.unwrap();
+        let fit = doc["fits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rm_params"].as_f64() == row[rm].parse::<f64>().ok())
+            .unwrap();
+        let want: Vec<&str> = fit["warnings"]
+            .as_array()
+            .map(|w| w.iter().map(|x| x.as_str().unwrap()).collect())
+            .unwrap_or_default();
+        assert!(!want.is_empty(), "both curves warn: {fit}");
+        assert_eq!(row[n].parse::<usize>().unwrap(), want.len());
+        assert_eq!(&row[texts], want.join(" | ").as_str());
+        seen += 1;
+    }
+    assert_eq!(seen, 2);
+    std::fs::create_dir(t.path("out")).unwrap();
+    t.cmd()
+        .args([
+            "report", "c.csv", "--fits", "f.json", "--out", "out", "--quiet",
+        ])
+        .assert()
+        .success();
+    let md = std::fs::read_to_string(t.path("out/report.md")).unwrap();
+    let html = std::fs::read_to_string(t.path("out/report.html")).unwrap();
+    for fit in doc["fits"].as_array().unwrap() {
+        for w in fit["warnings"].as_array().unwrap() {
+            // the Markdown writer escapes pipes; the warnings here have none
+            assert!(md.contains(w.as_str().unwrap()), "{w} not in report.md");
+        }
+    }
+    assert!(md.contains("| warnings |"), "no warnings column");
+    assert_eq!(html.matches("data-warnings=\"0\"").count(), 0);
+    assert_eq!(
+        html.matches("data-warnings=\"").count(),
+        doc["fits"].as_array().unwrap().len()
+    );
+}
+
+/// New-user review: a fit with R² −0.12 and both intervals containing 0 printed a peak KL and
+/// "warnings 0". Two curves where the answer is known: one whose noise (±0.25) hides whether
+/// the gold turns down (beta's interval contains 0, yet a peak within 10x the data is given),
+/// one that is flat at 1 after kl = 0 (no form with R(0) = 0 can follow it: R² < 0). Each
+/// gets its warning, naming the curve; a clean curve gets neither.
+#[test]
+fn fits_that_cannot_mean_their_numbers_say_so() {
+    let t = TestDir::new();
+    t.write("c.csv", noisy_and_flat_curves());
     t.write("clean.csv", common::small_curves_csv());
     let out = t
         .cmd()

@@ -683,7 +683,8 @@ fn side_tables_given_as_curves_name_the_analyze_flag_that_reads_them() {
 }
 
 /// `--method rl` supplies the one column an iterated-RLHF table lacks, and its runs of 1 and 2
-/// rounds used to merge silently into one curve; now the table is named and nothing is written.
+/// rounds used to merge silently into one curve; now the table is named and nothing is written
+/// (also when `d_sum` was dropped: a second review).
 #[test]
 fn an_iterated_table_fitted_with_a_method_is_refused_not_merged() {
     let t = TestDir::new();
@@ -692,6 +693,28 @@ fn an_iterated_table_fitted_with_a_method_is_refused_not_merged() {
         "rm_params,rm_data,policy_params,kl_penalty,rounds,round,step,kl,d_sum,gold,proxy\n\
          8,4000,64,0,1,1,0,0,0,0,0\n8,4000,64,0,1,1,10,1,1,0.5,0.6\n8,4000,64,0,1,1,20,4,2,0.7,1.1\n\
          8,4000,64,0,2,1,0,0,0,0,0\n8,4000,64,0,2,1,10,1,1,0.6,0.6\n8,4000,64,0,2,2,20,1,2,0.9,1.0\n",
+    );
+    // without d_sum (a copy trimmed by hand) the rounds would merge just the same
+    let trimmed: String = std::fs::read_to_string(t.path("iterated_rlhf.csv"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            [&cells[..8], &cells[9..]].concat().join(",") + "\n"
+        })
+        .collect();
+    assert!(
+        trimmed.starts_with("rm_params,rm_data,policy_params,kl_penalty,rounds,round,step,kl,gold")
+    );
+    t.write("no_d_sum.csv", trimmed);
+    assert_input_error(
+        &t,
+        &["fit", "no_d_sum.csv", "--method", "rl", "--out", "f.json"],
+        &[
+            "no_d_sum.csv",
+            "an iterated-RLHF table",
+            "keep the rows with rounds = 1",
+        ],
     );
     for method in ["rl", "bon"] {
         assert_input_error(

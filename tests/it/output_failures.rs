@@ -1,7 +1,7 @@
 //! Failures around outputs: a full disk (`/dev/full`), a place that cannot be written, an output
-//! path that is a folder, and an interrupt (SIGINT) during a long run. Each ends in one clear
-//! message and exit status 1 (130 after SIGINT), with no partial or temporary file left behind
-//! and the inputs untouched.
+//! path that is a folder, and a signal (SIGINT, SIGTERM, SIGHUP) during a long run. Each ends
+//! in one clear message and exit status 1 (128 + the signal's number after a signal), with no
+//! partial or temporary file left behind and the inputs untouched.
 
 use crate::common;
 
@@ -147,35 +147,45 @@ fn temp_files(t: &TestDir) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn interrupt_during_a_fit_removes_unfinished_outputs() {
-    let t = TestDir::new();
-    let input = big_curves_csv(3000);
-    t.write("big.csv", &input);
-    let mut child = std_cmd(&t)
-        .args(["fit", "big.csv", "--out", "fits.json", "--csv", "fits.csv"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn goodhart");
-    // The outputs are opened (as temporary files) before the input is read; interrupt then.
+/// Waits until `ready()` (the child has opened its temporary outputs), sends `signal`, and
+/// returns what the child wrote and its status.
+fn signal_when_ready(
+    mut child: std::process::Child,
+    ready: impl Fn() -> bool,
+    signal: libc::c_int,
+) -> std::process::Output {
     let start = Instant::now();
-    while temp_files(&t).len() < 2 {
+    while !ready() {
         assert!(
             start.elapsed() < Duration::from_secs(30),
             "the temporary outputs never appeared"
         );
         assert!(
             child.try_wait().expect("poll").is_none(),
-            "goodhart finished before it could be interrupted"
+            "goodhart finished before the signal could be sent"
         );
         std::thread::sleep(Duration::from_millis(2));
     }
     let pid = libc::pid_t::try_from(child.id()).expect("a pid fits pid_t");
     // SAFETY: kill(2) on the child we spawned and have not waited for yet.
-    let sent = unsafe { libc::kill(pid, libc::SIGINT) };
+    let sent = unsafe { libc::kill(pid, signal) };
     assert_eq!(sent, 0, "kill failed");
-    let out = child.wait_with_output().expect("wait");
+    child.wait_with_output().expect("wait")
+}
+
+#[test]
+fn interrupt_during_a_fit_removes_unfinished_outputs() {
+    let t = TestDir::new();
+    let input = big_curves_csv(3000);
+    t.write("big.csv", &input);
+    let child = std_cmd(&t)
+        .args(["fit", "big.csv", "--out", "fits.json", "--csv", "fits.csv"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn goodhart");
+    // The outputs are opened (as temporary files) before the input is read; interrupt then.
+    let out = signal_when_ready(child, || temp_files(&t).len() >= 2, libc::SIGINT);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("interrupted"), "{stderr}");
@@ -188,57 +198,86 @@ fn interrupt_during_a_fit_removes_unfinished_outputs() {
     );
 }
 
+/// The `.tmp` files in `dir` (0 when it does not exist).
+fn tmp_in(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
 /// New-user review: `timeout 5 goodhart generate tokens ...` (SIGTERM) left the folder's empty
 /// `.*.tmp` files behind; only SIGINT was handled. SIGTERM now removes them too, says so in
-/// one line and exits with 143 (128 + 15), as shells report it; and the folder it had created
-/// for them, empty, used to stay.
+/// one line and exits with 143 (128 + 15), as shells report it. The folders it had created for
+/// them (`--out new/tok`: `new` and `new/tok`), empty, used to stay; they go too, and a folder
+/// that existed stays with its files.
 #[test]
 fn sigterm_during_generate_removes_unfinished_outputs() {
     let t = TestDir::new();
-    let mut child = std_cmd(&t)
+    std::fs::create_dir(t.path("kept")).unwrap();
+    t.write("kept/notes.txt", "mine");
+    for (out_dir, made) in [("new/tok", "new"), ("kept/tok", "kept/tok")] {
+        let child = std_cmd(&t)
+            .args(["generate", "tokens", "--preset", "test", "--out", out_dir])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn goodhart");
+        // every output file is opened (as a temporary file) before the world is built
+        let dir = t.path(out_dir);
+        let out = signal_when_ready(child, || tmp_in(&dir) >= 5, libc::SIGTERM);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(143), "{stderr}");
+        assert!(
+            stderr.contains("error: terminated (SIGTERM); unfinished output files were removed"),
+            "{stderr}"
+        );
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert_eq!(tmp_in(&dir), 0, "temporary files left behind");
+        assert!(!t.path(made).exists(), "{made}, made by generate, was left");
+    }
+    assert_eq!(t.files(), vec!["kept".to_string()]);
+    let kept: Vec<_> = std::fs::read_dir(t.path("kept")).unwrap().collect();
+    assert_eq!(kept.len(), 1, "kept/ holds only notes.txt: {kept:?}");
+}
+
+/// New-user review: a closed terminal (SIGHUP) left five `.tmp` files in a new folder, since
+/// SIGHUP was left alone for `nohup`'s sake. It is now handled like SIGTERM (exit 129), unless
+/// it was ignored when goodhart started, as under `nohup`: that run goes on and finishes.
+#[test]
+fn sighup_removes_unfinished_outputs_unless_nohup_ignores_it() {
+    let t = TestDir::new();
+    let child = std_cmd(&t)
         .args(["generate", "tokens", "--preset", "test", "--out", "tok"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn goodhart");
-    let tmp_in_tok = || {
-        std::fs::read_dir(t.path("tok"))
-            .map(|d| {
-                d.filter_map(|e| e.ok())
-                    .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
-                    .count()
-            })
-            .unwrap_or(0)
-    };
-    // every output file is opened (as a temporary file) before the world is built
-    let start = Instant::now();
-    while tmp_in_tok() < 5 {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "the temporary outputs never appeared"
-        );
-        assert!(
-            child.try_wait().expect("poll").is_none(),
-            "goodhart finished before it could be terminated"
-        );
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    let pid = libc::pid_t::try_from(child.id()).expect("a pid fits pid_t");
-    // SAFETY: kill(2) on the child we spawned and have not waited for yet.
-    let sent = unsafe { libc::kill(pid, libc::SIGTERM) };
-    assert_eq!(sent, 0, "kill failed");
-    let out = child.wait_with_output().expect("wait");
+    let dir = t.path("tok");
+    let out = signal_when_ready(child, || tmp_in(&dir) >= 5, libc::SIGHUP);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(143), "{stderr}");
-    assert!(
-        stderr.contains("error: terminated (SIGTERM); unfinished output files were removed"),
-        "{stderr}"
-    );
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert_eq!(tmp_in_tok(), 0, "temporary files left behind");
-    // goodhart made `tok` for this run, and it is empty again: it goes too
-    assert!(
-        !t.path("tok").exists(),
-        "the folder generate created was left"
-    );
+    assert_eq!(out.status.code(), Some(129), "{stderr}");
+    assert!(stderr.contains("error: hung up (SIGHUP)"), "{stderr}");
+    assert!(!dir.exists(), "tok, made by generate, was left");
+
+    let bin = assert_cmd::cargo::cargo_bin("goodhart");
+    let child = std::process::Command::new("nohup")
+        .arg(bin)
+        .args(["generate", "tokens", "--preset", "test", "--out", "tok"])
+        .current_dir(t.root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn nohup goodhart");
+    // nohup execs goodhart in its own process, so the signal reaches goodhart
+    let out = signal_when_ready(child, || tmp_in(&dir) >= 5, libc::SIGHUP);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    for f in ["bon_samples.parquet", "rl_runs.csv", "world.json"] {
+        assert!(dir.join(f).is_file(), "{f} missing after the nohup run");
+    }
+    assert_eq!(tmp_in(&dir), 0);
 }

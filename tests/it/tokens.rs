@@ -427,6 +427,19 @@ fn a_bad_setting_is_a_usage_error_naming_it() {
             &["--kl-penalties", "0.1"][..],
             &["--kl-penalties", "start with 0"][..],
         ),
+        // a second review: "must be ... >= 0" for inf, which is; messages without the flag's --
+        (
+            &["--kl-penalties", "0,inf"][..],
+            &["--kl-penalties", "finite numbers >= 0"][..],
+        ),
+        (
+            &["--rl-steps", "0"][..],
+            &["--rl-steps must be at least 1"][..],
+        ),
+        (
+            &["--rl-lr", "inf"][..],
+            &["--rl-lr must be a finite number > 0, not inf"][..],
+        ),
     ] {
         let all = [
             &["generate", "tokens", "--preset", "test", "--out", "w"][..],

@@ -166,7 +166,7 @@ impl TokenSpec {
             ("embedding-dims", self.embedding_dims),
             ("rm-val", self.rm_val),
             ("prompts", self.prompts),
-            ("rl-steps", self.rl_steps),
+            ("--rl-steps", self.rl_steps),
             ("rl-batch", self.rl_batch),
             ("rl-evals", self.rl_evals),
         ];
@@ -233,7 +233,7 @@ impl TokenSpec {
                 .any(|p| !(p.is_finite() && *p >= 0.0))
         {
             return Err(unusable(format!(
-                "--kl-penalties {:?} must start with 0 (the unpenalised runs) and hold numbers >= 0",
+                "--kl-penalties {:?} must start with 0 (the unpenalised runs) and hold finite numbers >= 0",
                 self.kl_penalties
             )));
         }
@@ -267,13 +267,20 @@ impl TokenSpec {
                 self.iterated_rounds, self.rl_steps, self.iterated_sizes
             )));
         }
+        if !(self.rl_lr.is_finite() && self.rl_lr > 0.0) {
+            return Err(unusable(format!(
+                "--rl-lr must be a finite number > 0, not {}",
+                self.rl_lr
+            )));
+        }
         for (name, v) in [
-            ("rl-lr", self.rl_lr),
             ("l2-embedding", self.l2_embedding),
             ("l2-free", self.l2_free),
         ] {
-            if !(v.is_finite() && v >= 0.0) || (name == "rl-lr" && v == 0.0) {
-                return Err(unusable(format!("{name} must be a number > 0, not {v}")));
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(unusable(format!(
+                    "{name} must be a finite number >= 0, not {v}"
+                )));
             }
         }
         Ok(())
