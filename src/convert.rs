@@ -132,21 +132,29 @@ pub fn samples_out_table(pools: &[crate::bon::Pool]) -> OutTable {
         .flat_map(|p| p.scores.iter().map(move |s| (p, *s)))
         .collect();
     let mut t = OutTable::default();
-    t.push(
-        "prompt",
-        OutColumn::Text(rows.iter().map(|(p, _)| Some(p.prompt.clone())).collect()),
-    );
+    // integer prompts stay integers (a Parquet INT64 column, a JSON number), as they came in
+    let integer = |p: &str| p.parse::<i64>().ok().filter(|i| i.to_string() == p);
+    let prompt = if pools.iter().all(|p| integer(&p.prompt).is_some()) {
+        OutColumn::FullInteger(
+            rows.iter()
+                .map(|(p, _)| integer(&p.prompt).unwrap_or_default())
+                .collect(),
+        )
+    } else {
+        OutColumn::Text(rows.iter().map(|(p, _)| Some(p.prompt.clone())).collect())
+    };
+    t.push("prompt", prompt);
     t.push(
         "proxy",
-        OutColumn::Number(rows.iter().map(|(_, s)| Some(s.0)).collect()),
+        OutColumn::FullNumber(rows.iter().map(|(_, s)| s.0).collect()),
     );
     t.push(
         "gold",
-        OutColumn::Number(rows.iter().map(|(_, s)| Some(s.1)).collect()),
+        OutColumn::FullNumber(rows.iter().map(|(_, s)| s.1).collect()),
     );
     t.push(
         crate::schema::RM_PARAMS,
-        OutColumn::Number(rows.iter().map(|(p, _)| Some(p.key.rm_params)).collect()),
+        OutColumn::FullNumber(rows.iter().map(|(p, _)| p.key.rm_params).collect()),
     );
     if pools.iter().any(|p| p.key.policy_params.is_some()) {
         t.push(

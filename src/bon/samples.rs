@@ -91,6 +91,22 @@ impl PoolBuilder {
         }
     }
 
+    /// What the samples added since `before` (each pool's length then) are, whatever their
+    /// order: their count and an order-free sum of a hash of each (pool, proxy, gold). Two files
+    /// holding the same samples (a table and its conversion) get the same print.
+    fn print_since(&self, before: &[usize]) -> SamplesPrint {
+        let mut print = SamplesPrint { rows: 0, sum: 0 };
+        for (i, pool) in self.pools.iter().enumerate() {
+            let start = before.get(i).copied().unwrap_or(0);
+            for &(proxy, gold) in &pool.scores[start..] {
+                let h = mix(i as u64 ^ mix(proxy.to_bits() ^ mix(gold.to_bits())));
+                print.sum = print.sum.wrapping_add(h);
+                print.rows += 1;
+            }
+        }
+        print
+    }
+
     /// The pools sorted by (key, prompt), each pool's samples sorted by (proxy, gold).
     fn finish(mut self) -> Vec<Pool> {
         self.pools
@@ -100,6 +116,21 @@ impl PoolBuilder {
             .sort_by(|a, b| a.key.cmp(&b.key).then_with(|| a.prompt.cmp(&b.prompt)));
         self.pools
     }
+}
+
+/// The samples one file added to the pools, as [`PoolBuilder::print_since`] sums them up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct SamplesPrint {
+    rows: usize,
+    sum: u64,
+}
+
+/// SplitMix64's finaliser: a well-mixed 64-bit hash of `x`.
+fn mix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
 }
 
 /// The integer whose order is `f64::total_cmp`'s order (the map is its own inverse).
@@ -202,7 +233,9 @@ pub fn read_samples(
     let map = parse_options(map_args, opts)?;
     let mut builder = PoolBuilder::new();
     let mut warnings = Vec::new();
+    let mut contents: Vec<(SamplesPrint, &PathBuf)> = Vec::new();
     for path in paths {
+        let before: Vec<usize> = builder.pools.iter().map(|p| p.scores.len()).collect();
         let (kind, meta) = file_kind(path, opts)?;
         match kind {
             Some(kind) => read_dump(path, kind, map_args, &meta, &mut builder, &mut warnings)?,
@@ -211,6 +244,16 @@ pub fn read_samples(
                 None => read_tidy(path, &map, &meta, &mut builder)?,
             },
         }
+        let print = builder.print_since(&before);
+        if let Some((_, first)) = contents.iter().find(|(p, _)| *p == print && print.rows > 0) {
+            warnings.push(format!(
+                "{} holds the same samples as {} (the same reward models, prompts and scores, {} rows): given twice, every sample counts twice in its pool; pass one of them",
+                path.display(),
+                first.display(),
+                print.rows
+            ));
+        }
+        contents.push((print, path));
     }
     let pools = builder.finish();
     no_pool_of_one(&pools)?;

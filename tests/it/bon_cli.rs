@@ -554,3 +554,79 @@ fn common_prompts_bad_input_and_usage() {
     assert_eq!(out.status.code(), Some(2), "usage error");
     assert!(!t.path("c.csv").exists());
 }
+
+/// New-user review: a Samples table passed together with its own conversion (or a shuffled
+/// copy) put every sample twice in its pool, silently. `bon` now names the second file; a
+/// table split into two halves (shards of the same pools) gets no such warning.
+#[test]
+fn the_same_samples_given_twice_are_named() {
+    let t = TestDir::new();
+    let rows = sample_rows(4);
+    let mut shuffled = rows.clone();
+    shuffled.shuffle(&mut ChaCha8Rng::seed_from_u64(7));
+    t.write("a.csv", csv_of(&rows));
+    t.write("copy.csv", csv_of(&shuffled));
+    // shards: every pool gets half its samples from each file
+    let (even, odd): (Vec<_>, Vec<_>) = rows
+        .iter()
+        .cloned()
+        .enumerate()
+        .partition(|(i, _)| i % 2 == 0);
+    let strip =
+        |v: Vec<(usize, (String, f64, f64))>| v.into_iter().map(|(_, r)| r).collect::<Vec<_>>();
+    t.write("half1.csv", csv_of(&strip(even)));
+    t.write("half2.csv", csv_of(&strip(odd)));
+    let stderr = run_ok(&t, &["bon", "a.csv", "copy.csv", "--out", "twice.csv"]);
+    assert!(
+        stderr.contains("copy.csv holds the same samples as a.csv")
+            && stderr.contains(&format!("{} rows", rows.len()))
+            && stderr.contains("every sample counts twice"),
+        "{stderr}"
+    );
+    let stderr = run_ok(
+        &t,
+        &["bon", "half1.csv", "half2.csv", "--out", "halves.csv"],
+    );
+    assert!(!stderr.contains("holds the same samples"), "{stderr}");
+    // the halves make exactly the whole table's curves
+    run_ok(&t, &["bon", "a.csv", "--out", "whole.csv"]);
+    assert_eq!(
+        std::fs::read(t.path("halves.csv")).unwrap(),
+        std::fs::read(t.path("whole.csv")).unwrap()
+    );
+}
+
+/// New-user review: `convert` wrote a Parquet table's integer prompts as text (`"prompt":"1"`
+/// in NDJSON, a string column in Parquet). Integer prompts stay integers; text stays text.
+#[test]
+fn convert_keeps_integer_prompts_integers() {
+    let t = TestDir::new();
+    let numbered: Vec<(String, f64, f64)> = sample_rows(5)
+        .into_iter()
+        .map(|(p, x, g)| (p.trim_start_matches("prompt-").to_string(), x, g))
+        .collect();
+    t.write("ints.csv", csv_of(&numbered));
+    t.write("texts.csv", csv_of(&sample_rows(5)));
+    run_ok(&t, &["convert", "ints.csv", "--out", "ints.ndjson"]);
+    run_ok(&t, &["convert", "texts.csv", "--out", "texts.ndjson"]);
+    let first = |name: &str| -> serde_json::Value {
+        let text = std::fs::read_to_string(t.path(name)).unwrap();
+        serde_json::from_str(text.lines().next().unwrap()).unwrap()
+    };
+    assert!(
+        first("ints.ndjson")["prompt"].is_i64(),
+        "{}",
+        first("ints.ndjson")
+    );
+    assert!(first("texts.ndjson")["prompt"].is_string());
+    // and the converted tables give the curves of the originals
+    for (src, conv) in [("ints.csv", "ints.ndjson"), ("texts.csv", "texts.ndjson")] {
+        run_ok(&t, &["bon", src, "--out", "a.csv"]);
+        run_ok(&t, &["bon", conv, "--out", "b.csv"]);
+        assert_eq!(
+            std::fs::read(t.path("a.csv")).unwrap(),
+            std::fs::read(t.path("b.csv")).unwrap(),
+            "{conv}"
+        );
+    }
+}
