@@ -464,9 +464,9 @@ pub(crate) fn other_table_hint(
         ));
     }
     // goodhart's own side tables (generate sim and tokens write them beside the curves)
-    if reads("kl") && has("rounds") && has("d_sum") {
+    if reads("kl") && has("rounds") && (has("round") || has("d_sum")) {
         return Some(format!(
-            " (this looks like an iterated-RLHF table (rounds, d_sum), not curves: `goodhart analyze` reads it with --iterated {file}, beside the Curves tables)"
+            " (this looks like an iterated-RLHF table (rounds, and round or d_sum), not curves: `goodhart analyze` reads it with --iterated {file}, beside the Curves tables)"
         ));
     }
     if reads("kl") && !has("kl") && (has("val_loss") || has("val_accuracy")) {

@@ -133,7 +133,8 @@ pub fn fits_table(fits: &[FitRecord]) -> Table {
                     cells.push(opt(f.peak.map(|p| p.score)));
                 }
             }
-            cells.push(f.warnings.join("; "));
+            // the separator of fits.csv (warnings hold semicolons themselves)
+            cells.push(f.warnings.join(crate::export::WARNING_SEPARATOR));
             attrs.push(("data-warnings".to_string(), f.warnings.len().to_string()));
             Row { cells, attrs }
         })
