@@ -131,10 +131,11 @@ pub const INTERRUPTED_EXIT: i32 = 130;
 /// Installs the signal handler of the binary: on SIGINT (Ctrl-C), SIGTERM (`kill`, `timeout`)
 /// or SIGHUP (a closed terminal or ssh session), unfinished outputs (temporary files, and
 /// folders made for them) are removed, `announce` is called with the signal's name and whether
-/// there was anything to remove (the application prints one line), and the process exits with status 128 + the signal's number
-/// (130, 143, 129), as shells report it. Outputs already renamed into place are complete and
-/// stay. SIGHUP is handled only when it is not ignored at start: a run under `nohup` (which
-/// ignores it) survives a closed terminal, as `nohup` promises.
+/// there were temporary files to remove (the application prints one line), and the process
+/// exits with status 128 + the signal's number (130, 143, 129), as shells report it. Outputs
+/// already renamed into place are complete and stay. SIGHUP is handled only when it is not
+/// ignored at start: a run under `nohup` (which ignores it) survives a closed terminal, as
+/// `nohup` promises.
 pub fn install_interrupt_handler(announce: fn(&str, bool)) -> Result<()> {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     let mut wanted = vec![SIGINT, SIGTERM];
