@@ -249,8 +249,19 @@ fn sigterm_during_generate_removes_unfinished_outputs() {
 /// it was ignored when goodhart started, as under `nohup`: that run goes on and finishes.
 #[test]
 fn sighup_removes_unfinished_outputs_unless_nohup_ignores_it() {
+    use std::os::unix::process::CommandExt as _;
     let t = TestDir::new();
-    let child = std_cmd(&t)
+    let mut cmd = std_cmd(&t);
+    // SIGHUP's default disposition in the child, whatever this process inherited (a test run
+    // under `nohup` ignores it, and the child would inherit that and rightly keep going)
+    // SAFETY: signal(2) is async-signal-safe, as pre_exec requires; it only resets SIGHUP.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGHUP, libc::SIG_DFL);
+            Ok(())
+        });
+    }
+    let child = cmd
         .args(["generate", "tokens", "--preset", "test", "--out", "tok"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
