@@ -38,7 +38,7 @@
 //! part `(1 - ρ) e_n` is the whole cost and the extremal part is 0.
 
 use crate::bon::Pool;
-use crate::bon::estimate::{default_n_grid, estimate_pool};
+use crate::bon::estimate::{default_n_grid, estimate_pools_of};
 use crate::bon::weights::analytic_kl;
 use crate::curves::Curve;
 use crate::document::{CiMethod, DecompositionRecord, FitRecord, FitsDocument, Target};
@@ -663,12 +663,15 @@ impl RmPools<'_> {
     }
     /// Per-pool best-of-n gold scores with the best chosen by gold, at each n of `ns`.
     fn oracle_estimates(&self, ns: &[usize]) -> Vec<Vec<f64>> {
-        self.pools
+        let swapped: Vec<Vec<(f64, f64)>> = self
+            .pools
             .iter()
-            .map(|p| {
-                let swapped: Vec<(f64, f64)> = p.scores.iter().map(|&(x, y)| (y, x)).collect();
-                estimate_pool(&swapped, ns).proxy
-            })
+            .map(|p| p.scores.iter().map(|&(x, y)| (y, x)).collect())
+            .collect();
+        let slices: Vec<&[(f64, f64)]> = swapped.iter().map(|s| &s[..]).collect();
+        estimate_pools_of(&slices, ns)
+            .into_iter()
+            .map(|e| e.proxy)
             .collect()
     }
 }
@@ -832,11 +835,8 @@ pub fn from_samples(pools: &[Pool], ns: Option<&[usize]>) -> Result<Vec<Decompos
             )));
         }
         let record = rm.record();
-        let ests: Vec<_> = rm
-            .pools
-            .iter()
-            .map(|p| estimate_pool(&p.scores, &ns))
-            .collect();
+        let scores: Vec<&[(f64, f64)]> = rm.pools.iter().map(|p| &p.scores[..]).collect();
+        let ests = estimate_pools_of(&scores, &ns);
         let oracle_ests = rm.oracle_estimates(&ns);
         let loo_stats: Vec<Stats> = rm
             .moments

@@ -458,6 +458,33 @@ pub struct DemoArgs {
     /// Random seed of the generated data.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// The bundled world the data come from.
+    #[arg(long, value_enum, default_value_t = DemoWorld::Sim)]
+    pub world: DemoWorld,
+    /// The world's preset: small (the README's numbers), or test (the token world's reduced
+    /// preset, under a minute even unoptimised; `--world tokens` only).
+    #[arg(long, value_enum, default_value_t = DemoPreset::Small)]
+    pub preset: DemoPreset,
+}
+
+/// The presets `goodhart demo` can run its world at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DemoPreset {
+    /// The world's small preset.
+    Small,
+    /// The token world's test preset (V = 1024, 5 proxy sizes, 1500 steps).
+    Test,
+}
+
+/// The worlds `goodhart demo` can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DemoWorld {
+    /// `generate sim`: best-of-n follows the paper's law; RL does not (seconds). The committed
+    /// data/, fits/ and plots/ are this world's.
+    Sim,
+    /// `generate tokens`: a token world whose RL follows the paper's RL law too (about a minute
+    /// on 2 cores; its Samples table is 95 MB).
+    Tokens,
 }
 
 #[derive(Debug, Subcommand)]

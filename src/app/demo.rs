@@ -1,7 +1,9 @@
 //! `goodhart demo`: the whole job on the bundled default, end to end, so a new user sees every
 //! output from one command and the committed `data/`, `fits/` and `plots/` stay reproducible.
 //!
-//! The bundled default is the small synthetic RLHF world of `generate sim` (seconds): its
+//! The bundled default is the small synthetic RLHF world of `generate sim` (seconds);
+//! `--world tokens` runs the token world of `generate tokens` instead (about a minute), whose
+//! RL follows the paper's RL law. The world's
 //! best-of-n samples go through `bon`, the best-of-n and RL curves are fitted (gold and proxy,
 //! the paper's form for each method; prompt-bootstrap intervals for best-of-n from the per-prompt
 //! values `bon` writes; one alpha per RL family as the paper does), the coefficients are
@@ -22,6 +24,9 @@ use crate::format::fmt_num;
 use crate::format::g6;
 use crate::format::pm;
 use crate::generate::sim::{Preset, Progress, SIM_FILES, SimSpec, write_world};
+use crate::generate::tokens::{TOKEN_FILES, TokenPreset, TokenSpec, write_token_world};
+
+pub use super::cli::{DemoPreset, DemoWorld};
 use crate::goodhart::DecompositionSource;
 use crate::goodhart::ReferenceChoice;
 use crate::ingest::{ColumnMap, LogOptions};
@@ -30,7 +35,8 @@ use crate::report::analysis::analyse_with;
 use crate::report::{Provenance, write_report};
 use crate::schema::{CURVES, Method};
 
-/// The data files the demo writes (the world of `generate sim`, then the best-of-n curves).
+/// The data files the default demo writes (the world of `generate sim`, then the best-of-n
+/// curves); [`data_files`] gives them for either world.
 pub const DATA_FILES: [&str; 5] = [
     "data/bon_samples.parquet",
     "data/rl_runs.csv",
@@ -38,6 +44,32 @@ pub const DATA_FILES: [&str; 5] = [
     "data/world.json",
     "data/bon_curves.csv",
 ];
+
+/// The data files the demo writes for `world`: the world's files in `data/` (the Samples
+/// table first), then the best-of-n curves.
+pub fn data_files(world: DemoWorld) -> Vec<String> {
+    let generated: &[&str] = match world {
+        DemoWorld::Sim => &SIM_FILES,
+        DemoWorld::Tokens => &TOKEN_FILES,
+    };
+    generated
+        .iter()
+        .map(|f| format!("data/{f}"))
+        .chain(std::iter::once("data/bon_curves.csv".to_string()))
+        .collect()
+}
+
+/// The `generate` command line that makes the data of `world` at `preset`.
+fn generate_command(world: DemoWorld, preset: DemoPreset, seed: u64) -> String {
+    let preset = match preset {
+        DemoPreset::Small => "small",
+        DemoPreset::Test => "test",
+    };
+    match world {
+        DemoWorld::Sim => format!("generate sim --preset {preset} --seed {seed}"),
+        DemoWorld::Tokens => format!("generate tokens --preset {preset} --seed {seed}"),
+    }
+}
 
 /// The analysis files the demo writes.
 pub const FITS_FILES: [&str; 5] = [
@@ -58,6 +90,8 @@ pub type PredictionLine = (String, std::result::Result<(f64, f64), String>, Vec<
 pub struct DemoSummary {
     pub out: PathBuf,
     pub seed: u64,
+    /// The `generate` command line of the data.
+    pub generated: String,
     pub curves: usize,
     pub points: usize,
     pub fits: usize,
@@ -93,7 +127,7 @@ fn rel(out: &Path, p: &Path) -> String {
 /// Runs a parsed `goodhart demo` command line.
 pub fn command(a: &super::cli::DemoArgs, quiet: bool) -> Result<()> {
     let progress = Progress::new(super::progress::for_terminal(quiet));
-    let summary = run_demo(&a.out, a.seed, progress)?;
+    let summary = run_demo(&a.out, a.seed, a.world, a.preset, progress)?;
     super::print_out(quiet, &summary.to_string())?;
     // One `wrote` line per folder, in the order the files were written.
     let mut folders: Vec<(&str, Vec<&str>)> = Vec::new();
@@ -124,28 +158,57 @@ pub fn command(a: &super::cli::DemoArgs, quiet: bool) -> Result<()> {
     Ok(())
 }
 
-/// Generates the bundled data, analyses it, and writes every output under `out` (its `data/`,
-/// `fits/` and `plots/` are created when missing).
-pub fn run_demo(out: &Path, seed: u64, progress: Progress) -> Result<DemoSummary> {
+/// Generates the bundled data of `world`, analyses it, and writes every output under `out` (its
+/// `data/`, `fits/` and `plots/` are created when missing).
+pub fn run_demo(
+    out: &Path,
+    seed: u64,
+    world: DemoWorld,
+    preset: DemoPreset,
+    progress: Progress,
+) -> Result<DemoSummary> {
+    let token_preset = match (world, preset) {
+        (_, DemoPreset::Small) => TokenPreset::Small,
+        (DemoWorld::Tokens, DemoPreset::Test) => TokenPreset::Test,
+        (DemoWorld::Sim, DemoPreset::Test) => {
+            return Err(Error::Usage(
+                "--preset test is the token world's reduced preset: give --world tokens with it"
+                    .to_string(),
+            ));
+        }
+    };
     for dir in ["data", "fits", "plots"] {
         let p = out.join(dir);
         std::fs::create_dir_all(&p).map_err(|source| Error::Write { path: p, source })?;
     }
     let t0 = Instant::now();
-    let spec = SimSpec {
-        seed,
-        ..SimSpec::preset(Preset::Small)
-    };
-    write_world(&spec, &out.join("data"), progress)?;
+    match world {
+        DemoWorld::Sim => {
+            let spec = SimSpec {
+                seed,
+                ..SimSpec::preset(Preset::Small)
+            };
+            write_world(&spec, &out.join("data"), progress)?;
+        }
+        DemoWorld::Tokens => {
+            let spec = TokenSpec {
+                seed,
+                ..TokenSpec::preset(token_preset)
+            };
+            write_token_world(&spec, &out.join("data"), progress)?;
+        }
+    }
     let t1 = Instant::now();
 
-    let samples_path = out.join(DATA_FILES[0]);
+    let data = data_files(world);
+    let data_path = |name: &str| out.join("data").join(name);
+    let samples_path = out.join(&data[0]);
     let (pools, _) = read_samples(
         std::slice::from_ref(&samples_path),
         &[],
         &LogOptions::default(),
     )?;
-    let curves_path = out.join(DATA_FILES[4]);
+    let curves_path = data_path("bon_curves.csv");
     let bon = bon_curves(
         &pools,
         &BonOptions {
@@ -160,7 +223,7 @@ pub fn run_demo(out: &Path, seed: u64, progress: Progress) -> Result<DemoSummary
     write_atomic(&curves_path, &table.to_bytes_for(&curves_path)?)?;
     let t2 = Instant::now();
 
-    let rl_path = out.join(DATA_FILES[1]);
+    let rl_path = data_path("rl_runs.csv");
     let (curves, _) = read_curves(
         &[curves_path.clone(), rl_path.clone()],
         &ColumnMap::parse(&[], CURVES)?,
@@ -168,10 +231,10 @@ pub fn run_demo(out: &Path, seed: u64, progress: Progress) -> Result<DemoSummary
     )?;
     let mut analysis = analyse_with(&curves, &pools, None, None, &ReferenceChoice::Default, true)?;
     // goodhart analyze: the reward models' table, and the iterated-RLHF runs when the world
-    // has them
+    // writes them (by the world's file list: not a file left in data/ by another world's demo)
     let optional = |name: &str| {
-        let p = out.join("data").join(name);
-        p.is_file().then_some(p)
+        let file = format!("data/{name}");
+        data.contains(&file).then(|| out.join(file))
     };
     let (rm_path, iterated_path) = (optional("reward_models.csv"), optional("iterated_rlhf.csv"));
     let analyses = crate::analyses::run(
@@ -223,18 +286,30 @@ pub fn run_demo(out: &Path, seed: u64, progress: Progress) -> Result<DemoSummary
         ("curves", rl_path),
         ("samples", samples_path),
     ];
+    // the world's other files (reward models, iterated RLHF, world.json)
     inputs.extend(
-        [SIM_FILES[2], SIM_FILES[3]]
-            .iter()
-            .map(|f| ("world", out.join("data").join(f))),
+        data.iter()
+            .skip(2)
+            .filter(|f| !f.ends_with("bon_curves.csv"))
+            .map(|f| ("world", out.join(f))),
     );
-    let mut provenance =
-        Provenance::for_paths(format!("goodhart demo --seed {seed}"), Some(seed), &inputs)?;
+    let command = match (world, preset) {
+        (DemoWorld::Sim, _) => format!("goodhart demo --seed {seed}"),
+        (DemoWorld::Tokens, DemoPreset::Small) => {
+            format!("goodhart demo --world tokens --seed {seed}")
+        }
+        (DemoWorld::Tokens, DemoPreset::Test) => {
+            format!("goodhart demo --world tokens --preset test --seed {seed}")
+        }
+    };
+    let generated = generate_command(world, preset, seed);
+    let mut provenance = Provenance::for_paths(command, Some(seed), &inputs)?;
     for (f, (_, p)) in provenance.inputs.iter_mut().zip(&inputs) {
         f.label = rel(out, p);
     }
     provenance.computed.push(format!(
-        "data: goodhart generate sim --preset small --seed {seed}, then goodhart bon (default n grid, analytic KL, per-prompt values); fits as goodhart fit --share-alpha-rl --reference data/bon_samples.parquet"
+        "data: goodhart {}, then goodhart bon (default n grid, analytic KL, per-prompt values); fits as goodhart fit --share-alpha-rl --reference data/bon_samples.parquet",
+        generated
     ));
     let written = write_report(
         &out.join("plots"),
@@ -245,10 +320,10 @@ pub fn run_demo(out: &Path, seed: u64, progress: Progress) -> Result<DemoSummary
     )?;
     let t4 = Instant::now();
 
-    let mut files: Vec<String> = DATA_FILES
+    let mut files: Vec<String> = data
         .iter()
-        .chain(FITS_FILES.iter())
-        .map(|s| s.to_string())
+        .cloned()
+        .chain(FITS_FILES.iter().map(|s| s.to_string()))
         .collect();
     files.extend(written.iter().map(|p| rel(out, p)));
 
@@ -375,6 +450,7 @@ pub fn run_demo(out: &Path, seed: u64, progress: Progress) -> Result<DemoSummary
     Ok(DemoSummary {
         out: out.to_path_buf(),
         seed,
+        generated,
         curves: curves.len(),
         points: curves.iter().map(|c| c.kl.len()).sum(),
         fits: analysis.fits.fits.len(),
@@ -404,8 +480,8 @@ impl fmt::Display for DemoSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "goodhart demo (generate sim --preset small --seed {}): {} curves, {} points, {} fits ({} converged)",
-            self.seed, self.curves, self.points, self.fits, self.converged
+            "goodhart demo ({}): {} curves, {} points, {} fits ({} converged)",
+            self.generated, self.curves, self.points, self.fits, self.converged
         )?;
         writeln!(
             f,

@@ -457,6 +457,57 @@ pub fn estimate_pool(samples: &[(f64, f64)], ns: &[usize]) -> PoolEstimate {
     estimate_block(&[&sorted], &[&ws]).remove(0)
 }
 
+/// [`estimate_pool`] of many pools (each in any order), with the weights computed once per pool
+/// size instead of once per pool: the same numbers, bit for bit (every pool of a block is
+/// estimated as alone), in the order of `pools`.
+///
+/// The weights of a pool of N samples cost O(N) exponentials per n, as much as estimating a
+/// pool; the Goodhart decomposition and the initial-policy references estimate every pool of a
+/// Samples table (twice: by proxy and by gold), so sharing them is most of their time.
+pub fn estimate_pools_of(pools: &[&[(f64, f64)]], ns: &[usize]) -> Vec<PoolEstimate> {
+    let sorted: Vec<Vec<(f64, f64)>> = pools
+        .par_iter()
+        .map(|samples| {
+            let mut sorted = samples.to_vec();
+            sorted.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+            sorted
+        })
+        .collect();
+    let slices: Vec<&[(f64, f64)]> = sorted.iter().map(|s| &s[..]).collect();
+    estimate_sorted_pools(&slices, ns)
+}
+
+/// Per-pool estimates of pools sorted by (proxy, gold), in pool order, sharing the weight sets
+/// of equal sizes when they fit [`WEIGHT_CACHE_BYTES`].
+fn estimate_sorted_pools(pools: &[&[(f64, f64)]], ns: &[usize]) -> Vec<PoolEstimate> {
+    let mut sizes: Vec<usize> = pools.iter().map(|p| p.len()).collect();
+    sizes.sort_unstable();
+    sizes.dedup();
+    if weight_cache_fits(sizes.iter().map(|&s| (s, ns))) {
+        let sets: BTreeMap<usize, WeightSet> = sizes
+            .par_iter()
+            .map(|&s| (s, WeightSet::new(s, ns)))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .collect();
+        pools
+            .par_chunks(BLOCK)
+            .flat_map_iter(|block| {
+                let ws: Vec<&WeightSet> = block.iter().map(|p| &sets[&p.len()]).collect();
+                estimate_block(block, &ws)
+            })
+            .collect()
+    } else {
+        pools
+            .par_iter()
+            .map(|p| {
+                let ws = WeightSet::new(p.len(), ns);
+                estimate_block(&[p], &[&ws]).remove(0)
+            })
+            .collect()
+    }
+}
+
 /// Weight sets are shared by pools of equal size when they fit in this many bytes.
 const WEIGHT_CACHE_BYTES: usize = 512 << 20;
 
@@ -470,33 +521,8 @@ pub(super) fn weight_cache_fits<'a>(sets: impl Iterator<Item = (usize, &'a [usiz
 
 /// Per-pool estimates of the pools of one curve, in pool order.
 fn estimate_pools(pools: &[&Pool], ns: &[usize]) -> Vec<PoolEstimate> {
-    let mut sizes: Vec<usize> = pools.iter().map(|p| p.scores.len()).collect();
-    sizes.sort_unstable();
-    sizes.dedup();
-    if weight_cache_fits(sizes.iter().map(|&s| (s, ns))) {
-        let sets: BTreeMap<usize, WeightSet> = sizes
-            .par_iter()
-            .map(|&s| (s, WeightSet::new(s, ns)))
-            .collect::<Vec<_>>()
-            .into_iter()
-            .collect();
-        pools
-            .par_chunks(BLOCK)
-            .flat_map_iter(|block| {
-                let scores: Vec<&[(f64, f64)]> = block.iter().map(|p| &p.scores[..]).collect();
-                let ws: Vec<&WeightSet> = block.iter().map(|p| &sets[&p.scores.len()]).collect();
-                estimate_block(&scores, &ws)
-            })
-            .collect()
-    } else {
-        pools
-            .par_iter()
-            .map(|p| {
-                let ws = WeightSet::new(p.scores.len(), ns);
-                estimate_block(&[&p.scores], &[&ws]).remove(0)
-            })
-            .collect()
-    }
+    let scores: Vec<&[(f64, f64)]> = pools.iter().map(|p| &p.scores[..]).collect();
+    estimate_sorted_pools(&scores, ns)
 }
 
 /// The standard error of a mean from the sum of squared deviations `ss` of `m` values (None

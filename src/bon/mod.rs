@@ -23,6 +23,7 @@ use crate::progress::Observer;
 
 pub use estimate::{
     BonCurve, BonOptions, CurvePoint, KlChoice, bon_curves, default_n_grid, estimate_pool,
+    estimate_pools_of,
 };
 pub use partial::{BonPartial, Merged, PartialOptions, bon_merge, bon_partial};
 pub use prompts::{CommonPrompts, common_prompts, common_prompts_plan, prompt_count_notes};

@@ -4,7 +4,7 @@
 //! draw with replacement of pools of 5-8 samples with ties, a draw-by-draw recursion for larger
 //! ones, and the analytic KL at n = N = 1000.
 
-use goodhart::bon::estimate::estimate_pool;
+use goodhart::bon::estimate::{estimate_pool, estimate_pools_of};
 use goodhart::bon::weights::{analytic_kl, bon_weights, compensated_sum, pool_kl};
 use goodhart::bon::{BonOptions, KlChoice, Pool, bon_curves, curves_table};
 use goodhart::schema::{CurveKey, Method};
@@ -245,6 +245,43 @@ fn random_pools(seed: u64, sizes: &[usize], levels: Option<u32>) -> Vec<Vec<(f64
                 .collect()
         })
         .collect()
+}
+
+/// The estimates of many pools at once, with the weights shared by pools of equal size (what
+/// the Goodhart decomposition and the initial-policy references use), are each pool's
+/// [`estimate_pool`], bit for bit: pools of equal and unequal sizes, more than a block of them,
+/// with and without ties, in any order.
+#[test]
+fn pools_estimated_together_are_each_pool_estimated_alone() {
+    let sizes: Vec<usize> = (0..27).map(|i| [40, 40, 17, 300, 40, 1][i % 6]).collect();
+    for levels in [None, Some(5)] {
+        let raw = random_pools(31, &sizes, levels);
+        let ns = [1, 2, 3, 7, 16, 40, 41, 300];
+        let slices: Vec<&[(f64, f64)]> = raw.iter().map(|p| &p[..]).collect();
+        let together = estimate_pools_of(&slices, &ns);
+        assert_eq!(together.len(), raw.len());
+        for (pool, got) in raw.iter().zip(&together) {
+            let alone = estimate_pool(pool, &ns);
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
+            assert_eq!(bits(&got.gold), bits(&alone.gold), "{} samples", pool.len());
+            assert_eq!(
+                bits(&got.proxy),
+                bits(&alone.proxy),
+                "{} samples",
+                pool.len()
+            );
+            assert_eq!(
+                bits(&got.kl_pool),
+                bits(&alone.kl_pool),
+                "{} samples",
+                pool.len()
+            );
+            assert_eq!(
+                got.gold.len(),
+                ns.iter().filter(|&&n| n <= pool.len()).count()
+            );
+        }
+    }
 }
 
 #[test]

@@ -97,7 +97,7 @@ fn demo_prints_a_summary_and_quiet_silences_it() {
     );
     let text = String::from_utf8(out.stdout).unwrap();
     for part in [
-        "goodhart demo",
+        "goodhart demo (generate sim --preset small --seed 3)",
         "scaling laws",
         "predicted gold peak",
         "Goodhart decomposition",
@@ -115,12 +115,28 @@ fn demo_prints_a_summary_and_quiet_silences_it() {
     }
     assert!(err.contains("report.html") && !text.contains("wrote "));
     assert!(t.path("d/plots/report.html").is_file());
+    // An iterated-RLHF table left in data/ by a token-world demo is not the sim world's: it
+    // is neither read nor removed.
+    std::fs::create_dir_all(t.path("q/data")).unwrap();
+    let stale = t.write("q/data/iterated_rlhf.csv", "left by another demo\n");
     let q = t
         .cmd()
         .args(["demo", "--out", "q", "--quiet", "--seed", "3"])
         .output()
         .unwrap();
     assert!(q.status.success() && q.stdout.is_empty() && q.stderr.is_empty());
+    assert_eq!(
+        std::fs::read_to_string(&stale).unwrap(),
+        "left by another demo\n"
+    );
+    let analyses: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(t.path("q/fits/analyses.json")).unwrap())
+            .unwrap();
+    assert!(
+        analyses["iterated_rlhf"]["skipped"].is_string(),
+        "{}",
+        analyses["iterated_rlhf"]
+    );
     // the same seed gives the same numbers into another folder
     for f in ["fits/fits.json", "fits/predictions.json"] {
         let a = std::fs::read_to_string(t.path("d").join(f)).unwrap();
@@ -198,4 +214,87 @@ fn the_committed_demo_uses_bootstrap_shared_alpha_and_standardised_decomposition
         }
     }
     assert!(pred.predictions.iter().any(|p| !p.warnings.is_empty()));
+}
+
+/// `--world tokens` runs the whole job on the token world of `generate tokens` (here at its
+/// test preset, which runs in under a minute unoptimised): its iterated-RLHF runs reach
+/// `analyze`, the summary and the report name the world, and its data are those of `generate
+/// tokens` with the same preset and seed. `--preset test` without `--world tokens` is a usage
+/// error that writes nothing.
+#[test]
+fn demo_world_tokens_runs_the_token_world() {
+    let t = common::TestDir::new();
+    let out = t
+        .cmd()
+        .args([
+            "demo", "--world", "tokens", "--preset", "test", "--seed", "2", "--out", "d",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("goodhart demo (generate tokens --preset test --seed 2)"),
+        "{text}"
+    );
+    assert!(text.contains("iterated RLHF: k > 1"), "{text}");
+    assert_eq!(
+        list(&t.path("d"), "data"),
+        [
+            "bon_curves.csv",
+            "bon_samples.parquet",
+            "iterated_rlhf.csv",
+            "reward_models.csv",
+            "rl_runs.csv",
+            "world.json"
+        ]
+    );
+    let analyses: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(t.path("d/fits/analyses.json")).unwrap())
+            .unwrap();
+    let iterated = &analyses["iterated_rlhf"];
+    assert!(iterated["skipped"].is_null(), "{iterated}");
+    assert!(
+        iterated["n_multi_round"].as_u64().unwrap() > 0,
+        "{iterated}"
+    );
+    let report = std::fs::read_to_string(t.path("d/plots/report.md")).unwrap();
+    assert!(
+        report.contains("goodhart demo --world tokens --preset test --seed 2")
+            && report.contains("goodhart generate tokens --preset test --seed 2"),
+        "the report's provenance names the world"
+    );
+    // the same data as generate tokens (the RL runs and the iterated runs, byte for byte)
+    let g = t
+        .cmd()
+        .args([
+            "generate", "tokens", "--preset", "test", "--seed", "2", "--out", "g", "--quiet",
+        ])
+        .output()
+        .unwrap();
+    assert!(g.status.success(), "{}", String::from_utf8_lossy(&g.stderr));
+    for f in ["rl_runs.csv", "iterated_rlhf.csv", "reward_models.csv"] {
+        assert_eq!(
+            std::fs::read(t.path("d/data").join(f)).unwrap(),
+            std::fs::read(t.path("g").join(f)).unwrap(),
+            "{f}"
+        );
+    }
+
+    let bad = t
+        .cmd()
+        .args(["demo", "--preset", "test", "--out", "s"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("--preset test") && err.contains("--world tokens"),
+        "{err}"
+    );
+    assert!(!t.path("s").exists(), "a refused demo created its folder");
 }

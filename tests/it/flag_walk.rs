@@ -532,6 +532,18 @@ fn cases() -> Vec<Case> {
             &[],
             Elsewhere("demo::demo_prints_a_summary_and_quiet_silences_it"),
         ),
+        case(
+            "demo",
+            "--world",
+            &[],
+            Elsewhere("demo::demo_world_tokens_runs_the_token_world"),
+        ),
+        case(
+            "demo",
+            "--preset",
+            &[],
+            Elsewhere("demo::demo_world_tokens_runs_the_token_world"),
+        ),
         // inspect
         case("inspect", "<files>", INSPECT, Required),
         case(
