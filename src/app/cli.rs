@@ -482,8 +482,8 @@ pub enum DemoWorld {
     /// `generate sim`: best-of-n follows the paper's law; RL does not (seconds). The committed
     /// data/, fits/ and plots/ are this world's.
     Sim,
-    /// `generate tokens`: a token world whose RL follows the paper's RL law too (about a minute
-    /// on 2 cores; its Samples table is 95 MB).
+    /// `generate tokens`: a token world whose RL runs the paper's RL form fits better than the
+    /// best-of-n form (under a minute on 2 cores; its Samples table is 95 MB).
     Tokens,
 }
 
@@ -503,7 +503,8 @@ pub enum GenerateKind {
     Sim(SimArgs),
     /// A token-level synthetic RLHF world (Zipf vocabulary, a gold reward that turns on rare
     /// tokens, Bradley-Terry proxies fitted by L-BFGS, REINFORCE policies of several sizes)
-    /// whose RL follows the paper's RL law; writes bon_samples.parquet, rl_runs.csv,
+    /// whose RL runs the paper's RL form fits better than the best-of-n form (README: what it
+    /// reproduces and what not); writes bon_samples.parquet, rl_runs.csv,
     /// reward_models.csv, iterated_rlhf.csv and world.json into DIR.
     #[command(
         after_help = "Examples:\n  goodhart generate tokens --out tok --preset test      # the reduced world, seconds (the default small preset: a minute or two)\n  goodhart bon tok/bon_samples.parquet --out tok/bon_curves.csv\n  goodhart fit tok/bon_curves.csv tok/rl_runs.csv --out tok/fits.json\n  goodhart analyze tok/bon_curves.csv tok/rl_runs.csv --reward-models tok/reward_models.csv \\\n      --iterated tok/iterated_rlhf.csv --fits tok/fits.json --out tok/analyses.json"

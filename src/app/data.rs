@@ -367,7 +367,7 @@ pub fn generate_sim(a: &SimArgs, quiet: bool) -> Result<()> {
 
 /// The visible files of an existing output folder that a generator does not write (`files`):
 /// tables made from an earlier world, such as `bon_curves.csv` or `fits.json`.
-fn files_from_before(dir: &std::path::Path, files: &[&str]) -> Vec<String> {
+pub(super) fn files_from_before(dir: &std::path::Path, files: &[&str]) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
@@ -381,7 +381,7 @@ fn files_from_before(dir: &std::path::Path, files: &[&str]) -> Vec<String> {
 }
 
 /// Says that a regenerated folder still holds files made from the world it replaced.
-fn warn_files_from_before(quiet: bool, dir: &std::path::Path, before: &[String]) {
+pub(super) fn warn_files_from_before(quiet: bool, dir: &std::path::Path, before: &[String]) {
     if before.is_empty() {
         return;
     }
@@ -389,7 +389,7 @@ fn warn_files_from_before(quiet: bool, dir: &std::path::Path, before: &[String])
         quiet,
         "warning",
         &[format!(
-            "{} also holds {} from before this run: they were not made from this world (remove them, or generate into a new folder)",
+            "{} also holds {} from before this run: they were not made from this world (remove them, or write into a new folder)",
             dir.display(),
             before.join(", ")
         )],

@@ -2,8 +2,8 @@
 //! output from one command and the committed `data/`, `fits/` and `plots/` stay reproducible.
 //!
 //! The bundled default is the small synthetic RLHF world of `generate sim` (seconds);
-//! `--world tokens` runs the token world of `generate tokens` instead (about a minute), whose
-//! RL follows the paper's RL law. The world's
+//! `--world tokens` runs the token world of `generate tokens` instead (under a minute), whose
+//! RL runs the paper's RL form fits better than the best-of-n form. The world's
 //! best-of-n samples go through `bon`, the best-of-n and RL curves are fitted (gold and proxy,
 //! the paper's form for each method; prompt-bootstrap intervals for best-of-n from the per-prompt
 //! values `bon` writes; one alpha per RL family as the paper does), the coefficients are
@@ -80,8 +80,8 @@ pub const FITS_FILES: [&str; 5] = [
     "fits/analyses.json",
 ];
 
-/// One headline scaling law: (label, a, se of a, b, se of b).
-pub type LawLine = (String, f64, Option<f64>, f64, Option<f64>);
+/// One headline scaling law: (label, a, se of a, b, se of b, R² of the law over the sizes).
+pub type LawLine = (String, f64, Option<f64>, f64, Option<f64>, Option<f64>);
 
 /// One headline prediction: (group, peak (KL, score) or the reason there is none, warnings).
 pub type PredictionLine = (String, std::result::Result<(f64, f64), String>, Vec<String>);
@@ -127,6 +127,12 @@ fn rel(out: &Path, p: &Path) -> String {
 /// Runs a parsed `goodhart demo` command line.
 pub fn command(a: &super::cli::DemoArgs, quiet: bool) -> Result<()> {
     let progress = Progress::new(super::progress::for_terminal(quiet));
+    // what the folders held before: files this run does not rewrite are another run's
+    let output_dirs = ["data", "fits", "plots"];
+    let held: Vec<Vec<String>> = output_dirs
+        .iter()
+        .map(|d| super::data::files_from_before(&a.out.join(d), &[]))
+        .collect();
     let summary = run_demo(&a.out, a.seed, a.world, a.preset, progress)?;
     super::print_out(quiet, &summary.to_string())?;
     // One `wrote` line per folder, in the order the files were written.
@@ -155,6 +161,13 @@ pub fn command(a: &super::cli::DemoArgs, quiet: bool) -> Result<()> {
         };
         super::print_wrote(quiet, &summary.out.join(dir), &detail);
     }
+    for (dir, names) in output_dirs.iter().zip(held) {
+        let stale: Vec<String> = names
+            .into_iter()
+            .filter(|n| !summary.files.contains(&format!("{dir}/{n}")))
+            .collect();
+        super::data::warn_files_from_before(quiet, &a.out.join(dir), &stale);
+    }
     Ok(())
 }
 
@@ -177,6 +190,18 @@ pub fn run_demo(
             ));
         }
     };
+    for p in
+        std::iter::once(out.to_path_buf()).chain(["data", "fits", "plots"].map(|d| out.join(d)))
+    {
+        if p.exists() && !p.is_dir() {
+            return Err(Error::Write {
+                path: p,
+                source: std::io::Error::other(
+                    "it exists and is not a folder: --out names the folder that receives data/, fits/ and plots/",
+                ),
+            });
+        }
+    }
     for dir in ["data", "fits", "plots"] {
         let p = out.join(dir);
         std::fs::create_dir_all(&p).map_err(|source| Error::Write { path: p, source })?;
@@ -367,6 +392,7 @@ pub fn run_demo(
                 l.a_se,
                 l.b,
                 l.b_se,
+                l.r2,
             )
         })
         .collect();
@@ -487,12 +513,13 @@ impl fmt::Display for DemoSummary {
             f,
             "scaling laws of the gold coefficients, c = a + b*log10(rm_params):"
         )?;
-        for (label, a, a_se, b, b_se) in &self.laws {
+        for (label, a, a_se, b, b_se, r2) in &self.laws {
             writeln!(
                 f,
-                "  {label:<50} a = {:<24} b = {}",
+                "  {label:<50} a = {:<24} b = {:<24} R² {}",
                 pm(*a, *a_se),
-                pm(*b, *b_se)
+                pm(*b, *b_se),
+                r2.map_or("-".to_string(), |r| format!("{r:.2}"))
             )?;
         }
         if let Some(size) = self.predict_size {

@@ -438,7 +438,7 @@ pub fn fit_curve(curve: &Curve, target: Target, opts: &FitOptions) -> Result<Cur
         &mut warnings,
     );
     if let Ok(f) = &outcome {
-        warnings.extend(meaning_warnings(f, target, kl_range.1, true));
+        warnings.extend(meaning_warnings(f, target, kl_range.1, true, &fit_pts));
     }
     if boot.is_none()
         && curve.key.method == crate::schema::Method::Bon
@@ -477,11 +477,19 @@ pub fn fit_curve(curve: &Curve, target: Target, opts: &FitOptions) -> Result<Cur
 /// times the largest fitted KL, `kl_max`) is not determined, and "no peak" is not established
 /// either. The power form is left out: its beta and gamma are often individually unpinned
 /// (correlations near 1) while the curve and its peak are well determined.
+///
+/// And a gold fit whose peak lies inside the fitted KL range but misses the top of the points:
+/// its peak gain differs from the highest gain the points reach by more than
+/// [`PEAK_MISS_FRACTION`] of it *and* by more than three times the points' noise (from each
+/// point's distance to its neighbours' line, so that the noise of the highest point cannot
+/// explain it). The form then does not follow the curve's top, and its peak (and
+/// what is computed from it) misstates the curve's.
 pub(crate) fn meaning_warnings(
     f: &FittedForm,
     target: Target,
     kl_max: f64,
     check_r2: bool,
+    points: &crate::solve::fitted::Points,
 ) -> Vec<String> {
     let short = |x: f64| {
         if x.abs() >= 1e5 {
@@ -522,13 +530,71 @@ pub(crate) fn meaning_warnings(
             ),
         });
     }
+    if target == Target::Gold
+        && let Some(peak) = f.peak().filter(|p| p.kl <= kl_max)
+        && let Some((d_top, y_top)) = points
+            .d
+            .iter()
+            .zip(&points.y)
+            .filter(|(d, y)| d.is_finite() && y.is_finite())
+            .map(|(&d, &y)| (d, y))
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+        && y_top > 0.0
+        && (peak.score - y_top).abs() > PEAK_MISS_FRACTION * y_top
+        && (peak.score - y_top).abs() > 3.0 * point_noise(points)
+    {
+        out.push(format!(
+            "the fitted peak gain ({} at KL {}) is {}% of the highest gain of the data ({} at KL {}): the {} form does not follow the top of this curve, so its peak misstates the curve's",
+            short(peak.score),
+            short(peak.kl),
+            (100.0 * peak.score / y_top).round(),
+            short(y_top),
+            short(d_top * d_top),
+            f.form.form().id(),
+        ));
+    }
     out
 }
+
+/// The noise of a curve's points about the curve, whatever the form: each inner point's
+/// distance from the line through its two neighbours in d, `r = y − (y₋ + w (y₊ − y₋))` with
+/// `w = (d − d₋)/(d₊ − d₋)`, whose variance is `σ² (1 + w² + (1 − w)²)` for independent noise
+/// of sd σ; σ² is their mean of `r² / (1 + w² + (1 − w)²)`. A smooth curve sampled densely leaves
+/// only its curvature, so a misfit of the form does not inflate it as it does the RMSE. 0 with
+/// fewer than 3 points.
+fn point_noise(points: &crate::solve::fitted::Points) -> f64 {
+    let mut pts: Vec<(f64, f64)> = points
+        .d
+        .iter()
+        .zip(&points.y)
+        .filter(|(d, y)| d.is_finite() && y.is_finite())
+        .map(|(&d, &y)| (d, y))
+        .collect();
+    pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let terms: Vec<f64> = pts
+        .windows(3)
+        .filter(|w| w[2].0 > w[0].0)
+        .map(|w| {
+            let f = (w[1].0 - w[0].0) / (w[2].0 - w[0].0);
+            let r = w[1].1 - (w[0].1 + f * (w[2].1 - w[0].1));
+            r * r / (1.0 + f * f + (1.0 - f) * (1.0 - f))
+        })
+        .collect();
+    if terms.is_empty() {
+        return 0.0;
+    }
+    (terms.iter().sum::<f64>() / terms.len() as f64).sqrt()
+}
+
+/// How far (a fraction of the data's highest gain) a fitted peak inside the data may be from
+/// that highest gain before [`meaning_warnings`] says the form misses the curve's top.
+pub const PEAK_MISS_FRACTION: f64 = 0.2;
 
 /// Whether `warning` is one of [`meaning_warnings`] (replaced when a shared fit replaces the
 /// curve's own).
 pub(crate) fn is_meaning_warning(warning: &str) -> bool {
     warning.contains("fits these points worse than their mean does")
+        || warning.contains("form does not follow the top of this curve")
         || warning.contains("so the fit cannot tell whether the gold turns down")
         || warning.contains(": the fit cannot tell whether the gold turns down")
 }

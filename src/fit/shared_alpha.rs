@@ -249,6 +249,7 @@ pub fn share_alpha_rl_where(
                 target,
                 fit.kl_range.1,
                 false,
+                &p.fit,
             ));
             fit.outcome = Ok(fitted);
         }

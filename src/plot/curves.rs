@@ -364,7 +364,17 @@ pub fn kl_penalty(inp: &PlotInputs) -> Option<Draft> {
         .iter()
         .filter(|c| c.key.method == Method::Rl && !data::gold_points(c).is_empty())
         .collect();
-    let main = data::main_group(rl.iter().map(|c| Group::of(&c.key)))?;
+    // the main group among the (RM data, policy) groups swept over at least two penalties: a
+    // world may sweep penalties at one data size and policy only, and not the main one
+    let swept = |g: &Group| {
+        rl.iter()
+            .filter(|c| c.key.policy_params == g.policy_params && c.key.rm_data == g.rm_data)
+            .map(|c| c.key.kl_penalty.unwrap_or(0.0).to_bits())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+            >= 2
+    };
+    let main = data::main_group(rl.iter().map(|c| Group::of(&c.key)).filter(swept))?;
     let same =
         |c: &&&Curve| c.key.policy_params == main.policy_params && c.key.rm_data == main.rm_data;
     let sub: Vec<&Curve> = rl.iter().filter(same).copied().collect();

@@ -767,6 +767,65 @@ fn fits_that_cannot_mean_their_numbers_say_so() {
     assert!(!stderr.contains("beta's 95% interval"), "{stderr}");
 }
 
+/// Review finding (token-world demo): the RL form fitted to RL runs whose gold rises to a peak
+/// and then falls fast gave a peak far from the data's top, with no warning. A curve with the
+/// best-of-n shape, d(1 − d/4) (top 1 at KL 4), fitted with the RL form over KL 0-81 peaks at
+/// 1.77 near KL 1.9 (numpy least squares gives the same): the fit says its form misses the top.
+/// The best-of-n form on the same points, and the RL form on RL-shaped points, do not warn.
+#[test]
+fn a_fitted_peak_that_misses_the_datas_top_says_so() {
+    let t = TestDir::new();
+    let mut csv = String::from("method,rm_params,kl,gold\n");
+    for i in 0..=40 {
+        let kl = (i as f64 / 40.0).powi(2) * 81.0;
+        let d = kl.sqrt();
+        let gold = d * (1.0 - 0.25 * d) + 0.01 * (i as f64 * 2.3).sin();
+        csv.push_str(&format!("rl,1e8,{kl},{gold}\n"));
+    }
+    t.write("c.csv", &csv);
+    t.write("b.csv", csv.replace("rl,", "bon,"));
+    t.write("clean.csv", common::small_curves_csv());
+    let warnings = |file: &str, form: &str| -> Vec<String> {
+        let out = t
+            .cmd()
+            .args(["fit", file, "--form", form, "--out", "f.json", "--quiet"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let doc: Value = serde_json::from_slice(&std::fs::read(t.path("f.json")).unwrap()).unwrap();
+        doc["fits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["target"] == "gold")
+            .flat_map(|f| f["warnings"].as_array().cloned().unwrap_or_default())
+            .map(|w| w.as_str().unwrap().to_string())
+            .collect()
+    };
+    let rl = warnings("c.csv", "rl");
+    let miss: Vec<&String> = rl
+        .iter()
+        .filter(|w| w.contains("the rl form does not follow the top of this curve"))
+        .collect();
+    assert_eq!(miss.len(), 1, "{rl:?}");
+    // the fitted peak 1.77 is 175% of the data's top, 1.01 at KL 4.1
+    assert!(
+        miss[0].contains("is 175% of the highest gain of the data (1.01 at KL 4.1)"),
+        "{}",
+        miss[0]
+    );
+    let bon = warnings("b.csv", "bon");
+    assert!(
+        !bon.iter().any(|w| w.contains("does not follow")),
+        "{bon:?}"
+    );
+    let clean = warnings("clean.csv", "auto");
+    assert!(
+        !clean.iter().any(|w| w.contains("does not follow")),
+        "{clean:?}"
+    );
+}
+
 /// Review: with --share-alpha-rl, the warnings on what a fit means were the single-curve fit's
 /// (its R², its beta interval) while the record reported the shared fit's numbers. They are now
 /// the shared fit's: a record warns about beta's interval exactly when the interval it holds

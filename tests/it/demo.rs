@@ -85,6 +85,9 @@ fn demo_reproduces_the_committed_outputs() {
 #[test]
 fn demo_prints_a_summary_and_quiet_silences_it() {
     let t = common::TestDir::new();
+    // a file another run left (a token-world demo's iterated runs): named, not removed
+    std::fs::create_dir_all(t.path("d/data")).unwrap();
+    t.write("d/data/iterated_rlhf.csv", "left by another demo\n");
     let out = t
         .cmd()
         .args(["demo", "--out", "d", "--seed", "3"])
@@ -114,6 +117,11 @@ fn demo_prints_a_summary_and_quiet_silences_it() {
         );
     }
     assert!(err.contains("report.html") && !text.contains("wrote "));
+    assert!(
+        err.contains("warning: d/data also holds iterated_rlhf.csv from before this run"),
+        "{err}"
+    );
+    assert!(!err.contains("d/plots also holds") && !err.contains("d/fits also holds"));
     assert!(t.path("d/plots/report.html").is_file());
     // An iterated-RLHF table left in data/ by a token-world demo is not the sim world's: it
     // is neither read nor removed.
@@ -297,4 +305,18 @@ fn demo_world_tokens_runs_the_token_world() {
         "{err}"
     );
     assert!(!t.path("s").exists(), "a refused demo created its folder");
+    // an --out that is a file: one message naming it, exit 1, the file untouched
+    let file = t.write("afile", "mine\n");
+    let bad = t
+        .cmd()
+        .args(["demo", "--out", "afile", "--quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("afile") && err.contains("it exists and is not a folder"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine\n");
 }

@@ -563,6 +563,43 @@ fn figures_without_data_are_skipped() {
     );
 }
 
+/// Review finding (token-world demo): the KL-penalty figure was looked for only in the main
+/// group (the most RM data), so a world that sweeps penalties at another data size drew none.
+/// It now shows the main group among those swept over two or more penalties.
+#[test]
+fn the_kl_penalty_figure_shows_a_group_swept_over_penalties() {
+    let mut curves = fixture_curves(false);
+    // unpenalised RL runs with more RM data (the main group), no penalty sweep there
+    let more: Vec<Curve> = curves
+        .iter()
+        .filter(|c| c.key.method == Method::Rl && c.key.kl_penalty == Some(0.0))
+        .map(|c| {
+            let mut c = c.clone();
+            c.key.rm_data = Some(2e5);
+            c
+        })
+        .collect();
+    curves.extend(more);
+    curves.sort_by_key(|c| c.key);
+    let inp = PlotInputs {
+        curves: &curves,
+        extrapolation: &extrapolation_tests(&curves),
+        fits: &[],
+        scaling: None,
+        predictions: None,
+        decompositions: &[],
+        analyses: None,
+    };
+    let figs = render_all(&inp).expect("render");
+    let fig = figs
+        .iter()
+        .find(|f| f.name == "kl_penalty")
+        .expect("the KL-penalty figure is drawn");
+    check_figure(fig);
+    assert!(fig.caption.contains("RM data 90k"), "{}", fig.caption);
+    assert!(!fig.caption.contains("RM data 200k"), "{}", fig.caption);
+}
+
 #[test]
 fn degenerate_input_does_not_panic() {
     let one = |kl: Vec<f64>, gold: Vec<f64>| {
