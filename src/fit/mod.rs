@@ -588,7 +588,7 @@ fn point_noise(points: &crate::solve::fitted::Points) -> f64 {
 
 /// How far (a fraction of the data's highest gain) a fitted peak inside the data may be from
 /// that highest gain before [`meaning_warnings`] says the form misses the curve's top.
-pub const PEAK_MISS_FRACTION: f64 = 0.2;
+pub(crate) const PEAK_MISS_FRACTION: f64 = 0.2;
 
 /// Whether `warning` is one of [`meaning_warnings`] (replaced when a shared fit replaces the
 /// curve's own).
