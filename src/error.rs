@@ -170,7 +170,7 @@ pub enum Error {
         tolerance: String,
     },
 
-    #[error("{path}: cannot write: {source}")]
+    #[error("{}: cannot write: {source}", write_target(path))]
     Write {
         path: PathBuf,
         #[source]
@@ -216,5 +216,15 @@ fn unequal_lengths(
         Some(record) => format!(
             "{record}: '{reference}' has {reference_len} values but '{column}' has {len}: every sample needs both scores"
         ),
+    }
+}
+
+/// How a write error names its target: `-` is standard output, which a user reads better in
+/// words ("standard output (-)") than as a bare dash.
+fn write_target(path: &std::path::Path) -> String {
+    if path.as_os_str() == "-" {
+        "standard output (-)".to_string()
+    } else {
+        path.display().to_string()
     }
 }

@@ -38,7 +38,7 @@
 //! part `(1 - ρ) e_n` is the whole cost and the extremal part is 0.
 
 use crate::bon::Pool;
-use crate::bon::estimate::{default_n_grid, estimate_pools_of};
+use crate::bon::estimate::{default_n_grid, estimate_pools_of, estimate_sorted_pools};
 use crate::bon::weights::analytic_kl;
 use crate::curves::Curve;
 use crate::document::{CiMethod, DecompositionRecord, FitRecord, FitsDocument, Target};
@@ -805,6 +805,9 @@ fn sample_parts(st: &Stats, units: Units, pb: f64, gb: f64, ob: f64) -> [f64; 6]
 /// standard deviations) without the prompt as well, so their uncertainty and the correlation of
 /// one prompt's samples are both carried. When proxy = gold + independent Gaussian noise,
 /// `E[gold | proxy]` is exactly linear and the extremal part is zero in expectation.
+///
+/// The pools are [`crate::bon::read_samples`]'s: each pool's scores sorted by (proxy, gold), as
+/// [`Pool`] documents (the best-of-n estimator relies on that order, as `goodhart bon` does).
 pub fn from_samples(pools: &[Pool], ns: Option<&[usize]>) -> Result<Vec<Decomposition>> {
     let mut out = Vec::new();
     for rm in group_pools(pools) {
@@ -836,7 +839,8 @@ pub fn from_samples(pools: &[Pool], ns: Option<&[usize]>) -> Result<Vec<Decompos
         }
         let record = rm.record();
         let scores: Vec<&[(f64, f64)]> = rm.pools.iter().map(|p| &p.scores[..]).collect();
-        let ests = estimate_pools_of(&scores, &ns);
+        // sorted already (`Pool::scores`): estimated as they are, not copied and sorted again
+        let ests = estimate_sorted_pools(&scores, &ns);
         let oracle_ests = rm.oracle_estimates(&ns);
         let loo_stats: Vec<Stats> = rm
             .moments

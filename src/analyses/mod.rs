@@ -208,6 +208,19 @@ pub struct GoldVsProxy {
     /// that cross, or of RMs on either side, cancel; these do not).
     pub median_mean_abs_diff: Option<f64>,
     pub median_mean_abs_diff_sd: Option<f64>,
+    /// The same at the top of each pair's common proxy range only (usually best-of-n's largest
+    /// proxy score, where the two methods have moved furthest): the median over records of
+    /// `diff_at_high` and of |`diff_at_high`| (gold units, and `_sd` in gold sd). Both methods
+    /// start at the initial policy, so the mean over the range is small even when the curves
+    /// part at its top; this reading is not.
+    #[serde(default)]
+    pub median_diff_at_high: Option<f64>,
+    #[serde(default)]
+    pub median_diff_at_high_sd: Option<f64>,
+    #[serde(default)]
+    pub median_abs_diff_at_high: Option<f64>,
+    #[serde(default)]
+    pub median_abs_diff_at_high_sd: Option<f64>,
 }
 
 /// RL gold minus best-of-n gold at equal proxy score, for one RM.
@@ -227,8 +240,10 @@ pub struct GoldVsProxyRecord {
     /// The difference of largest magnitude over the range, with its sign (|extreme_diff| =
     /// max_abs_diff).
     pub extreme_diff: Option<f64>,
-    /// The difference at the top of the range.
+    /// The difference at the top of the range (`proxy_high`), and in gold sd.
     pub diff_at_high: Option<f64>,
+    #[serde(default)]
+    pub diff_at_high_sd: Option<f64>,
     /// The initial policy's gold sd for this RM (null without samples).
     pub gold_sd: Option<f64>,
     pub mean_diff_sd: Option<f64>,
@@ -269,7 +284,8 @@ pub struct RewardModelRecord {
     pub bon_peak_beyond_data: Option<bool>,
     /// Why there is no best-of-n peak (no fit, not converged, no maximum).
     pub bon_peak_reason: Option<String>,
-    /// The RL fit used: unpenalised, the largest policy.
+    /// The RL fit used: unpenalised, of the largest policy trained with this RM (its
+    /// policy_params; it can differ between RM data sizes).
     pub rl_policy_params: Option<f64>,
     pub rl_peak_gain: Option<f64>,
     pub rl_peak_kl: Option<f64>,
@@ -415,6 +431,14 @@ pub struct IteratedRlhf {
     /// run's range (the others carry a `gain_note`). `n_above_one_round` counts among these.
     #[serde(default)]
     pub n_comparable: usize,
+    /// How many k > 1 runs end above the rounds = 1 run at the common d_sum (the largest
+    /// d_sum both runs reach: the shorter run's end), of how many have one. Unlike
+    /// `n_above_one_round`, this compares a run that goes past the one-round run's range too,
+    /// at the one-round run's final d_sum.
+    #[serde(default)]
+    pub n_above_one_round_at_common_d_sum: usize,
+    #[serde(default)]
+    pub n_compared_at_common_d_sum: usize,
     /// Median over k > 1 records of `rmse` and of `final_error`.
     pub median_rmse: Option<f64>,
     pub median_final_error: Option<f64>,
@@ -430,15 +454,19 @@ impl IteratedRlhf {
             self.n_comparable,
             self.n_multi_round,
         );
+        let common = format!(
+            "at the d_sum both runs reach (the shorter run's end), {} of {} are above one round",
+            self.n_above_one_round_at_common_d_sum, self.n_compared_at_common_d_sum
+        );
         if multi == 0 {
             "there is no run of more than one round to compare with one round".to_string()
         } else if comparable == 0 {
             format!(
-                "none of the {multi} can be compared with one round at equal d_sum (no k > 1 run ends inside the one-round run's d_sum range)"
+                "none of the {multi} ends inside the one-round run's d_sum range, so none can be compared with one round at its final d_sum; {common}"
             )
         } else if comparable < multi {
             format!(
-                "{above} of the {comparable} comparable end above one round at equal d_sum ({} of {multi} end outside the one-round run's d_sum range)",
+                "{above} of the {comparable} comparable end above one round at equal d_sum ({} of {multi} end outside the one-round run's d_sum range); {common}",
                 multi - comparable
             )
         } else {
@@ -485,6 +513,19 @@ pub struct IteratedRecord {
     /// this run's final gold minus it: the paper's comparison at equal total distance.
     pub one_round_gold_at_final_d_sum: Option<f64>,
     pub gain_over_one_round_at_equal_d_sum: Option<f64>,
+    /// The largest d_sum both this run and the rounds = 1 run reach (the smaller of their
+    /// final d_sums), each run's gold there (the first time the run reaches it, linearly
+    /// interpolated in d_sum along the run) and this run's gold minus the one-round run's.
+    /// When this run ends inside the one-round run's range these repeat the `final` and
+    /// `equal_d_sum` values; when it goes further, they compare it at the one-round run's end.
+    #[serde(default)]
+    pub common_d_sum: Option<f64>,
+    #[serde(default)]
+    pub gold_at_common_d_sum: Option<f64>,
+    #[serde(default)]
+    pub one_round_gold_at_common_d_sum: Option<f64>,
+    #[serde(default)]
+    pub gain_over_one_round_at_common_d_sum: Option<f64>,
     pub gain_note: Option<String>,
     pub reason: Option<String>,
 }
@@ -742,7 +783,7 @@ fn extreme(diffs: &[f64]) -> Option<f64> {
 }
 
 /// The gold-vs-proxy method text.
-pub const GOLD_VS_PROXY_METHOD: &str = "each curve's (proxy, gold) points sorted by proxy and linearly interpolated; RL gold − best-of-n gold at PROXY_GRID evenly spaced proxy values over the range both curves cover; _sd values divide by the initial policy's gold sd";
+pub const GOLD_VS_PROXY_METHOD: &str = "each curve's (proxy, gold) points sorted by proxy and linearly interpolated; RL gold − best-of-n gold at PROXY_GRID evenly spaced proxy values over the range both curves cover; _sd values divide by the initial policy's gold sd; diff_at_high is the difference at the top of the common range (the largest proxy both reach)";
 
 /// (proxy, gold) of a curve sorted by proxy (then gold).
 pub fn proxy_gold(c: &Curve) -> Vec<(f64, f64)> {
@@ -779,6 +820,7 @@ fn gold_vs_proxy(inp: &Inputs, pairs: &[(&Curve, Option<&Curve>)]) -> GoldVsProx
             max_abs_diff: None,
             extreme_diff: None,
             diff_at_high: None,
+            diff_at_high_sd: None,
             gold_sd: sd,
             mean_diff_sd: None,
             mean_abs_diff_sd: None,
@@ -831,9 +873,21 @@ fn gold_vs_proxy(inp: &Inputs, pairs: &[(&Curve, Option<&Curve>)]) -> GoldVsProx
             r.mean_abs_diff_sd = r.mean_abs_diff.map(|d| d / s);
             r.max_abs_diff_sd = r.max_abs_diff.map(|d| d / s);
             r.extreme_diff_sd = r.extreme_diff.map(|d| d / s);
+            r.diff_at_high_sd = r.diff_at_high.map(|d| d / s);
         }
         out.records.push(r);
     }
+    let high: Vec<f64> = out.records.iter().filter_map(|r| r.diff_at_high).collect();
+    let high_sd: Vec<f64> = out
+        .records
+        .iter()
+        .filter_map(|r| r.diff_at_high_sd)
+        .collect();
+    let abs = |v: &[f64]| v.iter().map(|d| d.abs()).collect::<Vec<f64>>();
+    out.median_diff_at_high = median(&high);
+    out.median_diff_at_high_sd = median(&high_sd);
+    out.median_abs_diff_at_high = median(&abs(&high));
+    out.median_abs_diff_at_high_sd = median(&abs(&high_sd));
     let m: Vec<f64> = out.records.iter().filter_map(|r| r.mean_diff).collect();
     let s: Vec<f64> = out.records.iter().filter_map(|r| r.mean_diff_sd).collect();
     out.median_mean_diff = median(&m);
@@ -1232,7 +1286,7 @@ fn kl_penalty(inp: &Inputs) -> KlPenaltyFrontier {
 }
 
 /// The iterated-RLHF method text.
-pub const ITERATED_METHOD: &str = "the RL form gold = baseline + d(α − β ln d), d = sqrt(kl), fitted (as goodhart fit does) to each group's rounds = 1 run; a k-round run's gold at its additive distance d_sum is predicted as baseline + d_sum(α − β ln d_sum + β ln k) (paper, section 4.3); error = simulated − predicted; gain over one round = a k-round run's final gold − the rounds = 1 run's gold at the same d_sum (linearly interpolated; none when the one-round run does not reach it)";
+pub const ITERATED_METHOD: &str = "the RL form gold = baseline + d(α − β ln d), d = sqrt(kl), fitted (as goodhart fit does) to each group's rounds = 1 run; a k-round run's gold at its additive distance d_sum is predicted as baseline + d_sum(α − β ln d_sum + β ln k) (paper, section 4.3); error = simulated − predicted; gain over one round = a k-round run's final gold − the rounds = 1 run's gold at the same d_sum (linearly interpolated; none when the one-round run does not reach it); gain at the common d_sum = the two runs' gold at the largest d_sum both reach (the smaller final d_sum; each run's gold where it first reaches it, linearly interpolated), k rounds − one round";
 
 /// The formula's prediction: baseline + d(α − β ln d + β ln k) (baseline at d = 0).
 pub fn iterated_prediction(alpha: f64, beta: f64, baseline: f64, k: f64, d: f64) -> f64 {
@@ -1315,6 +1369,10 @@ fn iterated(it: Option<&Iterated>) -> IteratedRlhf {
                 rmse: None,
                 one_round_gold_at_final_d_sum: None,
                 gain_over_one_round_at_equal_d_sum: None,
+                common_d_sum: None,
+                gold_at_common_d_sum: None,
+                one_round_gold_at_common_d_sum: None,
+                gain_over_one_round_at_common_d_sum: None,
                 gain_note: None,
                 reason: None,
             };
@@ -1328,21 +1386,24 @@ fn iterated(it: Option<&Iterated>) -> IteratedRlhf {
                 match (end, &one_curve) {
                     (_, None) => r.gain_note = Some("no rounds = 1 run in this group".into()),
                     (None, _) => r.gain_note = Some("the run has no finite point".into()),
-                    (Some((&d, &g)), Some(c)) => match interpolate(c, d) {
-                        Some(o) => {
-                            r.one_round_gold_at_final_d_sum = finite(o);
-                            r.gain_over_one_round_at_equal_d_sum = finite(g - o);
+                    (Some((&d, &g)), Some(c)) => {
+                        compare_at_common_d_sum(&mut r, run, c, d);
+                        match interpolate(c, d) {
+                            Some(o) => {
+                                r.one_round_gold_at_final_d_sum = finite(o);
+                                r.gain_over_one_round_at_equal_d_sum = finite(g - o);
+                            }
+                            None => {
+                                r.gain_note = Some(format!(
+                                    "the rounds = 1 run covers d_sum {} – {}, not the rounds = {} run's final d_sum {}",
+                                    c.first().map_or("–".into(), |p| crate::format::g6(p.0)),
+                                    c.last().map_or("–".into(), |p| crate::format::g6(p.0)),
+                                    run.rounds,
+                                    crate::format::g6(d)
+                                ))
+                            }
                         }
-                        None => {
-                            r.gain_note = Some(format!(
-                                "the rounds = 1 run covers d_sum {} – {}, not the rounds = {} run's final d_sum {}",
-                                c.first().map_or("–".into(), |p| crate::format::g6(p.0)),
-                                c.last().map_or("–".into(), |p| crate::format::g6(p.0)),
-                                run.rounds,
-                                crate::format::g6(d)
-                            ))
-                        }
-                    },
+                    }
                 }
             }
             match (fit.alpha, fit.beta, fit.baseline) {
@@ -1385,6 +1446,17 @@ fn iterated(it: Option<&Iterated>) -> IteratedRlhf {
         .iter()
         .filter(|r| r.gain_over_one_round_at_equal_d_sum.is_some())
         .count();
+    out.n_above_one_round_at_common_d_sum = multi
+        .iter()
+        .filter(|r| {
+            r.gain_over_one_round_at_common_d_sum
+                .is_some_and(|g| g > 0.0)
+        })
+        .count();
+    out.n_compared_at_common_d_sum = multi
+        .iter()
+        .filter(|r| r.gain_over_one_round_at_common_d_sum.is_some())
+        .count();
     out.median_rmse = median(&multi.iter().filter_map(|r| r.rmse).collect::<Vec<_>>());
     out.median_final_error = median(
         &multi
@@ -1393,6 +1465,57 @@ fn iterated(it: Option<&Iterated>) -> IteratedRlhf {
             .collect::<Vec<_>>(),
     );
     out
+}
+
+/// Fills the record's `common_d_sum` comparison: `one` is the rounds = 1 run's (d_sum, gold)
+/// sorted by d_sum, `end` the k-round run's final finite d_sum.
+fn compare_at_common_d_sum(
+    r: &mut IteratedRecord,
+    run: &IteratedRun,
+    one: &[(f64, f64)],
+    end: f64,
+) {
+    let Some(&(one_end, _)) = one.last() else {
+        return;
+    };
+    let at = end.min(one_end);
+    let path: Vec<(f64, f64)> = run
+        .d_sum
+        .iter()
+        .zip(&run.gold)
+        .map(|(&d, &g)| (d, g))
+        .filter(|(d, g)| d.is_finite() && g.is_finite())
+        .collect();
+    let (Some(g), Some(o)) = (first_at(&path, at), interpolate(one, at)) else {
+        return;
+    };
+    r.common_d_sum = finite(at);
+    r.gold_at_common_d_sum = finite(g);
+    r.one_round_gold_at_common_d_sum = finite(o);
+    r.gain_over_one_round_at_common_d_sum = finite(g - o);
+}
+
+/// y where a path of (x, y) points, in their own order, first reaches x = `at`: linearly
+/// interpolated between the last point below it and the first at or past it; None when the
+/// path never reaches it.
+///
+/// ```
+/// use goodhart::analyses::first_at;
+/// // the path goes to x = 2, back to 1, then on to 3: x = 1.5 is first reached on the way out
+/// let path = [(0.0, 0.0), (2.0, 4.0), (1.0, 9.0), (3.0, 9.0)];
+/// assert_eq!(first_at(&path, 1.5), Some(3.0));
+/// assert_eq!(first_at(&path, 3.5), None);
+/// ```
+pub fn first_at(path: &[(f64, f64)], at: f64) -> Option<f64> {
+    let j = path.iter().position(|p| p.0 >= at)?;
+    if path[j].0 == at {
+        return Some(path[j].1);
+    }
+    if j == 0 {
+        return None;
+    }
+    let (a, b) = (path[j - 1], path[j]);
+    Some(a.1 + (b.1 - a.1) * (at - a.0) / (b.0 - a.0))
 }
 
 /// Fits the RL form to a rounds = 1 run as `goodhart fit` does (baseline: the kl = 0 points).

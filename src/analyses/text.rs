@@ -158,6 +158,14 @@ pub fn summary(doc: &AnalysesDoc) -> String {
                 o(g.median_mean_abs_diff),
                 o(g.median_mean_abs_diff_sd)
             );
+            let _ = writeln!(
+                s,
+                "  at the top of the common range (the largest proxy both reach): median diff {} gold units, {} sd; median |diff| {} gold units, {} sd",
+                o(g.median_diff_at_high),
+                o(g.median_diff_at_high_sd),
+                o(g.median_abs_diff_at_high),
+                o(g.median_abs_diff_at_high_sd)
+            );
         }
     }
     // 3
@@ -319,6 +327,8 @@ pub fn summary(doc: &AnalysesDoc) -> String {
                         o(r.final_error),
                         o(r.rmse),
                         o(r.gain_over_one_round_at_equal_d_sum),
+                        o(r.common_d_sum),
+                        o(r.gain_over_one_round_at_common_d_sum),
                     ]
                 })
                 .collect();
@@ -332,6 +342,8 @@ pub fn summary(doc: &AnalysesDoc) -> String {
                     "error",
                     "RMSE",
                     "gain over k=1 at equal d_sum",
+                    "common d_sum",
+                    "gain there",
                 ],
                 &rows,
             );
@@ -427,6 +439,8 @@ pub fn flat_table(doc: &AnalysesDoc) -> OutTable {
                 ("extreme_diff", r.extreme_diff),
                 ("mean_diff_sd", r.mean_diff_sd),
                 ("mean_abs_diff_sd", r.mean_abs_diff_sd),
+                ("diff_at_high", r.diff_at_high),
+                ("diff_at_high_sd", r.diff_at_high_sd),
             ],
             &r.reason,
         );
@@ -501,6 +515,16 @@ pub fn flat_table(doc: &AnalysesDoc) -> OutTable {
                     "gain_over_one_round_at_equal_d_sum",
                     r.gain_over_one_round_at_equal_d_sum,
                 ),
+                ("common_d_sum", r.common_d_sum),
+                ("gold_at_common_d_sum", r.gold_at_common_d_sum),
+                (
+                    "one_round_gold_at_common_d_sum",
+                    r.one_round_gold_at_common_d_sum,
+                ),
+                (
+                    "gain_over_one_round_at_common_d_sum",
+                    r.gain_over_one_round_at_common_d_sum,
+                ),
             ],
             &r.reason.clone().or(r.gain_note.clone()),
         );
@@ -569,7 +593,7 @@ pub fn headlines(doc: &AnalysesDoc) -> Vec<String> {
             "gold at equal proxy",
             &g.skipped,
             format!(
-                "median RL − best-of-n {} {unit} (apart by {} whatever the sign) over {}",
+                "median RL − best-of-n {} {unit} (apart by {} whatever the sign) over {}; at the top of the common proxy range {} {unit} (apart by {})",
                 o(if sd {
                     g.median_mean_diff_sd
                 } else {
@@ -580,7 +604,17 @@ pub fn headlines(doc: &AnalysesDoc) -> Vec<String> {
                 } else {
                     g.median_mean_abs_diff
                 }),
-                g.compared_count_words()
+                g.compared_count_words(),
+                o(if sd {
+                    g.median_diff_at_high_sd
+                } else {
+                    g.median_diff_at_high
+                }),
+                o(if sd {
+                    g.median_abs_diff_at_high_sd
+                } else {
+                    g.median_abs_diff_at_high
+                })
             ),
         ),
         line(

@@ -1045,7 +1045,8 @@ pub struct ReportArgs {
     /// iterated-RLHF figure.
     #[arg(long, value_name = "FILE")]
     pub iterated: Option<PathBuf>,
-    /// Existing folder that receives the figures (PNG, SVG), report.html and report.md.
+    /// Folder that receives the figures (PNG, SVG), report.html and report.md; created, with its
+    /// parents, when it does not exist.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// Rename a column of the Curves tables: --map source=canonical (repeatable).

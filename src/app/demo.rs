@@ -35,16 +35,6 @@ use crate::report::analysis::analyse_with;
 use crate::report::{Provenance, write_report};
 use crate::schema::{CURVES, Method};
 
-/// The data files the default demo writes (the world of `generate sim`, then the best-of-n
-/// curves); [`data_files`] gives them for either world.
-pub const DATA_FILES: [&str; 5] = [
-    "data/bon_samples.parquet",
-    "data/rl_runs.csv",
-    "data/reward_models.csv",
-    "data/world.json",
-    "data/bon_curves.csv",
-];
-
 /// The data files the demo writes for `world`: the world's files in `data/` (the Samples
 /// table first), then the best-of-n curves.
 pub fn data_files(world: DemoWorld) -> Vec<String> {

@@ -478,8 +478,14 @@ pub fn estimate_pools_of(pools: &[&[(f64, f64)]], ns: &[usize]) -> Vec<PoolEstim
 }
 
 /// Per-pool estimates of pools sorted by (proxy, gold), in pool order, sharing the weight sets
-/// of equal sizes when they fit [`WEIGHT_CACHE_BYTES`].
-fn estimate_sorted_pools(pools: &[&[(f64, f64)]], ns: &[usize]) -> Vec<PoolEstimate> {
+/// of equal sizes when they fit [`WEIGHT_CACHE_BYTES`]. A pool out of that order gives wrong
+/// estimates (each pool's order is checked in debug builds).
+pub(crate) fn estimate_sorted_pools(pools: &[&[(f64, f64)]], ns: &[usize]) -> Vec<PoolEstimate> {
+    debug_assert!(
+        pools
+            .iter()
+            .all(|p| p.windows(2).all(|w| w[0].0.total_cmp(&w[1].0).is_le()))
+    );
     let mut sizes: Vec<usize> = pools.iter().map(|p| p.len()).collect();
     sizes.sort_unstable();
     sizes.dedup();

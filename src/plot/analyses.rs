@@ -297,7 +297,7 @@ pub fn rm_validation(inp: &PlotInputs) -> Option<Draft> {
         Swatch::Marker(theme::INK, Marker::Dot),
     ));
     scene.legend.push(data::style_entry(
-        "RL peak (largest policy)",
+        "RL peak (largest policy per RM)",
         Swatch::Marker(theme::INK, Marker::Diamond),
     ));
     if m.n_bon_peaks_beyond_data > 0 {
@@ -375,7 +375,7 @@ pub fn rm_validation(inp: &PlotInputs) -> Option<Draft> {
         )
     };
     let caption = format!(
-        "Validation loss and accuracy of each proxy RM (held-out comparisons) against its size, and the fitted peak gold gain of best-of-n (dots) and unpenalised RL (diamonds, the largest policy) against validation loss, one colour per RM data size (the paper's Fig. 5: a lower validation loss goes with a higher gold peak). Spearman correlations: {}.{none}{extrapolated}",
+        "Validation loss and accuracy of each proxy RM (held-out comparisons) against its size, and the fitted peak gold gain of best-of-n (dots) and unpenalised RL (diamonds, the largest policy trained with each RM) against validation loss, one colour per RM data size (the paper's Fig. 5: a lower validation loss goes with a higher gold peak). Spearman correlations: {}.{none}{extrapolated}",
         per.join("; ")
     );
     Some(Draft {

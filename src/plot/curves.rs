@@ -24,7 +24,7 @@ fn group_note(g: &Group, others: usize) -> String {
         (true, _) => String::new(),
         (false, 0) => format!(" Curves: {d}."),
         (false, n) => format!(
-            " Shown: the group with {d} (the smallest KL penalty, then the most RM data, then the largest policy); {n} other group(s) are not drawn."
+            " Shown: the group with {d} (chosen by the smallest KL penalty, then the most RM data, then the largest policy among the groups left); {n} other group(s) are not drawn."
         ),
     }
 }
@@ -318,15 +318,18 @@ pub fn gold_vs_proxy(inp: &PlotInputs) -> Option<Draft> {
                     y: Axis::new("gold score (RM units)", Scale::Linear),
                     items,
                 });
-                let median = match (gp.median_mean_diff_sd, gp.median_mean_diff) {
+                let words = |sd: Option<f64>, units: Option<f64>| match (sd, units) {
                     (Some(s), _) => format!("{} gold sd of the initial policy", theme::sig(s, 2)),
                     (None, Some(m)) => {
                         format!("{} gold units (no samples: no sd)", theme::sig(m, 2))
                     }
                     _ => "–".into(),
                 };
+                let median = words(gp.median_mean_diff_sd, gp.median_mean_diff);
+                let top = words(gp.median_diff_at_high_sd, gp.median_diff_at_high);
+                let top_abs = words(gp.median_abs_diff_at_high_sd, gp.median_abs_diff_at_high);
                 both_words = format!(
-                    " The last panel overlays best-of-n (rings, dashed) and unpenalised RL (dots, solid) over the proxy range both reach, for RM sizes {} (mean RL − best-of-n gold at equal proxy in brackets). At equal proxy score, RL gold minus best-of-n gold (linear interpolation over the proxy range both cover) has median {median} over {}; the paper finds the two alike.",
+                    " The last panel overlays best-of-n (rings, dashed) and unpenalised RL (dots, solid) over the proxy range both reach, for RM sizes {} (mean RL − best-of-n gold at equal proxy in brackets). At equal proxy score, RL gold minus best-of-n gold (linear interpolation over the proxy range both cover), averaged over that range, has median {median} over {}; at the top of the range, where the methods have moved furthest from the initial policy, its median is {top} (median |difference| {top_abs}); the paper finds the two alike.",
                     shown.join(", "),
                     gp.compared_count_words()
                 );

@@ -63,7 +63,7 @@ pub fn tables(doc: &AnalysesDoc) -> Vec<Table> {
                 head(
                     &g.skipped,
                     format!(
-                        "median over {} of each pair's mean difference (signed; differences of opposite sign cancel): {} ({unit}); median of each pair's mean |difference|: {} ({unit})",
+                        "median over {} of each pair's mean difference over the common proxy range (signed; differences of opposite sign cancel): {} ({unit}); median of each pair's mean |difference|: {} ({unit}); at the top of the range (the largest proxy both reach), median difference {} and median |difference| {} ({unit})",
                         g.compared_count_words(),
                         o(if sd {
                             g.median_mean_diff_sd
@@ -74,6 +74,16 @@ pub fn tables(doc: &AnalysesDoc) -> Vec<Table> {
                             g.median_mean_abs_diff_sd
                         } else {
                             g.median_mean_abs_diff
+                        }),
+                        o(if sd {
+                            g.median_diff_at_high_sd
+                        } else {
+                            g.median_diff_at_high
+                        }),
+                        o(if sd {
+                            g.median_abs_diff_at_high_sd
+                        } else {
+                            g.median_abs_diff_at_high
                         })
                     ),
                 ),
@@ -184,7 +194,7 @@ pub fn tables(doc: &AnalysesDoc) -> Vec<Table> {
             id: "reward-models",
             title: "Reward models: validation metrics and fitted gold peaks".into(),
             note: format!(
-                "Peak: the fitted gold curve's maximum gain over the kl = 0 score (best-of-n; RL unpenalised, the largest policy); – with the reason when there is none. A peak marked \"beyond the data\" lies beyond the largest KL of its curve's data, where the fit is extrapolated: best-of-n {} of {} fitted peaks, RL {} of {}.",
+                "Peak: the fitted gold curve's maximum gain over the kl = 0 score (best-of-n; RL unpenalised, of the largest policy trained with that RM, `rl_policy_params` in the JSON); – with the reason when there is none. A peak marked \"beyond the data\" lies beyond the largest KL of its curve's data, where the fit is extrapolated: best-of-n {} of {} fitted peaks, RL {} of {}.",
                 m.n_bon_peaks_beyond_data, m.n_bon_peaks, m.n_rl_peaks_beyond_data, m.n_rl_peaks
             ),
             header: header(&[
@@ -274,6 +284,8 @@ pub fn tables(doc: &AnalysesDoc) -> Vec<Table> {
                 "error",
                 "RMSE",
                 "gain over k = 1 at equal d_sum",
+                "common d_sum",
+                "gain over k = 1 there",
             ]),
             rows: it
                 .records
@@ -292,6 +304,8 @@ pub fn tables(doc: &AnalysesDoc) -> Vec<Table> {
                         o(r.final_error),
                         o(r.rmse),
                         o(r.gain_over_one_round_at_equal_d_sum),
+                        o(r.common_d_sum),
+                        o(r.gain_over_one_round_at_common_d_sum),
                     ])
                 })
                 .collect(),

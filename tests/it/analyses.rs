@@ -123,6 +123,28 @@ fn running_max_and_interpolation_follow_their_definitions() {
     assert_eq!(interpolate(&pts, -0.1), None);
 }
 
+/// The one value of `stat` in the rows of `analysis` of the flat table (`analyze --csv`).
+fn flat_value(doc: &AnalysesDoc, analysis: &str, stat: &str) -> f64 {
+    let csv = String::from_utf8(
+        goodhart::analyses::text::flat_table(doc)
+            .to_bytes_for(std::path::Path::new("a.csv"))
+            .unwrap(),
+    )
+    .unwrap();
+    let mut rows = csv::Reader::from_reader(csv.as_bytes());
+    let head = rows.headers().unwrap().clone();
+    let col = |name: &str| head.iter().position(|h| h == name).unwrap();
+    let (a, st, v) = (col("analysis"), col("quantity"), col("value"));
+    let found: Vec<f64> = rows
+        .records()
+        .map(|r| r.unwrap())
+        .filter(|r| &r[a] == analysis && &r[st] == stat && !r[v].is_empty())
+        .map(|r| r[v].parse().unwrap())
+        .collect();
+    assert_eq!(found.len(), 1, "{analysis} {stat}: {csv}");
+    found[0]
+}
+
 /// Curves whose gold is `h(proxy)` (+ `shift` for RL), on different proxy grids.
 fn gold_of_proxy(h: fn(f64) -> f64, shift: f64, same_grid: bool) -> Vec<Curve> {
     let bon_p: Vec<f64> = (0..=30).map(|i| 0.1 * i as f64).collect();
@@ -204,6 +226,54 @@ fn curves_that_cross_are_apart_by_their_mean_magnitude_not_by_a_cancelled_mean()
     assert!((r.mean_abs_diff.unwrap() - expected).abs() < 1e-12, "{r:?}");
     assert!((g.median_mean_abs_diff.unwrap() - expected).abs() < 1e-12);
     assert!(expected > 0.29, "{expected}");
+}
+
+/// Review: the summary gave only the mean over the common proxy range, where both methods
+/// start together at the initial policy, so curves that part at the top looked alike. RL gold
+/// = best-of-n gold − 0.2 proxy² (gold sd 2): at proxy 3, the top of the common range, RL is
+/// 1.8 gold units (0.9 sd) lower, while the mean over [0, 3] is about 0.2·mean(x²) ≈ 0.61.
+#[test]
+fn curves_that_part_at_the_top_report_the_gap_at_the_top() {
+    let mut curves = gold_of_proxy(|p| 0.5 * p, 0.0, true);
+    let rl = curves
+        .iter_mut()
+        .find(|c| c.key.method == Method::Rl)
+        .unwrap();
+    let proxy = rl.proxy.clone().unwrap();
+    for (g, p) in rl.gold.iter_mut().zip(&proxy) {
+        *g -= 0.2 * p.unwrap() * p.unwrap();
+    }
+    let refs = [Reference::given(1.0, 2.0).unwrap()];
+    let doc = run(&curves, &refs);
+    let g = &doc.gold_vs_proxy;
+    let r = &g.records[0];
+    // −0.2 p² as the RL points (0.1 apart) draw it: linear between them
+    let drawn = |x: f64| {
+        let i = ((x / 0.1).floor() as usize).min(29);
+        let (a, b) = (0.1 * i as f64, 0.1 * (i + 1) as f64);
+        let (fa, fb) = (-0.2 * a * a, -0.2 * b * b);
+        fa + (fb - fa) * (x - a) / (b - a)
+    };
+    let mean: f64 = (0..=50).map(|i| drawn(3.0 * i as f64 / 50.0)).sum::<f64>() / 51.0;
+    assert!((r.mean_diff.unwrap() - mean).abs() < 1e-12, "{r:?}");
+    assert!((r.diff_at_high.unwrap() + 1.8).abs() < 1e-12, "{r:?}");
+    assert!((r.diff_at_high_sd.unwrap() + 0.9).abs() < 1e-12, "{r:?}");
+    assert!((g.median_diff_at_high_sd.unwrap() + 0.9).abs() < 1e-12);
+    assert!((g.median_abs_diff_at_high_sd.unwrap() - 0.9).abs() < 1e-12);
+    assert!((g.median_abs_diff_at_high.unwrap() - 1.8).abs() < 1e-12);
+    // the summary line, the text table and the CSV carry the top reading
+    let lines = goodhart::analyses::text::headlines(&doc).join("\n");
+    assert!(
+        lines.contains("at the top of the common proxy range -0.9 gold sd (apart by 0.9)"),
+        "{lines}"
+    );
+    let summary = goodhart::analyses::text::summary(&doc);
+    assert!(
+        summary
+            .contains("median diff -1.8 gold units, -0.9 sd; median |diff| 1.8 gold units, 0.9 sd"),
+        "{summary}"
+    );
+    assert!((flat_value(&doc, "gold_vs_proxy", "diff_at_high_sd") + 0.9).abs() < 1e-12);
 }
 
 /// An unpenalised run with gold F(kl) and two penalised runs at its grid points: one on the
@@ -995,10 +1065,68 @@ fn iterated_gain_is_taken_at_equal_d_sum_not_at_each_runs_end() {
         (it.n_above_one_round, it.n_comparable, it.n_multi_round),
         (1, 1, 2)
     );
+    // at the d_sum both reach (the shorter run's end) both are compared: the two-round run at
+    // its own end (the same gain), the four-round run at the one-round run's end, d_sum 3,
+    // where it is R_4(3) − R_1(3) = β·3·ln 4 above
+    assert_eq!(k2.common_d_sum, Some(2.0));
+    assert!((k2.gain_over_one_round_at_common_d_sum.unwrap() - want).abs() < 1e-9);
+    assert_eq!(k4.common_d_sum, Some(3.0));
+    assert!(
+        (k4.gold_at_common_d_sum.unwrap() - r(3.0, 4.0)).abs() < 1e-9,
+        "{k4:?}"
+    );
+    assert!((k4.one_round_gold_at_common_d_sum.unwrap() - r(3.0, 1.0)).abs() < 1e-9);
+    assert!(
+        (k4.gain_over_one_round_at_common_d_sum.unwrap() - b * 3.0 * 4f64.ln()).abs() < 1e-9,
+        "{k4:?}"
+    );
+    assert_eq!(
+        (
+            it.n_above_one_round_at_common_d_sum,
+            it.n_compared_at_common_d_sum
+        ),
+        (2, 2)
+    );
     assert_eq!(
         it.equal_d_sum_summary(),
-        "1 of the 1 comparable end above one round at equal d_sum (1 of 2 end outside the one-round run's d_sum range)"
+        "1 of the 1 comparable end above one round at equal d_sum (1 of 2 end outside the one-round run's d_sum range); at the d_sum both runs reach (the shorter run's end), 2 of 2 are above one round"
     );
+}
+
+/// Review: a k-round run that goes past the one-round run's d_sum could not be compared at
+/// all; it is now compared where it first reaches the one-round run's final d_sum, even when
+/// its d_sum steps back (a round that starts by moving towards the previous round's policy).
+#[test]
+fn an_iterated_run_past_one_round_is_compared_where_it_first_reaches_its_end() {
+    // one round: gold = d on d in [0, 2]. Two rounds: d_sum 0, 1, 2.5, 1.5, 3 with gold
+    // 0, 0.5, 3.0, 9, 9: it first reaches d_sum 2 between 1 and 2.5, gold 0.5 + 2.5·(1/1.5)
+    let mut csv = String::from("rm_params,rm_data,policy_params,rounds,round,step,kl,d_sum,gold\n");
+    for i in 0..=8 {
+        let d = 0.25 * f64::from(i);
+        csv.push_str(&format!("100,1000,32,1,1,{i},{},{d},{d}\n", d * d));
+    }
+    for (i, (d, g)) in [(0.0, 0.0), (1.0, 0.5), (2.5, 3.0), (1.5, 9.0), (3.0, 9.0)]
+        .into_iter()
+        .enumerate()
+    {
+        csv.push_str(&format!("100,1000,32,2,{},{i},1,{d},{g}\n", 1 + i / 3));
+    }
+    let doc = iterated_doc(&csv);
+    let k2 = doc
+        .iterated_rlhf
+        .records
+        .iter()
+        .find(|r| r.rounds == 2)
+        .unwrap();
+    assert_eq!(k2.gain_over_one_round_at_equal_d_sum, None);
+    assert_eq!(k2.common_d_sum, Some(2.0));
+    let want = 0.5 + 2.5 / 1.5;
+    assert!(
+        (k2.gold_at_common_d_sum.unwrap() - want).abs() < 1e-12,
+        "{k2:?}"
+    );
+    assert!((k2.gain_over_one_round_at_common_d_sum.unwrap() - (want - 2.0)).abs() < 1e-12);
+    assert_eq!(flat_value(&doc, "iterated_rlhf", "common_d_sum"), 2.0);
 }
 
 /// New-user review: when no k > 1 run ends inside the one-round run's d_sum range, `analyze`
@@ -1019,7 +1147,14 @@ fn iterated_runs_past_the_one_round_range_are_not_counted_as_below() {
     );
     let summary = it.equal_d_sum_summary();
     assert!(
-        summary.starts_with("none of the 2 can be compared"),
+        summary.starts_with("none of the 2 ends inside the one-round run's d_sum range"),
+        "{summary}"
+    );
+    // both are compared at the one-round run's end (d_sum 1), where R_k lies above R_1
+    assert!(
+        summary.ends_with(
+            "at the d_sum both runs reach (the shorter run's end), 2 of 2 are above one round"
+        ),
         "{summary}"
     );
     assert!(!summary.contains("0 of 2 end above"), "{summary}");

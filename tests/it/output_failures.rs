@@ -65,7 +65,11 @@ fn stdout_on_a_full_disk() {
         .expect("run goodhart");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.starts_with("error: -: cannot write"), "{stderr}");
+    // named in words (new-user review: "-: cannot write" read as a bare dash)
+    assert!(
+        stderr.starts_with("error: standard output (-): cannot write"),
+        "{stderr}"
+    );
     assert!(stderr.contains("No space left on device"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(snapshot(&t) == before);
