@@ -219,11 +219,11 @@ fn unequal_lengths(
     }
 }
 
-/// How a write error names its target: `-` is standard output, which a user reads better in
-/// words ("standard output (-)") than as a bare dash.
+/// How a write error names its target: `-` is standard output (`--out -`, or the summary a
+/// command prints), which a user reads better in words than as a bare dash.
 fn write_target(path: &std::path::Path) -> String {
     if path.as_os_str() == "-" {
-        "standard output (-)".to_string()
+        "standard output".to_string()
     } else {
         path.display().to_string()
     }

@@ -153,6 +153,14 @@ impl KlEfficiency {
 }
 
 impl GoldVsProxy {
+    /// How many records have RL gold below best-of-n's at the top of the common proxy range,
+    /// of how many have a value there (a median of signed or absolute gaps hides the sign's
+    /// consistency; this does not).
+    pub fn below_at_high(&self) -> (usize, usize) {
+        let d: Vec<f64> = self.records.iter().filter_map(|r| r.diff_at_high).collect();
+        (d.iter().filter(|&&x| x < 0.0).count(), d.len())
+    }
+
     /// [`count_words`] of the records compared (those the medians are over).
     pub fn compared_count_words(&self) -> String {
         let k: Vec<RmKey> = self
@@ -432,7 +440,7 @@ pub struct IteratedRlhf {
     #[serde(default)]
     pub n_comparable: usize,
     /// How many k > 1 runs end above the rounds = 1 run at the common d_sum (the largest
-    /// d_sum both runs reach: the shorter run's end), of how many have one. Unlike
+    /// d_sum both runs reach), of how many have one. Unlike
     /// `n_above_one_round`, this compares a run that goes past the one-round run's range too,
     /// at the one-round run's final d_sum.
     #[serde(default)]
@@ -455,7 +463,7 @@ impl IteratedRlhf {
             self.n_multi_round,
         );
         let common = format!(
-            "at the d_sum both runs reach (the shorter run's end), {} of {} are above one round",
+            "at the largest d_sum both runs reach, {} of {} are above one round",
             self.n_above_one_round_at_common_d_sum, self.n_compared_at_common_d_sum
         );
         if multi == 0 {
@@ -513,11 +521,13 @@ pub struct IteratedRecord {
     /// this run's final gold minus it: the paper's comparison at equal total distance.
     pub one_round_gold_at_final_d_sum: Option<f64>,
     pub gain_over_one_round_at_equal_d_sum: Option<f64>,
-    /// The largest d_sum both this run and the rounds = 1 run reach (the smaller of their
-    /// final d_sums), each run's gold there (the first time the run reaches it, linearly
-    /// interpolated in d_sum along the run) and this run's gold minus the one-round run's.
+    /// The largest d_sum both this run and the rounds = 1 run reach (the smaller of this run's
+    /// final d_sum and the one-round run's largest), each run's gold there (gold units) and
+    /// this run's gold minus the one-round run's.
     /// When this run ends inside the one-round run's range these repeat the `final` and
-    /// `equal_d_sum` values; when it goes further, they compare it at the one-round run's end.
+    /// `equal_d_sum` values; when it goes further, they compare it at the one-round run's end,
+    /// with this run's gold where it first reaches that d_sum (linearly interpolated in d_sum
+    /// along the run).
     #[serde(default)]
     pub common_d_sum: Option<f64>,
     #[serde(default)]
@@ -1387,15 +1397,21 @@ fn iterated(it: Option<&Iterated>) -> IteratedRlhf {
                     (_, None) => r.gain_note = Some("no rounds = 1 run in this group".into()),
                     (None, _) => r.gain_note = Some("the run has no finite point".into()),
                     (Some((&d, &g)), Some(c)) => {
-                        compare_at_common_d_sum(&mut r, run, c, d);
+                        compare_at_common_d_sum(&mut r, run, c, (d, g));
                         match interpolate(c, d) {
                             Some(o) => {
                                 r.one_round_gold_at_final_d_sum = finite(o);
                                 r.gain_over_one_round_at_equal_d_sum = finite(g - o);
                             }
                             None => {
+                                let instead = r.common_d_sum.map_or(String::new(), |at| {
+                                    format!(
+                                        "; compared at the d_sum both reach, {}, instead (common_d_sum)",
+                                        crate::format::g6(at)
+                                    )
+                                });
                                 r.gain_note = Some(format!(
-                                    "the rounds = 1 run covers d_sum {} – {}, not the rounds = {} run's final d_sum {}",
+                                    "the rounds = 1 run covers d_sum {} – {}, not the rounds = {} run's final d_sum {}{instead}",
                                     c.first().map_or("–".into(), |p| crate::format::g6(p.0)),
                                     c.last().map_or("–".into(), |p| crate::format::g6(p.0)),
                                     run.rounds,
@@ -1468,25 +1484,32 @@ fn iterated(it: Option<&Iterated>) -> IteratedRlhf {
 }
 
 /// Fills the record's `common_d_sum` comparison: `one` is the rounds = 1 run's (d_sum, gold)
-/// sorted by d_sum, `end` the k-round run's final finite d_sum.
+/// sorted by d_sum, `end` the k-round run's final finite (d_sum, gold). A run that ends inside
+/// the one-round run's range is compared at its end (its final gold, as at equal d_sum); one
+/// that goes further, where it first reaches the one-round run's final d_sum.
 fn compare_at_common_d_sum(
     r: &mut IteratedRecord,
     run: &IteratedRun,
     one: &[(f64, f64)],
-    end: f64,
+    end: (f64, f64),
 ) {
     let Some(&(one_end, _)) = one.last() else {
         return;
     };
-    let at = end.min(one_end);
-    let path: Vec<(f64, f64)> = run
-        .d_sum
-        .iter()
-        .zip(&run.gold)
-        .map(|(&d, &g)| (d, g))
-        .filter(|(d, g)| d.is_finite() && g.is_finite())
-        .collect();
-    let (Some(g), Some(o)) = (first_at(&path, at), interpolate(one, at)) else {
+    let at = end.0.min(one_end);
+    let gold = if end.0 <= one_end {
+        Some(end.1)
+    } else {
+        let path: Vec<(f64, f64)> = run
+            .d_sum
+            .iter()
+            .zip(&run.gold)
+            .map(|(&d, &g)| (d, g))
+            .filter(|(d, g)| d.is_finite() && g.is_finite())
+            .collect();
+        first_at(&path, at)
+    };
+    let (Some(g), Some(o)) = (gold, interpolate(one, at)) else {
         return;
     };
     r.common_d_sum = finite(at);

@@ -160,11 +160,13 @@ pub fn summary(doc: &AnalysesDoc) -> String {
             );
             let _ = writeln!(
                 s,
-                "  at the top of the common range (the largest proxy both reach): median diff {} gold units, {} sd; median |diff| {} gold units, {} sd",
+                "  at the top of the common range (the largest proxy both reach): median diff {} gold units, {} sd; median |diff| {} gold units, {} sd; RL below best-of-n in {} of {}",
                 o(g.median_diff_at_high),
                 o(g.median_diff_at_high_sd),
                 o(g.median_abs_diff_at_high),
-                o(g.median_abs_diff_at_high_sd)
+                o(g.median_abs_diff_at_high_sd),
+                g.below_at_high().0,
+                g.below_at_high().1
             );
         }
     }
@@ -343,7 +345,7 @@ pub fn summary(doc: &AnalysesDoc) -> String {
                     "RMSE",
                     "gain over k=1 at equal d_sum",
                     "common d_sum",
-                    "gain there",
+                    "gain there (gold units)",
                 ],
                 &rows,
             );
@@ -503,6 +505,7 @@ pub fn flat_table(doc: &AnalysesDoc) -> OutTable {
             "iterated_rlhf",
             k,
             &[
+                ("final_d_sum", r.final_d_sum),
                 ("final_gold", r.final_gold),
                 ("final_predicted", r.final_predicted),
                 ("final_error", r.final_error),

@@ -328,8 +328,9 @@ pub fn gold_vs_proxy(inp: &PlotInputs) -> Option<Draft> {
                 let median = words(gp.median_mean_diff_sd, gp.median_mean_diff);
                 let top = words(gp.median_diff_at_high_sd, gp.median_diff_at_high);
                 let top_abs = words(gp.median_abs_diff_at_high_sd, gp.median_abs_diff_at_high);
+                let (below, n) = gp.below_at_high();
                 both_words = format!(
-                    " The last panel overlays best-of-n (rings, dashed) and unpenalised RL (dots, solid) over the proxy range both reach, for RM sizes {} (mean RL − best-of-n gold at equal proxy in brackets). At equal proxy score, RL gold minus best-of-n gold (linear interpolation over the proxy range both cover), averaged over that range, has median {median} over {}; at the top of the range, where the methods have moved furthest from the initial policy, its median is {top} (median |difference| {top_abs}); the paper finds the two alike.",
+                    " The last panel overlays best-of-n (rings, dashed) and unpenalised RL (dots, solid) over the proxy range both reach, for RM sizes {} (mean RL − best-of-n gold at equal proxy in brackets). At equal proxy score, RL gold minus best-of-n gold (linear interpolation over the proxy range both cover), averaged over that range, has median {median} over {}; at the top of the range, where the methods have moved furthest from the initial policy, its median is {top} (median |difference| {top_abs}; RL below best-of-n in {below} of {n}); the paper finds the two alike.",
                     shown.join(", "),
                     gp.compared_count_words()
                 );

@@ -285,7 +285,7 @@ pub fn tables(doc: &AnalysesDoc) -> Vec<Table> {
                 "RMSE",
                 "gain over k = 1 at equal d_sum",
                 "common d_sum",
-                "gain over k = 1 there",
+                "gain over k = 1 there (gold units)",
             ]),
             rows: it
                 .records

@@ -125,6 +125,13 @@ fn running_max_and_interpolation_follow_their_definitions() {
 
 /// The one value of `stat` in the rows of `analysis` of the flat table (`analyze --csv`).
 fn flat_value(doc: &AnalysesDoc, analysis: &str, stat: &str) -> f64 {
+    let found = flat_values(doc, analysis, stat);
+    assert_eq!(found.len(), 1, "{analysis} {stat}: {found:?}");
+    found[0]
+}
+
+/// Every value of `stat` in the rows of `analysis` of the flat table, in row order.
+fn flat_values(doc: &AnalysesDoc, analysis: &str, stat: &str) -> Vec<f64> {
     let csv = String::from_utf8(
         goodhart::analyses::text::flat_table(doc)
             .to_bytes_for(std::path::Path::new("a.csv"))
@@ -141,8 +148,7 @@ fn flat_value(doc: &AnalysesDoc, analysis: &str, stat: &str) -> f64 {
         .filter(|r| &r[a] == analysis && &r[st] == stat && !r[v].is_empty())
         .map(|r| r[v].parse().unwrap())
         .collect();
-    assert_eq!(found.len(), 1, "{analysis} {stat}: {csv}");
-    found[0]
+    found
 }
 
 /// Curves whose gold is `h(proxy)` (+ `shift` for RL), on different proxy grids.
@@ -269,8 +275,9 @@ fn curves_that_part_at_the_top_report_the_gap_at_the_top() {
     );
     let summary = goodhart::analyses::text::summary(&doc);
     assert!(
-        summary
-            .contains("median diff -1.8 gold units, -0.9 sd; median |diff| 1.8 gold units, 0.9 sd"),
+        summary.contains(
+            "median diff -1.8 gold units, -0.9 sd; median |diff| 1.8 gold units, 0.9 sd; RL below best-of-n in 1 of 1"
+        ),
         "{summary}"
     );
     assert!((flat_value(&doc, "gold_vs_proxy", "diff_at_high_sd") + 0.9).abs() < 1e-12);
@@ -1050,7 +1057,9 @@ fn iterated_gain_is_taken_at_equal_d_sum_not_at_each_runs_end() {
     assert_eq!(k4.gain_over_one_round_at_equal_d_sum, None);
     let note = k4.gain_note.as_deref().unwrap();
     assert!(
-        note.contains("rounds = 4") && note.contains("final d_sum 4"),
+        note.contains("rounds = 4")
+            && note.contains("final d_sum 4")
+            && note.ends_with("compared at the d_sum both reach, 3, instead (common_d_sum)"),
         "{note}"
     );
     assert!(
@@ -1089,7 +1098,7 @@ fn iterated_gain_is_taken_at_equal_d_sum_not_at_each_runs_end() {
     );
     assert_eq!(
         it.equal_d_sum_summary(),
-        "1 of the 1 comparable end above one round at equal d_sum (1 of 2 end outside the one-round run's d_sum range); at the d_sum both runs reach (the shorter run's end), 2 of 2 are above one round"
+        "1 of the 1 comparable end above one round at equal d_sum (1 of 2 end outside the one-round run's d_sum range); at the largest d_sum both runs reach, 2 of 2 are above one round"
     );
 }
 
@@ -1111,7 +1120,25 @@ fn an_iterated_run_past_one_round_is_compared_where_it_first_reaches_its_end() {
     {
         csv.push_str(&format!("100,1000,32,2,{},{i},1,{d},{g}\n", 1 + i / 3));
     }
+    // four rounds ending inside the one-round range, at d_sum 1 after passing it on the way to
+    // 1.5: compared at its end (final gold 7, as at equal d_sum), not where it first passed 1
+    for (i, (d, g)) in [(0.0, 0.0), (1.5, 5.0), (0.5, 5.0), (1.0, 7.0)]
+        .into_iter()
+        .enumerate()
+    {
+        csv.push_str(&format!("100,1000,32,4,{},{i},1,{d},{g}\n", 1 + i));
+    }
     let doc = iterated_doc(&csv);
+    let k4 = doc
+        .iterated_rlhf
+        .records
+        .iter()
+        .find(|r| r.rounds == 4)
+        .unwrap();
+    assert_eq!(k4.common_d_sum, Some(1.0));
+    assert_eq!(k4.gold_at_common_d_sum, Some(7.0));
+    assert_eq!(k4.gain_over_one_round_at_common_d_sum, Some(6.0));
+    assert_eq!(k4.gain_over_one_round_at_equal_d_sum, Some(6.0));
     let k2 = doc
         .iterated_rlhf
         .records
@@ -1126,7 +1153,17 @@ fn an_iterated_run_past_one_round_is_compared_where_it_first_reaches_its_end() {
         "{k2:?}"
     );
     assert!((k2.gain_over_one_round_at_common_d_sum.unwrap() - (want - 2.0)).abs() < 1e-12);
-    assert_eq!(flat_value(&doc, "iterated_rlhf", "common_d_sum"), 2.0);
+    assert_eq!(
+        (
+            doc.iterated_rlhf.n_above_one_round_at_common_d_sum,
+            doc.iterated_rlhf.n_compared_at_common_d_sum
+        ),
+        (2, 2)
+    );
+    assert_eq!(
+        flat_values(&doc, "iterated_rlhf", "common_d_sum"),
+        vec![2.0, 1.0]
+    );
 }
 
 /// New-user review: when no k > 1 run ends inside the one-round run's d_sum range, `analyze`
@@ -1152,9 +1189,7 @@ fn iterated_runs_past_the_one_round_range_are_not_counted_as_below() {
     );
     // both are compared at the one-round run's end (d_sum 1), where R_k lies above R_1
     assert!(
-        summary.ends_with(
-            "at the d_sum both runs reach (the shorter run's end), 2 of 2 are above one round"
-        ),
+        summary.ends_with("at the largest d_sum both runs reach, 2 of 2 are above one round"),
         "{summary}"
     );
     assert!(!summary.contains("0 of 2 end above"), "{summary}");

@@ -67,7 +67,7 @@ fn stdout_on_a_full_disk() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     // named in words (new-user review: "-: cannot write" read as a bare dash)
     assert!(
-        stderr.starts_with("error: standard output (-): cannot write"),
+        stderr.starts_with("error: standard output: cannot write"),
         "{stderr}"
     );
     assert!(stderr.contains("No space left on device"), "{stderr}");
