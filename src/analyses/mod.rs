@@ -1624,7 +1624,14 @@ pub fn run(
     iterated: Option<&std::path::Path>,
 ) -> crate::error::Result<Analyses> {
     let refs = crate::goodhart::references_from_samples(pools)?;
-    let rm = reward_models.map(read_reward_models).transpose()?;
+    // a problem of the reward-models table names the flag, as one of the iterated table does
+    let rm = reward_models
+        .map(read_reward_models)
+        .transpose()
+        .map_err(|e| crate::error::Error::ForFlag {
+            flag: "--reward-models",
+            source: Box::new(e),
+        })?;
     if let Some(rm) = &rm {
         reward_models_match(rm, curves)?;
     }

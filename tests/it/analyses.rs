@@ -603,7 +603,7 @@ fn a_bad_column_is_an_error_naming_file_and_column() {
             "--out",
             "a.json",
         ],
-        &["rm.csv", "val_loss"],
+        &["--reward-models rm.csv", "val_loss"],
     );
     t.write("norm.csv", "rm_data,val_loss\n1000,0.6\n");
     assert_input_error(
@@ -616,7 +616,8 @@ fn a_bad_column_is_an_error_naming_file_and_column() {
             "--out",
             "a.json",
         ],
-        &["norm.csv", "rm_params"],
+        // the flag is named too (new-user review), as for --iterated
+        &["--reward-models norm.csv", "rm_params"],
     );
     t.write("it.csv", "rm_params,rounds,d_sum,gold\n1e8,1,0,0\n");
     assert_input_error(
