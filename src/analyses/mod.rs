@@ -153,6 +153,26 @@ impl KlEfficiency {
 }
 
 impl GoldVsProxy {
+    /// The four medians in one unit, gold sd (`sd`) or gold units: of the mean difference, of
+    /// the mean |difference|, of the difference at the top of the range, and of its magnitude.
+    pub fn medians(&self, sd: bool) -> [Option<f64>; 4] {
+        if sd {
+            [
+                self.median_mean_diff_sd,
+                self.median_mean_abs_diff_sd,
+                self.median_diff_at_high_sd,
+                self.median_abs_diff_at_high_sd,
+            ]
+        } else {
+            [
+                self.median_mean_diff,
+                self.median_mean_abs_diff,
+                self.median_diff_at_high,
+                self.median_abs_diff_at_high,
+            ]
+        }
+    }
+
     /// How many records have RL gold below best-of-n's at the top of the common proxy range,
     /// of how many have a value there (a median of signed or absolute gaps hides the sign's
     /// consistency; this does not).

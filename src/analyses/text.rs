@@ -597,27 +597,11 @@ pub fn headlines(doc: &AnalysesDoc) -> Vec<String> {
             &g.skipped,
             format!(
                 "median RL − best-of-n {} {unit} (apart by {} whatever the sign) over {}; at the top of the common proxy range {} {unit} (apart by {})",
-                o(if sd {
-                    g.median_mean_diff_sd
-                } else {
-                    g.median_mean_diff
-                }),
-                o(if sd {
-                    g.median_mean_abs_diff_sd
-                } else {
-                    g.median_mean_abs_diff
-                }),
+                o(g.medians(sd)[0]),
+                o(g.medians(sd)[1]),
                 g.compared_count_words(),
-                o(if sd {
-                    g.median_diff_at_high_sd
-                } else {
-                    g.median_diff_at_high
-                }),
-                o(if sd {
-                    g.median_abs_diff_at_high_sd
-                } else {
-                    g.median_abs_diff_at_high
-                })
+                o(g.medians(sd)[2]),
+                o(g.medians(sd)[3])
             ),
         ),
         line(

@@ -65,26 +65,10 @@ pub fn tables(doc: &AnalysesDoc) -> Vec<Table> {
                     format!(
                         "median over {} of each pair's mean difference over the common proxy range (signed; differences of opposite sign cancel): {} ({unit}); median of each pair's mean |difference|: {} ({unit}); at the top of the range (the largest proxy both reach), median difference {} and median |difference| {} ({unit})",
                         g.compared_count_words(),
-                        o(if sd {
-                            g.median_mean_diff_sd
-                        } else {
-                            g.median_mean_diff
-                        }),
-                        o(if sd {
-                            g.median_mean_abs_diff_sd
-                        } else {
-                            g.median_mean_abs_diff
-                        }),
-                        o(if sd {
-                            g.median_diff_at_high_sd
-                        } else {
-                            g.median_diff_at_high
-                        }),
-                        o(if sd {
-                            g.median_abs_diff_at_high_sd
-                        } else {
-                            g.median_abs_diff_at_high
-                        })
+                        o(g.medians(sd)[0]),
+                        o(g.medians(sd)[1]),
+                        o(g.medians(sd)[2]),
+                        o(g.medians(sd)[3])
                     ),
                 ),
             ]),
