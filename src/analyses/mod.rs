@@ -467,6 +467,11 @@ pub struct IteratedRlhf {
     pub n_above_one_round_at_common_d_sum: usize,
     #[serde(default)]
     pub n_compared_at_common_d_sum: usize,
+    /// The same at the largest KL from the initial policy both runs reach.
+    #[serde(default)]
+    pub n_above_one_round_at_common_kl: usize,
+    #[serde(default)]
+    pub n_compared_at_common_kl: usize,
     /// Median over k > 1 records of `rmse` and of `final_error`.
     pub median_rmse: Option<f64>,
     pub median_final_error: Option<f64>,
@@ -483,8 +488,11 @@ impl IteratedRlhf {
             self.n_multi_round,
         );
         let common = format!(
-            "at the largest d_sum both runs reach, {} of {} are above one round",
-            self.n_above_one_round_at_common_d_sum, self.n_compared_at_common_d_sum
+            "at the largest d_sum both runs reach, {} of {} are above one round (at the largest KL from the initial policy both reach, {} of {})",
+            self.n_above_one_round_at_common_d_sum,
+            self.n_compared_at_common_d_sum,
+            self.n_above_one_round_at_common_kl,
+            self.n_compared_at_common_kl
         );
         if multi == 0 {
             "there is no run of more than one round to compare with one round".to_string()
@@ -556,6 +564,18 @@ pub struct IteratedRecord {
     pub one_round_gold_at_common_d_sum: Option<f64>,
     #[serde(default)]
     pub gain_over_one_round_at_common_d_sum: Option<f64>,
+    /// The same at the largest KL from the initial policy both runs reach (`kl`, not d_sum):
+    /// how far the policies have actually moved. d_sum adds each round's sqrt KL, which
+    /// exceeds the sqrt KL of the whole move, so a k-round run reaches a given d_sum at a
+    /// smaller KL than one round does.
+    #[serde(default)]
+    pub common_kl: Option<f64>,
+    #[serde(default)]
+    pub gold_at_common_kl: Option<f64>,
+    #[serde(default)]
+    pub one_round_gold_at_common_kl: Option<f64>,
+    #[serde(default)]
+    pub gain_over_one_round_at_common_kl: Option<f64>,
     pub gain_note: Option<String>,
     pub reason: Option<String>,
 }
@@ -1316,7 +1336,7 @@ fn kl_penalty(inp: &Inputs) -> KlPenaltyFrontier {
 }
 
 /// The iterated-RLHF method text.
-pub const ITERATED_METHOD: &str = "the RL form gold = baseline + d(α − β ln d), d = sqrt(kl), fitted (as goodhart fit does) to each group's rounds = 1 run; a k-round run's gold at its additive distance d_sum is predicted as baseline + d_sum(α − β ln d_sum + β ln k) (paper, section 4.3); error = simulated − predicted; gain over one round = a k-round run's final gold − the rounds = 1 run's gold at the same d_sum (linearly interpolated; none when the one-round run does not reach it); gain at the common d_sum = the two runs' gold at the largest d_sum both reach (the smaller final d_sum; each run's gold where it first reaches it, linearly interpolated), k rounds − one round";
+pub const ITERATED_METHOD: &str = "the RL form gold = baseline + d(α − β ln d), d = sqrt(kl), fitted (as goodhart fit does) to each group's rounds = 1 run; a k-round run's gold at its additive distance d_sum is predicted as baseline + d_sum(α − β ln d_sum + β ln k) (paper, section 4.3); error = simulated − predicted; gain over one round = a k-round run's final gold − the rounds = 1 run's gold at the same d_sum (linearly interpolated; none when the one-round run does not reach it); gain at the common d_sum (common KL) = the two runs' gold at the largest d_sum (KL from the initial policy) both reach (the smaller of the k-round run's final value and the one-round run's largest; the k-round run's final gold when it ends inside the one-round run's range, else its gold where it first reaches that value, linearly interpolated), k rounds − one round";
 
 /// The formula's prediction: baseline + d(α − β ln d + β ln k) (baseline at d = 0).
 pub fn iterated_prediction(alpha: f64, beta: f64, baseline: f64, k: f64, d: f64) -> f64 {
@@ -1365,17 +1385,7 @@ fn iterated(it: Option<&Iterated>) -> IteratedRlhf {
         let of: Vec<&IteratedRun> = runs.iter().filter(|r| r.key == key).collect();
         let one = of.iter().find(|r| r.rounds == 1);
         // the one-round run's (d_sum, gold), sorted by d_sum, for gold at equal distance
-        let one_curve: Option<Vec<(f64, f64)>> = one.map(|one| {
-            let mut p: Vec<(f64, f64)> = one
-                .d_sum
-                .iter()
-                .zip(&one.gold)
-                .map(|(&d, &g)| (d, g))
-                .filter(|(d, g)| d.is_finite() && g.is_finite())
-                .collect();
-            p.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
-            p
-        });
+        let one_curve: Option<Vec<(f64, f64)>> = one.map(|one| run_points(&one.d_sum, &one.gold).1);
         let fit = match one {
             Some(one) => fit_one_round(one, group),
             None => IteratedFit {
@@ -1387,7 +1397,7 @@ fn iterated(it: Option<&Iterated>) -> IteratedRlhf {
                 reason: Some("no rounds = 1 run in this group".into()),
             },
         };
-        for run in of {
+        for run in of.iter().copied() {
             let mut r = IteratedRecord {
                 group,
                 rounds: run.rounds,
@@ -1403,6 +1413,10 @@ fn iterated(it: Option<&Iterated>) -> IteratedRlhf {
                 gold_at_common_d_sum: None,
                 one_round_gold_at_common_d_sum: None,
                 gain_over_one_round_at_common_d_sum: None,
+                common_kl: None,
+                gold_at_common_kl: None,
+                one_round_gold_at_common_kl: None,
+                gain_over_one_round_at_common_kl: None,
                 gain_note: None,
                 reason: None,
             };
@@ -1417,7 +1431,25 @@ fn iterated(it: Option<&Iterated>) -> IteratedRlhf {
                     (_, None) => r.gain_note = Some("no rounds = 1 run in this group".into()),
                     (None, _) => r.gain_note = Some("the run has no finite point".into()),
                     (Some((&d, &g)), Some(c)) => {
-                        compare_at_common_d_sum(&mut r, run, c, (d, g));
+                        if let Some((at, gk, g1)) =
+                            compare_at_common(c, &run_points(&run.d_sum, &run.gold).0)
+                        {
+                            r.common_d_sum = finite(at);
+                            r.gold_at_common_d_sum = finite(gk);
+                            r.one_round_gold_at_common_d_sum = finite(g1);
+                            r.gain_over_one_round_at_common_d_sum = finite(gk - g1);
+                        }
+                        if let Some((at, gk, g1)) = one.and_then(|one| {
+                            compare_at_common(
+                                &run_points(&one.kl, &one.gold).1,
+                                &run_points(&run.kl, &run.gold).0,
+                            )
+                        }) {
+                            r.common_kl = finite(at);
+                            r.gold_at_common_kl = finite(gk);
+                            r.one_round_gold_at_common_kl = finite(g1);
+                            r.gain_over_one_round_at_common_kl = finite(gk - g1);
+                        }
                         match interpolate(c, d) {
                             Some(o) => {
                                 r.one_round_gold_at_final_d_sum = finite(o);
@@ -1493,6 +1525,14 @@ fn iterated(it: Option<&Iterated>) -> IteratedRlhf {
         .iter()
         .filter(|r| r.gain_over_one_round_at_common_d_sum.is_some())
         .count();
+    out.n_above_one_round_at_common_kl = multi
+        .iter()
+        .filter(|r| r.gain_over_one_round_at_common_kl.is_some_and(|g| g > 0.0))
+        .count();
+    out.n_compared_at_common_kl = multi
+        .iter()
+        .filter(|r| r.gain_over_one_round_at_common_kl.is_some())
+        .count();
     out.median_rmse = median(&multi.iter().filter_map(|r| r.rmse).collect::<Vec<_>>());
     out.median_final_error = median(
         &multi
@@ -1503,39 +1543,38 @@ fn iterated(it: Option<&Iterated>) -> IteratedRlhf {
     out
 }
 
-/// Fills the record's `common_d_sum` comparison: `one` is the rounds = 1 run's (d_sum, gold)
-/// sorted by d_sum, `end` the k-round run's final finite (d_sum, gold). A run that ends inside
-/// the one-round run's range is compared at its end (its final gold, as at equal d_sum); one
-/// that goes further, where it first reaches the one-round run's final d_sum.
-fn compare_at_common_d_sum(
-    r: &mut IteratedRecord,
-    run: &IteratedRun,
-    one: &[(f64, f64)],
-    end: (f64, f64),
-) {
-    let Some(&(one_end, _)) = one.last() else {
-        return;
-    };
-    let at = end.0.min(one_end);
-    let gold = if end.0 <= one_end {
-        Some(end.1)
+/// A k-round run against the one-round run at the largest x both reach (x = d_sum or KL from
+/// the initial policy): `(at, k-round gold, one-round gold)`. `one` is the rounds = 1 run's
+/// (x, gold) sorted by x, read there by linear interpolation; `path` the k-round run's (x,
+/// gold) in run order. A run that ends inside the one-round run's range is compared at its end
+/// (its final gold); one that goes further, where it first reaches the one-round run's largest
+/// x (linearly interpolated along the run).
+fn compare_at_common(one: &[(f64, f64)], path: &[(f64, f64)]) -> Option<(f64, f64, f64)> {
+    let &(one_end, _) = one.last()?;
+    let &(end, end_gold) = path.last()?;
+    let at = end.min(one_end);
+    let gold = if end <= one_end {
+        end_gold
     } else {
-        let path: Vec<(f64, f64)> = run
-            .d_sum
-            .iter()
-            .zip(&run.gold)
-            .map(|(&d, &g)| (d, g))
-            .filter(|(d, g)| d.is_finite() && g.is_finite())
-            .collect();
-        first_at(&path, at)
+        first_at(path, at)?
     };
-    let (Some(g), Some(o)) = (gold, interpolate(one, at)) else {
-        return;
-    };
-    r.common_d_sum = finite(at);
-    r.gold_at_common_d_sum = finite(g);
-    r.one_round_gold_at_common_d_sum = finite(o);
-    r.gain_over_one_round_at_common_d_sum = finite(g - o);
+    Some((at, gold, interpolate(one, at)?))
+}
+
+/// (x, gold) points of a run.
+type Points = Vec<(f64, f64)>;
+
+/// A run's finite (x, gold) points in run order, and sorted by x (then gold).
+fn run_points(x: &[f64], gold: &[f64]) -> (Points, Points) {
+    let path: Vec<(f64, f64)> = x
+        .iter()
+        .zip(gold)
+        .map(|(&x, &g)| (x, g))
+        .filter(|(x, g)| x.is_finite() && g.is_finite())
+        .collect();
+    let mut sorted = path.clone();
+    sorted.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    (path, sorted)
 }
 
 /// y where a path of (x, y) points, in their own order, first reaches x = `at`: linearly

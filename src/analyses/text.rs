@@ -331,6 +331,8 @@ pub fn summary(doc: &AnalysesDoc) -> String {
                         o(r.gain_over_one_round_at_equal_d_sum),
                         o(r.common_d_sum),
                         o(r.gain_over_one_round_at_common_d_sum),
+                        o(r.common_kl),
+                        o(r.gain_over_one_round_at_common_kl),
                     ]
                 })
                 .collect();
@@ -345,6 +347,8 @@ pub fn summary(doc: &AnalysesDoc) -> String {
                     "RMSE",
                     "gain over k=1 at equal d_sum",
                     "common d_sum",
+                    "gain there (gold units)",
+                    "common KL",
                     "gain there (gold units)",
                 ],
                 &rows,
@@ -527,6 +531,13 @@ pub fn flat_table(doc: &AnalysesDoc) -> OutTable {
                 (
                     "gain_over_one_round_at_common_d_sum",
                     r.gain_over_one_round_at_common_d_sum,
+                ),
+                ("common_kl", r.common_kl),
+                ("gold_at_common_kl", r.gold_at_common_kl),
+                ("one_round_gold_at_common_kl", r.one_round_gold_at_common_kl),
+                (
+                    "gain_over_one_round_at_common_kl",
+                    r.gain_over_one_round_at_common_kl,
                 ),
             ],
             &r.reason.clone().or(r.gain_note.clone()),

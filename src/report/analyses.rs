@@ -270,6 +270,8 @@ pub fn tables(doc: &AnalysesDoc) -> Vec<Table> {
                 "gain over k = 1 at equal d_sum",
                 "common d_sum",
                 "gain over k = 1 there (gold units)",
+                "common KL",
+                "gain over k = 1 there (gold units)",
             ]),
             rows: it
                 .records
@@ -290,6 +292,8 @@ pub fn tables(doc: &AnalysesDoc) -> Vec<Table> {
                         o(r.gain_over_one_round_at_equal_d_sum),
                         o(r.common_d_sum),
                         o(r.gain_over_one_round_at_common_d_sum),
+                        o(r.common_kl),
+                        o(r.gain_over_one_round_at_common_kl),
                     ])
                 })
                 .collect(),

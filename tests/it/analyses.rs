@@ -1097,9 +1097,17 @@ fn iterated_gain_is_taken_at_equal_d_sum_not_at_each_runs_end() {
         ),
         (2, 2)
     );
+    // these runs' kl is d_sum² (the formula's world), so at the largest KL both reach the
+    // comparison is the same: kl 4 (the two-round run's end) and 9 (the one-round run's)
+    assert_eq!((k2.common_kl, k4.common_kl), (Some(4.0), Some(9.0)));
+    assert!((k2.gain_over_one_round_at_common_kl.unwrap() - want).abs() < 1e-9);
+    assert!(
+        (k4.gain_over_one_round_at_common_kl.unwrap() - b * 3.0 * 4f64.ln()).abs() < 1e-9,
+        "{k4:?}"
+    );
     assert_eq!(
         it.equal_d_sum_summary(),
-        "1 of the 1 comparable end above one round at equal d_sum (1 of 2 end outside the one-round run's d_sum range); at the largest d_sum both runs reach, 2 of 2 are above one round"
+        "1 of the 1 comparable end above one round at equal d_sum (1 of 2 end outside the one-round run's d_sum range); at the largest d_sum both runs reach, 2 of 2 are above one round (at the largest KL from the initial policy both reach, 2 of 2)"
     );
 }
 
@@ -1190,7 +1198,7 @@ fn iterated_runs_past_the_one_round_range_are_not_counted_as_below() {
     );
     // both are compared at the one-round run's end (d_sum 1), where R_k lies above R_1
     assert!(
-        summary.ends_with("at the largest d_sum both runs reach, 2 of 2 are above one round"),
+        summary.ends_with("at the largest d_sum both runs reach, 2 of 2 are above one round (at the largest KL from the initial policy both reach, 2 of 2)"),
         "{summary}"
     );
     assert!(!summary.contains("0 of 2 end above"), "{summary}");
@@ -1201,6 +1209,67 @@ fn iterated_runs_past_the_one_round_range_are_not_counted_as_below() {
     assert_eq!(
         it.equal_d_sum_summary(),
         "there is no run of more than one round to compare with one round"
+    );
+}
+
+/// Review: d_sum adds each round's sqrt KL, so a k-round run reaches a d_sum at a smaller KL
+/// from the initial policy than one round does; equal d_sum and equal KL can disagree, and
+/// `analyze` gives both. One round: gold = d = sqrt(kl) to d 3. Two rounds: round 1 to kl 4
+/// (d_sum 2, gold 2), round 2 on to kl 6.25 while its own sqrt KL reaches 1.5 (d_sum 3.5, gold
+/// 3). At d_sum 3 it is below one round (2 + 2/3 against 3); at kl 6.25 above (3 against 2.5).
+#[test]
+fn iterated_runs_are_compared_at_equal_kl_as_well_as_at_equal_d_sum() {
+    let mut csv = String::from("rm_params,rm_data,policy_params,rounds,round,step,kl,d_sum,gold\n");
+    for i in 0..=6 {
+        let d = 0.5 * f64::from(i);
+        csv.push_str(&format!("100,1000,32,1,1,{i},{},{d},{d}\n", d * d));
+    }
+    for (i, (round, kl, d_sum, gold)) in [
+        (1, 0.0, 0.0, 0.0),
+        (1, 1.0, 1.0, 1.0),
+        (1, 4.0, 2.0, 2.0),
+        (2, 4.0, 2.0, 2.0),
+        (2, 5.0625, 2.75, 2.5),
+        (2, 6.25, 3.5, 3.0),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        csv.push_str(&format!("100,1000,32,2,{round},{i},{kl},{d_sum},{gold}\n"));
+    }
+    let doc = iterated_doc(&csv);
+    let it = &doc.iterated_rlhf;
+    let k2 = it.records.iter().find(|r| r.rounds == 2).unwrap();
+    assert_eq!(k2.common_d_sum, Some(3.0));
+    let at_d3 = 2.5 + 0.5 / 3.0;
+    assert!(
+        (k2.gold_at_common_d_sum.unwrap() - at_d3).abs() < 1e-12,
+        "{k2:?}"
+    );
+    assert!((k2.gain_over_one_round_at_common_d_sum.unwrap() - (at_d3 - 3.0)).abs() < 1e-12);
+    assert_eq!(k2.common_kl, Some(6.25));
+    assert_eq!(k2.gold_at_common_kl, Some(3.0));
+    assert_eq!(k2.one_round_gold_at_common_kl, Some(2.5));
+    assert_eq!(k2.gain_over_one_round_at_common_kl, Some(0.5));
+    assert_eq!(
+        (
+            it.n_above_one_round_at_common_d_sum,
+            it.n_compared_at_common_d_sum,
+            it.n_above_one_round_at_common_kl,
+            it.n_compared_at_common_kl
+        ),
+        (0, 1, 1, 1)
+    );
+    assert!(
+        it.equal_d_sum_summary().ends_with(
+            "at the largest d_sum both runs reach, 0 of 1 are above one round (at the largest KL from the initial policy both reach, 1 of 1)"
+        ),
+        "{}",
+        it.equal_d_sum_summary()
+    );
+    assert_eq!(
+        flat_value(&doc, "iterated_rlhf", "gain_over_one_round_at_common_kl"),
+        0.5
     );
 }
 
