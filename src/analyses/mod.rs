@@ -494,15 +494,26 @@ impl IteratedRlhf {
             self.n_above_one_round_at_common_kl,
             self.n_compared_at_common_kl
         );
+        // k > 1 runs of groups without a one-round run: nothing to compare them with
+        let alone = self
+            .records
+            .iter()
+            .filter(|r| r.rounds > 1 && r.gain_note.as_deref() == Some(NO_ONE_ROUND))
+            .count();
+        let alone = if alone > 0 {
+            format!(" ({alone} of them in groups without a one-round run)")
+        } else {
+            String::new()
+        };
         if multi == 0 {
             "there is no run of more than one round to compare with one round".to_string()
         } else if comparable == 0 {
             format!(
-                "none of the {multi} ends inside the one-round run's d_sum range, so none can be compared with one round at its final d_sum; {common}"
+                "none of the {multi}{alone} ends inside the one-round run's d_sum range, so none can be compared with one round at its final d_sum; {common}"
             )
         } else if comparable < multi {
             format!(
-                "{above} of the {comparable} comparable end above one round at equal d_sum ({} of {multi} end outside the one-round run's d_sum range); {common}",
+                "{above} of the {comparable} comparable end above one round at equal d_sum ({} of {multi}{alone} end outside the one-round run's d_sum range); {common}",
                 multi - comparable
             )
         } else {
@@ -1335,6 +1346,9 @@ fn kl_penalty(inp: &Inputs) -> KlPenaltyFrontier {
     out
 }
 
+/// Why a group's runs cannot be compared with one round.
+const NO_ONE_ROUND: &str = "no rounds = 1 run in this group";
+
 /// The iterated-RLHF method text.
 pub const ITERATED_METHOD: &str = "the RL form gold = baseline + d(α − β ln d), d = sqrt(kl), fitted (as goodhart fit does) to each group's rounds = 1 run; a k-round run's gold at its additive distance d_sum is predicted as baseline + d_sum(α − β ln d_sum + β ln k) (paper, section 4.3); error = simulated − predicted; gain over one round = a k-round run's final gold − the rounds = 1 run's gold at the same d_sum (linearly interpolated; none when the one-round run does not reach it); gain at the common d_sum (common KL) = the two runs' gold at the largest d_sum (KL from the initial policy) both reach (the smaller of the k-round run's final value and the one-round run's largest; the k-round run's final gold when it ends inside the one-round run's range, else its gold where it first reaches that value, linearly interpolated), k rounds − one round";
 
@@ -1394,7 +1408,7 @@ fn iterated(it: Option<&Iterated>) -> IteratedRlhf {
                 beta: None,
                 baseline: None,
                 n_points: 0,
-                reason: Some("no rounds = 1 run in this group".into()),
+                reason: Some(NO_ONE_ROUND.into()),
             },
         };
         for run in of.iter().copied() {
@@ -1428,7 +1442,7 @@ fn iterated(it: Option<&Iterated>) -> IteratedRlhf {
                     .rev()
                     .find(|(d, g)| d.is_finite() && g.is_finite());
                 match (end, &one_curve) {
-                    (_, None) => r.gain_note = Some("no rounds = 1 run in this group".into()),
+                    (_, None) => r.gain_note = Some(NO_ONE_ROUND.into()),
                     (None, _) => r.gain_note = Some("the run has no finite point".into()),
                     (Some((&d, &g)), Some(c)) => {
                         if let Some((at, gk, g1)) =

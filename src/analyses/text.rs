@@ -307,7 +307,7 @@ pub fn summary(doc: &AnalysesDoc) -> String {
     let it = &doc.iterated_rlhf;
     let _ = writeln!(
         s,
-        "Iterated RLHF: simulated k rounds against R_k(d) = d(α − β ln d + β ln k):"
+        "Iterated RLHF: simulated k rounds against R_k(d) = d(α − β ln d + β ln k) (gold units):"
     );
     match &it.skipped {
         Some(why) => {

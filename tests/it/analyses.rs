@@ -1202,6 +1202,25 @@ fn iterated_runs_past_the_one_round_range_are_not_counted_as_below() {
         "{summary}"
     );
     assert!(!summary.contains("0 of 2 end above"), "{summary}");
+    // a second group with a two-round run and no one-round run: counted among the runs, and
+    // the summary says so (new-user review: "none of the 3 ends inside the one-round run's
+    // range" also counted it, with no range to end inside)
+    let mut csv = iterated_csv_ends(1.2, 0.4, 0.05, &[(1, 1.0), (2, 2.0), (4, 4.0)]);
+    let alone: String = iterated_csv_ends(1.2, 0.4, 0.05, &[(2, 2.0)])
+        .lines()
+        .skip(1)
+        .map(|l| format!("200{}\n", &l[3..]))
+        .collect();
+    csv.push_str(&alone);
+    let doc = iterated_doc(&csv);
+    let it = &doc.iterated_rlhf;
+    assert_eq!((it.n_multi_round, it.n_compared_at_common_d_sum), (3, 2));
+    let summary = it.equal_d_sum_summary();
+    assert!(
+        summary
+            .starts_with("none of the 3 (1 of them in groups without a one-round run) ends inside"),
+        "{summary}"
+    );
     // with no k > 1 run at all it said "none of the 0 can be compared"
     let doc = iterated_doc(&iterated_csv_ends(1.2, 0.4, 0.05, &[(1, 1.0)]));
     let it = &doc.iterated_rlhf;
