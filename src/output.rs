@@ -89,21 +89,157 @@ impl Drop for CreatedDirGuard {
     }
 }
 
-/// Removes every pending temporary file, then every listed folder left empty (called on
-/// interrupt). The returned lock is held until the process exits, so no other thread creates a
-/// temporary file after the removal.
-fn remove_pending() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+/// The folders one call made for its outputs: a folder and its missing parents, each on the
+/// list an interrupt cleans until this is dropped.
+#[derive(Debug)]
+pub struct CreatedDirs {
+    /// Outermost first.
+    made: Vec<PathBuf>,
+    _guards: Vec<CreatedDirGuard>,
+}
+
+impl CreatedDirs {
+    /// Creates `dir` and any missing parents (`Error::Write` naming `dir` on failure).
+    pub fn create(dir: &Path) -> Result<CreatedDirs> {
+        let mut made: Vec<PathBuf> = dir
+            .ancestors()
+            .take_while(|p| !p.as_os_str().is_empty() && !p.exists())
+            .map(Path::to_path_buf)
+            .collect();
+        made.reverse();
+        std::fs::create_dir_all(dir).map_err(|source| Error::Write {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let _guards = made.iter().map(|d| CreatedDirGuard::new(d)).collect();
+        Ok(CreatedDirs { made, _guards })
+    }
+
+    /// After a failed run: removes each folder made, innermost first, when it is empty again
+    /// (removing an empty folder we made cannot lose anything).
+    pub fn remove_empty(self) {
+        for d in self.made.iter().rev() {
+            let _ = std::fs::remove_dir(d);
+        }
+    }
+}
+
+/// Staging folders of runs whose outputs are not in place yet ([`StagingDir`]). An interrupt
+/// removes each with everything in it.
+static STAGING_DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn staging_dirs() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    // push and retain only, as `pending`
+    STAGING_DIRS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A hidden folder that receives a whole set of outputs (a demo's `data/`, `fits/` and
+/// `plots/`) before any of them is in place: [`StagingDir::commit`] then renames each file to
+/// its destination, so a run that fails or is interrupted leaves the previous outputs as they
+/// were instead of a mix of two runs. Dropped without a commit (an error), or on an interrupt,
+/// the folder is removed with everything in it. A folder of that name left by a killed run
+/// (SIGKILL, a power cut) is removed by the next run ([`StagingDir::create`] says so).
+#[derive(Debug)]
+pub struct StagingDir {
+    path: PathBuf,
+}
+
+impl StagingDir {
+    /// Creates the staging folder `path` (its parent must exist), first removing one left there
+    /// by an interrupted run; the `bool` says whether there was one.
+    pub fn create(path: &Path) -> Result<(StagingDir, bool)> {
+        let write_err = |source| Error::Write {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut list = staging_dirs();
+        let leftover = match std::fs::symlink_metadata(path) {
+            Ok(m) if m.is_dir() => {
+                std::fs::remove_dir_all(path).map_err(write_err)?;
+                true
+            }
+            Ok(_) => {
+                std::fs::remove_file(path).map_err(write_err)?;
+                true
+            }
+            Err(_) => false,
+        };
+        std::fs::create_dir(path).map_err(write_err)?;
+        list.push(path.to_path_buf());
+        Ok((
+            StagingDir {
+                path: path.to_path_buf(),
+            },
+            leftover,
+        ))
+    }
+
+    /// The staging folder, where the outputs are written.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Puts each of `files` (paths relative to the staging folder) in place under `dest`, with
+    /// the same relative path, creating folders as needed, then removes the staging folder. Every
+    /// destination is checked first (none may be a folder), so a bad one fails before any file
+    /// has moved.
+    pub fn commit(self, dest: &Path, files: &[String]) -> Result<()> {
+        for f in files {
+            let to = dest.join(f);
+            if to.is_dir() {
+                return Err(Error::Write {
+                    path: to,
+                    source: std::io::Error::other("it is a folder, where an output file goes"),
+                });
+            }
+        }
+        for f in files {
+            let (from, to) = (self.path.join(f), dest.join(f));
+            if let Some(parent) = to.parent() {
+                std::fs::create_dir_all(parent).map_err(|source| Error::Write {
+                    path: parent.to_path_buf(),
+                    source,
+                })?;
+            }
+            std::fs::rename(&from, &to).map_err(|source| Error::Write { path: to, source })?;
+        }
+        Ok(())
+        // dropping `self` removes the staging folder, now holding no output
+    }
+}
+
+impl Drop for StagingDir {
+    fn drop(&mut self) {
+        let mut list = staging_dirs();
+        let _ = std::fs::remove_dir_all(&self.path);
+        list.retain(|d| d != &self.path);
+    }
+}
+
+/// Removes every pending temporary file, then every staging folder, then every listed folder
+/// left empty (called on interrupt). The returned lock is held until the process exits, so no
+/// other thread creates a temporary file after the removal. The `bool` says whether there was
+/// anything to remove (a temporary file or a staging folder).
+fn remove_pending() -> (std::sync::MutexGuard<'static, Vec<PathBuf>>, bool) {
     let list = pending();
     for p in list.iter() {
         // Already gone (renamed into place, or never written) is fine.
         let _ = std::fs::remove_file(p);
     }
+    let staged = staging_dirs();
+    for d in staged.iter() {
+        let _ = std::fs::remove_dir_all(d);
+    }
+    let removed = !list.is_empty() || !staged.is_empty();
+    drop(staged);
     // listed outermost first, so the innermost goes first
     for d in created_dirs().iter().rev() {
         // `remove_dir` removes only an empty folder: one holding anything else stays.
         let _ = std::fs::remove_dir(d);
     }
-    list
+    (list, removed)
 }
 
 /// Refuses an output path that is one of the inputs: inputs are never modified.
@@ -149,8 +285,7 @@ pub fn install_interrupt_handler(announce: fn(&str, bool)) -> Result<()> {
         })?;
     std::thread::spawn(move || {
         if let Some(signal) = signals.forever().next() {
-            let held = remove_pending();
-            let removed = !held.is_empty();
+            let (_held, removed) = remove_pending();
             announce(
                 match signal {
                     SIGTERM => "terminated (SIGTERM)",

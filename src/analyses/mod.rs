@@ -1697,6 +1697,18 @@ pub fn run(
     iterated: Option<&std::path::Path>,
 ) -> crate::error::Result<Analyses> {
     let refs = crate::goodhart::references_from_samples(pools)?;
+    run_with_references(curves, fits, &refs, reward_models, iterated)
+}
+
+/// [`run`] with the initial-policy references of `pools` already computed
+/// ([`crate::goodhart::references_from_samples`]), as `report` and `demo` have them.
+pub fn run_with_references(
+    curves: &[Curve],
+    fits: &[FitRecord],
+    refs: &[crate::goodhart::Reference],
+    reward_models: Option<&std::path::Path>,
+    iterated: Option<&std::path::Path>,
+) -> crate::error::Result<Analyses> {
     // a problem of the reward-models table names the flag, as one of the iterated table does
     let rm = reward_models
         .map(read_reward_models)
@@ -1723,7 +1735,7 @@ pub fn run(
     let doc = analyze(&Inputs {
         curves,
         fits,
-        refs: &refs,
+        refs,
         reward_models: rm.as_ref(),
         iterated: it.as_ref(),
     });

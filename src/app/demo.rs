@@ -30,7 +30,7 @@ pub use super::cli::{DemoPreset, DemoWorld};
 use crate::goodhart::DecompositionSource;
 use crate::goodhart::ReferenceChoice;
 use crate::ingest::{ColumnMap, LogOptions};
-use crate::output::write_atomic;
+use crate::output::{CreatedDirs, StagingDir, write_atomic};
 use crate::report::analysis::analyse_with;
 use crate::report::{Provenance, write_report};
 use crate::schema::{CURVES, Method};
@@ -105,6 +105,8 @@ pub struct DemoSummary {
     pub files: Vec<String>,
     /// Wall-clock seconds: world, best-of-n, fits+scaling+predictions, report.
     pub seconds: [f64; 4],
+    /// The staging folder an interrupted demo had left in `out`, removed by this one.
+    pub removed_leftover: Option<PathBuf>,
 }
 
 fn rel(out: &Path, p: &Path) -> String {
@@ -124,6 +126,16 @@ pub fn command(a: &super::cli::DemoArgs, quiet: bool) -> Result<()> {
         .map(|d| super::data::files_from_before(&a.out.join(d), &[]))
         .collect();
     let summary = run_demo(&a.out, a.seed, a.world, a.preset, progress)?;
+    if let Some(leftover) = &summary.removed_leftover {
+        super::print_all(
+            quiet,
+            "note",
+            &[format!(
+                "removed {}, the unfinished outputs of an interrupted demo",
+                leftover.display()
+            )],
+        );
+    }
     super::print_out(quiet, &summary.to_string())?;
     // One `wrote` line per folder, in the order the files were written.
     let mut folders: Vec<(&str, Vec<&str>)> = Vec::new();
@@ -161,8 +173,14 @@ pub fn command(a: &super::cli::DemoArgs, quiet: bool) -> Result<()> {
     Ok(())
 }
 
+/// The hidden folder inside `--out` where the demo writes its outputs before they are put in
+/// place ([`StagingDir`]).
+pub const STAGING: &str = ".goodhart-demo.partial";
+
 /// Generates the bundled data of `world`, analyses it, and writes every output under `out` (its
-/// `data/`, `fits/` and `plots/` are created when missing).
+/// `data/`, `fits/` and `plots/` are created when missing). The outputs are written in `out`'s
+/// staging folder ([`STAGING`]) and renamed into place only when all are complete, so a failed
+/// or interrupted demo leaves the previous outputs as they were.
 pub fn run_demo(
     out: &Path,
     seed: u64,
@@ -192,8 +210,31 @@ pub fn run_demo(
             });
         }
     }
+    let created = CreatedDirs::create(out)?;
+    let staged = StagingDir::create(&out.join(STAGING)).and_then(|(staging, leftover)| {
+        let mut summary = build_demo(staging.path(), seed, world, preset, token_preset, progress)?;
+        staging.commit(out, &summary.files)?;
+        summary.out = out.to_path_buf();
+        summary.removed_leftover = leftover.then(|| out.join(STAGING));
+        Ok(summary)
+    });
+    if staged.is_err() {
+        created.remove_empty();
+    }
+    staged
+}
+
+/// The demo's work, every output written under `stage` (the staging folder).
+fn build_demo(
+    stage: &Path,
+    seed: u64,
+    world: DemoWorld,
+    preset: DemoPreset,
+    token_preset: TokenPreset,
+    progress: Progress,
+) -> Result<DemoSummary> {
     for dir in ["data", "fits", "plots"] {
-        let p = out.join(dir);
+        let p = stage.join(dir);
         std::fs::create_dir_all(&p).map_err(|source| Error::Write { path: p, source })?;
     }
     let t0 = Instant::now();
@@ -203,21 +244,21 @@ pub fn run_demo(
                 seed,
                 ..SimSpec::preset(Preset::Small)
             };
-            write_world(&spec, &out.join("data"), progress)?;
+            write_world(&spec, &stage.join("data"), progress)?;
         }
         DemoWorld::Tokens => {
             let spec = TokenSpec {
                 seed,
                 ..TokenSpec::preset(token_preset)
             };
-            write_token_world(&spec, &out.join("data"), progress)?;
+            write_token_world(&spec, &stage.join("data"), progress)?;
         }
     }
     let t1 = Instant::now();
 
     let data = data_files(world);
-    let data_path = |name: &str| out.join("data").join(name);
-    let samples_path = out.join(&data[0]);
+    let data_path = |name: &str| stage.join("data").join(name);
+    let samples_path = stage.join(&data[0]);
     let (pools, _) = read_samples(
         std::slice::from_ref(&samples_path),
         &[],
@@ -249,12 +290,11 @@ pub fn run_demo(
     // writes them (by the world's file list: not a file left in data/ by another world's demo)
     let optional = |name: &str| {
         let file = format!("data/{name}");
-        data.contains(&file).then(|| out.join(file))
+        data.contains(&file).then(|| stage.join(file))
     };
     let (rm_path, iterated_path) = (optional("reward_models.csv"), optional("iterated_rlhf.csv"));
-    let analyses = crate::analyses::run(
+    let analyses = analysis.comparisons(
         &curves,
-        &analysis.fits.fits,
         &pools,
         rm_path.as_deref(),
         iterated_path.as_deref(),
@@ -292,7 +332,7 @@ pub fn run_demo(
             .unwrap_or_default(),
     ];
     for (name, bytes) in FITS_FILES.iter().zip(&fits_bytes) {
-        write_atomic(&out.join(name), bytes)?;
+        write_atomic(&stage.join(name), bytes)?;
     }
     let t3 = Instant::now();
 
@@ -306,7 +346,7 @@ pub fn run_demo(
         data.iter()
             .skip(2)
             .filter(|f| !f.ends_with("bon_curves.csv"))
-            .map(|f| ("world", out.join(f))),
+            .map(|f| ("world", stage.join(f))),
     );
     let command = match (world, preset) {
         (DemoWorld::Sim, _) => format!("goodhart demo --seed {seed}"),
@@ -320,14 +360,14 @@ pub fn run_demo(
     let generated = generate_command(world, preset, seed);
     let mut provenance = Provenance::for_paths(command, Some(seed), &inputs)?;
     for (f, (_, p)) in provenance.inputs.iter_mut().zip(&inputs) {
-        f.label = rel(out, p);
+        f.label = rel(stage, p);
     }
     provenance.computed.push(format!(
         "data: goodhart {}, then goodhart bon (default n grid, analytic KL, per-prompt values); fits as goodhart fit --share-alpha-rl --reference data/bon_samples.parquet",
         generated
     ));
     let written = write_report(
-        &out.join("plots"),
+        &stage.join("plots"),
         "goodhart demo",
         &curves,
         &analysis,
@@ -340,7 +380,7 @@ pub fn run_demo(
         .cloned()
         .chain(FITS_FILES.iter().map(|s| s.to_string()))
         .collect();
-    files.extend(written.iter().map(|p| rel(out, p)));
+    files.extend(written.iter().map(|p| rel(stage, p)));
 
     // The headline group of each method: no KL penalty, the most RM data, the largest policy.
     let rank = |g: &std::collections::BTreeMap<String, Option<f64>>| {
@@ -464,7 +504,7 @@ pub fn run_demo(
         })
         .collect();
     Ok(DemoSummary {
-        out: out.to_path_buf(),
+        out: stage.to_path_buf(),
         seed,
         generated,
         curves: curves.len(),
@@ -489,6 +529,7 @@ pub fn run_demo(
             (t3 - t2).as_secs_f64(),
             (t4 - t3).as_secs_f64(),
         ],
+        removed_leftover: None,
     })
 }
 

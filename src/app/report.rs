@@ -89,9 +89,8 @@ pub fn command(a: &ReportArgs, quiet: bool) -> Result<()> {
             "KL here is per token (a trainer log's per-token KL that no response-length key converted): every KL value and axis of this report is in nats per token, not the paper's per-sequence nats; give --length-key to convert".to_string(),
         );
     }
-    let analyses = crate::analyses::run(
+    let analyses = analysis.comparisons(
         &curves,
-        &analysis.fits.fits,
         &pools,
         a.reward_models.as_deref(),
         a.iterated.as_deref(),

@@ -1,6 +1,7 @@
 //! Data generators: `law` (curves from known coefficients plus noise, to test that fits recover
 //! the truth), `sim` (a small synthetic RLHF world in which overoptimization emerges), and
-//! `tokens` (a token-level world whose RL follows the paper's RL law).
+//! `tokens` (a token-level world, over whose whole RL runs the paper's RL form fits better than
+//! the best-of-n form).
 
 pub mod law;
 pub mod sim;
@@ -26,24 +27,8 @@ pub(crate) fn write_folder<T>(
             source: std::io::Error::other("it exists and is not a folder: --out names a folder"),
         });
     }
-    // the folders this run makes: `dir` and any missing parents, the outermost first
-    let created: Vec<&Path> = {
-        let mut missing: Vec<&Path> = dir
-            .ancestors()
-            .take_while(|p| !p.as_os_str().is_empty() && !p.exists())
-            .collect();
-        missing.reverse();
-        missing
-    };
-    std::fs::create_dir_all(dir).map_err(|source| Error::Write {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    // an interrupt before the files are in place removes them too (innermost first)
-    let _created_guards: Vec<_> = created
-        .iter()
-        .map(|d| crate::output::CreatedDirGuard::new(d))
-        .collect();
+    // `dir` and any missing parents; an interrupt before the files are in place removes them too
+    let created = crate::output::CreatedDirs::create(dir)?;
     let result = (|| {
         let sinks = files
             .iter()
@@ -60,10 +45,8 @@ pub(crate) fn write_folder<T>(
     })();
     if result.is_err() {
         // Leave no trace of a failed run: the folders are empty again (their temporary files
-        // are gone), and removing an empty folder we made cannot lose anything.
-        for d in created.iter().rev() {
-            let _ = std::fs::remove_dir(d);
-        }
+        // are gone).
+        created.remove_empty();
     }
     result
 }

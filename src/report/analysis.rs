@@ -38,6 +38,32 @@ pub struct Analysis {
     pub notes: Vec<String>,
     /// The comparisons of `goodhart analyze` (set by the caller: `report`, `demo`).
     pub analyses: Option<crate::analyses::Analyses>,
+    /// The initial-policy references of the samples, when the decompositions were standardised
+    /// by them ([`ReferenceChoice::Default`]): the caller's analyses reuse them.
+    pub sample_references: Option<Vec<Reference>>,
+}
+
+impl Analysis {
+    /// The comparisons of `goodhart analyze` on these fits ([`crate::analyses::run`]), reusing
+    /// the samples' references when this analysis computed them.
+    pub fn comparisons(
+        &self,
+        curves: &[Curve],
+        pools: &[Pool],
+        reward_models: Option<&std::path::Path>,
+        iterated: Option<&std::path::Path>,
+    ) -> Result<crate::analyses::Analyses> {
+        match &self.sample_references {
+            Some(refs) => crate::analyses::run_with_references(
+                curves,
+                &self.fits.fits,
+                refs,
+                reward_models,
+                iterated,
+            ),
+            None => crate::analyses::run(curves, &self.fits.fits, pools, reward_models, iterated),
+        }
+    }
 }
 
 /// Fits every curve as `goodhart fit` does by default (the paper's form for each method: `bon`
@@ -226,5 +252,6 @@ pub fn analyse_with(
         computed,
         notes,
         analyses: None,
+        sample_references: (*reference == ReferenceChoice::Default).then_some(refs),
     })
 }

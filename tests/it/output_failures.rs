@@ -296,3 +296,89 @@ fn sighup_removes_unfinished_outputs_unless_nohup_ignores_it() {
     }
     assert_eq!(tmp_in(&dir), 0);
 }
+
+/// Every file under `dir` (relative path, contents), sorted, hidden ones included.
+fn tree(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read folder") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let name = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                out.push((name, std::fs::read(&p).expect("read file")));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Review finding: an interrupted `demo` left folders that mixed two runs (the new run's data
+/// with the old run's fits and figures), as each file was put in place when it was done. The
+/// demo now writes into a hidden staging folder and renames its files into place only when all
+/// are complete: interrupted (SIGINT) after the new world is written, the previous outputs are
+/// all there, byte for byte, and the staging folder is gone. Killed (SIGKILL, no handler runs),
+/// the staging folder stays; the next demo removes it, says so, and puts its own outputs in
+/// place.
+#[test]
+fn an_interrupted_demo_leaves_the_previous_outputs_as_they_were() {
+    let t = TestDir::new();
+    let demo = |seed: &str| {
+        let mut c = std_cmd(&t);
+        c.args([
+            "demo", "--world", "tokens", "--preset", "test", "--seed", seed, "--out", "d",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+        c
+    };
+    let first = demo("0").output().expect("run demo");
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let before = tree(&t.path("d"));
+    assert!(before.iter().any(|(n, _)| n == "fits/fits.json"));
+    let staged_world = t.path("d/.goodhart-demo.partial/data/rl_runs.csv");
+    for (signal, code) in [(libc::SIGINT, 130), (libc::SIGKILL, 137)] {
+        let child = demo("1").spawn().expect("spawn demo");
+        let out = signal_when_ready(child, || staged_world.exists(), signal);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        use std::os::unix::process::ExitStatusExt as _;
+        let status = out.status.code().or(out.status.signal().map(|s| 128 + s));
+        assert_eq!(status, Some(code), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        let after: Vec<_> = tree(&t.path("d"))
+            .into_iter()
+            .filter(|(n, _)| !n.starts_with(".goodhart-demo.partial"))
+            .collect();
+        assert!(after == before, "the previous outputs changed ({signal})");
+        assert_eq!(
+            t.path("d/.goodhart-demo.partial").exists(),
+            signal == libc::SIGKILL,
+            "the staging folder after signal {signal}"
+        );
+    }
+    let last = demo("1").output().expect("run demo");
+    let stderr = String::from_utf8_lossy(&last.stderr);
+    assert!(last.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(
+            "note: removed d/.goodhart-demo.partial, the unfinished outputs of an interrupted demo"
+        ),
+        "{stderr}"
+    );
+    assert!(!t.path("d/.goodhart-demo.partial").exists());
+    let world: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(t.path("d/data/world.json")).unwrap()).unwrap();
+    assert_eq!(
+        world["settings"]["seed"], 1,
+        "the new run's outputs are in place"
+    );
+    let names = |v: &[(String, Vec<u8>)]| v.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&tree(&t.path("d"))), names(&before), "the same files");
+}
