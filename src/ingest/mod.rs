@@ -777,6 +777,57 @@ pub fn read_table(path: &Path, schema: &[ColumnSpec], map: &ColumnMap) -> Result
     })
 }
 
+/// What a tidy table holds, without its values: [`read_layout`].
+#[derive(Debug, Clone)]
+pub struct TableLayout {
+    pub format: Format,
+    pub n_rows: usize,
+    /// The columns of the file, as named there, in file order.
+    pub source_columns: Vec<String>,
+    /// The columns the schema takes, and as what.
+    pub mapping: Vec<ColumnMapping>,
+}
+
+impl TableLayout {
+    /// Whether the schema's column `name` is in the table.
+    pub fn has(&self, name: &str) -> bool {
+        self.mapping.iter().any(|m| m.canonical == name)
+    }
+}
+
+/// The layout of a tidy table as [`read_table`] would read it with `schema` (the same errors
+/// for a missing required column): for Parquet from the file's footer, without decoding a
+/// column, so a table of millions of rows costs no memory; CSV and NDJSON are read.
+pub fn read_layout(path: &Path, schema: &[ColumnSpec], map: &ColumnMap) -> Result<TableLayout> {
+    let format = Format::from_path(path)?;
+    if format != Format::Parquet {
+        let t = read_table(path, schema, map)?;
+        return Ok(TableLayout {
+            format: t.format,
+            n_rows: t.n_rows,
+            source_columns: t.source_columns,
+            mapping: t.mapping,
+        });
+    }
+    if file_metadata(path)?.len() == 0 {
+        return Err(Error::EmptyFile {
+            path: path.to_path_buf(),
+        });
+    }
+    let (header, n_rows, plan) = parquet_reader::layout(path, schema, map)?;
+    if n_rows == 0 {
+        return Err(Error::NoRows {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(TableLayout {
+        format,
+        n_rows,
+        source_columns: header,
+        mapping: plan.mapping,
+    })
+}
+
 pub(crate) type ReadOutput = (Vec<String>, usize, Plan, Vec<ColumnBuilder>);
 
 pub(crate) fn builders_for(plan: &Plan, header: &[String]) -> Vec<ColumnBuilder> {

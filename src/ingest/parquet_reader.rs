@@ -5,7 +5,7 @@ use std::path::Path;
 use polars::prelude::*;
 
 use super::panic_guard::guarded;
-use super::{ColumnBuilder, ColumnData, ColumnMap, ReadOutput, builders_for, plan_columns};
+use super::{ColumnBuilder, ColumnData, ColumnMap, Plan, ReadOutput, builders_for, plan_columns};
 use crate::error::{Error, Result};
 use crate::schema::{ColumnKind, ColumnSpec};
 
@@ -347,6 +347,31 @@ fn check_footer(path: &Path, bytes: &[u8]) -> Result<()> {
         )),
         _ => Ok(()),
     }
+}
+
+/// The header, row count and column plan of a Parquet table, from its footer alone: no column
+/// is decoded (`goodhart inspect` of a large Samples table).
+pub(crate) fn layout(
+    path: &Path,
+    schema: &[ColumnSpec],
+    map: &ColumnMap,
+) -> Result<(Vec<String>, usize, Plan)> {
+    let bytes = map_file(path)?;
+    check_footer(path, &bytes)?;
+    let header: Vec<String> = guarded(|| -> Result<Vec<String>> {
+        let file = std::fs::File::open(path).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let s = ParquetReader::new(file)
+            .schema()
+            .map_err(|e| corrupt(path, e))?;
+        Ok(s.iter_names().map(|n| n.to_string()).collect())
+    })
+    .map_err(|_| corrupt(path, "the reader failed on this file"))??;
+    let batches = RowBatches::open(path)?;
+    let plan = plan_columns(path, &header, schema, map)?;
+    Ok((header, batches.row_groups.iter().sum(), plan))
 }
 
 /// A Parquet file checked by [`checked_schema`], read a few columns of a range of rows at a time

@@ -263,3 +263,46 @@ fn the_writer_makes_valid_files_when_lengths_agree() {
         .assert()
         .success();
 }
+
+/// `inspect` used to read a Parquet Samples table's values twice (1.3 GB for the token world's
+/// 10.8 million rows: once to see its columns, once as `bon` reads it); it now takes the
+/// columns and the row count from the file's footer. So a Samples table whose columns disagree
+/// in length is still called a Samples table (it was called a Curves table missing `method`
+/// and `kl`, since the first read failed), with `bon`'s problem naming the column, and
+/// `inspect` exits 1.
+#[test]
+fn inspect_calls_a_malformed_parquet_samples_table_samples_with_bons_problem() {
+    let mut malformed_reports = 0;
+    for m in malformations(SAMPLES) {
+        let t = TestDir::new();
+        write_malformed(&t, "samples.parquet", &m);
+        let out = t
+            .cmd()
+            .args(["inspect", "samples.parquet"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        let err = String::from_utf8_lossy(&out.stderr);
+        let all = format!("{:?}\n{text}{err}", m.lengths);
+        assert_eq!(out.status.code(), Some(1), "{all}");
+        assert!(!err.contains("panicked"), "{all}");
+        assert!(all.contains(&format!("'{}'", m.culprit)), "{all}");
+        // never the Curves table's advice
+        assert!(
+            !all.contains("table:   Curves") && !all.contains("'method'"),
+            "{all}"
+        );
+        if text.is_empty() {
+            // a row group whose column chunks disagree with its row count: one message, as
+            // every reader gives it
+            assert!(err.contains("not a valid Parquet file"), "{all}");
+            assert_eq!(err.lines().count(), 1, "{all}");
+        } else {
+            assert!(text.contains("table:   Samples"), "{all}");
+            assert!(err.contains("would stop `goodhart bon`"), "{all}");
+            malformed_reports += 1;
+        }
+    }
+    // the old reader called these Curves tables
+    assert!(malformed_reports > 0);
+}
