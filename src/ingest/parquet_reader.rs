@@ -17,6 +17,22 @@ fn corrupt(path: &Path, detail: impl ToString) -> Error {
     }
 }
 
+/// The column names of a Parquet file, in file order, from its schema.
+fn header_of(path: &Path) -> Result<Vec<String>> {
+    // polars may panic on some malformed files; a corrupt file must be a message, not a crash.
+    guarded(|| -> Result<Vec<String>> {
+        let file = std::fs::File::open(path).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let s = ParquetReader::new(file)
+            .schema()
+            .map_err(|e| corrupt(path, e))?;
+        Ok(s.iter_names().map(|n| n.to_string()).collect())
+    })
+    .map_err(|_| corrupt(path, "the reader failed on this file"))?
+}
+
 pub(crate) fn read(path: &Path, schema: &[ColumnSpec], map: &ColumnMap) -> Result<ReadOutput> {
     let open = || {
         std::fs::File::open(path).map_err(|source| Error::Read {
@@ -26,13 +42,7 @@ pub(crate) fn read(path: &Path, schema: &[ColumnSpec], map: &ColumnMap) -> Resul
     };
     let bytes = map_file(path)?;
     check_footer(path, &bytes)?;
-    // polars may panic on some malformed files; a corrupt file must be a message, not a crash.
-    let header: Vec<String> = guarded(|| -> Result<Vec<String>> {
-        let mut reader = ParquetReader::new(open()?);
-        let s = reader.schema().map_err(|e| corrupt(path, e))?;
-        Ok(s.iter_names().map(|n| n.to_string()).collect())
-    })
-    .map_err(|_| corrupt(path, "the reader failed on this file"))??;
+    let header = header_of(path)?;
     check_pages(path, bytes)?;
     let plan = plan_columns(path, &header, schema, map)?;
     let mut builders = builders_for(&plan, &header);
@@ -358,17 +368,7 @@ pub(crate) fn layout(
 ) -> Result<(Vec<String>, usize, Plan)> {
     let bytes = map_file(path)?;
     check_footer(path, &bytes)?;
-    let header: Vec<String> = guarded(|| -> Result<Vec<String>> {
-        let file = std::fs::File::open(path).map_err(|source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let s = ParquetReader::new(file)
-            .schema()
-            .map_err(|e| corrupt(path, e))?;
-        Ok(s.iter_names().map(|n| n.to_string()).collect())
-    })
-    .map_err(|_| corrupt(path, "the reader failed on this file"))??;
+    let header = header_of(path)?;
     let batches = RowBatches::open(path)?;
     let plan = plan_columns(path, &header, schema, map)?;
     Ok((header, batches.row_groups.iter().sum(), plan))
