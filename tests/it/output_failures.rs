@@ -154,14 +154,25 @@ fn temp_files(t: &TestDir) -> Vec<String> {
 /// Waits until `ready()` (the child has opened its temporary outputs), sends `signal`, and
 /// returns what the child wrote and its status.
 fn signal_when_ready(
+    child: std::process::Child,
+    ready: impl Fn() -> bool,
+    signal: libc::c_int,
+) -> std::process::Output {
+    signal_when_ready_within(child, ready, signal, Duration::from_secs(30))
+}
+
+/// [`signal_when_ready`] waiting up to `limit` (a whole world to generate first, in the test
+/// profile, on a loaded machine).
+fn signal_when_ready_within(
     mut child: std::process::Child,
     ready: impl Fn() -> bool,
     signal: libc::c_int,
+    limit: Duration,
 ) -> std::process::Output {
     let start = Instant::now();
     while !ready() {
         assert!(
-            start.elapsed() < Duration::from_secs(30),
+            start.elapsed() < limit,
             "the temporary outputs never appeared"
         );
         assert!(
@@ -346,7 +357,13 @@ fn an_interrupted_demo_leaves_the_previous_outputs_as_they_were() {
     let staged_world = t.path("d/.goodhart-demo.partial/data/rl_runs.csv");
     for (signal, code) in [(libc::SIGINT, 130), (libc::SIGKILL, 137)] {
         let child = demo("1").spawn().expect("spawn demo");
-        let out = signal_when_ready(child, || staged_world.exists(), signal);
+        // the world takes seconds in the test profile, more when every test runs at once
+        let out = signal_when_ready_within(
+            child,
+            || staged_world.exists(),
+            signal,
+            Duration::from_secs(900),
+        );
         let stderr = String::from_utf8_lossy(&out.stderr);
         use std::os::unix::process::ExitStatusExt as _;
         let status = out.status.code().or(out.status.signal().map(|s| 128 + s));
