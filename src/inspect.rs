@@ -213,10 +213,11 @@ fn samples_report(
         Err(e) => report.problems.push(e.to_string()),
     }
     // without an rm_params column, bon needs the reward model's size as a flag
-    let rm_flag = if table.has("rm_params") || opts.meta.rm_params.is_some() {
-        ""
-    } else {
-        " --rm-params N"
+    let rm_flag = match (table.has("rm_params"), opts.meta.rm_params) {
+        (true, _) => String::new(),
+        // given to inspect: bon needs it too
+        (false, Some(n)) => format!(" --rm-params {}", crate::format::fmt_num(n)),
+        (false, None) => " --rm-params N".to_string(),
     };
     report.notes.push(format!(
         "a Samples table (one row per scored sample), not Curves: `goodhart bon {}{rm_flag} --out curves.csv` turns it into best-of-n curves, which `goodhart fit` and `goodhart analyze` read",

@@ -107,10 +107,20 @@ impl CreatedDirs {
             .map(Path::to_path_buf)
             .collect();
         made.reverse();
-        std::fs::create_dir_all(dir).map_err(|source| Error::Write {
-            path: dir.to_path_buf(),
-            source,
-        })?;
+        // one at a time, so that an error names the folder that could not be made
+        for d in &made {
+            if let Err(source) = std::fs::create_dir(d)
+                && !d.is_dir()
+            {
+                for m in made.iter().rev() {
+                    let _ = std::fs::remove_dir(m);
+                }
+                return Err(Error::Write {
+                    path: d.clone(),
+                    source,
+                });
+            }
+        }
         let _guards = made.iter().map(|d| CreatedDirGuard::new(d)).collect();
         Ok(CreatedDirs { made, _guards })
     }
@@ -135,45 +145,68 @@ fn staging_dirs() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// Held while a [`StagingDir`] puts its files in place: the signal handler takes it first, so
+/// an interrupt waits (milliseconds: renames in one folder) for the last rename instead of
+/// leaving a mix of two runs.
+static COMMITTING: Mutex<()> = Mutex::new(());
+
 /// A hidden folder that receives a whole set of outputs (a demo's `data/`, `fits/` and
-/// `plots/`) before any of them is in place: [`StagingDir::commit`] then renames each file to
-/// its destination, so a run that fails or is interrupted leaves the previous outputs as they
-/// were instead of a mix of two runs. Dropped without a commit (an error), or on an interrupt,
-/// the folder is removed with everything in it. A folder of that name left by a killed run
-/// (SIGKILL, a power cut) is removed by the next run ([`StagingDir::create`] says so).
+/// `plots/`) before any of them is in place, so that a run that fails or is interrupted leaves
+/// the previous outputs as they were instead of a mix of two runs.
+///
+/// - [`StagingDir::create`] locks the folder that receives the outputs (an advisory lock, which
+///   the system releases when the process ends, however it ends), so a second run into the same
+///   folder is refused instead of mixing with the first. Holding the lock, a staging folder
+///   already there is a killed run's (SIGKILL, a power cut), and is removed.
+/// - [`StagingDir::commit`] moves every file next to its destination under a temporary name
+///   (a copy when the destination is on another file system), which proves each destination
+///   folder writable; any failure there removes them and leaves the previous outputs. Only
+///   then are they renamed over the destinations, with interrupts held off until the last
+///   rename.
+/// - Dropped without a commit (an error), or on an interrupt, the staging folder is removed
+///   with everything in it.
 #[derive(Debug)]
 pub struct StagingDir {
     path: PathBuf,
+    /// The lock on the folder receiving the outputs, released when dropped.
+    _lock: std::fs::File,
 }
 
 impl StagingDir {
-    /// Creates the staging folder `path` (its parent must exist), first removing one left there
-    /// by an interrupted run; the `bool` says whether there was one.
-    pub fn create(path: &Path) -> Result<(StagingDir, bool)> {
+    /// Locks `dest` (an existing folder) and creates the staging folder `dest/name`, first
+    /// removing one left there by a killed run; the `bool` says whether there was one. Another
+    /// run holding the lock is an error naming `dest`.
+    pub fn create(dest: &Path, name: &str) -> Result<(StagingDir, bool)> {
         let write_err = |source| Error::Write {
-            path: path.to_path_buf(),
+            path: dest.to_path_buf(),
             source,
         };
+        let lock = std::fs::File::open(dest).map_err(write_err)?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(write_err(std::io::Error::other(
+                    "another goodhart run is writing its outputs into this folder: wait for it to finish, or give another --out",
+                )));
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(write_err(e)),
+        }
+        let path = dest.join(name);
         let mut list = staging_dirs();
-        let leftover = match std::fs::symlink_metadata(path) {
+        let leftover = match std::fs::symlink_metadata(&path) {
             Ok(m) if m.is_dir() => {
-                std::fs::remove_dir_all(path).map_err(write_err)?;
+                std::fs::remove_dir_all(&path).map_err(write_err)?;
                 true
             }
             Ok(_) => {
-                std::fs::remove_file(path).map_err(write_err)?;
+                std::fs::remove_file(&path).map_err(write_err)?;
                 true
             }
             Err(_) => false,
         };
-        std::fs::create_dir(path).map_err(write_err)?;
-        list.push(path.to_path_buf());
-        Ok((
-            StagingDir {
-                path: path.to_path_buf(),
-            },
-            leftover,
-        ))
+        std::fs::create_dir(&path).map_err(write_err)?;
+        list.push(path.clone());
+        Ok((StagingDir { path, _lock: lock }, leftover))
     }
 
     /// The staging folder, where the outputs are written.
@@ -182,9 +215,10 @@ impl StagingDir {
     }
 
     /// Puts each of `files` (paths relative to the staging folder) in place under `dest`, with
-    /// the same relative path, creating folders as needed, then removes the staging folder. Every
-    /// destination is checked first (none may be a folder), so a bad one fails before any file
-    /// has moved.
+    /// the same relative path, creating folders as needed, then removes the staging folder.
+    /// Nothing at a destination changes unless every file can be put in place: no destination
+    /// may be a folder, and every file is first moved (or copied, across file systems) to a
+    /// temporary name beside its destination.
     pub fn commit(self, dest: &Path, files: &[String]) -> Result<()> {
         for f in files {
             let to = dest.join(f);
@@ -195,15 +229,53 @@ impl StagingDir {
                 });
             }
         }
-        for f in files {
-            let (from, to) = (self.path.join(f), dest.join(f));
-            if let Some(parent) = to.parent() {
-                std::fs::create_dir_all(parent).map_err(|source| Error::Write {
-                    path: parent.to_path_buf(),
+        // 1. each file beside its destination, under a temporary name an interrupt removes
+        let mut beside: Vec<(PathBuf, PathBuf, PendingGuard)> = Vec::with_capacity(files.len());
+        let prepared = (|| -> Result<()> {
+            for f in files {
+                let (from, to) = (self.path.join(f), dest.join(f));
+                let parent = to.parent().unwrap_or(dest).to_path_buf();
+                let write_err = |source| Error::Write {
+                    path: parent.clone(),
                     source,
-                })?;
+                };
+                std::fs::create_dir_all(&parent).map_err(write_err)?;
+                let name = to.file_name().unwrap_or_default().to_string_lossy();
+                let tmp = parent.join(format!(".{name}.{}.staged.tmp", std::process::id()));
+                let guard = {
+                    let mut list = pending();
+                    list.push(tmp.clone());
+                    PendingGuard(tmp.clone())
+                };
+                let moved = match std::fs::rename(&from, &tmp) {
+                    Err(e) if e.kind() == std::io::ErrorKind::CrossesDevices => {
+                        std::fs::copy(&from, &tmp).map(|_| ())
+                    }
+                    other => other,
+                };
+                if let Err(e) = moved {
+                    let _ = std::fs::remove_file(&tmp);
+                    return Err(write_err(e));
+                }
+                beside.push((tmp, to, guard));
             }
-            std::fs::rename(&from, &to).map_err(|source| Error::Write { path: to, source })?;
+            Ok(())
+        })();
+        if let Err(e) = prepared {
+            for (tmp, _, _) in &beside {
+                let _ = std::fs::remove_file(tmp);
+            }
+            return Err(e);
+        }
+        // 2. renames within each folder, with interrupts held off until the last
+        let _committing = COMMITTING
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for (tmp, to, _) in &beside {
+            std::fs::rename(tmp, to).map_err(|source| Error::Write {
+                path: to.clone(),
+                source,
+            })?;
         }
         Ok(())
         // dropping `self` removes the staging folder, now holding no output
@@ -285,6 +357,10 @@ pub fn install_interrupt_handler(announce: fn(&str, bool)) -> Result<()> {
         })?;
     std::thread::spawn(move || {
         if let Some(signal) = signals.forever().next() {
+            // a staging folder's files being renamed into place: let the last rename finish
+            let _committing = COMMITTING
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             let (_held, removed) = remove_pending();
             announce(
                 match signal {

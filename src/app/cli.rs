@@ -452,7 +452,8 @@ pub struct ConvertArgs {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Folder that receives data/, fits/ and plots/.
+    /// Folder that receives data/, fits/ and plots/ (written first into its hidden
+    /// .goodhart-demo.partial, put in place only when all are complete; one demo at a time).
     #[arg(long, default_value = ".")]
     pub out: PathBuf,
     /// Random seed of the generated data.

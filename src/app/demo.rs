@@ -210,8 +210,22 @@ pub fn run_demo(
             });
         }
     }
+    // every destination that is a folder, for the files known before the work
+    for f in data_files(world)
+        .into_iter()
+        .chain(FITS_FILES.map(String::from))
+        .chain(crate::report::REPORT_FILES.map(|f| format!("plots/{f}")))
+    {
+        let p = out.join(f);
+        if p.is_dir() {
+            return Err(Error::Write {
+                path: p,
+                source: std::io::Error::other("it is a folder, where an output file goes"),
+            });
+        }
+    }
     let created = CreatedDirs::create(out)?;
-    let staged = StagingDir::create(&out.join(STAGING)).and_then(|(staging, leftover)| {
+    let staged = StagingDir::create(out, STAGING).and_then(|(staging, leftover)| {
         let mut summary = build_demo(staging.path(), seed, world, preset, token_preset, progress)?;
         staging.commit(out, &summary.files)?;
         summary.out = out.to_path_buf();

@@ -796,12 +796,22 @@ impl TableLayout {
 }
 
 /// The layout of a tidy table as [`read_table`] would read it with `schema` (the same errors
-/// for a missing required column): for Parquet from the file's footer, without decoding a
-/// column, so a table of millions of rows costs no memory; CSV and NDJSON are read.
+/// for a missing required column), whatever its values: for Parquet from the file's footer,
+/// without decoding a column, so a table of millions of rows costs no memory; CSV and NDJSON
+/// are read with every column as text.
 pub fn read_layout(path: &Path, schema: &[ColumnSpec], map: &ColumnMap) -> Result<TableLayout> {
     let format = Format::from_path(path)?;
     if format != Format::Parquet {
-        let t = read_table(path, schema, map)?;
+        // every column as text: a value that is not a number is the problem of whoever reads
+        // the values, not of the layout
+        let as_text: Vec<ColumnSpec> = schema
+            .iter()
+            .map(|s| ColumnSpec {
+                kind: crate::schema::ColumnKind::Text,
+                ..*s
+            })
+            .collect();
+        let t = read_table(path, &as_text, map)?;
         return Ok(TableLayout {
             format: t.format,
             n_rows: t.n_rows,

@@ -638,6 +638,35 @@ fn inspect_calls_an_incomplete_samples_table_samples_with_bons_problem() {
         norm.contains("`goodhart bon norm.csv --rm-params N --out curves.csv`"),
         "{norm}"
     );
+    // New-user review: a score that is not a number made inspect call the table a Curves table
+    // missing method and kl (its columns were read as numbers to see them); it is a Samples
+    // table, with bon's problem naming the cell.
+    t.write(
+        "text.csv",
+        "prompt,proxy,gold,rm_params
+1,0.1,0.2,1e8
+1,high,0.1,1e8
+",
+    );
+    let text = run("text.csv");
+    assert!(text.contains("table:   Samples"), "{text}");
+    assert!(
+        text.contains("column 'proxy', row 2: not a number (value: 'high')"),
+        "{text}"
+    );
+    assert!(!text.contains("'method'"), "{text}");
+    // ... and the suggested bon command carries the --rm-params given to inspect (it dropped
+    // it, and bon then failed on the missing rm_params)
+    let out = t
+        .cmd()
+        .args(["inspect", "norm.csv", "--rm-params", "16"])
+        .output()
+        .unwrap();
+    let given = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        given.contains("`goodhart bon norm.csv --rm-params 16 --out curves.csv`"),
+        "{given}"
+    );
 }
 
 /// New-user review: `fit` (and `inspect`) on the generators' iterated-RLHF and reward-models

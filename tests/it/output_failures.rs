@@ -399,3 +399,73 @@ fn an_interrupted_demo_leaves_the_previous_outputs_as_they_were() {
     let names = |v: &[(String, Vec<u8>)]| v.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
     assert_eq!(names(&tree(&t.path("d"))), names(&before), "the same files");
 }
+
+/// New-user review of the staging folder: a second demo into a folder where one is running used
+/// to take the first one's staging folder for a killed run's and remove it, and both failed
+/// with "No such file or directory". The folder is now locked while a demo writes into it: the
+/// second is refused at once, naming the folder, and the first finishes. And a destination
+/// known in advance that is a folder (`fits/fits.json/`) is refused before any work, where it
+/// was refused only when the files were put in place.
+#[test]
+fn a_second_demo_into_a_busy_folder_is_refused_and_a_bad_destination_fails_first() {
+    let t = TestDir::new();
+    let demo = |seed: &str| {
+        let mut c = std_cmd(&t);
+        c.args([
+            "demo", "--world", "tokens", "--preset", "test", "--seed", seed, "--out", "d",
+            "--quiet",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+        c
+    };
+    let first = demo("0").spawn().expect("spawn demo");
+    let staged = t.path("d/.goodhart-demo.partial");
+    let start = Instant::now();
+    while !staged.exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(900),
+            "no staging folder"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let second = demo("1").output().expect("run demo");
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(
+            "error: d: cannot write: another goodhart run is writing its outputs into this folder"
+        ),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let first = first.wait_with_output().expect("wait");
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(t.path("d/fits/fits.json").is_file() && !staged.exists());
+
+    // a destination that is a folder: refused before the world is generated
+    let fresh = TestDir::new();
+    std::fs::create_dir_all(fresh.path("e/fits/fits.json")).unwrap();
+    let out = fresh
+        .cmd()
+        .args([
+            "demo", "--world", "tokens", "--preset", "test", "--out", "e",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("e/fits/fits.json: cannot write: it is a folder, where an output file goes"),
+        "{err}"
+    );
+    assert!(
+        !fresh.path("e/data").exists(),
+        "work was done before the refusal"
+    );
+    assert!(!fresh.path("e/.goodhart-demo.partial").exists());
+}
