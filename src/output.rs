@@ -156,7 +156,8 @@ static COMMITTING: Mutex<()> = Mutex::new(());
 ///
 /// - [`StagingDir::create`] locks the folder that receives the outputs (an advisory lock, which
 ///   the system releases when the process ends, however it ends), so a second run into the same
-///   folder is refused instead of mixing with the first. Holding the lock, a staging folder
+///   folder is refused instead of mixing with the first (on a file system without locks, the
+///   run goes on unlocked). Holding the lock, a staging folder
 ///   already there is a killed run's (SIGKILL, a power cut), and is removed.
 /// - [`StagingDir::commit`] moves every file next to its destination under a temporary name
 ///   (a copy when the destination is on another file system), which proves each destination
@@ -189,7 +190,8 @@ impl StagingDir {
                     "another goodhart run is writing its outputs into this folder: wait for it to finish, or give another --out",
                 )));
             }
-            Err(std::fs::TryLockError::Error(e)) => return Err(write_err(e)),
+            // a file system without locks (some network ones): go on unlocked, as before
+            Err(std::fs::TryLockError::Error(_)) => {}
         }
         let path = dest.join(name);
         let mut list = staging_dirs();
