@@ -47,9 +47,14 @@ impl PendingGuard {
             builder.permissions(std::fs::Permissions::from_mode(0o666));
         }
         let tmp = builder.tempfile_in(parent)?;
-        list.push(tmp.path().to_path_buf());
-        let guard = PendingGuard(tmp.path().to_path_buf());
+        let guard = PendingGuard::push(&mut list, tmp.path());
         Ok((tmp, guard))
+    }
+
+    /// Puts `path` on the list (whose lock the caller holds) before the file is made.
+    fn push(list: &mut Vec<PathBuf>, path: &Path) -> PendingGuard {
+        list.push(path.to_path_buf());
+        PendingGuard(path.to_path_buf())
     }
 }
 
@@ -157,13 +162,16 @@ static COMMITTING: Mutex<()> = Mutex::new(());
 /// - [`StagingDir::create`] locks the folder that receives the outputs (an advisory lock, which
 ///   the system releases when the process ends, however it ends), so a second run into the same
 ///   folder is refused instead of mixing with the first (on a file system without locks, the
-///   run goes on unlocked). Holding the lock, a staging folder
-///   already there is a killed run's (SIGKILL, a power cut), and is removed.
+///   run goes on unlocked). Holding the lock, a staging folder already there, and temporary
+///   files a run leaves beside the destinations while it puts its outputs in place, are a killed
+///   run's (SIGKILL, a power cut), and are removed; a previous output that run had set aside
+///   and not replaced is put back ([`Leftovers`]).
 /// - [`StagingDir::commit`] moves every file next to its destination under a temporary name
 ///   (a copy when the destination is on another file system), which proves each destination
 ///   folder writable; any failure there removes them and leaves the previous outputs. Only
 ///   then are they renamed over the destinations, with interrupts held off until the last
-///   rename.
+///   rename; each previous file is first set aside, so that a rename that fails (a destination
+///   changed under the run) puts every previous file back.
 /// - Dropped without a commit (an error), or on an interrupt, the staging folder is removed
 ///   with everything in it.
 #[derive(Debug)]
@@ -173,42 +181,132 @@ pub struct StagingDir {
     _lock: std::fs::File,
 }
 
+/// What [`StagingDir::create`] found left by a killed run, and removed.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Leftovers {
+    /// The staging folder, when there was one.
+    pub staging: Option<PathBuf>,
+    /// Temporary files beside the destinations ([`is_staging_temp`]), removed.
+    pub temp_files: Vec<PathBuf>,
+    /// Previous outputs a killed run had set aside and not replaced, put back in place.
+    pub put_back: Vec<PathBuf>,
+}
+
+impl Leftovers {
+    /// Whether nothing was left.
+    pub fn is_empty(&self) -> bool {
+        self.staging.is_none() && self.temp_files.is_empty() && self.put_back.is_empty()
+    }
+}
+
+/// Whether `name` is one of the temporary names [`StagingDir::commit`] gives files beside
+/// their destinations: `.NAME.PID.staged.tmp` (a new output) or `.NAME.PID.previous.tmp` (a
+/// previous output set aside).
+pub fn is_staging_temp(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix('.') else {
+        return false;
+    };
+    let Some(rest) = rest
+        .strip_suffix(".staged.tmp")
+        .or_else(|| rest.strip_suffix(".previous.tmp"))
+    else {
+        return false;
+    };
+    match rest.rsplit_once('.') {
+        Some((file, pid)) => {
+            !file.is_empty() && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit())
+        }
+        None => false,
+    }
+}
+
+/// Refuses the first of `files` (relative to `dest`) that is a folder, where an output file
+/// goes.
+pub fn refuse_folders<S: AsRef<str>>(
+    dest: &Path,
+    files: impl IntoIterator<Item = S>,
+) -> Result<()> {
+    for f in files {
+        let to = dest.join(f.as_ref());
+        if to.is_dir() {
+            return Err(Error::Write {
+                path: to,
+                source: std::io::Error::other("it is a folder, where an output file goes"),
+            });
+        }
+    }
+    Ok(())
+}
+
 impl StagingDir {
     /// Locks `dest` (an existing folder) and creates the staging folder `dest/name`, first
-    /// removing one left there by a killed run; the `bool` says whether there was one. Another
-    /// run holding the lock is an error naming `dest`.
-    pub fn create(dest: &Path, name: &str) -> Result<(StagingDir, bool)> {
-        let write_err = |source| Error::Write {
-            path: dest.to_path_buf(),
+    /// removing what a killed run left: a staging folder there, and temporary files
+    /// ([`is_staging_temp`]) in the folders `dest/F` for F in `folders`. Another run holding
+    /// the lock is an error naming `dest`.
+    pub fn create(dest: &Path, name: &str, folders: &[&str]) -> Result<(StagingDir, Leftovers)> {
+        let write_err = |path: &Path, source| Error::Write {
+            path: path.to_path_buf(),
             source,
         };
-        let lock = std::fs::File::open(dest).map_err(write_err)?;
+        let lock = std::fs::File::open(dest).map_err(|e| write_err(dest, e))?;
         match lock.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
-                return Err(write_err(std::io::Error::other(
-                    "another goodhart run is writing its outputs into this folder: wait for it to finish, or give another --out",
-                )));
+                return Err(write_err(
+                    dest,
+                    std::io::Error::other(
+                        "another goodhart run is writing its outputs into this folder: wait for it to finish, or give another --out",
+                    ),
+                ));
             }
             // a file system without locks (some network ones): go on unlocked, as before
             Err(std::fs::TryLockError::Error(_)) => {}
         }
         let path = dest.join(name);
+        let mut leftovers = Leftovers::default();
         let mut list = staging_dirs();
-        let leftover = match std::fs::symlink_metadata(&path) {
+        match std::fs::symlink_metadata(&path) {
             Ok(m) if m.is_dir() => {
-                std::fs::remove_dir_all(&path).map_err(write_err)?;
-                true
+                std::fs::remove_dir_all(&path).map_err(|e| write_err(dest, e))?;
+                leftovers.staging = Some(path.clone());
             }
             Ok(_) => {
-                std::fs::remove_file(&path).map_err(write_err)?;
-                true
+                std::fs::remove_file(&path).map_err(|e| write_err(dest, e))?;
+                leftovers.staging = Some(path.clone());
             }
-            Err(_) => false,
-        };
-        std::fs::create_dir(&path).map_err(write_err)?;
+            Err(_) => {}
+        }
+        for folder in folders {
+            let dir = dest.join(folder);
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue; // not there yet: nothing left in it
+            };
+            let mut found: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok())
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                .filter(|e| e.file_name().to_str().is_some_and(is_staging_temp))
+                .map(|e| e.path())
+                .collect();
+            found.sort();
+            for f in found {
+                // a previous output set aside whose new one never arrived goes back
+                let name = f.file_name().unwrap_or_default().to_string_lossy();
+                if let Some(stem) = name.strip_suffix(".previous.tmp")
+                    && let Some((file, _pid)) = stem[1..].rsplit_once('.')
+                    && std::fs::symlink_metadata(dir.join(file)).is_err()
+                {
+                    let to = dir.join(file);
+                    std::fs::rename(&f, &to).map_err(|e| write_err(&to, e))?;
+                    leftovers.put_back.push(to);
+                    continue;
+                }
+                std::fs::remove_file(&f).map_err(|e| write_err(&f, e))?;
+                leftovers.temp_files.push(f);
+            }
+        }
+        std::fs::create_dir(&path).map_err(|e| write_err(dest, e))?;
         list.push(path.clone());
-        Ok((StagingDir { path, _lock: lock }, leftover))
+        Ok((StagingDir { path, _lock: lock }, leftovers))
     }
 
     /// The staging folder, where the outputs are written.
@@ -219,18 +317,23 @@ impl StagingDir {
     /// Puts each of `files` (paths relative to the staging folder) in place under `dest`, with
     /// the same relative path, creating folders as needed, then removes the staging folder.
     /// Nothing at a destination changes unless every file can be put in place: no destination
-    /// may be a folder, and every file is first moved (or copied, across file systems) to a
-    /// temporary name beside its destination.
+    /// may be a folder, every file is first moved (or copied, across file systems) to a
+    /// temporary name beside its destination, and when a rename over a destination fails, the
+    /// files already renamed are taken back and the previous ones put back.
     pub fn commit(self, dest: &Path, files: &[String]) -> Result<()> {
-        for f in files {
-            let to = dest.join(f);
-            if to.is_dir() {
-                return Err(Error::Write {
-                    path: to,
-                    source: std::io::Error::other("it is a folder, where an output file goes"),
-                });
-            }
-        }
+        self.commit_with(dest, files, || {})
+    }
+
+    /// [`Self::commit`], calling `before_renames` between its two phases (tests change a
+    /// destination there).
+    fn commit_with(
+        self,
+        dest: &Path,
+        files: &[String],
+        before_renames: impl FnOnce(),
+    ) -> Result<()> {
+        refuse_folders(dest, files)?;
+        let pid = std::process::id();
         // 1. each file beside its destination, under a temporary name an interrupt removes
         let mut beside: Vec<(PathBuf, PathBuf, PendingGuard)> = Vec::with_capacity(files.len());
         let prepared = (|| -> Result<()> {
@@ -243,12 +346,8 @@ impl StagingDir {
                 };
                 std::fs::create_dir_all(&parent).map_err(write_err)?;
                 let name = to.file_name().unwrap_or_default().to_string_lossy();
-                let tmp = parent.join(format!(".{name}.{}.staged.tmp", std::process::id()));
-                let guard = {
-                    let mut list = pending();
-                    list.push(tmp.clone());
-                    PendingGuard(tmp.clone())
-                };
+                let tmp = parent.join(format!(".{name}.{pid}.staged.tmp"));
+                let guard = PendingGuard::push(&mut pending(), &tmp);
                 let moved = match std::fs::rename(&from, &tmp) {
                     Err(e) if e.kind() == std::io::ErrorKind::CrossesDevices => {
                         std::fs::copy(&from, &tmp).map(|_| ())
@@ -263,25 +362,104 @@ impl StagingDir {
             }
             Ok(())
         })();
-        if let Err(e) = prepared {
-            for (tmp, _, _) in &beside {
+        let remove_beside = |beside: &[(PathBuf, PathBuf, PendingGuard)]| {
+            for (tmp, _, _) in beside {
                 let _ = std::fs::remove_file(tmp);
             }
+        };
+        if let Err(e) = prepared {
+            remove_beside(&beside);
             return Err(e);
         }
-        // 2. renames within each folder, with interrupts held off until the last
+        before_renames();
+        // 2. renames within each folder, with interrupts held off until the last; each previous
+        // file is set aside first, to be put back if a later rename fails
         let _committing = COMMITTING
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // (destination, the previous file set aside there, if any)
+        let mut done: Vec<(&Path, Option<PathBuf>)> = Vec::with_capacity(beside.len());
+        let mut failed = None;
         for (tmp, to, _) in &beside {
-            std::fs::rename(tmp, to).map_err(|source| Error::Write {
-                path: to.clone(),
-                source,
-            })?;
+            match put_in_place(tmp, to, pid) {
+                Ok(previous) => done.push((to, previous)),
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
         }
-        Ok(())
-        // dropping `self` removes the staging folder, now holding no output
+        match failed {
+            None => {
+                for (_, previous) in done {
+                    if let Some(p) = previous {
+                        let _ = std::fs::remove_file(p);
+                    }
+                }
+                Ok(())
+                // dropping `self` removes the staging folder, now holding no output
+            }
+            Some(e) => {
+                // take back what was put in place, latest first, and put the previous files back
+                let mut kept = Vec::new();
+                for (to, previous) in done.into_iter().rev() {
+                    let restored = match &previous {
+                        Some(p) => std::fs::rename(p, to),
+                        None => std::fs::remove_file(to),
+                    };
+                    if restored.is_err()
+                        && let Some(p) = previous
+                    {
+                        kept.push(p);
+                    }
+                }
+                remove_beside(&beside);
+                match kept.is_empty() {
+                    true => Err(e),
+                    false => Err(Error::Write {
+                        path: dest.to_path_buf(),
+                        source: std::io::Error::other(format!(
+                            "{e}; the previous outputs could not all be put back: they are kept as {}",
+                            kept.iter()
+                                .map(|p| p.display().to_string())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )),
+                    }),
+                }
+            }
+        }
     }
+}
+
+/// Renames `tmp` over `to`, first setting a previous file at `to` aside (beside it, as
+/// `.NAME.PID.previous.tmp`), which is returned; on failure the previous file is back at `to`.
+fn put_in_place(tmp: &Path, to: &Path, pid: u32) -> Result<Option<PathBuf>> {
+    let write_err = |source| Error::Write {
+        path: to.to_path_buf(),
+        source,
+    };
+    let previous = match std::fs::symlink_metadata(to) {
+        Ok(m) if m.is_dir() => {
+            return Err(write_err(std::io::Error::other(
+                "it is a folder, where an output file goes",
+            )));
+        }
+        Ok(_) => {
+            let name = to.file_name().unwrap_or_default().to_string_lossy();
+            let aside = to.with_file_name(format!(".{name}.{pid}.previous.tmp"));
+            std::fs::rename(to, &aside).map_err(write_err)?;
+            Some(aside)
+        }
+        Err(_) => None,
+    };
+    if let Err(e) = std::fs::rename(tmp, to) {
+        if let Some(p) = &previous {
+            let _ = std::fs::rename(p, to);
+        }
+        return Err(write_err(e));
+    }
+    Ok(previous)
 }
 
 impl Drop for StagingDir {
@@ -979,5 +1157,154 @@ mod tests {
         }
         let back = OutColumn::FullNumber(vec![1.5]).with_empty_cells();
         assert!(matches!(back, OutColumn::Number(v) if v == vec![Some(1.5)]));
+    }
+
+    #[test]
+    fn staging_temp_names_are_recognised_and_nothing_else() {
+        for yes in [".fits.json.123.staged.tmp", ".a.b.csv.7.previous.tmp"] {
+            assert!(is_staging_temp(yes), "{yes}");
+        }
+        for no in [
+            "fits.json.123.staged.tmp",
+            ".fits.json.staged.tmp",
+            ".fits.json.12a.staged.tmp",
+            "..123.staged.tmp",
+            ".fits.json.123.tmp",
+            ".keep",
+        ] {
+            assert!(!is_staging_temp(no), "{no}");
+        }
+    }
+
+    /// Every file under `dir` (relative path, contents), sorted.
+    fn files(dir: &Path) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    let name = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                    out.push((name, std::fs::read_to_string(&p).unwrap()));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    fn staged(dest: &Path, files: &[(&str, &str)]) -> StagingDir {
+        let (staging, leftovers) = StagingDir::create(dest, ".partial", &["sub"]).unwrap();
+        assert!(leftovers.is_empty());
+        for (f, text) in files {
+            let p = staging.path().join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        staging
+    }
+
+    /// A rename over a destination that fails (the destination became a folder between the
+    /// two phases) takes back the files already put in place and puts the previous ones back:
+    /// the folder is as it was, with no temporary file left.
+    #[test]
+    fn a_failed_rename_puts_every_previous_file_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path();
+        std::fs::create_dir(dest.join("sub")).unwrap();
+        std::fs::write(dest.join("a.txt"), "old a").unwrap();
+        std::fs::write(dest.join("sub/b.txt"), "old b").unwrap();
+        let before = files(dest);
+        let names: Vec<String> = ["a.txt", "c.txt", "sub/b.txt", "sub/d.txt"]
+            .map(String::from)
+            .to_vec();
+        let staging = staged(
+            dest,
+            &[
+                ("a.txt", "new a"),
+                ("c.txt", "new c"),
+                ("sub/b.txt", "new b"),
+                ("sub/d.txt", "new d"),
+            ],
+        );
+        let err = staging
+            .commit_with(dest, &names, || {
+                std::fs::remove_file(dest.join("sub/b.txt")).unwrap();
+                std::fs::create_dir(dest.join("sub/b.txt")).unwrap();
+                std::fs::write(dest.join("sub/b.txt/x"), "in the way").unwrap();
+            })
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("sub/b.txt: cannot write: it is a folder"),
+            "{err}"
+        );
+        // b.txt became a folder under the run (the test did it); every other file is as before
+        let mut expected: Vec<(String, String)> = before
+            .into_iter()
+            .filter(|(n, _)| n != "sub/b.txt")
+            .collect();
+        expected.push(("sub/b.txt/x".to_string(), "in the way".to_string()));
+        expected.sort();
+        assert_eq!(files(dest), expected);
+    }
+
+    #[test]
+    fn a_commit_replaces_every_file_and_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path();
+        std::fs::create_dir(dest.join("sub")).unwrap();
+        std::fs::write(dest.join("a.txt"), "old a").unwrap();
+        let names: Vec<String> = ["a.txt", "sub/b.txt"].map(String::from).to_vec();
+        let staging = staged(dest, &[("a.txt", "new a"), ("sub/b.txt", "new b")]);
+        staging.commit(dest, &names).unwrap();
+        assert_eq!(
+            files(dest),
+            vec![
+                ("a.txt".to_string(), "new a".to_string()),
+                ("sub/b.txt".to_string(), "new b".to_string()),
+            ]
+        );
+    }
+
+    /// What a killed run leaves (SIGKILL while its files were put in place): its temporary
+    /// files are removed, a previous output it set aside and never replaced is put back, and a
+    /// set-aside file whose replacement arrived is removed; other hidden files stay.
+    #[test]
+    fn a_killed_runs_temporary_files_are_cleaned_and_set_aside_outputs_put_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path();
+        let sub = dest.join("sub");
+        std::fs::create_dir_all(sub.join(".partial-not-this")).unwrap();
+        std::fs::create_dir(dest.join(".partial")).unwrap();
+        std::fs::write(dest.join(".partial/x"), "half").unwrap();
+        std::fs::write(sub.join(".new.csv.41.staged.tmp"), "new").unwrap();
+        std::fs::write(sub.join(".kept.csv.41.previous.tmp"), "previous kept").unwrap();
+        std::fs::write(sub.join(".done.csv.41.previous.tmp"), "previous done").unwrap();
+        std::fs::write(sub.join("done.csv"), "replaced").unwrap();
+        std::fs::write(sub.join(".keep"), "mine").unwrap();
+        let (staging, leftovers) =
+            StagingDir::create(dest, ".partial", &["sub", "absent"]).unwrap();
+        assert_eq!(leftovers.staging, Some(dest.join(".partial")));
+        assert_eq!(
+            leftovers.temp_files,
+            vec![
+                sub.join(".done.csv.41.previous.tmp"),
+                sub.join(".new.csv.41.staged.tmp")
+            ]
+        );
+        assert_eq!(leftovers.put_back, vec![sub.join("kept.csv")]);
+        assert!(staging.path().is_dir() && std::fs::read_dir(staging.path()).unwrap().count() == 0);
+        drop(staging);
+        assert_eq!(
+            files(dest),
+            vec![
+                ("sub/.keep".to_string(), "mine".to_string()),
+                ("sub/done.csv".to_string(), "replaced".to_string()),
+                ("sub/kept.csv".to_string(), "previous kept".to_string()),
+            ]
+        );
     }
 }

@@ -30,7 +30,7 @@ pub use super::cli::{DemoPreset, DemoWorld};
 use crate::goodhart::DecompositionSource;
 use crate::goodhart::ReferenceChoice;
 use crate::ingest::{ColumnMap, LogOptions};
-use crate::output::{CreatedDirs, StagingDir, write_atomic};
+use crate::output::{CreatedDirs, Leftovers, StagingDir, refuse_folders, write_atomic};
 use crate::report::analysis::analyse_with;
 use crate::report::{Provenance, write_report};
 use crate::schema::{CURVES, Method};
@@ -105,8 +105,6 @@ pub struct DemoSummary {
     pub files: Vec<String>,
     /// Wall-clock seconds: world, best-of-n, fits+scaling+predictions, report.
     pub seconds: [f64; 4],
-    /// The staging folder an interrupted demo had left in `out`, removed by this one.
-    pub removed_leftover: Option<PathBuf>,
 }
 
 fn rel(out: &Path, p: &Path) -> String {
@@ -120,22 +118,13 @@ fn rel(out: &Path, p: &Path) -> String {
 pub fn command(a: &super::cli::DemoArgs, quiet: bool) -> Result<()> {
     let progress = Progress::new(super::progress::for_terminal(quiet));
     // what the folders held before: files this run does not rewrite are another run's
-    let output_dirs = ["data", "fits", "plots"];
-    let held: Vec<Vec<String>> = output_dirs
+    let held: Vec<Vec<String>> = OUTPUT_DIRS
         .iter()
         .map(|d| super::data::files_from_before(&a.out.join(d), &[]))
         .collect();
-    let summary = run_demo(&a.out, a.seed, a.world, a.preset, progress)?;
-    if let Some(leftover) = &summary.removed_leftover {
-        super::print_all(
-            quiet,
-            "note",
-            &[format!(
-                "removed {}, the unfinished outputs of an interrupted demo",
-                leftover.display()
-            )],
-        );
-    }
+    // printed when found, before the work: it holds whether or not this run succeeds
+    let note = |leftovers: &Leftovers| super::print_all(quiet, "note", &leftover_notes(leftovers));
+    let summary = run_demo(&a.out, a.seed, a.world, a.preset, progress, &note)?;
     super::print_out(quiet, &summary.to_string())?;
     // One `wrote` line per folder, in the order the files were written.
     let mut folders: Vec<(&str, Vec<&str>)> = Vec::new();
@@ -163,7 +152,7 @@ pub fn command(a: &super::cli::DemoArgs, quiet: bool) -> Result<()> {
         };
         super::print_wrote(quiet, &summary.out.join(dir), &detail);
     }
-    for (dir, names) in output_dirs.iter().zip(held) {
+    for (dir, names) in OUTPUT_DIRS.iter().zip(held) {
         let stale: Vec<String> = names
             .into_iter()
             .filter(|n| !summary.files.contains(&format!("{dir}/{n}")))
@@ -173,20 +162,57 @@ pub fn command(a: &super::cli::DemoArgs, quiet: bool) -> Result<()> {
     Ok(())
 }
 
+/// One line per kind of thing an interrupted demo left and this one cleaned.
+fn leftover_notes(leftovers: &Leftovers) -> Vec<String> {
+    let list = |paths: &[PathBuf]| {
+        paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut lines = Vec::new();
+    if let Some(staging) = &leftovers.staging {
+        lines.push(format!(
+            "removed {}, the unfinished outputs of an interrupted demo",
+            staging.display()
+        ));
+    }
+    if !leftovers.temp_files.is_empty() {
+        lines.push(format!(
+            "removed {} temporary file(s) an interrupted demo left beside its outputs: {}",
+            leftovers.temp_files.len(),
+            list(&leftovers.temp_files)
+        ));
+    }
+    if !leftovers.put_back.is_empty() {
+        lines.push(format!(
+            "put back {}, set aside by an interrupted demo that did not replace it",
+            list(&leftovers.put_back)
+        ));
+    }
+    lines
+}
+
 /// The hidden folder inside `--out` where the demo writes its outputs before they are put in
 /// place ([`StagingDir`]).
 pub const STAGING: &str = ".goodhart-demo.partial";
 
+/// The folders inside `--out` that receive the demo's outputs.
+pub const OUTPUT_DIRS: [&str; 3] = ["data", "fits", "plots"];
+
 /// Generates the bundled data of `world`, analyses it, and writes every output under `out` (its
 /// `data/`, `fits/` and `plots/` are created when missing). The outputs are written in `out`'s
 /// staging folder ([`STAGING`]) and renamed into place only when all are complete, so a failed
-/// or interrupted demo leaves the previous outputs as they were.
+/// or interrupted demo leaves the previous outputs as they were. What an interrupted demo left
+/// in `out` is removed first, and given to `note` ([`StagingDir::create`]).
 pub fn run_demo(
     out: &Path,
     seed: u64,
     world: DemoWorld,
     preset: DemoPreset,
     progress: Progress,
+    note: &dyn Fn(&Leftovers),
 ) -> Result<DemoSummary> {
     let token_preset = match (world, preset) {
         (_, DemoPreset::Small) => TokenPreset::Small,
@@ -198,9 +224,7 @@ pub fn run_demo(
             ));
         }
     };
-    for p in
-        std::iter::once(out.to_path_buf()).chain(["data", "fits", "plots"].map(|d| out.join(d)))
-    {
+    for p in std::iter::once(out.to_path_buf()).chain(OUTPUT_DIRS.map(|d| out.join(d))) {
         if p.exists() && !p.is_dir() {
             return Err(Error::Write {
                 path: p,
@@ -211,25 +235,21 @@ pub fn run_demo(
         }
     }
     // every destination that is a folder, for the files known before the work
-    for f in data_files(world)
-        .into_iter()
-        .chain(FITS_FILES.map(String::from))
-        .chain(crate::report::REPORT_FILES.map(|f| format!("plots/{f}")))
-    {
-        let p = out.join(f);
-        if p.is_dir() {
-            return Err(Error::Write {
-                path: p,
-                source: std::io::Error::other("it is a folder, where an output file goes"),
-            });
-        }
-    }
+    refuse_folders(
+        out,
+        data_files(world)
+            .into_iter()
+            .chain(FITS_FILES.map(String::from))
+            .chain(crate::report::REPORT_FILES.map(|f| format!("plots/{f}"))),
+    )?;
     let created = CreatedDirs::create(out)?;
-    let staged = StagingDir::create(out, STAGING).and_then(|(staging, leftover)| {
+    let staged = StagingDir::create(out, STAGING, &OUTPUT_DIRS).and_then(|(staging, leftovers)| {
+        if !leftovers.is_empty() {
+            note(&leftovers);
+        }
         let mut summary = build_demo(staging.path(), seed, world, preset, token_preset, progress)?;
         staging.commit(out, &summary.files)?;
         summary.out = out.to_path_buf();
-        summary.removed_leftover = leftover.then(|| out.join(STAGING));
         Ok(summary)
     });
     if staged.is_err() {
@@ -543,7 +563,6 @@ fn build_demo(
             (t3 - t2).as_secs_f64(),
             (t4 - t3).as_secs_f64(),
         ],
-        removed_leftover: None,
     })
 }
 

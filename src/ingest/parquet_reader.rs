@@ -19,8 +19,14 @@ fn corrupt(path: &Path, detail: impl ToString) -> Error {
 
 /// The column names of a Parquet file, in file order, from its schema.
 fn header_of(path: &Path) -> Result<Vec<String>> {
+    schema_of(path, |s| s.iter_names().map(|n| n.to_string()).collect())
+}
+
+/// `take` of a Parquet file's schema, as polars reads it from the footer (no check of the
+/// footer first: see [`footer_schema`]).
+fn schema_of<T>(path: &Path, take: impl FnOnce(&ArrowSchema) -> T) -> Result<T> {
     // polars may panic on some malformed files; a corrupt file must be a message, not a crash.
-    guarded(|| -> Result<Vec<String>> {
+    guarded(|| -> Result<T> {
         let file = std::fs::File::open(path).map_err(|source| Error::Read {
             path: path.to_path_buf(),
             source,
@@ -28,7 +34,7 @@ fn header_of(path: &Path) -> Result<Vec<String>> {
         let s = ParquetReader::new(file)
             .schema()
             .map_err(|e| corrupt(path, e))?;
-        Ok(s.iter_names().map(|n| n.to_string()).collect())
+        Ok(take(&s))
     })
     .map_err(|_| corrupt(path, "the reader failed on this file"))?
 }
@@ -115,19 +121,11 @@ pub(crate) fn checked_schema(path: &Path) -> Result<Vec<(String, DataType)>> {
 pub(crate) fn footer_schema(path: &Path) -> Result<Vec<(String, DataType)>> {
     let bytes = map_file(path)?;
     check_footer(path, &bytes)?;
-    guarded(|| -> Result<Vec<(String, DataType)>> {
-        let file = std::fs::File::open(path).map_err(|source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let s = ParquetReader::new(file)
-            .schema()
-            .map_err(|e| corrupt(path, e))?;
-        Ok(s.iter()
+    schema_of(path, |s| {
+        s.iter()
             .map(|(n, f)| (n.to_string(), DataType::from_arrow_field(f)))
-            .collect())
+            .collect()
     })
-    .map_err(|_| corrupt(path, "the reader failed on this file"))?
 }
 
 /// The page checks of [`checked_schema`] ([`check_pages`]) on a file whose footer was checked.

@@ -400,6 +400,58 @@ fn an_interrupted_demo_leaves_the_previous_outputs_as_they_were() {
     assert_eq!(names(&tree(&t.path("d"))), names(&before), "the same files");
 }
 
+/// Reread of the staging folder: a killed demo's leftovers were named only when the next demo
+/// succeeded, and the hidden temporary files a demo keeps beside its outputs while it puts
+/// them in place (SIGKILL then) were never removed. Now the next demo names and cleans them
+/// first, whether or not it succeeds (here it fails, a figure's destination being a folder),
+/// and puts back a previous output that the killed run had set aside and not replaced.
+#[test]
+fn a_killed_demos_leftovers_are_cleaned_and_named_even_when_the_next_demo_fails() {
+    let t = TestDir::new();
+    std::fs::create_dir_all(t.path("d/.goodhart-demo.partial/data")).unwrap();
+    std::fs::write(t.path("d/.goodhart-demo.partial/data/rl_runs.csv"), "half").unwrap();
+    std::fs::create_dir_all(t.path("d/fits")).unwrap();
+    std::fs::write(t.path("d/fits/.fits.json.4242.staged.tmp"), "new").unwrap();
+    std::fs::write(t.path("d/fits/.scaling.json.4242.previous.tmp"), "previous").unwrap();
+    std::fs::create_dir_all(t.path("d/plots/coefficients.png")).unwrap();
+    let out = t
+        .cmd()
+        .args([
+            "demo", "--world", "tokens", "--preset", "test", "--out", "d",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    for line in [
+        "note: removed d/.goodhart-demo.partial, the unfinished outputs of an interrupted demo",
+        "note: removed 1 temporary file(s) an interrupted demo left beside its outputs: d/fits/.fits.json.4242.staged.tmp",
+        "note: put back d/fits/scaling.json, set aside by an interrupted demo that did not replace it",
+        "error: d/plots/coefficients.png: cannot write: it is a folder, where an output file goes",
+    ] {
+        assert!(err.lines().any(|l| l == line), "missing {line:?} in\n{err}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(t.path("d/fits/scaling.json")).unwrap(),
+        "previous"
+    );
+    let mut left: Vec<String> = std::fs::read_dir(t.path("d/fits"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        ["scaling.json"],
+        "the fits folder after the failed demo"
+    );
+    assert!(!t.path("d/.goodhart-demo.partial").exists());
+    assert!(
+        !t.path("d/data").exists(),
+        "nothing of the failed run is in place"
+    );
+}
+
 /// New-user review of the staging folder: a second demo into a folder where one is running used
 /// to take the first one's staging folder for a killed run's and remove it, and both failed
 /// with "No such file or directory". The folder is now locked while a demo writes into it: the
