@@ -162,18 +162,23 @@ static COMMITTING: Mutex<()> = Mutex::new(());
 /// - [`StagingDir::create`] locks the folder that receives the outputs (an advisory lock, which
 ///   the system releases when the process ends, however it ends), so a second run into the same
 ///   folder is refused instead of mixing with the first (on a file system without locks, the
-///   run goes on unlocked). Holding the lock, a staging folder already there, and temporary
-///   files a run leaves beside the destinations while it puts its outputs in place, are a killed
-///   run's (SIGKILL, a power cut), and are removed; a previous output that run had set aside
-///   and not replaced is put back ([`Leftovers`]).
-/// - [`StagingDir::commit`] moves every file next to its destination under a temporary name
-///   (a copy when the destination is on another file system), which proves each destination
-///   folder writable; any failure there removes them and leaves the previous outputs. Only
-///   then are they renamed over the destinations, with interrupts held off until the last
-///   rename; each previous file is first set aside, so that a rename that fails (a destination
-///   changed under the run) puts every previous file back.
+///   run goes on unlocked). Holding the lock, a staging folder already there is a killed run's
+///   (SIGKILL): what its record of the commit (`commit.json`) says that run had begun is
+///   finished or undone, and the folder removed ([`Leftovers`]).
+/// - [`StagingDir::commit`] locks each destination folder too, records the files it is about to
+///   move, and moves every file next to its destination under a temporary name (a copy when
+///   the destination is on another file system), which proves each destination folder
+///   writable; any failure there removes them and leaves the previous outputs. Then it records
+///   that the renames begin, and renames the files over the destinations, with interrupts held
+///   off until the last; each previous file is first set aside, so that a rename that fails (a
+///   destination changed under the run) puts every previous file back. A run killed during the
+///   renames leaves a record from which the next run finishes them: that run's outputs, all of
+///   them, rather than a mix.
 /// - Dropped without a commit (an error), or on an interrupt, the staging folder is removed
 ///   with everything in it.
+///
+/// Files are renamed, not synced to disk: after a power cut the file system may hold less than
+/// the last run wrote.
 #[derive(Debug)]
 pub struct StagingDir {
     path: PathBuf,
@@ -181,42 +186,104 @@ pub struct StagingDir {
     _lock: std::fs::File,
 }
 
-/// What [`StagingDir::create`] found left by a killed run, and removed.
+/// What [`StagingDir::create`] found of a killed run, and cleaned.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Leftovers {
-    /// The staging folder, when there was one.
+    /// The killed run's staging folder, removed.
     pub staging: Option<PathBuf>,
-    /// Temporary files beside the destinations ([`is_staging_temp`]), removed.
+    /// The killed run's files beside their destinations, removed: it was killed before its
+    /// renames began, so its previous outputs are in place.
     pub temp_files: Vec<PathBuf>,
-    /// Previous outputs a killed run had set aside and not replaced, put back in place.
-    pub put_back: Vec<PathBuf>,
+    /// The killed run's outputs put in place: it was killed during its renames, which were
+    /// finished, so the folder holds that run's outputs rather than a mix.
+    pub completed: Vec<PathBuf>,
 }
 
 impl Leftovers {
-    /// Whether nothing was left.
+    /// Whether nothing was found.
     pub fn is_empty(&self) -> bool {
-        self.staging.is_none() && self.temp_files.is_empty() && self.put_back.is_empty()
+        self.staging.is_none() && self.temp_files.is_empty() && self.completed.is_empty()
     }
 }
 
-/// Whether `name` is one of the temporary names [`StagingDir::commit`] gives files beside
-/// their destinations: `.NAME.PID.staged.tmp` (a new output) or `.NAME.PID.previous.tmp` (a
-/// previous output set aside).
-pub fn is_staging_temp(name: &str) -> bool {
-    let Some(rest) = name.strip_prefix('.') else {
-        return false;
-    };
-    let Some(rest) = rest
-        .strip_suffix(".staged.tmp")
-        .or_else(|| rest.strip_suffix(".previous.tmp"))
-    else {
-        return false;
-    };
-    match rest.rsplit_once('.') {
-        Some((file, pid)) => {
-            !file.is_empty() && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit())
+/// The record of a commit, in the staging folder: the files (relative to the destination), the
+/// process whose temporary names they have beside their destinations, and whether the renames
+/// over the destinations have begun.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct CommitRecord {
+    pid: u32,
+    renaming: bool,
+    files: Vec<String>,
+}
+
+/// The file of the [`CommitRecord`] in the staging folder.
+const COMMIT_RECORD: &str = "commit.json";
+
+impl CommitRecord {
+    /// `file`'s temporary names beside its destination: the new file, and the previous one set
+    /// aside.
+    fn temp_names(&self, dest: &Path, file: &str) -> (PathBuf, PathBuf, PathBuf) {
+        let to = dest.join(file);
+        let name = to
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let staged = to.with_file_name(format!(".{name}.{}.staged.tmp", self.pid));
+        let aside = to.with_file_name(format!(".{name}.{}.previous.tmp", self.pid));
+        (to, staged, aside)
+    }
+
+    /// Writes the record into `staging` in one step (a temporary file synced, then renamed), so
+    /// that a run killed at any moment leaves the old record or the new one.
+    fn write(&self, staging: &Path) -> Result<()> {
+        let path = staging.join(COMMIT_RECORD);
+        let write_err = |source| Error::Write {
+            path: path.clone(),
+            source,
+        };
+        let tmp = staging.join(format!("{COMMIT_RECORD}.tmp"));
+        let bytes = serde_json::to_vec(self).map_err(|e| write_err(std::io::Error::other(e)))?;
+        let mut f = std::fs::File::create(&tmp).map_err(write_err)?;
+        f.write_all(&bytes).map_err(write_err)?;
+        f.sync_all().map_err(write_err)?;
+        std::fs::rename(&tmp, &path).map_err(write_err)
+    }
+
+    /// The record a killed run left in `staging`, if any (one that cannot be read is no record:
+    /// it is only ever replaced whole).
+    fn read(staging: &Path) -> Option<CommitRecord> {
+        let bytes = std::fs::read(staging.join(COMMIT_RECORD)).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    /// Finishes or undoes the commit a killed run recorded: before its renames, its files
+    /// beside the destinations are removed; during them, the renames are finished and the
+    /// previous files set aside removed. What was done goes into `found`.
+    fn recover(&self, dest: &Path, found: &mut Leftovers) -> Result<()> {
+        for file in &self.files {
+            let (to, staged, aside) = self.temp_names(dest, file);
+            let present = |p: &Path| std::fs::symlink_metadata(p).is_ok();
+            let err = |path: &Path| {
+                let path = path.to_path_buf();
+                move |source| Error::Write { path, source }
+            };
+            if !self.renaming {
+                if present(&staged) {
+                    std::fs::remove_file(&staged).map_err(err(&staged))?;
+                    found.temp_files.push(staged);
+                }
+                continue;
+            }
+            if present(&staged) {
+                std::fs::rename(&staged, &to).map_err(err(&to))?;
+                found.completed.push(to);
+            }
+            if present(&aside) {
+                std::fs::remove_file(&aside).map_err(err(&aside))?;
+            }
         }
-        None => false,
+        Ok(())
     }
 }
 
@@ -238,75 +305,72 @@ pub fn refuse_folders<S: AsRef<str>>(
     Ok(())
 }
 
+/// Opens `dir` and takes its advisory lock: `Ok(None)` on a file system without locks,
+/// `Error::Write` naming `dir` when another run holds it.
+fn lock_folder(dir: &Path) -> Result<Option<std::fs::File>> {
+    let write_err = |source| Error::Write {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::open(dir).map_err(write_err)?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Err(write_err(std::io::Error::other(
+            "another goodhart run is writing its outputs into this folder: wait for it to finish, or give another --out",
+        ))),
+        // a file system without locks (some network ones): go on unlocked
+        Err(std::fs::TryLockError::Error(_)) => Ok(None),
+    }
+}
+
 impl StagingDir {
-    /// Locks `dest` (an existing folder) and creates the staging folder `dest/name`, first
-    /// removing what a killed run left: a staging folder there, and temporary files
-    /// ([`is_staging_temp`]) in the folders `dest/F` for F in `folders`. Another run holding
-    /// the lock is an error naming `dest`.
-    pub fn create(dest: &Path, name: &str, folders: &[&str]) -> Result<(StagingDir, Leftovers)> {
-        let write_err = |path: &Path, source| Error::Write {
-            path: path.to_path_buf(),
+    /// Locks `dest` (an existing folder) and creates the staging folder `dest/name`. A staging
+    /// folder already there is a killed run's: the commit it recorded is finished or undone,
+    /// and it is removed; `found` is told what was found, before any error in that clean-up is
+    /// returned. Another run holding the lock is an error naming `dest`.
+    pub fn create(dest: &Path, name: &str, found: &dyn Fn(&Leftovers)) -> Result<StagingDir> {
+        let write_err = |source| Error::Write {
+            path: dest.to_path_buf(),
             source,
         };
-        let lock = std::fs::File::open(dest).map_err(|e| write_err(dest, e))?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                return Err(write_err(
-                    dest,
-                    std::io::Error::other(
-                        "another goodhart run is writing its outputs into this folder: wait for it to finish, or give another --out",
-                    ),
-                ));
-            }
-            // a file system without locks (some network ones): go on unlocked, as before
-            Err(std::fs::TryLockError::Error(_)) => {}
-        }
+        let lock = match lock_folder(dest)? {
+            Some(lock) => lock,
+            None => std::fs::File::open(dest).map_err(write_err)?,
+        };
         let path = dest.join(name);
-        let mut leftovers = Leftovers::default();
         let mut list = staging_dirs();
-        match std::fs::symlink_metadata(&path) {
-            Ok(m) if m.is_dir() => {
-                std::fs::remove_dir_all(&path).map_err(|e| write_err(dest, e))?;
-                leftovers.staging = Some(path.clone());
+        let mut leftovers = Leftovers::default();
+        let cleaned = match std::fs::symlink_metadata(&path) {
+            Ok(m) => {
+                let recovered = match m.is_dir() {
+                    true => match CommitRecord::read(&path) {
+                        Some(record) => record.recover(dest, &mut leftovers),
+                        None => Ok(()),
+                    },
+                    false => Ok(()),
+                };
+                recovered.and_then(|()| {
+                    match m.is_dir() {
+                        true => std::fs::remove_dir_all(&path),
+                        false => std::fs::remove_file(&path),
+                    }
+                    .map_err(|source| Error::Write {
+                        path: path.clone(),
+                        source,
+                    })?;
+                    leftovers.staging = Some(path.clone());
+                    Ok(())
+                })
             }
-            Ok(_) => {
-                std::fs::remove_file(&path).map_err(|e| write_err(dest, e))?;
-                leftovers.staging = Some(path.clone());
-            }
-            Err(_) => {}
+            Err(_) => Ok(()),
+        };
+        if !leftovers.is_empty() {
+            found(&leftovers);
         }
-        for folder in folders {
-            let dir = dest.join(folder);
-            let Ok(entries) = std::fs::read_dir(&dir) else {
-                continue; // not there yet: nothing left in it
-            };
-            let mut found: Vec<PathBuf> = entries
-                .filter_map(|e| e.ok())
-                .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-                .filter(|e| e.file_name().to_str().is_some_and(is_staging_temp))
-                .map(|e| e.path())
-                .collect();
-            found.sort();
-            for f in found {
-                // a previous output set aside whose new one never arrived goes back
-                let name = f.file_name().unwrap_or_default().to_string_lossy();
-                if let Some(stem) = name.strip_suffix(".previous.tmp")
-                    && let Some((file, _pid)) = stem[1..].rsplit_once('.')
-                    && std::fs::symlink_metadata(dir.join(file)).is_err()
-                {
-                    let to = dir.join(file);
-                    std::fs::rename(&f, &to).map_err(|e| write_err(&to, e))?;
-                    leftovers.put_back.push(to);
-                    continue;
-                }
-                std::fs::remove_file(&f).map_err(|e| write_err(&f, e))?;
-                leftovers.temp_files.push(f);
-            }
-        }
-        std::fs::create_dir(&path).map_err(|e| write_err(dest, e))?;
+        cleaned?;
+        std::fs::create_dir(&path).map_err(write_err)?;
         list.push(path.clone());
-        Ok((StagingDir { path, _lock: lock }, leftovers))
+        Ok(StagingDir { path, _lock: lock })
     }
 
     /// The staging folder, where the outputs are written.
@@ -321,32 +385,48 @@ impl StagingDir {
     /// temporary name beside its destination, and when a rename over a destination fails, the
     /// files already renamed are taken back and the previous ones put back.
     pub fn commit(self, dest: &Path, files: &[String]) -> Result<()> {
-        self.commit_with(dest, files, || {})
+        self.commit_with(dest, files, || true)
     }
 
     /// [`Self::commit`], calling `before_renames` between its two phases (tests change a
-    /// destination there).
+    /// destination there, or stop).
     fn commit_with(
         self,
         dest: &Path,
         files: &[String],
-        before_renames: impl FnOnce(),
+        before_renames: impl FnOnce() -> bool,
     ) -> Result<()> {
         refuse_folders(dest, files)?;
-        let pid = std::process::id();
+        let mut record = CommitRecord {
+            pid: std::process::id(),
+            renaming: false,
+            files: files.to_vec(),
+        };
+        // every destination folder, made and locked (the folder `dest` is locked already)
+        let dest_id = dest.canonicalize().ok();
+        let mut locked: Vec<PathBuf> = Vec::new();
+        let mut _locks = Vec::new();
+        for f in files {
+            let parent = dest.join(f).parent().unwrap_or(dest).to_path_buf();
+            std::fs::create_dir_all(&parent).map_err(|source| Error::Write {
+                path: parent.clone(),
+                source,
+            })?;
+            let id = parent.canonicalize().unwrap_or(parent.clone());
+            if Some(&id) == dest_id.as_ref() || locked.contains(&id) {
+                continue;
+            }
+            _locks.push(lock_folder(&parent)?);
+            locked.push(id);
+        }
+        record.write(&self.path)?;
         // 1. each file beside its destination, under a temporary name an interrupt removes
-        let mut beside: Vec<(PathBuf, PathBuf, PendingGuard)> = Vec::with_capacity(files.len());
+        let mut beside: Vec<(PathBuf, PathBuf, PathBuf, PendingGuard)> =
+            Vec::with_capacity(files.len());
         let prepared = (|| -> Result<()> {
             for f in files {
-                let (from, to) = (self.path.join(f), dest.join(f));
-                let parent = to.parent().unwrap_or(dest).to_path_buf();
-                let write_err = |source| Error::Write {
-                    path: parent.clone(),
-                    source,
-                };
-                std::fs::create_dir_all(&parent).map_err(write_err)?;
-                let name = to.file_name().unwrap_or_default().to_string_lossy();
-                let tmp = parent.join(format!(".{name}.{pid}.staged.tmp"));
+                let from = self.path.join(f);
+                let (to, tmp, aside) = record.temp_names(dest, f);
                 let guard = PendingGuard::push(&mut pending(), &tmp);
                 let moved = match std::fs::rename(&from, &tmp) {
                     Err(e) if e.kind() == std::io::ErrorKind::CrossesDevices => {
@@ -354,16 +434,19 @@ impl StagingDir {
                     }
                     other => other,
                 };
-                if let Err(e) = moved {
+                if let Err(source) = moved {
                     let _ = std::fs::remove_file(&tmp);
-                    return Err(write_err(e));
+                    return Err(Error::Write {
+                        path: to.parent().unwrap_or(dest).to_path_buf(),
+                        source,
+                    });
                 }
-                beside.push((tmp, to, guard));
+                beside.push((tmp, to, aside, guard));
             }
             Ok(())
         })();
-        let remove_beside = |beside: &[(PathBuf, PathBuf, PendingGuard)]| {
-            for (tmp, _, _) in beside {
+        let remove_beside = |beside: &[(PathBuf, PathBuf, PathBuf, PendingGuard)]| {
+            for (tmp, ..) in beside {
                 let _ = std::fs::remove_file(tmp);
             }
         };
@@ -371,93 +454,99 @@ impl StagingDir {
             remove_beside(&beside);
             return Err(e);
         }
-        before_renames();
+        if !before_renames() {
+            // a test's stop: the files stay beside their destinations, as after a SIGKILL
+            return Ok(());
+        }
         // 2. renames within each folder, with interrupts held off until the last; each previous
         // file is set aside first, to be put back if a later rename fails
         let _committing = COMMITTING
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
+        record.renaming = true;
+        if let Err(e) = record.write(&self.path) {
+            remove_beside(&beside);
+            return Err(e);
+        }
         // (destination, the previous file set aside there, if any)
-        let mut done: Vec<(&Path, Option<PathBuf>)> = Vec::with_capacity(beside.len());
+        let mut done: Vec<(&Path, Option<&Path>)> = Vec::with_capacity(beside.len());
         let mut failed = None;
-        for (tmp, to, _) in &beside {
-            match put_in_place(tmp, to, pid) {
-                Ok(previous) => done.push((to, previous)),
+        for (tmp, to, aside, _) in &beside {
+            match put_in_place(tmp, to, aside) {
+                Ok(had_previous) => done.push((to, had_previous.then_some(aside.as_path()))),
                 Err(e) => {
-                    failed = Some(e);
+                    failed = Some((to, e));
                     break;
                 }
             }
         }
-        match failed {
-            None => {
-                for (_, previous) in done {
-                    if let Some(p) = previous {
-                        let _ = std::fs::remove_file(p);
-                    }
+        let Some((to, e)) = failed else {
+            for (_, previous) in done {
+                if let Some(p) = previous {
+                    let _ = std::fs::remove_file(p);
                 }
-                Ok(())
-                // dropping `self` removes the staging folder, now holding no output
             }
-            Some(e) => {
-                // take back what was put in place, latest first, and put the previous files back
-                let mut kept = Vec::new();
-                for (to, previous) in done.into_iter().rev() {
-                    let restored = match &previous {
-                        Some(p) => std::fs::rename(p, to),
-                        None => std::fs::remove_file(to),
-                    };
-                    if restored.is_err()
-                        && let Some(p) = previous
-                    {
-                        kept.push(p);
-                    }
-                }
-                remove_beside(&beside);
-                match kept.is_empty() {
-                    true => Err(e),
-                    false => Err(Error::Write {
-                        path: dest.to_path_buf(),
-                        source: std::io::Error::other(format!(
-                            "{e}; the previous outputs could not all be put back: they are kept as {}",
-                            kept.iter()
-                                .map(|p| p.display().to_string())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )),
-                    }),
-                }
+            // the files are in place: nothing is left for an interrupt to remove (nor to call
+            // unfinished), so the staging folder and its record go before interrupts resume
+            drop(beside);
+            let mut list = staging_dirs();
+            let _ = std::fs::remove_dir_all(&self.path);
+            list.retain(|d| d != &self.path);
+            return Ok(());
+        };
+        // take back what was put in place, latest first, and put the previous files back
+        let mut not_undone = Vec::new();
+        for (to, previous) in done.into_iter().rev() {
+            let undone = match previous {
+                Some(p) => std::fs::rename(p, to),
+                None => std::fs::remove_file(to),
+            };
+            if undone.is_err() {
+                not_undone.push(match previous {
+                    Some(p) => format!(
+                        "{} holds this run's file, the previous one is kept as {}",
+                        to.display(),
+                        p.display()
+                    ),
+                    None => format!("{} holds this run's file", to.display()),
+                });
             }
         }
+        remove_beside(&beside);
+        let detail = match not_undone.is_empty() {
+            true => format!("{e}; no output was replaced"),
+            false => format!(
+                "{e}; the outputs could not all be put back: {}",
+                not_undone.join("; ")
+            ),
+        };
+        Err(Error::Write {
+            path: to.clone(),
+            source: std::io::Error::other(detail),
+        })
     }
 }
 
-/// Renames `tmp` over `to`, first setting a previous file at `to` aside (beside it, as
-/// `.NAME.PID.previous.tmp`), which is returned; on failure the previous file is back at `to`.
-fn put_in_place(tmp: &Path, to: &Path, pid: u32) -> Result<Option<PathBuf>> {
-    let write_err = |source| Error::Write {
-        path: to.to_path_buf(),
-        source,
-    };
+/// Renames `tmp` over `to`, first setting a previous file at `to` aside as `aside`; says
+/// whether there was one. On failure the previous file is back at `to`.
+fn put_in_place(tmp: &Path, to: &Path, aside: &Path) -> std::io::Result<bool> {
     let previous = match std::fs::symlink_metadata(to) {
         Ok(m) if m.is_dir() => {
-            return Err(write_err(std::io::Error::other(
+            return Err(std::io::Error::other(
                 "it is a folder, where an output file goes",
-            )));
+            ));
         }
         Ok(_) => {
-            let name = to.file_name().unwrap_or_default().to_string_lossy();
-            let aside = to.with_file_name(format!(".{name}.{pid}.previous.tmp"));
-            std::fs::rename(to, &aside).map_err(write_err)?;
-            Some(aside)
+            std::fs::rename(to, aside)?;
+            true
         }
-        Err(_) => None,
+        Err(_) => false,
     };
     if let Err(e) = std::fs::rename(tmp, to) {
-        if let Some(p) = &previous {
-            let _ = std::fs::rename(p, to);
+        if previous {
+            let _ = std::fs::rename(aside, to);
         }
-        return Err(write_err(e));
+        return Err(e);
     }
     Ok(previous)
 }
@@ -1159,23 +1248,6 @@ mod tests {
         assert!(matches!(back, OutColumn::Number(v) if v == vec![Some(1.5)]));
     }
 
-    #[test]
-    fn staging_temp_names_are_recognised_and_nothing_else() {
-        for yes in [".fits.json.123.staged.tmp", ".a.b.csv.7.previous.tmp"] {
-            assert!(is_staging_temp(yes), "{yes}");
-        }
-        for no in [
-            "fits.json.123.staged.tmp",
-            ".fits.json.staged.tmp",
-            ".fits.json.12a.staged.tmp",
-            "..123.staged.tmp",
-            ".fits.json.123.tmp",
-            ".keep",
-        ] {
-            assert!(!is_staging_temp(no), "{no}");
-        }
-    }
-
     /// Every file under `dir` (relative path, contents), sorted.
     fn files(dir: &Path) -> Vec<(String, String)> {
         let mut out = Vec::new();
@@ -1195,9 +1267,21 @@ mod tests {
         out
     }
 
+    fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = v
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        v.sort();
+        v
+    }
+
+    fn nothing_found(l: &Leftovers) {
+        panic!("nothing to find, found {l:?}");
+    }
+
     fn staged(dest: &Path, files: &[(&str, &str)]) -> StagingDir {
-        let (staging, leftovers) = StagingDir::create(dest, ".partial", &["sub"]).unwrap();
-        assert!(leftovers.is_empty());
+        let staging = StagingDir::create(dest, ".partial", &nothing_found).unwrap();
         for (f, text) in files {
             let p = staging.path().join(f);
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
@@ -1216,7 +1300,6 @@ mod tests {
         std::fs::create_dir(dest.join("sub")).unwrap();
         std::fs::write(dest.join("a.txt"), "old a").unwrap();
         std::fs::write(dest.join("sub/b.txt"), "old b").unwrap();
-        let before = files(dest);
         let names: Vec<String> = ["a.txt", "c.txt", "sub/b.txt", "sub/d.txt"]
             .map(String::from)
             .to_vec();
@@ -1234,21 +1317,21 @@ mod tests {
                 std::fs::remove_file(dest.join("sub/b.txt")).unwrap();
                 std::fs::create_dir(dest.join("sub/b.txt")).unwrap();
                 std::fs::write(dest.join("sub/b.txt/x"), "in the way").unwrap();
+                true
             })
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("sub/b.txt: cannot write: it is a folder"),
+            err.contains(
+                "sub/b.txt: cannot write: it is a folder, where an output file goes; no output was replaced"
+            ),
             "{err}"
         );
         // b.txt became a folder under the run (the test did it); every other file is as before
-        let mut expected: Vec<(String, String)> = before
-            .into_iter()
-            .filter(|(n, _)| n != "sub/b.txt")
-            .collect();
-        expected.push(("sub/b.txt/x".to_string(), "in the way".to_string()));
-        expected.sort();
-        assert_eq!(files(dest), expected);
+        assert_eq!(
+            files(dest),
+            pairs(&[("a.txt", "old a"), ("sub/b.txt/x", "in the way")])
+        );
     }
 
     #[test]
@@ -1262,49 +1345,117 @@ mod tests {
         staging.commit(dest, &names).unwrap();
         assert_eq!(
             files(dest),
-            vec![
-                ("a.txt".to_string(), "new a".to_string()),
-                ("sub/b.txt".to_string(), "new b".to_string()),
-            ]
+            pairs(&[("a.txt", "new a"), ("sub/b.txt", "new b")])
         );
     }
 
-    /// What a killed run leaves (SIGKILL while its files were put in place): its temporary
-    /// files are removed, a previous output it set aside and never replaced is put back, and a
-    /// set-aside file whose replacement arrived is removed; other hidden files stay.
+    /// A run killed after its files were moved beside their destinations, before any rename:
+    /// the next run removes exactly those files (a user's file with a name of the same shape
+    /// stays) and the previous outputs are in place.
     #[test]
-    fn a_killed_runs_temporary_files_are_cleaned_and_set_aside_outputs_put_back() {
+    fn a_run_killed_before_its_renames_is_undone() {
         let dir = tempfile::tempdir().unwrap();
         let dest = dir.path();
-        let sub = dest.join("sub");
-        std::fs::create_dir_all(sub.join(".partial-not-this")).unwrap();
-        std::fs::create_dir(dest.join(".partial")).unwrap();
-        std::fs::write(dest.join(".partial/x"), "half").unwrap();
-        std::fs::write(sub.join(".new.csv.41.staged.tmp"), "new").unwrap();
-        std::fs::write(sub.join(".kept.csv.41.previous.tmp"), "previous kept").unwrap();
-        std::fs::write(sub.join(".done.csv.41.previous.tmp"), "previous done").unwrap();
-        std::fs::write(sub.join("done.csv"), "replaced").unwrap();
-        std::fs::write(sub.join(".keep"), "mine").unwrap();
-        let (staging, leftovers) =
-            StagingDir::create(dest, ".partial", &["sub", "absent"]).unwrap();
-        assert_eq!(leftovers.staging, Some(dest.join(".partial")));
+        std::fs::create_dir(dest.join("sub")).unwrap();
+        std::fs::write(dest.join("a.txt"), "old a").unwrap();
+        std::fs::write(dest.join("sub/.notes.2024.staged.tmp"), "the user's").unwrap();
+        let names: Vec<String> = ["a.txt", "sub/b.txt"].map(String::from).to_vec();
+        let staging = staged(dest, &[("a.txt", "new a"), ("sub/b.txt", "new b")]);
+        let copy = dest.join("partial-copy");
+        staging
+            .commit_with(dest, &names, || {
+                // what a SIGKILL here leaves: the staging folder with its record, kept aside
+                // from the drop that removes it
+                std::fs::rename(dest.join(".partial"), &copy).unwrap();
+                false
+            })
+            .unwrap();
+        std::fs::rename(&copy, dest.join(".partial")).unwrap();
+        let pid = std::process::id();
+        let found = std::cell::RefCell::new(None);
+        let next = StagingDir::create(dest, ".partial", &|l: &Leftovers| {
+            *found.borrow_mut() = Some(l.clone())
+        })
+        .unwrap();
+        drop(next);
+        let found = found.into_inner().expect("leftovers reported");
         assert_eq!(
-            leftovers.temp_files,
-            vec![
-                sub.join(".done.csv.41.previous.tmp"),
-                sub.join(".new.csv.41.staged.tmp")
-            ]
+            found,
+            Leftovers {
+                staging: Some(dest.join(".partial")),
+                temp_files: vec![
+                    dest.join(format!(".a.txt.{pid}.staged.tmp")),
+                    dest.join(format!("sub/.b.txt.{pid}.staged.tmp")),
+                ],
+                completed: vec![],
+            }
         );
-        assert_eq!(leftovers.put_back, vec![sub.join("kept.csv")]);
-        assert!(staging.path().is_dir() && std::fs::read_dir(staging.path()).unwrap().count() == 0);
-        drop(staging);
         assert_eq!(
             files(dest),
-            vec![
-                ("sub/.keep".to_string(), "mine".to_string()),
-                ("sub/done.csv".to_string(), "replaced".to_string()),
-                ("sub/kept.csv".to_string(), "previous kept".to_string()),
-            ]
+            pairs(&[
+                ("a.txt", "old a"),
+                ("sub/.notes.2024.staged.tmp", "the user's")
+            ])
+        );
+    }
+
+    /// A run killed during its renames, with its files in each of the states a rename passes
+    /// through: the next run finishes the renames, so the folder holds that run's outputs, all
+    /// of them, and no temporary file.
+    #[test]
+    fn a_run_killed_during_its_renames_is_finished() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path();
+        let w = |f: &str, text: &str| {
+            let p = dest.join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        };
+        // a: renamed, its previous file set aside; b: set aside, not yet renamed; c: not yet
+        // renamed, nothing before; d: not yet renamed, its previous file in place
+        w("a.txt", "new a");
+        w(".a.txt.41.previous.tmp", "old a");
+        w(".b.txt.41.previous.tmp", "old b");
+        w(".b.txt.41.staged.tmp", "new b");
+        w(".c.txt.41.staged.tmp", "new c");
+        w("sub/d.txt", "old d");
+        w("sub/.d.txt.41.staged.tmp", "new d");
+        w("sub/.notes.2024.previous.tmp", "the user's");
+        let record = CommitRecord {
+            pid: 41,
+            renaming: true,
+            files: ["a.txt", "b.txt", "c.txt", "sub/d.txt"]
+                .map(String::from)
+                .to_vec(),
+        };
+        std::fs::create_dir(dest.join(".partial")).unwrap();
+        record.write(&dest.join(".partial")).unwrap();
+        let found = std::cell::RefCell::new(None);
+        drop(
+            StagingDir::create(dest, ".partial", &|l: &Leftovers| {
+                *found.borrow_mut() = Some(l.clone())
+            })
+            .unwrap(),
+        );
+        assert_eq!(
+            found.into_inner().expect("leftovers reported"),
+            Leftovers {
+                staging: Some(dest.join(".partial")),
+                temp_files: vec![],
+                completed: ["b.txt", "c.txt", "sub/d.txt"]
+                    .map(|f| dest.join(f))
+                    .to_vec(),
+            }
+        );
+        assert_eq!(
+            files(dest),
+            pairs(&[
+                ("a.txt", "new a"),
+                ("b.txt", "new b"),
+                ("c.txt", "new c"),
+                ("sub/d.txt", "new d"),
+                ("sub/.notes.2024.previous.tmp", "the user's"),
+            ])
         );
     }
 }

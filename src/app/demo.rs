@@ -164,31 +164,34 @@ pub fn command(a: &super::cli::DemoArgs, quiet: bool) -> Result<()> {
 
 /// One line per kind of thing an interrupted demo left and this one cleaned.
 fn leftover_notes(leftovers: &Leftovers) -> Vec<String> {
-    let list = |paths: &[PathBuf]| {
-        paths
+    // the folders the files are in, not every file (a demo writes over 40)
+    let folders = |paths: &[PathBuf]| {
+        let mut dirs: Vec<String> = paths
             .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
+            .map(|p| p.parent().unwrap_or(p).display().to_string())
+            .collect();
+        dirs.dedup();
+        dirs.join(", ")
     };
     let mut lines = Vec::new();
-    if let Some(staging) = &leftovers.staging {
+    if !leftovers.completed.is_empty() {
         lines.push(format!(
-            "removed {}, the unfinished outputs of an interrupted demo",
-            staging.display()
+            "finished putting in place the outputs of a demo interrupted during its renames ({} file(s) in {}), so they are one run's outputs, not a mix of two",
+            leftovers.completed.len(),
+            folders(&leftovers.completed)
         ));
     }
     if !leftovers.temp_files.is_empty() {
         lines.push(format!(
-            "removed {} temporary file(s) an interrupted demo left beside its outputs: {}",
+            "removed the {} file(s) an interrupted demo had left beside its outputs in {}; the outputs before it are in place",
             leftovers.temp_files.len(),
-            list(&leftovers.temp_files)
+            folders(&leftovers.temp_files)
         ));
     }
-    if !leftovers.put_back.is_empty() {
+    if let Some(staging) = &leftovers.staging {
         lines.push(format!(
-            "put back {}, set aside by an interrupted demo that did not replace it",
-            list(&leftovers.put_back)
+            "removed {}, left by an interrupted demo",
+            staging.display()
         ));
     }
     lines
@@ -243,10 +246,7 @@ pub fn run_demo(
             .chain(crate::report::REPORT_FILES.map(|f| format!("plots/{f}"))),
     )?;
     let created = CreatedDirs::create(out)?;
-    let staged = StagingDir::create(out, STAGING, &OUTPUT_DIRS).and_then(|(staging, leftovers)| {
-        if !leftovers.is_empty() {
-            note(&leftovers);
-        }
+    let staged = StagingDir::create(out, STAGING, note).and_then(|staging| {
         let mut summary = build_demo(staging.path(), seed, world, preset, token_preset, progress)?;
         staging.commit(out, &summary.files)?;
         summary.out = out.to_path_buf();

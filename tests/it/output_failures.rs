@@ -384,9 +384,7 @@ fn an_interrupted_demo_leaves_the_previous_outputs_as_they_were() {
     let stderr = String::from_utf8_lossy(&last.stderr);
     assert!(last.status.success(), "{stderr}");
     assert!(
-        stderr.contains(
-            "note: removed d/.goodhart-demo.partial, the unfinished outputs of an interrupted demo"
-        ),
+        stderr.contains("note: removed d/.goodhart-demo.partial, left by an interrupted demo"),
         "{stderr}"
     );
     assert!(!t.path("d/.goodhart-demo.partial").exists());
@@ -400,19 +398,32 @@ fn an_interrupted_demo_leaves_the_previous_outputs_as_they_were() {
     assert_eq!(names(&tree(&t.path("d"))), names(&before), "the same files");
 }
 
-/// Reread of the staging folder: a killed demo's leftovers were named only when the next demo
-/// succeeded, and the hidden temporary files a demo keeps beside its outputs while it puts
-/// them in place (SIGKILL then) were never removed. Now the next demo names and cleans them
-/// first, whether or not it succeeds (here it fails, a figure's destination being a folder),
-/// and puts back a previous output that the killed run had set aside and not replaced.
+/// Review of the staging folder: a demo killed (SIGKILL) while it renamed its files into place
+/// left a mix of two runs, and the next demo made it permanent (it removed the previous files
+/// set aside, and the new files not yet renamed); its clean-up, by name pattern, also removed a
+/// user's file of the same shape; and its note was printed only when it succeeded. A demo now
+/// records its commit in the staging folder: the next one finishes the renames the record says
+/// had begun (one run's outputs, not a mix), touches only the files the record names, and says
+/// so before any work, even when it then fails (here a figure's destination is a folder).
 #[test]
-fn a_killed_demos_leftovers_are_cleaned_and_named_even_when_the_next_demo_fails() {
+fn a_demo_killed_during_its_renames_is_finished_by_the_next_even_when_that_one_fails() {
     let t = TestDir::new();
-    std::fs::create_dir_all(t.path("d/.goodhart-demo.partial/data")).unwrap();
-    std::fs::write(t.path("d/.goodhart-demo.partial/data/rl_runs.csv"), "half").unwrap();
-    std::fs::create_dir_all(t.path("d/fits")).unwrap();
-    std::fs::write(t.path("d/fits/.fits.json.4242.staged.tmp"), "new").unwrap();
-    std::fs::write(t.path("d/fits/.scaling.json.4242.previous.tmp"), "previous").unwrap();
+    let w = |f: &str, text: &str| {
+        let p = t.path(f);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    // killed between two renames: scaling.json renamed (its previous file set aside), fits.json
+    // not yet
+    w(
+        "d/.goodhart-demo.partial/commit.json",
+        r#"{"pid":4242,"renaming":true,"files":["fits/fits.json","fits/scaling.json"]}"#,
+    );
+    w("d/fits/fits.json", "old fits");
+    w("d/fits/.fits.json.4242.staged.tmp", "new fits");
+    w("d/fits/scaling.json", "new scaling");
+    w("d/fits/.scaling.json.4242.previous.tmp", "old scaling");
+    w("d/fits/.notes.2024.staged.tmp", "the user's");
     std::fs::create_dir_all(t.path("d/plots/coefficients.png")).unwrap();
     let out = t
         .cmd()
@@ -424,17 +435,15 @@ fn a_killed_demos_leftovers_are_cleaned_and_named_even_when_the_next_demo_fails(
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     for line in [
-        "note: removed d/.goodhart-demo.partial, the unfinished outputs of an interrupted demo",
-        "note: removed 1 temporary file(s) an interrupted demo left beside its outputs: d/fits/.fits.json.4242.staged.tmp",
-        "note: put back d/fits/scaling.json, set aside by an interrupted demo that did not replace it",
+        "note: finished putting in place the outputs of a demo interrupted during its renames (1 file(s) in d/fits), so they are one run's outputs, not a mix of two",
+        "note: removed d/.goodhart-demo.partial, left by an interrupted demo",
         "error: d/plots/coefficients.png: cannot write: it is a folder, where an output file goes",
     ] {
         assert!(err.lines().any(|l| l == line), "missing {line:?} in\n{err}");
     }
-    assert_eq!(
-        std::fs::read_to_string(t.path("d/fits/scaling.json")).unwrap(),
-        "previous"
-    );
+    let read = |f: &str| std::fs::read_to_string(t.path(f)).unwrap();
+    assert_eq!(read("d/fits/fits.json"), "new fits");
+    assert_eq!(read("d/fits/scaling.json"), "new scaling");
     let mut left: Vec<String> = std::fs::read_dir(t.path("d/fits"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -442,7 +451,7 @@ fn a_killed_demos_leftovers_are_cleaned_and_named_even_when_the_next_demo_fails(
     left.sort();
     assert_eq!(
         left,
-        ["scaling.json"],
+        [".notes.2024.staged.tmp", "fits.json", "scaling.json"],
         "the fits folder after the failed demo"
     );
     assert!(!t.path("d/.goodhart-demo.partial").exists());
