@@ -192,28 +192,51 @@ pub struct Leftovers {
     /// The killed run's staging folder, removed.
     pub staging: Option<PathBuf>,
     /// The killed run's files beside their destinations, removed: it was killed before its
-    /// renames began, so its previous outputs are in place.
+    /// renames began (or while it undid them), so the outputs before it are in place.
     pub temp_files: Vec<PathBuf>,
     /// The killed run's outputs put in place: it was killed during its renames, which were
     /// finished, so the folder holds that run's outputs rather than a mix.
     pub completed: Vec<PathBuf>,
+    /// Outputs put back as they were before the killed run: it was killed while it undid its
+    /// renames after one failed, and the undoing was finished.
+    pub restored: Vec<PathBuf>,
+    /// Why the killed run's record of its commit could not be used, when it could not: its
+    /// temporary files, if any, are left, and the outputs may mix two runs.
+    pub unusable_record: Option<String>,
 }
 
 impl Leftovers {
     /// Whether nothing was found.
     pub fn is_empty(&self) -> bool {
-        self.staging.is_none() && self.temp_files.is_empty() && self.completed.is_empty()
+        self.staging.is_none()
+            && self.temp_files.is_empty()
+            && self.completed.is_empty()
+            && self.restored.is_empty()
+            && self.unusable_record.is_none()
     }
 }
 
+/// How far a recorded commit got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum CommitStage {
+    /// Moving the files beside their destinations; nothing renamed over a destination yet.
+    Moving,
+    /// Renaming the files over their destinations.
+    Renaming,
+    /// Undoing the renames after one failed.
+    RollingBack,
+}
+
 /// The record of a commit, in the staging folder: the files (relative to the destination), the
-/// process whose temporary names they have beside their destinations, and whether the renames
-/// over the destinations have begun.
+/// process whose temporary names they have beside their destinations, how far the commit got,
+/// and (from the renames on) whether each destination held a previous file.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct CommitRecord {
     pid: u32,
-    renaming: bool,
+    stage: CommitStage,
     files: Vec<String>,
+    previous: Vec<bool>,
 }
 
 /// The file of the [`CommitRecord`] in the staging folder.
@@ -250,37 +273,77 @@ impl CommitRecord {
         std::fs::rename(&tmp, &path).map_err(write_err)
     }
 
-    /// The record a killed run left in `staging`, if any (one that cannot be read is no record:
-    /// it is only ever replaced whole).
-    fn read(staging: &Path) -> Option<CommitRecord> {
-        let bytes = std::fs::read(staging.join(COMMIT_RECORD)).ok()?;
-        serde_json::from_slice(&bytes).ok()
+    /// The record a killed run left in `staging`: `None` when there is none, `Some(Err(why))`
+    /// when it cannot be used: unreadable, or naming a file that is not `FOLDER/NAME` with
+    /// FOLDER one of `folders` (the clean-up touches nothing else).
+    fn read(staging: &Path, folders: &[&str]) -> Option<std::result::Result<CommitRecord, String>> {
+        let bytes = match std::fs::read(staging.join(COMMIT_RECORD)) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+            Err(e) => return Some(Err(e.to_string())),
+        };
+        let record: CommitRecord = match serde_json::from_slice(&bytes) {
+            Ok(r) => r,
+            Err(e) => return Some(Err(format!("not a record: {e}"))),
+        };
+        let allowed = |f: &String| {
+            let parts: Vec<_> = Path::new(f).components().collect();
+            matches!(
+                parts.as_slice(),
+                [std::path::Component::Normal(dir), std::path::Component::Normal(_)]
+                    if folders.iter().any(|d| std::ffi::OsStr::new(d) == *dir)
+            )
+        };
+        if let Some(f) = record.files.iter().find(|f| !allowed(f)) {
+            return Some(Err(format!(
+                "it names {f:?}, not a file of {}",
+                folders.join("/, ") + "/"
+            )));
+        }
+        if record.stage != CommitStage::Moving && record.previous.len() != record.files.len() {
+            return Some(Err("its lists of files disagree in length".to_string()));
+        }
+        Some(Ok(record))
     }
 
-    /// Finishes or undoes the commit a killed run recorded: before its renames, its files
-    /// beside the destinations are removed; during them, the renames are finished and the
-    /// previous files set aside removed. What was done goes into `found`.
+    /// Finishes or undoes the commit a killed run recorded: killed while moving its files,
+    /// they are removed; during the renames, the renames are finished and the previous files
+    /// set aside removed; while undoing them, the undoing is finished. What was done goes
+    /// into `found`.
     fn recover(&self, dest: &Path, found: &mut Leftovers) -> Result<()> {
-        for file in &self.files {
+        let present = |p: &Path| std::fs::symlink_metadata(p).is_ok();
+        let err = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| Error::Write { path, source }
+        };
+        for (i, file) in self.files.iter().enumerate() {
             let (to, staged, aside) = self.temp_names(dest, file);
-            let present = |p: &Path| std::fs::symlink_metadata(p).is_ok();
-            let err = |path: &Path| {
-                let path = path.to_path_buf();
-                move |source| Error::Write { path, source }
-            };
-            if !self.renaming {
-                if present(&staged) {
-                    std::fs::remove_file(&staged).map_err(err(&staged))?;
-                    found.temp_files.push(staged);
+            match self.stage {
+                CommitStage::Moving => {}
+                CommitStage::Renaming => {
+                    if present(&staged) {
+                        std::fs::rename(&staged, &to).map_err(err(&to))?;
+                        found.completed.push(to);
+                    }
+                    if present(&aside) {
+                        std::fs::remove_file(&aside).map_err(err(&aside))?;
+                    }
+                    continue;
                 }
-                continue;
+                CommitStage::RollingBack => {
+                    if present(&aside) {
+                        std::fs::rename(&aside, &to).map_err(err(&to))?;
+                        found.restored.push(to);
+                    } else if !self.previous[i] && !present(&staged) && present(&to) {
+                        // no previous file, and the new one was renamed in: take it back
+                        std::fs::remove_file(&to).map_err(err(&to))?;
+                        found.restored.push(to);
+                    }
+                }
             }
             if present(&staged) {
-                std::fs::rename(&staged, &to).map_err(err(&to))?;
-                found.completed.push(to);
-            }
-            if present(&aside) {
-                std::fs::remove_file(&aside).map_err(err(&aside))?;
+                std::fs::remove_file(&staged).map_err(err(&staged))?;
+                found.temp_files.push(staged);
             }
         }
         Ok(())
@@ -325,10 +388,16 @@ fn lock_folder(dir: &Path) -> Result<Option<std::fs::File>> {
 
 impl StagingDir {
     /// Locks `dest` (an existing folder) and creates the staging folder `dest/name`. A staging
-    /// folder already there is a killed run's: the commit it recorded is finished or undone,
-    /// and it is removed; `found` is told what was found, before any error in that clean-up is
-    /// returned. Another run holding the lock is an error naming `dest`.
-    pub fn create(dest: &Path, name: &str, found: &dyn Fn(&Leftovers)) -> Result<StagingDir> {
+    /// folder already there is a killed run's: the commit it recorded is finished or undone
+    /// (touching only files `FOLDER/NAME` with FOLDER one of `folders`), and it is removed;
+    /// `found` is told what was found, before any error in that clean-up is returned. Another
+    /// run holding the lock is an error naming `dest`.
+    pub fn create(
+        dest: &Path,
+        name: &str,
+        folders: &[&str],
+        found: &dyn Fn(&Leftovers),
+    ) -> Result<StagingDir> {
         let write_err = |source| Error::Write {
             path: dest.to_path_buf(),
             source,
@@ -343,11 +412,26 @@ impl StagingDir {
         let cleaned = match std::fs::symlink_metadata(&path) {
             Ok(m) => {
                 let recovered = match m.is_dir() {
-                    true => match CommitRecord::read(&path) {
-                        Some(record) => record.recover(dest, &mut leftovers),
-                        None => Ok(()),
-                    },
                     false => Ok(()),
+                    true => match CommitRecord::read(&path, folders) {
+                        None => Ok(()),
+                        Some(Err(why)) => {
+                            leftovers.unusable_record = Some(why);
+                            Ok(())
+                        }
+                        Some(Ok(record)) => {
+                            record.recover(dest, &mut leftovers).map_err(|e| match e {
+                                Error::Write { path: p, source } => Error::Write {
+                                    path: p,
+                                    source: std::io::Error::other(format!(
+                                        "{source}; while finishing the commit of an interrupted demo, recorded in {}: remove what is in the way and run again",
+                                        path.join(COMMIT_RECORD).display()
+                                    )),
+                                },
+                                other => other,
+                            })
+                        }
+                    },
                 };
                 recovered.and_then(|()| {
                     match m.is_dir() {
@@ -399,8 +483,9 @@ impl StagingDir {
         refuse_folders(dest, files)?;
         let mut record = CommitRecord {
             pid: std::process::id(),
-            renaming: false,
+            stage: CommitStage::Moving,
             files: files.to_vec(),
+            previous: Vec::new(),
         };
         // every destination folder, made and locked (the folder `dest` is locked already)
         let dest_id = dest.canonicalize().ok();
@@ -463,7 +548,11 @@ impl StagingDir {
         let _committing = COMMITTING
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        record.renaming = true;
+        record.stage = CommitStage::Renaming;
+        record.previous = beside
+            .iter()
+            .map(|(_, to, ..)| std::fs::symlink_metadata(to).is_ok())
+            .collect();
         if let Err(e) = record.write(&self.path) {
             remove_beside(&beside);
             return Err(e);
@@ -474,13 +563,13 @@ impl StagingDir {
         for (tmp, to, aside, _) in &beside {
             match put_in_place(tmp, to, aside) {
                 Ok(had_previous) => done.push((to, had_previous.then_some(aside.as_path()))),
-                Err(e) => {
-                    failed = Some((to, e));
+                Err((e, previous_kept)) => {
+                    failed = Some((to, e, previous_kept.then_some(aside)));
                     break;
                 }
             }
         }
-        let Some((to, e)) = failed else {
+        let Some((to, e, previous_kept)) = failed else {
             for (_, previous) in done {
                 if let Some(p) = previous {
                     let _ = std::fs::remove_file(p);
@@ -494,8 +583,18 @@ impl StagingDir {
             list.retain(|d| d != &self.path);
             return Ok(());
         };
-        // take back what was put in place, latest first, and put the previous files back
+        // take back what was put in place, latest first, and put the previous files back (a run
+        // killed meanwhile leaves a record from which the next run finishes this)
+        record.stage = CommitStage::RollingBack;
+        let _ = record.write(&self.path);
         let mut not_undone = Vec::new();
+        if let Some(p) = previous_kept {
+            not_undone.push(format!(
+                "{} is missing, the previous one is kept as {}",
+                to.display(),
+                p.display()
+            ));
+        }
         for (to, previous) in done.into_iter().rev() {
             let undone = match previous {
                 Some(p) => std::fs::rename(p, to),
@@ -528,25 +627,29 @@ impl StagingDir {
 }
 
 /// Renames `tmp` over `to`, first setting a previous file at `to` aside as `aside`; says
-/// whether there was one. On failure the previous file is back at `to`.
-fn put_in_place(tmp: &Path, to: &Path, aside: &Path) -> std::io::Result<bool> {
+/// whether there was one. On failure the previous file is put back at `to`; the error's `bool`
+/// says that could not be done (it is still at `aside`).
+fn put_in_place(
+    tmp: &Path,
+    to: &Path,
+    aside: &Path,
+) -> std::result::Result<bool, (std::io::Error, bool)> {
     let previous = match std::fs::symlink_metadata(to) {
         Ok(m) if m.is_dir() => {
-            return Err(std::io::Error::other(
-                "it is a folder, where an output file goes",
+            return Err((
+                std::io::Error::other("it is a folder, where an output file goes"),
+                false,
             ));
         }
         Ok(_) => {
-            std::fs::rename(to, aside)?;
+            std::fs::rename(to, aside).map_err(|e| (e, false))?;
             true
         }
         Err(_) => false,
     };
     if let Err(e) = std::fs::rename(tmp, to) {
-        if previous {
-            let _ = std::fs::rename(aside, to);
-        }
-        return Err(e);
+        let kept = previous && std::fs::rename(aside, to).is_err();
+        return Err((e, kept));
     }
     Ok(previous)
 }
@@ -1280,14 +1383,46 @@ mod tests {
         panic!("nothing to find, found {l:?}");
     }
 
+    const FOLDERS: [&str; 2] = ["x", "sub"];
+
     fn staged(dest: &Path, files: &[(&str, &str)]) -> StagingDir {
-        let staging = StagingDir::create(dest, ".partial", &nothing_found).unwrap();
+        let staging = StagingDir::create(dest, ".partial", &FOLDERS, &nothing_found).unwrap();
         for (f, text) in files {
             let p = staging.path().join(f);
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(p, text).unwrap();
         }
         staging
+    }
+
+    /// Writes each (path, text) under `dest`, making folders.
+    fn write_all(dest: &Path, files: &[(&str, &str)]) {
+        for (f, text) in files {
+            let p = dest.join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+    }
+
+    /// The next run's clean-up of `dest`: what it reported.
+    fn next_run(dest: &Path) -> Leftovers {
+        let found = std::cell::RefCell::new(None);
+        drop(
+            StagingDir::create(dest, ".partial", &FOLDERS, &|l: &Leftovers| {
+                *found.borrow_mut() = Some(l.clone())
+            })
+            .unwrap(),
+        );
+        found.into_inner().expect("leftovers reported")
+    }
+
+    fn record(stage: CommitStage, files: &[&str], previous: &[bool]) -> CommitRecord {
+        CommitRecord {
+            pid: 41,
+            stage,
+            files: files.iter().map(|f| f.to_string()).collect(),
+            previous: previous.to_vec(),
+        }
     }
 
     /// A rename over a destination that fails (the destination became a folder between the
@@ -1297,17 +1432,15 @@ mod tests {
     fn a_failed_rename_puts_every_previous_file_back() {
         let dir = tempfile::tempdir().unwrap();
         let dest = dir.path();
-        std::fs::create_dir(dest.join("sub")).unwrap();
-        std::fs::write(dest.join("a.txt"), "old a").unwrap();
-        std::fs::write(dest.join("sub/b.txt"), "old b").unwrap();
-        let names: Vec<String> = ["a.txt", "c.txt", "sub/b.txt", "sub/d.txt"]
+        write_all(dest, &[("x/a.txt", "old a"), ("sub/b.txt", "old b")]);
+        let names: Vec<String> = ["x/a.txt", "x/c.txt", "sub/b.txt", "sub/d.txt"]
             .map(String::from)
             .to_vec();
         let staging = staged(
             dest,
             &[
-                ("a.txt", "new a"),
-                ("c.txt", "new c"),
+                ("x/a.txt", "new a"),
+                ("x/c.txt", "new c"),
                 ("sub/b.txt", "new b"),
                 ("sub/d.txt", "new d"),
             ],
@@ -1330,7 +1463,7 @@ mod tests {
         // b.txt became a folder under the run (the test did it); every other file is as before
         assert_eq!(
             files(dest),
-            pairs(&[("a.txt", "old a"), ("sub/b.txt/x", "in the way")])
+            pairs(&[("x/a.txt", "old a"), ("sub/b.txt/x", "in the way")])
         );
     }
 
@@ -1338,14 +1471,13 @@ mod tests {
     fn a_commit_replaces_every_file_and_leaves_no_temporary_file() {
         let dir = tempfile::tempdir().unwrap();
         let dest = dir.path();
-        std::fs::create_dir(dest.join("sub")).unwrap();
-        std::fs::write(dest.join("a.txt"), "old a").unwrap();
-        let names: Vec<String> = ["a.txt", "sub/b.txt"].map(String::from).to_vec();
-        let staging = staged(dest, &[("a.txt", "new a"), ("sub/b.txt", "new b")]);
+        write_all(dest, &[("x/a.txt", "old a")]);
+        let names: Vec<String> = ["x/a.txt", "sub/b.txt"].map(String::from).to_vec();
+        let staging = staged(dest, &[("x/a.txt", "new a"), ("sub/b.txt", "new b")]);
         staging.commit(dest, &names).unwrap();
         assert_eq!(
             files(dest),
-            pairs(&[("a.txt", "new a"), ("sub/b.txt", "new b")])
+            pairs(&[("x/a.txt", "new a"), ("sub/b.txt", "new b")])
         );
     }
 
@@ -1356,11 +1488,15 @@ mod tests {
     fn a_run_killed_before_its_renames_is_undone() {
         let dir = tempfile::tempdir().unwrap();
         let dest = dir.path();
-        std::fs::create_dir(dest.join("sub")).unwrap();
-        std::fs::write(dest.join("a.txt"), "old a").unwrap();
-        std::fs::write(dest.join("sub/.notes.2024.staged.tmp"), "the user's").unwrap();
-        let names: Vec<String> = ["a.txt", "sub/b.txt"].map(String::from).to_vec();
-        let staging = staged(dest, &[("a.txt", "new a"), ("sub/b.txt", "new b")]);
+        write_all(
+            dest,
+            &[
+                ("x/a.txt", "old a"),
+                ("sub/.notes.2024.staged.tmp", "the user's"),
+            ],
+        );
+        let names: Vec<String> = ["x/a.txt", "sub/b.txt"].map(String::from).to_vec();
+        let staging = staged(dest, &[("x/a.txt", "new a"), ("sub/b.txt", "new b")]);
         let copy = dest.join("partial-copy");
         staging
             .commit_with(dest, &names, || {
@@ -1372,28 +1508,21 @@ mod tests {
             .unwrap();
         std::fs::rename(&copy, dest.join(".partial")).unwrap();
         let pid = std::process::id();
-        let found = std::cell::RefCell::new(None);
-        let next = StagingDir::create(dest, ".partial", &|l: &Leftovers| {
-            *found.borrow_mut() = Some(l.clone())
-        })
-        .unwrap();
-        drop(next);
-        let found = found.into_inner().expect("leftovers reported");
         assert_eq!(
-            found,
+            next_run(dest),
             Leftovers {
                 staging: Some(dest.join(".partial")),
                 temp_files: vec![
-                    dest.join(format!(".a.txt.{pid}.staged.tmp")),
+                    dest.join(format!("x/.a.txt.{pid}.staged.tmp")),
                     dest.join(format!("sub/.b.txt.{pid}.staged.tmp")),
                 ],
-                completed: vec![],
+                ..Leftovers::default()
             }
         );
         assert_eq!(
             files(dest),
             pairs(&[
-                ("a.txt", "old a"),
+                ("x/a.txt", "old a"),
                 ("sub/.notes.2024.staged.tmp", "the user's")
             ])
         );
@@ -1406,56 +1535,158 @@ mod tests {
     fn a_run_killed_during_its_renames_is_finished() {
         let dir = tempfile::tempdir().unwrap();
         let dest = dir.path();
-        let w = |f: &str, text: &str| {
-            let p = dest.join(f);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, text).unwrap();
-        };
         // a: renamed, its previous file set aside; b: set aside, not yet renamed; c: not yet
         // renamed, nothing before; d: not yet renamed, its previous file in place
-        w("a.txt", "new a");
-        w(".a.txt.41.previous.tmp", "old a");
-        w(".b.txt.41.previous.tmp", "old b");
-        w(".b.txt.41.staged.tmp", "new b");
-        w(".c.txt.41.staged.tmp", "new c");
-        w("sub/d.txt", "old d");
-        w("sub/.d.txt.41.staged.tmp", "new d");
-        w("sub/.notes.2024.previous.tmp", "the user's");
-        let record = CommitRecord {
-            pid: 41,
-            renaming: true,
-            files: ["a.txt", "b.txt", "c.txt", "sub/d.txt"]
-                .map(String::from)
-                .to_vec(),
-        };
-        std::fs::create_dir(dest.join(".partial")).unwrap();
-        record.write(&dest.join(".partial")).unwrap();
-        let found = std::cell::RefCell::new(None);
-        drop(
-            StagingDir::create(dest, ".partial", &|l: &Leftovers| {
-                *found.borrow_mut() = Some(l.clone())
-            })
-            .unwrap(),
+        write_all(
+            dest,
+            &[
+                ("x/a.txt", "new a"),
+                ("x/.a.txt.41.previous.tmp", "old a"),
+                ("x/.b.txt.41.previous.tmp", "old b"),
+                ("x/.b.txt.41.staged.tmp", "new b"),
+                ("x/.c.txt.41.staged.tmp", "new c"),
+                ("sub/d.txt", "old d"),
+                ("sub/.d.txt.41.staged.tmp", "new d"),
+                ("sub/.notes.2024.previous.tmp", "the user's"),
+            ],
         );
+        let files_ = ["x/a.txt", "x/b.txt", "x/c.txt", "sub/d.txt"];
+        std::fs::create_dir(dest.join(".partial")).unwrap();
+        record(CommitStage::Renaming, &files_, &[true, true, false, true])
+            .write(&dest.join(".partial"))
+            .unwrap();
         assert_eq!(
-            found.into_inner().expect("leftovers reported"),
+            next_run(dest),
             Leftovers {
                 staging: Some(dest.join(".partial")),
-                temp_files: vec![],
-                completed: ["b.txt", "c.txt", "sub/d.txt"]
+                completed: ["x/b.txt", "x/c.txt", "sub/d.txt"]
                     .map(|f| dest.join(f))
                     .to_vec(),
+                ..Leftovers::default()
             }
         );
         assert_eq!(
             files(dest),
             pairs(&[
-                ("a.txt", "new a"),
-                ("b.txt", "new b"),
-                ("c.txt", "new c"),
+                ("x/a.txt", "new a"),
+                ("x/b.txt", "new b"),
+                ("x/c.txt", "new c"),
                 ("sub/d.txt", "new d"),
                 ("sub/.notes.2024.previous.tmp", "the user's"),
             ])
+        );
+    }
+
+    /// A run killed while it undid its renames after one failed, with its files in each state
+    /// that undoing passes through: the next run finishes the undoing, so the folder holds the
+    /// outputs from before that run, and no temporary file.
+    #[test]
+    fn a_run_killed_while_it_undid_its_renames_is_undone() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path();
+        // a: renamed over a previous file, not yet undone; b: renamed, no previous file, not
+        // yet undone; c: renamed over a previous file, undone; e: renamed, no previous file,
+        // undone; f: the failed rename, its previous file put back; g: never renamed
+        write_all(
+            dest,
+            &[
+                ("x/a.txt", "new a"),
+                ("x/.a.txt.41.previous.tmp", "old a"),
+                ("x/b.txt", "new b"),
+                ("x/c.txt", "old c"),
+                ("sub/f.txt", "old f"),
+                ("sub/.f.txt.41.staged.tmp", "new f"),
+                ("sub/g.txt", "old g"),
+                ("sub/.g.txt.41.staged.tmp", "new g"),
+            ],
+        );
+        let files_ = [
+            "x/a.txt",
+            "x/b.txt",
+            "x/c.txt",
+            "x/e.txt",
+            "sub/f.txt",
+            "sub/g.txt",
+        ];
+        std::fs::create_dir(dest.join(".partial")).unwrap();
+        record(
+            CommitStage::RollingBack,
+            &files_,
+            &[true, false, true, false, true, true],
+        )
+        .write(&dest.join(".partial"))
+        .unwrap();
+        assert_eq!(
+            next_run(dest),
+            Leftovers {
+                staging: Some(dest.join(".partial")),
+                temp_files: ["sub/.f.txt.41.staged.tmp", "sub/.g.txt.41.staged.tmp"]
+                    .map(|f| dest.join(f))
+                    .to_vec(),
+                restored: ["x/a.txt", "x/b.txt"].map(|f| dest.join(f)).to_vec(),
+                ..Leftovers::default()
+            }
+        );
+        assert_eq!(
+            files(dest),
+            pairs(&[
+                ("x/a.txt", "old a"),
+                ("x/c.txt", "old c"),
+                ("sub/f.txt", "old f"),
+                ("sub/g.txt", "old g"),
+            ])
+        );
+    }
+
+    /// A record naming a file outside the folders it may touch (hand-edited, or corrupt) is
+    /// not used: the staging folder is removed, the note says why, and nothing else is touched.
+    #[test]
+    fn a_record_naming_files_outside_its_folders_is_not_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("d");
+        std::fs::create_dir(&dest).unwrap();
+        let outside = dir.path().join(".y.41.staged.tmp");
+        std::fs::write(&outside, "not the demo's").unwrap();
+        write_all(&dest, &[("x/.y.41.staged.tmp", "kept"), ("x/b.txt", "b")]);
+        for files in [
+            vec!["../y"],
+            vec!["/etc/y"],
+            vec!["y"],
+            vec!["x/b.txt", "other/y"],
+            vec!["x/b.txt", "x/deeper/y"],
+        ] {
+            std::fs::create_dir(dest.join(".partial")).unwrap();
+            record(CommitStage::Moving, &files, &[])
+                .write(&dest.join(".partial"))
+                .unwrap();
+            let found = next_run(&dest);
+            assert_eq!(found.staging, Some(dest.join(".partial")), "{files:?}");
+            assert!(
+                found
+                    .unusable_record
+                    .as_deref()
+                    .is_some_and(|w| w.contains("it names")),
+                "{found:?}"
+            );
+            assert!(found.temp_files.is_empty() && found.completed.is_empty());
+            assert!(
+                outside.is_file(),
+                "a file outside the destination was removed"
+            );
+        }
+        std::fs::create_dir(dest.join(".partial")).unwrap();
+        std::fs::write(dest.join(".partial/commit.json"), "{\"pid\": 41, \"stage\"").unwrap();
+        let found = next_run(&dest);
+        assert!(
+            found
+                .unusable_record
+                .as_deref()
+                .is_some_and(|w| w.starts_with("not a record")),
+            "{found:?}"
+        );
+        assert_eq!(
+            files(&dest),
+            pairs(&[("x/.y.41.staged.tmp", "kept"), ("x/b.txt", "b")])
         );
     }
 }

@@ -188,6 +188,18 @@ fn leftover_notes(leftovers: &Leftovers) -> Vec<String> {
             folders(&leftovers.temp_files)
         ));
     }
+    if !leftovers.restored.is_empty() {
+        lines.push(format!(
+            "finished undoing the renames of a demo interrupted while it undid them after one failed ({} file(s) in {}): the outputs before it are in place",
+            leftovers.restored.len(),
+            folders(&leftovers.restored)
+        ));
+    }
+    if let Some(why) = &leftovers.unusable_record {
+        lines.push(format!(
+            "an interrupted demo's record of its commit could not be used ({why}): until a demo succeeds, the outputs may mix two runs, and files named .NAME.PID.staged.tmp or .NAME.PID.previous.tmp beside them are that demo's"
+        ));
+    }
     if let Some(staging) = &leftovers.staging {
         lines.push(format!(
             "removed {}, left by an interrupted demo",
@@ -237,16 +249,17 @@ pub fn run_demo(
             });
         }
     }
-    // every destination that is a folder, for the files known before the work
-    refuse_folders(
-        out,
-        data_files(world)
-            .into_iter()
-            .chain(FITS_FILES.map(String::from))
-            .chain(crate::report::REPORT_FILES.map(|f| format!("plots/{f}"))),
-    )?;
     let created = CreatedDirs::create(out)?;
-    let staged = StagingDir::create(out, STAGING, note).and_then(|staging| {
+    let staged = StagingDir::create(out, STAGING, &OUTPUT_DIRS, note).and_then(|staging| {
+        // every destination that is a folder, for the files known before the work (after
+        // the clean-up of an interrupted demo, which its note reports either way)
+        refuse_folders(
+            out,
+            data_files(world)
+                .into_iter()
+                .chain(FITS_FILES.map(String::from))
+                .chain(crate::report::REPORT_FILES.map(|f| format!("plots/{f}"))),
+        )?;
         let mut summary = build_demo(staging.path(), seed, world, preset, token_preset, progress)?;
         staging.commit(out, &summary.files)?;
         summary.out = out.to_path_buf();
