@@ -230,13 +230,43 @@ enum CommitStage {
 
 /// The record of a commit, in the staging folder: the files (relative to the destination), the
 /// process whose temporary names they have beside their destinations, how far the commit got,
-/// and (from the renames on) whether each destination held a previous file.
+/// and (from the renames on) whether each destination held a previous file and the identity of
+/// each new file.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct CommitRecord {
     pid: u32,
     stage: CommitStage,
     files: Vec<String>,
     previous: Vec<bool>,
+    /// Each new file's [`FileIdentity`], taken beside its destination before the renames.
+    new_files: Vec<FileIdentity>,
+}
+
+/// A file's length and modification time (seconds and nanoseconds since 1970): what an undo
+/// checks before it removes a file it renamed in, so that it never removes another file that
+/// took the name meanwhile (another run's output in a shared folder, a user's file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct FileIdentity {
+    len: u64,
+    secs: u64,
+    nanos: u32,
+}
+
+impl FileIdentity {
+    /// The identity of the file at `path` (not following a symbolic link), if it has one.
+    fn of(path: &Path) -> Option<FileIdentity> {
+        let m = std::fs::symlink_metadata(path).ok()?;
+        let t = m
+            .modified()
+            .ok()?
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?;
+        Some(FileIdentity {
+            len: m.len(),
+            secs: t.as_secs(),
+            nanos: t.subsec_nanos(),
+        })
+    }
 }
 
 /// The file of the [`CommitRecord`] in the staging folder.
@@ -300,7 +330,10 @@ impl CommitRecord {
                 folders.join("/, ") + "/"
             )));
         }
-        if record.stage != CommitStage::Moving && record.previous.len() != record.files.len() {
+        if record.stage != CommitStage::Moving
+            && (record.previous.len() != record.files.len()
+                || record.new_files.len() != record.files.len())
+        {
             return Some(Err("its lists of files disagree in length".to_string()));
         }
         Some(Ok(record))
@@ -334,7 +367,10 @@ impl CommitRecord {
                     if present(&aside) {
                         std::fs::rename(&aside, &to).map_err(err(&to))?;
                         found.restored.push(to);
-                    } else if !self.previous[i] && !present(&staged) && present(&to) {
+                    } else if !self.previous[i]
+                        && !present(&staged)
+                        && FileIdentity::of(&to) == Some(self.new_files[i])
+                    {
                         // no previous file, and the new one was renamed in: take it back
                         std::fs::remove_file(&to).map_err(err(&to))?;
                         found.restored.push(to);
@@ -486,6 +522,7 @@ impl StagingDir {
             stage: CommitStage::Moving,
             files: files.to_vec(),
             previous: Vec::new(),
+            new_files: Vec::new(),
         };
         // every destination folder, made and locked (the folder `dest` is locked already)
         let dest_id = dest.canonicalize().ok();
@@ -553,6 +590,22 @@ impl StagingDir {
             .iter()
             .map(|(_, to, ..)| std::fs::symlink_metadata(to).is_ok())
             .collect();
+        let identities: Option<Vec<FileIdentity>> = beside
+            .iter()
+            .map(|(tmp, ..)| FileIdentity::of(tmp))
+            .collect();
+        record.new_files = match identities {
+            Some(ids) => ids,
+            None => {
+                remove_beside(&beside);
+                return Err(Error::Write {
+                    path: dest.to_path_buf(),
+                    source: std::io::Error::other(
+                        "cannot read the length and time of an output beside its destination",
+                    ),
+                });
+            }
+        };
         if let Err(e) = record.write(&self.path) {
             remove_beside(&beside);
             return Err(e);
@@ -1416,12 +1469,38 @@ mod tests {
         found.into_inner().expect("leftovers reported")
     }
 
-    fn record(stage: CommitStage, files: &[&str], previous: &[bool]) -> CommitRecord {
+    /// A record of pid 41; the new files' identities are those of the files at `dest` now
+    /// (the destination when there is no staged file beside it), or none.
+    fn record(dest: &Path, stage: CommitStage, files: &[&str], previous: &[bool]) -> CommitRecord {
+        let new_files = match stage {
+            CommitStage::Moving => vec![],
+            _ => files
+                .iter()
+                .map(|f| {
+                    let r = CommitRecord {
+                        pid: 41,
+                        stage,
+                        files: vec![],
+                        previous: vec![],
+                        new_files: vec![],
+                    };
+                    let (to, staged, _) = r.temp_names(dest, f);
+                    FileIdentity::of(&staged)
+                        .or(FileIdentity::of(&to))
+                        .unwrap_or(FileIdentity {
+                            len: 0,
+                            secs: 0,
+                            nanos: 0,
+                        })
+                })
+                .collect(),
+        };
         CommitRecord {
             pid: 41,
             stage,
             files: files.iter().map(|f| f.to_string()).collect(),
             previous: previous.to_vec(),
+            new_files,
         }
     }
 
@@ -1552,9 +1631,14 @@ mod tests {
         );
         let files_ = ["x/a.txt", "x/b.txt", "x/c.txt", "sub/d.txt"];
         std::fs::create_dir(dest.join(".partial")).unwrap();
-        record(CommitStage::Renaming, &files_, &[true, true, false, true])
-            .write(&dest.join(".partial"))
-            .unwrap();
+        record(
+            dest,
+            CommitStage::Renaming,
+            &files_,
+            &[true, true, false, true],
+        )
+        .write(&dest.join(".partial"))
+        .unwrap();
         assert_eq!(
             next_run(dest),
             Leftovers {
@@ -1609,13 +1693,21 @@ mod tests {
             "sub/g.txt",
         ];
         std::fs::create_dir(dest.join(".partial")).unwrap();
-        record(
+        let mut r = record(
+            dest,
             CommitStage::RollingBack,
             &files_,
             &[true, false, true, false, true, true],
-        )
-        .write(&dest.join(".partial"))
-        .unwrap();
+        );
+        // h: no previous file, and the file now there is not the one renamed in (another
+        // run's, or a user's): it stays
+        write_all(dest, &[("sub/h.txt", "someone else's")]);
+        r.files.push("sub/h.txt".to_string());
+        r.previous.push(false);
+        let mut other = FileIdentity::of(&dest.join("sub/h.txt")).unwrap();
+        other.nanos = (other.nanos + 1) % 1_000_000_000;
+        r.new_files.push(other);
+        r.write(&dest.join(".partial")).unwrap();
         assert_eq!(
             next_run(dest),
             Leftovers {
@@ -1634,6 +1726,7 @@ mod tests {
                 ("x/c.txt", "old c"),
                 ("sub/f.txt", "old f"),
                 ("sub/g.txt", "old g"),
+                ("sub/h.txt", "someone else's"),
             ])
         );
     }
@@ -1656,7 +1749,7 @@ mod tests {
             vec!["x/b.txt", "x/deeper/y"],
         ] {
             std::fs::create_dir(dest.join(".partial")).unwrap();
-            record(CommitStage::Moving, &files, &[])
+            record(&dest, CommitStage::Moving, &files, &[])
                 .write(&dest.join(".partial"))
                 .unwrap();
             let found = next_run(&dest);

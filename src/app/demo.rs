@@ -183,9 +183,13 @@ fn leftover_notes(leftovers: &Leftovers) -> Vec<String> {
     }
     if !leftovers.temp_files.is_empty() {
         lines.push(format!(
-            "removed the {} file(s) an interrupted demo had left beside its outputs in {}; the outputs before it are in place",
+            "removed the {} file(s) an interrupted demo had left beside its outputs in {}{}",
             leftovers.temp_files.len(),
-            folders(&leftovers.temp_files)
+            folders(&leftovers.temp_files),
+            match leftovers.completed.is_empty() && leftovers.restored.is_empty() {
+                true => "; the outputs before it are in place",
+                false => "",
+            }
         ));
     }
     if !leftovers.restored.is_empty() {

@@ -417,7 +417,7 @@ fn a_demo_killed_during_its_renames_is_finished_by_the_next_even_when_that_one_f
     // not yet
     w(
         "d/.goodhart-demo.partial/commit.json",
-        r#"{"pid":4242,"stage":"renaming","files":["fits/fits.json","fits/scaling.json"],"previous":[true,true]}"#,
+        r#"{"pid":4242,"stage":"renaming","files":["fits/fits.json","fits/scaling.json"],"previous":[true,true],"new_files":[{"len":8,"secs":0,"nanos":0},{"len":11,"secs":0,"nanos":0}]}"#,
     );
     w("d/fits/fits.json", "old fits");
     w("d/fits/.fits.json.4242.staged.tmp", "new fits");
