@@ -342,12 +342,20 @@ impl CommitRecord {
     /// Finishes or undoes the commit a killed run recorded: killed while moving its files,
     /// they are removed; during the renames, the renames are finished and the previous files
     /// set aside removed; while undoing them, the undoing is finished. What was done goes
-    /// into `found`.
-    fn recover(&self, dest: &Path, found: &mut Leftovers) -> Result<()> {
+    /// into `found`; an error names the file in the way and the record (in `staging`).
+    fn recover(&self, dest: &Path, staging: &Path, found: &mut Leftovers) -> Result<()> {
         let present = |p: &Path| std::fs::symlink_metadata(p).is_ok();
+        let record = staging.join(COMMIT_RECORD);
         let err = |path: &Path| {
             let path = path.to_path_buf();
-            move |source| Error::Write { path, source }
+            let record = record.clone();
+            move |source: std::io::Error| Error::Write {
+                path,
+                source: std::io::Error::other(format!(
+                    "{source}; while finishing the commit of an interrupted demo, recorded in {}: remove what is in the way and run again",
+                    record.display()
+                )),
+            }
         };
         for (i, file) in self.files.iter().enumerate() {
             let (to, staged, aside) = self.temp_names(dest, file);
@@ -404,21 +412,21 @@ pub fn refuse_folders<S: AsRef<str>>(
     Ok(())
 }
 
-/// Opens `dir` and takes its advisory lock: `Ok(None)` on a file system without locks,
-/// `Error::Write` naming `dir` when another run holds it.
-fn lock_folder(dir: &Path) -> Result<Option<std::fs::File>> {
+/// Opens `dir` and takes its advisory lock (on a file system without locks, the folder is
+/// returned unlocked); another run holding it is `Error::Write` naming `dir`.
+fn lock_folder(dir: &Path) -> Result<std::fs::File> {
     let write_err = |source| Error::Write {
         path: dir.to_path_buf(),
         source,
     };
     let file = std::fs::File::open(dir).map_err(write_err)?;
     match file.try_lock() {
-        Ok(()) => Ok(Some(file)),
+        Ok(()) => Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => Err(write_err(std::io::Error::other(
             "another goodhart run is writing its outputs into this folder: wait for it to finish, or give another --out",
         ))),
         // a file system without locks (some network ones): go on unlocked
-        Err(std::fs::TryLockError::Error(_)) => Ok(None),
+        Err(std::fs::TryLockError::Error(_)) => Ok(file),
     }
 }
 
@@ -438,10 +446,7 @@ impl StagingDir {
             path: dest.to_path_buf(),
             source,
         };
-        let lock = match lock_folder(dest)? {
-            Some(lock) => lock,
-            None => std::fs::File::open(dest).map_err(write_err)?,
-        };
+        let lock = lock_folder(dest)?;
         let path = dest.join(name);
         let mut list = staging_dirs();
         let mut leftovers = Leftovers::default();
@@ -455,18 +460,7 @@ impl StagingDir {
                             leftovers.unusable_record = Some(why);
                             Ok(())
                         }
-                        Some(Ok(record)) => {
-                            record.recover(dest, &mut leftovers).map_err(|e| match e {
-                                Error::Write { path: p, source } => Error::Write {
-                                    path: p,
-                                    source: std::io::Error::other(format!(
-                                        "{source}; while finishing the commit of an interrupted demo, recorded in {}: remove what is in the way and run again",
-                                        path.join(COMMIT_RECORD).display()
-                                    )),
-                                },
-                                other => other,
-                            })
-                        }
+                        Some(Ok(record)) => record.recover(dest, &path, &mut leftovers),
                     },
                 };
                 recovered.and_then(|()| {
@@ -631,9 +625,7 @@ impl StagingDir {
             // the files are in place: nothing is left for an interrupt to remove (nor to call
             // unfinished), so the staging folder and its record go before interrupts resume
             drop(beside);
-            let mut list = staging_dirs();
-            let _ = std::fs::remove_dir_all(&self.path);
-            list.retain(|d| d != &self.path);
+            self.remove();
             return Ok(());
         };
         // take back what was put in place, latest first, and put the previous files back (a run
@@ -707,11 +699,19 @@ fn put_in_place(
     Ok(previous)
 }
 
-impl Drop for StagingDir {
-    fn drop(&mut self) {
+impl StagingDir {
+    /// Removes the staging folder with everything in it, and takes it off the list an
+    /// interrupt cleans (again harmless: a folder already gone is fine).
+    fn remove(&self) {
         let mut list = staging_dirs();
         let _ = std::fs::remove_dir_all(&self.path);
         list.retain(|d| d != &self.path);
+    }
+}
+
+impl Drop for StagingDir {
+    fn drop(&mut self) {
+        self.remove();
     }
 }
 
