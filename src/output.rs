@@ -155,6 +155,18 @@ fn staging_dirs() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
 /// leaving a mix of two runs.
 static COMMITTING: Mutex<()> = Mutex::new(());
 
+/// Destination folders into which this process put a [`StagingDir`]'s files (all of them): an
+/// interrupt that came during the renames waited for them, and its message says the outputs
+/// there are complete rather than leaving it unsaid.
+static COMMITTED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn committed() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    // push only
+    COMMITTED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// A hidden folder that receives a whole set of outputs (a demo's `data/`, `fits/` and
 /// `plots/`) before any of them is in place, so that a run that fails or is interrupted leaves
 /// the previous outputs as they were instead of a mix of two runs.
@@ -623,9 +635,11 @@ impl StagingDir {
                 }
             }
             // the files are in place: nothing is left for an interrupt to remove (nor to call
-            // unfinished), so the staging folder and its record go before interrupts resume
+            // unfinished), so the staging folder and its record go before interrupts resume,
+            // and an interrupt that waited for them says the outputs are complete
             drop(beside);
             self.remove();
+            committed().push(dest.to_path_buf());
             return Ok(());
         };
         // take back what was put in place, latest first, and put the previous files back (a run
@@ -761,15 +775,60 @@ pub fn ensure_not_input(out: &Path, inputs: &[PathBuf]) -> Result<()> {
 /// Exit status after an interrupt (128 + SIGINT), as shells report it.
 pub const INTERRUPTED_EXIT: i32 = 130;
 
+/// What an interrupt found, for the line the application prints ([`Interrupted::message`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interrupted {
+    /// The signal, as a user reads it ("interrupted", "terminated (SIGTERM)", ...).
+    pub what: &'static str,
+    /// Whether unfinished outputs (temporary files, staging folders) were removed.
+    pub removed_unfinished: bool,
+    /// Folders into which this run had put a whole set of outputs (a demo's) before the
+    /// interrupt: those outputs are complete (an interrupt during the renames waits for the last).
+    pub complete_in: Vec<PathBuf>,
+}
+
+impl Interrupted {
+    /// The one line printed on stderr, e.g. "error: interrupted; unfinished output files were
+    /// removed".
+    ///
+    /// ```
+    /// use goodhart::output::Interrupted;
+    /// let i = Interrupted { what: "interrupted", removed_unfinished: false, complete_in: vec!["out".into()] };
+    /// assert_eq!(
+    ///     i.message(),
+    ///     "error: interrupted after this run's outputs were put in place in out: they are complete"
+    /// );
+    /// ```
+    pub fn message(&self) -> String {
+        let mut m = format!("error: {}", self.what);
+        if !self.complete_in.is_empty() {
+            let folders: Vec<String> = self
+                .complete_in
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect();
+            m.push_str(&format!(
+                " after this run's outputs were put in place in {}: they are complete",
+                folders.join(", ")
+            ));
+        }
+        if self.removed_unfinished {
+            m.push_str("; unfinished output files were removed");
+        }
+        m
+    }
+}
+
 /// Installs the signal handler of the binary: on SIGINT (Ctrl-C), SIGTERM (`kill`, `timeout`)
 /// or SIGHUP (a closed terminal or ssh session), unfinished outputs (temporary files, and
-/// folders made for them) are removed, `announce` is called with the signal's name and whether
-/// there were temporary files to remove (the application prints one line), and the process
+/// folders made for them) are removed, `announce` is called with what was found
+/// ([`Interrupted`]: the signal, whether there were unfinished outputs to remove, and the folders
+/// whose outputs this run had already put in place; the application prints one line), and the process
 /// exits with status 128 + the signal's number (130, 143, 129), as shells report it. Outputs
 /// already renamed into place are complete and stay. SIGHUP is handled only when it is not
 /// ignored at start: a run under `nohup` (which ignores it) survives a closed terminal, as
 /// `nohup` promises.
-pub fn install_interrupt_handler(announce: fn(&str, bool)) -> Result<()> {
+pub fn install_interrupt_handler(announce: fn(&Interrupted)) -> Result<()> {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     let mut wanted = vec![SIGINT, SIGTERM];
     if !ignored_at_start(SIGHUP) {
@@ -787,14 +846,15 @@ pub fn install_interrupt_handler(announce: fn(&str, bool)) -> Result<()> {
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             let (_held, removed) = remove_pending();
-            announce(
-                match signal {
+            announce(&Interrupted {
+                what: match signal {
                     SIGTERM => "terminated (SIGTERM)",
                     SIGHUP => "hung up (SIGHUP)",
                     _ => "interrupted",
                 },
-                removed,
-            );
+                removed_unfinished: removed,
+                complete_in: committed().clone(),
+            });
             std::process::exit(128 + signal);
         }
     });
@@ -1370,6 +1430,29 @@ impl OutTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An interrupt's line names what it found: the outputs a demo had put in place (complete)
+    /// and the unfinished files it removed, and claims neither when there was none.
+    #[test]
+    fn an_interrupt_says_which_outputs_are_complete_and_what_it_removed() {
+        let line = |what, removed_unfinished, complete_in: &[&str]| {
+            Interrupted {
+                what,
+                removed_unfinished,
+                complete_in: complete_in.iter().map(PathBuf::from).collect(),
+            }
+            .message()
+        };
+        assert_eq!(line("interrupted", false, &[]), "error: interrupted");
+        assert_eq!(
+            line("terminated (SIGTERM)", true, &[]),
+            "error: terminated (SIGTERM); unfinished output files were removed"
+        );
+        assert_eq!(
+            line("hung up (SIGHUP)", true, &["a", "b c"]),
+            "error: hung up (SIGHUP) after this run's outputs were put in place in a, b c: they are complete; unfinished output files were removed"
+        );
+    }
 
     /// `FullNumber`/`FullInteger` only save memory: every format writes them byte for byte as
     /// the `Number`/`Integer` columns holding the same values.

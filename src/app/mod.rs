@@ -74,18 +74,12 @@ fn print_wrote(quiet: bool, path: &std::path::Path, detail: &str) {
 }
 
 /// Installs the SIGINT/SIGTERM/SIGHUP handler: unfinished outputs are removed and one line is
-/// printed, saying so only when there were any (if stderr is gone, the exit status still tells).
+/// printed, saying so only when there were any, and naming the folders whose outputs this run
+/// had already put in place, complete (if stderr is gone, the exit status still tells).
 pub fn install_interrupt_handler() -> Result<()> {
-    crate::output::install_interrupt_handler(|what, removed| {
+    crate::output::install_interrupt_handler(|found| {
         use std::io::Write as _;
-        let _ = if removed {
-            writeln!(
-                std::io::stderr(),
-                "error: {what}; unfinished output files were removed"
-            )
-        } else {
-            writeln!(std::io::stderr(), "error: {what}")
-        };
+        let _ = writeln!(std::io::stderr(), "{}", found.message());
     })
 }
 

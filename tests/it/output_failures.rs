@@ -333,7 +333,8 @@ fn tree(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
 /// are complete: interrupted (SIGINT) after the new world is written, the previous outputs are
 /// all there, byte for byte, and the staging folder is gone. Killed (SIGKILL, no handler runs),
 /// the staging folder stays; the next demo removes it, says so, and puts its own outputs in
-/// place.
+/// place. Interrupted before its commit, its line says unfinished files were removed and does
+/// not claim outputs in place (the claim made when an interrupt waited for the last rename).
 #[test]
 fn an_interrupted_demo_leaves_the_previous_outputs_as_they_were() {
     let t = TestDir::new();
@@ -369,6 +370,15 @@ fn an_interrupted_demo_leaves_the_previous_outputs_as_they_were() {
         let status = out.status.code().or(out.status.signal().map(|s| 128 + s));
         assert_eq!(status, Some(code), "{stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
+        if signal == libc::SIGINT {
+            // interrupted before its commit: the line must not claim outputs in place
+            assert!(
+                stderr
+                    .lines()
+                    .any(|l| l == "error: interrupted; unfinished output files were removed"),
+                "{stderr}"
+            );
+        }
         let after: Vec<_> = tree(&t.path("d"))
             .into_iter()
             .filter(|(n, _)| !n.starts_with(".goodhart-demo.partial"))
