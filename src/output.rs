@@ -1555,36 +1555,31 @@ mod tests {
     /// A record of pid 41; the new files' identities are those of the files at `dest` now
     /// (the destination when there is no staged file beside it), or none.
     fn record(dest: &Path, stage: CommitStage, files: &[&str], previous: &[bool]) -> CommitRecord {
-        let new_files = match stage {
-            CommitStage::Moving => vec![],
-            _ => files
-                .iter()
-                .map(|f| {
-                    let r = CommitRecord {
-                        pid: 41,
-                        stage,
-                        files: vec![],
-                        previous: vec![],
-                        new_files: vec![],
-                    };
-                    let (to, staged, _) = r.temp_names(dest, f);
-                    FileIdentity::of(&staged)
-                        .or(FileIdentity::of(&to))
-                        .unwrap_or(FileIdentity {
-                            len: 0,
-                            secs: 0,
-                            nanos: 0,
-                        })
-                })
-                .collect(),
-        };
-        CommitRecord {
+        let mut record = CommitRecord {
             pid: 41,
             stage,
             files: files.iter().map(|f| f.to_string()).collect(),
             previous: previous.to_vec(),
-            new_files,
+            new_files: vec![],
+        };
+        if stage != CommitStage::Moving {
+            let absent = FileIdentity {
+                len: 0,
+                secs: 0,
+                nanos: 0,
+            };
+            let new_files = files
+                .iter()
+                .map(|f| {
+                    let (to, staged, _) = record.temp_names(dest, f);
+                    FileIdentity::of(&staged)
+                        .or_else(|| FileIdentity::of(&to))
+                        .unwrap_or(absent)
+                })
+                .collect();
+            record.new_files = new_files;
         }
+        record
     }
 
     /// A rename over a destination that fails (the destination became a folder between the
