@@ -105,6 +105,9 @@ pub struct DemoSummary {
     pub files: Vec<String>,
     /// Wall-clock seconds: world, best-of-n, fits+scaling+predictions, report.
     pub seconds: [f64; 4],
+    /// Files beside the outputs named as an earlier demo's temporary files of them, which no
+    /// record named, removed once the outputs were in place ([`StagingDir::commit`]).
+    pub removed_temp_files: Vec<PathBuf>,
 }
 
 fn rel(out: &Path, p: &Path) -> String {
@@ -152,6 +155,23 @@ pub fn command(a: &super::cli::DemoArgs, quiet: bool) -> Result<()> {
         };
         super::print_wrote(quiet, &summary.out.join(dir), &detail);
     }
+    if !summary.removed_temp_files.is_empty() {
+        let mut dirs: Vec<String> = summary
+            .removed_temp_files
+            .iter()
+            .map(|p| p.parent().unwrap_or(p).display().to_string())
+            .collect();
+        dirs.dedup();
+        super::print_all(
+            quiet,
+            "note",
+            &[format!(
+                "removed {} file(s) in {} named as an earlier demo's temporary files of these outputs",
+                summary.removed_temp_files.len(),
+                dirs.join(", ")
+            )],
+        );
+    }
     for (dir, names) in OUTPUT_DIRS.iter().zip(held) {
         let stale: Vec<String> = names
             .into_iter()
@@ -194,7 +214,7 @@ fn leftover_notes(leftovers: &Leftovers) -> Vec<String> {
     }
     if !leftovers.restored.is_empty() {
         lines.push(format!(
-            "finished undoing the renames of a demo interrupted while it undid them after one failed ({} file(s) in {}): the outputs before it are in place",
+            "finished undoing the renames of an earlier demo, stopped while it undid them after one failed ({} file(s) in {}): the outputs before it are in place",
             leftovers.restored.len(),
             folders(&leftovers.restored)
         ));
@@ -202,6 +222,13 @@ fn leftover_notes(leftovers: &Leftovers) -> Vec<String> {
     if let Some(why) = &leftovers.unusable_record {
         lines.push(format!(
             "an interrupted demo's record of its commit could not be used ({why}): until a demo succeeds, the outputs may mix two runs, and files named .NAME.PID.staged.tmp or .NAME.PID.previous.tmp beside them are that demo's"
+        ));
+    }
+    if !leftovers.stray_temp_files.is_empty() {
+        lines.push(format!(
+            "{} file(s) in {} are named as a demo's temporary files (.NAME.PID.staged.tmp, .NAME.PID.previous.tmp) but no record of a commit names them: they were left as they are, and those named after this demo's outputs are removed once its outputs are in place",
+            leftovers.stray_temp_files.len(),
+            folders(&leftovers.stray_temp_files)
         ));
     }
     if let Some(staging) = &leftovers.staging {
@@ -265,7 +292,7 @@ pub fn run_demo(
                 .chain(crate::report::REPORT_FILES.map(|f| format!("plots/{f}"))),
         )?;
         let mut summary = build_demo(staging.path(), seed, world, preset, token_preset, progress)?;
-        staging.commit(out, &summary.files)?;
+        summary.removed_temp_files = staging.commit(out, &summary.files)?;
         summary.out = out.to_path_buf();
         Ok(summary)
     });
@@ -580,6 +607,7 @@ fn build_demo(
             (t3 - t2).as_secs_f64(),
             (t4 - t3).as_secs_f64(),
         ],
+        removed_temp_files: Vec::new(),
     })
 }
 
