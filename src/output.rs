@@ -1666,6 +1666,14 @@ mod tests {
         }
     }
 
+    /// Replaces the file `dest/file` with a folder holding `inner` (text `text`): a rename
+    /// over it fails.
+    fn folder_in_the_way(dest: &Path, file: &str, inner: &str, text: &str) {
+        std::fs::remove_file(dest.join(file)).unwrap();
+        std::fs::create_dir(dest.join(file)).unwrap();
+        std::fs::write(dest.join(file).join(inner), text).unwrap();
+    }
+
     /// The next run's clean-up of `dest`: what it reported.
     fn next_run(dest: &Path) -> Leftovers {
         let found = std::cell::RefCell::new(None);
@@ -1733,9 +1741,7 @@ mod tests {
                 dest,
                 &names,
                 || {
-                    std::fs::remove_file(dest.join("sub/b.txt")).unwrap();
-                    std::fs::create_dir(dest.join("sub/b.txt")).unwrap();
-                    std::fs::write(dest.join("sub/b.txt/x"), "in the way").unwrap();
+                    folder_in_the_way(dest, "sub/b.txt", "x", "in the way");
                     true
                 },
                 || (),
@@ -1781,16 +1787,12 @@ mod tests {
                 &names,
                 || {
                     // the rename of sub/b.txt fails
-                    std::fs::remove_file(dest.join("sub/b.txt")).unwrap();
-                    std::fs::create_dir(dest.join("sub/b.txt")).unwrap();
-                    std::fs::write(dest.join("sub/b.txt/x"), "in the way").unwrap();
+                    folder_in_the_way(dest, "sub/b.txt", "x", "in the way");
                     true
                 },
                 || {
                     // and x/a.txt cannot get its previous file back
-                    std::fs::remove_file(dest.join("x/a.txt")).unwrap();
-                    std::fs::create_dir(dest.join("x/a.txt")).unwrap();
-                    std::fs::write(dest.join("x/a.txt/y"), "in the way too").unwrap();
+                    folder_in_the_way(dest, "x/a.txt", "y", "in the way too");
                 },
             )
             .unwrap_err()

@@ -471,6 +471,37 @@ fn a_demo_killed_during_its_renames_is_finished_by_the_next_even_when_that_one_f
     );
 }
 
+/// A quiet test-preset token demo into `out` (stdout dropped, stderr kept), with `extra` flags.
+fn quiet_demo(t: &TestDir, out: &str, extra: &[&str]) -> std::process::Command {
+    let mut c = std_cmd(t);
+    c.args([
+        "demo", "--world", "tokens", "--preset", "test", "--out", out, "--quiet",
+    ])
+    .args(extra)
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped());
+    c
+}
+
+/// Starts `demo` and waits until its staging folder in `out` exists (it holds its locks then).
+fn start_demo_and_wait_for_its_staging(
+    t: &TestDir,
+    mut demo: std::process::Command,
+    out: &str,
+) -> std::process::Child {
+    let child = demo.spawn().expect("spawn demo");
+    let staged = t.path(&format!("{out}/.goodhart-demo.partial"));
+    let start = Instant::now();
+    while !staged.exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(900),
+            "no staging folder"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child
+}
+
 /// Review leftover: a killed demo's record that could not be used was noted once, by the next
 /// demo, and its temporary files then stayed for good without a word. Files named as a demo's
 /// temporary files that no record names are now reported by every demo until one succeeds,
@@ -548,26 +579,8 @@ fn a_second_demo_sharing_a_linked_output_folder_is_refused_before_its_work() {
         std::fs::create_dir_all(t.path(out)).unwrap();
         std::os::unix::fs::symlink(t.path("shared"), t.path(&format!("{out}/plots"))).unwrap();
     }
-    let demo = |out: &str| {
-        let mut c = std_cmd(&t);
-        c.args([
-            "demo", "--world", "tokens", "--preset", "test", "--out", out, "--quiet",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-        c
-    };
-    let first = demo("a").spawn().expect("spawn demo");
-    let staged = t.path("a/.goodhart-demo.partial");
-    let start = Instant::now();
-    while !staged.exists() {
-        assert!(
-            start.elapsed() < Duration::from_secs(900),
-            "no staging folder"
-        );
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    let second = demo("b").output().expect("run demo");
+    let first = start_demo_and_wait_for_its_staging(&t, quiet_demo(&t, "a", &[]), "a");
+    let second = quiet_demo(&t, "b", &[]).output().expect("run demo");
     let err = String::from_utf8_lossy(&second.stderr);
     assert_eq!(second.status.code(), Some(1), "{err}");
     assert_eq!(
@@ -594,27 +607,11 @@ fn a_second_demo_sharing_a_linked_output_folder_is_refused_before_its_work() {
 #[test]
 fn a_second_demo_into_a_busy_folder_is_refused_and_a_bad_destination_fails_first() {
     let t = TestDir::new();
-    let demo = |seed: &str| {
-        let mut c = std_cmd(&t);
-        c.args([
-            "demo", "--world", "tokens", "--preset", "test", "--seed", seed, "--out", "d",
-            "--quiet",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-        c
-    };
-    let first = demo("0").spawn().expect("spawn demo");
     let staged = t.path("d/.goodhart-demo.partial");
-    let start = Instant::now();
-    while !staged.exists() {
-        assert!(
-            start.elapsed() < Duration::from_secs(900),
-            "no staging folder"
-        );
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    let second = demo("1").output().expect("run demo");
+    let first = start_demo_and_wait_for_its_staging(&t, quiet_demo(&t, "d", &["--seed", "0"]), "d");
+    let second = quiet_demo(&t, "d", &["--seed", "1"])
+        .output()
+        .expect("run demo");
     let err = String::from_utf8_lossy(&second.stderr);
     assert_eq!(second.status.code(), Some(1), "{err}");
     assert!(
