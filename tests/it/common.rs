@@ -24,8 +24,12 @@ impl TestDir {
         self.dir.path().join(name)
     }
 
+    /// Writes a fixture, making its folders.
     pub fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
         let p = self.path(name);
+        if let Some(dir) = p.parent() {
+            std::fs::create_dir_all(dir).expect("make the fixture's folder");
+        }
         std::fs::write(&p, contents).expect("write fixture");
         p
     }

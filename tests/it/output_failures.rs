@@ -419,9 +419,7 @@ fn an_interrupted_demo_leaves_the_previous_outputs_as_they_were() {
 fn a_demo_killed_during_its_renames_is_finished_by_the_next_even_when_that_one_fails() {
     let t = TestDir::new();
     let w = |f: &str, text: &str| {
-        let p = t.path(f);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
+        t.write(f, text);
     };
     // killed between two renames: scaling.json renamed (its previous file set aside), fits.json
     // not yet
@@ -510,9 +508,7 @@ fn start_demo_and_wait_for_its_staging(
 fn temporary_files_of_an_unusable_record_are_noted_until_a_demo_removes_them() {
     let t = TestDir::new();
     let w = |f: &str, text: &str| {
-        let p = t.path(f);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
+        t.write(f, text);
     };
     w(
         "d/.goodhart-demo.partial/commit.json",
