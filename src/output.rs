@@ -201,8 +201,8 @@ pub struct StagingDir {
     /// The lock on the folder receiving the outputs, released when dropped.
     _lock: std::fs::File,
     /// The locks on its output folders that existed when it was created (each folder's
-    /// canonical path, and its lock), released when dropped.
-    folder_locks: Vec<(PathBuf, std::fs::File)>,
+    /// identity, and its lock), released when dropped.
+    folder_locks: Vec<(FolderId, std::fs::File)>,
     /// Whether a drop leaves the staging folder and its record for the next run.
     keep: bool,
 }
@@ -378,7 +378,7 @@ impl CommitRecord {
             move |source: std::io::Error| Error::Write {
                 path,
                 source: std::io::Error::other(format!(
-                    "{source}; while finishing the commit of an interrupted demo, recorded in {}: remove what is in the way and run again",
+                    "{source}; while finishing the commit of an earlier demo that did not finish, recorded in {}: remove what is in the way and run again",
                     record.display()
                 )),
             }
@@ -438,6 +438,29 @@ pub fn refuse_folders<S: AsRef<str>>(
     Ok(())
 }
 
+/// What identifies a folder: its device and inode where there are such, so that a folder
+/// removed and made again under the same name is another folder (its lock is another lock);
+/// elsewhere its canonical path.
+#[cfg(unix)]
+type FolderId = (u64, u64);
+#[cfg(not(unix))]
+type FolderId = PathBuf;
+
+/// The [`FolderId`] of the folder at `dir` (following links), if it is one.
+fn folder_id(dir: &Path) -> Option<FolderId> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(dir).ok()?;
+        m.is_dir().then(|| (m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let p = dir.canonicalize().ok()?;
+        p.is_dir().then_some(p)
+    }
+}
+
 /// Opens `dir` and takes its advisory lock (on a file system without locks, the folder is
 /// returned unlocked); another run holding it is `Error::Write` naming `dir`.
 fn lock_folder(dir: &Path) -> Result<std::fs::File> {
@@ -477,17 +500,14 @@ impl StagingDir {
         let lock = lock_folder(dest)?;
         // each output folder that exists, unless it is `dest` itself: one may be a link to a
         // folder that another run, into another `dest`, writes into
-        let dest_id = dest.canonicalize().ok();
-        let mut folder_locks: Vec<(PathBuf, std::fs::File)> = Vec::new();
+        let dest_id = folder_id(dest);
+        let mut folder_locks: Vec<(FolderId, std::fs::File)> = Vec::new();
         for folder in folders {
             let dir = dest.join(folder);
-            let Ok(id) = dir.canonicalize() else {
+            let Some(id) = folder_id(&dir) else {
                 continue;
             };
-            if !id.is_dir()
-                || Some(&id) == dest_id.as_ref()
-                || folder_locks.iter().any(|(d, _)| d == &id)
-            {
+            if Some(&id) == dest_id.as_ref() || folder_locks.iter().any(|(d, _)| d == &id) {
                 continue;
             }
             folder_locks.push((id, lock_folder(&dir)?));
@@ -525,10 +545,10 @@ impl StagingDir {
         };
         if cleaned.is_ok() {
             // what no record names (we hold the folders' locks: no run is committing there)
-            let mut scanned: Vec<PathBuf> = Vec::new();
+            let mut scanned: Vec<FolderId> = Vec::new();
             for folder in folders {
                 let dir = dest.join(folder);
-                let Ok(id) = dir.canonicalize() else {
+                let Some(id) = folder_id(&dir) else {
                     continue;
                 };
                 if scanned.contains(&id) {
@@ -590,9 +610,11 @@ impl StagingDir {
             previous: Vec::new(),
             new_files: Vec::new(),
         };
-        // every destination folder, made and locked (the folder `dest` is locked already)
-        let dest_id = dest.canonicalize().ok();
-        let mut locked: Vec<PathBuf> = Vec::new();
+        // every destination folder, made and locked (the folder `dest` is locked already, and
+        // so are the output folders that existed at the start, unless one was replaced since:
+        // a folder made again under the same name is another folder, locked here)
+        let dest_id = folder_id(dest);
+        let mut locked: Vec<FolderId> = Vec::new();
         let mut _locks = Vec::new();
         for f in files {
             let parent = dest.join(f).parent().unwrap_or(dest).to_path_buf();
@@ -600,7 +622,12 @@ impl StagingDir {
                 path: parent.clone(),
                 source,
             })?;
-            let id = parent.canonicalize().unwrap_or(parent.clone());
+            let Some(id) = folder_id(&parent) else {
+                return Err(Error::Write {
+                    path: parent,
+                    source: std::io::Error::other("it is not a folder"),
+                });
+            };
             if Some(&id) == dest_id.as_ref()
                 || locked.contains(&id)
                 || self.folder_locks.iter().any(|(d, _)| d == &id)
@@ -1847,6 +1874,7 @@ mod tests {
     /// place, after all its work. [`StagingDir::create`] now locks the output folders that
     /// exist, so it is refused before any work, naming the folder. A folder that is the
     /// destination itself, or the same folder under two names, is locked once.
+    #[cfg(unix)]
     #[test]
     fn a_run_whose_output_folder_another_run_holds_is_refused_before_its_work() {
         let dir = tempfile::tempdir().unwrap();
@@ -1877,6 +1905,47 @@ mod tests {
         std::fs::create_dir(third.join("x")).unwrap();
         std::os::unix::fs::symlink("x", third.join("sub")).unwrap();
         drop(StagingDir::create(&third, ".partial", &FOLDERS, &nothing_found).unwrap());
+    }
+
+    /// Review finding: the output folders locked at the start were known by their paths, so a
+    /// folder removed and made again under a running commit (same path, another folder, not
+    /// locked) was not locked when the outputs were put in place, and a second run reached it.
+    /// Known by device and inode, the new folder is locked by the commit.
+    #[cfg(unix)]
+    #[test]
+    fn a_folder_made_again_under_a_run_is_locked_when_its_outputs_are_put_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let (first, second) = (dir.path().join("first"), dir.path().join("second"));
+        write_all(&first, &[("x/a.txt", "old a")]);
+        std::fs::create_dir(&second).unwrap();
+        std::os::unix::fs::symlink(first.join("x"), second.join("x")).unwrap();
+        let staging = staged(&first, &[("x/a.txt", "new a")]);
+        std::fs::remove_dir_all(first.join("x")).unwrap();
+        std::fs::create_dir(first.join("x")).unwrap();
+        let refused = std::cell::Cell::new(None);
+        staging
+            .commit_with(
+                &first,
+                &["x/a.txt".to_string()],
+                || {
+                    refused.set(Some(
+                        StagingDir::create(&second, ".partial", &FOLDERS, &nothing_found)
+                            .map(drop)
+                            .map_err(|e| e.to_string()),
+                    ));
+                    true
+                },
+                || (),
+            )
+            .unwrap();
+        assert_eq!(
+            refused.into_inner(),
+            Some(Err(format!(
+                "{}: cannot write: another goodhart run is writing its outputs into this folder: wait for it to finish, or give another --out",
+                second.join("x").display()
+            )))
+        );
+        assert_eq!(files(&first), pairs(&[("x/a.txt", "new a")]));
     }
 
     #[test]

@@ -156,19 +156,12 @@ pub fn command(a: &super::cli::DemoArgs, quiet: bool) -> Result<()> {
         super::print_wrote(quiet, &summary.out.join(dir), &detail);
     }
     if !summary.removed_temp_files.is_empty() {
-        let mut dirs: Vec<String> = summary
-            .removed_temp_files
-            .iter()
-            .map(|p| p.parent().unwrap_or(p).display().to_string())
-            .collect();
-        dirs.dedup();
         super::print_all(
             quiet,
             "note",
             &[format!(
-                "removed {} file(s) in {} named as an earlier demo's temporary files of these outputs",
-                summary.removed_temp_files.len(),
-                dirs.join(", ")
+                "removed {}, named as an earlier demo's temporary files of these outputs",
+                paths(&summary.removed_temp_files)
             )],
         );
     }
@@ -180,6 +173,12 @@ pub fn command(a: &super::cli::DemoArgs, quiet: bool) -> Result<()> {
         super::data::warn_files_from_before(quiet, &a.out.join(dir), &stale);
     }
     Ok(())
+}
+
+/// The paths, each in full, separated by commas.
+fn paths(paths: &[PathBuf]) -> String {
+    let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    shown.join(", ")
 }
 
 /// One line per kind of thing an interrupted demo left and this one cleaned.
@@ -226,14 +225,13 @@ fn leftover_notes(leftovers: &Leftovers) -> Vec<String> {
     }
     if !leftovers.stray_temp_files.is_empty() {
         lines.push(format!(
-            "{} file(s) in {} are named as a demo's temporary files (.NAME.PID.staged.tmp, .NAME.PID.previous.tmp) but no record of a commit names them: they were left as they are, and those named after this demo's outputs are removed once its outputs are in place",
-            leftovers.stray_temp_files.len(),
-            folders(&leftovers.stray_temp_files)
+            "{} are named as a demo's temporary files (.NAME.PID.staged.tmp, .NAME.PID.previous.tmp) but no record of a commit names them: they were left as they are, and those named after this demo's outputs are removed once its outputs are in place",
+            paths(&leftovers.stray_temp_files)
         ));
     }
     if let Some(staging) = &leftovers.staging {
         lines.push(format!(
-            "removed {}, left by an interrupted demo",
+            "removed {}, left by an earlier demo that did not finish",
             staging.display()
         ));
     }
