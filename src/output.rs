@@ -139,11 +139,12 @@ impl CreatedDirs {
     }
 }
 
-/// Staging folders of runs whose outputs are not in place yet ([`StagingDir`]). An interrupt
-/// removes each with everything in it.
-static STAGING_DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+/// Staging folders of runs whose outputs are not in place yet ([`StagingDir`]), each with its
+/// [`FolderId`]. An interrupt removes each with everything in it, if the folder at that path is
+/// still the one made (not another run's, after the folder holding it was moved or replaced).
+static STAGING_DIRS: Mutex<Vec<(PathBuf, Option<FolderId>)>> = Mutex::new(Vec::new());
 
-fn staging_dirs() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+fn staging_dirs() -> std::sync::MutexGuard<'static, Vec<(PathBuf, Option<FolderId>)>> {
     // push and retain only, as `pending`
     STAGING_DIRS
         .lock()
@@ -205,6 +206,11 @@ pub struct StagingDir {
     folder_locks: Vec<(FolderId, std::fs::File)>,
     /// Whether a drop leaves the staging folder and its record for the next run.
     keep: bool,
+    /// The identities of the folder receiving the outputs, when locked, and of the staging
+    /// folder, when made: a folder moved or replaced under the run is not written into or
+    /// removed by path.
+    dest_id: Option<FolderId>,
+    id: Option<FolderId>,
 }
 
 /// What [`StagingDir::create`] found of a killed run, and cleaned.
@@ -565,12 +571,17 @@ impl StagingDir {
         }
         cleaned?;
         std::fs::create_dir(&path).map_err(write_err)?;
-        list.push(path.clone());
+        let id = folder_id(&path);
+        // FolderId is Copy only where it is an inode (elsewhere a PathBuf)
+        #[allow(clippy::clone_on_copy)]
+        list.push((path.clone(), id.clone()));
         Ok(StagingDir {
             path,
             _lock: lock,
             folder_locks,
             keep: false,
+            dest_id,
+            id,
         })
     }
 
@@ -602,6 +613,18 @@ impl StagingDir {
         before_renames: impl FnOnce() -> bool,
         before_undo: impl FnOnce(),
     ) -> Result<Vec<PathBuf>> {
+        let replaced = |path: &Path| Error::Write {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(
+                "it was moved or replaced while this run wrote its outputs: nothing was put in place",
+            ),
+        };
+        if folder_id(dest) != self.dest_id {
+            return Err(replaced(dest));
+        }
+        if folder_id(&self.path) != self.id {
+            return Err(replaced(&self.path));
+        }
         refuse_folders(dest, files)?;
         let mut record = CommitRecord {
             pid: std::process::id(),
@@ -616,6 +639,8 @@ impl StagingDir {
         let dest_id = folder_id(dest);
         let mut locked: Vec<FolderId> = Vec::new();
         let mut _locks = Vec::new();
+        // each destination folder with its identity, checked again before the renames
+        let mut destinations: Vec<(PathBuf, FolderId)> = Vec::new();
         for f in files {
             let parent = dest.join(f).parent().unwrap_or(dest).to_path_buf();
             std::fs::create_dir_all(&parent).map_err(|source| Error::Write {
@@ -628,6 +653,11 @@ impl StagingDir {
                     source: std::io::Error::other("it is not a folder"),
                 });
             };
+            if !destinations.iter().any(|(p, _)| p == &parent) {
+                // FolderId is Copy only where it is an inode (elsewhere a PathBuf)
+                #[allow(clippy::clone_on_copy)]
+                destinations.push((parent.clone(), id.clone()));
+            }
             if Some(&id) == dest_id.as_ref()
                 || locked.contains(&id)
                 || self.folder_locks.iter().any(|(d, _)| d == &id)
@@ -675,6 +705,14 @@ impl StagingDir {
         if !before_renames() {
             // a test's stop: the files stay beside their destinations, as after a SIGKILL
             return Ok(Vec::new());
+        }
+        // a destination folder moved or replaced since it was locked is not locked: stop here
+        if let Some((parent, _)) = destinations
+            .iter()
+            .find(|(p, id)| folder_id(p).as_ref() != Some(id))
+        {
+            remove_beside(&beside);
+            return Err(replaced(parent));
         }
         // 2. renames within each folder, with interrupts held off until the last; each previous
         // file is set aside first, to be put back if a later rename fails
@@ -771,7 +809,7 @@ impl StagingDir {
             // the record says the undo began: the next run into `dest` finishes it
             (false, true) => {
                 self.keep = true;
-                staging_dirs().retain(|d| d != &self.path);
+                staging_dirs().retain(|(d, _)| d != &self.path);
                 format!(
                     "{e}; the outputs could not all be put back: {}; the next run into {} puts them back, from the record {}",
                     not_undone.join("; "),
@@ -788,7 +826,8 @@ impl StagingDir {
 }
 
 /// The files in `dir` named as a commit's temporary files, `.NAME.PID.staged.tmp` or
-/// `.NAME.PID.previous.tmp`, each with its NAME, in order of path.
+/// `.NAME.PID.previous.tmp`, each with its NAME, in order of path; not those of a running
+/// process (another run's, met when a folder was moved or replaced under the runs).
 fn temp_files_in(dir: &Path) -> Vec<(PathBuf, String)> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
@@ -803,11 +842,32 @@ fn temp_files_in(dir: &Path) -> Vec<(PathBuf, String)> {
             let (file, pid) = stem.strip_prefix('.')?.rsplit_once('.')?;
             let named =
                 !file.is_empty() && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit());
-            (named && e.file_type().ok()?.is_file()).then(|| (e.path(), file.to_string()))
+            (named && e.file_type().ok()?.is_file() && !process_is_running(pid))
+                .then(|| (e.path(), file.to_string()))
         })
         .collect();
     found.sort();
     found
+}
+
+/// Whether the process `pid` (decimal digits) is running.
+#[cfg(unix)]
+fn process_is_running(pid: &str) -> bool {
+    // too large for a process id, or 0 (which kill(2) reads as the process group): not one
+    let Ok(pid) = pid.parse::<libc::pid_t>() else {
+        return false;
+    };
+    if pid <= 0 {
+        return false;
+    }
+    // SAFETY: kill(2) with signal 0 sends nothing; it only says whether the process exists.
+    let found = unsafe { libc::kill(pid, 0) } == 0;
+    found || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+#[cfg(not(unix))]
+fn process_is_running(_pid: &str) -> bool {
+    false
 }
 
 /// After a commit: removes, beside each of `files` under `dest`, the files named as another
@@ -869,8 +929,10 @@ impl StagingDir {
     /// interrupt cleans (again harmless: a folder already gone is fine).
     fn remove(&self) {
         let mut list = staging_dirs();
-        let _ = std::fs::remove_dir_all(&self.path);
-        list.retain(|d| d != &self.path);
+        if folder_id(&self.path) == self.id {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+        list.retain(|(d, _)| d != &self.path);
     }
 }
 
@@ -893,8 +955,10 @@ fn remove_pending() -> (std::sync::MutexGuard<'static, Vec<PathBuf>>, bool) {
         let _ = std::fs::remove_file(p);
     }
     let staged = staging_dirs();
-    for d in staged.iter() {
-        let _ = std::fs::remove_dir_all(d);
+    for (d, id) in staged.iter() {
+        if folder_id(d) == *id {
+            let _ = std::fs::remove_dir_all(d);
+        }
     }
     let removed = !list.is_empty() || !staged.is_empty();
     drop(staged);
@@ -1838,7 +1902,9 @@ mod tests {
         );
         assert!(record.is_file(), "the record of the undo is kept");
         assert!(
-            !staging_dirs().contains(&dest.join(".partial")),
+            !staging_dirs()
+                .iter()
+                .any(|(d, _)| d == &dest.join(".partial")),
             "an interrupt must not remove the kept record"
         );
         assert_eq!(
@@ -1948,6 +2014,69 @@ mod tests {
         assert_eq!(files(&first), pairs(&[("x/a.txt", "new a")]));
     }
 
+    /// Re-review finding: a run worked by path after its locks, so with its destination
+    /// moved and another made in its place, its drop removed the new folder's staging folder
+    /// (another run's), and an output folder replaced after the commit locked it was written
+    /// unlocked. The commit now checks the identities of the destination, of the staging
+    /// folder and of each locked folder, and a drop removes only the staging folder it made.
+    #[test]
+    fn a_destination_moved_or_replaced_under_a_run_is_not_written_nor_cleaned() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("d");
+        write_all(&dest, &[("x/a.txt", "old a")]);
+        let names = ["x/a.txt".to_string()];
+        let staging = staged(&dest, &[("x/a.txt", "new a")]);
+        // the destination is moved away, and another run's staging folder is where it was
+        std::fs::rename(&dest, dir.path().join("d.old")).unwrap();
+        write_all(&dest, &[(".partial/x/a.txt", "the other run's a")]);
+        let err = staging.commit(&dest, &names).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "{}: cannot write: it was moved or replaced while this run wrote its outputs: nothing was put in place",
+                dest.display()
+            )
+        );
+        assert_eq!(
+            files(&dest),
+            pairs(&[(".partial/x/a.txt", "the other run's a")])
+        );
+        assert_eq!(
+            files(&dir.path().join("d.old")),
+            pairs(&[("x/a.txt", "old a"), (".partial/x/a.txt", "new a")])
+        );
+
+        // an output folder replaced after the commit locked it: nothing is renamed into it
+        let dest = dir.path().join("e");
+        write_all(&dest, &[("x/a.txt", "old a")]);
+        let staging = staged(&dest, &[("x/a.txt", "new a")]);
+        let err = staging
+            .commit_with(
+                &dest,
+                &names,
+                || {
+                    std::fs::rename(dest.join("x"), dest.join("x.old")).unwrap();
+                    std::fs::create_dir(dest.join("x")).unwrap();
+                    true
+                },
+                || (),
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(&format!(
+                "{}: cannot write: it was moved or replaced",
+                dest.join("x").display()
+            )),
+            "{err}"
+        );
+        assert!(files(&dest.join("x")).is_empty());
+        assert_eq!(
+            std::fs::read_to_string(dest.join("x.old/a.txt")).unwrap(),
+            "old a"
+        );
+    }
+
     #[test]
     fn a_commit_replaces_every_file_and_leaves_no_temporary_file() {
         let dir = tempfile::tempdir().unwrap();
@@ -1972,7 +2101,7 @@ mod tests {
         write_all(dest, &[("x/a.txt", "old a")]);
         let names: Vec<String> = ["x/a.txt", "sub/b.txt"].map(String::from).to_vec();
         let staging = staged(dest, &[("x/a.txt", "new a"), ("sub/b.txt", "new b")]);
-        write_all(dest, &[("sub/.notes.2024.staged.tmp", "the user's")]);
+        write_all(dest, &[("sub/.notes.1999992024.staged.tmp", "the user's")]);
         let copy = dest.join("partial-copy");
         staging
             .commit_with(
@@ -1998,7 +2127,7 @@ mod tests {
                     dest.join(format!("sub/.b.txt.{pid}.staged.tmp")),
                 ],
                 // a name of the same shape that the record does not name: reported, left
-                stray_temp_files: vec![dest.join("sub/.notes.2024.staged.tmp")],
+                stray_temp_files: vec![dest.join("sub/.notes.1999992024.staged.tmp")],
                 ..Leftovers::default()
             }
         );
@@ -2006,7 +2135,7 @@ mod tests {
             files(dest),
             pairs(&[
                 ("x/a.txt", "old a"),
-                ("sub/.notes.2024.staged.tmp", "the user's")
+                ("sub/.notes.1999992024.staged.tmp", "the user's")
             ])
         );
     }
@@ -2030,7 +2159,7 @@ mod tests {
                 ("x/.c.txt.41.staged.tmp", "new c"),
                 ("sub/d.txt", "old d"),
                 ("sub/.d.txt.41.staged.tmp", "new d"),
-                ("sub/.notes.2024.previous.tmp", "the user's"),
+                ("sub/.notes.1999992024.previous.tmp", "the user's"),
             ],
         );
         let files_ = ["x/a.txt", "x/b.txt", "x/c.txt", "sub/d.txt"];
@@ -2050,7 +2179,7 @@ mod tests {
                 completed: ["x/b.txt", "x/c.txt", "sub/d.txt"]
                     .map(|f| dest.join(f))
                     .to_vec(),
-                stray_temp_files: vec![dest.join("sub/.notes.2024.previous.tmp")],
+                stray_temp_files: vec![dest.join("sub/.notes.1999992024.previous.tmp")],
                 ..Leftovers::default()
             }
         );
@@ -2061,7 +2190,7 @@ mod tests {
                 ("x/b.txt", "new b"),
                 ("x/c.txt", "new c"),
                 ("sub/d.txt", "new d"),
-                ("sub/.notes.2024.previous.tmp", "the user's"),
+                ("sub/.notes.1999992024.previous.tmp", "the user's"),
             ])
         );
     }
@@ -2141,24 +2270,31 @@ mod tests {
     /// good. Files named as a commit's temporary files that no record names are now reported
     /// by every run, left as they are, and removed by a commit that puts outputs of the same
     /// names in place; a user's file of that shape named after no output stays.
+    #[cfg(unix)]
     #[test]
     fn temporary_files_no_record_names_are_reported_until_a_commit_removes_them() {
         let dir = tempfile::tempdir().unwrap();
         let dest = dir.path();
+        // a file of a running process (this test's parent) is neither listed nor removed
+        let running = format!(
+            "x/.a.txt.{}.staged.tmp",
+            std::os::unix::process::parent_id()
+        );
         write_all(
             dest,
             &[
                 ("x/a.txt", "old a"),
-                ("x/.a.txt.41.previous.tmp", "older a"),
-                ("x/.a.txt.41.staged.tmp", "a killed run's a"),
-                ("sub/.notes.2024.staged.tmp", "the user's"),
-                (".partial/commit.json", "{\"pid\": 41, \"stage\""),
+                ("x/.a.txt.1999999941.previous.tmp", "older a"),
+                ("x/.a.txt.1999999941.staged.tmp", "a killed run's a"),
+                ("sub/.notes.1999992024.staged.tmp", "the user's"),
+                (&running, "a running run's"),
+                (".partial/commit.json", "{\"pid\": 1999999941, \"stage\""),
             ],
         );
         let strays: Vec<PathBuf> = [
-            "x/.a.txt.41.previous.tmp",
-            "x/.a.txt.41.staged.tmp",
-            "sub/.notes.2024.staged.tmp",
+            "x/.a.txt.1999999941.previous.tmp",
+            "x/.a.txt.1999999941.staged.tmp",
+            "sub/.notes.1999992024.staged.tmp",
         ]
         .map(|f| dest.join(f))
         .to_vec();
@@ -2188,7 +2324,8 @@ mod tests {
             pairs(&[
                 ("x/a.txt", "new a"),
                 ("sub/b.txt", "new b"),
-                ("sub/.notes.2024.staged.tmp", "the user's"),
+                ("sub/.notes.1999992024.staged.tmp", "the user's"),
+                (&running, "a running run's"),
             ])
         );
     }

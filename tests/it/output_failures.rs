@@ -433,7 +433,7 @@ fn a_demo_killed_during_its_renames_is_finished_by_the_next_even_when_that_one_f
     w("d/fits/.fits.json.4242.staged.tmp", "new fits");
     w("d/fits/scaling.json", "new scaling");
     w("d/fits/.scaling.json.4242.previous.tmp", "old scaling");
-    w("d/fits/.notes.2024.staged.tmp", "the user's");
+    w("d/fits/.notes.1999992024.staged.tmp", "the user's");
     std::fs::create_dir_all(t.path("d/plots/coefficients.png")).unwrap();
     let out = t
         .cmd()
@@ -461,7 +461,7 @@ fn a_demo_killed_during_its_renames_is_finished_by_the_next_even_when_that_one_f
     left.sort();
     assert_eq!(
         left,
-        [".notes.2024.staged.tmp", "fits.json", "scaling.json"],
+        [".notes.1999992024.staged.tmp", "fits.json", "scaling.json"],
         "the fits folder after the failed demo"
     );
     assert!(!t.path("d/.goodhart-demo.partial").exists());
@@ -514,11 +514,11 @@ fn temporary_files_of_an_unusable_record_are_noted_until_a_demo_removes_them() {
     };
     w(
         "d/.goodhart-demo.partial/commit.json",
-        "{\"pid\": 4242, \"st",
+        "{\"pid\": 1999994242, \"st",
     );
     w("d/fits/fits.json", "old fits");
-    w("d/fits/.fits.json.4242.previous.tmp", "older fits");
-    w("d/plots/.notes.2024.staged.tmp", "the user's");
+    w("d/fits/.fits.json.1999994242.previous.tmp", "older fits");
+    w("d/plots/.notes.1999992024.staged.tmp", "the user's");
     let demo = || {
         t.cmd()
             .args([
@@ -543,15 +543,15 @@ fn temporary_files_of_an_unusable_record_are_noted_until_a_demo_removes_them() {
         "missing {unusable:?} in\n{err}"
     );
     for line in [
-        strays("d/fits/.fits.json.4242.previous.tmp, d/plots/.notes.2024.staged.tmp"),
+        strays("d/fits/.fits.json.1999994242.previous.tmp, d/plots/.notes.1999992024.staged.tmp"),
         "note: removed d/.goodhart-demo.partial, left by an earlier demo that did not finish".to_string(),
-        "note: removed d/fits/.fits.json.4242.previous.tmp, named as an earlier demo's temporary files of these outputs".to_string(),
+        "note: removed d/fits/.fits.json.1999994242.previous.tmp, named as an earlier demo's temporary files of these outputs".to_string(),
     ] {
         assert!(err.lines().any(|l| l == line), "missing {line:?} in\n{err}");
     }
-    assert!(!t.path("d/fits/.fits.json.4242.previous.tmp").exists());
+    assert!(!t.path("d/fits/.fits.json.1999994242.previous.tmp").exists());
     assert_eq!(
-        std::fs::read_to_string(t.path("d/plots/.notes.2024.staged.tmp")).unwrap(),
+        std::fs::read_to_string(t.path("d/plots/.notes.1999992024.staged.tmp")).unwrap(),
         "the user's"
     );
     // the next demo says it again: the note is not a one-off
@@ -560,7 +560,7 @@ fn temporary_files_of_an_unusable_record_are_noted_until_a_demo_removes_them() {
     assert!(second.status.success(), "{err}");
     assert!(
         err.lines()
-            .any(|l| l == strays("d/plots/.notes.2024.staged.tmp")),
+            .any(|l| l == strays("d/plots/.notes.1999992024.staged.tmp")),
         "missing the note in\n{err}"
     );
     assert!(!err.contains("note: removed d/"), "{err}");
