@@ -507,16 +507,23 @@ impl StagingDir {
         // each output folder that exists, unless it is `dest` itself: one may be a link to a
         // folder that another run, into another `dest`, writes into
         let dest_id = folder_id(dest);
+        // each output folder that exists, once (two names may be one folder)
+        let mut existing: Vec<(PathBuf, FolderId)> = Vec::new();
         let mut folder_locks: Vec<(FolderId, std::fs::File)> = Vec::new();
         for folder in folders {
             let dir = dest.join(folder);
             let Some(id) = folder_id(&dir) else {
                 continue;
             };
-            if Some(&id) == dest_id.as_ref() || folder_locks.iter().any(|(d, _)| d == &id) {
+            if existing.iter().any(|(_, d)| d == &id) {
                 continue;
             }
-            folder_locks.push((id, lock_folder(&dir)?));
+            if Some(&id) != dest_id.as_ref() {
+                // FolderId is Copy only where it is an inode (elsewhere a PathBuf)
+                #[allow(clippy::clone_on_copy)]
+                folder_locks.push((id.clone(), lock_folder(&dir)?));
+            }
+            existing.push((dir, id));
         }
         let path = dest.join(name);
         let mut list = staging_dirs();
@@ -551,19 +558,10 @@ impl StagingDir {
         };
         if cleaned.is_ok() {
             // what no record names (we hold the folders' locks: no run is committing there)
-            let mut scanned: Vec<FolderId> = Vec::new();
-            for folder in folders {
-                let dir = dest.join(folder);
-                let Some(id) = folder_id(&dir) else {
-                    continue;
-                };
-                if scanned.contains(&id) {
-                    continue;
-                }
-                scanned.push(id);
+            for (dir, _) in &existing {
                 leftovers
                     .stray_temp_files
-                    .extend(temp_files_in(&dir).into_iter().map(|(p, _)| p));
+                    .extend(temp_files_in(dir).into_iter().map(|(p, _)| p));
             }
         }
         if !leftovers.is_empty() {
@@ -636,7 +634,6 @@ impl StagingDir {
         // every destination folder, made and locked (the folder `dest` is locked already, and
         // so are the output folders that existed at the start, unless one was replaced since:
         // a folder made again under the same name is another folder, locked here)
-        let dest_id = folder_id(dest);
         let mut locked: Vec<FolderId> = Vec::new();
         let mut _locks = Vec::new();
         // each destination folder with its identity, checked again before the renames
@@ -658,7 +655,7 @@ impl StagingDir {
                 #[allow(clippy::clone_on_copy)]
                 destinations.push((parent.clone(), id.clone()));
             }
-            if Some(&id) == dest_id.as_ref()
+            if Some(&id) == self.dest_id.as_ref()
                 || locked.contains(&id)
                 || self.folder_locks.iter().any(|(d, _)| d == &id)
             {
@@ -929,10 +926,16 @@ impl StagingDir {
     /// interrupt cleans (again harmless: a folder already gone is fine).
     fn remove(&self) {
         let mut list = staging_dirs();
-        if folder_id(&self.path) == self.id {
-            let _ = std::fs::remove_dir_all(&self.path);
-        }
+        remove_staging_folder(&self.path, &self.id);
         list.retain(|(d, _)| d != &self.path);
+    }
+}
+
+/// Removes the staging folder at `path` with everything in it, if it is still the folder made
+/// (`id`), not another run's after the folder holding it was moved or replaced.
+fn remove_staging_folder(path: &Path, id: &Option<FolderId>) {
+    if folder_id(path) == *id {
+        let _ = std::fs::remove_dir_all(path);
     }
 }
 
@@ -956,9 +959,7 @@ fn remove_pending() -> (std::sync::MutexGuard<'static, Vec<PathBuf>>, bool) {
     }
     let staged = staging_dirs();
     for (d, id) in staged.iter() {
-        if folder_id(d) == *id {
-            let _ = std::fs::remove_dir_all(d);
-        }
+        remove_staging_folder(d, id);
     }
     let removed = !list.is_empty() || !staged.is_empty();
     drop(staged);
