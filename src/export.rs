@@ -172,6 +172,15 @@ pub fn fits_table_with(fits: &[CurveFit], names: &[&'static str]) -> OutTable {
         "warnings",
         text(&|c| (!c.warnings.is_empty()).then(|| c.warnings.join(WARNING_SEPARATOR))),
     );
+    // added at the end (columns are only ever added there)
+    t.push(
+        "form_check_verdict",
+        text(&|c| c.form_check.map(|f| f.verdict.as_str().to_string())),
+    );
+    t.push(
+        "form_check_delta_aic",
+        num(&|c| c.form_check.map(|f| f.delta_aic)),
+    );
     t
 }
 

@@ -17,12 +17,13 @@ use std::time::Instant;
 
 use crate::bon::{BonOptions, KlChoice, bon_curves, curves_table_with, read_samples};
 use crate::curves::read_curves;
-use crate::document::{LawModelKind, Target};
+use crate::document::{FormVerdict, LawModelKind, Target};
 use crate::error::{Error, Result};
 use crate::export::{CsvExporter, Exporter};
 use crate::format::fmt_num;
 use crate::format::g6;
 use crate::format::pm;
+use crate::forms::FormId;
 use crate::generate::sim::{Preset, Progress, SIM_FILES, SimSpec, write_world};
 use crate::generate::tokens::{TOKEN_FILES, TokenPreset, TokenSpec, write_token_world};
 
@@ -71,7 +72,30 @@ pub const FITS_FILES: [&str; 5] = [
 ];
 
 /// One headline scaling law: (label, a, se of a, b, se of b, R² of the law over the sizes).
-pub type LawLine = (String, f64, Option<f64>, f64, Option<f64>, Option<f64>);
+/// (law label, a, a_se, b, b_se, R², (rejected fits, fits) of the form check).
+pub type LawLine = (
+    String,
+    f64,
+    Option<f64>,
+    f64,
+    Option<f64>,
+    Option<f64>,
+    Option<(usize, usize)>,
+);
+
+/// The form checks of one method's gold fits, by verdict.
+#[derive(Debug, Clone, Copy)]
+pub struct FormCheckCounts {
+    pub method: Method,
+    pub checked: usize,
+    pub rejected: usize,
+    pub preferred: usize,
+    pub inconclusive: usize,
+    pub not_tested: usize,
+    /// Rejected fits, and checked fits, of runs without a KL penalty.
+    pub rejected_unpenalised: usize,
+    pub unpenalised: usize,
+}
 
 /// One headline prediction: (group, peak (KL, score) or the reason there is none, warnings).
 pub type PredictionLine = (String, std::result::Result<(f64, f64), String>, Vec<String>);
@@ -95,6 +119,8 @@ pub struct DemoSummary {
     pub prediction_warnings: (usize, usize, usize),
     /// Fits with warnings (of all fits), and the distinct warning texts, first few.
     pub fit_warnings: (usize, Vec<String>),
+    /// The form checks of the gold fits, per method.
+    pub form_checks: Vec<FormCheckCounts>,
     pub predict_size: Option<f64>,
     /// (curve, source and units, regressional ± se, extremal ± se) at the largest KL of the
     /// largest RM; standardised where there is a reference.
@@ -499,6 +525,7 @@ fn build_demo(
                 l.b,
                 l.b_se,
                 l.r2,
+                l.form_rejected_fits.map(|k| (k, l.n)),
             )
         })
         .collect();
@@ -554,6 +581,37 @@ fn build_demo(
             .count(),
         fit_texts,
     );
+    let form_checks = [Method::Bon, Method::Rl]
+        .into_iter()
+        .filter_map(|m| {
+            let mut c = FormCheckCounts {
+                method: m,
+                checked: 0,
+                rejected: 0,
+                preferred: 0,
+                inconclusive: 0,
+                not_tested: 0,
+                rejected_unpenalised: 0,
+                unpenalised: 0,
+            };
+            for f in analysis.fits.fits.iter().filter(|f| f.method == m) {
+                let Some(check) = f.form_check else { continue };
+                let unpenalised = f.kl_penalty.unwrap_or(0.0) == 0.0;
+                c.checked += 1;
+                c.unpenalised += usize::from(unpenalised);
+                match check.verdict {
+                    FormVerdict::Rejected => {
+                        c.rejected += 1;
+                        c.rejected_unpenalised += usize::from(unpenalised);
+                    }
+                    FormVerdict::Preferred => c.preferred += 1,
+                    FormVerdict::Inconclusive => c.inconclusive += 1,
+                    FormVerdict::NotTested => c.not_tested += 1,
+                }
+            }
+            (c.checked > 0).then_some(c)
+        })
+        .collect();
     let largest = curves
         .iter()
         .filter(|c| c.key.method == Method::Bon)
@@ -591,6 +649,7 @@ fn build_demo(
         predictions: preds,
         prediction_warnings,
         fit_warnings,
+        form_checks,
         predict_size: analysis.predict_size,
         decompositions,
         analyses: analysis
@@ -620,7 +679,7 @@ impl fmt::Display for DemoSummary {
             f,
             "scaling laws of the gold coefficients, c = a + b*log10(rm_params):"
         )?;
-        for (label, a, a_se, b, b_se, r2) in &self.laws {
+        for (label, a, a_se, b, b_se, r2, rejected) in &self.laws {
             writeln!(
                 f,
                 "  {label:<50} a = {:<24} b = {:<24} R² {}",
@@ -628,6 +687,17 @@ impl fmt::Display for DemoSummary {
                 pm(*b, *b_se),
                 r2.map_or("-".to_string(), |r| format!("{r:.2}"))
             )?;
+            if let Some((k, n)) = rejected.filter(|(k, _)| *k > 0) {
+                writeln!(
+                    f,
+                    "    warning: the form check rejects {k} of the {n} fits behind this law (the other paper form fits them better): {}",
+                    if 2 * k > n {
+                        "it regresses coefficients of curves its form misdescribes"
+                    } else {
+                        "some of its coefficients come from curves its form misdescribes"
+                    }
+                )?;
+            }
         }
         if let Some(size) = self.predict_size {
             writeln!(
@@ -669,6 +739,42 @@ impl fmt::Display for DemoSummary {
             )?;
             for t in texts.iter().take(3) {
                 writeln!(f, "  {t}")?;
+            }
+        }
+        if !self.form_checks.is_empty() {
+            writeln!(
+                f,
+                "form check (each gold fit against the other paper form on the same points, by AIC; more than {} apart decides):",
+                crate::fit::form_check::FORM_CHECK_DELTA_AIC
+            )?;
+            for c in &self.form_checks {
+                let m = c.method;
+                let mut parts = Vec::new();
+                if c.rejected > 0 || c.not_tested < c.checked {
+                    let unpenalised = if m == Method::Rl && c.unpenalised < c.checked {
+                        format!(
+                            "; {} of the {} without a KL penalty",
+                            c.rejected_unpenalised, c.unpenalised
+                        )
+                    } else {
+                        String::new()
+                    };
+                    parts.push(format!(
+                        "{} rejected (the {} form fits better{unpenalised})",
+                        c.rejected,
+                        crate::fit::form_check::alternative(FormId::for_method(m))
+                            .unwrap_or(FormId::for_method(m))
+                    ));
+                    parts.push(format!("{} inconclusive", c.inconclusive));
+                    parts.push(format!("{} prefer the {m} form", c.preferred));
+                }
+                if c.not_tested > 0 {
+                    parts.push(format!(
+                        "{} not tested (a best-of-n curve's points are estimated from the same samples, so AIC would overstate the evidence)",
+                        c.not_tested
+                    ));
+                }
+                writeln!(f, "  {m}: {} fits: {}", c.checked, parts.join(", "))?;
             }
         }
         writeln!(

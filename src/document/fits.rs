@@ -284,6 +284,55 @@ pub struct HoldoutRecord {
     pub max_abs_error: Option<f64>,
 }
 
+/// The form check of a gold fit of one of the paper's two forms (best-of-n, RL): the other
+/// form fitted to the same points with the same weights, and which fits them better by AIC
+/// (README, "The form check").
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct FormCheck {
+    /// The other of the paper's two forms (`bon` for an `rl` fit, `rl` for a `bon` fit).
+    pub alternative: FormId,
+    /// The AIC of the fit's form minus the alternative's, both fitted to this curve alone (before
+    /// any shared alpha) on the same points: above 0 the alternative fits better.
+    pub delta_aic: f64,
+    pub verdict: FormVerdict,
+}
+
+impl FormVerdict {
+    /// The verdict as the JSON names it (`rejected`, `preferred`, `inconclusive`, `not_tested`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FormVerdict::Rejected => "rejected",
+            FormVerdict::Preferred => "preferred",
+            FormVerdict::Inconclusive => "inconclusive",
+            FormVerdict::NotTested => "not_tested",
+        }
+    }
+}
+
+impl FormCheck {
+    /// Whether the check rejects the fit's form (and the fit carries a warning).
+    pub fn rejected(&self) -> bool {
+        self.verdict == FormVerdict::Rejected
+    }
+}
+
+/// What a form check concludes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FormVerdict {
+    /// The alternative fits better by more than 10 in AIC: the data give the fitted form
+    /// essentially no support against it.
+    Rejected,
+    /// The fitted form is better by more than 10.
+    Preferred,
+    /// Within 10 either way: the points do not tell the two shapes apart.
+    Inconclusive,
+    /// Not tested: the points are not independent (a best-of-n curve's points are all
+    /// estimated from the same samples), and AIC counts each as independent evidence, so
+    /// `delta_aic` is given but not judged.
+    NotTested,
+}
+
 /// The kl = 0 baseline subtracted before a fit: the fitted curve in the data's units is
 /// `baseline + R(d)`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -380,6 +429,10 @@ pub struct FitRecord {
     /// Index of the block in `"shared_fits"` this fit belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shared_fit: Option<usize>,
+    /// The form check (gold fits of the `bon` and `rl` forms); absent otherwise, and in files
+    /// of older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form_check: Option<FormCheck>,
     /// What the user should know about this fit (e.g. points from shared pools with Student-t
     /// intervals); absent when none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -20,8 +20,9 @@ pub use crate::forms::{FormId, Peak};
 pub use crate::schema::Method;
 pub use fits::{
     BaselineRecord, DecompositionRecord, DecompositionSource, ExtrapolationTest, FitRecord,
-    FitsDocument, FitsJsonStream, FormComparison, FormScore, GapPoint, HoldoutRecord, OraclePoint,
-    ParamRecord, ReferenceRecord, ReferenceSource, ShareTest, SharedFit, Units,
+    FitsDocument, FitsJsonStream, FormCheck, FormComparison, FormScore, FormVerdict, GapPoint,
+    HoldoutRecord, OraclePoint, ParamRecord, ReferenceRecord, ReferenceSource, ShareTest,
+    SharedFit, Units,
 };
 pub use predictions::{
     CurvePoint, FailedPrediction, Interval, IteratedPrediction, PeakPrediction, PredictDoc,

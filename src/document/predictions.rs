@@ -129,6 +129,9 @@ pub enum WarningKind {
     Extrapolation,
     /// Most of the group's fitted curves have no peak (beta <= 0).
     FitsWithoutPeak,
+    /// Some of the group's fitted curves are fitted better by the other paper form (the form
+    /// check rejects their form).
+    FormRejected,
     /// Anything else (e.g. `--iterations` on a form without an iterated prediction).
     Other,
 }

@@ -106,6 +106,12 @@ pub struct Law {
     /// `beta`. Absent in older files and for forms without a beta.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub no_peak_fits: Option<usize>,
+    /// How many of the group's fits (out of `n`) the form check rejects: the other paper form
+    /// fits their points better by more than 10 in AIC (README, "The form check"). Absent when
+    /// no fit of the group was checked (proxy fits, forms other than `bon` and `rl`, older
+    /// files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form_rejected_fits: Option<usize>,
 }
 
 impl Law {

@@ -5,6 +5,7 @@
 pub mod bootstrap;
 pub mod compare_forms;
 pub mod extrapolation;
+pub mod form_check;
 mod record;
 pub mod shared_alpha;
 pub mod stream;
@@ -129,6 +130,8 @@ pub struct CurveFit {
     pub holdout: Option<Holdout>,
     /// Things the user should know (printed on stderr, grouped).
     pub warnings: Vec<String>,
+    /// The form check of a gold fit of the `bon` or `rl` form ([`form_check`]).
+    pub form_check: Option<crate::document::FormCheck>,
     /// With a bootstrap: how many replicate fits gave the parameters' standard errors,
     /// covariance and intervals (`"ci_method": "bootstrap"`); `None`: Student-t intervals.
     pub bootstrap_replicates: Option<usize>,
@@ -440,6 +443,13 @@ pub fn fit_curve(curve: &Curve, target: Target, opts: &FitOptions) -> Result<Cur
     if let Ok(f) = &outcome {
         warnings.extend(meaning_warnings(f, target, kl_range.1, true, &fit_pts));
     }
+    let form_check = outcome
+        .as_ref()
+        .ok()
+        .and_then(|f| form_check::form_check(f, curve.key.method, target, &fit_pts));
+    if let Some(w) = form_check.and_then(|c| form_check::warning(form, &c)) {
+        warnings.push(w);
+    }
     if boot.is_none()
         && curve.key.method == crate::schema::Method::Bon
         && weighted
@@ -465,6 +475,7 @@ pub fn fit_curve(curve: &Curve, target: Target, opts: &FitOptions) -> Result<Cur
         outcome,
         holdout,
         warnings,
+        form_check,
         bootstrap_replicates: boot.map(|b| b.0),
         bootstrap: boot.map(|b| b.1),
     })

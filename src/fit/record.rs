@@ -111,6 +111,7 @@ impl CurveFit {
             kl_max: Some(self.kl_range.1),
             shared: None,
             shared_fit: None,
+            form_check: self.form_check,
             warnings: self.warnings.clone(),
         }
     }

@@ -88,9 +88,18 @@ pub fn fits_table(fits: &[FitRecord]) -> Table {
     .collect();
     header.extend(names.iter().map(|n| format!("{n} ± se (rel.)")));
     header.extend(
-        ["n", "R²", "AIC", "BIC", "peak KL", "peak score", "warnings"]
-            .iter()
-            .map(|s| s.to_string()),
+        [
+            "n",
+            "R²",
+            "AIC",
+            "BIC",
+            "peak KL",
+            "peak score",
+            "form check",
+            "warnings",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
     );
     let rows = fits
         .iter()
@@ -133,8 +142,23 @@ pub fn fits_table(fits: &[FitRecord]) -> Table {
                     cells.push(opt(f.peak.map(|p| p.score)));
                 }
             }
-            // the separator of fits.csv (warnings hold semicolons themselves)
-            cells.push(f.warnings.join(crate::export::WARNING_SEPARATOR));
+            cells.push(f.form_check.map_or("–".to_string(), |c| {
+                format!(
+                    "{} (ΔAIC {} vs {})",
+                    c.verdict.as_str().replace('_', " "),
+                    g6(c.delta_aic),
+                    c.alternative
+                )
+            }));
+            // the separator of fits.csv (warnings hold semicolons themselves); the form check's
+            // warning is left out, its column says it
+            let warnings: Vec<&str> = f
+                .warnings
+                .iter()
+                .map(String::as_str)
+                .filter(|w| !w.starts_with(crate::fit::form_check::FORM_CHECK_PREFIX))
+                .collect();
+            cells.push(warnings.join(crate::export::WARNING_SEPARATOR));
             attrs.push(("data-warnings".to_string(), f.warnings.len().to_string()));
             Row { cells, attrs }
         })
@@ -142,7 +166,7 @@ pub fn fits_table(fits: &[FitRecord]) -> Table {
     Table {
         id: "fits",
         title: format!("Fits ({})", fits.len()),
-        note: "Each curve's coefficients with their standard error and, in brackets, the relative standard error; peak is the fitted maximum (– when beta <= 0; not given beyond 10x the fitted KL range). R² is on the baseline-subtracted points. Warnings say when a fit's numbers cannot mean what they seem to (as in fits.json).".to_string(),
+        note: "Each curve's coefficients with their standard error and, in brackets, the relative standard error; peak is the fitted maximum (– when beta <= 0; not given beyond 10x the fitted KL range). R² is on the baseline-subtracted points. Form check (gold fits of the bon and rl forms): the fit's AIC minus that of the other paper form on the same points; rejected above 10 (the other form fits much better, and the curve's coefficients misdescribe it), preferred below −10, inconclusive between, not tested for best-of-n curves (their points share samples). Warnings say when a fit's numbers cannot mean what they seem to (as in fits.json, without the form check's, which its column gives).".to_string(),
         header,
         rows,
     }

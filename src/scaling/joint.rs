@@ -214,6 +214,7 @@ pub fn joint_fits(curves: &[Curve], by: SizeKey) -> Result<(Vec<JointFit>, Vec<L
                 fit_se_rms: None,
                 group_kl_max: None,
                 no_peak_fits: None,
+                form_rejected_fits: None,
             });
         }
         fits.push(JointFit {

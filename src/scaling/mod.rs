@@ -463,6 +463,7 @@ pub fn scale(doc: &FitsDocument, opts: &ScaleOptions) -> Result<ScalingDoc> {
     let mut laws = Vec::new();
     let mut law_covariances = Vec::new();
     let mut single = Vec::new();
+    let mut form_warnings = Vec::new();
     let mut observed_kl_max: BTreeMap<String, f64> = BTreeMap::new();
     for f in &usable {
         if let Some(k) = f.kl_max.filter(|k| k.is_finite()) {
@@ -523,6 +524,20 @@ pub fn scale(doc: &FitsDocument, opts: &ScaleOptions) -> Result<ScalingDoc> {
                 })
                 .count()
         });
+        let form_rejected_fits = members.iter().any(|f| f.form_check.is_some()).then(|| {
+            members
+                .iter()
+                .filter(|f| f.form_check.is_some_and(|c| c.rejected()))
+                .count()
+        });
+        if let Some(k) = form_rejected_fits.filter(|k| *k > 0) {
+            form_warnings.push(format!(
+                "{}: the form check rejects the {form} form on {k} of the group's {} fits (the {} form fits them better): its laws regress coefficients of curves the {form} form misdescribes",
+                predict::group_label(*method, *target, *form, &group),
+                members.len(),
+                crate::fit::form_check::alternative(*form).map_or("other".to_string(), |f| f.to_string()),
+            ));
+        }
         // per coefficient: its regressions (log-linear, power) or its constant law
         let mut fitted: Vec<(String, Option<Regression>, Option<Regression>, bool)> = Vec::new();
         for name in names {
@@ -572,6 +587,7 @@ pub fn scale(doc: &FitsDocument, opts: &ScaleOptions) -> Result<ScalingDoc> {
                 fit_se_rms: None,
                 group_kl_max,
                 no_peak_fits,
+                form_rejected_fits,
             };
             let shared = members
                 .iter()
@@ -620,6 +636,7 @@ pub fn scale(doc: &FitsDocument, opts: &ScaleOptions) -> Result<ScalingDoc> {
         )));
     }
     warnings.extend(single);
+    warnings.extend(form_warnings);
     // Every BoN curve of a world scores the same prompts: the fits' errors are correlated
     // across RMs, which the laws (independent fits) do not model.
     let shared_prompts = usable.iter().any(|f| {

@@ -483,7 +483,7 @@ pub fn group_label(
     s
 }
 
-/// The warnings of one prediction (kinds a-d of the README's "Predictions that warn").
+/// The warnings of one prediction (kinds a-f of the README's "Predictions that warn").
 #[allow(clippy::too_many_arguments)]
 fn warnings_for(
     label: &str,
@@ -653,6 +653,33 @@ fn warnings_for(
             format!(
                 "{label}: {k} of the group's {} fitted curves have no peak (beta <= 0): a predicted peak rests on a law fitted mostly to curves without one",
                 l.n
+            ),
+            None,
+        ));
+    }
+    // (f) some of the group's fitted curves have the other paper form's shape (gold only: the
+    // form check is made on gold fits)
+    if !proxy
+        && let Some(l) = c.laws.iter().find(|l| l.form_rejected_fits.is_some())
+        && let Some(k) = l.form_rejected_fits
+        && k > 0
+    {
+        let form = l.form;
+        let alt = crate::fit::form_check::alternative(form)
+            .map_or("other".to_string(), |f| f.to_string());
+        let meaning = if 2 * k > l.n {
+            format!(
+                "the laws regress {form} coefficients of curves the {form} form misdescribes, so the predicted curve and peak are not reliable"
+            )
+        } else {
+            format!("some of the laws' coefficients come from curves the {form} form misdescribes")
+        };
+        out.push(w(
+            WarningKind::FormRejected,
+            format!(
+                "{label}: the form check rejects the {form} form on {k} of the group's {} fitted curves (the {alt} form fits their points better, AIC lower by more than {}): {meaning}",
+                l.n,
+                crate::fit::form_check::FORM_CHECK_DELTA_AIC,
             ),
             None,
         ));
@@ -896,6 +923,7 @@ pub fn warning_lines(doc: &PredictDoc, max_failed: usize) -> Vec<String> {
                     "a decade or more beyond the fitted sizes".to_string()
                 }
                 WarningKind::FitsWithoutPeak => "most fitted curves have no peak".to_string(),
+                WarningKind::FormRejected => "fits rejected by the form check".to_string(),
                 WarningKind::Other => "other".to_string(),
             };
             let e = kinds.entry(w.group.clone()).or_insert_with(|| {
@@ -1060,6 +1088,7 @@ pub fn summary(doc: &PredictDoc) -> String {
         WarningKind::BeyondObservedKl => "beyond-kl",
         WarningKind::Extrapolation => "decade",
         WarningKind::FitsWithoutPeak => "fits-no-peak",
+        WarningKind::FormRejected => "form-rejected",
         WarningKind::Other => "other",
     };
     let mut rows: Vec<[String; 5]> = vec![[

@@ -145,6 +145,33 @@ fn demo_prints_a_summary_and_quiet_silences_it() {
         "{}",
         analyses["iterated_rlhf"]
     );
+    // the form-check lines count the checks of fits.json
+    let fits: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(t.path("d/fits/fits.json")).unwrap())
+            .unwrap();
+    for method in ["bon", "rl"] {
+        let checks: Vec<&serde_json::Value> = fits["fits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["method"] == method)
+            .filter_map(|f| f.get("form_check"))
+            .collect();
+        let count = |v: &str| checks.iter().filter(|c| c["verdict"] == v).count();
+        let line = format!("  {method}: {} fits: ", checks.len());
+        assert!(text.contains(&line), "{line} missing: {text}");
+        let part = if method == "bon" {
+            // a best-of-n curve's points share its samples: not judged
+            assert_eq!(count("not_tested"), checks.len());
+            format!("{} not tested", checks.len())
+        } else {
+            format!("{} rejected", count("rejected"))
+        };
+        assert!(
+            text.contains(&format!("{line}{part}")),
+            "{part} missing: {text}"
+        );
+    }
     // the same seed gives the same numbers into another folder
     for f in ["fits/fits.json", "fits/predictions.json"] {
         let a = std::fs::read_to_string(t.path("d").join(f)).unwrap();
@@ -222,6 +249,76 @@ fn the_committed_demo_uses_bootstrap_shared_alpha_and_standardised_decomposition
         }
     }
     assert!(pred.predictions.iter().any(|p| !p.warnings.is_empty()));
+}
+
+/// Issue 14: the sim world's RL curves do not have the RL law's shape (the best-of-n form fits
+/// every unpenalised RL gold curve better), and the committed demo says so: each such fit is
+/// rejected by the form check, the laws count them, and every unpenalised RL gold prediction
+/// carries a `form_rejected` warning. Best-of-n curves are not judged (their points share
+/// samples), and the RL form is the worse one on them.
+#[test]
+fn the_committed_demo_says_its_rl_curves_do_not_have_the_rl_law_shape() {
+    use goodhart::document::{FitsDocument, PredictDoc, ScalingDoc, Target, WarningKind};
+    use goodhart::forms::FormId;
+    use goodhart::schema::Method;
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let fits = FitsDocument::read(&repo.join("fits/fits.json")).unwrap();
+    let gold = |m: Method| {
+        fits.fits
+            .iter()
+            .filter(move |f| f.method == m && f.target == Target::Gold)
+    };
+    let unpenalised_rl: Vec<_> = gold(Method::Rl)
+        .filter(|f| f.kl_penalty.unwrap_or(0.0) == 0.0)
+        .collect();
+    assert_eq!(unpenalised_rl.len(), 36);
+    for f in &unpenalised_rl {
+        let c = f.form_check.expect("an rl gold fit is checked");
+        assert_eq!(c.alternative, FormId::Bon);
+        assert!(c.rejected() && c.delta_aic > 10.0, "{:?}: {c:?}", f.key());
+        assert!(f.warnings.iter().any(|w| w.starts_with("form check:")));
+    }
+    // best-of-n points share their samples: a difference, no verdict (the rl form is the worse
+    // one there anyway)
+    for f in gold(Method::Bon) {
+        let c = f.form_check.expect("a bon gold fit is checked");
+        assert_eq!(c.verdict, goodhart::document::FormVerdict::NotTested);
+        assert!(c.delta_aic < -10.0, "{:?}: {c:?}", f.key());
+    }
+    let scaling = ScalingDoc::read(&repo.join("fits/scaling.json")).unwrap();
+    for l in scaling.laws.iter().filter(|l| {
+        l.method == Method::Rl
+            && l.target == Target::Gold
+            && l.group.get("kl_penalty").copied().flatten().unwrap_or(0.0) == 0.0
+    }) {
+        assert_eq!(l.form_rejected_fits, Some(l.n), "{l:?}");
+    }
+    let pred = PredictDoc::read(&repo.join("fits/predictions.json")).unwrap();
+    let rl_gold: Vec<_> = pred
+        .predictions
+        .iter()
+        .filter(|p| p.method == Method::Rl && p.target == Target::Gold)
+        .filter(|p| p.group.get("kl_penalty").copied().flatten().unwrap_or(0.0) == 0.0)
+        .collect();
+    assert!(!rl_gold.is_empty());
+    for p in rl_gold {
+        assert!(
+            p.warnings
+                .iter()
+                .any(|w| w.kind == WarningKind::FormRejected),
+            "{:?}",
+            p.group
+        );
+    }
+    assert!(
+        pred.predictions
+            .iter()
+            .filter(|p| p.method == Method::Bon)
+            .all(|p| p
+                .warnings
+                .iter()
+                .all(|w| w.kind != WarningKind::FormRejected))
+    );
 }
 
 /// `--world tokens` runs the whole job on the token world of `generate tokens` (here at its

@@ -288,3 +288,212 @@ fn one_bootstrap_replicate_is_called_too_few_not_a_failed_fit() {
     );
     assert!(!stderr.contains("only 1 of 1"), "{stderr}");
 }
+
+/// RL curves of a given shape g(d) (`alpha·d − beta_i·g(d)` with beta falling with size), kl = 0
+/// rows at exactly 0 so that the baseline is 0, and small alternating noise; rm_params 1e7-1e9.
+fn rl_curves_shaped(g: impl Fn(f64) -> f64) -> (String, Vec<Vec<(f64, f64)>>) {
+    let mut s = String::from("method,rm_params,kl,gold,proxy\n");
+    let mut curves = Vec::new();
+    for (i, beta) in [0.30, 0.22, 0.16, 0.12].into_iter().enumerate() {
+        let rm = 1e7 * 10f64.powf(i as f64 * 2.0 / 3.0);
+        s.push_str(&format!("rl,{rm},0,0,0\nrl,{rm},0,0,0\n"));
+        let mut pts = Vec::new();
+        for k in 1..=20 {
+            let d = k as f64 * 0.25;
+            let noise = if k % 2 == 0 { 0.004 } else { -0.004 };
+            let y = 0.9 * d - beta * g(d) + noise;
+            s.push_str(&format!("rl,{rm},{},{y},{}\n", d * d, 0.5 * d));
+            pts.push((d, y));
+        }
+        curves.push(pts);
+    }
+    (s, curves)
+}
+
+/// The unweighted χ² of y ≈ a·d + b·h(d) by the 2×2 normal equations (independent of the
+/// solver's QR).
+fn chisqr_two(pts: &[(f64, f64)], h: impl Fn(f64) -> f64) -> f64 {
+    let (mut s11, mut s12, mut s22, mut t1, mut t2) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for &(d, y) in pts {
+        let (x1, x2) = (d, h(d));
+        s11 += x1 * x1;
+        s12 += x1 * x2;
+        s22 += x2 * x2;
+        t1 += x1 * y;
+        t2 += x2 * y;
+    }
+    let det = s11 * s22 - s12 * s12;
+    let (a, b) = ((s22 * t1 - s12 * t2) / det, (s11 * t2 - s12 * t1) / det);
+    pts.iter()
+        .map(|&(d, y)| (y - a * d - b * h(d)).powi(2))
+        .sum()
+}
+
+/// Fits, scales and predicts the curves of `csv`; returns (fits, scaling, predictions, fit's
+/// stderr).
+fn fit_scale_predict(t: &TestDir, csv: String) -> (Value, Value, Value, String) {
+    t.write("c.csv", csv);
+    let out = t
+        .cmd()
+        .args([
+            "fit", "c.csv", "--target", "both", "--out", "f.json", "--csv", "f.csv",
+        ])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    t.cmd()
+        .args(["scale", "f.json", "--out", "s.json", "--quiet"])
+        .assert()
+        .success();
+    t.cmd()
+        .args([
+            "predict",
+            "--scaling",
+            "s.json",
+            "--rm-params",
+            "1e10",
+            "--out",
+            "p.json",
+            "--quiet",
+        ])
+        .assert()
+        .success();
+    (
+        json(t, "f.json"),
+        json(t, "s.json"),
+        json(t, "p.json"),
+        stderr,
+    )
+}
+
+fn form_rejected_kinds(predictions: &Value, target: &str) -> usize {
+    predictions["predictions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["target"] == target)
+        .flat_map(|p| p["warnings"].as_array().cloned().unwrap_or_default())
+        .filter(|w| w["kind"] == "form_rejected")
+        .count()
+}
+
+#[test]
+fn rl_curves_of_the_best_of_n_shape_are_rejected_by_the_form_check_down_to_the_predictions() {
+    let t = TestDir::new();
+    let (csv, curves) = rl_curves_shaped(|d| d * d);
+    let (fits, scaling, predictions, stderr) = fit_scale_predict(&t, csv);
+    let gold: Vec<&Value> = fits["fits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["target"] == "gold")
+        .collect();
+    assert_eq!(gold.len(), 4);
+    for (f, pts) in gold.iter().zip(&curves) {
+        let check = &f["form_check"];
+        assert_eq!(check["alternative"], "bon", "{f}");
+        assert_eq!(check["verdict"], "rejected", "{f}");
+        // ΔAIC = n ln(χ²_rl / χ²_bon) for two forms of two parameters each (lmfit's AIC)
+        let expected = pts.len() as f64
+            * (chisqr_two(pts, |d| -d * d.ln()) / chisqr_two(pts, |d| -d * d)).ln();
+        let got = check["delta_aic"].as_f64().unwrap();
+        assert!(
+            (got - expected).abs() <= 1e-8 * expected.abs(),
+            "{got} vs {expected}"
+        );
+        assert!(got > 10.0, "{got}");
+        assert!(
+            f["warnings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|w| w.as_str().unwrap().starts_with("form check: the bon form")),
+            "{f}"
+        );
+    }
+    // proxies are not expected to peak: no check
+    for f in fits["fits"].as_array().unwrap() {
+        if f["target"] == "proxy" {
+            assert!(f.get("form_check").is_none(), "{f}");
+        }
+    }
+    // fits.csv: the verdict and the difference in the last two columns, empty for proxy fits
+    let mut csv = csv::Reader::from_path(t.path("f.csv")).unwrap();
+    let header = csv.headers().unwrap().clone();
+    let n = header.len();
+    assert_eq!(&header[n - 2], "form_check_verdict");
+    assert_eq!(&header[n - 1], "form_check_delta_aic");
+    let target = header.iter().position(|h| h == "target").unwrap();
+    let mut gold_rows = 0;
+    for row in csv.records() {
+        let row = row.unwrap();
+        if &row[target] == "gold" {
+            gold_rows += 1;
+            assert_eq!(&row[n - 2], "rejected");
+            assert!(row[n - 1].parse::<f64>().unwrap() > 10.0);
+        } else {
+            assert_eq!((&row[n - 2], &row[n - 1]), ("", ""));
+        }
+    }
+    assert_eq!(gold_rows, 4);
+    // one stderr line for the four fits (the warning carries no number, so it groups)
+    assert_eq!(
+        stderr.matches("form check: the bon form").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(stderr.contains("and 1 more"), "{stderr}");
+    for l in scaling["laws"].as_array().unwrap() {
+        let expected = (l["target"] == "gold").then_some(4);
+        assert_eq!(l["form_rejected_fits"].as_u64(), expected, "{l}");
+    }
+    assert!(
+        form_rejected_kinds(&predictions, "gold") >= 1,
+        "{predictions}"
+    );
+    assert_eq!(form_rejected_kinds(&predictions, "proxy"), 0);
+    // `scale` names the group on stderr
+    let scale = t
+        .cmd()
+        .args(["scale", "f.json", "--out", "s2.json"])
+        .assert()
+        .success();
+    let err = String::from_utf8_lossy(&scale.get_output().stderr).to_string();
+    assert!(
+        err.contains("rl gold (rl): the form check rejects the rl form on 4 of the group's 4 fits"),
+        "{err}"
+    );
+}
+
+#[test]
+fn rl_curves_of_the_rl_shape_pass_the_form_check() {
+    let t = TestDir::new();
+    let (csv, curves) = rl_curves_shaped(|d| d * d.ln());
+    let (fits, scaling, predictions, stderr) = fit_scale_predict(&t, csv);
+    let gold: Vec<&Value> = fits["fits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["target"] == "gold")
+        .collect();
+    for (f, pts) in gold.iter().zip(&curves) {
+        let check = &f["form_check"];
+        assert_eq!(check["verdict"], "preferred", "{f}");
+        let expected = pts.len() as f64
+            * (chisqr_two(pts, |d| -d * d.ln()) / chisqr_two(pts, |d| -d * d)).ln();
+        let got = check["delta_aic"].as_f64().unwrap();
+        assert!(got < -10.0, "the rl form is the better one here: {got}");
+        assert!((got - expected).abs() <= 1e-8 * expected.abs());
+        assert!(
+            f.get("warnings")
+                .is_none_or(|w| !w.to_string().contains("form check"))
+        );
+    }
+    assert!(!stderr.contains("form check"), "{stderr}");
+    for l in scaling["laws"].as_array().unwrap() {
+        if l["target"] == "gold" {
+            assert_eq!(l["form_rejected_fits"], 0, "{l}");
+        }
+    }
+    assert_eq!(form_rejected_kinds(&predictions, "gold"), 0);
+}

@@ -286,6 +286,7 @@ fn power_law_recovers_exact_power_data_and_loses_aic_on_log_linear_data() {
         fit_se_rms: None,
         group_kl_max: None,
         no_peak_fits: None,
+        form_rejected_fits: None,
     };
     let sizes = vec![3e6, 1e7, 1e8, 3e8, 1e9, 3e9];
     // exact power law c = 0.2 N^0.08

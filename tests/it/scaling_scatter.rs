@@ -45,6 +45,7 @@ fn template(coefficient: &str, n: usize) -> Law {
         fit_se_rms: None,
         group_kl_max: None,
         no_peak_fits: None,
+        form_rejected_fits: None,
     }
 }
 
