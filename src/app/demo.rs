@@ -690,12 +690,8 @@ impl fmt::Display for DemoSummary {
             if let Some((k, n)) = rejected.filter(|(k, _)| *k > 0) {
                 writeln!(
                     f,
-                    "    warning: the form check rejects {k} of the {n} fits behind this law (the other paper form fits them better): {}",
-                    if 2 * k > n {
-                        "it regresses coefficients of curves its form misdescribes"
-                    } else {
-                        "some of its coefficients come from curves its form misdescribes"
-                    }
+                    "    warning: the form check rejects {k} of the {n} fits behind this law: {} of its coefficients summarise curves the other paper form fits better",
+                    if 2 * k > n { "most" } else { "some" }
                 )?;
             }
         }
@@ -744,7 +740,7 @@ impl fmt::Display for DemoSummary {
         if !self.form_checks.is_empty() {
             writeln!(
                 f,
-                "form check (each gold fit against the other paper form on the same points, by AIC; more than {} apart decides):",
+                "form check (each gold fit against the other paper form on the same points, by AIC with correlated residuals counted as fewer points; more than {} apart decides):",
                 crate::fit::form_check::FORM_CHECK_DELTA_AIC
             )?;
             for c in &self.form_checks {

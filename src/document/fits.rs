@@ -292,8 +292,16 @@ pub struct FormCheck {
     /// The other of the paper's two forms (`bon` for an `rl` fit, `rl` for a `bon` fit).
     pub alternative: FormId,
     /// The AIC of the fit's form minus the alternative's, both fitted to this curve alone (before
-    /// any shared alpha) on the same points: above 0 the alternative fits better.
+    /// any shared alpha) on the same points (lmfit's AIC, every point counted as independent):
+    /// above 0 the alternative fits better.
     pub delta_aic: f64,
+    /// The number of independent points the residuals are worth: n (1 − ρ)/(1 + ρ), with ρ the
+    /// lag-1 autocorrelation (in d, floored at 0) of the better form's residuals.
+    pub effective_points: f64,
+    /// What the verdict is judged on: `delta_aic` scaled to `effective_points` and, for a
+    /// weighted fit, no larger in size than the difference of the weighted chi-squares (the
+    /// likelihood ratio the standard errors allow); 0 when both forms fit to rounding.
+    pub evidence: f64,
     pub verdict: FormVerdict,
 }
 

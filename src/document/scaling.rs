@@ -107,9 +107,8 @@ pub struct Law {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub no_peak_fits: Option<usize>,
     /// How many of the group's fits (out of `n`) the form check rejects: the other paper form
-    /// fits their points better by more than 10 in AIC (README, "The form check"). Absent when
-    /// no fit of the group was checked (proxy fits, forms other than `bon` and `rl`, older
-    /// files).
+    /// fits their points better (README, "The form check"). Absent when no fit of the group was
+    /// judged (proxy fits, best-of-n curves, forms other than `bon` and `rl`, older files).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub form_rejected_fits: Option<usize>,
 }

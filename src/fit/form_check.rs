@@ -4,15 +4,19 @@
 //! it.
 //!
 //! Both forms have two parameters, so the comparison is a likelihood ratio: with lmfit's
-//! AIC = n ln(χ²/n) + 2k, the difference is n ln(χ²_form / χ²_alternative). Above
-//! [`FORM_CHECK_DELTA_AIC`] (10, where Burnham and Anderson say a model has "essentially no
-//! support") the fit is rejected: it carries a warning, the laws of `goodhart scale` count it
-//! (`form_rejected_fits`, with a warning naming the group) and `goodhart predict` warns for its
-//! group. AIC counts every point as independent evidence, so the check needs independent
-//! points: a best-of-n curve's points are all estimated from the same samples (neighbouring
-//! n correlate at about 0.99), and there the difference is given but not judged. Curves with
-//! fewer than [`FORM_CHECK_MIN_POINTS`] points are not checked: with two parameters a curve of
-//! 2 points is fitted exactly by both forms and the difference is rounding.
+//! AIC = n ln(χ²/n) + 2k, the difference is n ln(χ²_form / χ²_alternative). lmfit's AIC counts
+//! every point as independent evidence, so the verdict is judged on `evidence`: the difference
+//! scaled to the points the residuals are worth (the AR(1) effective sample size of the better
+//! form's residuals: correlated noise, smoothed logs and a smooth misfit of both forms count as
+//! few points), no larger, for a weighted fit, than the weighted chi-square difference the
+//! standard errors allow, and 0 when both forms fit to rounding. Above [`FORM_CHECK_DELTA_AIC`]
+//! (10, where Burnham and Anderson say a model has "essentially no support") the fit is
+//! rejected: it carries a warning, the laws of `goodhart scale` count it (`form_rejected_fits`,
+//! with a warning naming the group) and `goodhart predict` warns for its group. A best-of-n
+//! curve's points are all estimated from the same samples (neighbouring n correlate at about
+//! 0.99): there the difference is given but not judged. Curves with fewer than
+//! [`FORM_CHECK_MIN_POINTS`] points are not checked: with two parameters a curve of 2 points is
+//! fitted exactly by both forms and the difference is rounding.
 
 use crate::document::{FormCheck, FormVerdict, Target};
 use crate::forms::FormId;
@@ -37,6 +41,7 @@ pub fn alternative(form: FormId) -> Option<FormId> {
 /// The form check of `fitted` (a fit of the points `pts` of a curve of `method`): `None` for a
 /// proxy fit, for a form other than the paper's two, for fewer than
 /// [`FORM_CHECK_MIN_POINTS`] points, or when the alternative cannot be fitted to these points.
+/// The verdict is judged on the check's `evidence`, not on the raw `delta_aic`.
 ///
 /// ```
 /// use goodhart::fit::{Points, form_check::form_check};
@@ -60,7 +65,8 @@ pub fn form_check(
     target: Target,
     pts: &Points,
 ) -> Option<FormCheck> {
-    if target != Target::Gold || pts.d.len() < FORM_CHECK_MIN_POINTS {
+    let n = pts.d.len();
+    if target != Target::Gold || n < FORM_CHECK_MIN_POINTS {
         return None;
     }
     let other = alternative(fitted.form)?;
@@ -69,11 +75,33 @@ pub fn form_check(
     if !delta_aic.is_finite() {
         return None;
     }
+    let better = if alt.stats.chisqr < fitted.stats.chisqr {
+        &alt
+    } else {
+        fitted
+    };
+    let effective_points = n as f64 * effective_fraction(&weighted_residuals(better, pts));
+    let mut evidence = delta_aic * effective_points / n as f64;
+    if pts.w.is_some() {
+        // the likelihood ratio with the standard errors taken as known
+        let known = fitted.stats.chisqr - alt.stats.chisqr;
+        evidence = evidence.signum() * evidence.abs().min(known.abs());
+    }
+    // both forms through the points to rounding: no evidence either way
+    let scale: f64 = pts
+        .y
+        .iter()
+        .enumerate()
+        .map(|(i, y)| pts.w.as_ref().map_or(1.0, |w| w[i]) * y * y)
+        .sum();
+    if fitted.stats.chisqr.max(alt.stats.chisqr) <= EXACT_FIT_FRACTION * scale {
+        evidence = 0.0;
+    }
     let verdict = if method == Method::Bon {
         FormVerdict::NotTested
-    } else if delta_aic > FORM_CHECK_DELTA_AIC {
+    } else if evidence > FORM_CHECK_DELTA_AIC {
         FormVerdict::Rejected
-    } else if delta_aic < -FORM_CHECK_DELTA_AIC {
+    } else if evidence < -FORM_CHECK_DELTA_AIC {
         FormVerdict::Preferred
     } else {
         FormVerdict::Inconclusive
@@ -81,8 +109,35 @@ pub fn form_check(
     Some(FormCheck {
         alternative: other,
         delta_aic,
+        effective_points,
+        evidence,
         verdict,
     })
+}
+
+/// Both forms' chi-squares below this fraction of Σ w y² are rounding: no evidence.
+const EXACT_FIT_FRACTION: f64 = 1e-20;
+
+/// √wᵢ·(yᵢ − fit(dᵢ)) in the order of d.
+fn weighted_residuals(f: &FittedForm, pts: &Points) -> Vec<f64> {
+    let mut idx: Vec<usize> = (0..pts.d.len()).collect();
+    idx.sort_by(|&a, &b| pts.d[a].total_cmp(&pts.d[b]));
+    idx.iter()
+        .map(|&i| pts.w.as_ref().map_or(1.0, |w| w[i]).sqrt() * (pts.y[i] - f.predict(pts.d[i])))
+        .collect()
+}
+
+/// (1 − ρ)/(1 + ρ) for the lag-1 autocorrelation ρ of `r` (floored at 0): the fraction of the
+/// points an AR(1) series of residuals is worth as independent ones (Bretherton et al. 1999).
+/// A smooth misfit (or smoothed, or correlated, noise) has ρ near 1 and counts as few points.
+fn effective_fraction(r: &[f64]) -> f64 {
+    let ss: f64 = r.iter().map(|x| x * x).sum();
+    if ss <= 0.0 || r.len() < 3 {
+        return 1.0;
+    }
+    let lag: f64 = r.windows(2).map(|w| w[0] * w[1]).sum();
+    let rho = (lag / ss).clamp(0.0, 1.0);
+    (1.0 - rho) / (1.0 + rho)
 }
 
 /// The warning of a rejected check, naming both forms. It carries no number, so that
@@ -91,7 +146,7 @@ pub fn form_check(
 pub fn warning(form: FormId, check: &FormCheck) -> Option<String> {
     check.rejected().then(|| {
         format!(
-            "{FORM_CHECK_PREFIX} the {alt} form {alt_formula} fits these points better than the {form} form (AIC lower by more than {FORM_CHECK_DELTA_AIC}, within this curve's KL range): the {form} law's coefficients and peak misdescribe this curve",
+            "{FORM_CHECK_PREFIX} the {alt} form {alt_formula} fits these points better than the {form} form (by more than {FORM_CHECK_DELTA_AIC} in AIC, counting correlated residuals as fewer points), within this curve's KL range: the {form} form's coefficients and peak summarise these points worse than the {alt} form would",
             alt = check.alternative,
             alt_formula = check.alternative.form().formula(),
         )
@@ -181,6 +236,55 @@ mod tests {
             assert!(w.starts_with(FORM_CHECK_PREFIX), "{w}");
             assert!(w.contains(&format!("fits these points better than the {bad} form")));
         }
+    }
+
+    #[test]
+    fn correlated_residuals_count_as_fewer_points() {
+        // ρ = (1·2 + 2·3 + 3·4)/(1 + 4 + 9 + 16) = 2/3, so (1 − ρ)/(1 + ρ) = 1/5
+        approx::assert_relative_eq!(effective_fraction(&[1.0, 2.0, 3.0, 4.0]), 0.2);
+        // alternating residuals: ρ < 0 is floored at 0, every point counts
+        assert_eq!(effective_fraction(&[1.0, -1.0, 1.0, -1.0, 1.0]), 1.0);
+        // a best-of-n shape with a slow wave on top (a smooth misfit of both forms): the check
+        // counts far fewer points than it has, and says less than the raw AIC difference
+        let pts = points(|d| d * (0.9 - 0.25 * d) + 0.05 * (1.3 * d).sin());
+        let rl = fit_points(FormId::Rl, &pts).unwrap();
+        let c = form_check(&rl, Method::Rl, Target::Gold, &pts).unwrap();
+        assert!(c.effective_points < 0.5 * pts.d.len() as f64, "{c:?}");
+        approx::assert_relative_eq!(
+            c.evidence,
+            c.delta_aic * c.effective_points / pts.d.len() as f64,
+            max_relative = 1e-12
+        );
+        assert!(c.evidence.abs() < c.delta_aic.abs());
+    }
+
+    #[test]
+    fn exact_fits_and_generous_standard_errors_give_no_verdict() {
+        // a straight line: both forms fit it exactly (beta = 0), to rounding
+        let d: Vec<f64> = (1..=20).map(|i| 0.3 * i as f64).collect();
+        let line = Points {
+            y: d.iter().map(|d| 0.5 * d).collect(),
+            d: d.clone(),
+            w: None,
+        };
+        let rl = fit_points(FormId::Rl, &line).unwrap();
+        let c = form_check(&rl, Method::Rl, Target::Gold, &line).unwrap();
+        assert_eq!((c.evidence, c.verdict), (0.0, FormVerdict::Inconclusive));
+        // a best-of-n curve with noise ±0.002 but stated standard errors of 0.5: AIC alone
+        // rejects the RL form, the standard errors allow a chi-square difference under 1
+        let mut noisy = points(|d| d * (0.9 - 0.25 * d));
+        for (i, y) in noisy.y.iter_mut().enumerate() {
+            *y = (*y * 500.0).round() / 500.0 + if i % 2 == 0 { 0.002 } else { -0.002 };
+        }
+        noisy.w = Some(vec![1.0 / 0.25; noisy.d.len()]);
+        let rl = fit_points(FormId::Rl, &noisy).unwrap();
+        let c = form_check(&rl, Method::Rl, Target::Gold, &noisy).unwrap();
+        assert!(c.delta_aic > 10.0, "{c:?}");
+        let bon = fit_points(FormId::Bon, &noisy).unwrap();
+        let known = rl.stats.chisqr - bon.stats.chisqr;
+        assert!(known < 10.0);
+        approx::assert_relative_eq!(c.evidence, known, max_relative = 1e-12);
+        assert_eq!(c.verdict, FormVerdict::Inconclusive);
     }
 
     #[test]

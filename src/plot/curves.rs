@@ -68,6 +68,7 @@ pub fn gold_vs_kl(inp: &PlotInputs, method: Method) -> Option<Draft> {
     let (mut any_proxy, mut any_gfit, mut any_pfit, mut any_se) = (false, false, false, false);
     // (size, peak KL, peak score) of the drawn gold fits, for the caption's trend
     let mut peaks: Vec<(f64, f64, f64)> = Vec::new();
+    let mut gold_fits = Vec::new();
     let many = curves.iter().map(|c| c.kl.len()).sum::<usize>() > 600;
     let msize = if many { 1.8 } else { 2.6 };
     for c in &curves {
@@ -90,6 +91,7 @@ pub fn gold_vs_kl(inp: &PlotInputs, method: Method) -> Option<Draft> {
         items.push(Item::points(data::gold_points(c), col, Marker::Dot, msize));
         if let Some(f) = data::fit_for(inp.fits, &c.key, Target::Gold) {
             any_gfit = true;
+            gold_fits.push(f);
             if let Some(p) = f.peak.filter(|p| p.kl.is_finite() && p.score.is_finite()) {
                 peaks.push((c.key.rm_params, p.kl, p.score));
             }
@@ -166,7 +168,7 @@ pub fn gold_vs_kl(inp: &PlotInputs, method: Method) -> Option<Draft> {
         },
         group_note(&g, others),
         if any_gfit {
-            peak_trend_words(&peaks)
+            peak_trend_words(&peaks) + &data::form_check_words(gold_fits.iter().copied())
         } else {
             " No fits were given, so no fitted lines are drawn.".to_string()
         },

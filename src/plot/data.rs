@@ -159,6 +159,27 @@ pub fn fit_for<'a>(fits: &'a [FitRecord], k: &CurveKey, target: Target) -> Optio
         .copied()
 }
 
+/// For a caption: how many of these gold fits the form check rejects, of those it judged, in a
+/// sentence (empty when none is rejected).
+pub fn form_check_words<'a>(fits: impl IntoIterator<Item = &'a FitRecord>) -> String {
+    let checked: Vec<&crate::document::FormCheck> = fits
+        .into_iter()
+        .filter_map(|f| f.form_check.as_ref())
+        .filter(|c| c.verdict != crate::document::FormVerdict::NotTested)
+        .collect();
+    let rejected: Vec<_> = checked.iter().filter(|c| c.rejected()).collect();
+    let Some(first) = rejected.first() else {
+        return String::new();
+    };
+    format!(
+        " The form check rejects the {form} form on {} of these {} gold fits (the {} form fits their points better), so those fitted lines, peaks and coefficients summarise their curves worse than the other form would.",
+        rejected.len(),
+        checked.len(),
+        first.alternative,
+        form = crate::fit::form_check::alternative(first.alternative).unwrap_or(first.alternative),
+    )
+}
+
 /// The fitted score at a KL, in data units (baseline + R(sqrt(kl))).
 pub fn eval_fit(f: &FitRecord, kl: f64) -> Option<f64> {
     let (form, p) = params_of(f)?;

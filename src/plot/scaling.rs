@@ -84,6 +84,7 @@ fn size_grid(lo: f64, hi: f64, n: usize) -> Vec<f64> {
 /// the caption: " Here α rises with size for BoN (Spearman ρ = 0.93 over 9 sizes), ...".
 fn trend_words(inp: &PlotInputs) -> String {
     let mut parts = Vec::new();
+    let mut checks = String::new();
     for m in [Method::Bon, Method::Rl] {
         let Some((g, _)) = main_fit_group(inp.fits, m) else {
             continue;
@@ -103,12 +104,19 @@ fn trend_words(inp: &PlotInputs) -> String {
                 ));
             }
         }
+        checks.push_str(&data::form_check_words(
+            gold_fits(inp.fits, m)
+                .into_iter()
+                .filter(|f| Group::of_fit(f) == g),
+        ));
     }
-    if parts.is_empty() {
+    let mut checks_and_trends = if parts.is_empty() {
         String::new()
     } else {
         format!(" In these fits {}.", parts.join("; "))
-    }
+    };
+    checks_and_trends.push_str(&checks);
+    checks_and_trends
 }
 
 /// The law's line and 95% band over sizes, and whether the band is off scale. `limits` is the

@@ -166,7 +166,7 @@ pub fn fits_table(fits: &[FitRecord]) -> Table {
     Table {
         id: "fits",
         title: format!("Fits ({})", fits.len()),
-        note: "Each curve's coefficients with their standard error and, in brackets, the relative standard error; peak is the fitted maximum (– when beta <= 0; not given beyond 10x the fitted KL range). R² is on the baseline-subtracted points. Form check (gold fits of the bon and rl forms): the fit's AIC minus that of the other paper form on the same points; rejected above 10 (the other form fits much better, and the curve's coefficients misdescribe it), preferred below −10, inconclusive between, not tested for best-of-n curves (their points share samples). Warnings say when a fit's numbers cannot mean what they seem to (as in fits.json, without the form check's, which its column gives).".to_string(),
+        note: "Each curve's coefficients with their standard error and, in brackets, the relative standard error; peak is the fitted maximum (– when beta <= 0; not given beyond 10x the fitted KL range). R² is on the baseline-subtracted points. Form check (gold fits of the bon and rl forms): the AIC of the fit's form minus that of the other paper form, both fitted to the curve alone (so not the AIC column for a shared-alpha fit); the verdict is judged on that difference with correlated residuals counted as fewer points (fits.json: evidence): rejected above 10 (the other form fits these points better), preferred below −10, inconclusive between, not tested for best-of-n curves (their points share samples). Warnings say when a fit's numbers cannot mean what they seem to (as in fits.json, without the form check's, which its column gives).".to_string(),
         header,
         rows,
     }

@@ -524,18 +524,23 @@ pub fn scale(doc: &FitsDocument, opts: &ScaleOptions) -> Result<ScalingDoc> {
                 })
                 .count()
         });
-        let form_rejected_fits = members.iter().any(|f| f.form_check.is_some()).then(|| {
+        let judged = members.iter().any(|f| {
+            f.form_check
+                .is_some_and(|c| c.verdict != crate::document::FormVerdict::NotTested)
+        });
+        let form_rejected_fits = judged.then(|| {
             members
                 .iter()
                 .filter(|f| f.form_check.is_some_and(|c| c.rejected()))
                 .count()
         });
         if let Some(k) = form_rejected_fits.filter(|k| *k > 0) {
+            let n = members.len();
             form_warnings.push(format!(
-                "{}: the form check rejects the {form} form on {k} of the group's {} fits (the {} form fits them better): its laws regress coefficients of curves the {form} form misdescribes",
+                "{}: the form check rejects the {form} form on {k} of the group's {n} fits (the {} form fits their points better): {} of its laws' coefficients summarise curves the other form fits better",
                 predict::group_label(*method, *target, *form, &group),
-                members.len(),
                 crate::fit::form_check::alternative(*form).map_or("other".to_string(), |f| f.to_string()),
+                if 2 * k > n { "most" } else { "some" },
             ));
         }
         // per coefficient: its regressions (log-linear, power) or its constant law

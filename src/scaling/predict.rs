@@ -669,17 +669,18 @@ fn warnings_for(
             .map_or("other".to_string(), |f| f.to_string());
         let meaning = if 2 * k > l.n {
             format!(
-                "the laws regress {form} coefficients of curves the {form} form misdescribes, so the predicted curve and peak are not reliable"
+                "most of the coefficients behind this prediction summarise curves the {alt} form fits better, so it extrapolates a shape those curves do not follow"
             )
         } else {
-            format!("some of the laws' coefficients come from curves the {form} form misdescribes")
+            format!(
+                "some of the coefficients behind this prediction summarise curves the {alt} form fits better"
+            )
         };
         out.push(w(
             WarningKind::FormRejected,
             format!(
-                "{label}: the form check rejects the {form} form on {k} of the group's {} fitted curves (the {alt} form fits their points better, AIC lower by more than {}): {meaning}",
+                "{label}: the form check rejects the {form} form on {k} of the group's {} fitted curves (the {alt} form fits their points better): {meaning}",
                 l.n,
-                crate::fit::form_check::FORM_CHECK_DELTA_AIC,
             ),
             None,
         ));
