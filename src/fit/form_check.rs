@@ -161,27 +161,6 @@ mod tests {
     use super::*;
     use crate::solve::form_fit::fit_points;
 
-    /// The unweighted least-squares χ² of y ≈ a d + b g(d), from the 2×2 normal equations
-    /// (independent of the solver's QR).
-    fn chisqr(d: &[f64], y: &[f64], g: impl Fn(f64) -> f64) -> f64 {
-        let (mut s11, mut s12, mut s22, mut t1, mut t2) = (0.0, 0.0, 0.0, 0.0, 0.0);
-        for (&d, &y) in d.iter().zip(y) {
-            let (x1, x2) = (d, g(d));
-            s11 += x1 * x1;
-            s12 += x1 * x2;
-            s22 += x2 * x2;
-            t1 += x1 * y;
-            t2 += x2 * y;
-        }
-        let det = s11 * s22 - s12 * s12;
-        let a = (s22 * t1 - s12 * t2) / det;
-        let b = (s11 * t2 - s12 * t1) / det;
-        d.iter()
-            .zip(y)
-            .map(|(&d, &y)| (y - a * d - b * g(d)).powi(2))
-            .sum()
-    }
-
     fn points(f: impl Fn(f64) -> f64) -> Points {
         // a little deterministic roughness so that neither form is exact
         let d: Vec<f64> = (1..=25).map(|i| 0.15 * i as f64).collect();
@@ -191,19 +170,6 @@ mod tests {
             .map(|(i, &d)| f(d) + 0.01 * ((i * 7919 % 13) as f64 - 6.0) / 6.0)
             .collect();
         Points { d, y, w: None }
-    }
-
-    #[test]
-    fn the_difference_is_n_ln_of_the_chi_square_ratio() {
-        let pts = points(|d| d * (0.9 - 0.3 * d.ln()));
-        let rl = fit_points(FormId::Rl, &pts).unwrap();
-        let check = form_check(&rl, Method::Rl, Target::Gold, &pts).unwrap();
-        let n = pts.d.len() as f64;
-        let c_rl = chisqr(&pts.d, &pts.y, |d| -d * d.ln());
-        let c_bon = chisqr(&pts.d, &pts.y, |d| -d * d);
-        let expected = n * (c_rl / c_bon).ln();
-        approx::assert_relative_eq!(check.delta_aic, expected, max_relative = 1e-9);
-        assert_eq!(check.alternative, FormId::Bon);
     }
 
     #[test]

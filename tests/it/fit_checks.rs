@@ -366,6 +366,16 @@ fn fit_scale_predict(t: &TestDir, csv: String) -> (Value, Value, Value, String) 
     )
 }
 
+/// The gold fits of a fits document, in order.
+fn gold_fits(fits: &Value) -> Vec<&Value> {
+    fits["fits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["target"] == "gold")
+        .collect()
+}
+
 fn form_rejected_kinds(predictions: &Value, target: &str) -> usize {
     predictions["predictions"]
         .as_array()
@@ -382,12 +392,7 @@ fn rl_curves_of_the_best_of_n_shape_are_rejected_by_the_form_check_down_to_the_p
     let t = TestDir::new();
     let (csv, curves) = rl_curves_shaped(|d| d * d);
     let (fits, scaling, predictions, stderr) = fit_scale_predict(&t, csv);
-    let gold: Vec<&Value> = fits["fits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["target"] == "gold")
-        .collect();
+    let gold = gold_fits(&fits);
     assert_eq!(gold.len(), 4);
     for (f, pts) in gold.iter().zip(&curves) {
         let check = &f["form_check"];
@@ -470,12 +475,7 @@ fn rl_curves_of_the_rl_shape_pass_the_form_check() {
     let t = TestDir::new();
     let (csv, curves) = rl_curves_shaped(|d| d * d.ln());
     let (fits, scaling, predictions, stderr) = fit_scale_predict(&t, csv);
-    let gold: Vec<&Value> = fits["fits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["target"] == "gold")
-        .collect();
+    let gold = gold_fits(&fits);
     for (f, pts) in gold.iter().zip(&curves) {
         let check = &f["form_check"];
         assert_eq!(check["verdict"], "preferred", "{f}");
