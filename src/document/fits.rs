@@ -285,8 +285,8 @@ pub struct HoldoutRecord {
 }
 
 /// The form check of a gold fit of one of the paper's two forms (best-of-n, RL): the other
-/// form fitted to the same points with the same weights, and which fits them better by AIC
-/// (README, "The form check").
+/// form fitted to the same points with the same weights, and which fits them better by AIC,
+/// with correlated residuals counted as fewer points (README, "The form check").
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct FormCheck {
     /// The other of the paper's two forms (`bon` for an `rl` fit, `rl` for a `bon` fit).
@@ -328,12 +328,12 @@ impl FormCheck {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FormVerdict {
-    /// The alternative fits better by more than 10 in AIC: the data give the fitted form
-    /// essentially no support against it.
+    /// `evidence` above 10: the alternative fits these points better, and the data give the
+    /// fitted form essentially no support against it.
     Rejected,
-    /// The fitted form is better by more than 10.
+    /// `evidence` below −10: the fitted form fits these points better than the alternative.
     Preferred,
-    /// Within 10 either way: the points do not tell the two shapes apart.
+    /// `evidence` within 10 either way: the points do not tell the two shapes apart.
     Inconclusive,
     /// Not tested: the points are not independent (a best-of-n curve's points are all
     /// estimated from the same samples), and AIC counts each as independent evidence, so
