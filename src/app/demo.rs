@@ -71,17 +71,18 @@ pub const FITS_FILES: [&str; 5] = [
     "fits/analyses.json",
 ];
 
-/// One headline scaling law: (label, a, se of a, b, se of b, R² of the law over the sizes).
-/// (law label, a, a_se, b, b_se, R², (rejected fits, fits) of the form check).
-pub type LawLine = (
-    String,
-    f64,
-    Option<f64>,
-    f64,
-    Option<f64>,
-    Option<f64>,
-    Option<(usize, usize)>,
-);
+/// One headline scaling law, as the summary prints it.
+pub struct LawLine {
+    pub label: String,
+    pub a: f64,
+    pub a_se: Option<f64>,
+    pub b: f64,
+    pub b_se: Option<f64>,
+    /// R² of the law over the sizes.
+    pub r2: Option<f64>,
+    /// (rejected fits, fits) of the form check, when the group's fits were judged.
+    pub form_rejected: Option<(usize, usize)>,
+}
 
 /// The form checks of one method's gold fits, by verdict.
 #[derive(Debug, Clone, Copy)]
@@ -517,16 +518,14 @@ fn build_demo(
         .iter()
         .filter(|l| l.target == Target::Gold && l.model == LawModelKind::LogLinear && l.converged)
         .filter(|l| is_head(l.method, &l.group))
-        .map(|l| {
-            (
-                format!("{} {}", l.coefficient, label(l.method, &l.group)),
-                l.a,
-                l.a_se,
-                l.b,
-                l.b_se,
-                l.r2,
-                l.form_rejected_fits.map(|k| (k, l.n)),
-            )
+        .map(|l| LawLine {
+            label: format!("{} {}", l.coefficient, label(l.method, &l.group)),
+            a: l.a,
+            a_se: l.a_se,
+            b: l.b,
+            b_se: l.b_se,
+            r2: l.r2,
+            form_rejected: l.form_rejected_fits.map(|k| (k, l.n)),
         })
         .collect();
     let preds = predictions
@@ -679,15 +678,16 @@ impl fmt::Display for DemoSummary {
             f,
             "scaling laws of the gold coefficients, c = a + b*log10(rm_params):"
         )?;
-        for (label, a, a_se, b, b_se, r2, rejected) in &self.laws {
+        for l in &self.laws {
             writeln!(
                 f,
-                "  {label:<50} a = {:<24} b = {:<24} R² {}",
-                pm(*a, *a_se),
-                pm(*b, *b_se),
-                r2.map_or("-".to_string(), |r| format!("{r:.2}"))
+                "  {:<50} a = {:<24} b = {:<24} R² {}",
+                l.label,
+                pm(l.a, l.a_se),
+                pm(l.b, l.b_se),
+                l.r2.map_or("-".to_string(), |r| format!("{r:.2}"))
             )?;
-            if let Some((k, n)) = rejected.filter(|(k, _)| *k > 0) {
+            if let Some((k, n)) = l.form_rejected.filter(|(k, _)| *k > 0) {
                 writeln!(
                     f,
                     "    warning: the form check rejects {k} of the {n} fits behind this law: {} of its coefficients summarise curves the other paper form fits better",

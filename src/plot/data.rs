@@ -162,13 +162,13 @@ pub fn fit_for<'a>(fits: &'a [FitRecord], k: &CurveKey, target: Target) -> Optio
 /// For a caption: how many of these gold fits the form check rejects, of those it judged, in a
 /// sentence (empty when none is rejected).
 pub fn form_check_words<'a>(fits: impl IntoIterator<Item = &'a FitRecord>) -> String {
-    let checked: Vec<&crate::document::FormCheck> = fits
+    let checked: Vec<(FormId, &crate::document::FormCheck)> = fits
         .into_iter()
-        .filter_map(|f| f.form_check.as_ref())
-        .filter(|c| c.verdict != crate::document::FormVerdict::NotTested)
+        .filter_map(|f| Some((f.form, f.form_check.as_ref()?)))
+        .filter(|(_, c)| c.verdict != crate::document::FormVerdict::NotTested)
         .collect();
-    let rejected: Vec<_> = checked.iter().filter(|c| c.rejected()).collect();
-    let Some(first) = rejected.first() else {
+    let rejected: Vec<_> = checked.iter().filter(|(_, c)| c.rejected()).collect();
+    let Some((form, first)) = rejected.first() else {
         return String::new();
     };
     format!(
@@ -176,7 +176,6 @@ pub fn form_check_words<'a>(fits: impl IntoIterator<Item = &'a FitRecord>) -> St
         rejected.len(),
         checked.len(),
         first.alternative,
-        form = crate::fit::form_check::alternative(first.alternative).unwrap_or(first.alternative),
     )
 }
 

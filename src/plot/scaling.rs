@@ -110,13 +110,11 @@ fn trend_words(inp: &PlotInputs) -> String {
                 .filter(|f| Group::of_fit(f) == g),
         ));
     }
-    let mut checks_and_trends = if parts.is_empty() {
-        String::new()
+    if parts.is_empty() {
+        checks
     } else {
-        format!(" In these fits {}.", parts.join("; "))
-    };
-    checks_and_trends.push_str(&checks);
-    checks_and_trends
+        format!(" In these fits {}.{checks}", parts.join("; "))
+    }
 }
 
 /// The law's line and 95% band over sizes, and whether the band is off scale. `limits` is the
