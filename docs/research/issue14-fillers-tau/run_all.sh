@@ -23,3 +23,4 @@ GRID=dense $PY analyze.py out/s*_g1_feat.npz out/s*_fil_*.npz | grep -v '^best\|
 GRID=dense DETAIL=peak $PY analyze.py out/s*_fil_S[EFG].npz | sed -n '/^per curve/,/^best-of-n/p' | grep -v ^best > detail_dense.txt
 $PY share.py A B C D SC SD SE SF SG > share.txt
 $PY tilt_share.py > tilt_share.txt
+$PY early.py feat fil_A fil_B fil_C fil_D fil_S0 fil_SC fil_SD fil_SE fil_SF fil_SG > early.txt
